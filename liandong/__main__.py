@@ -1,0 +1,5 @@
+"""Allows `python -m liandong`."""
+
+from liandong.cli import main
+
+main()

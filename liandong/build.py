@@ -1,0 +1,87 @@
+"""Build issues: gather and validate everything first, then render and write atomically."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from liandong.errors import LiandongError, Problem, SourceErrors
+from liandong.files import write_atomic
+from liandong.fonts import Measurer, check_glyphs, resolve_fonts
+from liandong.render import build_context, render_print, render_web, template_environment
+from liandong.validate import Issue, issue_folders, load_issues
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_OUT = "build"
+"""Outputs go to build/ in the project unless --out says otherwise."""
+
+
+def find_root(start: Path) -> Path:
+    """The project: the nearest folder, from start upwards, that has issues/series.yaml."""
+    for folder in [start, *start.parents]:
+        if (folder / "issues" / "series.yaml").is_file():
+            return folder
+    raise LiandongError(
+        f"在 {start} 及其上级文件夹中找不到 issues/series.yaml：请在刊物项目的文件夹里运行。")
+
+
+def select_folders(root: Path, selector: str | None, every: bool) -> list[Path]:
+    """Issue folders named by "13" (latest year that has it), "2024/13", or --all."""
+    folders = issue_folders(root)
+    if every:
+        if not folders:
+            raise LiandongError("issues/ 下还没有任何一期。")
+        return folders
+    if not selector:
+        raise LiandongError("请指明要生成哪一期，例如 liandong build 13、liandong build 2024/13，"
+                            "或用 --all 生成全部。")
+    match = re.fullmatch(r"(?:(\d{4})[/-])?(\d{1,3})", selector.strip())
+    if not match:
+        raise LiandongError(f"无法识别期号“{selector}”：请写作 13 或 2024/13。")
+    year, number = match.group(1), int(match.group(2))
+    found = [f for f in folders if int(f.name) == number and (year is None or f.parent.name == year)]
+    if not found:
+        where = f"{year} 年" if year else "任何年份"
+        raise LiandongError(f"找不到第 {number} 期：issues/ 下{where}都没有这一期。")
+    return [found[-1]]
+
+
+@dataclass
+class Built:
+    issue: Issue
+    pdf: Path
+    html: Path
+
+
+def build(root: Path, folders: list[Path], out: Path) -> list[Built]:
+    """Build the named issues into out/. Raises SourceErrors before writing anything."""
+    fonts = resolve_fonts(root / "fonts")
+    for font in fonts.values():
+        if font.is_fallback:
+            logger.warning("%s", font.role.notice)
+    issues = load_issues(root, folders)
+    measurer = Measurer(fonts)
+    contexts = [build_context(issue, fonts, measurer) for issue in issues]
+    problems: list[Problem] = []
+    for issue, context in zip(issues, contexts):
+        problems += check_glyphs(context.printed, fonts,
+                                 lambda message, s=issue.sources[0]: Problem(s.name, 1, 1, message))
+    if problems:
+        raise SourceErrors(problems)
+
+    from liandong.pdf import PdfRenderer  # WeasyPrint loads only when something is rendered
+
+    env = template_environment(root)
+    renderer = PdfRenderer()
+    allowed = [root / "templates", root / "fonts", Path(__file__).parent / "templates"]
+    built = []
+    for issue, context in zip(issues, contexts):
+        pdf = renderer.render(render_print(env, context), issue.folder,
+                              allowed + [issue.folder])
+        pdf_path = write_atomic(out / f"{issue.slug}.pdf", pdf)
+        html_path = write_atomic(out / f"{issue.slug}.html", render_web(env, context))
+        built.append(Built(issue, pdf_path, html_path))
+    return built

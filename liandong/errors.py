@@ -1,0 +1,56 @@
+"""Problems found in sources, reported with file:line:column in Chinese.
+
+Error: the source cannot be built; nothing is written and the exit status is 1.
+Warning: the build goes on, but the editor should look (printed once, to stderr).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One problem at one place in one source file."""
+
+    path: str
+    line: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}: {self.message}"
+
+
+class LiandongError(click.ClickException):
+    """A user-facing failure: one clean message in Chinese, exit status 1, no traceback."""
+
+    def format_message(self) -> str:
+        return self.message
+
+    def show(self, file=None) -> None:
+        click.echo(f"错误：{self.format_message()}", err=True, file=file)
+
+
+class SourceErrors(LiandongError):
+    """All problems of one run, collected before anything is written."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(set(problems))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    def show(self, file=None) -> None:
+        for problem in self.problems:
+            click.echo(str(problem), err=True, file=file)
+        click.echo(f"共 {len(self.problems)} 处错误，未生成任何文件。", err=True, file=file)
+
+
+def display_path(path: Path, root: Path) -> str:
+    """The path as the editor knows it: relative to the project when inside it."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)

@@ -1,0 +1,33 @@
+"""Atomic writes: a temporary file in the same folder, then a rename, so nothing is half-written."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable, BinaryIO
+
+
+def write_atomic(path: Path, data: bytes | str | Callable[[BinaryIO], None]) -> Path:
+    """Write data (or let a writer fill the file) and rename it into place.
+
+    An interrupted or failed write leaves the previous file intact. Two writers racing for the
+    same path each rename a complete file; the last rename wins.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            if callable(data):
+                data(handle)
+            else:
+                handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,286 @@
+"""One context per issue, rendered through Jinja into the print HTML and the web page."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+
+from liandong.fonts import ROLES, Measurer, ResolvedFont
+from liandong.source import Block, Loc
+from liandong.typeset import Line, Piece, balance_lines, break_lines, chinese_number
+from liandong.validate import Issue, Text
+
+PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
+
+MM = 72 / 25.4
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The 联络动态 page (GB/T 9704), in pt unless named otherwise."""
+
+    page_width: float = 210 * MM
+    page_height: float = 297 * MM
+    top: float = 37 * MM            # to the top of the first line's glyphs
+    binding: float = 28 * MM        # left on odd pages, right on even pages
+    text_width: float = 156 * MM
+    text_height: float = 225 * MM
+    lines: int = 22
+    chars: int = 28
+    body_size: float = 16.0         # 三号
+    title_size: float = 22.0        # 二号
+    subtitle_size: float = 16.0     # 三号, in Kai
+    masthead_size: float = 60.0
+    banji_size: float = 14.0        # 四号
+    folio_size: float = 14.0        # 四号
+    folio_gap: float = 7 * MM       # from the text area's bottom to the top of the page number's dashes
+    masthead_lines: int = 7         # the masthead and the space under its rule, in grid lines
+
+    @property
+    def outer(self) -> float:
+        return self.page_width - self.binding - self.text_width
+
+    @property
+    def bottom(self) -> float:
+        return self.page_height - self.top - self.text_height
+
+    @property
+    def pitch(self) -> float:
+        """One character of the grid: 156 mm ÷ 28."""
+        return self.text_width / self.chars
+
+    @property
+    def line_height(self) -> float:
+        """One line of the grid: 225 mm ÷ 22."""
+        return self.text_height / self.lines
+
+    @property
+    def spacing(self) -> float:
+        """Letter-spacing that puts 28 body characters on a line."""
+        return self.pitch - self.body_size
+
+
+@dataclass
+class Printed:
+    """A piece of text the PDF will print, with its role and where it came from."""
+
+    role: str
+    text: str
+    loc: Loc | None
+
+
+@dataclass
+class Paragraph:
+    kind: str  # "p", or "h1".."h4" for the body headings 一、（一）1.（1）
+    text: str
+    runs: list[Piece]
+    lines: list[Line]
+
+    @property
+    def tag(self) -> str:
+        """HTML element: h1 is the bulletin's name and h2 an article title, so 一、 is h3."""
+        return "p" if self.kind == "p" else f"h{int(self.kind[1]) + 2}"
+
+
+@dataclass
+class Context:
+    """Everything both templates need; built once per issue."""
+
+    values: dict
+    printed: list[Printed] = field(default_factory=list)
+
+
+HEADING_ROLES = {1: "hei", 2: "kai", 3: "body", 4: "body"}
+
+
+def date_text(date: dt.date) -> str:
+    return f"{date.year}年{date.month}月{date.day}日"
+
+
+class _Builder:
+    def __init__(self, issue: Issue, fonts: dict[str, ResolvedFont], measurer: Measurer,
+                 layout: Layout):
+        self.issue, self.fonts, self.measurer, self.layout = issue, fonts, measurer, layout
+        self.printed: list[Printed] = []
+
+    def _measure(self, size: float):
+        return lambda style, text: self.measurer.width(style.split("+")[0], text, size)
+
+    def note_role(self, role: str, text: str, loc: Loc | None) -> None:
+        self.printed.append(Printed(role, text, loc))
+
+    def paragraph(self, block: Block, role: str, kind: str = "p",
+                  label: Piece | None = None) -> Paragraph:
+        L = self.layout
+        pieces = [Piece(run.text, role + ("+strong" if run.strong else "")) for run in block.runs]
+        for run in block.runs:
+            self.note_role(role, run.text, block.loc)
+        if label:
+            pieces.insert(0, label)
+        indent = 2 * L.pitch
+        lines = break_lines(pieces, self._measure(L.body_size), first_width=L.text_width - indent,
+                            width=L.text_width, spacing=L.spacing, size=L.body_size)
+        return Paragraph(kind, "".join(p.text for p in pieces), pieces, lines)
+
+    def title(self, text: Text, role: str, size: float) -> dict:
+        self.note_role(role, text.value, text.loc)
+        pieces = [Piece(text.value, role)]
+        lines = balance_lines(pieces, self._measure(size), width=self.layout.text_width, size=size)
+        return {"text": text.value, "lines": lines}
+
+    def distribution(self, label: str, items: tuple[Text, ...]) -> dict:
+        L = self.layout
+        role = "body"
+        text = "，".join(item.value for item in items) + "。"
+        for item in items:
+            self.note_role(role, item.value, item.loc)
+        self.note_role(role, f"{label}：，。", items[0].loc)
+        label_width = self.measurer.width(role, f"{label}：", L.banji_size)
+        width = L.text_width - 2 * L.banji_size - label_width
+        lines = break_lines([Piece(text, role)], lambda s, t: self.measurer.width(role, t, L.banji_size),
+                            first_width=width, width=width, spacing=0.0, size=L.banji_size)
+        return {"label": label, "items": [i.value for i in items], "text": text, "lines": lines,
+                "label_width": label_width}
+
+    def build(self, pdf_name: str) -> Context:
+        issue, L = self.issue, self.layout
+        total_cn = chinese_number(issue.total)
+        masthead = {
+            "name": issue.name,
+            "number_line": f"第 {issue.number} 期",
+            "total_line": f"（总第{total_cn}期）",
+            "compiler_line": f"{issue.compiler.value}编",
+            "date_line": date_text(issue.date),
+        }
+        self.note_role("title", issue.name, None)
+        for key in ("number_line", "total_line", "date_line"):
+            self.note_role("body", masthead[key], None)
+        self.note_role("body", masthead["compiler_line"], issue.compiler.loc)
+
+        note = []
+        for index, block in enumerate(issue.note):
+            label = Piece("【编者按】", "hei") if index == 0 else None
+            note.append(self.paragraph(block, "kai", label=label))
+        if issue.note:
+            self.note_role("hei", "【编者按】", issue.note[0].loc)
+
+        articles = []
+        for article in issue.articles:
+            blocks = []
+            for block in article.blocks:
+                if block.level:
+                    role = HEADING_ROLES[block.level]
+                    blocks.append(self.paragraph(block, role, kind=f"h{block.level}"))
+                else:
+                    blocks.append(self.paragraph(block, "body"))
+            articles.append({
+                "title": self.title(article.title, "title", L.title_size),
+                "subtitle": (self.title(article.subtitle, "kai", L.subtitle_size)
+                             if article.subtitle else None),
+                "blocks": blocks,
+            })
+
+        editor = f"责任编辑：{issue.editor.value}" if issue.editor else None
+        contact = f"联系方式：{issue.contact.value}" if issue.contact else None
+        room = L.text_width - 2 * L.banji_size
+        parts = [t for t in (editor, contact) if t]
+        widths = [self.measurer.width("body", t, L.banji_size) for t in parts]
+        banji = {
+            "lists": [self.distribution(label, items) for label, items in issue.distribution],
+            "editor": editor,
+            "contact": contact,
+            # Editor left and contact right on one line when both fit with two characters
+            # between them; otherwise each gets its own line.
+            "credits_one_line": sum(widths) + 2 * L.banji_size <= room,
+            "approval": issue.approval.value,
+            "print_count": issue.print_count,
+        }
+        for value, label in ((issue.editor, "责任编辑："), (issue.contact, "联系方式："),
+                             (issue.approval, "批准文号：")):
+            if value:
+                self.note_role("body", label, None)
+                self.note_role("body", value.value, value.loc)
+        if issue.print_count:
+            self.note_role("body", f"共印{issue.print_count}份", None)
+
+        full_title = f"{issue.name} {issue.year}年第{issue.number}期（总第{issue.total}期）"
+        values = {
+            "issue": {
+                "year": issue.year, "number": issue.number, "total": issue.total,
+                "total_cn": total_cn, "date": issue.date.isoformat(),
+                "date_text": date_text(issue.date), "slug": issue.slug,
+                "full_title": full_title,
+            },
+            "masthead": masthead,
+            "note": note,
+            "articles": articles,
+            "banji": banji,
+            "pdf_name": pdf_name,
+            "layout": L,
+            "print": self._print_geometry(),
+            "fonts": {key: font for key, font in self.fonts.items()},
+            "web_fonts": {role.key: _web_stack(role) for role in ROLES},
+        }
+        return Context(values, self.printed)
+
+    def _print_geometry(self) -> dict:
+        """Offsets that put glyph tops, not line boxes, where GB/T 9704 measures them."""
+        L, m = self.layout, self.measurer
+        body = m.metrics("body")
+        title = m.metrics("title")
+        song = m.metrics("song")
+        body_gap = body.glyph_top(L.body_size, L.line_height)
+        mast_lh = L.masthead_size * 1.0
+        mast_gap = title.glyph_top(L.masthead_size, mast_lh)
+        folio_lh = L.folio_size * 1.2
+        dash_top = (folio_lh / 2 + (song.ascent - song.descent) * L.folio_size / 2
+                    - m.ink_top("song", "—") * L.folio_size)
+        return {
+            "margin_top": L.top - body_gap,
+            "masthead_shift": body_gap - mast_gap,
+            "masthead_line_height": mast_lh,
+            "folio_line_height": folio_lh,
+            "folio_padding": L.folio_gap - dash_top,
+        }
+
+
+def _web_stack(role) -> str:
+    names = list(role.families) + [role.default]
+    return ", ".join(f'"{name}"' for name in names) + f", {role.generic}"
+
+
+def build_context(issue: Issue, fonts: dict[str, ResolvedFont], measurer: Measurer,
+                  layout: Layout | None = None) -> Context:
+    return _Builder(issue, fonts, measurer, layout or Layout()).build(f"{issue.slug}.pdf")
+
+
+def _css_string(value: object) -> str:
+    """A CSS string literal: quotes and backslashes escaped, no way out of <style>."""
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+    return '"' + text.replace("<", "\\3c ") + '"'
+
+
+def template_environment(root: Path) -> jinja2.Environment:
+    """The project's templates/ first, then the ones shipped with the package."""
+    loaders = []
+    if (root / "templates").is_dir():
+        loaders.append(jinja2.FileSystemLoader(str(root / "templates")))
+    loaders.append(jinja2.FileSystemLoader(str(PACKAGE_TEMPLATES)))
+    env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders),
+                             autoescape=jinja2.select_autoescape(["html"], disabled_extensions=["css"]),
+                             undefined=jinja2.StrictUndefined, trim_blocks=True,
+                             lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["pt"] = lambda value: f"{value:.3f}pt"
+    env.filters["css_string"] = _css_string
+    return env
+
+
+def render_print(env: jinja2.Environment, context: Context) -> str:
+    return env.get_template("print.html").render(**context.values)
+
+
+def render_web(env: jinja2.Environment, context: Context) -> str:
+    return env.get_template("web.html").render(**context.values)

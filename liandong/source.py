@@ -1,0 +1,262 @@
+"""Read series and issue sources into YAML nodes and Markdown blocks, keeping every position."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.etree import ElementTree
+
+import markdown
+import yaml
+
+from liandong.errors import Problem, display_path
+
+SERIES_FILE = "series.yaml"
+ISSUE_FILE = "issue.yaml"
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A source file's text, with the name shown to the editor."""
+
+    path: Path
+    name: str
+    text: str
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """1-based line and column of a character offset."""
+        line = self.text.count("\n", 0, offset) + 1
+        column = offset - (self.text.rfind("\n", 0, offset) + 1) + 1
+        return line, column
+
+
+@dataclass(frozen=True)
+class Loc:
+    """Where a value stands in its source: a span of character offsets."""
+
+    source: SourceFile
+    start: int
+    end: int
+
+    def problem(self, message: str, offset: int | None = None) -> Problem:
+        line, column = self.source.position(self.start if offset is None else offset)
+        return Problem(self.source.name, line, column, message)
+
+    def find(self, char: str) -> list[int]:
+        """Offsets of every occurrence of char inside this span."""
+        text = self.source.text
+        found, at = [], text.find(char, self.start, self.end)
+        while at != -1:
+            found.append(at)
+            at = text.find(char, at + 1, self.end)
+        return found
+
+
+@dataclass(frozen=True)
+class Run:
+    """A stretch of inline text with one style."""
+
+    text: str
+    strong: bool = False
+
+
+@dataclass(frozen=True)
+class Block:
+    """A paragraph or a numbered heading (level 1–4: 一、（一）1.（1）) of an article body."""
+
+    runs: tuple[Run, ...]
+    loc: Loc
+    level: int = 0
+
+    @property
+    def text(self) -> str:
+        return "".join(run.text for run in self.runs)
+
+
+def read_source(path: Path, root: Path, problems: list[Problem]) -> SourceFile | None:
+    """Read a UTF-8 source file; a BOM is dropped and CRLF becomes LF."""
+    name = display_path(path, root)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        problems.append(Problem(name, 1, 1, f"无法读取文件：{exc.strerror or exc}"))
+        return None
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        problems.append(Problem(name, line, column, "文件不是 UTF-8 编码，请另存为 UTF-8"))
+        return None
+    return SourceFile(path, name, text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+_YAML_PROBLEMS = {
+    "found character '\\t' that cannot start any token": "不能用 Tab 缩进，请改用空格",
+    "found a tab character that violates indentation": "不能用 Tab 缩进，请改用空格",
+    "mapping values are not allowed here": "此处不能出现“:”，含冒号的文字请加引号",
+    "could not find expected ':'": "缺少“:”，每行应写成“键: 值”",
+    "found unexpected end of stream": "引号或括号没有闭合",
+    "found undefined alias": "引用了未定义的别名",
+}
+
+
+def compose_yaml(source: SourceFile, problems: list[Problem], offset: int = 0,
+                 text: str | None = None) -> yaml.Node | None:
+    """Parse YAML safely (no Python tags) into nodes whose marks give line and column."""
+    text = source.text if text is None else text
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = offset + (mark.index if mark else 0)
+        line, column = source.position(where)
+        problem = (exc.problem or "").strip()
+        message = _YAML_PROBLEMS.get(problem, f"YAML 格式错误（{problem or exc.context}）")
+        problems.append(Problem(source.name, line, column, message))
+        return None
+    except yaml.YAMLError as exc:
+        problems.append(Problem(source.name, 1, 1, f"YAML 格式错误（{exc}）"))
+        return None
+    if node is None:
+        return None
+    _shift_marks(node, offset)
+    return node
+
+
+def _shift_marks(node: yaml.Node, offset: int) -> None:
+    """Make marks of YAML embedded in a larger file (front matter) count from the file's start."""
+    if offset == 0:
+        return
+    stack = [node]
+    seen = set()
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        for mark in (current.start_mark, current.end_mark):
+            mark.index += offset
+        if isinstance(current, yaml.MappingNode):
+            for key, value in current.value:
+                stack += [key, value]
+        elif isinstance(current, yaml.SequenceNode):
+            stack += current.value
+
+
+def node_loc(source: SourceFile, node: yaml.Node) -> Loc:
+    """The span of a YAML node. For block scalars the span starts after the indicator line."""
+    return Loc(source, node.start_mark.index, max(node.end_mark.index, node.start_mark.index + 1))
+
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.S)
+
+
+def split_front_matter(source: SourceFile) -> tuple[str, int, int] | None:
+    """The front matter's YAML text and offset, and where the Markdown body starts."""
+    match = _FRONT_MATTER.match(source.text)
+    if not match:
+        return None
+    return match.group(1) or "", match.start(1) if match.group(1) else match.end(), match.end()
+
+
+# --- Markdown bodies -------------------------------------------------------
+
+_HEADING = re.compile(r"(#{1,6})[ \t]+(.*?)[ \t#]*$")
+_LATIN = re.compile(r"[A-Za-z0-9]")
+_SPACES = " \t\u3000"
+
+
+def _markdown() -> markdown.Markdown:
+    """Markdown for inline styles only. Raw HTML, links and images become plain text."""
+    md = markdown.Markdown(output_format="xhtml")
+    for name in ("html_block", "normalize_whitespace"):
+        if name in md.preprocessors:
+            md.preprocessors.deregister(name)
+    for name in ("code", "hashheader", "setextheader", "hr", "olist", "ulist", "quote",
+                 "indent", "reference"):
+        if name in md.parser.blockprocessors:
+            md.parser.blockprocessors.deregister(name)
+    for name in ("html", "entity", "link", "image_link", "image_reference", "reference",
+                 "short_reference", "short_image_ref", "autolink", "automail", "linebreak",
+                 "backtick", "not_strong"):
+        if name in md.inlinePatterns:
+            md.inlinePatterns.deregister(name)
+    return md
+
+
+_MD = _markdown()
+
+
+def inline_runs(text: str) -> tuple[Run, ...]:
+    """Split a paragraph's Markdown into runs: **strong** and plain. Other markup is kept as text."""
+    _MD.reset()
+    html = _MD.convert(text)
+    root = ElementTree.fromstring(f"<div>{html}</div>")
+    runs: list[Run] = []
+
+    def walk(element: ElementTree.Element, strong: bool) -> None:
+        if element.text:
+            runs.append(Run(element.text, strong))
+        for child in element:
+            walk(child, strong or child.tag in ("strong", "b"))
+            if child.tail:
+                runs.append(Run(child.tail, strong))
+
+    walk(root, False)
+    merged: list[Run] = []
+    for run in runs:
+        if merged and merged[-1].strong == run.strong:
+            merged[-1] = Run(merged[-1].text + run.text, run.strong)
+        elif run.text:
+            merged.append(run)
+    return tuple(merged)
+
+
+def _join_lines(lines: list[str]) -> str:
+    """Join a paragraph's source lines: Chinese lines join directly, Latin words keep a space."""
+    text = ""
+    for line in lines:
+        line = line.strip(_SPACES)
+        if text and line and _LATIN.match(text[-1]) and _LATIN.match(line[0]):
+            text += " "
+        text += line
+    return text
+
+
+def parse_blocks(source: SourceFile, start: int, end: int) -> list[Block]:
+    """Split a Markdown span into paragraphs and # headings (blank lines separate paragraphs)."""
+    blocks: list[Block] = []
+    lines: list[str] = []
+    block_start = block_end = start
+
+    def flush() -> None:
+        if lines:
+            text = _join_lines(lines)
+            if text:
+                blocks.append(Block(inline_runs(text), Loc(source, block_start, block_end)))
+        lines.clear()
+
+    offset = start
+    for raw in source.text[start:end].split("\n"):
+        line_end = offset + len(raw)
+        stripped = raw.strip(_SPACES)
+        heading = _HEADING.match(raw)
+        if not stripped:
+            flush()
+        elif heading:
+            flush()
+            level = len(heading.group(1))
+            text = heading.group(2).strip(_SPACES)
+            blocks.append(Block(inline_runs(text), Loc(source, offset, line_end), level))
+        else:
+            if not lines:
+                block_start = offset + (len(raw) - len(raw.lstrip(_SPACES)))
+            lines.append(raw)
+            block_end = line_end
+        offset = line_end + 1
+    flush()
+    return blocks

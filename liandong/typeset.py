@@ -1,0 +1,235 @@
+"""Chinese typesetting: line breaking with kinsoku, per-line justification, title balancing."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import cn2an
+
+OPENING = frozenset("（《「『【“‘〔〖〈([{")
+"""Opening punctuation: never at the end of a line."""
+CLOSING = frozenset("，。、；：？！）》」』】”’〕〗〉…—·‐-)]},.;:?!%")
+"""Closing punctuation (and the halves of …… ——): never at the start of a line."""
+
+_ATOM = re.compile(
+    r"[A-Za-z0-9][A-Za-z0-9.,@_\-/%×:+'&]*[A-Za-z0-9%]"  # words, numbers, 4×4, e-mail
+    r"|——|……"                                            # two-character marks stay together
+    r"|[\ud800-\udbff][\udc00-\udfff]"
+    r"|.", re.S)
+
+
+def chinese_number(n: int) -> str:
+    """714 → 七百一十四, 10 → 十, 1005 → 一千零五."""
+    return cn2an.an2cn(n)
+
+
+FULL_WIDTH = {"“": "left", "‘": "left", "”": "right", "’": "right", "·": "both"}
+"""Marks that take a full character cell in Chinese text, and the side their blank goes on.
+Fonts without zh-CN forms (LXGW WenKai has proportional quotes) get the cell filled by padding."""
+
+
+BLANK_RIGHT = frozenset("，。、；：？！）》」』】〕〗”’")
+"""Full-width marks whose blank half is on the right."""
+BLANK_LEFT = frozenset("（《「『【〔〖“‘")
+"""Full-width marks whose blank half is on the left."""
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A run of text with one style, as it goes into one line."""
+
+    text: str
+    style: str  # a role key, optionally with "+strong"
+    pad_left: float = 0.0   # pt of blank before the text (a narrow full-width mark's cell)
+    pad_right: float = 0.0
+    kern: float = 0.0       # pt added to the spacing after the text (negative: compressed)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One typeset line: its pieces and the letter-spacing (pt) that makes it flush."""
+
+    pieces: tuple[Piece, ...]
+    spacing: float
+    last: bool
+
+    @property
+    def text(self) -> str:
+        return "".join(piece.text for piece in self.pieces)
+
+
+@dataclass(frozen=True)
+class _Atom:
+    text: str
+    style: str
+    width: float  # natural advance plus padding and kern, pt
+    pad_left: float = 0.0
+    pad_right: float = 0.0
+    kern: float = 0.0
+
+    @property
+    def special(self) -> bool:
+        return bool(self.pad_left or self.pad_right or self.kern)
+
+    @property
+    def chars(self) -> int:
+        return len(self.text)
+
+
+def atoms(pieces: Sequence[Piece], measure: Callable[[str, str], float],
+          size: float) -> list[_Atom]:
+    """Split styled text into unbreakable units with their natural widths."""
+    result = []
+    for piece in pieces:
+        for match in _ATOM.finditer(piece.text):
+            text = match.group()
+            width = measure(piece.style, text)
+            side = FULL_WIDTH.get(text)
+            if side and width < 0.99 * size:
+                blank = size - width
+                left = blank if side == "left" else blank / 2 if side == "both" else 0.0
+                result.append(_Atom(text, piece.style, size, left, blank - left))
+            else:
+                result.append(_Atom(text, piece.style, width))
+    # Two marks in a row: the first gives up its blank half (clreq 3.1.6), e.g. 。” ”， ，“ （《
+    for k in range(len(result) - 1):
+        first, second = result[k], result[k + 1]
+        if ((first.text in BLANK_RIGHT and second.text[0] in BLANK_RIGHT | BLANK_LEFT)
+                or (first.text in BLANK_LEFT and second.text[0] in BLANK_LEFT)):
+            kern = -size / 2
+            result[k] = _Atom(first.text, first.style, first.width + kern, first.pad_left,
+                              first.pad_right, kern)
+    return result
+
+
+def can_break(before: _Atom, after: _Atom) -> bool:
+    """Kinsoku: no closing mark opens a line, no opening mark ends one."""
+    return not (after.text[0] in CLOSING or before.text[-1] in OPENING)
+
+
+def _group(line: list[_Atom], trim_end: float = 0.0) -> tuple[Piece, ...]:
+    """Merge a line's units into pieces. With trim_end (the font size), a closing mark's blank
+    half at the end of a centred line is taken off, so the line's ink is what gets centred."""
+    if trim_end and line and line[-1].text in BLANK_RIGHT:
+        end = line[-1]
+        trimmed = (_Atom(end.text, end.style, end.width - end.pad_right, end.pad_left, 0.0, 0.0)
+                   if end.pad_right else
+                   _Atom(end.text, end.style, end.width - trim_end / 2, 0.0, 0.0, -trim_end / 2))
+        line = line[:-1] + [trimmed]
+    pieces: list[Piece] = []
+    for index, atom in enumerate(line):
+        # No compression at the line's end, except the trim just made.
+        kern = atom.kern if index < len(line) - 1 or trim_end else 0.0
+        last = pieces[-1] if pieces else None
+        if (last and last.style == atom.style and not atom.special
+                and not (last.pad_left or last.pad_right or last.kern)):
+            pieces[-1] = Piece(last.text + atom.text, atom.style)
+        else:
+            pieces.append(Piece(atom.text, atom.style, atom.pad_left, atom.pad_right, kern))
+    return tuple(pieces)
+
+
+def break_lines(pieces: Sequence[Piece], measure: Callable[[str, str], float], *,
+                first_width: float, width: float, spacing: float, size: float) -> list[Line]:
+    """Break a paragraph into flush lines.
+
+    Every line but the last gets its own letter-spacing so that its last glyph ends exactly at
+    the right edge. A line may be squeezed by up to 0.05 em per gap (to keep closing punctuation
+    on it) or stretched; a small dynamic programme picks the breaks that keep spacing closest
+    to the grid's `spacing`, and avoids a last line of a single character.
+    """
+    items = atoms(pieces, measure, size)
+    n = len(items)
+    if n == 0:
+        return []
+    squeeze = spacing - 0.05 * size
+    prefix_w = [0.0]
+    prefix_c = [0]
+    for atom in items:
+        prefix_w.append(prefix_w[-1] + atom.width)
+        prefix_c.append(prefix_c[-1] + atom.chars)
+
+    def line_cost(i: int, j: int) -> tuple[float, float] | None:
+        """Cost and spacing of a line holding items[i:j], or None if it cannot be set."""
+        avail = first_width if i == 0 else width
+        natural = prefix_w[j] - prefix_w[i] - items[j - 1].kern  # no kern at the line's end
+        gaps = prefix_c[j] - prefix_c[i] - 1
+        if j == n and natural + gaps * spacing <= avail + 1e-6:
+            chars = prefix_c[j] - prefix_c[i]
+            solo = chars - sum(1 for a in items[i:j] for c in a.text if c in CLOSING)
+            return (25.0 if solo <= 1 and i > 0 else 0.0), spacing
+        if gaps <= 0:  # a single unit cannot be justified; overflowing is worse still
+            return (1e4 if natural <= avail else 1e6), spacing
+        needed = (avail - natural) / gaps
+        if needed < squeeze - 1e-9:
+            return None
+        deviation = (needed - spacing) / size * 100  # in hundredths of an em
+        return deviation * deviation, needed
+
+    inf = float("inf")
+    best = [inf] * (n + 1)
+    choice: list[tuple[int, float]] = [(0, spacing)] * (n + 1)
+    best[0] = 0.0
+    for i in range(n):
+        if best[i] == inf:
+            continue
+        for j in range(i + 1, n + 1):
+            if j < n and not can_break(items[j - 1], items[j]):
+                continue
+            cost = line_cost(i, j)
+            if cost is None:
+                break  # longer lines cannot be squeezed in either
+            total = best[i] + cost[0]
+            if total < best[j]:
+                best[j], choice[j] = total, (i, cost[1])
+    if best[n] == inf:  # nothing fits (one huge unbreakable unit): let it overflow
+        return [Line(_group(items), spacing, True)]
+    lines = []
+    j = n
+    while j > 0:
+        i, line_spacing = choice[j]
+        lines.append(Line(_group(items[i:j]), line_spacing, j == n))
+        j = i
+    return lines[::-1]
+
+
+def balance_lines(pieces: Sequence[Piece], measure: Callable[[str, str], float], *,
+                  width: float, size: float) -> list[Line]:
+    """Break a centred title into the fewest lines of nearly equal length (kinsoku kept)."""
+    items = atoms(pieces, measure, size)
+    n = len(items)
+    if n == 0:
+        return []
+    total = sum(atom.width for atom in items)
+    count = max(1, -(-int(total * 1000) // int(width * 1000)))
+    while True:
+        target = total / count
+        inf = float("inf")
+        best = [[inf] * (count + 1) for _ in range(n + 1)]
+        back = [[0] * (count + 1) for _ in range(n + 1)]
+        best[0][0] = 0.0
+        for j in range(1, n + 1):
+            if j < n and not can_break(items[j - 1], items[j]):
+                continue
+            for i in range(j):
+                line = sum(a.width for a in items[i:j])
+                if line > width + 1e-6:
+                    continue
+                for k in range(1, count + 1):
+                    if best[i][k - 1] < inf:
+                        cost = best[i][k - 1] + (line - target) ** 2
+                        if cost < best[j][k]:
+                            best[j][k], back[j][k] = cost, i
+        if best[n][count] < inf:
+            break
+        count += 1
+        if count > n:
+            return [Line(_group(items), 0.0, True)]
+    lines, j, k = [], n, count
+    while k > 0:
+        i = back[j][k]
+        lines.append(Line(_group(items[i:j], trim_end=size), 0.0, j == n))
+        j, k = i, k - 1
+    return lines[::-1]

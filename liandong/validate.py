@@ -1,0 +1,367 @@
+"""Validate series and issue sources against one schema and build plain `Issue` data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import yaml
+
+from liandong.errors import Problem, SourceErrors
+from liandong.source import (ISSUE_FILE, SERIES_FILE, Block, Loc, SourceFile, compose_yaml,
+                             node_loc, parse_blocks, read_source, split_front_matter)
+
+DISTRIBUTION_KEYS = ("报", "送", "发")
+"""The 版记 lists, in the order they print: superiors, peers, subordinates."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """One key of a source file: its kind and what it means."""
+
+    kind: str  # "text", "number", "date", "list", "markdown"
+    doc: str
+    required: bool = False
+
+
+SERIES_SCHEMA: dict[str, Field] = {
+    "刊名": Field("text", "刊物名称，印在报头，如“联络动态”。", required=True),
+    "编印单位": Field("text", "编印单位，报头左侧印作“……编”。", required=True),
+    "批准文号": Field("text", "内部资料批准文号，印在版记最后一行。", required=True),
+    "责任编辑": Field("text", "责任编辑姓名，印在版记。"),
+    "联系方式": Field("text", "电话、邮箱等，印在版记。"),
+    "报": Field("list", "报送的上级机关，每行一个。"),
+    "送": Field("list", "送达的机关和单位，每行一个。"),
+    "发": Field("list", "发至的下级机关，每行一个。"),
+    "印数": Field("number", "共印份数，印在版记。"),
+}
+"""series.yaml: what every issue shares. Each issue may override any of these except 刊名."""
+
+ISSUE_SCHEMA: dict[str, Field] = {
+    "期号": Field("number", "本年第几期，如 13。", required=True),
+    "总期号": Field("number", "创刊以来的总期数，如 714，印作“总第七百一十四期”。", required=True),
+    "日期": Field("date", "出刊日期，写作 2024-08-30。", required=True),
+    "编者按": Field("markdown", "编者按正文，可分段；印在文章之前，用楷体。"),
+    **{key: Field(spec.kind, spec.doc) for key, spec in SERIES_SCHEMA.items() if key != "刊名"},
+}
+"""issue.yaml: one issue. Values given here override series.yaml."""
+
+ARTICLE_SCHEMA: dict[str, Field] = {
+    "标题": Field("text", "文章标题。", required=True),
+    "副标题": Field("text", "副标题，另起一行印在标题之下。"),
+}
+"""Front matter of each article (*.md in the issue's folder, in file-name order)."""
+
+HEADING_PATTERNS = {
+    1: (re.compile(r"[一二三四五六七八九十百]+、"), "一、"),
+    2: (re.compile(r"（[一二三四五六七八九十百]+）"), "（一）"),
+    3: (re.compile(r"\d+[.．]"), "1."),
+    4: (re.compile(r"（\d+）"), "（1）"),
+}
+"""Body headings: # 一、 ## （一） ### 1. #### （1）; the editor writes the number."""
+
+
+@dataclass(frozen=True)
+class Text:
+    """A text value and where it stands."""
+
+    value: str
+    loc: Loc
+
+
+@dataclass(frozen=True)
+class Article:
+    title: Text
+    subtitle: Text | None
+    blocks: tuple[Block, ...]
+    source: SourceFile
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One issue, validated, with the series' values already merged in."""
+
+    folder: Path
+    year: int
+    number: int
+    total: int
+    date: dt.date
+    name: str
+    compiler: Text
+    approval: Text
+    editor: Text | None
+    contact: Text | None
+    print_count: int | None
+    note: tuple[Block, ...]
+    articles: tuple[Article, ...]
+    distribution: tuple[tuple[str, tuple[Text, ...]], ...]
+    sources: tuple[SourceFile, ...] = field(default=())
+
+    @property
+    def slug(self) -> str:
+        return f"{self.year}-{self.number:02d}"
+
+
+# --- YAML mapping → checked values --------------------------------------------
+
+def _mapping(source: SourceFile, node: yaml.Node | None, schema: dict[str, Field],
+             problems: list[Problem]) -> dict[str, yaml.Node]:
+    """Check keys of a mapping: unknown keys (with a suggestion), duplicates, missing keys."""
+    if node is None:
+        node_dict: dict[str, yaml.Node] = {}
+        for key, spec in schema.items():
+            if spec.required:
+                problems.append(Problem(source.name, 1, 1, f"缺少必填项“{key}”"))
+        return node_dict
+    if not isinstance(node, yaml.MappingNode):
+        problems.append(node_loc(source, node).problem("这里应是“键: 值”形式的设置"))
+        return {}
+    found: dict[str, yaml.Node] = {}
+    for key_node, value_node in node.value:
+        key = str(key_node.value)
+        loc = node_loc(source, key_node)
+        if key in found:
+            first = found[key].start_mark.line + 1
+            problems.append(loc.problem(f"“{key}”重复出现（第 {first} 行已有）"))
+            continue
+        if key not in schema:
+            close = difflib.get_close_matches(key, list(schema), n=1, cutoff=0.3)
+            hint = f"，是不是“{close[0]}”？" if close else f"；可用的有：{'、'.join(schema)}"
+            problems.append(loc.problem(f"未知的设置“{key}”{hint}"))
+            continue
+        found[key] = value_node
+    for key, spec in schema.items():
+        if spec.required and key not in found:
+            problems.append(Problem(source.name, node.start_mark.line + 1,
+                                    node.start_mark.column + 1, f"缺少必填项“{key}”"))
+    return found
+
+
+def _scalar(source: SourceFile, key: str, node: yaml.Node, problems: list[Problem]) -> str | None:
+    if not isinstance(node, yaml.ScalarNode) or node.tag == "tag:yaml.org,2002:null":
+        problems.append(node_loc(source, node).problem(f"“{key}”应是一段文字"))
+        return None
+    return str(node.value)
+
+
+def _text(source: SourceFile, key: str, node: yaml.Node, problems: list[Problem]) -> Text | None:
+    value = _scalar(source, key, node, problems)
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        problems.append(node_loc(source, node).problem(f"“{key}”不能为空"))
+        return None
+    return Text(value, node_loc(source, node))
+
+
+def _number(source: SourceFile, key: str, node: yaml.Node, problems: list[Problem]) -> int | None:
+    value = _scalar(source, key, node, problems)
+    if value is None:
+        return None
+    if not re.fullmatch(r"[0-9]+", value.strip()) or int(value) < 1:
+        problems.append(node_loc(source, node).problem(
+            f"“{key}”应是正整数（半角阿拉伯数字），现在是“{value}”"))
+        return None
+    return int(value)
+
+
+_DATE = re.compile(r"(\d{4})(?:-(\d{1,2})-(\d{1,2})|年(\d{1,2})月(\d{1,2})日)")
+
+
+def _date(source: SourceFile, key: str, node: yaml.Node, problems: list[Problem]) -> dt.date | None:
+    value = _scalar(source, key, node, problems)
+    if value is None:
+        return None
+    match = _DATE.fullmatch(value.strip())
+    if not match:
+        problems.append(node_loc(source, node).problem(
+            f"“{key}”应写作 2024-08-30，现在是“{value}”"))
+        return None
+    year, month, day = (int(g) for g in match.groups() if g is not None)
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        problems.append(node_loc(source, node).problem(f"“{key}”不是有效日期：“{value}”"))
+        return None
+
+
+def _list(source: SourceFile, key: str, node: yaml.Node,
+          problems: list[Problem]) -> tuple[Text, ...] | None:
+    if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null":
+        return ()
+    if not isinstance(node, yaml.SequenceNode):
+        problems.append(node_loc(source, node).problem(
+            f"“{key}”应是列表，每行以“- ”开头写一个单位"))
+        return None
+    items = [_text(source, key, item, problems) for item in node.value]
+    if any(item is None for item in items):
+        return None
+    return tuple(items)  # type: ignore[arg-type]
+
+
+def _markdown_blocks(source: SourceFile, key: str, node: yaml.Node,
+                     problems: list[Problem]) -> tuple[Block, ...] | None:
+    """A Markdown value inside YAML. Block scalars (|) map back to the file line by line."""
+    value = _scalar(source, key, node, problems)
+    if value is None:
+        return None
+    loc = node_loc(source, node)
+    if getattr(node, "style", None) == "|":
+        # The literal block's lines are the file's lines minus indentation; parse the file span.
+        body_start = source.text.index("\n", loc.start) + 1
+        return tuple(parse_blocks(source, body_start, loc.end))
+    # Folded or plain scalars: parse the value, then anchor each paragraph at the value's start.
+    temp = SourceFile(source.path, source.name, value)
+    blocks = parse_blocks(temp, 0, len(value))
+    return tuple(Block(b.runs, loc, b.level) for b in blocks)
+
+
+_CONVERTERS: dict[str, Callable] = {
+    "text": _text, "number": _number, "date": _date, "list": _list, "markdown": _markdown_blocks,
+}
+
+
+def _values(source: SourceFile, nodes: dict[str, yaml.Node], schema: dict[str, Field],
+            problems: list[Problem]) -> dict[str, object]:
+    values = {}
+    for key, node in nodes.items():
+        value = _CONVERTERS[schema[key].kind](source, key, node, problems)
+        if value is not None:
+            values[key] = value
+    return values
+
+
+# --- Loading --------------------------------------------------------------
+
+def load_series(root: Path, problems: list[Problem]) -> tuple[dict[str, object], SourceFile | None]:
+    path = root / "issues" / SERIES_FILE
+    if not path.is_file():
+        problems.append(Problem(f"issues/{SERIES_FILE}", 1, 1, "找不到刊物设置文件"))
+        return {}, None
+    source = read_source(path, root, problems)
+    if source is None:
+        return {}, None
+    nodes = _mapping(source, compose_yaml(source, problems), SERIES_SCHEMA, problems)
+    return _values(source, nodes, SERIES_SCHEMA, problems), source
+
+
+def _load_article(path: Path, root: Path, problems: list[Problem]) -> Article | None:
+    source = read_source(path, root, problems)
+    if source is None:
+        return None
+    front = split_front_matter(source)
+    if front is None:
+        problems.append(Problem(source.name, 1, 1,
+                                "文章开头缺少以“---”包围的标题设置（标题: ……）"))
+        return None
+    yaml_text, yaml_offset, body_start = front
+    node = compose_yaml(source, problems, offset=yaml_offset, text=yaml_text)
+    before = len(problems)
+    nodes = _mapping(source, node, ARTICLE_SCHEMA, problems)
+    values = _values(source, nodes, ARTICLE_SCHEMA, problems)
+    if node is None and not yaml_text.strip():
+        problems[before:] = [Problem(source.name, 1, 1, "缺少必填项“标题”")]
+    blocks = parse_blocks(source, body_start, len(source.text))
+    _check_headings(blocks, problems)
+    if not blocks:
+        end_line = source.text.count("\n", 0, body_start) + 1
+        problems.append(Problem(source.name, end_line, 1, "文章没有正文"))
+    if "标题" not in values:
+        return None
+    return Article(values["标题"], values.get("副标题"), tuple(blocks), source)  # type: ignore
+
+
+def _check_headings(blocks: list[Block], problems: list[Problem]) -> None:
+    for block in blocks:
+        if not block.level:
+            continue
+        if block.level > 4:
+            problems.append(block.loc.problem("标题最多四级：# 一、 ## （一） ### 1. #### （1）"))
+            continue
+        pattern, example = HEADING_PATTERNS[block.level]
+        if not pattern.match(block.text):
+            marks = "#" * block.level
+            problems.append(block.loc.problem(
+                f"{block.level}级标题（{marks}）应以“{example}”这样的序号开头"))
+
+
+def issue_folders(root: Path) -> list[Path]:
+    """Every issue folder issues/YYYY/N, oldest first."""
+    folders = []
+    base = root / "issues"
+    for year_dir in base.iterdir() if base.is_dir() else ():
+        if year_dir.is_dir() and re.fullmatch(r"\d{4}", year_dir.name):
+            for number_dir in year_dir.iterdir():
+                if number_dir.is_dir() and re.fullmatch(r"\d{1,3}", number_dir.name):
+                    folders.append(number_dir)
+    return sorted(folders, key=lambda f: (int(f.parent.name), int(f.name)))
+
+
+def load_issue(folder: Path, root: Path, series: dict[str, object],
+               problems: list[Problem]) -> Issue | None:
+    """Load and validate one issue folder; append every problem found."""
+    before = len(problems)
+    path = folder / ISSUE_FILE
+    if not path.is_file():
+        from liandong.errors import display_path
+        problems.append(Problem(display_path(path, root), 1, 1, "找不到本期设置文件"))
+        return None
+    source = read_source(path, root, problems)
+    if source is None:
+        return None
+    node = compose_yaml(source, problems)
+    nodes = _mapping(source, node, ISSUE_SCHEMA, problems)
+    values = _values(source, nodes, ISSUE_SCHEMA, problems)
+
+    year, number = int(folder.parent.name), int(folder.name)
+    if "期号" in values and values["期号"] != number:
+        problems.append(node_loc(source, nodes["期号"]).problem(
+            f"期号 {values['期号']} 与所在文件夹 {folder.parent.name}/{folder.name} 不符"))
+    if "日期" in values and values["日期"].year != year:  # type: ignore[union-attr]
+        problems.append(node_loc(source, nodes["日期"]).problem(
+            f"日期的年份与所在文件夹 {folder.parent.name} 不符"))
+
+    articles = []
+    for md in sorted(folder.glob("*.md")):
+        article = _load_article(md, root, problems)
+        if article:
+            articles.append(article)
+    if not list(folder.glob("*.md")):
+        problems.append(Problem(source.name, 1, 1,
+                                "本期没有文章：请在同一文件夹放入 .md 文章文件"))
+
+    merged = {**series, **values}
+    for key in ("编印单位", "批准文号"):
+        if key not in merged:
+            problems.append(Problem(source.name, 1, 1, f"缺少“{key}”（在 series.yaml 或本期设置中填写）"))
+    distribution = tuple((key, merged[key]) for key in DISTRIBUTION_KEYS if merged.get(key))
+    if not distribution:
+        problems.append(Problem(source.name, 1, 1, "版记没有发送范围：请填写“送”（或“报”“发”）"))
+    if len(problems) > before:
+        return None
+    return Issue(
+        folder=folder, year=year, number=number, total=values["总期号"],  # type: ignore[arg-type]
+        date=values["日期"],  # type: ignore[arg-type]
+        name=merged["刊名"].value,  # type: ignore[union-attr]
+        compiler=merged["编印单位"], approval=merged["批准文号"],  # type: ignore[arg-type]
+        editor=merged.get("责任编辑"), contact=merged.get("联系方式"),  # type: ignore[arg-type]
+        print_count=merged.get("印数"),  # type: ignore[arg-type]
+        note=values.get("编者按", ()),  # type: ignore[arg-type]
+        articles=tuple(articles), distribution=distribution,  # type: ignore[arg-type]
+        sources=tuple([source] + [a.source for a in articles]),
+    )
+
+
+def load_issues(root: Path, folders: list[Path]) -> list[Issue]:
+    """Load the series and every named issue; raise with all problems if any."""
+    problems: list[Problem] = []
+    series, _ = load_series(root, problems)
+    issues = [load_issue(folder, root, series, problems) for folder in folders]
+    if problems:
+        raise SourceErrors(problems)
+    return [issue for issue in issues if issue is not None]
