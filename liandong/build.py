@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import re
+
+import jinja2
 from dataclasses import dataclass
 from pathlib import Path
 
-from liandong.errors import LiandongError, Problem, SourceErrors
+from liandong.errors import LiandongError, Problem, SourceErrors, display_path
 from liandong.files import write_atomic
 from liandong.fonts import Measurer, check_glyphs, resolve_fonts
 from liandong.render import build_context, render_print, render_web, template_environment
@@ -62,10 +64,10 @@ def build(root: Path, folders: list[Path], out: Path) -> list[Built]:
     for font in fonts.values():
         if font.is_fallback:
             logger.warning("%s", font.role.notice)
-    issues = load_issues(root, folders)
+    problems: list[Problem] = []
+    issues = load_issues(root, folders, problems)
     measurer = Measurer(fonts)
     contexts = [build_context(issue, fonts, measurer) for issue in issues]
-    problems: list[Problem] = []
     for issue, context in zip(issues, contexts):
         problems += check_glyphs(context.printed, fonts,
                                  lambda message, s=issue.sources[0]: Problem(s.name, 1, 1, message))
@@ -79,9 +81,22 @@ def build(root: Path, folders: list[Path], out: Path) -> list[Built]:
     allowed = [root / "templates", root / "fonts", Path(__file__).parent / "templates"]
     built = []
     for issue, context in zip(issues, contexts):
-        pdf = renderer.render(render_print(env, context), issue.folder,
-                              allowed + [issue.folder])
+        try:
+            print_html, web_html = render_print(env, context), render_web(env, context)
+        except jinja2.TemplateError as exc:
+            raise _template_error(exc, root) from None
+        pdf = renderer.render(print_html, issue.folder, allowed + [issue.folder])
         pdf_path = write_atomic(out / f"{issue.slug}.pdf", pdf)
-        html_path = write_atomic(out / f"{issue.slug}.html", render_web(env, context))
+        html_path = write_atomic(out / f"{issue.slug}.html", web_html)
         built.append(Built(issue, pdf_path, html_path))
     return built
+
+
+def _template_error(exc: jinja2.TemplateError, root: Path) -> LiandongError:
+    """A designer's mistake in templates/: name the file and line, never a traceback."""
+    if isinstance(exc, jinja2.TemplateNotFound):
+        return LiandongError(f"找不到模板 {exc.name}：templates/ 和 liandong 自带的模板里都没有")
+    name = getattr(exc, "filename", None) or getattr(exc, "name", None) or "模板"
+    line = getattr(exc, "lineno", None)
+    where = f"{display_path(Path(name), root)}:{line}:1" if line else str(name)
+    return LiandongError(f"{where}: 模板错误：{exc.message or exc}")

@@ -12,6 +12,72 @@ from liandong import __version__
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
+_CLICK_ZH = {
+    "Usage:": "用法：",
+    "Options": "选项",
+    "Commands": "命令",
+    "Positional arguments": "参数",
+    "Show this message and exit.": "显示本帮助并退出。",
+    "Show the version and exit.": "显示版本号并退出。",
+    "Error: {message}": "错误：{message}",
+    "Try '{command} {option}' for help.": "运行“{command} {option}”查看帮助。",
+    "No such option {name!r}.": "没有选项 {name!r}。",
+    "No such command {name!r}.": "没有命令 {name!r}。",
+    "Missing argument": "缺少参数",
+    "Missing option": "缺少选项",
+    "Missing parameter": "缺少参数",
+    "Missing command.": "缺少命令。",
+    "Invalid value for {param_hint}: {message}": "{param_hint} 的值无效：{message}",
+    "Invalid value: {message}": "值无效：{message}",
+    "Got unexpected extra argument ({args})": "多余的参数（{args}）",
+    "Got unexpected extra arguments ({args})": "多余的参数（{args}）",
+    "Option {name!r} requires an argument.": "选项 {name!r} 需要一个值。",
+    "Option {name!r} does not take a value.": "选项 {name!r} 不接受值。",
+    "Did you mean {possibility}?": "是不是 {possibility}？",
+    "(Did you mean one of: {possibilities}?)": "（是不是其中之一：{possibilities}？）",
+    "Aborted!": "已中止。",
+    "{name} {filename!r} is a file.": "{name} {filename!r} 是文件，不是文件夹。",
+    "directory": "文件夹",
+}
+"""Click's own words (usage, headings, errors) in Chinese: the editors read no English."""
+
+
+def _chinese_click() -> None:
+    """Point click's gettext hooks at the catalogue above; unknown strings stay as they are."""
+    import click.core
+    import click.decorators
+    import click.exceptions
+    import click.formatting
+    import click.parser
+    import click.types
+
+    def gettext(message: str) -> str:
+        return _CLICK_ZH.get(message, message)
+
+    def ngettext(singular: str, plural: str, n: int) -> str:
+        return gettext(singular if n == 1 else plural)
+
+    for module in (click.core, click.decorators, click.exceptions, click.formatting,
+                   click.parser, click.types):
+        if hasattr(module, "_"):
+            module._ = gettext
+        if hasattr(module, "ngettext"):
+            module.ngettext = ngettext
+
+
+class _Formatter(click.HelpFormatter):
+    """Chinese punctuation in help headings and the usage line."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args, "用法：" if prefix is None else prefix)
+
+    def write_heading(self, heading: str) -> None:
+        self.write(f"{'':>{self.current_indent}}{heading}：\n")
+
+
+_chinese_click()
+click.Context.formatter_class = _Formatter
+
 
 class _ChineseFormatter(logging.Formatter):
     LABELS = {logging.WARNING: "注意", logging.ERROR: "错误", logging.CRITICAL: "错误"}
@@ -34,7 +100,7 @@ def _setup_logging(verbose: bool) -> None:
         logger.propagate = False
 
 
-@click.group(context_settings=CONTEXT, help="""联络动态排版工具：把 issues/ 中的 YAML/Markdown
+@click.group(context_settings=CONTEXT, options_metavar="[选项]", subcommand_metavar="命令 [参数]...", help="""联络动态排版工具：把 issues/ 中的 YAML/Markdown
 稿件排成印刷用 PDF（GB/T 9704 版式）和网页。
 
 \b
@@ -45,25 +111,26 @@ def _setup_logging(verbose: bool) -> None:
   liandong fonts             查看每种字体角色实际使用的字体文件
 
 请在刊物项目的文件夹（含 issues/series.yaml）或其子文件夹中运行。""")
-@click.version_option(__version__, "-V", "--version", message="liandong %(version)s")
+@click.version_option(__version__, "-V", "--version", message="liandong %(version)s",
+                      help="显示版本号并退出。")
 @click.option("-v", "--verbose", is_flag=True, help="显示更多过程信息和排版引擎的警告。")
 def main(verbose: bool) -> None:
     _setup_logging(verbose)
 
 
-@main.command(context_settings=CONTEXT, help="""生成一期或多期：印刷用 PDF 和网页（HTML）。
+@main.command(context_settings=CONTEXT, options_metavar="[选项]", help="""生成一期或多期：印刷用 PDF 和网页（HTML）。
 
 \b
-ISSUE 可写作：
+期号可写作：
   13        最近一个有第 13 期的年份的第 13 期
   2024/13   2024 年第 13 期
 
 先检查全部稿件：有任何错误（标明 文件:行:列）都不会写出或覆盖任何文件，退出状态为 1。
 输出文件为 <输出文件夹>/<年>-<期>.pdf 和 .html，默认输出文件夹是项目下的 build/。""")
-@click.argument("issue", required=False, metavar="[ISSUE]")
+@click.argument("issue", required=False, metavar="[期号]")
 @click.option("--all", "every", is_flag=True, help="生成 issues/ 下的全部各期。")
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="输出文件夹（默认：项目下的 build/）。")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
+              help="输出到文件夹 DIR（默认：项目下的 build/）。")
 def build(issue: str | None, every: bool, out: Path | None) -> None:
     from liandong.build import DEFAULT_OUT, build as build_issues, find_root, select_folders
 
@@ -77,7 +144,7 @@ def build(issue: str | None, every: bool, out: Path | None) -> None:
         click.echo(str(built.html))
 
 
-@main.command(context_settings=CONTEXT, help="""列出每种字体角色 → 字体名称 → 字体文件。
+@main.command(context_settings=CONTEXT, options_metavar="[选项]", help="""列出每种字体角色 → 字体名称 → 字体文件。
 
 查找顺序：项目 fonts/ 文件夹中的字体（如授权的方正小标宋简体、仿宋_GB2312），
 然后是本机已安装的字体，最后是开源默认字体（Noto CJK、霞鹜文楷）。
@@ -90,7 +157,7 @@ def fonts() -> None:
     origins = {"fonts/": "项目 fonts/", "installed": "本机安装", "default": "开源默认"}
     for key, font in resolve_fonts(root / "fonts").items():
         index = f" #{font.index}" if font.index else ""
-        click.echo(f"{font.role.label} → {font.family}（{origins[font.origin]}）→ {font.file}{index}")
+        click.echo(f"{font.role.style}（{font.role.label}）→ {font.family}（{origins[font.origin]}）→ {font.file}{index}")
     for font in resolve_fonts(root / "fonts").values():
         if font.is_fallback:
             click.echo(f"注意：{font.role.notice}", err=True)

@@ -18,7 +18,8 @@ class Role:
     """A typographic role and the families that can fill it, best first."""
 
     key: str
-    label: str
+    label: str   # what it prints
+    style: str   # the Chinese name of the typeface style
     families: tuple[str, ...]
     default: str
     weight: int = 400
@@ -27,24 +28,24 @@ class Role:
 
 
 ROLES: tuple[Role, ...] = (
-    Role("title", "标题（小标宋）",
+    Role("title", "标题", "小标宋",
          ("方正小标宋简体", "方正小标宋_GBK", "FZXiaoBiaoSong-B05S", "FZXiaoBiaoSong-B05",
           "FZXBSJW--GB1-0", "华文中宋", "STZhongsong"),
          "Noto Serif CJK SC", weight=700),
-    Role("body", "正文（仿宋）",
+    Role("body", "正文", "仿宋",
          ("仿宋_GB2312", "FangSong_GB2312", "仿宋", "FangSong", "方正仿宋_GBK", "方正仿宋简体",
           "FZFangSong-Z02S", "华文仿宋", "STFangsong"),
          "Noto Serif CJK SC",
          notice=("没有找到仿宋字体（仿宋_GB2312、仿宋等），正文暂用 Noto Serif CJK SC（宋体风格）代替。"
                  "把授权的仿宋字体文件放进 fonts/ 文件夹即可改用仿宋。")),
-    Role("kai", "编者按（楷体）",
+    Role("kai", "编者按、副标题、（一）级标题", "楷体",
          ("楷体_GB2312", "KaiTi_GB2312", "楷体", "KaiTi", "方正楷体_GBK", "方正楷体简体",
           "FZKai-Z03S", "华文楷体", "STKaiti"),
          "LXGW WenKai"),
-    Role("hei", "一级标题（黑体）",
+    Role("hei", "一、级标题和【编者按】", "黑体",
          ("黑体", "SimHei", "方正黑体_GBK", "方正黑体简体", "FZHei-B01S", "华文黑体", "STHeiti"),
          "Noto Sans CJK SC", generic="sans-serif"),
-    Role("song", "页码（宋体）",
+    Role("song", "页码", "宋体",
          ("宋体", "SimSun", "方正书宋_GBK", "方正书宋简体", "FZShuSong-Z01S", "华文宋体", "STSong"),
          "Noto Serif CJK SC"),
 )
@@ -167,7 +168,7 @@ def resolve_fonts(fonts_dir: Path) -> dict[str, ResolvedFont]:
             face = _pick(installed, role.default, role.weight)
             if face is None:
                 raise LiandongError(
-                    f"{role.label}没有可用字体：既没有 {'、'.join(role.families[:3])} 等字体，"
+                    f"{role.label}（{role.style}）没有可用字体：既没有 {'、'.join(role.families[:3])} 等字体，"
                     f"也没有默认的 {role.default}。请安装 fonts-noto-cjk 和 fonts-lxgw-wenkai"
                     "（见 README 的安装命令），或把字体文件放进 fonts/。")
             choice = ResolvedFont(role, role.default, face.file, face.index, face.weight, "default")
@@ -271,8 +272,8 @@ def check_glyphs(printed, fonts: dict[str, ResolvedFont], fallback_problem) -> l
         for char in dict.fromkeys(item.text):
             if char.isspace() and char != "\u3000" or ord(char) in covered:
                 continue
-            message = (f"字体“{font.family}”（{font.role.label}）没有“{char}”（U+{ord(char):04X}）"
-                       "的字形，无法印出；请换用其他写法，或在 fonts/ 放入含此字的字体")
+            message = (f"{font.role.label}所用字体 {font.family} 没有“{char}”（U+{ord(char):04X}）"
+                       "的字形，无法印出；请改换写法，或在 fonts/ 放入含此字的字体")
             offsets = item.loc.find(char) if item.loc else []
             if not offsets:
                 problems.append(fallback_problem(message) if item.loc is None

@@ -112,23 +112,29 @@ class _Builder:
     def note_role(self, role: str, text: str, loc: Loc | None) -> None:
         self.printed.append(Printed(role, text, loc))
 
+    def note_lines(self, lines: list[Line], loc: Loc | None) -> None:
+        """Record what each font prints, piece by piece, for the glyph check."""
+        for line in lines:
+            for piece in line.pieces:
+                self.note_role(piece.style.split("+")[0], piece.text, loc)
+
     def paragraph(self, block: Block, role: str, kind: str = "p",
                   label: Piece | None = None) -> Paragraph:
         L = self.layout
         pieces = [Piece(run.text, role + ("+strong" if run.strong else "")) for run in block.runs]
-        for run in block.runs:
-            self.note_role(role, run.text, block.loc)
         if label:
             pieces.insert(0, label)
         indent = 2 * L.pitch
         lines = break_lines(pieces, self._measure(L.body_size), first_width=L.text_width - indent,
-                            width=L.text_width, spacing=L.spacing, size=L.body_size)
+                            width=L.text_width, spacing=L.spacing, size=L.body_size, marks="body")
+        self.note_lines(lines, block.loc)
         return Paragraph(kind, "".join(p.text for p in pieces), pieces, lines)
 
     def title(self, text: Text, role: str, size: float) -> dict:
-        self.note_role(role, text.value, text.loc)
         pieces = [Piece(text.value, role)]
-        lines = balance_lines(pieces, self._measure(size), width=self.layout.text_width, size=size)
+        lines = balance_lines(pieces, self._measure(size), width=self.layout.text_width,
+                              size=size, marks="body")
+        self.note_lines(lines, text.loc)
         return {"text": text.value, "lines": lines}
 
     def distribution(self, label: str, items: tuple[Text, ...]) -> dict:
@@ -164,8 +170,6 @@ class _Builder:
         for index, block in enumerate(issue.note):
             label = Piece("【编者按】", "hei") if index == 0 else None
             note.append(self.paragraph(block, "kai", label=label))
-        if issue.note:
-            self.note_role("hei", "【编者按】", issue.note[0].loc)
 
         articles = []
         for article in issue.articles:

@@ -79,20 +79,30 @@ class _Atom:
 
 
 def atoms(pieces: Sequence[Piece], measure: Callable[[str, str], float],
-          size: float) -> list[_Atom]:
-    """Split styled text into unbreakable units with their natural widths."""
+          size: float, marks: str | None = None) -> list[_Atom]:
+    """Split styled text into unbreakable units with their natural widths.
+
+    A quote or middle dot that the piece's font sets narrow (LXGW WenKai has no zh-CN forms)
+    is taken from the `marks` style when that one is full-width, else padded to a full cell.
+    Padding leaves a gap that text extraction reads as a space, so the other font comes first.
+    """
     result = []
     for piece in pieces:
         for match in _ATOM.finditer(piece.text):
             text = match.group()
-            width = measure(piece.style, text)
+            style = piece.style
+            width = measure(style, text)
             side = FULL_WIDTH.get(text)
+            if side and width < 0.99 * size and marks:
+                alternative = marks + style[style.find("+"):] if "+" in style else marks
+                if measure(alternative, text) >= 0.99 * size:
+                    style, width = alternative, measure(alternative, text)
             if side and width < 0.99 * size:
                 blank = size - width
                 left = blank if side == "left" else blank / 2 if side == "both" else 0.0
-                result.append(_Atom(text, piece.style, size, left, blank - left))
+                result.append(_Atom(text, style, size, left, blank - left))
             else:
-                result.append(_Atom(text, piece.style, width))
+                result.append(_Atom(text, style, width))
     # Two marks in a row: the first gives up its blank half (clreq 3.1.6), e.g. 。” ”， ，“ （《
     for k in range(len(result) - 1):
         first, second = result[k], result[k + 1]
@@ -132,7 +142,8 @@ def _group(line: list[_Atom], trim_end: float = 0.0) -> tuple[Piece, ...]:
 
 
 def break_lines(pieces: Sequence[Piece], measure: Callable[[str, str], float], *,
-                first_width: float, width: float, spacing: float, size: float) -> list[Line]:
+                first_width: float, width: float, spacing: float, size: float,
+                marks: str | None = None) -> list[Line]:
     """Break a paragraph into flush lines.
 
     Every line but the last gets its own letter-spacing so that its last glyph ends exactly at
@@ -140,7 +151,7 @@ def break_lines(pieces: Sequence[Piece], measure: Callable[[str, str], float], *
     on it) or stretched; a small dynamic programme picks the breaks that keep spacing closest
     to the grid's `spacing`, and avoids a last line of a single character.
     """
-    items = atoms(pieces, measure, size)
+    items = atoms(pieces, measure, size, marks)
     n = len(items)
     if n == 0:
         return []
@@ -196,9 +207,9 @@ def break_lines(pieces: Sequence[Piece], measure: Callable[[str, str], float], *
 
 
 def balance_lines(pieces: Sequence[Piece], measure: Callable[[str, str], float], *,
-                  width: float, size: float) -> list[Line]:
+                  width: float, size: float, marks: str | None = None) -> list[Line]:
     """Break a centred title into the fewest lines of nearly equal length (kinsoku kept)."""
-    items = atoms(pieces, measure, size)
+    items = atoms(pieces, measure, size, marks)
     n = len(items)
     if n == 0:
         return []

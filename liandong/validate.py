@@ -11,7 +11,7 @@ from typing import Callable
 
 import yaml
 
-from liandong.errors import Problem, SourceErrors
+from liandong.errors import Problem, display_path
 from liandong.source import (ISSUE_FILE, SERIES_FILE, Block, Loc, SourceFile, compose_yaml,
                              node_loc, parse_blocks, read_source, split_front_matter)
 
@@ -109,8 +109,12 @@ class Issue:
 # --- YAML mapping → checked values --------------------------------------------
 
 def _mapping(source: SourceFile, node: yaml.Node | None, schema: dict[str, Field],
-             problems: list[Problem]) -> dict[str, yaml.Node]:
-    """Check keys of a mapping: unknown keys (with a suggestion), duplicates, missing keys."""
+             problems: list[Problem], parsed: bool = True) -> dict[str, yaml.Node]:
+    """Check keys of a mapping: unknown keys (with a suggestion), duplicates, missing keys.
+
+    When the YAML did not parse, its syntax error is the only problem worth reporting."""
+    if not parsed:
+        return {}
     if node is None:
         node_dict: dict[str, yaml.Node] = {}
         for key, spec in schema.items():
@@ -141,7 +145,14 @@ def _mapping(source: SourceFile, node: yaml.Node | None, schema: dict[str, Field
     return found
 
 
+_PLAIN_TAGS = {f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "timestamp")}
+
+
 def _scalar(source: SourceFile, key: str, node: yaml.Node, problems: list[Problem]) -> str | None:
+    if node.tag not in _PLAIN_TAGS | {"tag:yaml.org,2002:null", "tag:yaml.org,2002:seq",
+                                      "tag:yaml.org,2002:map"}:
+        problems.append(node_loc(source, node).problem(f"“{key}”使用了不支持的 YAML 标签 {node.tag}"))
+        return None
     if not isinstance(node, yaml.ScalarNode) or node.tag == "tag:yaml.org,2002:null":
         problems.append(node_loc(source, node).problem(f"“{key}”应是一段文字"))
         return None
@@ -246,7 +257,9 @@ def load_series(root: Path, problems: list[Problem]) -> tuple[dict[str, object],
     source = read_source(path, root, problems)
     if source is None:
         return {}, None
-    nodes = _mapping(source, compose_yaml(source, problems), SERIES_SCHEMA, problems)
+    before = len(problems)
+    node = compose_yaml(source, problems)
+    nodes = _mapping(source, node, SERIES_SCHEMA, problems, parsed=len(problems) == before)
     return _values(source, nodes, SERIES_SCHEMA, problems), source
 
 
@@ -260,12 +273,10 @@ def _load_article(path: Path, root: Path, problems: list[Problem]) -> Article | 
                                 "文章开头缺少以“---”包围的标题设置（标题: ……）"))
         return None
     yaml_text, yaml_offset, body_start = front
-    node = compose_yaml(source, problems, offset=yaml_offset, text=yaml_text)
     before = len(problems)
-    nodes = _mapping(source, node, ARTICLE_SCHEMA, problems)
+    node = compose_yaml(source, problems, offset=yaml_offset, text=yaml_text)
+    nodes = _mapping(source, node, ARTICLE_SCHEMA, problems, parsed=len(problems) == before)
     values = _values(source, nodes, ARTICLE_SCHEMA, problems)
-    if node is None and not yaml_text.strip():
-        problems[before:] = [Problem(source.name, 1, 1, "缺少必填项“标题”")]
     blocks = parse_blocks(source, body_start, len(source.text))
     _check_headings(blocks, problems)
     if not blocks:
@@ -308,14 +319,13 @@ def load_issue(folder: Path, root: Path, series: dict[str, object],
     before = len(problems)
     path = folder / ISSUE_FILE
     if not path.is_file():
-        from liandong.errors import display_path
         problems.append(Problem(display_path(path, root), 1, 1, "找不到本期设置文件"))
         return None
     source = read_source(path, root, problems)
     if source is None:
         return None
     node = compose_yaml(source, problems)
-    nodes = _mapping(source, node, ISSUE_SCHEMA, problems)
+    nodes = _mapping(source, node, ISSUE_SCHEMA, problems, parsed=len(problems) == before)
     values = _values(source, nodes, ISSUE_SCHEMA, problems)
 
     year, number = int(folder.parent.name), int(folder.name)
@@ -357,11 +367,9 @@ def load_issue(folder: Path, root: Path, series: dict[str, object],
     )
 
 
-def load_issues(root: Path, folders: list[Path]) -> list[Issue]:
-    """Load the series and every named issue; raise with all problems if any."""
-    problems: list[Problem] = []
+def load_issues(root: Path, folders: list[Path],
+                problems: list[Problem]) -> list[Issue]:
+    """Load the series and every named issue; the valid ones are returned, problems appended."""
     series, _ = load_series(root, problems)
     issues = [load_issue(folder, root, series, problems) for folder in folders]
-    if problems:
-        raise SourceErrors(problems)
     return [issue for issue in issues if issue is not None]

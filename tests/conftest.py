@@ -1,0 +1,51 @@
+"""Shared fixtures: the repository's sample issue, built once by the real command."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_TEXT = REPO.parent / "shared" / "samples" / "2024-13-as-published.txt"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+MM = 72 / 25.4
+
+
+def liandong(*args: str, cwd: Path, check: bool = False) -> subprocess.CompletedProcess:
+    """Run the installed command as an editor would."""
+    exe = Path(sys.executable).with_name("liandong")
+    result = subprocess.run([str(exe), *args], cwd=cwd, capture_output=True, text=True,
+                            env={**os.environ, "COLUMNS": "100"})
+    if check and result.returncode != 0:
+        raise AssertionError(f"liandong {' '.join(args)} failed:\n{result.stderr}")
+    return result
+
+
+def make_project(tmp: Path, *, overrides: dict[str, bytes | str] | None = None,
+                 remove: tuple[str, ...] = ()) -> Path:
+    """A copy of the repository's issues/ with some files replaced, added or removed."""
+    shutil.copytree(REPO / "issues", tmp / "issues")
+    for name in remove:
+        (tmp / name).unlink()
+    for name, content in (overrides or {}).items():
+        path = tmp / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, str):
+            path.write_text(content, encoding="utf-8")
+        else:
+            path.write_bytes(content)
+    return tmp
+
+
+@pytest.fixture(scope="session")
+def sample_build(tmp_path_factory) -> dict[str, Path]:
+    """`liandong build 13 --out DIR` on the repository itself, once per test session."""
+    out = tmp_path_factory.mktemp("build")
+    result = liandong("build", "13", "--out", str(out), cwd=REPO, check=True)
+    return {"pdf": out / "2024-13.pdf", "html": out / "2024-13.html", "out": out,
+            "stdout": result.stdout, "stderr": result.stderr}

@@ -1,0 +1,297 @@
+"""The sample issue's PDF, measured against the 联络动态 layout (GB/T 9704 page)."""
+
+from __future__ import annotations
+
+import re
+import statistics
+import subprocess
+
+import pdfplumber
+import pytest
+
+from conftest import REPO
+from liandong.fonts import resolve_fonts
+from liandong.typeset import BLANK_RIGHT, CLOSING, OPENING
+from pdfmeasure import (BOTTOM, MM, PAGE_H, PAGE_W, PITCH, TEXT_H, TEXT_W, TOP, ink_rows,
+                        lines, pdf_font_name, rules, text_left, text_right)
+
+FOLIO = re.compile(r"^— \d+ —$")
+
+
+@pytest.fixture(scope="module")
+def pdf(sample_build):
+    return sample_build["pdf"]
+
+
+@pytest.fixture(scope="module")
+def all_lines(pdf):
+    return lines(pdf)
+
+
+@pytest.fixture(scope="module")
+def fonts():
+    resolved = resolve_fonts(REPO / "fonts")
+    return {key: pdf_font_name(font) for key, font in resolved.items()}
+
+
+@pytest.fixture(scope="module")
+def red_rule(pdf):
+    """The red rule under the masthead, as printed: (top, bottom, left, right) in pt."""
+    found = rules(pdf, 1, TOP, 150 * MM, color="red")
+    assert len(found) == 1, found
+    return found[0]
+
+
+@pytest.fixture(scope="module")
+def rule_bottom_page1(red_rule):
+    """Everything below the red rule on page 1 is content."""
+    return red_rule[1]
+
+
+@pytest.fixture(scope="module")
+def body_lines(all_lines, fonts, rule_bottom_page1):
+    """Lines of running text (note, body, headings): 16 pt, starting at the left edge or indented
+    two characters. Centred lines (masthead, titles, subtitle) and the 版记 are left out."""
+    text_fonts = {fonts["body"], fonts["kai"], fonts["hei"]}
+    result = []
+    for line in all_lines:
+        if line.page == 1 and line.baseline < rule_bottom_page1:
+            continue
+        if abs(line.size - 16) > 0.01 or not line.fonts <= text_fonts:
+            continue
+        offset = line.x0 - text_left(line.page)
+        if abs(offset) < 0.1 * MM or abs(offset - 2 * PITCH) < 0.1 * MM:
+            result.append(line)
+    return result
+
+
+def _starts_paragraph(line) -> bool:
+    return abs(line.x0 - text_left(line.page) - 2 * PITCH) < 0.1 * MM
+
+
+def test_every_page_is_a4(pdf):
+    with pdfplumber.open(pdf) as doc:
+        assert len(doc.pages) >= 2
+        for page in doc.pages:
+            assert page.width == pytest.approx(PAGE_W, abs=0.5)
+            assert page.height == pytest.approx(PAGE_H, abs=0.5)
+
+
+def test_body_is_16pt_in_the_body_role(all_lines, body_lines, fonts):
+    article = [l for l in body_lines if l.font_of(l.text[0]) == fonts["body"]]
+    assert len(article) > 40
+    assert all(l.size == pytest.approx(16, abs=0.01) for l in article)
+    assert all(l.fonts == {fonts["body"]} for l in article)
+
+
+def test_text_area_is_156_by_225_mm_with_mirrored_margins(body_lines):
+    for line in body_lines:
+        assert line.x0 >= text_left(line.page) - 0.05 * MM
+        assert line.x1 <= text_right(line.page) + 0.5 * MM
+        assert TOP - 1 * MM <= line.baseline <= BOTTOM
+    for parity in (0, 1):  # both odd and even pages have full-width lines at their own margins
+        flush_left = [l for l in body_lines if l.page % 2 == parity and not _starts_paragraph(l)]
+        assert flush_left, f"no full line on {'even' if parity == 0 else 'odd'} pages"
+        for line in flush_left:
+            assert line.x0 == pytest.approx(text_left(line.page), abs=0.05 * MM)
+
+
+def test_top_margin_is_37_mm_to_the_glyphs(pdf, body_lines):
+    """Measured on the ink of the first line of page 2, as GB/T 9704 measures it."""
+    first = min((l for l in body_lines if l.page == 2), key=lambda l: l.baseline)
+    ink = ink_rows(pdf, 2, (text_left(2), 20 * MM, text_right(2), first.baseline + 2))
+    assert ink is not None
+    assert ink[0] / MM == pytest.approx(37, abs=0.6)
+
+
+def test_body_is_on_the_22_line_grid(body_lines):
+    page2 = [l for l in body_lines if l.page == 2]
+    assert len(page2) == 22
+    pitches = [b.baseline - a.baseline for a, b in zip(page2, page2[1:])]
+    for pitch in pitches:
+        assert pitch == pytest.approx(TEXT_H / 22, abs=0.05)
+    assert page2[-1].baseline <= BOTTOM
+
+
+def test_a_full_line_holds_28_characters(body_lines, fonts):
+    """Lines of Chinese without Latin text or compressed punctuation hold the grid's 28."""
+    counts = [len(l.text) for l in body_lines
+              if fonts["body"] in l.fonts and not _starts_paragraph(l)
+              and not re.search(r"[0-9A-Za-z]", l.text)]
+    assert statistics.median(counts) == 28
+
+
+def test_first_lines_are_indented_two_characters(body_lines):
+    starts = [l for l in body_lines if _starts_paragraph(l)]
+    assert len(starts) == 7  # the note and the six paragraphs of the article
+    for line in starts:
+        assert line.x0 - text_left(line.page) == pytest.approx(2 * PITCH, abs=0.05 * MM)
+
+
+def test_both_edges_flush(body_lines, all_lines):
+    """Every line but a paragraph's last ends within 0.5 mm of the text area's right edge."""
+    checked = 0
+    for index, line in enumerate(body_lines):
+        following = body_lines[index + 1] if index + 1 < len(body_lines) else None
+        # A paragraph ends before an indented line, or before a title/heading/版记 in between.
+        next_any = all_lines[all_lines.index(line) + 1]
+        last_of_paragraph = (following is None or _starts_paragraph(following)
+                             or (next_any is not following and next_any.page == line.page
+                                 and not FOLIO.match(next_any.text)))
+        if last_of_paragraph:
+            continue
+        checked += 1
+        assert abs(line.x1 - text_right(line.page)) <= 0.5 * MM, (
+            f"page {line.page}: “{line.text}” ends {(line.x1 - text_right(line.page)) / MM:+.2f} mm "
+            "from the right edge")
+    assert checked > 40
+
+
+def test_no_line_starts_with_closing_or_ends_with_opening_punctuation(all_lines):
+    for line in all_lines:
+        text = line.text.strip()
+        if not text or FOLIO.match(text):
+            continue
+        assert text[0] not in CLOSING - {"—"}, f"page {line.page} line starts with {text[0]}: {text}"
+        assert text[-1] not in OPENING, f"page {line.page} line ends with {text[-1]}: {text}"
+
+
+def test_pdftotext_gives_the_text_back_without_inserted_spaces(pdf):
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    body = [line for line in text.splitlines() if re.search(r"[\u4e00-\u9fff]{10}", line)]
+    assert len(body) > 50
+    spaced = [line for line in body
+              if re.search(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef“”] +[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef“”]", line)]
+    assert spaced == []
+
+
+def test_masthead_is_large_red_song_bold_at_the_top(pdf, all_lines, fonts):
+    name = next(l for l in all_lines if l.page == 1 and l.text.replace(" ", "") == "联络动态")
+    assert name.fonts == {fonts["title"]}
+    assert name.size >= 42
+    with pdfplumber.open(pdf) as doc:
+        colors = {tuple(c["non_stroking_color"]) for c in doc.pages[0].chars
+                  if c["text"] in "联络动态" and c["size"] == name.size}
+    assert colors == {(0, 1, 1, 0)}  # C0 M100 Y100 K0
+    ink = ink_rows(pdf, 1, (text_left(1), 20 * MM, text_right(1), 80 * MM), color="red")
+    top, bottom = ink
+    assert top / MM == pytest.approx(37, abs=0.6)
+    glyph = ink_rows(pdf, 1, (name.chars[0]["x0"], 20 * MM, name.chars[0]["x1"], top + 30 * MM),
+                     color="red")
+    assert 15 <= (glyph[1] - glyph[0]) / MM <= 22
+    centre = (name.x0 + name.x1) / 2
+    assert centre == pytest.approx(text_left(1) + TEXT_W / 2, abs=1.5 * MM)
+
+
+def test_issue_number_and_total_are_centred_beneath(all_lines):
+    page1 = [l for l in all_lines if l.page == 1]
+    name = next(l for l in page1 if l.text.replace(" ", "") == "联络动态")
+    number = next(l for l in page1 if l.text == "第 13 期")
+    total = next(l for l in page1 if l.text == "（总第七百一十四期）")
+    assert name.baseline < number.baseline < total.baseline
+    for line in (number, total):
+        assert (line.x0 + line.x1) / 2 == pytest.approx(text_left(1) + TEXT_W / 2, abs=0.3 * MM)
+
+
+def test_compiler_left_and_date_right_on_one_line_above_a_red_rule(all_lines, red_rule):
+    line = next(l for l in all_lines if l.page == 1 and l.text.startswith("湖南省人大常委会代表工作委员会编"))
+    assert line.text.endswith("2024年8月30日")
+    assert line.x0 == pytest.approx(text_left(1), abs=0.1 * MM)
+    assert line.x1 == pytest.approx(text_right(1), abs=0.1 * MM)
+    top, bottom, left, right = red_rule
+    assert left == pytest.approx(text_left(1), abs=0.1 * MM)
+    assert right == pytest.approx(text_right(1), abs=0.1 * MM)
+    assert 1 <= bottom - top <= 2.5  # pt
+    assert 0 < top - line.baseline < 10 * MM
+
+
+def test_editors_note_is_set_in_kai_with_its_label(all_lines, fonts, rule_bottom_page1):
+    first = next(l for l in all_lines if l.text.startswith("【编者按】"))
+    assert first.font_of("【编者按】") == fonts["hei"]
+    assert first.font_of("省人大常委会") == fonts["kai"]
+    note = [l for l in all_lines if l.page == 1 and fonts["kai"] in l.fonts
+            and l.baseline > rule_bottom_page1 and abs(l.size - 16) < 0.01]
+    assert "".join(l.text for l in note).find("现将会议有关情况编发，供参考。") > 0
+
+
+def test_article_title_is_22pt_song_bold_centred_with_subtitle_on_its_own_line(all_lines, fonts):
+    title = next(l for l in all_lines if l.text == "沈晓明主持召开人大代表建议办理专题会议")
+    assert title.size == pytest.approx(22, abs=0.01)
+    assert title.fonts == {fonts["title"]}
+    centre = text_left(title.page) + TEXT_W / 2
+    assert (title.x0 + title.x1) / 2 == pytest.approx(centre, abs=0.3 * MM)
+    subtitle = all_lines[all_lines.index(title) + 1]
+    assert subtitle.text == "切实把代表的“金点子”转化为促进改革发展的“金钥匙”"
+    assert subtitle.baseline > title.baseline
+    # A closing mark's blank half at the line's end is not counted: the ink is centred.
+    ink_end = subtitle.x1 - (8 if subtitle.text[-1] in BLANK_RIGHT else 0)
+    assert (subtitle.x0 + ink_end) / 2 == pytest.approx(centre, abs=0.3 * MM)
+
+
+def test_page_numbers_are_14pt_on_the_outside_7mm_below_the_text_area(pdf, all_lines, fonts):
+    folios = [l for l in all_lines if FOLIO.match(l.text)]
+    pages = sorted({l.page for l in all_lines})
+    assert [int(l.text.split()[1]) for l in folios] == pages
+    for line in folios:
+        assert line.size == pytest.approx(14, abs=0.01)
+        assert line.fonts == {fonts["song"]}
+        if line.page % 2:
+            assert text_right(line.page) - line.x1 == pytest.approx(PITCH, abs=0.2 * MM)
+        else:
+            assert line.x0 - text_left(line.page) == pytest.approx(PITCH, abs=0.2 * MM)
+        dash = line.chars[0]
+        ink = ink_rows(pdf, line.page, (dash["x0"] + 2, dash["top"] - 5, dash["x1"] - 2,
+                                        dash["bottom"] + 5))
+        assert (ink[0] - BOTTOM) / MM == pytest.approx(7, abs=0.5)
+
+
+def test_banji_sits_at_the_bottom_of_the_last_page_with_its_rules(pdf, all_lines, body_lines):
+    last = max(l.page for l in all_lines)
+    found = rules(pdf, last, TOP, BOTTOM + 5 * MM)
+    assert len(found) == 4  # above the lists, between lists and credits, credits and approval, below
+    for top, bottom, left, right in found:
+        assert left == pytest.approx(text_left(last), abs=0.1 * MM)
+        assert right == pytest.approx(text_right(last), abs=0.1 * MM)
+    thickness = [(bottom - top) / MM for top, bottom, _, _ in found]
+    assert thickness[0] == pytest.approx(0.35, abs=0.05)
+    assert thickness[-1] == pytest.approx(0.35, abs=0.05)
+    assert all(t == pytest.approx(0.25, abs=0.05) for t in thickness[1:-1])
+    assert found[-1][1] == pytest.approx(BOTTOM, abs=0.3 * MM)
+    first_rule = found[0][0]
+    banji = [l for l in all_lines if l.page == last and l.baseline > first_rule
+             and not FOLIO.match(l.text)]
+    text = "".join(l.text for l in banji)
+    for part in ("送：", "责任编辑：王小益", "联系方式：0731—85309270", "批准文号：湘党简准字〔2000〕第 28 号"):
+        assert part in text
+    body_above = [l for l in body_lines if l.page == last]
+    assert max(l.baseline for l in body_above) + 0.12 * 16 < first_rule  # descenders included
+
+
+def test_banji_list_wraps_aligned_after_the_colon(all_lines):
+    start = next(l for l in all_lines if l.text.startswith("送："))
+    colon_end = start.chars[1]["x1"]
+    following = all_lines[all_lines.index(start) + 1:]
+    wrapped = []
+    for line in following:
+        if line.text.startswith(("责任编辑", "联系方式", "批准文号")):
+            break
+        wrapped.append(line)
+    assert len(wrapped) >= 2
+    for line in wrapped:
+        assert line.x0 == pytest.approx(colon_end, abs=0.1)
+    assert start.text.rstrip("。") and wrapped[-1].text.endswith("。")
+
+
+def test_fonts_are_embedded_subset_and_only_the_resolved_roles(pdf, fonts):
+    out = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    rows = [line.split() for line in out.splitlines()[2:] if line.strip()]
+    assert rows
+    names = set()
+    for row in rows:
+        name = row[0]
+        emb, sub = row[-5], row[-4]
+        assert (emb, sub) == ("yes", "yes"), row
+        assert re.match(r"^[A-Z]{6}\+", name)
+        names.add(name.split("+", 1)[1])
+    assert names == set(fonts.values())
