@@ -45,9 +45,10 @@ def select_folders(root: Path, selector: str | None, every: bool) -> list[Path]:
         raise LiandongError(f"无法识别期号“{selector}”：请写作 13 或 2024/13。")
     year, number = match.group(1), int(match.group(2))
     found = [f for f in folders if int(f.name) == number and (year is None or f.parent.name == year)]
+    if not found and year:
+        raise LiandongError(f"找不到 {year} 年第 {number} 期：没有 issues/{year}/{number} 文件夹。")
     if not found:
-        where = f"{year} 年" if year else "任何年份"
-        raise LiandongError(f"找不到第 {number} 期：issues/ 下{where}都没有这一期。")
+        raise LiandongError(f"找不到第 {number} 期：issues/ 下任何年份都没有这一期。")
     return [found[-1]]
 
 

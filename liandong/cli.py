@@ -65,6 +65,21 @@ def _chinese_click() -> None:
             module.ngettext = ngettext
 
 
+class _Group(click.Group):
+    """Turns an unexpected failure into one Chinese sentence and exit status 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the last line of defence for editors
+            logging.getLogger("liandong").debug("内部错误", exc_info=True)
+            raise click.ClickException(
+                f"liandong 内部错误（{type(exc).__name__}: {exc}）。这不是稿件的问题；"
+                "请用 liandong -v 重新运行，并把输出发给维护者。") from None
+
+
 class _Formatter(click.HelpFormatter):
     """Chinese punctuation in help headings and the usage line."""
 
@@ -100,7 +115,7 @@ def _setup_logging(verbose: bool) -> None:
         logger.propagate = False
 
 
-@click.group(context_settings=CONTEXT, options_metavar="[选项]", subcommand_metavar="命令 [参数]...", help="""联络动态排版工具：把 issues/ 中的 YAML/Markdown
+@click.group(cls=_Group, context_settings=CONTEXT, options_metavar="[选项]", subcommand_metavar="命令 [参数]...", help="""联络动态排版工具：把 issues/ 中的 YAML/Markdown
 稿件排成印刷用 PDF（GB/T 9704 版式）和网页。
 
 \b

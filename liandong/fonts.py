@@ -275,6 +275,8 @@ def check_glyphs(printed, fonts: dict[str, ResolvedFont], fallback_problem) -> l
             message = (f"{font.role.label}所用字体 {font.family} 没有“{char}”（U+{ord(char):04X}）"
                        "的字形，无法印出；请改换写法，或在 fonts/ 放入含此字的字体")
             offsets = item.loc.find(char) if item.loc else []
+            if item.generated and not offsets:
+                message += f"（它印在由此生成的“{item.text}”里）"
             if not offsets:
                 problems.append(fallback_problem(message) if item.loc is None
                                 else item.loc.problem(message))

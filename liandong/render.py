@@ -70,6 +70,7 @@ class Printed:
     role: str
     text: str
     loc: Loc | None
+    generated: bool = False  # made from a source value (numerals, labels), not copied from it
 
 
 @dataclass
@@ -109,8 +110,8 @@ class _Builder:
     def _measure(self, size: float):
         return lambda style, text: self.measurer.width(style.split("+")[0], text, size)
 
-    def note_role(self, role: str, text: str, loc: Loc | None) -> None:
-        self.printed.append(Printed(role, text, loc))
+    def note_role(self, role: str, text: str, loc: Loc | None, generated: bool = False) -> None:
+        self.printed.append(Printed(role, text, loc, generated))
 
     def note_lines(self, lines: list[Line], loc: Loc | None) -> None:
         """Record what each font prints, piece by piece, for the glyph check."""
@@ -143,7 +144,7 @@ class _Builder:
         text = "，".join(item.value for item in items) + "。"
         for item in items:
             self.note_role(role, item.value, item.loc)
-        self.note_role(role, f"{label}：，。", items[0].loc)
+        self.note_role(role, f"{label}：，。", items[0].loc, generated=True)
         label_width = self.measurer.width(role, f"{label}：", L.banji_size)
         width = L.text_width - 2 * L.banji_size - label_width
         lines = break_lines([Piece(text, role)], lambda s, t: self.measurer.width(role, t, L.banji_size),
@@ -161,9 +162,9 @@ class _Builder:
             "compiler_line": f"{issue.compiler.value}编",
             "date_line": date_text(issue.date),
         }
-        self.note_role("title", issue.name, None)
-        for key in ("number_line", "total_line", "date_line"):
-            self.note_role("body", masthead[key], None)
+        self.note_role("title", issue.name, issue.locs.get("刊名"))
+        for key, field in (("number_line", "期号"), ("total_line", "总期号"), ("date_line", "日期")):
+            self.note_role("body", masthead[key], issue.locs.get(field), generated=True)
         self.note_role("body", masthead["compiler_line"], issue.compiler.loc)
 
         note = []
@@ -205,10 +206,11 @@ class _Builder:
         for value, label in ((issue.editor, "责任编辑："), (issue.contact, "联系方式："),
                              (issue.approval, "批准文号：")):
             if value:
-                self.note_role("body", label, None)
+                self.note_role("body", label, value.loc, generated=True)
                 self.note_role("body", value.value, value.loc)
         if issue.print_count:
-            self.note_role("body", f"共印{issue.print_count}份", None)
+            self.note_role("body", f"共印{issue.print_count}份", issue.locs.get("印数"),
+                           generated=True)
 
         full_title = f"{issue.name} {issue.year}年第{issue.number}期（总第{issue.total}期）"
         values = {

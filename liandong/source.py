@@ -88,7 +88,8 @@ def read_source(path: Path, root: Path, problems: list[Problem]) -> SourceFile |
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        column = len(raw[line_start:exc.start].decode("utf-8", errors="replace")) + 1
         problems.append(Problem(name, line, column, "文件不是 UTF-8 编码，请另存为 UTF-8"))
         return None
     return SourceFile(path, name, text.replace("\r\n", "\n").replace("\r", "\n"))
@@ -128,7 +129,9 @@ def compose_yaml(source: SourceFile, problems: list[Problem], offset: int = 0,
 
 
 def _shift_marks(node: yaml.Node, offset: int) -> None:
-    """Make marks of YAML embedded in a larger file (front matter) count from the file's start."""
+    """Make mark offsets of YAML embedded in a file (front matter) count from the file's start.
+
+    Only `index` is shifted: positions are always derived from it (`SourceFile.position`)."""
     if offset == 0:
         return
     stack = [node]

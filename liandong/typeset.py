@@ -45,6 +45,7 @@ class Piece:
     pad_left: float = 0.0   # pt of blank before the text (a narrow full-width mark's cell)
     pad_right: float = 0.0
     kern: float = 0.0       # pt added to the spacing after the text (negative: compressed)
+    tight: bool = False     # no letter-spacing after these characters (inside a word or number)
 
 
 @dataclass(frozen=True)
@@ -133,11 +134,17 @@ def _group(line: list[_Atom], trim_end: float = 0.0) -> tuple[Piece, ...]:
         # No compression at the line's end, except the trim just made.
         kern = atom.kern if index < len(line) - 1 or trim_end else 0.0
         last = pieces[-1] if pieces else None
-        if (last and last.style == atom.style and not atom.special
-                and not (last.pad_left or last.pad_right or last.kern)):
-            pieces[-1] = Piece(last.text + atom.text, atom.style)
+        text = atom.text
+        if atom.chars > 1:
+            # Spacing goes between units, never inside a word, a number or a ——: the unit's
+            # inner characters are set tight and only its last one carries the line's spacing.
+            pieces.append(Piece(text[:-1], atom.style, tight=True))
+            text, last = text[-1], None
+        if (last and last.style == atom.style and not atom.special and atom.chars == 1
+                and not (last.pad_left or last.pad_right or last.kern or last.tight)):
+            pieces[-1] = Piece(last.text + text, atom.style)
         else:
-            pieces.append(Piece(atom.text, atom.style, atom.pad_left, atom.pad_right, kern))
+            pieces.append(Piece(text, atom.style, atom.pad_left, atom.pad_right, kern))
     return tuple(pieces)
 
 
@@ -157,10 +164,10 @@ def break_lines(pieces: Sequence[Piece], measure: Callable[[str, str], float], *
         return []
     squeeze = spacing - 0.05 * size
     prefix_w = [0.0]
-    prefix_c = [0]
+    prefix_c = [0]  # units, not characters: spacing goes between units
     for atom in items:
         prefix_w.append(prefix_w[-1] + atom.width)
-        prefix_c.append(prefix_c[-1] + atom.chars)
+        prefix_c.append(prefix_c[-1] + 1)
 
     def line_cost(i: int, j: int) -> tuple[float, float] | None:
         """Cost and spacing of a line holding items[i:j], or None if it cannot be set."""
@@ -168,8 +175,7 @@ def break_lines(pieces: Sequence[Piece], measure: Callable[[str, str], float], *
         natural = prefix_w[j] - prefix_w[i] - items[j - 1].kern  # no kern at the line's end
         gaps = prefix_c[j] - prefix_c[i] - 1
         if j == n and natural + gaps * spacing <= avail + 1e-6:
-            chars = prefix_c[j] - prefix_c[i]
-            solo = chars - sum(1 for a in items[i:j] for c in a.text if c in CLOSING)
+            solo = sum(1 for a in items[i:j] if a.text[0] not in CLOSING)
             return (25.0 if solo <= 1 and i > 0 else 0.0), spacing
         if gaps <= 0:  # a single unit cannot be justified; overflowing is worse still
             return (1e4 if natural <= avail else 1e6), spacing

@@ -26,6 +26,7 @@ class Field:
     kind: str  # "text", "number", "date", "list", "markdown"
     doc: str
     required: bool = False
+    maximum: int | None = None  # for numbers
 
 
 SERIES_SCHEMA: dict[str, Field] = {
@@ -37,16 +38,18 @@ SERIES_SCHEMA: dict[str, Field] = {
     "报": Field("list", "报送的上级机关，每行一个。"),
     "送": Field("list", "送达的机关和单位，每行一个。"),
     "发": Field("list", "发至的下级机关，每行一个。"),
-    "印数": Field("number", "共印份数，印在版记。"),
+    "印数": Field("number", "共印份数，印在版记。", maximum=9_999_999),
 }
 """series.yaml: what every issue shares. Each issue may override any of these except 刊名."""
 
 ISSUE_SCHEMA: dict[str, Field] = {
-    "期号": Field("number", "本年第几期，如 13。", required=True),
-    "总期号": Field("number", "创刊以来的总期数，如 714，印作“总第七百一十四期”。", required=True),
+    "期号": Field("number", "本年第几期，如 13。", required=True, maximum=999),
+    "总期号": Field("number", "创刊以来的总期数，如 714，印作“总第七百一十四期”。", required=True,
+                 maximum=99_999),
     "日期": Field("date", "出刊日期，写作 2024-08-30。", required=True),
     "编者按": Field("markdown", "编者按正文，可分段；印在文章之前，用楷体。"),
-    **{key: Field(spec.kind, spec.doc) for key, spec in SERIES_SCHEMA.items() if key != "刊名"},
+    **{key: Field(spec.kind, spec.doc, maximum=spec.maximum)
+       for key, spec in SERIES_SCHEMA.items() if key != "刊名"},
 }
 """issue.yaml: one issue. Values given here override series.yaml."""
 
@@ -100,6 +103,8 @@ class Issue:
     articles: tuple[Article, ...]
     distribution: tuple[tuple[str, tuple[Text, ...]], ...]
     sources: tuple[SourceFile, ...] = field(default=())
+    locs: dict[str, Loc] = field(default_factory=dict)
+    """Where each field (series or issue) is written, for problems found later."""
 
     @property
     def slug(self) -> str:
@@ -125,36 +130,42 @@ def _mapping(source: SourceFile, node: yaml.Node | None, schema: dict[str, Field
         problems.append(node_loc(source, node).problem("这里应是“键: 值”形式的设置"))
         return {}
     found: dict[str, yaml.Node] = {}
+    key_lines: dict[str, int] = {}
+    suggested: set[str] = set()
     for key_node, value_node in node.value:
         key = str(key_node.value)
         loc = node_loc(source, key_node)
         if key in found:
-            first = found[key].start_mark.line + 1
-            problems.append(loc.problem(f"“{key}”重复出现（第 {first} 行已有）"))
+            problems.append(loc.problem(f"“{key}”重复出现（第 {key_lines[key]} 行已有）"))
             continue
         if key not in schema:
             close = difflib.get_close_matches(key, list(schema), n=1, cutoff=0.3)
             hint = f"，是不是“{close[0]}”？" if close else f"；可用的有：{'、'.join(schema)}"
             problems.append(loc.problem(f"未知的设置“{key}”{hint}"))
+            suggested.update(close)
             continue
         found[key] = value_node
+        key_lines[key] = source.position(key_node.start_mark.index)[0]
     for key, spec in schema.items():
-        if spec.required and key not in found:
-            problems.append(Problem(source.name, node.start_mark.line + 1,
-                                    node.start_mark.column + 1, f"缺少必填项“{key}”"))
+        # A missing key already suggested for a misspelt one is the same problem: say it once.
+        if spec.required and key not in found and key not in suggested:
+            problems.append(node_loc(source, node).problem(f"缺少必填项“{key}”"))
     return found
 
 
-_PLAIN_TAGS = {f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "timestamp")}
+_YAML = "tag:yaml.org,2002:"
+_KNOWN_TAGS = {_YAML + name for name in ("str", "int", "float", "bool", "timestamp", "null",
+                                          "seq", "map")}
 
 
-def _scalar(source: SourceFile, key: str, node: yaml.Node, problems: list[Problem]) -> str | None:
-    if node.tag not in _PLAIN_TAGS | {"tag:yaml.org,2002:null", "tag:yaml.org,2002:seq",
-                                      "tag:yaml.org,2002:map"}:
-        problems.append(node_loc(source, node).problem(f"“{key}”使用了不支持的 YAML 标签 {node.tag}"))
+def _scalar(source: SourceFile, key: str, node: yaml.Node, problems: list[Problem],
+            expected: str = "一段文字") -> str | None:
+    if node.tag not in _KNOWN_TAGS:
+        tag = "!!" + node.tag[len(_YAML):] if node.tag.startswith(_YAML) else node.tag
+        problems.append(node_loc(source, node).problem(f"“{key}”使用了不支持的 YAML 标签 {tag}"))
         return None
-    if not isinstance(node, yaml.ScalarNode) or node.tag == "tag:yaml.org,2002:null":
-        problems.append(node_loc(source, node).problem(f"“{key}”应是一段文字"))
+    if not isinstance(node, yaml.ScalarNode) or node.tag == _YAML + "null":
+        problems.append(node_loc(source, node).problem(f"“{key}”应是{expected}"))
         return None
     return str(node.value)
 
@@ -170,13 +181,17 @@ def _text(source: SourceFile, key: str, node: yaml.Node, problems: list[Problem]
     return Text(value, node_loc(source, node))
 
 
-def _number(source: SourceFile, key: str, node: yaml.Node, problems: list[Problem]) -> int | None:
-    value = _scalar(source, key, node, problems)
+def _number(source: SourceFile, key: str, node: yaml.Node, problems: list[Problem],
+            maximum: int | None = None) -> int | None:
+    value = _scalar(source, key, node, problems, expected="正整数（半角阿拉伯数字）")
     if value is None:
         return None
     if not re.fullmatch(r"[0-9]+", value.strip()) or int(value) < 1:
         problems.append(node_loc(source, node).problem(
             f"“{key}”应是正整数（半角阿拉伯数字），现在是“{value}”"))
+        return None
+    if maximum is not None and int(value) > maximum:
+        problems.append(node_loc(source, node).problem(f"“{key}”不能大于 {maximum}，现在是 {value}"))
         return None
     return int(value)
 
@@ -185,7 +200,7 @@ _DATE = re.compile(r"(\d{4})(?:-(\d{1,2})-(\d{1,2})|年(\d{1,2})月(\d{1,2})日)
 
 
 def _date(source: SourceFile, key: str, node: yaml.Node, problems: list[Problem]) -> dt.date | None:
-    value = _scalar(source, key, node, problems)
+    value = _scalar(source, key, node, problems, expected="日期，写作 2024-08-30")
     if value is None:
         return None
     match = _DATE.fullmatch(value.strip())
@@ -203,7 +218,7 @@ def _date(source: SourceFile, key: str, node: yaml.Node, problems: list[Problem]
 
 def _list(source: SourceFile, key: str, node: yaml.Node,
           problems: list[Problem]) -> tuple[Text, ...] | None:
-    if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null":
+    if isinstance(node, yaml.ScalarNode) and node.tag == _YAML + "null":
         return ()
     if not isinstance(node, yaml.SequenceNode):
         problems.append(node_loc(source, node).problem(
@@ -224,8 +239,10 @@ def _markdown_blocks(source: SourceFile, key: str, node: yaml.Node,
     loc = node_loc(source, node)
     if getattr(node, "style", None) == "|":
         # The literal block's lines are the file's lines minus indentation; parse the file span.
-        body_start = source.text.index("\n", loc.start) + 1
-        return tuple(parse_blocks(source, body_start, loc.end))
+        newline = source.text.find("\n", loc.start, loc.end)
+        if newline == -1:  # "编者按: |" on the file's last line: an empty note
+            return ()
+        return tuple(parse_blocks(source, newline + 1, loc.end))
     # Folded or plain scalars: parse the value, then anchor each paragraph at the value's start.
     temp = SourceFile(source.path, source.name, value)
     blocks = parse_blocks(temp, 0, len(value))
@@ -241,7 +258,9 @@ def _values(source: SourceFile, nodes: dict[str, yaml.Node], schema: dict[str, F
             problems: list[Problem]) -> dict[str, object]:
     values = {}
     for key, node in nodes.items():
-        value = _CONVERTERS[schema[key].kind](source, key, node, problems)
+        spec = schema[key]
+        extra = {"maximum": spec.maximum} if spec.kind == "number" else {}
+        value = _CONVERTERS[spec.kind](source, key, node, problems, **extra)
         if value is not None:
             values[key] = value
     return values
@@ -249,18 +268,23 @@ def _values(source: SourceFile, nodes: dict[str, yaml.Node], schema: dict[str, F
 
 # --- Loading --------------------------------------------------------------
 
-def load_series(root: Path, problems: list[Problem]) -> tuple[dict[str, object], SourceFile | None]:
+def load_series(root: Path, problems: list[Problem]
+                ) -> tuple[dict[str, object], dict[str, Loc]] | None:
+    """series.yaml's values, and where each is written; None when it could not be read."""
     path = root / "issues" / SERIES_FILE
     if not path.is_file():
         problems.append(Problem(f"issues/{SERIES_FILE}", 1, 1, "找不到刊物设置文件"))
-        return {}, None
+        return None
     source = read_source(path, root, problems)
     if source is None:
-        return {}, None
+        return None
     before = len(problems)
     node = compose_yaml(source, problems)
-    nodes = _mapping(source, node, SERIES_SCHEMA, problems, parsed=len(problems) == before)
-    return _values(source, nodes, SERIES_SCHEMA, problems), source
+    if len(problems) > before:
+        return None
+    nodes = _mapping(source, node, SERIES_SCHEMA, problems)
+    locs = {key: node_loc(source, value) for key, value in nodes.items()}
+    return _values(source, nodes, SERIES_SCHEMA, problems), locs
 
 
 def _load_article(path: Path, root: Path, problems: list[Problem]) -> Article | None:
@@ -313,9 +337,12 @@ def issue_folders(root: Path) -> list[Path]:
     return sorted(folders, key=lambda f: (int(f.parent.name), int(f.name)))
 
 
-def load_issue(folder: Path, root: Path, series: dict[str, object],
+def load_issue(folder: Path, root: Path, series: tuple[dict[str, object], dict[str, Loc]] | None,
                problems: list[Problem]) -> Issue | None:
-    """Load and validate one issue folder; append every problem found."""
+    """Load and validate one issue folder; append every problem found.
+
+    With series None (series.yaml is broken and already reported), what the issue inherits
+    from it is not checked, so one mistake gives one message."""
     before = len(problems)
     path = folder / ISSUE_FILE
     if not path.is_file():
@@ -345,7 +372,10 @@ def load_issue(folder: Path, root: Path, series: dict[str, object],
         problems.append(Problem(source.name, 1, 1,
                                 "本期没有文章：请在同一文件夹放入 .md 文章文件"))
 
-    merged = {**series, **values}
+    if series is None:
+        return None
+    series_values, series_locs = series
+    merged = {**series_values, **values}
     for key in ("编印单位", "批准文号"):
         if key not in merged:
             problems.append(Problem(source.name, 1, 1, f"缺少“{key}”（在 series.yaml 或本期设置中填写）"))
@@ -364,12 +394,13 @@ def load_issue(folder: Path, root: Path, series: dict[str, object],
         note=values.get("编者按", ()),  # type: ignore[arg-type]
         articles=tuple(articles), distribution=distribution,  # type: ignore[arg-type]
         sources=tuple([source] + [a.source for a in articles]),
+        locs={**series_locs, **{key: node_loc(source, node) for key, node in nodes.items()}},
     )
 
 
 def load_issues(root: Path, folders: list[Path],
                 problems: list[Problem]) -> list[Issue]:
     """Load the series and every named issue; the valid ones are returned, problems appended."""
-    series, _ = load_series(root, problems)
+    series = load_series(root, problems)
     issues = [load_issue(folder, root, series, problems) for folder in folders]
     return [issue for issue in issues if issue is not None]

@@ -1,0 +1,144 @@
+"""Chinese typesetting rules: numerals, kinsoku, flush lines, compression, balanced titles."""
+
+from __future__ import annotations
+
+import pytest
+
+from liandong.typeset import (BLANK_RIGHT, CLOSING, OPENING, Piece, balance_lines, break_lines,
+                              chinese_number)
+
+SIZE = 16.0
+CHARS = 28
+WIDTH = CHARS * SIZE  # a grid of 28 full-width cells, no spacing
+HAN = "省人大常委会认真践行两个密切联系的重要指示要求把代表工作作为人大工作的基本盘"
+
+
+def measure(style: str, text: str) -> float:
+    """Full-width cells for Chinese, half for ASCII; quotes narrow in the 'narrow' style."""
+    if style == "narrow" and text in "“”":
+        return 0.35 * SIZE
+    return sum(SIZE / 2 if ord(c) < 128 else SIZE for c in text)
+
+
+def typeset(text: str, style: str = "body", **kwargs):
+    options = dict(first_width=WIDTH, width=WIDTH, spacing=0.0, size=SIZE)
+    options.update(kwargs)
+    return break_lines([Piece(text, style)], measure, **options)
+
+
+def line_width(line) -> float:
+    """Where the last glyph ends: advances, padding, kerns inside the line, and the line's
+    spacing after every character that is not set tight, except the last."""
+    total = 0.0
+    gaps = -1
+    for index, piece in enumerate(line.pieces):
+        total += measure(piece.style, piece.text) + piece.pad_left + piece.pad_right
+        if index < len(line.pieces) - 1:
+            total += piece.kern
+        gaps += 0 if piece.tight else len(piece.text)
+    return total + gaps * line.spacing
+
+
+@pytest.mark.parametrize("number, numeral", [
+    (1, "一"), (10, "十"), (13, "十三"), (110, "一百一十"), (714, "七百一十四"),
+    (1005, "一千零五"), (1010, "一千零一十"),
+])
+def test_running_total_in_chinese_numerals(number, numeral):
+    assert chinese_number(number) == numeral
+
+
+def test_every_line_but_the_last_is_flush():
+    lines = typeset(HAN * 4)
+    assert len(lines) > 3
+    for line in lines[:-1]:
+        assert line_width(line) == pytest.approx(WIDTH, abs=1e-6)
+    assert line_width(lines[-1]) <= WIDTH
+    assert "".join(line.text for line in lines) == HAN * 4
+
+
+def test_comma_never_starts_a_line():
+    text = HAN[:CHARS] + "，" + HAN
+    lines = typeset(text)
+    assert all(line.text[0] not in CLOSING for line in lines)
+    assert all(line_width(line) == pytest.approx(WIDTH, abs=1e-6) for line in lines[:-1])
+
+
+def test_opening_quote_never_ends_a_line():
+    text = HAN[:CHARS - 1] + "“金点子”" + HAN
+    lines = typeset(text)
+    assert all(line.text[-1] not in OPENING for line in lines)
+
+
+def test_numbers_email_and_double_marks_stay_whole():
+    for unit in ("85309270", "hnrldgwxrc@163.com", "——", "……", "4×4"):
+        for shift in range(6):
+            text = HAN[:CHARS - 2 - shift] + unit + HAN
+            lines = typeset(text)
+            assert any(unit in line.text for line in lines), (unit, [l.text for l in lines])
+
+
+def test_words_and_numbers_are_set_tight():
+    lines = typeset("联系方式：0731—85309270 hnrldgwxrc@163.com" + HAN, spacing=0.5)
+    tight = [p.text for line in lines for p in line.pieces if p.tight]
+    assert "8530927" in tight and "hnrldgwxrc@163.co" in tight
+    for line in lines[:-1]:
+        assert line_width(line) == pytest.approx(WIDTH, abs=1e-6)
+
+
+def test_no_single_character_last_line():
+    lines = typeset(HAN[:CHARS] * 2 + "盘。")
+    assert len(lines[-1].text.rstrip("。")) >= 2
+
+
+def test_squeeze_is_bounded_and_stretch_keeps_the_edge():
+    lines = typeset(HAN * 3, spacing=-0.2)
+    for line in lines[:-1]:
+        assert line.spacing >= -0.2 - 0.05 * SIZE - 1e-9
+
+
+def test_first_line_width_allows_for_the_indent():
+    lines = typeset(HAN * 2, first_width=WIDTH - 2 * SIZE)
+    assert len(lines[0].text) == CHARS - 2
+    assert line_width(lines[0]) == pytest.approx(WIDTH - 2 * SIZE, abs=1e-6)
+
+
+def test_two_marks_in_a_row_are_compressed():
+    lines = typeset("他说：“好。”，")
+    pieces = [p for line in lines for p in line.pieces]
+    kerned = [p.text for p in pieces if p.kern]
+    assert kerned == ["：", "。", "”"]  # the last "，" ends the line: no kern there
+    assert all(p.kern == -SIZE / 2 for p in pieces if p.kern)
+
+
+def test_narrow_quotes_take_a_full_cell_from_the_marks_font():
+    lines = typeset("要把“金点子”转化", style="narrow", marks="body")
+    pieces = [p for line in lines for p in line.pieces]
+    quotes = [p for p in pieces if p.text in "“”"]
+    assert [p.style for p in quotes] == ["body", "body"]
+    assert all(not (p.pad_left or p.pad_right) for p in quotes)
+
+
+def test_narrow_quotes_are_padded_when_no_font_has_them_full_width():
+    lines = typeset("要把“金点子”转化", style="narrow")
+    quotes = [p for line in lines for p in line.pieces if p.text in "“”"]
+    assert quotes[0].pad_left == pytest.approx(0.65 * SIZE) and quotes[0].pad_right == 0
+    assert quotes[1].pad_right == pytest.approx(0.65 * SIZE) and quotes[1].pad_left == 0
+
+
+def test_title_lines_are_balanced():
+    title = HAN[:30]
+    lines = balance_lines([Piece(title, "title")], measure, width=20 * SIZE, size=SIZE)
+    assert [len(line.text) for line in lines] == [15, 15]
+
+
+def test_title_never_leaves_one_or_two_characters_alone():
+    title = HAN[:21]
+    lines = balance_lines([Piece(title, "title")], measure, width=20 * SIZE, size=SIZE)
+    assert min(len(line.text) for line in lines) >= 10
+
+
+def test_closing_mark_blank_is_trimmed_at_the_end_of_a_centred_line():
+    lines = balance_lines([Piece("金钥匙”", "title")], measure, width=20 * SIZE, size=SIZE)
+    last = lines[-1].pieces[-1]
+    assert last.text == "”" and last.kern == -SIZE / 2
+    assert "”" in BLANK_RIGHT
