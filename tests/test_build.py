@@ -1,0 +1,61 @@
+"""Building: per-issue values override the series, and the 版记 never meets the body text."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import liandong, make_project
+from pdfmeasure import BOTTOM, MM, TOP, lines, rules
+
+ISSUE = "issues/2024/13/issue.yaml"
+ARTICLE = "issues/2024/13/01.md"
+
+
+def _issue_with(extra: str) -> str:
+    from conftest import REPO
+
+    return (REPO / ISSUE).read_text(encoding="utf-8") + extra
+
+
+def test_issue_values_override_the_series(tmp_path):
+    extra = "\n责任编辑: 李四\n报:\n  - 全国人大常委会代表工作委员会\n印数: 300\n"
+    project = make_project(tmp_path, overrides={ISSUE: _issue_with(extra)})
+    liandong("build", "13", "--out", "out", cwd=project, check=True)
+    text = [line.text for line in lines(project / "out" / "2024-13.pdf")]
+    joined = "\n".join(text)
+    assert "责任编辑：李四" in joined and "王小益" not in joined
+    report = next(i for i, t in enumerate(text) if t.startswith("报："))
+    send = next(i for i, t in enumerate(text) if t.startswith("送："))
+    assert report < send  # 报 (superiors) prints before 送
+    assert any("共印300份" in t for t in text)
+
+
+def test_banji_never_overlaps_the_body_and_moves_when_it_does_not_fit(tmp_path):
+    """Grow the article a paragraph at a time: wherever the body ends, the 版记 sits at the
+    bottom of a text area below the last body line, or alone on the next page."""
+    from conftest import REPO
+
+    paragraph = "\n\n要强化协调配合，进一步完善有利于现代石化产业发展的高位推动工作机制。"
+    outcomes = set()
+    for extra in range(7):
+        article = (REPO / ARTICLE).read_text(encoding="utf-8") + paragraph * extra
+        project = make_project(tmp_path / str(extra), overrides={ARTICLE: article})
+        liandong("build", "13", "--out", "out", cwd=project, check=True)
+        pdf = project / "out" / "2024-13.pdf"
+        all_lines = lines(pdf)
+        last_page = max(line.page for line in all_lines)
+        found = rules(pdf, last_page, TOP, BOTTOM + 5 * MM)
+        assert len(found) == 4, extra
+        assert found[-1][1] == pytest.approx(BOTTOM, abs=0.3 * MM)
+        send = next(line for line in all_lines if line.text.startswith("送："))
+        assert send.page == last_page
+        body = [line for line in all_lines if abs(line.size - 16) < 0.01 and line.page == last_page]
+        if body:
+            assert max(line.baseline for line in body) + 3 < found[0][0]  # descenders clear
+            outcomes.add("shares the page")
+        else:
+            before = [line for line in all_lines if abs(line.size - 16) < 0.01
+                      and line.page == last_page - 1]
+            assert before, "the 版记 moved, but the body does not end on the page before"
+            outcomes.add("moved to the next page")
+    assert outcomes == {"shares the page", "moved to the next page"}
