@@ -218,31 +218,29 @@ class Measurer:
             self._hb[role] = hb.Font(face)
         return self._hb[role]
 
+    def _shape(self, role: str, text: str):
+        """The role's font and text shaped as Pango shapes it for lang="zh-CN"."""
+        import uharfbuzz as hb
+
+        font = self._font(role)
+        buf = hb.Buffer()
+        buf.add_str(text)
+        buf.guess_segment_properties()
+        buf.language = "zh-cn"
+        hb.shape(font, buf, {})
+        return font, buf
+
     def width(self, role: str, text: str, size: float) -> float:
         """Advance width of text at size pt."""
         key = (role, text)
         if key not in self._cache:
-            import uharfbuzz as hb
-
-            font = self._font(role)
-            buf = hb.Buffer()
-            buf.add_str(text)
-            buf.guess_segment_properties()
-            buf.language = "zh-cn"
-            hb.shape(font, buf, {})
+            font, buf = self._shape(role, text)
             self._cache[key] = sum(p.x_advance for p in buf.glyph_positions) / font.face.upem
         return self._cache[key] * size
 
     def ink_top(self, role: str, char: str) -> float:
         """Top of a character's ink above the baseline, in em (after zh-CN substitutions)."""
-        import uharfbuzz as hb
-
-        font = self._font(role)
-        buf = hb.Buffer()
-        buf.add_str(char)
-        buf.guess_segment_properties()
-        buf.language = "zh-cn"
-        hb.shape(font, buf, {})
+        font, buf = self._shape(role, char)
         extents = font.get_glyph_extents(buf.glyph_infos[0].codepoint)
         return extents.y_bearing / font.face.upem
 

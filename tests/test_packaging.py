@@ -1,0 +1,34 @@
+"""An installed liandong carries its templates: it builds a project that has no templates/."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+
+from conftest import REPO, make_project
+
+
+def test_wheel_ships_the_templates_and_builds_outside_the_repository(tmp_path):
+    wheels = tmp_path / "wheels"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
+                    "--no-build-isolation", "-w", str(wheels), str(REPO)],
+                   check=True, capture_output=True)
+    wheel = next(wheels.glob("liandong-*.whl"))
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        archive.extractall(tmp_path / "site")
+    for name in ("print.html", "print.css", "web.html", "web.css", "_lines.html"):
+        assert f"liandong/templates/{name}" in names
+    project = make_project(tmp_path / "project")
+    assert not (project / "templates").exists()
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
+    result = subprocess.run([sys.executable, "-m", "liandong", "build", "13"], cwd=project,
+                            env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert (project / "build" / "2024-13.pdf").stat().st_size > 10_000
+    # The build used the extracted package, not this checkout.
+    probe = subprocess.run([sys.executable, "-c", "import liandong; print(liandong.__file__)"],
+                           cwd=project, env=env, capture_output=True, text=True, check=True)
+    assert probe.stdout.startswith(str(tmp_path / "site"))
