@@ -99,3 +99,12 @@ def test_outside_a_project(tmp_path):
     assert result.returncode == 1
     assert result.stderr == (f"错误：在 {tmp_path} 及其上级文件夹中找不到 issues/series.yaml："
                              "请在刊物项目的文件夹里运行。\n")
+
+
+def test_help_and_fonts_do_not_load_weasyprint():
+    code = ("import sys\nfrom click.testing import CliRunner\nfrom liandong.cli import main\n"
+            "CliRunner().invoke(main, ['--help'])\nCliRunner().invoke(main, ['build', '--help'])\n"
+            "print('weasyprint' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                            text=True, check=True)
+    assert result.stdout.strip() == "False"

@@ -295,3 +295,19 @@ def test_fonts_are_embedded_subset_and_only_the_resolved_roles(pdf, fonts):
         assert re.match(r"^[A-Z]{6}\+", name)
         names.add(name.split("+", 1)[1])
     assert names == set(fonts.values())
+
+
+def test_weasyprint_reads_only_project_files(tmp_path):
+    from liandong.pdf import ProjectFetcher
+
+    allowed = tmp_path / "project"
+    allowed.mkdir()
+    (allowed / "ok.css").write_text("p {}", encoding="utf-8")
+    fetcher = ProjectFetcher([allowed])
+    assert fetcher.fetch((allowed / "ok.css").as_uri()).read() == b"p {}"
+    for url in ("file:///etc/passwd", "http://169.254.169.254/latest/meta-data/",
+                (allowed / ".." / "escape.css").as_uri(), "data:text/plain,x",
+                "ftp://example.org/x"):
+        with pytest.raises(ValueError):
+            fetcher.fetch(url)
+    assert len(fetcher.refused) == 5

@@ -52,6 +52,12 @@ def test_red_masthead_and_rule(page):
     assert name_box["height"] > 40
 
 
+def test_banji_lines_start_flush_left(page):
+    page, _ = page
+    for selector in (".banji .list", ".banji .approval"):
+        assert page.evaluate(f"getComputedStyle(document.querySelector('{selector}')).textIndent") == "0px"
+
+
 def test_pdf_link_is_visible(page):
     page, _ = page
     link = page.locator("a[href='2024-13.pdf']")
