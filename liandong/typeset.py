@@ -6,8 +6,6 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-import cn2an
-
 OPENING = frozenset("（《「『【“‘〔〖〈([{")
 """Opening punctuation: never at the end of a line."""
 CLOSING = frozenset("，。、；：？！）》」』】”’〕〗〉…—·‐-)]},.;:?!%")
@@ -22,6 +20,8 @@ _ATOM = re.compile(
 
 def chinese_number(n: int) -> str:
     """714 → 七百一十四, 10 → 十, 1005 → 一千零五."""
+    import cn2an  # slow to import (0.4 s): only when a masthead is made
+
     return cn2an.an2cn(n)
 
 
