@@ -217,14 +217,20 @@ class Measurer:
             self._hb[role] = hb.Font(face)
         return self._hb[role]
 
-    def _shape(self, role: str, text: str):
-        """The role's font and text shaped as Pango shapes it for lang="zh-CN"."""
+    def _shape(self, role: str, text: str, han: bool = True):
+        """The role's font and text shaped as Pango shapes it for lang="zh-CN".
+
+        Marks such as —— belong to no script; inside Chinese text Pango shapes them as Han,
+        which gives the full-width dash, so they are measured as Han too (han=False for text
+        shaped on its own, like the page number)."""
         import uharfbuzz as hb
 
         font = self._font(role)
         buf = hb.Buffer()
         buf.add_str(text)
         buf.guess_segment_properties()
+        if han and not any(c.isascii() and c.isalnum() for c in text):
+            buf.script = "Hani"
         buf.language = "zh-cn"
         hb.shape(font, buf, {})
         return font, buf
@@ -239,7 +245,7 @@ class Measurer:
 
     def ink_top(self, role: str, char: str) -> float:
         """Top of a character's ink above the baseline, in em (after zh-CN substitutions)."""
-        font, buf = self._shape(role, char)
+        font, buf = self._shape(role, char, han=False)
         extents = font.get_glyph_extents(buf.glyph_infos[0].codepoint)
         return extents.y_bearing / font.face.upem
 

@@ -14,7 +14,6 @@ CLOSING = frozenset("，。、；：？！）》」』】”’〕〗〉…—·
 _ATOM = re.compile(
     r"[A-Za-z0-9][A-Za-z0-9.,@_\-/%×:+'&]*[A-Za-z0-9%]"  # words, numbers, 4×4, e-mail
     r"|——|……"                                            # two-character marks stay together
-    r"|[\ud800-\udbff][\udc00-\udfff]"
     r"|.", re.S)
 
 
@@ -135,12 +134,15 @@ def _group(line: list[_Atom], trim_end: float = 0.0) -> tuple[Piece, ...]:
         kern = atom.kern if index < len(line) - 1 or trim_end else 0.0
         last = pieces[-1] if pieces else None
         text = atom.text
-        if atom.chars > 1:
-            # Spacing goes between units, never inside a word, a number or a ——: the unit's
-            # inner characters are set tight and only its last one carries the line's spacing.
+        latin = text[0].isascii()
+        if atom.chars > 1 and latin:
+            # Spacing goes between units, never inside a word or a number: the unit's inner
+            # characters are set tight and only its last one carries the line's spacing.
             pieces.append(Piece(text[:-1], atom.style, tight=True))
             text, last = text[-1], None
-        if (last and last.style == atom.style and not atom.special and atom.chars == 1
+        # —— and …… stay inside the Chinese text around them: shaped alone, outside Han
+        # context, the font would give a narrower dash than the one measured.
+        if (last and last.style == atom.style and not atom.special and (atom.chars == 1 or not latin)
                 and not (last.pad_left or last.pad_right or last.kern or last.tight)):
             pieces[-1] = Piece(last.text + text, atom.style)
         else:

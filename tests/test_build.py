@@ -59,3 +59,24 @@ def test_banji_never_overlaps_the_body_and_moves_when_it_does_not_fit(tmp_path):
             assert before, "the 版记 moved, but the body does not end on the page before"
             outcomes.add("moved to the next page")
     assert outcomes == {"shares the page", "moved to the next page"}
+
+
+def test_lines_with_dashes_and_ellipses_stay_flush(tmp_path):
+    """—— and …… are measured as Pango sets them inside Chinese text (full-width, Han script)."""
+    from conftest import REPO
+    from pdfmeasure import PITCH, text_left, text_right
+
+    sentences = [f"各承办单位要充分认识办理工作{'的' * k}重要意义——这是法定职责……不能敷衍。"
+                 for k in range(12)]
+    article = (REPO / ARTICLE).read_text(encoding="utf-8") + "\n\n" + "".join(sentences) + "\n"
+    project = make_project(tmp_path, overrides={ARTICLE: article})
+    liandong("build", "13", "--out", "out", cwd=project, check=True)
+    body = [l for l in lines(project / "out" / "2024-13.pdf") if abs(l.size - 16) < 0.01]
+    marked = 0
+    for line, following in zip(body, body[1:]):
+        continues = (following.page == line.page
+                     and abs(following.x0 - text_left(following.page)) < 0.1 * MM)
+        if continues and ("——" in line.text or "……" in line.text):
+            marked += 1
+            assert abs(line.x1 - text_right(line.page)) <= 0.5 * MM, line.text
+    assert marked >= 5

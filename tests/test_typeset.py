@@ -142,3 +142,10 @@ def test_closing_mark_blank_is_trimmed_at_the_end_of_a_centred_line():
     last = lines[-1].pieces[-1]
     assert last.text == "”" and last.kern == -SIZE / 2
     assert "”" in BLANK_RIGHT
+
+
+def test_double_marks_are_one_unit_not_split_into_tight_pieces():
+    lines = typeset(HAN[:10] + "——" + HAN[:10] + "……" + HAN, spacing=0.5)
+    pieces = [p for line in lines for p in line.pieces]
+    assert not any(p.tight for p in pieces)
+    assert any("——" in p.text for p in pieces) and any("……" in p.text for p in pieces)
