@@ -194,10 +194,13 @@ class VerticalMetrics:
     descent: float  # positive
     embox_top: float  # ideographic em-box top above the baseline
 
+    def baseline(self, size: float, line_height: float) -> float:
+        """Distance from a line box's top to its baseline, in pt (CSS half-leading)."""
+        return line_height / 2 + (self.ascent - self.descent) * size / 2
+
     def glyph_top(self, size: float, line_height: float) -> float:
         """Distance from a line box's top to the em-box top of its glyphs, in pt."""
-        baseline = line_height / 2 + (self.ascent - self.descent) * size / 2
-        return baseline - self.embox_top * size
+        return self.baseline(size, line_height) - self.embox_top * size
 
 
 class Measurer:

@@ -239,11 +239,12 @@ class _Builder:
         title = m.metrics("title")
         song = m.metrics("song")
         body_gap = body.glyph_top(L.body_size, L.line_height)
+        # The masthead's big letters are placed by their ink, which sits visibly below the em box.
         mast_lh = L.masthead_size * 1.0
-        mast_gap = title.glyph_top(L.masthead_size, mast_lh)
+        mast_ink = max(m.ink_top("title", char) for char in self.issue.name)
+        mast_gap = title.baseline(L.masthead_size, mast_lh) - mast_ink * L.masthead_size
         folio_lh = L.folio_size * 1.2
-        dash_top = (folio_lh / 2 + (song.ascent - song.descent) * L.folio_size / 2
-                    - m.ink_top("song", "—") * L.folio_size)
+        dash_top = song.baseline(L.folio_size, folio_lh) - m.ink_top("song", "—") * L.folio_size
         return {
             "margin_top": L.top - body_gap,
             "masthead_shift": body_gap - mast_gap,

@@ -101,7 +101,7 @@ def test_top_margin_is_37_mm_to_the_glyphs(pdf, body_lines):
     first = min((l for l in body_lines if l.page == 2), key=lambda l: l.baseline)
     ink = ink_rows(pdf, 2, (text_left(2), 20 * MM, text_right(2), first.baseline + 2))
     assert ink is not None
-    assert ink[0] / MM == pytest.approx(37, abs=0.6)
+    assert ink[0] / MM == pytest.approx(37, abs=0.3)
 
 
 def test_body_is_on_the_22_line_grid(body_lines):
@@ -176,7 +176,7 @@ def test_masthead_is_large_red_song_bold_at_the_top(pdf, all_lines, fonts):
     assert colors == {(0, 1, 1, 0)}  # C0 M100 Y100 K0
     ink = ink_rows(pdf, 1, (text_left(1), 20 * MM, text_right(1), 80 * MM), color="red")
     top, bottom = ink
-    assert top / MM == pytest.approx(37, abs=0.6)
+    assert top / MM == pytest.approx(37, abs=0.3)
     glyph = ink_rows(pdf, 1, (name.chars[0]["x0"], 20 * MM, name.chars[0]["x1"], top + 30 * MM),
                      color="red")
     assert 15 <= (glyph[1] - glyph[0]) / MM <= 22
