@@ -9,10 +9,11 @@ import jinja2
 from dataclasses import dataclass
 from pathlib import Path
 
-from liandong.errors import LiandongError, Problem, SourceErrors, display_path
+from liandong.errors import LiandongError, Problem, SourceErrors, display_path, os_reason
 from liandong.files import write_atomic
 from liandong.fonts import Measurer, check_glyphs, resolve_fonts
-from liandong.render import build_context, render_print, render_web, template_environment
+from liandong.render import (PACKAGE_TEMPLATES, build_context, render_print, render_web,
+                             template_environment)
 from liandong.validate import Issue, issue_folders, load_issues
 
 logger = logging.getLogger(__name__)
@@ -77,20 +78,28 @@ def build(root: Path, folders: list[Path], out: Path) -> list[Built]:
 
     from liandong.pdf import PdfRenderer  # WeasyPrint loads only when something is rendered
 
+    # Templates are rendered for every issue before any file is written: a broken template
+    # stops the build with nothing touched.
     env = template_environment(root)
+    try:
+        pages = [(render_print(env, context), render_web(env, context)) for context in contexts]
+    except jinja2.TemplateError as exc:
+        raise _template_error(exc, root) from None
     renderer = PdfRenderer()
-    allowed = [root / "templates", root / "fonts", Path(__file__).parent / "templates"]
+    allowed = [root / "templates", root / "fonts", PACKAGE_TEMPLATES]
     built = []
-    for issue, context in zip(issues, contexts):
-        try:
-            print_html, web_html = render_print(env, context), render_web(env, context)
-        except jinja2.TemplateError as exc:
-            raise _template_error(exc, root) from None
+    for issue, (print_html, web_html) in zip(issues, pages):
         pdf = renderer.render(print_html, issue.folder, allowed + [issue.folder])
-        pdf_path = write_atomic(out / f"{issue.slug}.pdf", pdf)
-        html_path = write_atomic(out / f"{issue.slug}.html", web_html)
-        built.append(Built(issue, pdf_path, html_path))
+        built.append(Built(issue, _write(out / f"{issue.slug}.pdf", pdf),
+                           _write(out / f"{issue.slug}.html", web_html)))
     return built
+
+
+def _write(path: Path, data: bytes | str) -> Path:
+    try:
+        return write_atomic(path, data)
+    except OSError as exc:
+        raise LiandongError(f"无法写入 {path}：{os_reason(exc)}") from None
 
 
 def _template_error(exc: jinja2.TemplateError, root: Path) -> LiandongError:

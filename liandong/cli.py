@@ -170,10 +170,12 @@ def fonts() -> None:
 
     root = find_root(Path.cwd())
     origins = {"fonts/": "项目 fonts/", "installed": "本机安装", "default": "开源默认"}
-    for key, font in resolve_fonts(root / "fonts").items():
+    resolved = resolve_fonts(root / "fonts")
+    for font in resolved.values():
         index = f" #{font.index}" if font.index else ""
-        click.echo(f"{font.role.style}（{font.role.label}）→ {font.family}（{origins[font.origin]}）→ {font.file}{index}")
-    for font in resolve_fonts(root / "fonts").values():
+        click.echo(f"{font.role.style}（{font.role.label}）→ {font.family}"
+                   f"（{origins[font.origin]}）→ {font.file}{index}")
+    for font in resolved.values():
         if font.is_fallback:
             click.echo(f"注意：{font.role.notice}", err=True)
 

@@ -6,6 +6,7 @@ Warning: the build goes on, but the editor should look (printed once, to stderr)
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,3 +55,15 @@ def display_path(path: Path, root: Path) -> str:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return str(path)
+
+
+_OS_REASONS = {
+    errno.EACCES: "没有权限", errno.EPERM: "没有权限", errno.ENOENT: "文件或文件夹不存在",
+    errno.ENOTDIR: "路径中有一个同名文件，不是文件夹", errno.EISDIR: "这是一个文件夹",
+    errno.ENOSPC: "磁盘空间不足", errno.EROFS: "只读的文件系统", errno.EEXIST: "已经存在",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """Why a file operation failed, in Chinese where the cause is a common one."""
+    return _OS_REASONS.get(exc.errno, exc.strerror or str(exc))

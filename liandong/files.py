@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from pathlib import Path
-from typing import Callable, BinaryIO
+from typing import BinaryIO, Callable
+
+STALE_AFTER = 3600
+"""Seconds after which a temporary file left by a killed run is removed by the next write."""
 
 
 def write_atomic(path: Path, data: bytes | str | Callable[[BinaryIO], None]) -> Path:
@@ -15,6 +19,7 @@ def write_atomic(path: Path, data: bytes | str | Callable[[BinaryIO], None]) -> 
     same path each rename a complete file; the last rename wins.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale(path)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     tmp = Path(tmp_name)
     try:
@@ -31,3 +36,14 @@ def write_atomic(path: Path, data: bytes | str | Callable[[BinaryIO], None]) -> 
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def _remove_stale(path: Path) -> None:
+    """Temporary files of this path left by a killed run; young ones may be a parallel run's."""
+    now = time.time()
+    for leftover in path.parent.glob(f".{path.name}.*.tmp"):
+        try:
+            if now - leftover.stat().st_mtime > STALE_AFTER:
+                leftover.unlink()
+        except OSError:
+            pass

@@ -210,6 +210,7 @@ class Measurer:
         self.fonts = fonts
         self._hb: dict[str, object] = {}
         self._cache: dict[tuple[str, str], float] = {}
+        self._metrics: dict[str, VerticalMetrics] = {}
 
     def _font(self, role: str):
         if role not in self._hb:
@@ -253,15 +254,18 @@ class Measurer:
         return extents.y_bearing / font.face.upem
 
     def metrics(self, role: str) -> VerticalMetrics:
-        font = self._font(role)
-        extents = font.get_font_extents("ltr")
-        upem = font.face.upem
-        from fontTools.ttLib import TTFont
+        if role not in self._metrics:
+            from fontTools.ttLib import TTFont
 
-        resolved = self.fonts[role]
-        os2 = TTFont(resolved.file, fontNumber=resolved.index, lazy=True)["OS/2"]
-        embox_top = os2.sTypoAscender / (os2.sTypoAscender - os2.sTypoDescender)
-        return VerticalMetrics(extents.ascender / upem, -extents.descender / upem, embox_top)
+            font = self._font(role)
+            extents = font.get_font_extents("ltr")
+            upem = font.face.upem
+            resolved = self.fonts[role]
+            os2 = TTFont(resolved.file, fontNumber=resolved.index, lazy=True)["OS/2"]
+            embox_top = os2.sTypoAscender / (os2.sTypoAscender - os2.sTypoDescender)
+            self._metrics[role] = VerticalMetrics(extents.ascender / upem,
+                                                  -extents.descender / upem, embox_top)
+        return self._metrics[role]
 
 
 def check_glyphs(printed, fonts: dict[str, ResolvedFont], fallback_problem) -> list:

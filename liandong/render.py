@@ -147,10 +147,9 @@ class _Builder:
         self.note_role(role, f"{label}：，。", items[0].loc, generated=True)
         label_width = self.measurer.width(role, f"{label}：", L.banji_size)
         width = L.text_width - 2 * L.banji_size - label_width
-        lines = break_lines([Piece(text, role)], lambda s, t: self.measurer.width(role, t, L.banji_size),
+        lines = break_lines([Piece(text, role)], self._measure(L.banji_size),
                             first_width=width, width=width, spacing=0.0, size=L.banji_size)
-        return {"label": label, "items": [i.value for i in items], "text": text, "lines": lines,
-                "label_width": label_width}
+        return {"label": label, "text": text, "lines": lines, "label_width": label_width}
 
     def build(self, pdf_name: str) -> Context:
         issue, L = self.issue, self.layout
@@ -227,7 +226,7 @@ class _Builder:
             "pdf_name": pdf_name,
             "layout": L,
             "print": self._print_geometry(),
-            "fonts": {key: font for key, font in self.fonts.items()},
+            "fonts": dict(self.fonts),
             "web_fonts": {role.key: _web_stack(role) for role in ROLES},
         }
         return Context(values, self.printed)

@@ -10,7 +10,7 @@ from xml.etree import ElementTree
 import markdown
 import yaml
 
-from liandong.errors import Problem, display_path
+from liandong.errors import Problem, display_path, os_reason
 
 SERIES_FILE = "series.yaml"
 ISSUE_FILE = "issue.yaml"
@@ -80,7 +80,7 @@ def read_source(path: Path, root: Path, problems: list[Problem]) -> SourceFile |
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        problems.append(Problem(name, 1, 1, f"无法读取文件：{exc.strerror or exc}"))
+        problems.append(Problem(name, 1, 1, f"无法读取文件：{os_reason(exc)}"))
         return None
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]

@@ -68,3 +68,33 @@ def test_killing_a_build_midway_keeps_the_old_pdf(tmp_path, sample_build):
     assert all(name.startswith(".2024-13.pdf.") and name.endswith(".tmp") for name in temporaries)
     check = subprocess.run(["qpdf", "--check", str(out / "2024-13.pdf")], capture_output=True)
     assert check.returncode == 0
+
+
+def test_a_killed_runs_leftover_is_cleared_by_the_next_write_once_stale(tmp_path):
+    target = tmp_path / "a.pdf"
+    stale = tmp_path / ".a.pdf.abc123.tmp"
+    fresh = tmp_path / ".a.pdf.def456.tmp"  # perhaps a parallel build's, still writing
+    stale.write_bytes(b"half")
+    fresh.write_bytes(b"half")
+    old = time.time() - 2 * 3600
+    os.utime(stale, (old, old))
+    write_atomic(target, b"new")
+    assert not stale.exists() and fresh.exists()
+
+
+def test_an_unwritable_output_folder_is_a_clear_error(tmp_path, sample_build):
+    from conftest import liandong
+
+    if os.geteuid() == 0:
+        blocker = tmp_path / "out"
+        blocker.write_text("a file where the folder should be", encoding="utf-8")
+        out = blocker / "sub"
+    else:
+        out = tmp_path / "ro"
+        out.mkdir()
+        out.chmod(0o500)
+    result = liandong("build", "13", "--out", str(out), cwd=REPO)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and "内部错误" not in result.stderr
+    reason = "路径中有一个同名文件，不是文件夹" if os.geteuid() == 0 else "没有权限"
+    assert f"错误：无法写入 {out / '2024-13.pdf'}：{reason}" in result.stderr.splitlines()
