@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -11,9 +12,13 @@ from conftest import REPO, make_project
 
 
 def test_wheel_ships_the_templates_and_builds_outside_the_repository(tmp_path):
+    # Build from a copy: setuptools writes build/ next to the sources, where outputs live.
+    source = tmp_path / "source"
+    shutil.copytree(REPO, source, symlinks=True, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "node_modules", "*.egg-info", "__pycache__", ".pytest_cache"))
     wheels = tmp_path / "wheels"
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
-                    "--no-build-isolation", "-w", str(wheels), str(REPO)],
+                    "--no-build-isolation", "-w", str(wheels), str(source)],
                    check=True, capture_output=True)
     wheel = next(wheels.glob("liandong-*.whl"))
     with zipfile.ZipFile(wheel) as archive:
