@@ -149,3 +149,12 @@ def test_double_marks_are_one_unit_not_split_into_tight_pieces():
     pieces = [p for line in lines for p in line.pieces]
     assert not any(p.tight for p in pieces)
     assert any("——" in p.text for p in pieces) and any("……" in p.text for p in pieces)
+
+
+def test_a_number_keeps_its_unit_when_the_spacing_allows():
+    for shift in range(4):
+        text = HAN[:CHARS - 3 - shift] + "，8月28日，" + HAN
+        lines = typeset(text, spacing=-0.2)
+        for line, following in zip(lines, lines[1:]):
+            assert not (line.text[-1].isdigit() and following.text[0] in "月日"), (
+                [l.text for l in lines])
