@@ -162,8 +162,8 @@ class _Builder:
             "date_line": date_text(issue.date),
         }
         self.note_role("title", issue.name, issue.locs.get("刊名"))
-        for key, field in (("number_line", "期号"), ("total_line", "总期号"), ("date_line", "日期")):
-            self.note_role("body", masthead[key], issue.locs.get(field), generated=True)
+        for key, source_key in (("number_line", "期号"), ("total_line", "总期号"), ("date_line", "日期")):
+            self.note_role("body", masthead[key], issue.locs.get(source_key), generated=True)
         self.note_role("body", masthead["compiler_line"], issue.compiler.loc)
 
         note = []

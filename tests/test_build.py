@@ -64,7 +64,7 @@ def test_banji_never_overlaps_the_body_and_moves_when_it_does_not_fit(tmp_path):
 def test_lines_with_dashes_and_ellipses_stay_flush(tmp_path):
     """—— and …… are measured as Pango sets them inside Chinese text (full-width, Han script)."""
     from conftest import REPO
-    from pdfmeasure import PITCH, text_left, text_right
+    from pdfmeasure import text_left, text_right
 
     sentences = [f"各承办单位要充分认识办理工作{'的' * k}重要意义——这是法定职责……不能敷衍。"
                  for k in range(12)]
