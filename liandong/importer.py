@@ -252,8 +252,9 @@ def read_docx(path: Path, name: str) -> list[Para]:
                             cells.append(cell.text.strip())
                     items.append(("\t".join(c for c in cells if c), ""))
     except Exception as exc:  # noqa: BLE001 - zip, XML and package errors of a broken file
-        raise LiandongError(f"{name}: 无法读取 Word 文档（文件已损坏，或不是 .docx 格式："
-                            f"{type(exc).__name__}）；请在 Word/WPS 中重新另存为 .docx") from None
+        logger.debug("python-docx: %r", exc)
+        raise LiandongError(f"{name}: 无法读取 Word 文档：文件已损坏，或不是 .docx 格式；"
+                            "请在 Word/WPS 中重新另存为 .docx") from None
     paras = []
     for index, (text, style) in enumerate(items, start=1):
         lines = [line for line in text.replace("\t", "  ").split("\n") if line.strip(_SPACES)]
@@ -295,9 +296,12 @@ def _is_masthead_line(text: str) -> bool:
 
 
 def _finished(text: str) -> bool:
-    """Does the paragraph end a sentence (。！？…, maybe followed by closing quotes)?"""
+    """Does the paragraph end a sentence (。！？…, maybe followed by closing quotes)?
+
+    A colon counts too: "会议提出三点要求：" introduces the next paragraph, it is no title
+    and no paragraph cut by a page break."""
     stripped = text.rstrip(_SPACES + _CLOSERS)
-    return bool(stripped) and stripped[-1] in _TERMINAL + "!?"
+    return bool(stripped) and stripped[-1] in _TERMINAL + "!?：:"
 
 
 def heading_level(text: str) -> int:
@@ -567,6 +571,8 @@ def issue_yaml(imported: Imported, overrides: dict[str, object], source_name: st
         if isinstance(value, list):
             lines.append(f"{key}:")
             lines += [f"  - {_yaml_scalar(item)}" for item in value]
+        elif isinstance(value, int):
+            lines.append(f"{key}: {value}")
         else:
             lines.append(f"{key}: {_yaml_scalar(str(value))}")
     if imported.note:
@@ -636,5 +642,6 @@ def import_issue(root: Path, file: Path) -> list[Path]:
     for problem in sorted(set(after)):
         logger.warning("%s", problem)
     if after:
-        logger.warning("导入的稿件还有上面 %d 处问题，请修改后再生成", len(after))
+        logger.warning("导入的稿件还有上面 %d 处问题，请修改后再生成"
+                       "（半角标点可用 liandong check --fix 修正）", len(after))
     return written
