@@ -39,7 +39,6 @@ _OPENERS = "（(【[《“‘「『"
 _SPACES = " \t\u3000"
 
 _NOTE_LABEL = re.compile(r"^[【\[]?\s*编\s*者\s*按\s*[】\]]?\s*[：:]?\s*")
-_COLOPHON_LABELS = ("报", "送", "发", "责任编辑", "联系方式", "批准文号")
 _COLOPHON_LABEL = re.compile(r"(?:^|(?<=[\s　]))(报|送|发|责任编辑|联系方式|批准文号)\s*[：:]\s*")
 _PRINT_COUNT = re.compile(r"[(（]?\s*共印\s*([0-9０-９]+)\s*份\s*[)）]?")
 _PAGE_NUMBER = re.compile(r"[—–\-－―]{1,2}\s*[0-9０-９]{1,3}\s*[—–\-－―]{1,2}|[0-9０-９]{1,3}")
@@ -193,8 +192,9 @@ def read_text(path: Path, name: str) -> list[Para]:
                 current.append((number, piece))
     flush()
     paras = []
+    splitter = _Splitter()
     for lines, after_break in groups:
-        for part in _split_group(lines):
+        for part in splitter.split(lines):
             paras.append(Para([line.strip(_SPACES) for _, line in part], f"{name}:{part[0][0]}:1",
                               page_break_before=after_break))
             after_break = False
@@ -211,20 +211,36 @@ def _starts_new_paragraph(line: str, previous: str) -> bool:
     return _indent(line) >= 2 and _indent(line) > _indent(previous)
 
 
-def _standalone(text: str) -> bool:
-    """Masthead lines, 【编者按】 and 版记 labels stand on their own even without blank lines."""
-    return bool(_is_masthead_line(text) or _is_note(text) or _colophon_start(text))
+class _Splitter:
+    """Cuts a reader's line groups where a line must stand alone even without a blank line:
+    the masthead lines (only at the top, so a wrapped body line ending in 编 stays put),
+    【编者按】 and the 版记 labels."""
 
+    def __init__(self) -> None:
+        self.in_masthead = True
 
-def _split_group(lines: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
-    parts: list[list[tuple[int, str]]] = []
-    for key, line in lines:
-        stripped = line.strip(_SPACES)
-        if not parts or _standalone(stripped) or _is_masthead_line(parts[-1][-1][1].strip(_SPACES)):
-            parts.append([(key, line)])
-        else:
-            parts[-1].append((key, line))
-    return parts
+    def _kind(self, text: str) -> str:
+        """"masthead" (a line of its own), "label" (starts a paragraph) or ""."""
+        if _is_note(text) or _colophon_start(text):
+            self.in_masthead = False
+            return "label"
+        if self.in_masthead and _is_masthead_line(text):
+            if _DATE.search(text):  # the date is the masthead's last line
+                self.in_masthead = False
+            return "masthead"
+        return ""
+
+    def split(self, lines: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
+        parts: list[list[tuple[int, str]]] = []
+        previous = ""
+        for key, line in lines:
+            kind = self._kind(line.strip(_SPACES))
+            if not parts or kind or previous == "masthead":
+                parts.append([(key, line)])
+            else:
+                parts[-1].append((key, line))
+            previous = kind
+        return parts
 
 
 def read_docx(path: Path, name: str) -> list[Para]:
@@ -256,6 +272,7 @@ def read_docx(path: Path, name: str) -> list[Para]:
         raise LiandongError(f"{name}: 无法读取 Word 文档：文件已损坏，或不是 .docx 格式；"
                             "请在 Word/WPS 中重新另存为 .docx") from None
     paras = []
+    splitter = _Splitter()
     for index, (text, style) in enumerate(items, start=1):
         lines = [line for line in text.replace("\t", "  ").split("\n") if line.strip(_SPACES)]
         if not lines:
@@ -267,7 +284,7 @@ def read_docx(path: Path, name: str) -> list[Para]:
             role = "subtitle"
         elif _STYLE_TITLE.fullmatch(style.strip()):
             role = "title"
-        for part in _split_group(list(enumerate(lines))):
+        for part in splitter.split(list(enumerate(lines))):
             paras.append(Para([line.strip(_SPACES) for _, line in part], f"{name}（第 {index} 段）",
                               role=role, joinable=False))
     return paras
