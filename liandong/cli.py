@@ -124,6 +124,7 @@ def _setup_logging(verbose: bool) -> None:
   liandong build 2024/13     生成 2024 年第 13 期
   liandong build --all       生成全部各期
   liandong fonts             查看每种字体角色实际使用的字体文件
+  liandong import 文件       把已发表的一期（.txt 或 .docx）导入为稿件
 
 请在刊物项目的文件夹（含 issues/series.yaml）或其子文件夹中运行。""")
 @click.version_option(__version__, "-V", "--version", message="liandong %(version)s",
@@ -178,6 +179,28 @@ def fonts() -> None:
     for font in resolved.values():
         if font.is_fallback:
             click.echo(f"注意：{font.role.notice}", err=True)
+
+
+@main.command("import", context_settings=CONTEXT, options_metavar="[选项]", help="""把已发表的一期导入为稿件：issues/<年>/<期>/ 下的 issue.yaml 和 01.md 等。
+
+\b
+文件可以是：
+  .txt    从 PDF 提取的文字（UTF-8；GBK/GB18030 编码会自动转换并提示）
+  .docx   Word/WPS 文档
+
+识别报头（刊名、期号、总期号、编印单位、日期）、编者按、标题和副标题、正文段落和
+一、（一）1.（1）各级标题、版记（报、送、发、责任编辑、联系方式、批准文号）。
+去掉页码，接回跨页断开的段落。文字保持原样：半角逗号等由 liandong check --fix 修正。
+与 series.yaml 相同的设置不重复写入。已有的一期绝不覆盖。""")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False), metavar="文件")
+def import_(file: Path) -> None:
+    from liandong.build import find_root
+    from liandong.errors import display_path
+    from liandong.importer import import_issue
+
+    root = find_root(Path.cwd())
+    for path in import_issue(root, file):
+        click.echo(display_path(path, Path.cwd()))
 
 
 if __name__ == "__main__":

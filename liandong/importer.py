@@ -1,0 +1,664 @@
+"""Import a published issue (text extracted from its PDF, or a Word/WPS .docx) into sources.
+
+Two readers turn a file into the same stream of paragraphs (`Para`); one recogniser maps that
+stream to the masthead, the editor's note, articles (title, subtitle, headings, paragraphs) and
+the 版记; one writer turns the result into issue.yaml and NN.md.
+
+The text is kept raw: half-width commas and brackets stay for `liandong check --fix` to repair.
+Only what extraction did to the text is undone: page numbers, paragraphs split at page breaks,
+lines wrapped inside a paragraph, and a title run together with its subtitle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from liandong.errors import LiandongError, Problem, SourceErrors, display_path, os_reason
+from liandong.files import write_atomic
+from liandong.source import ISSUE_FILE, _join_lines
+from liandong.validate import DISTRIBUTION_KEYS, SERIES_SCHEMA, load_issues, load_series
+
+logger = logging.getLogger(__name__)
+
+TITLE_MAX = 40
+"""Longest title (or subtitle part) in characters; longer unfinished lines are body text."""
+SUBTITLE_MAX = 60
+HEADING_MAX = 40
+MASTHEAD_NAME_MAX = 20
+
+_TERMINAL = "。！？…"
+_CLOSERS = "”’」』）)》】"
+_OPENERS = "（(【[《“‘「『"
+_SPACES = " \t\u3000"
+
+_NOTE_LABEL = re.compile(r"^[【\[]?\s*编\s*者\s*按\s*[】\]]?\s*[：:]?\s*")
+_COLOPHON_LABEL = re.compile(r"(?:^|(?<=[\s　]))(报|送|发|责任编辑|联系方式|批准文号)\s*[：:]\s*")
+_PRINT_COUNT = re.compile(r"[(（]?\s*共印\s*([0-9０-９]+)\s*份\s*[)）]?")
+_PAGE_NUMBER = re.compile(r"[—–\-－―]{1,2}\s*[0-9０-９]{1,3}\s*[—–\-－―]{1,2}|[0-9０-９]{1,3}")
+
+_CN_DIGITS = "〇零一二三四五六七八九十百千"
+_NUMBER = rf"[0-9０-９]+|[{_CN_DIGITS}]+"
+_ISSUE_NUMBER = re.compile(rf"第\s*({_NUMBER})\s*期")
+_TOTAL = re.compile(rf"[(（]\s*总\s*第\s*({_NUMBER})\s*期\s*[)）]")
+_DATE = re.compile(rf"({_NUMBER})\s*年\s*({_NUMBER})\s*月\s*({_NUMBER})\s*日")
+_COMPILER = re.compile(r"(\S(?:.*\S)?)\s*编(?=\s|$)")
+
+HEADING_NUMBERS = {
+    1: re.compile(r"[一二三四五六七八九十百]+、"),
+    2: re.compile(r"[（(][一二三四五六七八九十百]+[）)]"),
+    3: re.compile(r"[0-9]+[.．](?![0-9])"),
+    4: re.compile(r"[（(][0-9]+[）)]"),
+}
+"""Body headings by their number, both widths (the text stays raw; check --fix repairs it)."""
+
+_STYLE_HEADING = re.compile(r"(?i)(?:heading|标题)\s*([1-9])")
+_STYLE_TITLE = re.compile(r"(?i)title|标题")
+_STYLE_SUBTITLE = re.compile(r"(?i)subtitle|副标题")
+
+
+@dataclass
+class Para:
+    """One paragraph as a reader found it: its lines, and where it starts."""
+
+    lines: list[str]
+    where: str
+    """"FILE:LINE:1" for text, "FILE（第 N 段）" for Word: named in messages."""
+    role: str = ""
+    """From Word styles: "title", "subtitle", "heading" (else unknown)."""
+    page_break_before: bool = False
+    joinable: bool = True
+    """Text extracted from a PDF may be split at page breaks; Word paragraphs never are."""
+
+    @property
+    def text(self) -> str:
+        return _join_lines(self.lines)
+
+
+@dataclass
+class Article:
+    title: str
+    subtitle: str | None
+    blocks: list[tuple[int, str]] = field(default_factory=list)
+    """(heading level or 0 for a paragraph, text)."""
+    where: str = ""
+
+
+@dataclass
+class Imported:
+    name_lines: list[Para]
+    """Unrecognised short masthead lines: the 刊名 is one of them."""
+    number: int
+    total: int
+    date: dt.date
+    values: dict[str, object]
+    """Masthead and 版记 values as printed: 编印单位, 批准文号, 责任编辑, 联系方式, 报, 送, 发, 印数."""
+    note: list[str]
+    articles: list[Article]
+    name: str = ""
+
+
+# --- Readers ------------------------------------------------------------------------------
+
+def read_paragraphs(path: Path, name: str) -> list[Para]:
+    """The file's paragraphs, by its format; a clear error for anything else."""
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise LiandongError(f"{name}: 找不到要导入的文件")
+    if suffix == ".docx":
+        return read_docx(path, name)
+    if suffix in (".txt", ".text"):
+        return read_text(path, name)
+    if suffix == ".pdf":
+        raise LiandongError(f"{name}: 不能直接导入 PDF，请先提取文字（pdftotext {path.name}），"
+                            "再导入得到的 .txt 文件")
+    if suffix in (".doc", ".wps", ".rtf", ".odt"):
+        raise LiandongError(f"{name}: 不支持 {suffix} 格式，请在 Word/WPS 中另存为 .docx 再导入")
+    raise LiandongError(f"{name}: 不认识的文件格式“{suffix or '（无扩展名）'}”："
+                        "只能导入纯文本（.txt，UTF-8 或 GBK 编码）和 Word 文档（.docx）")
+
+
+def _decode(raw: bytes, name: str) -> str:
+    """UTF-8 (BOM tolerated), UTF-16 with a BOM, or GBK/GB18030 with a notice."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    elif raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        try:
+            text = raw.decode("gb18030")
+        except UnicodeDecodeError:
+            text = ""
+        if text and _looks_like_text(text) and re.search(r"[\u4e00-\u9fff]", text):
+            logger.warning("%s 是 GBK/GB18030 编码（Windows 记事本、WPS 常用），已按 GB18030 读取"
+                           "并转成 UTF-8；请核对导入的文字有无乱码", name)
+            return text
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise LiandongError(f"{name}:{line}:1: 文件既不是 UTF-8 文本，也不是 GBK/GB18030 编码的"
+                            "文本，无法导入；请另存为 UTF-8 纯文本") from None
+    if not _looks_like_text(text):
+        raise LiandongError(f"{name}: 这不是纯文本文件（含有二进制数据），无法导入")
+    return text
+
+
+def _looks_like_text(text: str) -> bool:
+    return not any(unicodedata.category(c) == "Cc" and c not in "\t\n\r\f" for c in text)
+
+
+def read_text(path: Path, name: str) -> list[Para]:
+    """Paragraphs of extracted text: blank lines separate them, page numbers mark page breaks."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise LiandongError(f"{name}: 无法读取文件：{os_reason(exc)}") from None
+    text = _decode(raw, name).replace("\r\n", "\n").replace("\r", "\n")
+    groups: list[tuple[list[tuple[int, str]], bool]] = []
+    current: list[tuple[int, str]] = []
+    page_break = False
+
+    def flush() -> None:
+        nonlocal current, page_break
+        if current:
+            groups.append((current, page_break))
+            page_break = False
+        current = []
+
+    for number, line in enumerate(text.split("\n"), start=1):
+        pieces = line.split("\f")
+        for index, piece in enumerate(pieces):
+            if index:  # a form feed: pdftotext's page end
+                flush()
+                page_break = True
+            stripped = piece.strip(_SPACES)
+            if not stripped:
+                flush()
+            elif _PAGE_NUMBER.fullmatch(stripped):
+                flush()
+                page_break = True
+            else:
+                if current and _starts_new_paragraph(piece, current[-1][1]):
+                    flush()
+                current.append((number, piece))
+    flush()
+    paras = []
+    splitter = _Splitter()
+    for lines, after_break in groups:
+        for part in splitter.split(lines):
+            paras.append(Para([line.strip(_SPACES) for _, line in part], f"{name}:{part[0][0]}:1",
+                              page_break_before=after_break))
+            after_break = False
+    return paras
+
+
+def _indent(line: str) -> int:
+    lead = line[:len(line) - len(line.lstrip(_SPACES))]
+    return lead.count(" ") + 4 * lead.count("\t") + 2 * lead.count("\u3000")
+
+
+def _starts_new_paragraph(line: str, previous: str) -> bool:
+    """A first-line indent deeper than the line before starts a new paragraph."""
+    return _indent(line) >= 2 and _indent(line) > _indent(previous)
+
+
+class _Splitter:
+    """Cuts a reader's line groups where a line must stand alone even without a blank line:
+    the masthead lines (only at the top, so a wrapped body line ending in 编 stays put),
+    【编者按】 and the 版记 labels."""
+
+    def __init__(self) -> None:
+        self.in_masthead = True
+
+    def _kind(self, text: str) -> str:
+        """"masthead" (a line of its own), "label" (starts a paragraph) or ""."""
+        if _is_note(text) or _colophon_start(text):
+            self.in_masthead = False
+            return "label"
+        if self.in_masthead and _is_masthead_line(text):
+            if _DATE.search(text):  # the date is the masthead's last line
+                self.in_masthead = False
+            return "masthead"
+        return ""
+
+    def split(self, lines: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
+        parts: list[list[tuple[int, str]]] = []
+        previous = ""
+        for key, line in lines:
+            kind = self._kind(line.strip(_SPACES))
+            if not parts or kind or previous == "masthead":
+                parts.append([(key, line)])
+            else:
+                parts[-1].append((key, line))
+            previous = kind
+        return parts
+
+
+def read_docx(path: Path, name: str) -> list[Para]:
+    """Paragraphs of a Word/WPS document, tables row by row, with heading and title styles."""
+    import docx  # python-docx loads only for Word files
+    from docx.oxml.ns import qn
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    try:
+        document = docx.Document(str(path))
+        body = document.element.body
+        items: list[tuple[str, str]] = []
+        for child in body.iterchildren():
+            if child.tag == qn("w:p"):
+                paragraph = Paragraph(child, document)
+                style = paragraph.style.name if paragraph.style is not None else ""
+                items.append((paragraph.text, style or ""))
+            elif child.tag == qn("w:tbl"):
+                for row in Table(child, document).rows:
+                    cells, seen = [], set()
+                    for cell in row.cells:  # merged cells repeat: keep each once
+                        if id(cell._tc) not in seen:
+                            seen.add(id(cell._tc))
+                            cells.append(cell.text.strip())
+                    items.append(("\t".join(c for c in cells if c), ""))
+    except Exception as exc:  # noqa: BLE001 - zip, XML and package errors of a broken file
+        logger.debug("python-docx: %r", exc)
+        raise LiandongError(f"{name}: 无法读取 Word 文档：文件已损坏，或不是 .docx 格式；"
+                            "请在 Word/WPS 中重新另存为 .docx") from None
+    paras = []
+    splitter = _Splitter()
+    for index, (text, style) in enumerate(items, start=1):
+        lines = [line for line in text.replace("\t", "  ").split("\n") if line.strip(_SPACES)]
+        if not lines:
+            continue
+        role = ""
+        if _STYLE_HEADING.fullmatch(style.strip()):
+            role = "heading"
+        elif _STYLE_SUBTITLE.fullmatch(style.strip()):
+            role = "subtitle"
+        elif _STYLE_TITLE.fullmatch(style.strip()):
+            role = "title"
+        for part in splitter.split(list(enumerate(lines))):
+            paras.append(Para([line.strip(_SPACES) for _, line in part], f"{name}（第 {index} 段）",
+                              role=role, joinable=False))
+    return paras
+
+
+# --- Recognising ------------------------------------------------------------------------
+
+def _to_int(text: str) -> int | None:
+    text = unicodedata.normalize("NFKC", text)
+    if text.isdigit():
+        return int(text)
+    if all(c in "〇零一二三四五六七八九" for c in text) and len(text) >= 2:  # 二〇二四
+        return int("".join(str("〇一二三四五六七八九".index(c) if c != "零" else 0) for c in text))
+    import cn2an  # lazily, as render does
+
+    try:
+        return int(cn2an.cn2an(text, "normal"))
+    except (ValueError, KeyError):
+        return None
+
+
+def _is_masthead_line(text: str) -> bool:
+    return bool(_ISSUE_NUMBER.fullmatch(text) or _TOTAL.fullmatch(text) or _DATE.fullmatch(text)
+                or _COMPILER.fullmatch(text) and len(text) <= 40
+                or (m := _COMPILER.match(text)) and _DATE.fullmatch(text[m.end():].strip(_SPACES)))
+
+
+def _finished(text: str) -> bool:
+    """Does the paragraph end a sentence (。！？…, maybe followed by closing quotes)?
+
+    A colon counts too: "会议提出三点要求：" introduces the next paragraph, it is no title
+    and no paragraph cut by a page break."""
+    stripped = text.rstrip(_SPACES + _CLOSERS)
+    return bool(stripped) and stripped[-1] in _TERMINAL + "!?：:"
+
+
+def heading_level(text: str) -> int:
+    """1–4 for a numbered heading line (一、 （一） 1. （1）), else 0."""
+    if len(text) > HEADING_MAX or _finished(text) or re.search(r"[。！？]", text):
+        return 0
+    for level, pattern in HEADING_NUMBERS.items():
+        match = pattern.match(text)
+        if match and text[match.end():].strip(_SPACES):
+            return level
+    return 0
+
+
+def split_title(text: str) -> tuple[str, str | None]:
+    """A title run together with its subtitle: "标题： 副标题" or "标题 ——副标题"."""
+    match = re.fullmatch(r"(.+?)[：:][ \t\u3000]+(\S.*)", text) or \
+        re.fullmatch(r"(.+?)[ \t\u3000]+(——\S.*)", text)
+    if match:
+        return match.group(1).strip(_SPACES), match.group(2).strip(_SPACES)
+    return text, None
+
+
+def _title_like(text: str, relaxed: bool) -> bool:
+    """A short line that does not end a sentence: a title (or subtitle) rather than body text.
+
+    Where a title is due (after the masthead, the note or a title) commas are allowed; in the
+    middle of an article a comma marks the first half of a paragraph split at a page break."""
+    if _finished(text) or heading_level(text) or text[0] in _OPENERS or re.search(r"[。！？]", text):
+        return False
+    title, subtitle = split_title(text)
+    if len(title) > TITLE_MAX or (subtitle is not None and len(subtitle) > SUBTITLE_MAX):
+        return False
+    return relaxed or not re.search(r"[，,；;]", title)
+
+
+def _is_note(text: str) -> bool:
+    return bool(_NOTE_LABEL.match(text)) and "编者按" in text[:6]
+
+
+def _colophon_start(text: str) -> bool:
+    return bool(_COLOPHON_LABEL.match(text) or _PRINT_COUNT.fullmatch(text))
+
+
+def recognise(paras: list[Para], name: str) -> Imported:
+    """Map the paragraphs of a published issue to its parts; raises with a Chinese message."""
+    masthead, rest = _masthead(paras, name)
+    body, colophon = rest, []
+    for index, para in enumerate(rest):
+        if _colophon_start(para.text):
+            body, colophon = rest[:index], rest[index:]
+            break
+    note, articles = _body(body, name)
+    values = {**masthead.pop("values"), **_colophon(colophon)}  # type: ignore[dict-item]
+    return Imported(values=values, note=note, articles=articles, **masthead)  # type: ignore[arg-type]
+
+
+def _masthead(paras: list[Para], name: str) -> tuple[dict[str, object], list[Para]]:
+    """刊名, 第 N 期, （总第 N 期）, “…编” and the date, from the first lines."""
+    found: dict[str, object] = {}
+    values: dict[str, object] = {}
+    names: list[Para] = []
+    index = 0
+    for index, para in enumerate(paras):
+        text = para.text
+        if _is_note(text):
+            break
+        if "期号" in found and not _is_masthead_line(text):
+            break
+        matched = False
+        if match := _ISSUE_NUMBER.fullmatch(text):
+            found.setdefault("期号", (_to_int(match.group(1)), para, match.group(1)))
+            matched = True
+        elif match := _TOTAL.fullmatch(text):
+            found.setdefault("总期号", (_to_int(match.group(1)), para, match.group(1)))
+            matched = True
+        else:
+            rest = text
+            if (compiler := _COMPILER.match(text)) and (
+                    _DATE.fullmatch(text[compiler.end():].strip(_SPACES)) or not text[compiler.end():].strip()):
+                values.setdefault("编印单位", compiler.group(1))
+                rest = text[compiler.end():].strip(_SPACES)
+                matched = True
+            if date := _DATE.fullmatch(rest):
+                found.setdefault("日期", (date, para))
+                matched = True
+        if not matched:
+            if len(text) > MASTHEAD_NAME_MAX or "期号" in found:
+                break
+            names.append(para)
+    else:
+        index = len(paras)
+    if "期号" not in found:
+        where = paras[0].where if paras else f"{name}:1:1"
+        if not names:
+            raise LiandongError(f"{where}: 找不到报头：文件开头应是刊名和“第 N 期”，"
+                                "这不像是一期已发表的简报")
+        raise LiandongError(f"{where}: 报头里找不到期号（如“第 13 期”）")
+    number, number_para, number_text = found["期号"]  # type: ignore[misc]
+    if not number:
+        raise LiandongError(f"{number_para.where}: 期号“{number_text}”不是数字")
+    if "总期号" not in found:
+        raise LiandongError(f"{number_para.where}: 报头里找不到总期号（如“（总第七百一十四期）”）")
+    total, total_para, total_text = found["总期号"]  # type: ignore[misc]
+    if not total:
+        raise LiandongError(f"{total_para.where}: 总期号“{total_text}”不是数字")
+    if "日期" not in found:
+        raise LiandongError(f"{number_para.where}: 报头里找不到日期（如“2024年8月30日”）")
+    date_match, date_para = found["日期"]  # type: ignore[misc]
+    year, month, day = (_to_int(g) for g in date_match.groups())
+    try:
+        date = dt.date(year or 0, month or 0, day or 0)
+    except ValueError:
+        raise LiandongError(f"{date_para.where}: 日期“{date_match.group(0)}”不是有效日期") from None
+    if not names:
+        raise LiandongError(f"{paras[0].where}: 报头里找不到刊名")
+    return ({"name_lines": names, "number": number, "total": total, "date": date, "values": values},
+            paras[index:])
+
+
+def _body(paras: list[Para], name: str) -> tuple[list[str], list[Article]]:
+    """The editor's note, then articles: title, subtitle, headings and paragraphs."""
+    note: list[str] = []
+    articles: list[Article] = []
+    state = "start"  # start → note → title → body (→ title …)
+    index = 0
+    while index < len(paras):
+        para = paras[index]
+        text = para.text
+        index += 1
+        if state in ("start", "note") and not articles and _is_note(text):
+            text = _NOTE_LABEL.sub("", text, count=1)
+            state = "note"
+            if not text:
+                continue
+        relaxed = state != "body"
+        # A paragraph that stops mid-sentence continues after a page break.
+        while (para.joinable and index < len(paras) and paras[index].joinable
+               and not _finished(text) and not heading_level(text)
+               and (paras[index].page_break_before or not _title_like(text, relaxed))):
+            text = _join_lines([text, paras[index].text])
+            index += 1
+        level = heading_level(text)
+        if para.role == "heading" and not level:
+            kind = "title"  # a styled heading without a number: Word users style titles so
+        elif para.role in ("title", "subtitle"):
+            kind = para.role
+        elif level:
+            kind = "heading"
+        elif _title_like(text, relaxed):
+            kind = "title"
+        else:
+            kind = "paragraph"
+        # A second title-like line right after a title is its subtitle.
+        if kind == "subtitle" or (kind == "title" and para.role != "title" and state == "title"):
+            if state == "title" and articles[-1].subtitle is None:
+                articles[-1].subtitle = text
+                state = "body"
+                continue
+            kind = "title" if not articles else "paragraph"
+        if kind == "title":
+            title, subtitle = split_title(text) if para.role != "title" else (text, None)
+            articles.append(Article(title, subtitle, where=para.where))
+            state = "title"
+        elif state == "note":
+            note.append(text)
+        elif not articles:
+            raise LiandongError(f"{para.where}: 找不到文章标题：报头（和编者按）之后应是文章标题")
+        else:
+            articles[-1].blocks.append((level if kind == "heading" else 0, text))
+            state = "body"
+    # A short last line (a signature, a source) read as a title gets back to its article.
+    while articles and not articles[-1].blocks and len(articles) > 1:
+        orphan = articles.pop()
+        articles[-1].blocks += [(0, orphan.title)] + ([(0, orphan.subtitle)] if orphan.subtitle else [])
+    if not articles:
+        raise LiandongError(f"{name}: 找不到任何文章：报头（和编者按）之后应是文章标题和正文")
+    if not articles[-1].blocks:
+        raise LiandongError(f"{articles[-1].where}: 文章“{articles[-1].title}”没有正文")
+    return note, articles
+
+
+def _colophon(paras: list[Para]) -> dict[str, object]:
+    """报/送/发 lists, 责任编辑, 联系方式, 批准文号 and 共印 N 份 from the 版记 lines."""
+    values: dict[str, object] = {}
+    texts: dict[str, str] = {}
+    key = None
+    for para in paras:
+        text = para.text
+        if count := _PRINT_COUNT.search(text):
+            values["印数"] = int(unicodedata.normalize("NFKC", count.group(1)))
+            text = (text[:count.start()] + text[count.end():]).strip(_SPACES)
+        labels = list(_COLOPHON_LABEL.finditer(text))
+        if not labels or labels[0].start() > 0:
+            lead = text[:labels[0].start()] if labels else text
+            if key is not None and key in DISTRIBUTION_KEYS:
+                texts[key] = _join_lines([texts[key], lead])
+            elif lead.strip(_SPACES):
+                logger.warning("%s: 版记中的“%s”不属于任何已知项目，未导入", para.where, lead)
+        for label, following in zip(labels, labels[1:] + [None]):
+            key = label.group(1)
+            end = following.start() if following else len(text)
+            texts[key] = text[label.end():end].strip(_SPACES)
+    for key, text in texts.items():
+        if key in DISTRIBUTION_KEYS:
+            values[key] = _split_list(text)
+        elif text:
+            values[key] = text
+    return values
+
+
+def _split_list(text: str) -> list[str]:
+    """“A，B（甲，乙），C。” → [A, B（甲，乙）, C]: commas outside brackets separate units."""
+    items, depth, current = [], 0, ""
+    for char in text.strip(_SPACES).rstrip("。.；;"):
+        if char in "（(《【[“":
+            depth += 1
+        elif char in "）)》】]”":
+            depth = max(0, depth - 1)
+        if depth == 0 and char in "，,；;":
+            items.append(current)
+            current = ""
+        else:
+            current += char
+    items.append(current)
+    return [item.strip(_SPACES) for item in items if item.strip(_SPACES)]
+
+
+# --- Writing ------------------------------------------------------------------------------
+
+_SENTENCE_END = re.compile(rf"[。！？]+[{_CLOSERS}]*")
+
+
+def sentences(text: str) -> list[str]:
+    """One sentence per line, so git diffs stay readable; joining the lines gives the text back."""
+    lines, start = [], 0
+    for match in _SENTENCE_END.finditer(text):
+        end = match.end()
+        if end < len(text) and text[end] not in _SPACES + "，、；：,;:" + _TERMINAL:
+            lines.append(text[start:end])
+            start = end
+    lines.append(text[start:])
+    return [line for line in lines if line]
+
+
+def _markdown_lines(text: str) -> list[str]:
+    # A line starting with # would become a heading; a backslash keeps it text.
+    return ["\\" + line if line.startswith("#") else line for line in sentences(text)]
+
+
+def _yaml_scalar(value: str) -> str:
+    """A plain scalar when it reads back as itself, else a double-quoted one."""
+    try:
+        if yaml.safe_load(f"k: {value}") == {"k": value}:
+            return value
+    except yaml.YAMLError:
+        pass
+    return yaml.safe_dump(value, allow_unicode=True, default_style='"', width=10**6).strip()
+
+
+def issue_yaml(imported: Imported, overrides: dict[str, object], source_name: str) -> str:
+    lines = [f"# {imported.name} {imported.date.year} 年第 {imported.number} 期",
+             f"# 由 liandong import 从 {source_name} 导入：请与原件核对。",
+             f"期号: {imported.number}",
+             f"总期号: {imported.total}",
+             f"日期: {imported.date.isoformat()}"]
+    for key, value in overrides.items():
+        if isinstance(value, list):
+            lines.append(f"{key}:")
+            lines += [f"  - {_yaml_scalar(item)}" for item in value]
+        elif isinstance(value, int):
+            lines.append(f"{key}: {value}")
+        else:
+            lines.append(f"{key}: {_yaml_scalar(str(value))}")
+    if imported.note:
+        lines += ["", "编者按: |"]
+        for number, paragraph in enumerate(imported.note):
+            if number:
+                lines.append("")
+            lines += [f"  {line}" for line in _markdown_lines(paragraph)]
+    return "\n".join(lines) + "\n"
+
+
+def article_markdown(article: Article) -> str:
+    lines = ["---", f"标题: {_yaml_scalar(article.title)}"]
+    if article.subtitle:
+        lines.append(f"副标题: {_yaml_scalar(article.subtitle)}")
+    lines.append("---")
+    for level, text in article.blocks:
+        lines.append("")
+        lines += [f"{'#' * level} {text}"] if level else _markdown_lines(text)
+    return "\n".join(lines) + "\n"
+
+
+def import_issue(root: Path, file: Path) -> list[Path]:
+    """Import FILE as a new issue of the project at root; returns the files written."""
+    name = display_path(file, root) if file.is_absolute() else str(file)
+    problems: list[Problem] = []
+    series = load_series(root, problems)
+    if series is None or problems:
+        raise SourceErrors(problems)
+    series_values = {key: (value.value if hasattr(value, "value") else  # type: ignore[union-attr]
+                           [item.value for item in value] if isinstance(value, tuple) else value)
+                     for key, value in series[0].items()}
+    imported = recognise(read_paragraphs(file, name), name)
+
+    series_name = series_values["刊名"]
+    # Letter-spaced mastheads come out of PDFs as "联 络 动 态".
+    names = [re.sub(r"[\s\u3000]", "", line.text) for line in imported.name_lines]
+    if series_name not in names:
+        raise LiandongError(f"{imported.name_lines[0].where}: 刊名“{names[0]}”与 series.yaml 中的"
+                            f"“{series_name}”不同：这不是本刊物的一期，不能导入")
+    imported.name = str(series_name)
+    for line, printed in zip(imported.name_lines, names):
+        if printed != series_name:
+            logger.warning("%s: 报头中的“%s”不是已知的报头项目，未导入", line.where, line.text)
+
+    folder = root / "issues" / str(imported.date.year) / str(imported.number)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise LiandongError(
+            f"{display_path(folder, root)} 已经存在：liandong import 不会覆盖已有的一期"
+            f"（{imported.date.year} 年第 {imported.number} 期）。如要重新导入，请先把这个文件夹移走")
+    # Values printed as the series has them are not repeated; others override for this issue.
+    overrides = {key: imported.values[key] for key in SERIES_SCHEMA
+                 if key in imported.values and imported.values[key] != series_values.get(key)}
+    files = {folder / ISSUE_FILE: issue_yaml(imported, overrides, file.name)}
+    for number, article in enumerate(imported.articles, start=1):
+        files[folder / f"{number:02d}.md"] = article_markdown(article)
+    written = []
+    for path, text in files.items():
+        try:
+            written.append(write_atomic(path, text))
+        except OSError as exc:
+            raise LiandongError(f"无法写入 {display_path(path, root)}：{os_reason(exc)}") from None
+    for key in overrides:
+        logger.info("本期的“%s”与 series.yaml 不同，已写入 issue.yaml 作为本期设置", key)
+    after: list[Problem] = []
+    load_issues(root, [folder], after)
+    for problem in sorted(set(after)):
+        logger.warning("%s", problem)
+    if after:
+        logger.warning("导入的稿件还有上面 %d 处问题，请修改后再生成"
+                       "（半角标点可用 liandong check --fix 修正）", len(after))
+    return written

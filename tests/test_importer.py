@@ -1,0 +1,288 @@
+"""liandong import: published text and Word files → sources, and the sample back to issue 13."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES, REPO, SAMPLE_TEXT, liandong, make_project
+from liandong.importer import sentences, split_title
+from liandong.validate import load_issues
+
+CASES = FIXTURES / "import"
+ISSUE = Path("issues") / "2024" / "13"
+
+REPAIRS = str.maketrans({",": "，", "(": "（", ")": "）"})
+"""The documented extraction damage that `liandong check --fix` repairs, and nothing else."""
+
+
+def project_without_13(tmp: Path) -> Path:
+    root = make_project(tmp)
+    shutil.rmtree(root / ISSUE)
+    return root
+
+
+def _cases(with_sources: bool) -> list[str]:
+    return sorted(case.name for case in CASES.iterdir()
+                  if list(case.glob("input.*")) and (case / "expected").is_dir() == with_sources)
+
+
+def _import_case(tmp: Path, case: str) -> tuple[Path, subprocess.CompletedProcess]:
+    root = project_without_13(tmp)
+    (source,) = (CASES / case).glob("input.*")
+    shutil.copy(source, root / source.name)
+    return root, liandong("import", source.name, cwd=root)
+
+
+def _expected_stderr(case: str) -> str:
+    path = CASES / case / "expected.txt"
+    return path.read_text(encoding="utf-8") if path.exists() else ""
+
+
+def _assert_sources(root: Path, expected: Path, result: subprocess.CompletedProcess) -> None:
+    written = sorted(path.name for path in (root / ISSUE).iterdir())
+    assert written == sorted(path.name for path in expected.iterdir())
+    for name in written:
+        assert (root / ISSUE / name).read_text(encoding="utf-8") == \
+            (expected / name).read_text(encoding="utf-8"), name
+    # It prints what it created: issue.yaml, then the articles in order.
+    printed = ["issue.yaml"] + [name for name in written if name.endswith(".md")]
+    assert result.stdout.splitlines() == [f"issues/2024/13/{name}" for name in printed]
+
+
+@pytest.mark.parametrize("case", _cases(with_sources=True))
+def test_import_case(tmp_path, case):
+    root, result = _import_case(tmp_path, case)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == _expected_stderr(case)
+    _assert_sources(root, CASES / case / "expected", result)
+
+
+@pytest.mark.parametrize("case", _cases(with_sources=False))
+def test_import_error(tmp_path, case):
+    root, result = _import_case(tmp_path, case)
+    assert result.returncode == 1
+    assert result.stderr == _expected_stderr(case)
+    assert "Traceback" not in result.stderr
+    assert not (root / ISSUE).exists(), "nothing may be written from a file that was refused"
+
+
+def test_imported_cases_validate(tmp_path):
+    """Every successful case gives sources that load (the raw heading case excepted)."""
+    for case in _cases(with_sources=True):
+        if case == "numbered_headings":  # keeps its half-width (二) for check --fix
+            continue
+        root, result = _import_case(tmp_path / case, case)
+        problems: list = []
+        assert load_issues(root, [root / ISSUE], problems) and not problems, (case, problems)
+
+
+# --- Word documents, made here with python-docx ---------------------------------------------
+
+SEND = "送：全国人大常委会代表工作委员会，省人民政府办公厅。"
+
+
+def _masthead(document, styled: bool) -> None:
+    document.add_paragraph("联络动态")
+    if styled:
+        document.add_paragraph("第13期")
+        document.add_paragraph("（总第714期）")
+        # WPS templates often lay out the compiler and the date as a table row.
+        row = document.add_table(rows=1, cols=2).rows[0]
+        row.cells[0].text = "湖南省人大常委会代表工作委员会编"
+        row.cells[1].text = "2024年8月30日"
+    else:
+        # Soft line breaks (Shift+Enter) inside one paragraph.
+        document.add_paragraph("第十三期\n（总第七百一十四期）")
+        document.add_paragraph("湖南省人大常委会代表工作委员会编\t2024年8月30日")
+
+
+def docx_with_styles(path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    _masthead(document, styled=True)
+    document.add_paragraph("【编者按】今年以来,各地代表联络站建设取得新进展。现将有关情况编发,供参考。")
+    document.add_paragraph("代表联络站建设现场推进会召开", style="Title")
+    document.add_paragraph("推动代表履职常态化", style="Subtitle")
+    document.add_paragraph("会议提出三点要求：")
+    document.add_paragraph("一是加强阵地建设。")
+    document.add_paragraph("一、主要工作", style="Heading 1")
+    document.add_paragraph("（一）加强代表联络", style="Heading 2")
+    document.add_paragraph("1.建好联络站", style="Heading 3")
+    document.add_paragraph("（1）完善制度", style="Heading 4")
+    # A Word paragraph is whole: one that stops mid-sentence is not joined with the next.
+    document.add_paragraph("各联络站普遍建立了接待制度，持续推进阵地建设、制度建设和队伍建设，"
+                           "切实发挥联络站在密切人大代表同人民群众联系中的作用")
+    document.add_paragraph("会议要求,进一步完善工作机制。")
+    document.add_paragraph("第二篇文章用标题 1 样式", style="Heading 1")
+    document.add_paragraph("第二篇文章的正文。")
+    table = document.add_table(rows=3, cols=1)
+    table.cell(0, 0).text = SEND
+    table.cell(1, 0).text = "责任编辑：王小益\t联系方式：0731—85309270 hnrldgwxrc@163.com"
+    table.cell(2, 0).text = "批准文号：湘党简准字〔2000〕第 28 号"
+    document.save(str(path))
+
+
+def docx_without_styles(path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    _masthead(document, styled=False)
+    document.add_paragraph("代表工作情况报告")
+    document.add_paragraph("今年以来，代表工作稳步推进。")
+    document.add_paragraph("一、主要工作")
+    document.add_paragraph("（一）加强代表联络")
+    document.add_paragraph("1.建好联络站")
+    document.add_paragraph("（1）完善制度")
+    document.add_paragraph("各联络站普遍建立了接待制度。")
+    document.add_paragraph("")
+    document.add_paragraph(SEND)
+    document.add_paragraph("责任编辑：王小益 联系方式：0731—85309270 hnrldgwxrc@163.com")
+    document.add_paragraph("批准文号：湘党简准字〔2000〕第 28 号")
+    document.save(str(path))
+
+
+@pytest.mark.parametrize("make", [docx_with_styles, docx_without_styles])
+def test_import_docx(tmp_path, make):
+    root = project_without_13(tmp_path)
+    make(root / "input.docx")
+    result = liandong("import", "input.docx", cwd=root)
+    assert result.returncode == 0, result.stderr
+    expected = CASES / make.__name__
+    assert result.stderr == _expected_stderr(make.__name__)
+    _assert_sources(root, expected / "expected", result)
+    problems: list = []
+    assert load_issues(root, [root / ISSUE], problems) and not problems
+
+
+# --- Refusals -----------------------------------------------------------------------------
+
+def test_existing_issue_is_refused(tmp_path):
+    root = make_project(tmp_path)
+    before = {path: path.read_bytes() for path in (root / ISSUE).iterdir()}
+    result = liandong("import", str(SAMPLE_TEXT), cwd=root)
+    assert result.returncode == 1
+    assert result.stderr == ("错误：issues/2024/13 已经存在：liandong import 不会覆盖已有的一期"
+                             "（2024 年第 13 期）。如要重新导入，请先把这个文件夹移走\n")
+    assert {path: path.read_bytes() for path in (root / ISSUE).iterdir()} == before
+    assert result.stdout == ""
+
+
+def test_existing_empty_folder_is_used(tmp_path):
+    """An empty folder holds nothing to lose: the import fills it."""
+    root = project_without_13(tmp_path)
+    (root / ISSUE).mkdir()
+    result = liandong("import", str(SAMPLE_TEXT), cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert sorted(path.name for path in (root / ISSUE).iterdir()) == ["01.md", "issue.yaml"]
+
+
+def test_missing_file(tmp_path):
+    root = project_without_13(tmp_path)
+    result = liandong("import", "没有这个文件.txt", cwd=root)
+    assert (result.returncode, result.stderr) == (1, "错误：没有这个文件.txt: 找不到要导入的文件\n")
+
+
+def test_outside_a_project(tmp_path):
+    result = liandong("import", str(SAMPLE_TEXT), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "找不到 issues/series.yaml" in result.stderr
+
+
+def test_help_is_chinese():
+    result = liandong("import", "--help", cwd=REPO)
+    assert result.returncode == 0
+    assert "把已发表的一期导入为稿件" in result.stdout and "用法：" in result.stdout
+
+
+# --- Pieces -------------------------------------------------------------------------------
+
+def test_sentences_join_back_to_the_paragraph():
+    text = "他说：“好！”然后走了。这是第二句？是的。。最后“引号。”结尾 没有句号"
+    lines = sentences(text)
+    assert "".join(lines) == text
+    assert lines == ["他说：“好！”", "然后走了。", "这是第二句？", "是的。。", "最后“引号。”",
+                     "结尾 没有句号"]
+
+
+@pytest.mark.parametrize("text, parts", [
+    ("标题： 副标题", ("标题", "副标题")),
+    ("标题 ——副标题", ("标题", "——副标题")),
+    ("沈晓明：切实做好代表工作", ("沈晓明：切实做好代表工作", None)),  # a colon inside a title
+    ("一个标题", ("一个标题", None)),
+])
+def test_split_title(text, parts):
+    assert split_title(text) == parts
+
+
+# --- The sample: issue 13 as published → the hand-made issue 13 -------------------------------
+
+def _content(yaml_text: str) -> str:
+    """issue.yaml without its comment lines (the import says where it came from)."""
+    return "\n".join(line for line in yaml_text.splitlines() if not line.startswith("#"))
+
+
+def _structure(root: Path, repair: bool) -> dict:
+    """Every field, paragraph, heading, title and list item of issue 13 as the build sees it."""
+    problems: list = []
+    (issue,) = load_issues(root, [root / ISSUE], problems)
+    assert not problems
+
+    def text(value: str) -> str:
+        return value.translate(REPAIRS) if repair else value
+
+    return {
+        "masthead": (issue.name, issue.number, issue.total, issue.date, text(issue.compiler.value)),
+        "note": [text(block.text) for block in issue.note],
+        "articles": [(text(a.title.value), a.subtitle and text(a.subtitle.value),
+                      [(block.level, text(block.text)) for block in a.blocks])
+                     for a in issue.articles],
+        "distribution": [(key, [text(item.value) for item in items])
+                         for key, items in issue.distribution],
+        "colophon": [issue.editor and text(issue.editor.value),
+                     issue.contact and text(issue.contact.value), text(issue.approval.value),
+                     issue.print_count],
+    }
+
+
+def _pdf_text(pdf: Path) -> str:
+    """The printed text without line breaks and page numbers: half-width commas are narrower,
+    so the raw import breaks its lines and pages elsewhere."""
+    out = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                         check=True).stdout
+    lines = [line for line in out.splitlines() if not re.fullmatch(r"\s*—\s*\d+\s*—\s*", line)]
+    return re.sub(r"\s+", "", "".join(lines))
+
+
+def test_sample_reproduces_issue_13(tmp_path, sample_build):
+    root = project_without_13(tmp_path)
+    result = liandong("import", str(SAMPLE_TEXT), cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.splitlines() == ["issues/2024/13/issue.yaml", "issues/2024/13/01.md"]
+    imported, hand_made = root / ISSUE, REPO / ISSUE
+    assert sorted(p.name for p in imported.iterdir()) == sorted(p.name for p in hand_made.iterdir())
+
+    # The sources, line by line, differ only by the half-width marks check --fix repairs.
+    article = (imported / "01.md").read_text(encoding="utf-8")
+    assert article.translate(REPAIRS) == (hand_made / "01.md").read_text(encoding="utf-8")
+    issue_yaml = _content((imported / "issue.yaml").read_text(encoding="utf-8"))
+    assert issue_yaml.translate(REPAIRS) == \
+        _content((hand_made / "issue.yaml").read_text(encoding="utf-8"))
+
+    # The text is raw: every half-width comma of the published text is still there for check.
+    published = SAMPLE_TEXT.read_text(encoding="utf-8")
+    assert article.count(",") + issue_yaml.count(",") == published.count(",") > 0
+
+    # Field by field, as the build reads them.
+    assert _structure(root, repair=True) == _structure(REPO, repair=False)
+
+    # Built, the PDF's text is the hand-made issue's, but for the same marks.
+    out = tmp_path / "out"
+    liandong("build", "13", "--out", str(out), cwd=root, check=True)
+    assert _pdf_text(out / "2024-13.pdf").translate(REPAIRS) == _pdf_text(sample_build["pdf"])
