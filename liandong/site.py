@@ -12,6 +12,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
+from urllib.parse import quote
 from xml.sax.saxutils import escape
 
 import jinja2
@@ -171,7 +172,7 @@ def common_key(root: Path, fonts: dict[str, ResolvedFont]) -> str:
     if series.is_file():
         _hash_files(digest, [series], root)
     for path, folder in _template_files(root):
-        digest.update(str(folder).encode() + b"\0")
+        digest.update(b"project\0" if folder != PACKAGE_TEMPLATES else b"package\0")
         _hash_files(digest, [path], folder)
     for key, font in sorted(fonts.items()):
         try:
@@ -218,6 +219,7 @@ def build_site(root: Path, out: Path, base_url: str | None = None, *,
     With a renderer (the preview server's), changed issues render in this process; otherwise
     on all cores when more than one changed.
     """
+    base_url = _base_url(base_url)
     folders = issue_folders(root)
     if not folders:
         raise LiandongError("issues/ 下还没有任何一期。")
@@ -225,7 +227,6 @@ def build_site(root: Path, out: Path, base_url: str | None = None, *,
     for font in fonts.values() if warn_fonts else ():
         if font.is_fallback:
             logger.warning("%s", font.role.notice)
-    base_url = _base_url(base_url)
 
     slugs = [issue_slug(folder) for folder in folders]
     links = [{"slug": slug, "label": f"{f.parent.name}年第{int(f.name)}期"}
@@ -347,7 +348,7 @@ def _site_pages(root: Path, metas: list[dict], base_url: str | None) -> dict[str
         years.setdefault(meta["year"], []).append(meta)
     latest = newest[0]
     common = {"site_name": latest["name"], "compiler": latest["compiler"],
-              "feed": base_url is not None, "prefix": ""}
+              "feed": base_url is not None, "prefix": "", "inline": False}
     pages: dict[str, str] = {}
     try:
         pages["index.html"] = env.get_template("site_home.html").render(
@@ -355,8 +356,10 @@ def _site_pages(root: Path, metas: list[dict], base_url: str | None) -> dict[str
         pages["search.html"] = env.get_template("site_search.html").render(**common)
         # The host serves 404.html for any missing path, at any depth: with a known base URL
         # its links are absolute so they work from there.
+        favicon = env.get_template("site_favicon.svg").render(**common).strip()
         pages["404.html"] = env.get_template("site_404.html").render(
-            **{**common, "prefix": base_url or ""})
+            **{**common, "prefix": base_url or "", "inline": True,
+               "favicon_data": "data:image/svg+xml," + quote(favicon, safe="")})
         for template, name in ASSETS.items():
             pages[name] = env.get_template(template).render(**common)
     except jinja2.TemplateError as exc:
@@ -395,8 +398,9 @@ def _feed(newest: list[dict], base_url: str) -> str:
         entry = feed.add_entry(order="append")
         entry.id(url)
         entry.title(meta["title"])
+        # One link only: feedgen 1.0 drops the rel of entry links, so a second link (the PDF
+        # as rel="enclosure") would come out as a second, invalid alternate.
         entry.link(href=url)
-        entry.link(href=base_url + meta["slug"] + ".pdf", rel="enclosure", type="application/pdf")
         entry.published(_when(meta["date"]))
         entry.updated(_when(meta["date"]))
         entry.summary("；".join(a["title"] for a in meta["articles"]))
