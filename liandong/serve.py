@@ -82,6 +82,8 @@ class Preview:
             error = exc.format_message()
         if error:
             logger.error("%s", error)
+        elif self.error is None and self.generation and not result.written:
+            return  # a save that changed nothing the site shows: no reload
         with self.changed:
             self.error = error
             self.generation += 1
