@@ -184,7 +184,7 @@ def site(out: Path | None, base_url: str | None) -> None:
 
 只在 127.0.0.1 上提供，别的电脑访问不到。稿件有错误时，网页上显示错误所在的
 文件:行:列，改正并保存后自动恢复。按 Ctrl+C 停止。""")
-@click.option("--port", "port", type=click.IntRange(0, 65535), default=8000,
+@click.option("--port", "port", type=int, default=8000,
               metavar="N", help="端口号（默认 8000）。")
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
               metavar="DIR", help="网站文件写到 DIR（默认：项目下的 build/site/）。")

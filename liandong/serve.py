@@ -196,6 +196,8 @@ def serve(root: Path, out: Path, port: int, echo: Callable[[str], None]) -> None
     preview = Preview(root, out, echo)
     try:
         server = http.server.ThreadingHTTPServer(("127.0.0.1", port), _handler(preview))
+    except OverflowError:
+        raise LiandongError(f"端口号 {port} 无效：应在 0 到 65535 之间。") from None
     except OSError as exc:
         raise LiandongError(f"无法在 127.0.0.1:{port} 上提供预览：{exc.strerror or exc}"
                             "（端口可能已被占用，可用 --port 换一个）") from None
