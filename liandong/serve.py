@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import html
 import http.server
 import logging
@@ -9,7 +10,7 @@ import threading
 from pathlib import Path
 from typing import Callable
 
-from liandong.errors import LiandongError, SourceErrors
+from liandong.errors import LiandongError, SourceErrors, os_reason
 from liandong.fonts import resolve_fonts
 from liandong.site import DEFAULT_SITE_OUT, IssueRenderer, build_site
 
@@ -199,8 +200,9 @@ def serve(root: Path, out: Path, port: int, echo: Callable[[str], None]) -> None
     except OverflowError:
         raise LiandongError(f"端口号 {port} 无效：应在 0 到 65535 之间。") from None
     except OSError as exc:
-        raise LiandongError(f"无法在 127.0.0.1:{port} 上提供预览：{exc.strerror or exc}"
-                            "（端口可能已被占用，可用 --port 换一个）") from None
+        reason = "端口已被占用" if exc.errno == errno.EADDRINUSE else os_reason(exc)
+        raise LiandongError(f"无法在 127.0.0.1:{port} 上提供预览：{reason}，"
+                            "可用 --port 换一个端口。") from None
     server.daemon_threads = True
     preview.rebuild()
     stop = threading.Event()

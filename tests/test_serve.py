@@ -119,3 +119,16 @@ def test_browser_reloads_after_a_save(served):
         page.wait_for_function("document.body.innerText.includes('丁烯')", timeout=WAIT * 1000)
         browser.close()
     assert errors == []
+
+
+def test_a_taken_port_is_reported_in_chinese(tmp_path):
+    project = make_project(tmp_path / "project")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        exe = Path(sys.executable).with_name("liandong")
+        result = subprocess.run([str(exe), "serve", "--port", str(port)], cwd=project,
+                                capture_output=True, text=True, timeout=WAIT)
+    assert result.returncode == 1
+    assert result.stderr == f"错误：无法在 127.0.0.1:{port} 上提供预览：端口已被占用，可用 --port 换一个端口。\n"
