@@ -19,6 +19,10 @@ missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
 done
+# The browser tests' npm tools (package.json): node and npm, and Java for the Nu HTML Checker.
+# Checked by command, since node may come from elsewhere than Debian (e.g. with its own npm).
+command -v npm >/dev/null || missing+=(nodejs npm)
+command -v java >/dev/null || missing+=(default-jre-headless)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "正在安装系统软件包：${missing[*]}"
   SUDO=""
@@ -36,4 +40,6 @@ PY
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
+# axe-core and the Nu HTML Checker (vnu-jar), at the versions pinned in package-lock.json.
+npm ci --no-audit --no-fund --loglevel=error
 echo "安装完成：.venv/bin/liandong"

@@ -123,6 +123,8 @@ def _setup_logging(verbose: bool) -> None:
   liandong build 13          生成最近一年的第 13 期
   liandong build 2024/13     生成 2024 年第 13 期
   liandong build --all       生成全部各期
+  liandong site              生成全部各期的网站（build/site/）
+  liandong serve             在本机预览网站，保存后自动刷新
   liandong fonts             查看每种字体角色实际使用的字体文件
   liandong import 文件       把已发表的一期（.txt 或 .docx）导入为稿件
 
@@ -158,6 +160,41 @@ def build(issue: str | None, every: bool, out: Path | None) -> None:
     for built in build_issues(root, folders, out_dir):
         click.echo(str(built.pdf))
         click.echo(str(built.html))
+
+
+@main.command(context_settings=CONTEXT, options_metavar="[选项]", help="""生成全部各期的网站：往期目录、每期网页和 PDF、全文搜索、订阅源。
+
+\b
+只重新排版有变化的各期（稿件、模板、字体或设置变了）；其余沿用上次的结果。
+有变化的各期用全部 CPU 核心并行排版。任何稿件有错误都不会写出任何文件。
+网站只用相对链接，可以放在任何静态网站空间的任何子路径下。""")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              metavar="DIR", help="输出到文件夹 DIR（默认：项目下的 build/site/）。")
+@click.option("--base-url", "base_url", default=None, metavar="URL",
+              help="网站发布后的完整网址，如 https://example.org/liandong/；"
+                   "订阅源 feed.xml 和 sitemap.xml 需要它。")
+def site(out: Path | None, base_url: str | None) -> None:
+    from liandong.build import find_root
+    from liandong.site import DEFAULT_SITE_OUT, run_site
+
+    root = find_root(Path.cwd())
+    run_site(root, out if out is not None else root / DEFAULT_SITE_OUT, base_url, click.echo)
+
+
+@main.command(context_settings=CONTEXT, options_metavar="[选项]", help="""在本机预览网站：保存稿件后自动重新生成，浏览器自动刷新。
+
+只在 127.0.0.1 上提供，别的电脑访问不到。稿件有错误时，网页上显示错误所在的
+文件:行:列，改正并保存后自动恢复。按 Ctrl+C 停止。""")
+@click.option("--port", "port", type=int, default=8000,
+              metavar="N", help="端口号（默认 8000）。")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              metavar="DIR", help="网站文件写到 DIR（默认：项目下的 build/site/）。")
+def serve(port: int, out: Path | None) -> None:
+    from liandong.build import find_root
+    from liandong.serve import DEFAULT_SITE_OUT, serve as run_server
+
+    root = find_root(Path.cwd())
+    run_server(root, out if out is not None else root / DEFAULT_SITE_OUT, port, click.echo)
 
 
 @main.command(context_settings=CONTEXT, options_metavar="[选项]", help="""列出每种字体角色 → 字体名称 → 字体文件。

@@ -49,3 +49,30 @@ def sample_build(tmp_path_factory) -> dict[str, Path]:
     result = liandong("build", "13", "--out", str(out), cwd=REPO, check=True)
     return {"pdf": out / "2024-13.pdf", "html": out / "2024-13.html", "out": out,
             "stdout": result.stdout, "stderr": result.stderr}
+
+
+def add_issue(project: Path, year: int, number: int, total: int, date: str, title: str,
+              replace: dict[str, str] | None = None) -> Path:
+    """A further issue made from the sample: its 期号, 总期号, 日期 and first title changed, and
+    some words replaced, so an archive has issues that differ where tests look."""
+    sample = project / "issues" / "2024" / "13"
+    folder = project / "issues" / str(year) / str(number)
+    shutil.copytree(sample, folder)
+    meta = folder / "issue.yaml"
+    text = meta.read_text(encoding="utf-8")
+    text = (text.replace("期号: 13", f"期号: {number}").replace("总期号: 714", f"总期号: {total}")
+            .replace("日期: 2024-08-30", f"日期: {date}").replace("2024 年第 13 期", f"{year} 年第 {number} 期"))
+    for old, new in (replace or {}).items():
+        text = text.replace(old, new)
+    meta.write_text(text, encoding="utf-8")
+    for article in sorted(folder.glob("*.md")):
+        body = article.read_text(encoding="utf-8")
+        for old, new in (replace or {}).items():
+            body = body.replace(old, new)
+        article.write_text(body, encoding="utf-8")
+    first = sorted(folder.glob("*.md"))[0]
+    body = first.read_text(encoding="utf-8")
+    start = body.index("标题: ") + len("标题: ")
+    end = body.index("\n", start)
+    first.write_text(body[:start] + title + body[end:], encoding="utf-8")
+    return folder

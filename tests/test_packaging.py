@@ -24,7 +24,8 @@ def test_wheel_ships_the_templates_and_builds_outside_the_repository(tmp_path):
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         archive.extractall(tmp_path / "site")
-    for name in ("print.html", "print.css", "web.html", "web.css", "_lines.html"):
+    for name in ("print.html", "print.css", "web.html", "web.css", "_lines.html",
+                 "site_issue.html", "site_home.html", "site.css", "site_search.js", "site_favicon.svg"):
         assert f"liandong/templates/{name}" in names
     project = make_project(tmp_path / "project")
     assert not (project / "templates").exists()

@@ -1,0 +1,134 @@
+"""`liandong serve`: a real server in a subprocess, rebuilding on save and showing errors in the page."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import make_project
+
+WAIT = 120  # seconds allowed for the server to start or react: a limit for hangs, not a timing
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def fetch(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read().decode("utf-8")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode("utf-8")
+
+
+def wait_for(url: str, condition, server: subprocess.Popen) -> str:
+    """The page once condition(page) holds; fails if the server dies or never gets there."""
+    deadline = time.monotonic() + WAIT
+    last = ""
+    while time.monotonic() < deadline:
+        assert server.poll() is None, "the preview server stopped"
+        try:
+            status, last = fetch(url)
+            if condition(last):
+                return last
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"page never met the condition; last page:\n{last[-2000:]}")
+
+
+@pytest.fixture
+def served(tmp_path):
+    project = make_project(tmp_path / "project")
+    port = free_port()
+    exe = Path(sys.executable).with_name("liandong")
+    server = subprocess.Popen([str(exe), "serve", "--port", str(port)], cwd=project,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_for(url + "2024-13.html", lambda page: "乙烯" in page, server)
+        yield project, url, server
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_rebuilds_on_save_shows_errors_and_recovers(served):
+    project, url, server = served
+    page = fetch(url + "2024-13.html")[1]
+    assert "EventSource" in page  # the reload script, in served pages only
+    assert "EventSource" not in (project / "build" / "site" / "2024-13.html").read_text(encoding="utf-8")
+
+    article = project / "issues" / "2024" / "13" / "01.md"
+    good = article.read_text(encoding="utf-8")
+    article.write_text(good.replace("乙烯", "丙烯"), encoding="utf-8")
+    page = wait_for(url + "2024-13.html", lambda p: "丙烯" in p, server)
+    assert "乙烯" not in page
+
+    meta = project / "issues" / "2024" / "13" / "issue.yaml"
+    meta_text = meta.read_text(encoding="utf-8")
+    meta.write_text(meta_text + "日其: 1\n", encoding="utf-8")
+    page = wait_for(url + "2024-13.html", lambda p: "稿件有错误" in p, server)
+    assert "issues/2024/13/issue.yaml:11:1: 未知的设置“日其”，是不是“日期”？" in page
+    assert "共 1 处错误，未生成任何文件。" in page
+    assert "稿件有错误" in fetch(url)[1]  # every page shows it, the home page too
+
+    meta.write_text(meta_text, encoding="utf-8")
+    page = wait_for(url + "2024-13.html", lambda p: "稿件有错误" not in p, server)
+    assert "丙烯" in page
+    assert server.poll() is None
+
+
+def test_serves_only_on_the_loopback_address(served):
+    _, url, server = served
+    port = int(url.rsplit(":", 1)[1].strip("/"))
+    listening = []  # local addresses of the sockets listening on the port, from the kernel's table
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:
+                listening.append(address)
+    assert listening == ["0100007F"]  # 127.0.0.1 only, no IPv6, no 0.0.0.0
+    assert server.poll() is None
+
+
+def test_browser_reloads_after_a_save(served):
+    playwright = pytest.importorskip("playwright.sync_api")
+    from test_site import ARGS, CHROMIUM
+
+    project, url, _ = served
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url + "2024-13.html")
+        article = project / "issues" / "2024" / "13" / "01.md"
+        article.write_text(article.read_text(encoding="utf-8").replace("乙烯", "丁烯"), encoding="utf-8")
+        page.wait_for_function("document.body.innerText.includes('丁烯')", timeout=WAIT * 1000)
+        browser.close()
+    assert errors == []
+
+
+def test_a_taken_port_is_reported_in_chinese(tmp_path):
+    project = make_project(tmp_path / "project")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        exe = Path(sys.executable).with_name("liandong")
+        result = subprocess.run([str(exe), "serve", "--port", str(port)], cwd=project,
+                                capture_output=True, text=True, timeout=WAIT)
+    assert result.returncode == 1
+    assert result.stderr == f"错误：无法在 127.0.0.1:{port} 上提供预览：端口已被占用，可用 --port 换一个端口。\n"
