@@ -25,6 +25,8 @@ from liandong.validate import (ARTICLE_SCHEMA, ISSUE_SCHEMA, SERIES_SCHEMA, Fiel
                                load_series)
 
 _LINTED_KINDS = ("text", "list", "markdown")
+_FIX_ROUNDS = 5
+"""One fix can reveal another (议 (党组) → 议 （党组）, then the spaces go): fix until nothing is left."""
 
 
 @dataclass
@@ -248,7 +250,12 @@ def check(root: Path, folders: list[Path], *, strict: bool = False, fix: bool = 
     if fix:
         paths = source_paths(root, folders)
         converted = convert_encodings(root, paths, echo)
-        fixed = apply_fixes(root, lint_paths(root, paths), echo)
+        fixed = 0
+        for _ in range(_FIX_ROUNDS):
+            applied = apply_fixes(root, lint_paths(root, paths), echo)
+            fixed += applied
+            if not applied:
+                break
         if converted or fixed:
             echo(f"共修正 {fixed} 处排版问题" + (f"，转换 {converted} 个文件的编码" if converted else "")
                  + "。修正后重新检查：")

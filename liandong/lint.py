@@ -244,14 +244,17 @@ def _lint_straight_quotes(out: _Collector, text: str, start: int, end: int) -> N
         return
     for straight, (left, right) in (('"', "“”"), ("'", "‘’")):
         places = [start + i for i, char in enumerate(unit)
-                  if char == straight and not (straight == "'" and _apostrophe(unit, i))]
+                  if char == straight and not (straight == "'" and _apostrophe(unit, i))
+                  and unit[i - 1:i] != "\\"]  # \" inside a double-quoted YAML value
         if len(places) % 2:
             for place in places:
                 out.add("straight_quotes", place,
-                        f"中文里用了直引号“{straight}”，且不成对：请改为中文引号“{left}{right}”")
+                        f"中文里有不成对的直引号{straight}：请改为中文引号{left}或{right}")
             continue
         for first, second in zip(places[::2], places[1::2]):
             inside = text[first + 1:second]
+            if "\n" in inside or len(inside) > 20:
+                inside = "……"
             out.add("straight_quotes", first,
                     f"中文里用了直引号{straight}{inside}{straight}，应改为中文引号{left}{inside}{right}",
                     [(first, first + 1, left), (second, second + 1, right)], safe=True)
