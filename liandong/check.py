@@ -172,8 +172,8 @@ def convert_encodings(root: Path, paths: list[Path], echo: Callable[[str], None]
             continue
         text, _, _ = decode_source(raw)
         _write(path, text.encode("utf-8"))
-        label = "GBK（GB18030）" if encoding == "gb18030" else "UTF-16"
-        echo(f"已把 {display_path(path, root)} 从 {label} 编码转换为 UTF-8")
+        label = "GBK（GB18030）编码" if encoding == "gb18030" else "UTF-16 编码"
+        echo(f"已把 {display_path(path, root)} 从 {label}转换为 UTF-8")
         converted += 1
     return converted
 
@@ -257,8 +257,9 @@ def check(root: Path, folders: list[Path], *, strict: bool = False, fix: bool = 
             if not applied:
                 break
         if converted or fixed:
-            echo(f"共修正 {fixed} 处排版问题" + (f"，转换 {converted} 个文件的编码" if converted else "")
-                 + "。修正后重新检查：")
+            done = ([f"修正 {fixed} 处排版问题"] if fixed else []) + \
+                ([f"转换 {converted} 个文件的编码"] if converted else [])
+            echo(f"共{'，'.join(done)}。修正后重新检查：")
         else:
             echo("没有可自动修正的问题。")
     report = run_checks(root, folders)

@@ -71,6 +71,9 @@ def check_numbering(archive: list[Numbers], rule: str) -> list[Problem]:
             if numbers.number == previous.number:
                 warn(numbers, "期号", f"期号与 {previous.folder.parent.name}/{previous.folder.name} "
                                     f"重复：都是第 {numbers.number} 期")
+            elif numbers.number < previous.number:
+                warn(numbers, "期号", f"期号 {numbers.number} 小于上一期（{previous.label}）"
+                                    f"：期号编排为“{CONTINUOUS}”，跨年接着编")
             elif numbers.number > previous.number + 1:
                 where = f"{numbers.year} 年" if rule == PER_YEAR else "期号"
                 warn(numbers, "期号", f"{where}缺少{_span(previous.number + 1, numbers.number - 1)}"
@@ -81,22 +84,24 @@ def check_numbering(archive: list[Numbers], rule: str) -> list[Problem]:
                                 f"（期号编排为“{PER_YEAR}”，每年从第 1 期编起）")
         previous = numbers
 
+    # Totals: repeats and decreases along the issues' order; gaps in the set of totals, so an
+    # issue filed under the wrong number gives one warning, not a gap and a decrease.
     with_totals = [n for n in ordered if n.total is not None]
-    seen: dict[int, Numbers] = {}
+    first_with: dict[int, Numbers] = {}
     for before, numbers in zip([None, *with_totals], with_totals):
         assert numbers.total is not None
-        if numbers.total in seen:
-            other = seen[numbers.total]
-            warn(numbers, "总期号", f"总期号 {numbers.total} 与 {other.label}重复")
-        elif before is not None and before.total is not None:
-            if numbers.total < before.total:
-                warn(numbers, "总期号", f"总期号 {numbers.total} 小于上一期（{before.label}，"
-                                     f"总期号 {before.total}）")
-            elif numbers.total > before.total + 1:
-                gap = ("总第 {} 期".format(before.total + 1) if numbers.total == before.total + 2
-                       else f"总第 {before.total + 1} 至 {numbers.total - 1} 期")
-                warn(numbers, "总期号", f"缺少{gap}（上一期是 {before.label}，总期号 {before.total}）")
-        seen.setdefault(numbers.total, numbers)
+        if numbers.total in first_with:
+            warn(numbers, "总期号", f"总期号 {numbers.total} 与 {first_with[numbers.total].label}重复")
+            continue
+        if before is not None and before.total is not None and numbers.total < before.total:
+            warn(numbers, "总期号", f"总期号 {numbers.total} 小于上一期（{before.label}，"
+                                 f"总期号 {before.total}）")
+        first_with[numbers.total] = numbers
+    totals = sorted(first_with)
+    for low, high in zip(totals, totals[1:]):
+        if high > low + 1:
+            gap = (f"总第 {low + 1} 期" if high == low + 2 else f"总第 {low + 1} 至 {high - 1} 期")
+            warn(first_with[high], "总期号", f"缺少{gap}（总期号 {low} 是 {first_with[low].label}）")
 
     dated = [n for n in ordered if n.date is not None]
     for before, numbers in zip(dated, dated[1:]):
