@@ -455,12 +455,13 @@ class Numbers:
 
 def read_numbers(folder: Path, root: Path, problems: list[Problem]) -> Numbers | None:
     """期号, 总期号 and 日期 of one issue, leniently: other keys and the articles are not looked at,
-    so an issue still being written does not stop `liandong new`."""
-    source = read_source(folder / ISSUE_FILE, root, problems) if (folder / ISSUE_FILE).is_file() \
-        else None
+    so an issue still being written does not stop `liandong new`. A folder without issue.yaml
+    is not an issue yet (the schema check reports it) and gives None without a problem."""
+    path = folder / ISSUE_FILE
+    if not path.is_file():
+        return None
+    source = read_source(path, root, problems)
     if source is None:
-        if not (folder / ISSUE_FILE).is_file():
-            problems.append(Problem(display_path(folder / ISSUE_FILE, root), 1, 1, "找不到本期设置文件"))
         return None
     node = compose_yaml(source, problems)
     if not isinstance(node, yaml.MappingNode):
