@@ -9,6 +9,7 @@ endings and a BOM stay as they were; then everything is checked again and report
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -23,6 +24,8 @@ from liandong.source import (ISSUE_FILE, SERIES_FILE, SourceFile, compose_yaml, 
                              foreign_encoding, parse_blocks, read_source, split_front_matter)
 from liandong.validate import (ARTICLE_SCHEMA, ISSUE_SCHEMA, SERIES_SCHEMA, Field, load_issues,
                                load_series)
+
+logger = logging.getLogger(__name__)
 
 _LINTED_KINDS = ("text", "list", "markdown")
 _FIX_ROUNDS = 5
@@ -151,6 +154,9 @@ def _glyph_problems(root: Path, issues) -> list[Problem]:
     from liandong.render import build_context
 
     fonts = resolve_fonts(root / "fonts")
+    for font in fonts.values():
+        if font.is_fallback:
+            logger.warning("%s", font.role.notice)
     measurer = Measurer(fonts)
     problems = []
     for issue in issues:
