@@ -21,7 +21,8 @@ from liandong.files import write_atomic
 from liandong.lint import Finding, lint_unit
 from liandong.numbering import check_numbering, numbering_rule, read_archive
 from liandong.source import (ISSUE_FILE, SERIES_FILE, SourceFile, compose_yaml, decode_source,
-                             foreign_encoding, parse_blocks, read_source, split_front_matter)
+                             foreign_encoding, normalise_newlines, parse_blocks, read_source,
+                             split_front_matter)
 from liandong.validate import (ARTICLE_SCHEMA, ISSUE_SCHEMA, SERIES_SCHEMA, Field, load_issues,
                                load_series)
 
@@ -50,7 +51,7 @@ def source_paths(root: Path, folders: list[Path]) -> list[Path]:
 
 # --- What prints: the lint units of each file ----------------------------------------------
 
-def _scalar_span(source: SourceFile, node: yaml.Node) -> tuple[int, int] | None:
+def _scalar_span(source: SourceFile, node: yaml.Node) -> tuple[int, int, str | None] | None:
     if not isinstance(node, yaml.ScalarNode) or node.tag.endswith(":null"):
         return None
     start, end = node.start_mark.index, node.end_mark.index
@@ -58,10 +59,10 @@ def _scalar_span(source: SourceFile, node: yaml.Node) -> tuple[int, int] | None:
     if style in ("|", ">"):
         # The header line (| and perhaps a comment) does not print.
         newline = source.text.find("\n", start, end)
-        return None if newline == -1 else (newline + 1, end)
+        return None if newline == -1 else (newline + 1, end, None)
     if style in ('"', "'"):
-        return start + 1, max(start + 1, end - 1)
-    return start, end
+        return start + 1, max(start + 1, end - 1), style
+    return start, end, None
 
 
 def _yaml_units(source: SourceFile, node: yaml.Node | None,
@@ -84,7 +85,7 @@ def _yaml_units(source: SourceFile, node: yaml.Node | None,
 
 def lint_source(source: SourceFile, kind: str) -> list[Finding]:
     """Typography findings in one source file: "series", "issue" or "article"."""
-    spans: list[tuple[int, int]] = []
+    spans: list[tuple[int, int, str | None]] = []
     ignored: list[Problem] = []  # syntax problems are the schema check's to report
     if kind == "article":
         front = split_front_matter(source)
@@ -93,13 +94,14 @@ def lint_source(source: SourceFile, kind: str) -> list[Finding]:
         yaml_text, yaml_offset, body_start = front
         node = compose_yaml(source, ignored, offset=yaml_offset, text=yaml_text)
         spans += _yaml_units(source, node, ARTICLE_SCHEMA)
-        spans += [(b.loc.start, b.loc.end) for b in parse_blocks(source, body_start, len(source.text))]
+        blocks = parse_blocks(source, body_start, len(source.text))
+        spans += [(b.loc.start, b.loc.end, None) for b in blocks]
     else:
         node = compose_yaml(source, ignored)
         spans += _yaml_units(source, node, SERIES_SCHEMA if kind == "series" else ISSUE_SCHEMA)
     findings = []
-    for start, end in spans:
-        findings += lint_unit(source, start, end)
+    for start, end, quoted in spans:
+        findings += lint_unit(source, start, end, quoted)
     return findings
 
 
@@ -230,9 +232,28 @@ def apply_fixes(root: Path, findings: list[Finding], echo: Callable[[str], None]
             changed_lines[source.position(start)[0]] = None
         if new_text == raw_text:
             continue
+        if not _still_parses(source, normalise_newlines(new_text)):
+            echo(f"注意：{source.name} 修正后不再是有效的 YAML，未做修改，请手工修改")
+            continue
         _write(path, bom + new_text.encode("utf-8"))
         _echo_diff(echo, source, raw_text, new_text, sorted(changed_lines))
     return applied
+
+
+def _still_parses(source: SourceFile, text: str) -> bool:
+    """A fix must never break the YAML around it (e.g. '' inside a single-quoted value)."""
+    fixed = SourceFile(source.path, source.name, text)
+    if _kind(source.path) == "article":
+        front = split_front_matter(fixed)
+        if front is None:
+            return False
+        yaml_text, offset, _ = front
+        problems: list[Problem] = []
+        compose_yaml(fixed, problems, offset=offset, text=yaml_text)
+    else:
+        problems = []
+        compose_yaml(fixed, problems)
+    return not problems
 
 
 def _echo_diff(echo, source: SourceFile, old: str, new: str, lines: list[int]) -> None:

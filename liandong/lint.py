@@ -78,15 +78,18 @@ class _Collector:
         self.findings.append(Finding(rule, self.source, start, message, tuple(edits), safe))
 
 
-def lint_unit(source: SourceFile, start: int, end: int) -> list[Finding]:
-    """Every finding in source.text[start:end]."""
+def lint_unit(source: SourceFile, start: int, end: int, quoted: str | None = None) -> list[Finding]:
+    """Every finding in source.text[start:end].
+
+    `quoted` is the quote of a quoted YAML value (' or "), inside which a straight quote is
+    written escaped ('' or \\") and is fixed as that two-character escape."""
     out = _Collector(source)
     offset = start
     for line in source.text[start:end].split("\n"):
         _lint_line(out, line, offset)
         offset += len(line) + 1
     _lint_pairs(out, source.text, start, end)
-    _lint_straight_quotes(out, source.text, start, end)
+    _lint_straight_quotes(out, source.text, start, end, quoted)
     return sorted(out.findings, key=lambda f: (f.start, f.rule))
 
 
@@ -237,24 +240,30 @@ def _name(mark: str) -> str:
     return _QUOTE_NAMES.get(mark, f"“{mark}”")
 
 
-def _lint_straight_quotes(out: _Collector, text: str, start: int, end: int) -> None:
+def _lint_straight_quotes(out: _Collector, text: str, start: int, end: int,
+                          quoted: str | None) -> None:
     """Straight quotes in Chinese text become “” and ‘’, paired in order within the unit."""
     unit = text[start:end]
     if not _HAN.search(unit):
         return
     for straight, (left, right) in (('"', "“”"), ("'", "‘’")):
-        places = [start + i for i, char in enumerate(unit)
-                  if char == straight and not (straight == "'" and _apostrophe(unit, i))
-                  and unit[i - 1:i] != "\\"]  # \" inside a double-quoted YAML value
+        token = {"'": "''", '"': '\\"'}[straight] if quoted == straight else straight
+        places: list[int] = []
+        index = unit.find(token)
+        while index != -1:
+            if not (token == "'" and _apostrophe(unit, index)):
+                places.append(start + index)
+            index = unit.find(token, index + len(token))
+        size = len(token)
         if len(places) % 2:
             for place in places:
                 out.add("straight_quotes", place,
                         f"中文里有不成对的直引号{straight}：请改为中文引号{left}或{right}")
             continue
         for first, second in zip(places[::2], places[1::2]):
-            inside = text[first + 1:second]
+            inside = text[first + size:second]
             if "\n" in inside or len(inside) > 20:
                 inside = "……"
             out.add("straight_quotes", first,
                     f"中文里用了直引号{straight}{inside}{straight}，应改为中文引号{left}{inside}{right}",
-                    [(first, first + 1, left), (second, second + 1, right)], safe=True)
+                    [(first, first + size, left), (second, second + size, right)], safe=True)

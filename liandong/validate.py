@@ -207,7 +207,7 @@ def _number(source: SourceFile, key: str, node: yaml.Node, problems: list[Proble
     return int(value)
 
 
-_DATE = re.compile(r"(\d{4})(?:-(\d{1,2})-(\d{1,2})|年(\d{1,2})月(\d{1,2})日)")
+_DATE = re.compile(r"([0-9]{4})(?:-([0-9]{1,2})-([0-9]{1,2})|年([0-9]{1,2})月([0-9]{1,2})日)")
 
 
 def parse_date(value: str) -> dt.date | None | bool:
@@ -228,6 +228,10 @@ def _date(source: SourceFile, key: str, node: yaml.Node, problems: list[Problem]
     if value is None:
         return None
     date = parse_date(value)
+    if date is None and re.search("[０-９]", value):
+        problems.append(node_loc(source, node).problem(
+            f"“{key}”应使用半角数字，写作 2024-08-30，现在是“{value}”"))
+        return None
     if date is None:
         problems.append(node_loc(source, node).problem(
             f"“{key}”应写作 2024-08-30，现在是“{value}”"))

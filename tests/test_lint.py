@@ -67,10 +67,6 @@ def _lint(text: str) -> list[tuple[str, int]]:
     return [(f.rule, f.start) for f in lint_unit(source, 0, len(text))]
 
 
-def test_escaped_quote_in_a_double_quoted_yaml_value_is_left_alone() -> None:
-    assert _lint('切实把\\"金点子\\"用好') == []
-
-
 def test_the_published_texts_commas_are_found() -> None:
     """The published issue 13, as extracted from its PDF, has half-width commas in Chinese text."""
     sample_text = SAMPLE_TEXT.read_text(encoding="utf-8")
