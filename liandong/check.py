@@ -208,35 +208,32 @@ def apply_fixes(root: Path, findings: list[Finding], echo: Callable[[str], None]
         source = file_findings[0].source
         raw = path.read_bytes()
         raw_text, encoding, bom = decode_source(raw)
-        if encoding != "utf-8":
-            continue
+        if encoding != "utf-8" or normalise_newlines(raw_text) != source.text:
+            continue  # not what was linted (changed meanwhile): the next check reports it again
         offsets = _raw_offsets(raw_text)
         edits: list[tuple[int, int, str]] = []
-        taken_until = -1
+        count = 0
         for finding in sorted(file_findings, key=lambda f: min(e[0] for e in f.edits)):
             spans = sorted(finding.edits)
             # Overlapping fixes (a half-width comma inside doubled punctuation): the first wins,
-            # the next check reports what is left.
-            if spans[0][0] < taken_until or any(a[1] > b[0] for a, b in zip(spans, spans[1:])):
+            # the next round reports and fixes what is left.
+            if any(a[1] > b[0] for a, b in zip(spans, spans[1:])):
                 continue
-            if any(s[0] < e[1] for s in spans for e in edits if e[0] < s[1]):
+            if any(s[0] < e[1] and e[0] < s[1] or s[0] == e[0] for s in spans for e in edits):
                 continue
             edits += spans
-            taken_until = max(taken_until, spans[-1][1])
-            applied += 1
+            count += 1
         new_text = raw_text
-        changed_lines: dict[int, None] = {}
         for start, end, replacement in sorted(edits, reverse=True):
             raw_start, raw_end = offsets[start], offsets[end]
             new_text = new_text[:raw_start] + replacement + new_text[raw_end:]
-            changed_lines[source.position(start)[0]] = None
         if new_text == raw_text:
             continue
         if not _still_parses(source, normalise_newlines(new_text)):
             echo(f"注意：{source.name} 修正后不再是有效的 YAML，未做修改，请手工修改")
             continue
         _write(path, bom + new_text.encode("utf-8"))
-        _echo_diff(echo, source, raw_text, new_text, sorted(changed_lines))
+        applied += count
     return applied
 
 
@@ -256,12 +253,19 @@ def _still_parses(source: SourceFile, text: str) -> bool:
     return not problems
 
 
-def _echo_diff(echo, source: SourceFile, old: str, new: str, lines: list[int]) -> None:
-    old_lines = old.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    new_lines = new.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    for line in lines:
-        echo(f"{source.name}:{line}: - {old_lines[line - 1]}")
-        echo(f"{source.name}:{line}: + {new_lines[line - 1]}")
+def echo_changes(root: Path, before: dict[Path, str], echo: Callable[[str], None]) -> None:
+    """A diff-like summary: each changed line as `file:line: - old` and `file:line: + new`.
+
+    Fixes never add or remove a line, so old and new lines correspond one to one."""
+    for path, old in before.items():
+        problems: list[Problem] = []
+        source = read_source(path, root, problems)
+        if source is None or source.text == old:
+            continue
+        for number, (was, now) in enumerate(zip(old.split("\n"), source.text.split("\n")), 1):
+            if was != now:
+                echo(f"{source.name}:{number}: - {was}")
+                echo(f"{source.name}:{number}: + {now}")
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -277,12 +281,15 @@ def check(root: Path, folders: list[Path], *, strict: bool = False, fix: bool = 
     if fix:
         paths = source_paths(root, folders)
         converted = convert_encodings(root, paths, echo)
+        before = {path: source.text for path in paths
+                  if (source := read_source(path, root, [])) is not None}
         fixed = 0
         for _ in range(_FIX_ROUNDS):
             applied = apply_fixes(root, lint_paths(root, paths), echo)
             fixed += applied
             if not applied:
                 break
+        echo_changes(root, before, echo)
         if converted or fixed:
             done = ([f"修正 {fixed} 处排版问题"] if fixed else []) + \
                 ([f"转换 {converted} 个文件的编码"] if converted else [])

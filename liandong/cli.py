@@ -164,10 +164,11 @@ def build(issue: str | None, every: bool, out: Path | None) -> None:
 
 @main.command(context_settings=CONTEXT, options_metavar="[选项]", help="""新建下一期的稿件：issues/<年>/<期>/ 下的 issue.yaml 和一篇文章 01.md。
 
-期号为当年最后一期加 1（新的一年从第 1 期起；series.yaml 写“期号编排: 连续”则跨年接着编），
-总期号为最后一期的总期号加 1，日期为今天或 --date 指定的日期，版记的发送范围从 series.yaml 抄来。
-稿件中“【待填写】”处由编辑填写，liandong check 会提醒尚未填写的地方。
-已有同名文件夹时不做任何改动。""")
+期号为当年最后一期加 1（新的一年从第 1 期起；series.yaml 写“期号编排: 连续”则跨年接着编）。
+
+总期号为最后一期的总期号加 1；日期为今天或 --date 指定的日期；版记的发送范围从 series.yaml 抄来。
+
+稿件中“【待填写】”处由编辑填写，liandong check 会提醒尚未填写的地方。已有同名文件夹时不做任何改动。""")
 @click.option("--date", "date", default=None, metavar="日期",
               help="本期日期，写作 2024-08-30（默认：今天）。")
 def new(date: str | None) -> None:
@@ -192,10 +193,13 @@ def new(date: str | None) -> None:
   13        最近一个有第 13 期的年份的第 13 期
   2024/13   2024 年第 13 期
 
-每个问题一行，标明 文件:行:列 和修改办法。设置或格式错误、缺字是“错误”，退出状态为 1；
+每个问题一行，标明 文件:行:列 和修改办法。设置或格式错误、缺字是“错误”，退出状态为 1。
+
 期号不连续、日期颠倒和标点排版问题是“提醒”，加 --strict 时也算错误。
---fix 就地修正可以安全修正的问题（半角标点、全角数字、多余空格、文号括号等），
-并把 GBK 或 UTF-16 编码的稿件转为 UTF-8；只改有问题的字符，注释、顺序、换行符都保持原样。""")
+
+--fix 就地修正可以安全修正的问题（半角标点、全角数字、多余空格、文号括号等），并把 GBK 或 UTF-16 编码的稿件转为 UTF-8。
+
+--fix 只改有问题的字符，注释、键的顺序、换行符都保持原样。""")
 @click.argument("issue", required=False, metavar="[期号]")
 @click.option("--all", "every", is_flag=True, help="检查 issues/ 下的全部各期（不写期号时也是如此）。")
 @click.option("--strict", is_flag=True, help="提醒也算作错误（退出状态为 1），适合付印前或自动检查。")

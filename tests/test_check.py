@@ -205,3 +205,27 @@ def test_unsafe_findings_are_not_fixed(tmp_path):
         f"{ARTICLE}:5:18: 注意：左双引号“后面缺少与之配对的右双引号”",
         "检查了 2024 年第 13 期：0 处错误，2 处提醒。",
     ]
+
+
+def test_the_group_help_lists_new_and_check():
+    out = liandong("--help", cwd=REPO, check=True).stdout
+    assert "liandong new " in out and "liandong check " in out
+    commands = out.split("命令：")[-1]
+    assert [line.split()[0] for line in commands.strip().splitlines()] == ["build", "check", "fonts", "new"]
+
+
+def test_a_fix_that_would_break_the_yaml_is_not_written(tmp_path):
+    """The safety net under every fix: the file must still parse, or it is left as it was."""
+    from liandong.check import apply_fixes
+    from liandong.lint import Finding
+    from liandong.source import read_source
+
+    path = tmp_path / "issue.yaml"
+    path.write_bytes("期号: 13\n总期号: 714\n日期: 2024-08-30\n编印单位: 测试\n".encode("utf-8"))
+    source = read_source(path, tmp_path, [])
+    at = source.text.index("测试")
+    finding = Finding("test", source, at, "test", ((at, at + 2, "a: b"),), safe=True)
+    said = []
+    assert apply_fixes(tmp_path, [finding], said.append) == 0
+    assert path.read_bytes() == "期号: 13\n总期号: 714\n日期: 2024-08-30\n编印单位: 测试\n".encode("utf-8")
+    assert said == ["注意：issue.yaml 修正后不再是有效的 YAML，未做修改，请手工修改"]
