@@ -187,9 +187,16 @@ def compose_yaml(source: SourceFile, problems: list[Problem], offset: int = 0,
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = offset + (mark.index if mark else 0)
+        slip = _key_slip(source, text, offset, where)
+        if slip is not None:
+            problems.append(slip)
+            return None
         line, column = source.position(where)
         problem = (exc.problem or "").strip()
         message = _YAML_PROBLEMS.get(problem, f"YAML 格式错误（{problem or exc.context}）")
+        if message == _YAML_PROBLEMS["found character '\\t' that cannot start any token"] and \
+                source.text[source.text.rfind("\n", 0, where) + 1:where].strip():
+            message = "这里不能用 Tab，请改用空格"  # a tab after "键:", not indentation
         problems.append(Problem(source.name, line, column, message))
         return None
     except yaml.YAMLError as exc:
@@ -199,6 +206,26 @@ def compose_yaml(source: SourceFile, problems: list[Problem], offset: int = 0,
         return None
     _shift_marks(node, offset)
     return node
+
+
+_KEY_SLIP = re.compile(r"^([\u4e00-\u9fff]{1,8})[ \t]*(：|:(?=[^\s]))", re.M)
+
+
+def _key_slip(source: SourceFile, text: str, offset: int, error: int) -> Problem | None:
+    """The usual cause of a YAML syntax error in an editor's file: "期号：13" (a full-width colon)
+    or "期号:13" (no space), on a line at or before the error. YAML's own message points at
+    the line after, so this names the line and the fix instead."""
+    for match in _KEY_SLIP.finditer(text):
+        if offset + match.start() > error:
+            break
+        key, colon = match.groups()
+        line, column = source.position(offset + match.start(2))
+        if colon == "：":
+            message = f"“{key}”后面要用半角冒号加空格，写成“{key}: ……”，不能用全角冒号“：”"
+        else:
+            message = f"“{key}”后面的冒号要跟一个空格，写成“{key}: ……”"
+        return Problem(source.name, line, column, message)
+    return None
 
 
 def _shift_marks(node: yaml.Node, offset: int) -> None:
