@@ -66,7 +66,7 @@ def _scalar_span(source: SourceFile, node: yaml.Node) -> tuple[int, int, str | N
 
 
 def _yaml_units(source: SourceFile, node: yaml.Node | None,
-                schema: dict[str, Field]) -> list[tuple[int, int]]:
+                schema: dict[str, Field]) -> list[tuple[int, int, str | None]]:
     """Spans of the YAML values that print (text, lists, Markdown); keys and comments do not."""
     if not isinstance(node, yaml.MappingNode):
         return []
@@ -130,7 +130,8 @@ def run_checks(root: Path, folders: list[Path]) -> Report:
     archive = read_archive(root, ignored)
     rule = numbering_rule(load_series(root, ignored))
     selected = {folder.resolve() for folder in folders}
-    report.warnings += [problem for problem, numbers in _located(check_numbering(archive, rule), archive)
+    report.warnings += [Problem(p.path, p.line, p.column, f"注意：{p.message}")
+                        for p, numbers in _located(check_numbering(archive, rule), archive)
                         if numbers.folder.resolve() in selected]
 
     report.findings += lint_paths(root, source_paths(root, folders))
@@ -197,11 +198,15 @@ def _raw_offsets(raw_text: str) -> list[int]:
     return offsets
 
 
-def apply_fixes(root: Path, findings: list[Finding], echo: Callable[[str], None]) -> int:
-    """Apply the safe fixes in place, file by file, byte for byte elsewhere; returns how many."""
+def apply_fixes(root: Path, findings: list[Finding], echo: Callable[[str], None],
+                refused: set[Path] | None = None) -> int:
+    """Apply the safe fixes in place, file by file, byte for byte elsewhere; returns how many.
+
+    Files whose fixes would break their YAML are left alone, said once, and added to `refused`."""
+    refused = set() if refused is None else refused
     by_file: dict[Path, list[Finding]] = {}
     for finding in findings:
-        if finding.safe and finding.edits:
+        if finding.safe and finding.edits and finding.source.path not in refused:
             by_file.setdefault(finding.source.path, []).append(finding)
     applied = 0
     for path, file_findings in by_file.items():
@@ -230,6 +235,7 @@ def apply_fixes(root: Path, findings: list[Finding], echo: Callable[[str], None]
         if new_text == raw_text:
             continue
         if not _still_parses(source, normalise_newlines(new_text)):
+            refused.add(path)
             echo(f"注意：{source.name} 修正后不再是有效的 YAML，未做修改，请手工修改")
             continue
         _write(path, bom + new_text.encode("utf-8"))
@@ -284,8 +290,9 @@ def check(root: Path, folders: list[Path], *, strict: bool = False, fix: bool = 
         before = {path: source.text for path in paths
                   if (source := read_source(path, root, [])) is not None}
         fixed = 0
+        refused: set[Path] = set()
         for _ in range(_FIX_ROUNDS):
-            applied = apply_fixes(root, lint_paths(root, paths), echo)
+            applied = apply_fixes(root, lint_paths(root, paths), echo, refused)
             fixed += applied
             if not applied:
                 break

@@ -93,11 +93,11 @@ def test_numbering_problems_are_warnings(tmp_path):
     result = liandong("check", cwd=root)
     assert result.returncode == 0
     assert lines(result) == [
-        "issues/2024/15/issue.yaml:2:5: 2024 年缺少第 14 期（上一期是 2024 年第 13 期）",
-        "issues/2024/15/issue.yaml:3:6: 总期号 714 与 2024 年第 13 期重复",
-        "issues/2024/15/issue.yaml:4:5: 日期 2024-08-20 早于上一期（2024 年第 13 期，2024-08-30）",
-        "issues/2025/3/issue.yaml:2:5: 2025 年缺少第 1 至 2 期（期号编排为“每年重排”，每年从第 1 期编起）",
-        "issues/2025/3/issue.yaml:3:6: 缺少总第 715 至 716 期（总期号 714 是 2024 年第 13 期）",
+        "issues/2024/15/issue.yaml:2:5: 注意：2024 年缺少第 14 期（上一期是 2024 年第 13 期）",
+        "issues/2024/15/issue.yaml:3:6: 注意：总期号 714 与 2024 年第 13 期重复",
+        "issues/2024/15/issue.yaml:4:5: 注意：日期 2024-08-20 早于上一期（2024 年第 13 期，2024-08-30）",
+        "issues/2025/3/issue.yaml:2:5: 注意：2025 年缺少第 1 至 2 期（期号编排为“每年重排”，每年从第 1 期编起）",
+        "issues/2025/3/issue.yaml:3:6: 注意：缺少总第 715 至 716 期（总期号 714 是 2024 年第 13 期）",
         "检查了 3 期：0 处错误，5 处提醒。",
     ]
     strict = liandong("check", "--strict", cwd=root)
@@ -116,7 +116,7 @@ def test_continuous_numbering_goes_on_across_years(tmp_path):
     assert lines(liandong("check", cwd=root)) == ["检查了 2 期：没有发现问题。"]
     add_issue(root, 2025, 1, 716, "2025-01-20")
     assert lines(liandong("check", "2025/1", cwd=root)) == [
-        "issues/2025/1/issue.yaml:2:5: 期号 1 小于上一期（2024 年第 13 期）：期号编排为“连续”，跨年接着编",
+        "issues/2025/1/issue.yaml:2:5: 注意：期号 1 小于上一期（2024 年第 13 期）：期号编排为“连续”，跨年接着编",
         "检查了 2025 年第 1 期：0 处错误，1 处提醒。",
     ]
 
