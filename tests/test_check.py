@@ -229,3 +229,25 @@ def test_a_fix_that_would_break_the_yaml_is_not_written(tmp_path):
     assert apply_fixes(tmp_path, [finding], said.append) == 0
     assert path.read_bytes() == "期号: 13\n总期号: 714\n日期: 2024-08-30\n编印单位: 测试\n".encode("utf-8")
     assert said == ["注意：issue.yaml 修正后不再是有效的 YAML，未做修改，请手工修改"]
+
+
+def test_repeated_numbers(tmp_path):
+    """Per year, a number can repeat only through a folder like 013; continuously, across years."""
+    root = make_project(tmp_path)
+    shutil.copytree(root / "issues" / "2024" / "13", root / "issues" / "2024" / "013")
+    result = liandong("check", "--all", cwd=root)
+    # Folders sort by number, then by name: 013 before 13, so 13 is the repeat.
+    assert lines(result) == [
+        "issues/2024/13/issue.yaml:2:5: 注意：期号与 2024/013 重复：都是第 13 期",
+        "issues/2024/13/issue.yaml:3:6: 注意：总期号 714 与 2024 年第 13 期重复",
+        "检查了 2 期：0 处错误，2 处提醒。",
+    ]
+
+    root = make_project(tmp_path / "continuous")
+    series = (root / SERIES).read_text(encoding="utf-8").replace("期号编排: 每年重排", "期号编排: 连续")
+    (root / SERIES).write_text(series, encoding="utf-8")
+    add_issue(root, 2025, 13, 715, "2025-01-10")
+    assert lines(liandong("check", "2025/13", cwd=root)) == [
+        "issues/2025/13/issue.yaml:2:5: 注意：期号与 2024/13 重复：都是第 13 期",
+        "检查了 2025 年第 13 期：0 处错误，1 处提醒。",
+    ]
