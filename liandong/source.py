@@ -187,7 +187,7 @@ def compose_yaml(source: SourceFile, problems: list[Problem], offset: int = 0,
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = offset + (mark.index if mark else 0)
-        slip = _key_slip(source, text, offset, where)
+        slip = key_slip(source, text, offset, where)
         if slip is not None:
             problems.append(slip)
             return None
@@ -211,7 +211,7 @@ def compose_yaml(source: SourceFile, problems: list[Problem], offset: int = 0,
 _KEY_SLIP = re.compile(r"^([\u4e00-\u9fff]{1,8})[ \t]*(：|:(?=[^\s]))", re.M)
 
 
-def _key_slip(source: SourceFile, text: str, offset: int, error: int) -> Problem | None:
+def key_slip(source: SourceFile, text: str, offset: int, error: int) -> Problem | None:
     """The usual cause of a YAML syntax error in an editor's file: "期号：13" (a full-width colon)
     or "期号:13" (no space), on a line at or before the error. YAML's own message points at
     the line after, so this names the line and the fix instead."""

@@ -13,7 +13,7 @@ import yaml
 
 from liandong.errors import Problem, display_path
 from liandong.source import (ISSUE_FILE, SERIES_FILE, Block, Loc, SourceFile, compose_yaml,
-                             node_loc, parse_blocks, read_source, split_front_matter)
+                             key_slip, node_loc, parse_blocks, read_source, split_front_matter)
 
 DISTRIBUTION_KEYS = ("报", "送", "发")
 """The 版记 lists, in the order they print: superiors, peers, subordinates."""
@@ -135,7 +135,9 @@ def _mapping(source: SourceFile, node: yaml.Node | None, schema: dict[str, Field
                 problems.append(Problem(source.name, 1, 1, f"缺少必填项“{key}”"))
         return node_dict
     if not isinstance(node, yaml.MappingNode):
-        problems.append(node_loc(source, node).problem("这里应是“键: 值”形式的设置"))
+        loc = node_loc(source, node)
+        slip = key_slip(source, source.text[loc.start:loc.end], loc.start, loc.end)
+        problems.append(slip or loc.problem("这里应是“键: 值”形式的设置"))
         return {}
     found: dict[str, yaml.Node] = {}
     key_lines: dict[str, int] = {}
