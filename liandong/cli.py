@@ -120,13 +120,16 @@ def _setup_logging(verbose: bool) -> None:
 
 \b
 常用命令：
+  liandong new               新建下一期的稿件（本期设置和一篇文章）
+  liandong check             检查全部各期：设置、期号、标点排版、缺字
+  liandong check 13 --fix    检查第 13 期，并自动修正可以安全修正的标点问题
   liandong build 13          生成最近一年的第 13 期
   liandong build 2024/13     生成 2024 年第 13 期
   liandong build --all       生成全部各期
+  liandong import 文件       把已发表的一期（.txt 或 .docx）导入为稿件
   liandong site              生成全部各期的网站（build/site/）
   liandong serve             在本机预览网站，保存后自动刷新
   liandong fonts             查看每种字体角色实际使用的字体文件
-  liandong import 文件       把已发表的一期（.txt 或 .docx）导入为稿件
 
 请在刊物项目的文件夹（含 issues/series.yaml）或其子文件夹中运行。""")
 @click.version_option(__version__, "-V", "--version", message="liandong %(version)s",
@@ -195,6 +198,57 @@ def serve(port: int, out: Path | None) -> None:
 
     root = find_root(Path.cwd())
     run_server(root, out if out is not None else root / DEFAULT_SITE_OUT, port, click.echo)
+@main.command(context_settings=CONTEXT, options_metavar="[选项]", help="""新建下一期的稿件：issues/<年>/<期>/ 下的 issue.yaml 和一篇文章 01.md。
+
+期号为当年最后一期加 1（新的一年从第 1 期起；series.yaml 写“期号编排: 连续”则跨年接着编）。
+
+总期号为最后一期的总期号加 1；日期为今天或 --date 指定的日期；版记的发送范围从 series.yaml 抄来。
+
+稿件中“【待填写】”处由编辑填写，liandong check 会提醒尚未填写的地方。已有同名文件夹时不做任何改动。""")
+@click.option("--date", "date", default=None, metavar="日期",
+              help="本期日期，写作 2024-08-30（默认：今天）。")
+def new(date: str | None) -> None:
+    import datetime as dt
+
+    from liandong.build import find_root
+    from liandong.new import new_issue, parse_date_option
+
+    root = find_root(Path.cwd())
+    numbers, written = new_issue(root, parse_date_option(date, dt.date.today()))
+    click.echo(f"已新建 {numbers.year} 年第 {numbers.number} 期（总第 {numbers.total} 期，"
+               f"{numbers.date.isoformat()}）：")
+    for path in written:
+        click.echo(str(path.relative_to(root)))
+
+
+@main.command(context_settings=CONTEXT, options_metavar="[选项]", help="""检查稿件，不生成文件：设置和格式、期号、中文标点排版、字体缺字。
+
+\b
+期号可写作：
+  （不写）  检查全部各期
+  13        最近一个有第 13 期的年份的第 13 期
+  2024/13   2024 年第 13 期
+
+每个问题一行，标明 文件:行:列 和修改办法。设置或格式错误、缺字是“错误”，退出状态为 1。
+
+期号不连续、日期颠倒和标点排版问题是“提醒”，加 --strict 时也算错误。
+
+--fix 就地修正可以安全修正的问题（半角标点、全角数字、多余空格、文号括号等），并把 GBK 或 UTF-16 编码的稿件转为 UTF-8。
+
+--fix 只改有问题的字符，注释、键的顺序、换行符都保持原样。""")
+@click.argument("issue", required=False, metavar="[期号]")
+@click.option("--all", "every", is_flag=True, help="检查 issues/ 下的全部各期（不写期号时也是如此）。")
+@click.option("--strict", is_flag=True, help="提醒也算作错误（退出状态为 1），适合付印前或自动检查。")
+@click.option("--fix", is_flag=True, help="就地修正可以安全修正的问题，并列出改动。")
+def check(issue: str | None, every: bool, strict: bool, fix: bool) -> None:
+    from liandong.build import find_root, select_folders
+    from liandong.check import check as check_issues
+
+    if issue and every:
+        raise click.UsageError("不能同时指定期号和 --all。")
+    root = find_root(Path.cwd())
+    folders = select_folders(root, issue, every or not issue)
+    sys.exit(check_issues(root, folders, strict=strict, fix=fix, echo=click.echo))
 
 
 @main.command(context_settings=CONTEXT, options_metavar="[选项]", help="""列出每种字体角色 → 字体名称 → 字体文件。

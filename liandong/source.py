@@ -74,15 +74,88 @@ class Block:
         return "".join(run.text for run in self.runs)
 
 
+GBK_MESSAGE = "文件是 GBK（GB18030）编码，请另存为 UTF-8，或运行 liandong check --fix 自动转换"
+UTF16_MESSAGE = "文件是 UTF-16 编码，请另存为 UTF-8，或运行 liandong check --fix 自动转换"
+BOM = b"\xef\xbb\xbf"
+
+
+def foreign_encoding(raw: bytes) -> str | None:
+    """The encoding of a source that is not UTF-8 but can be converted: "gb18030" or "utf-16".
+
+    Windows tools save Chinese text as GBK (code page 936, of which GB18030 is the superset)
+    or as UTF-16 with a byte-order mark. A UTF-8 file with a few damaged bytes is not
+    GB18030 text even when its bytes happen to decode as GB18030, so GB18030 is accepted only
+    when UTF-8 fails on most of the file's non-ASCII text and the decoded text reads as
+    common Chinese (GB2312 characters)."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            raw.decode("utf-16")
+            return "utf-16"
+        except UnicodeDecodeError:
+            return None
+    try:
+        raw.decode("utf-8")
+        return None
+    except UnicodeDecodeError:
+        pass
+    lenient = raw.decode("utf-8", errors="replace")
+    damaged = lenient.count("\ufffd")
+    fine = sum(1 for char in lenient if ord(char) > 0x7F and char != "\ufffd")
+    if fine >= damaged:
+        return None
+    try:
+        text = raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return None
+    wide = [char for char in text if ord(char) > 0x7F]
+    if any(ord(char) < 0x20 and char not in "\t\n\r" for char in text):
+        return None
+    common = sum(1 for char in wide if _in_gb2312(char))
+    return "gb18030" if wide and common >= 0.9 * len(wide) else None
+
+
+def _in_gb2312(char: str) -> bool:
+    try:
+        char.encode("gb2312")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def decode_source(raw: bytes) -> tuple[str, str, bytes]:
+    """The text of a source's bytes as stored: (text, encoding, byte-order mark).
+
+    Raises UnicodeDecodeError for bytes that are neither UTF-8 nor a convertible encoding."""
+    encoding = foreign_encoding(raw)
+    if encoding == "utf-16":
+        return raw.decode("utf-16"), encoding, b""
+    if encoding == "gb18030":
+        return raw.decode("gb18030"), encoding, b""
+    bom = BOM if raw.startswith(BOM) else b""
+    return raw[len(bom):].decode("utf-8"), "utf-8", bom
+
+
+def normalise_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def read_source(path: Path, root: Path, problems: list[Problem]) -> SourceFile | None:
-    """Read a UTF-8 source file; a BOM is dropped and CRLF becomes LF."""
+    """Read a UTF-8 source file; a BOM is dropped and CRLF becomes LF.
+
+    GBK/GB18030 and UTF-16 files are recognised and refused with a message naming the
+    encoding (`liandong check --fix` converts them); other bytes are reported where UTF-8 fails."""
     name = display_path(path, root)
     try:
         raw = path.read_bytes()
     except OSError as exc:
         problems.append(Problem(name, 1, 1, f"无法读取文件：{os_reason(exc)}"))
         return None
-    if raw.startswith(b"\xef\xbb\xbf"):
+    encoding = foreign_encoding(raw)
+    if encoding is not None:
+        message = GBK_MESSAGE if encoding == "gb18030" else UTF16_MESSAGE
+        problems.append(Problem(name, 1, 1, message))
+        return None
+    if raw.startswith(BOM):
         raw = raw[3:]
     try:
         text = raw.decode("utf-8")
@@ -92,7 +165,7 @@ def read_source(path: Path, root: Path, problems: list[Problem]) -> SourceFile |
         column = len(raw[line_start:exc.start].decode("utf-8", errors="replace")) + 1
         problems.append(Problem(name, line, column, "文件不是 UTF-8 编码，请另存为 UTF-8"))
         return None
-    return SourceFile(path, name, text.replace("\r\n", "\n").replace("\r", "\n"))
+    return SourceFile(path, name, normalise_newlines(text))
 
 
 _YAML_PROBLEMS = {
@@ -114,9 +187,16 @@ def compose_yaml(source: SourceFile, problems: list[Problem], offset: int = 0,
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = offset + (mark.index if mark else 0)
+        slip = key_slip(source, text, offset, where)
+        if slip is not None:
+            problems.append(slip)
+            return None
         line, column = source.position(where)
         problem = (exc.problem or "").strip()
         message = _YAML_PROBLEMS.get(problem, f"YAML 格式错误（{problem or exc.context}）")
+        if message == _YAML_PROBLEMS["found character '\\t' that cannot start any token"] and \
+                source.text[source.text.rfind("\n", 0, where) + 1:where].strip():
+            message = "这里不能用 Tab，请改用空格"  # a tab after "键:", not indentation
         problems.append(Problem(source.name, line, column, message))
         return None
     except yaml.YAMLError as exc:
@@ -126,6 +206,26 @@ def compose_yaml(source: SourceFile, problems: list[Problem], offset: int = 0,
         return None
     _shift_marks(node, offset)
     return node
+
+
+_KEY_SLIP = re.compile(r"^([\u4e00-\u9fff]{1,8})[ \t]*(：|:(?=[^\s]))", re.M)
+
+
+def key_slip(source: SourceFile, text: str, offset: int, error: int) -> Problem | None:
+    """The usual cause of a YAML syntax error in an editor's file: "期号：13" (a full-width colon)
+    or "期号:13" (no space), on a line at or before the error. YAML's own message points at
+    the line after, so this names the line and the fix instead."""
+    for match in _KEY_SLIP.finditer(text):
+        if offset + match.start() > error:
+            break
+        key, colon = match.groups()
+        line, column = source.position(offset + match.start(2))
+        if colon == "：":
+            message = f"“{key}”后面要用半角冒号加空格，写成“{key}: ……”，不能用全角冒号“：”"
+        else:
+            message = f"“{key}”后面的冒号要跟一个空格，写成“{key}: ……”"
+        return Problem(source.name, line, column, message)
+    return None
 
 
 def _shift_marks(node: yaml.Node, offset: int) -> None:

@@ -13,7 +13,7 @@ import yaml
 
 from liandong.errors import Problem, display_path
 from liandong.source import (ISSUE_FILE, SERIES_FILE, Block, Loc, SourceFile, compose_yaml,
-                             node_loc, parse_blocks, read_source, split_front_matter)
+                             key_slip, node_loc, parse_blocks, read_source, split_front_matter)
 
 DISTRIBUTION_KEYS = ("报", "送", "发")
 """The 版记 lists, in the order they print: superiors, peers, subordinates."""
@@ -23,10 +23,11 @@ DISTRIBUTION_KEYS = ("报", "送", "发")
 class Field:
     """One key of a source file: its kind and what it means."""
 
-    kind: str  # "text", "number", "date", "list", "markdown"
+    kind: str  # "text", "number", "date", "list", "markdown", "choice"
     doc: str
     required: bool = False
     maximum: int | None = None  # for numbers
+    choices: tuple[str, ...] = ()  # for choices; the first is the default
 
 
 SERIES_SCHEMA: dict[str, Field] = {
@@ -39,8 +40,15 @@ SERIES_SCHEMA: dict[str, Field] = {
     "送": Field("list", "送达的机关和单位，每行一个。"),
     "发": Field("list", "发至的下级机关，每行一个。"),
     "印数": Field("number", "共印份数，印在版记。", maximum=9_999_999),
+    "期号编排": Field("choice", "期号怎样编：“每年重排”（默认，每年从第 1 期编起）或“连续”"
+                    "（跨年接着编）。总期号总是连续的。", choices=("每年重排", "连续")),
 }
-"""series.yaml: what every issue shares. Each issue may override any of these except 刊名."""
+"""series.yaml: what every issue shares. Each issue may override any of these except 刊名
+and 期号编排 (SERIES_ONLY)."""
+
+SERIES_ONLY = ("刊名", "期号编排")
+NUMBERING_KEY = "期号编排"
+PER_YEAR, CONTINUOUS = SERIES_SCHEMA[NUMBERING_KEY].choices
 
 ISSUE_SCHEMA: dict[str, Field] = {
     "期号": Field("number", "本年第几期，如 13。", required=True, maximum=999),
@@ -49,7 +57,7 @@ ISSUE_SCHEMA: dict[str, Field] = {
     "日期": Field("date", "出刊日期，写作 2024-08-30。", required=True),
     "编者按": Field("markdown", "编者按正文，可分段；印在文章之前，用楷体。"),
     **{key: Field(spec.kind, spec.doc, maximum=spec.maximum)
-       for key, spec in SERIES_SCHEMA.items() if key != "刊名"},
+       for key, spec in SERIES_SCHEMA.items() if key not in SERIES_ONLY},
 }
 """issue.yaml: one issue. Values given here override series.yaml."""
 
@@ -127,7 +135,9 @@ def _mapping(source: SourceFile, node: yaml.Node | None, schema: dict[str, Field
                 problems.append(Problem(source.name, 1, 1, f"缺少必填项“{key}”"))
         return node_dict
     if not isinstance(node, yaml.MappingNode):
-        problems.append(node_loc(source, node).problem("这里应是“键: 值”形式的设置"))
+        loc = node_loc(source, node)
+        slip = key_slip(source, source.text[loc.start:loc.end], loc.start, loc.end)
+        problems.append(slip or loc.problem("这里应是“键: 值”形式的设置"))
         return {}
     found: dict[str, yaml.Node] = {}
     key_lines: dict[str, int] = {}
@@ -137,6 +147,9 @@ def _mapping(source: SourceFile, node: yaml.Node | None, schema: dict[str, Field
         loc = node_loc(source, key_node)
         if key in found:
             problems.append(loc.problem(f"“{key}”重复出现（第 {key_lines[key]} 行已有）"))
+            continue
+        if key not in schema and schema is ISSUE_SCHEMA and key in SERIES_ONLY:
+            problems.append(loc.problem(f"“{key}”是整个刊物的设置，只能写在 series.yaml 里"))
             continue
         if key not in schema:
             close = difflib.get_close_matches(key, list(schema), n=1, cutoff=0.3)
@@ -196,24 +209,51 @@ def _number(source: SourceFile, key: str, node: yaml.Node, problems: list[Proble
     return int(value)
 
 
-_DATE = re.compile(r"(\d{4})(?:-(\d{1,2})-(\d{1,2})|年(\d{1,2})月(\d{1,2})日)")
+_DATE = re.compile(r"([0-9]{4})(?:-([0-9]{1,2})-([0-9]{1,2})|年([0-9]{1,2})月([0-9]{1,2})日)")
+
+
+def parse_date(value: str) -> dt.date | None | bool:
+    """A date written 2024-08-30 or 2024年8月30日: the date, None if not written so, False if
+    written so but impossible (2024-02-30)."""
+    match = _DATE.fullmatch(value.strip())
+    if not match:
+        return None
+    year, month, day = (int(g) for g in match.groups() if g is not None)
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return False
 
 
 def _date(source: SourceFile, key: str, node: yaml.Node, problems: list[Problem]) -> dt.date | None:
     value = _scalar(source, key, node, problems, expected="日期，写作 2024-08-30")
     if value is None:
         return None
-    match = _DATE.fullmatch(value.strip())
-    if not match:
+    date = parse_date(value)
+    if date is None and re.search("[０-９]", value):
+        problems.append(node_loc(source, node).problem(
+            f"“{key}”应使用半角数字，写作 2024-08-30，现在是“{value}”"))
+        return None
+    if date is None:
         problems.append(node_loc(source, node).problem(
             f"“{key}”应写作 2024-08-30，现在是“{value}”"))
         return None
-    year, month, day = (int(g) for g in match.groups() if g is not None)
-    try:
-        return dt.date(year, month, day)
-    except ValueError:
+    if date is False:
         problems.append(node_loc(source, node).problem(f"“{key}”不是有效日期：“{value}”"))
         return None
+    return date  # type: ignore[return-value]
+
+
+def _choice(source: SourceFile, key: str, node: yaml.Node, problems: list[Problem],
+            choices: tuple[str, ...] = ()) -> str | None:
+    value = _scalar(source, key, node, problems)
+    if value is None:
+        return None
+    if value.strip() not in choices:
+        options = "或".join(f"“{choice}”" for choice in choices)
+        problems.append(node_loc(source, node).problem(f"“{key}”应是{options}，现在是“{value}”"))
+        return None
+    return value.strip()
 
 
 def _list(source: SourceFile, key: str, node: yaml.Node,
@@ -251,6 +291,7 @@ def _markdown_blocks(source: SourceFile, key: str, node: yaml.Node,
 
 _CONVERTERS: dict[str, Callable] = {
     "text": _text, "number": _number, "date": _date, "list": _list, "markdown": _markdown_blocks,
+    "choice": _choice,
 }
 
 
@@ -259,7 +300,8 @@ def _values(source: SourceFile, nodes: dict[str, yaml.Node], schema: dict[str, F
     values = {}
     for key, node in nodes.items():
         spec = schema[key]
-        extra = {"maximum": spec.maximum} if spec.kind == "number" else {}
+        extra = ({"maximum": spec.maximum} if spec.kind == "number" else
+                 {"choices": spec.choices} if spec.kind == "choice" else {})
         value = _CONVERTERS[spec.kind](source, key, node, problems, **extra)
         if value is not None:
             values[key] = value
@@ -290,6 +332,9 @@ def load_series(root: Path, problems: list[Problem]
 def _load_article(path: Path, root: Path, problems: list[Problem]) -> Article | None:
     source = read_source(path, root, problems)
     if source is None:
+        return None
+    if not source.text.strip():
+        problems.append(Problem(source.name, 1, 1, "文章是空文件：请写上标题和正文，或删去这个文件"))
         return None
     front = split_front_matter(source)
     if front is None:
@@ -396,6 +441,44 @@ def load_issue(folder: Path, root: Path, series: tuple[dict[str, object], dict[s
         sources=tuple([source] + [a.source for a in articles]),
         locs={**series_locs, **{key: node_loc(source, node) for key, node in nodes.items()}},
     )
+
+
+@dataclass(frozen=True)
+class Numbers:
+    """An issue's place in the archive: what numbering checks and `liandong new` need."""
+
+    folder: Path
+    year: int
+    number: int | None
+    total: int | None
+    date: dt.date | None
+    locs: dict[str, Loc]
+
+    @property
+    def label(self) -> str:
+        return f"{self.year} 年第 {int(self.folder.name)} 期"
+
+
+def read_numbers(folder: Path, root: Path, problems: list[Problem]) -> Numbers | None:
+    """期号, 总期号 and 日期 of one issue, leniently: other keys and the articles are not looked at,
+    so an issue still being written does not stop `liandong new`. A folder without issue.yaml
+    is not an issue yet (the schema check reports it) and gives None without a problem."""
+    path = folder / ISSUE_FILE
+    if not path.is_file():
+        return None
+    source = read_source(path, root, problems)
+    if source is None:
+        return None
+    node = compose_yaml(source, problems)
+    if not isinstance(node, yaml.MappingNode):
+        if node is not None:
+            problems.append(node_loc(source, node).problem("这里应是“键: 值”形式的设置"))
+        return None
+    nodes = {str(key.value): value for key, value in node.value if str(key.value) in ("期号", "总期号", "日期")}
+    values = _values(source, nodes, ISSUE_SCHEMA, problems)
+    return Numbers(folder, int(folder.parent.name), values.get("期号"),  # type: ignore[arg-type]
+                   values.get("总期号"), values.get("日期"),  # type: ignore[arg-type]
+                   {key: node_loc(source, value) for key, value in nodes.items()})
 
 
 def load_issues(root: Path, folders: list[Path],

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -98,3 +99,74 @@ def test_an_unwritable_output_folder_is_a_clear_error(tmp_path, sample_build):
     assert "Traceback" not in result.stderr and "内部错误" not in result.stderr
     reason = "路径中有一个同名文件，不是文件夹" if os.geteuid() == 0 else "没有权限"
     assert f"错误：无法写入 {out / '2024-13.pdf'}：{reason}" in result.stderr.splitlines()
+
+
+def _pdf_pages(path) -> int:
+    import pikepdf
+
+    with pikepdf.open(path) as pdf:
+        return len(pdf.pages)
+
+
+def test_two_builds_at_once_into_the_same_folder(tmp_path, sample_build):
+    """Two editors (or a script and an editor) build the same issue into one folder at once."""
+    from conftest import liandong
+
+    exe = Path(sys.executable).with_name("liandong")
+    out = tmp_path / "out"
+    runs = [subprocess.Popen([str(exe), "build", "13", "--out", str(out)], cwd=REPO,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)]
+    results = [(run.wait(timeout=300), run.stdout.read(), run.stderr.read()) for run in runs]
+    for run in runs:
+        run.stdout.close()
+        run.stderr.close()
+    assert [code for code, _, _ in results] == [0, 0], results
+    assert sorted(p.name for p in out.iterdir()) == ["2024-13.html", "2024-13.pdf"]  # no temporaries
+    assert _pdf_pages(out / "2024-13.pdf") == _pdf_pages(sample_build["pdf"])
+    assert subprocess.run(["qpdf", "--check", str(out / "2024-13.pdf")],
+                          capture_output=True).returncode == 0
+    assert (out / "2024-13.html").read_text(encoding="utf-8").rstrip().endswith("</html>")
+    assert liandong("build", "13", "--out", str(out), cwd=REPO).returncode == 0
+
+
+_PAUSE_BEFORE_RENAME = '''
+import os, sys, time
+_replace = os.replace
+def replace(src, dst, *args, **kwargs):
+    if str(dst).endswith(".pdf"):
+        print("RENAMING", flush=True)
+        time.sleep(120)
+    return _replace(src, dst, *args, **kwargs)
+os.replace = replace
+'''
+
+
+def test_killing_the_installed_command_before_the_rename_keeps_the_old_pdf(tmp_path, sample_build):
+    """The real `liandong` executable, unpatched, killed with SIGKILL after the new PDF is fully
+    written to its temporary file but before it is renamed over the old one. Only os.replace is
+    slowed (through sitecustomize) so the kill lands at that moment every time."""
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(_PAUSE_BEFORE_RENAME, encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    old = b"%PDF-1.7 previous issue, a stand-in that must survive untouched\n"
+    (out / "2024-13.pdf").write_bytes(old)
+    exe = Path(sys.executable).with_name("liandong")
+    process = subprocess.Popen([str(exe), "build", "13", "--out", str(out)], cwd=REPO,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                               env={**os.environ, "PYTHONPATH": str(hook)})
+    try:
+        assert process.stdout.readline().strip() == "RENAMING"
+        temporaries = [p for p in out.iterdir() if p.name.endswith(".tmp")]
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.wait(timeout=30)
+        process.stdout.close()
+    assert process.returncode == -signal.SIGKILL
+    assert (out / "2024-13.pdf").read_bytes() == old
+    # The new PDF was complete in its temporary file: the kill lost only the rename.
+    (temporary,) = temporaries
+    assert temporary.name.startswith(".2024-13.pdf.")
+    assert _pdf_pages(temporary) == _pdf_pages(sample_build["pdf"])

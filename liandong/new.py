@@ -1,0 +1,105 @@
+"""`liandong new`: the next issue's sources (issue.yaml and one article stub), never overwriting."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+import yaml
+
+from liandong.errors import LiandongError, Problem, SourceErrors, display_path, os_reason
+from liandong.files import write_atomic
+from liandong.lint import PLACEHOLDER
+from liandong.numbering import Next, next_issue, numbering_rule, read_archive
+from liandong.source import ISSUE_FILE
+from liandong.validate import DISTRIBUTION_KEYS, load_series, parse_date
+
+ARTICLE_FILE = "01.md"
+
+
+def parse_date_option(value: str | None, today: dt.date) -> dt.date:
+    """--date, written 2024-08-30 or 2024年8月30日; today when not given."""
+    if value is None:
+        return today
+    date = parse_date(value)
+    if date is None:
+        raise LiandongError(f"--date 应写作 2024-08-30，现在是“{value}”")
+    if date is False:
+        raise LiandongError(f"--date 不是有效日期：“{value}”")
+    return date  # type: ignore[return-value]
+
+
+def _yaml_scalar(value: str) -> str:
+    """A value written plain when YAML reads it back unchanged, else double-quoted."""
+    try:
+        if yaml.safe_load(f"k: {value}") == {"k": value}:
+            return value
+    except yaml.YAMLError:
+        pass
+    return json.dumps(value, ensure_ascii=False)
+
+
+def issue_yaml(name: str, numbers: Next, series: dict[str, object]) -> str:
+    lines = [
+        f"# {name} {numbers.year} 年第 {numbers.number} 期",
+        f"期号: {numbers.number}",
+        f"总期号: {numbers.total}",
+        f"日期: {numbers.date.isoformat()}",
+        "",
+        "# 编者按可选：不需要时删去下面两行。",
+        "编者按: |",
+        f"  {PLACEHOLDER}编者按正文。",
+    ]
+    lists = [(key, series[key]) for key in DISTRIBUTION_KEYS if series.get(key)]
+    if lists:
+        lines += ["", "# 版记的发送范围：创建时从 series.yaml 抄来，本期增减单位就改这里，",
+                  "# 这样以后改动 series.yaml 也不会改变已出刊各期的版记。"]
+    for key, items in lists:
+        lines.append(f"{key}:")
+        lines += [f"  - {_yaml_scalar(item.value)}" for item in items]  # type: ignore[attr-defined]
+    return "\n".join(lines) + "\n"
+
+
+ARTICLE_STUB = f"""---
+标题: {PLACEHOLDER}文章标题
+# 副标题: 可选，另起一行印在标题之下
+---
+
+{PLACEHOLDER}正文第一段。段与段之间空一行；一段可以分几行写，排版时自动连成一段。
+"""
+
+
+def new_issue(root: Path, date: dt.date) -> tuple[Next, list[Path]]:
+    """Create issues/<year>/<number>/ with issue.yaml and 01.md; refuse if anything is in the way."""
+    problems: list[Problem] = []
+    series = load_series(root, problems)
+    archive = read_archive(root, problems)
+    if problems or series is None:
+        raise SourceErrors(problems)
+    rule = numbering_rule(series)
+    latest = max((n for n in archive if n.date is not None), key=lambda n: n.date, default=None)
+    if latest is not None and date < latest.date:  # type: ignore[operator]
+        raise LiandongError(
+            f"日期 {date.isoformat()} 早于最近一期（{latest.label}，{latest.date.isoformat()}）："  # type: ignore[union-attr]
+            "新一期的日期不能早于已有各期。")
+    numbers = next_issue(archive, rule, date)
+    folder = root / "issues" / str(numbers.year) / str(numbers.number)
+    shown = display_path(folder, root)
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        os.mkdir(folder)  # claims the folder: fails if it exists, even if made a moment ago
+    except FileExistsError:
+        raise LiandongError(f"{shown} 已经存在：为了不覆盖已有稿件，没有做任何改动。") from None
+    except OSError as exc:
+        raise LiandongError(f"无法建立文件夹 {shown}：{os_reason(exc)}") from None
+    values = series[0]
+    name = str(getattr(values.get("刊名"), "value", "")) or "本刊"
+    written = []
+    try:
+        written.append(write_atomic(folder / ISSUE_FILE, issue_yaml(name, numbers, values)))
+        written.append(write_atomic(folder / ARTICLE_FILE, ARTICLE_STUB))
+    except OSError as exc:
+        raise LiandongError(f"无法写入 {shown}：{os_reason(exc)}") from None
+    return numbers, written
