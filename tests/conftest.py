@@ -51,8 +51,8 @@ def sample_build(tmp_path_factory) -> dict[str, Path]:
             "stdout": result.stdout, "stderr": result.stderr}
 
 
-def add_issue(project: Path, year: int, number: int, total: int, date: str, title: str,
-              replace: dict[str, str] | None = None) -> Path:
+def add_issue(project: Path, year: int, number: int, total: int, date: str,
+              title: str | None = None, replace: dict[str, str] | None = None) -> Path:
     """A further issue made from the sample: its 期号, 总期号, 日期 and first title changed, and
     some words replaced, so an archive has issues that differ where tests look."""
     sample = project / "issues" / "2024" / "13"
@@ -70,6 +70,8 @@ def add_issue(project: Path, year: int, number: int, total: int, date: str, titl
         for old, new in (replace or {}).items():
             body = body.replace(old, new)
         article.write_text(body, encoding="utf-8")
+    if title is None:
+        return folder
     first = sorted(folder.glob("*.md"))[0]
     body = first.read_text(encoding="utf-8")
     start = body.index("标题: ") + len("标题: ")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, REPO, SAMPLE_TEXT, liandong, make_project
+from conftest import FIXTURES, REPO, SAMPLE_TEXT, add_issue, liandong, make_project
 from test_validate import CASES as VALIDATE_CASES, expected_lines, overrides, problem_lines
 
 ISSUE = "issues/2024/13/issue.yaml"
@@ -76,15 +76,6 @@ def test_check_does_not_load_weasyprint(tmp_path):
 
 
 # --- Numbering across the archive ----------------------------------------------------------
-
-def add_issue(root: Path, year: int, number: int, total: int, date: str) -> None:
-    folder = root / "issues" / str(year) / str(number)
-    shutil.copytree(root / "issues" / "2024" / "13", folder)
-    text = (folder / "issue.yaml").read_text(encoding="utf-8")
-    text = (text.replace("期号: 13", f"期号: {number}").replace("总期号: 714", f"总期号: {total}")
-            .replace("日期: 2024-08-30", f"日期: {date}"))
-    (folder / "issue.yaml").write_text(text, encoding="utf-8")
-
 
 def test_numbering_problems_are_warnings(tmp_path):
     root = make_project(tmp_path)

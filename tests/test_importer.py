@@ -286,3 +286,33 @@ def test_sample_reproduces_issue_13(tmp_path, sample_build):
     out = tmp_path / "out"
     liandong("build", "13", "--out", str(out), cwd=root, check=True)
     assert _pdf_text(out / "2024-13.pdf").translate(REPAIRS) == _pdf_text(sample_build["pdf"])
+
+
+def test_check_fix_turns_the_imported_sample_into_issue_13(tmp_path, sample_build):
+    """The editor's round: import the published text, check lists its half-width commas,
+    --fix repairs them, check is then clean, and the build prints issue 13's text."""
+    root = project_without_13(tmp_path)
+    liandong("import", str(SAMPLE_TEXT), cwd=root, check=True)
+    published_commas = SAMPLE_TEXT.read_text(encoding="utf-8").count(",")
+
+    listed = liandong("check", "13", cwd=root)
+    assert listed.returncode == 0, listed.stderr
+    comma_lines = [line for line in listed.stdout.splitlines() if "半角“,”" in line]
+    assert len(comma_lines) == published_commas > 0
+    assert all(re.match(r"issues/2024/13/(issue\.yaml|01\.md):\d+:\d+: ", line)
+               for line in comma_lines)
+
+    fixed = liandong("check", "13", "--fix", cwd=root)
+    assert fixed.returncode == 0, fixed.stderr
+    clean = liandong("check", "13", "--strict", cwd=root)
+    assert clean.returncode == 0, clean.stderr
+    assert "没有发现问题" in clean.stdout + clean.stderr
+
+    # The repaired sources are the hand-made ones, but for the import's provenance comment.
+    assert (root / ISSUE / "01.md").read_bytes() == (REPO / ISSUE / "01.md").read_bytes()
+    assert _content((root / ISSUE / "issue.yaml").read_text(encoding="utf-8")) == \
+        _content((REPO / ISSUE / "issue.yaml").read_text(encoding="utf-8"))
+
+    out = tmp_path / "out"
+    liandong("build", "13", "--out", str(out), cwd=root, check=True)
+    assert _pdf_text(out / "2024-13.pdf") == _pdf_text(sample_build["pdf"])
