@@ -146,7 +146,10 @@ def main(verbose: bool) -> None:
 @click.option("--all", "every", is_flag=True, help="生成 issues/ 下的全部各期。")
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
               help="输出到文件夹 DIR（默认：项目下的 build/）。")
-def build(issue: str | None, every: bool, out: Path | None) -> None:
+@click.option("--print-shop", "print_shop", is_flag=True,
+              help="另外生成交印刷厂用的 <年>-<期>-print.pdf：四周各加 3 mm 出血和裁切线，"
+                   "印刷四色（红色 C0 M100 Y100 K0，黑色只用 K）。")
+def build(issue: str | None, every: bool, out: Path | None, print_shop: bool) -> None:
     from liandong.build import DEFAULT_OUT, build as build_issues, find_root, select_folders
 
     if issue and every:
@@ -154,9 +157,30 @@ def build(issue: str | None, every: bool, out: Path | None) -> None:
     root = find_root(Path.cwd())
     folders = select_folders(root, issue, every)
     out_dir = out if out is not None else root / DEFAULT_OUT
-    for built in build_issues(root, folders, out_dir):
+    for built in build_issues(root, folders, out_dir, print_shop=print_shop):
         click.echo(str(built.pdf))
         click.echo(str(built.html))
+        if built.print_pdf:
+            click.echo(str(built.print_pdf))
+
+
+@main.command(context_settings=CONTEXT, options_metavar="[选项]", help="""预检 PDF：像印刷厂那样检查一份已生成的 PDF。
+
+\b
+检查：成品尺寸（裁切框）为 A4；字体全部嵌入；字体都是字体角色所定的字体
+（没有悄悄换用的字体）；没有缺字（.notdef）；文字都在版心之内（页码除外）；
+版记在最后一页版心底部；页数为双数（单数只提示）。
+
+liandong build 每次写出 PDF 之前都会自动预检。有错误时退出状态为 1。""")
+@click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="PDF文件")
+def preflight(pdf: Path) -> None:
+    from liandong.build import project_fonts
+    from liandong.preflight import preflight_file
+
+    report = preflight_file(pdf, project_fonts(Path.cwd()))
+    click.echo(report.text())
+    if not report.ok:
+        sys.exit(1)
 
 
 @main.command(context_settings=CONTEXT, options_metavar="[选项]", help="""列出每种字体角色 → 字体名称 → 字体文件。

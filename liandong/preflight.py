@@ -1,0 +1,221 @@
+"""Preflight a built PDF the way a print shop would, before it is published."""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from liandong.fonts import ResolvedFont
+from liandong.render import MM, Layout
+
+TRIM_TOLERANCE = 0.5 * MM
+"""A4 within half a millimetre: PDF boxes are in pt, rounded by the writer."""
+
+AREA_TOLERANCE = 1.0 * MM
+"""Glyph boxes may reach this far past the text area (accents, punctuation ink) and still pass."""
+
+BANJI_LABEL = "批准文号"
+"""The last line of the 版记: it marks where the end block is."""
+
+FOLIO = re.compile(r"—\d+—")
+"""The page number, the only text printed outside the text area by design."""
+
+
+@dataclass
+class Check:
+    """One check of the report: its name, and what went wrong, page by page."""
+
+    title: str
+    errors: dict[str, list[int]] = field(default_factory=dict)
+    warning: bool = False  # a failed warning-only check does not fail the preflight
+
+    def fail(self, message: str, page: int | None = None) -> None:
+        pages = self.errors.setdefault(message, [])
+        if page is not None and page not in pages:
+            pages.append(page)
+
+    @property
+    def passed(self) -> bool:
+        return not self.errors
+
+    def lines(self) -> list[str]:
+        if self.passed:
+            return [f"  ✓ {self.title}"]
+        mark = "!" if self.warning else "✗"
+        result = []
+        for message, pages in self.errors.items():
+            where = f"第 {'、'.join(str(p) for p in pages)} 页：" if pages else ""
+            result.append(f"  {mark} {where}{message}")
+        return result
+
+
+@dataclass
+class Report:
+    name: str
+    pages: int
+    checks: list[Check]
+
+    @property
+    def ok(self) -> bool:
+        return all(check.passed or check.warning for check in self.checks)
+
+    @property
+    def warnings(self) -> list[str]:
+        return [line.strip()[2:] for check in self.checks if check.warning
+                for line in check.lines() if not check.passed]
+
+    def text(self) -> str:
+        lines = [f"预检 {self.name}（共 {self.pages} 页）"]
+        for check in self.checks:
+            lines += check.lines()
+        errors = sum(len(c.errors) for c in self.checks if not c.warning)
+        lines.append("预检通过。" if self.ok else f"预检未通过：共 {errors} 处错误。")
+        return "\n".join(lines)
+
+
+def preflight(data: bytes, fonts: dict[str, ResolvedFont], name: str = "PDF",
+              layout: Layout | None = None) -> Report:
+    """Check a PDF's bytes against the 联络动态 page; `fonts` are the resolved roles."""
+    import pikepdf
+    import pypdfium2
+
+    L = layout or Layout()
+    trim = Check("成品尺寸（裁切框）为 A4")
+    embedded = Check("字体全部嵌入")
+    roles = Check("字体都是字体角色所定的字体")
+    notdef = Check("没有缺字（.notdef 空字形）")
+    area = Check("文字都在版心之内（页码除外）")
+    banji = Check("版记在最后一页版心底部")
+    even = Check("页数为双数", warning=True)
+    checks = [trim, embedded, roles, notdef, area, banji, even]
+
+    try:
+        pdf = pikepdf.open(io.BytesIO(data))
+        document = pypdfium2.PdfDocument(data)
+    except (pikepdf.PdfError, pypdfium2.PdfiumError) as exc:
+        broken = Check("文件是可读的 PDF")
+        broken.fail(f"无法读取：{exc}")
+        return Report(name, 0, [broken])
+
+    allowed = sorted({font.css_family.replace(" ", "-") for font in fonts.values()})
+    pages = len(pdf.pages)
+    banji_pages: list[int] = []
+    try:
+        for number, (page, fpage) in enumerate(zip(pdf.pages, document), start=1):
+            box = [float(v) for v in page.obj.get("/TrimBox", page.mediabox)]
+            x0, y0, x1, y1 = min(box[0], box[2]), min(box[1], box[3]), max(box[0], box[2]), max(box[1], box[3])
+            width, height = x1 - x0, y1 - y0
+            if abs(width - L.page_width) > TRIM_TOLERANCE or abs(height - L.page_height) > TRIM_TOLERANCE:
+                trim.fail(f"成品尺寸为 {width / MM:.1f} × {height / MM:.1f} mm，不是 A4（210 × 297 mm）",
+                          number)
+            _check_fonts(page, number, allowed, embedded, roles, notdef)
+            left = x0 + (L.binding if number % 2 else L.outer)
+            top = y1 - L.top
+            _check_area(fpage, number, (left, top - L.text_height, left + L.text_width, top),
+                        area, banji_pages, banji, L)
+    finally:
+        document.close()
+
+    if not banji_pages:
+        banji.fail(f"找不到版记（“{BANJI_LABEL}：”一行）")
+    elif banji_pages[-1] != pages:
+        banji.fail(f"版记不在最后一页：在第 {banji_pages[-1]} 页，全文共 {pages} 页")
+    if pages % 2:
+        even.fail(f"共 {pages} 页，是单数：双面印刷时最后一页的背面是空白页（仅提示）")
+    return Report(name, pages, checks)
+
+
+def _font_name(font) -> str:
+    return str(font.get("/BaseFont", "/?"))[1:].split("+", 1)[-1]
+
+
+def _descriptor(font):
+    if font.get("/Subtype") == "/Type0":
+        return font.DescendantFonts[0].get("/FontDescriptor")
+    return font.get("/FontDescriptor")
+
+
+def _check_fonts(page, number: int, allowed: list[str], embedded: Check, roles: Check,
+                 notdef: Check) -> None:
+    """Embedding and roles from the font dictionaries; .notdef from the content streams."""
+    import pikepdf
+
+    def walk(content, resources, seen: set) -> None:
+        fonts = resources.get("/Font", {}) if resources is not None else {}
+        for font in fonts.values():
+            name = _font_name(font)
+            if font.get("/Subtype") != "/Type3":
+                descriptor = _descriptor(font)
+                if descriptor is None or not any(key in descriptor for key in
+                                                 ("/FontFile", "/FontFile2", "/FontFile3")):
+                    embedded.fail(f"字体 {name} 没有嵌入：别的电脑和印刷厂会换成别的字体", number)
+            if not any(name == family or name.startswith(family + "-") for family in allowed):
+                roles.fail(f"字体 {name} 不是任何字体角色所定的字体（应为 {'、'.join(allowed)}）："
+                           "多半是缺字时系统悄悄换用的字体", number)
+        current = None
+        for operands, operator in pikepdf.parse_content_stream(content, "Tf Tj TJ ' \""):
+            op = str(operator)
+            if op == "Tf":
+                current = fonts.get(str(operands[0])) if fonts else None
+                continue
+            if current is None or current.get("/Subtype") != "/Type0":
+                continue
+            strings = operands[0] if op == "TJ" else [operands[-1]]
+            count = sum(1 for s in strings if isinstance(s, pikepdf.String)
+                        for i in range(0, len(bytes(s)) - 1, 2) if bytes(s)[i:i + 2] == b"\0\0")
+            if count:
+                notdef.fail(f"字体 {_font_name(current)} 印出了空字形（.notdef，缺字）{count} 处",
+                            number)
+        xobjects = resources.get("/XObject", {}) if resources is not None else {}
+        for xobject in xobjects.values():
+            if xobject.get("/Subtype") == "/Form" and xobject.objgen not in seen:
+                seen.add(xobject.objgen)
+                walk(xobject, xobject.get("/Resources", resources), seen)
+
+    walk(page, page.obj.get("/Resources"), set())
+
+
+def _check_area(fpage, number: int, text_area: tuple[float, float, float, float], area: Check,
+                banji_pages: list[int], banji: Check, L: Layout) -> None:
+    """Every glyph box inside the text area, except the page number below it."""
+    left, bottom, right, top = text_area
+    textpage = fpage.get_textpage()
+    try:
+        count = textpage.count_chars()
+        text = textpage.get_text_range(0, count) if count else ""
+        outside: list[tuple[str, float, float]] = []  # char, overshoot, char top
+        for index in range(count):
+            char = text[index] if len(text) == count else textpage.get_text_range(index, 1)
+            if char.isspace():
+                continue
+            x0, y0, x1, y1 = textpage.get_charbox(index)
+            over = max(left - x0, x1 - right, y1 - top, bottom - y0)
+            if over > AREA_TOLERANCE:
+                outside.append((char, over, y1))
+        stray = outside
+        below = [c for c in outside if c[2] <= bottom + AREA_TOLERANCE]
+        if FOLIO.fullmatch("".join(c[0] for c in below)):
+            stray = [c for c in outside if c not in below]
+        if stray:
+            sample = "".join(c[0] for c in stray)
+            sample = sample if len(sample) <= 12 else sample[:12] + "…"
+            worst = max(c[1] for c in stray)
+            area.fail(f"“{sample}”超出版心 {worst / MM:.1f} mm", number)
+        at = text.find(BANJI_LABEL)
+        if at >= 0:
+            banji_pages.append(number)
+            line_bottom = min(textpage.get_charbox(at + i)[1] for i in range(len(BANJI_LABEL)))
+            # The approval line is the 版记's last: its glyphs sit within one grid line of the
+            # text area's bottom edge.
+            gap = line_bottom - bottom
+            if gap > L.line_height:
+                banji.fail(f"版记没有排在版心底部：最后一行距版心下边缘 {gap / MM:.1f} mm", number)
+    finally:
+        textpage.close()
+
+
+def preflight_file(path: Path, fonts: dict[str, ResolvedFont]) -> Report:
+    return preflight(path.read_bytes(), fonts, name=str(path))
+
