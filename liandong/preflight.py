@@ -102,6 +102,7 @@ def preflight(data: bytes, fonts: dict[str, ResolvedFont], name: str = "PDF",
     allowed = sorted({font.css_family.replace(" ", "-") for font in fonts.values()})
     pages = len(pdf.pages)
     banji_pages: list[int] = []
+    used: dict = {}  # font object id -> (font dictionary, {page: glyph codes printed})
     try:
         for number, (page, fpage) in enumerate(zip(pdf.pages, document), start=1):
             box = [float(v) for v in page.obj.get("/TrimBox", page.mediabox)]
@@ -110,7 +111,7 @@ def preflight(data: bytes, fonts: dict[str, ResolvedFont], name: str = "PDF",
             if abs(width - L.page_width) > TRIM_TOLERANCE or abs(height - L.page_height) > TRIM_TOLERANCE:
                 trim.fail(f"成品尺寸为 {width / MM:.1f} × {height / MM:.1f} mm，不是 A4（210 × 297 mm）",
                           number)
-            _check_fonts(page, number, allowed, embedded, roles, notdef)
+            _check_fonts(page, number, used)
             left = x0 + (L.binding if number % 2 else L.outer)
             top = y1 - L.top
             _check_area(fpage, number, (left, top - L.text_height, left + L.text_width, top),
@@ -118,6 +119,7 @@ def preflight(data: bytes, fonts: dict[str, ResolvedFont], name: str = "PDF",
     finally:
         document.close()
 
+    _check_font_files(used, allowed, embedded, roles, notdef)
     if not banji_pages:
         banji.fail(f"找不到版记（“{BANJI_LABEL}：”一行）")
     elif banji_pages[-1] != pages:
@@ -137,37 +139,27 @@ def _descriptor(font):
     return font.get("/FontDescriptor")
 
 
-def _check_fonts(page, number: int, allowed: list[str], embedded: Check, roles: Check,
-                 notdef: Check) -> None:
-    """Embedding and roles from the font dictionaries; .notdef from the content streams."""
+def _check_fonts(page, number: int, used: dict) -> None:
+    """Which fonts the page prints with (by Tf), and the glyph codes it prints in each."""
     import pikepdf
 
     def walk(content, resources, seen: set) -> None:
         fonts = resources.get("/Font", {}) if resources is not None else {}
-        for font in fonts.values():
-            name = _font_name(font)
-            if font.get("/Subtype") != "/Type3":
-                descriptor = _descriptor(font)
-                if descriptor is None or not any(key in descriptor for key in
-                                                 ("/FontFile", "/FontFile2", "/FontFile3")):
-                    embedded.fail(f"字体 {name} 没有嵌入：别的电脑和印刷厂会换成别的字体", number)
-            if not any(name == family or name.startswith(family + "-") for family in allowed):
-                roles.fail(f"字体 {name} 不是任何字体角色所定的字体（应为 {'、'.join(allowed)}）："
-                           "多半是缺字时系统悄悄换用的字体", number)
-        current = None
+        current = codes = None
         for operands, operator in pikepdf.parse_content_stream(content, "Tf Tj TJ ' \""):
             op = str(operator)
             if op == "Tf":
-                current = fonts.get(str(operands[0])) if fonts else None
+                current = fonts.get(str(operands[0]))
+                if current is not None:
+                    codes = used.setdefault(current.objgen, (current, {}))[1].setdefault(number, set())
                 continue
             if current is None or current.get("/Subtype") != "/Type0":
                 continue
             strings = operands[0] if op == "TJ" else [operands[-1]]
-            count = sum(1 for s in strings if isinstance(s, pikepdf.String)
-                        for i in range(0, len(bytes(s)) - 1, 2) if bytes(s)[i:i + 2] == b"\0\0")
-            if count:
-                notdef.fail(f"字体 {_font_name(current)} 印出了空字形（.notdef，缺字）{count} 处",
-                            number)
+            for string in strings:
+                if isinstance(string, pikepdf.String):
+                    data = bytes(string)
+                    codes.update(int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data) - 1, 2))
         xobjects = resources.get("/XObject", {}) if resources is not None else {}
         for xobject in xobjects.values():
             if xobject.get("/Subtype") == "/Form" and xobject.objgen not in seen:
@@ -175,6 +167,77 @@ def _check_fonts(page, number: int, allowed: list[str], embedded: Check, roles: 
                 walk(xobject, xobject.get("/Resources", resources), seen)
 
     walk(page, page.obj.get("/Resources"), set())
+
+
+def _check_font_files(used: dict, allowed: list[str], embedded: Check, roles: Check,
+                      notdef: Check) -> None:
+    """Each font that prints something: embedded, one of the resolved roles' families, and no
+    glyph it lacks (.notdef)."""
+    for font, codes in used.values():
+        name = _font_name(font)
+        pages = sorted(codes)
+        where = f"（用于第 {'、'.join(str(p) for p in pages)} 页）"
+        program = None
+        if font.get("/Subtype") != "/Type3":
+            descriptor = _descriptor(font)
+            for key in ("/FontFile", "/FontFile2", "/FontFile3"):
+                if descriptor is not None and key in descriptor:
+                    program = descriptor[key]
+            if program is None:
+                embedded.fail(f"字体 {name} 没有嵌入{where}：别的电脑和印刷厂会换成别的字体")
+        if not any(name == family or name.startswith(family + "-") for family in allowed):
+            roles.fail(f"字体 {name} 不是任何字体角色所定的字体{where}，应为 {'、'.join(allowed)} 之一："
+                       "多半是缺字时系统悄悄换用的字体")
+        if font.get("/Subtype") == "/Type0":
+            missing = _missing_glyphs(font, program, codes)
+            for page, chars in missing.items():
+                notdef.fail(f"字体 {name} 没有“{'”“'.join(chars)}”的字形，印出的是空字形（.notdef）",
+                            page)
+
+
+def _missing_glyphs(font, program, codes: dict[int, set[int]]) -> dict[int, list[str]]:
+    """Codes of a CID font that print no glyph: glyph 0 (.notdef), or a glyph id past the end of
+    the embedded font, which is how WeasyPrint writes a character no font has."""
+    import pikepdf
+    from fontTools.ttLib import TTFont, TTLibError
+
+    glyphs = None
+    if program is not None:
+        try:
+            glyphs = TTFont(io.BytesIO(program.read_bytes()), lazy=True)["maxp"].numGlyphs
+        except (TTLibError, KeyError, pikepdf.PdfError, OSError, ValueError, AssertionError):
+            glyphs = None  # a bare CFF program: only glyph 0 is checked
+    cid_map = font.DescendantFonts[0].get("/CIDToGIDMap")
+    table = cid_map.read_bytes() if isinstance(cid_map, pikepdf.Stream) else None
+
+    def gid(code: int) -> int:
+        if table is None:
+            return code
+        return int.from_bytes(table[2 * code:2 * code + 2], "big") if 2 * code + 1 < len(table) else 0
+
+    unicode = _to_unicode(font)
+    result = {}
+    for page, page_codes in sorted(codes.items()):
+        bad = sorted(code for code in page_codes
+                     if gid(code) == 0 or (glyphs is not None and gid(code) >= glyphs))
+        if bad:
+            result[page] = [unicode.get(code, f"<{code:04X}>") for code in bad]
+    return result
+
+
+def _to_unicode(font) -> dict[int, str]:
+    """The bfchar entries of a font's ToUnicode CMap (what WeasyPrint writes)."""
+    cmap = font.get("/ToUnicode")
+    if cmap is None:
+        return {}
+    text = cmap.read_bytes().decode("latin-1")
+    result = {}
+    for code, value in re.findall(r"<([0-9A-Fa-f]{4})>\s*<([0-9A-Fa-f]+)>", text):
+        try:
+            result[int(code, 16)] = bytes.fromhex(value).decode("utf-16-be")
+        except (ValueError, UnicodeDecodeError):
+            pass
+    return result
 
 
 def _check_area(fpage, number: int, text_area: tuple[float, float, float, float], area: Check,
@@ -185,24 +248,36 @@ def _check_area(fpage, number: int, text_area: tuple[float, float, float, float]
     try:
         count = textpage.count_chars()
         text = textpage.get_text_range(0, count) if count else ""
-        outside: list[tuple[str, float, float]] = []  # char, overshoot, char top
+        boxes: dict[int, tuple[float, float, float, float]] = {}
+        outside: list[tuple[int, float]] = []  # char index, overshoot
         for index in range(count):
             char = text[index] if len(text) == count else textpage.get_text_range(index, 1)
             if char.isspace():
                 continue
-            x0, y0, x1, y1 = textpage.get_charbox(index)
+            x0, y0, x1, y1 = boxes[index] = textpage.get_charbox(index)
             over = max(left - x0, x1 - right, y1 - top, bottom - y0)
             if over > AREA_TOLERANCE:
-                outside.append((char, over, y1))
+                outside.append((index, over))
+
+        def char_at(index: int) -> str:
+            return text[index] if len(text) == count else textpage.get_text_range(index, 1)
+
+        below = [c for c in outside if boxes[c[0]][3] <= bottom + AREA_TOLERANCE]
         stray = outside
-        below = [c for c in outside if c[2] <= bottom + AREA_TOLERANCE]
-        if FOLIO.fullmatch("".join(c[0] for c in below)):
+        if FOLIO.fullmatch("".join(char_at(i) for i, _ in below)):
             stray = [c for c in outside if c not in below]
         if stray:
-            sample = "".join(c[0] for c in stray)
+            # Name the first line that overflows (its text, as printed) and how many do.
+            # Rows by the loose box (the font's ascent and descent), the same for every glyph
+            # of a line, where the ink boxes of marks such as ” sit higher.
+            row = {i: round(textpage.get_charbox(i, loose=True)[1]) for i in boxes}
+            rows = sorted({row[i] for i, _ in stray}, reverse=True)
+            first = [i for i in sorted(boxes) if row[i] == rows[0]]
+            sample = "".join(char_at(i) for i in first)
             sample = sample if len(sample) <= 12 else sample[:12] + "…"
-            worst = max(c[1] for c in stray)
-            area.fail(f"“{sample}”超出版心 {worst / MM:.1f} mm", number)
+            more = f"等 {len(rows)} 行" if len(rows) > 1 else ""
+            worst = max(over for _, over in stray)
+            area.fail(f"“{sample}”{more}超出版心，最多 {worst / MM:.1f} mm", number)
         at = text.find(BANJI_LABEL)
         if at >= 0:
             banji_pages.append(number)
