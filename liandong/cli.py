@@ -123,6 +123,8 @@ def _setup_logging(verbose: bool) -> None:
   liandong build 13          生成最近一年的第 13 期
   liandong build 2024/13     生成 2024 年第 13 期
   liandong build --all       生成全部各期
+  liandong build 13 --print-shop  另外生成交印刷厂用的 PDF（出血、裁切线）
+  liandong preflight 文件.pdf 预检一份 PDF（生成时也会自动预检）
   liandong fonts             查看每种字体角色实际使用的字体文件
 
 请在刊物项目的文件夹（含 issues/series.yaml）或其子文件夹中运行。""")
@@ -141,7 +143,9 @@ def main(verbose: bool) -> None:
   2024/13   2024 年第 13 期
 
 先检查全部稿件：有任何错误（标明 文件:行:列）都不会写出或覆盖任何文件，退出状态为 1。
-输出文件为 <输出文件夹>/<年>-<期>.pdf 和 .html，默认输出文件夹是项目下的 build/。""")
+输出文件为 <输出文件夹>/<年>-<期>.pdf 和 .html，默认输出文件夹是项目下的 build/。
+每份 PDF 写出之前都先预检（同 liandong preflight）；预检未通过则不写出这一期，原有文件保持不变，
+退出状态为 1。""")
 @click.argument("issue", required=False, metavar="[期号]")
 @click.option("--all", "every", is_flag=True, help="生成 issues/ 下的全部各期。")
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
