@@ -38,6 +38,10 @@ _CLICK_ZH = {
     "Aborted!": "已中止。",
     "{name} {filename!r} is a file.": "{name} {filename!r} 是文件，不是文件夹。",
     "directory": "文件夹",
+    "{name} {filename!r} does not exist.": "{name} {filename!r} 不存在。",
+    "{name} {filename!r} is a directory.": "{name} {filename!r} 是文件夹，不是文件。",
+    "file": "文件",
+    "File": "文件",
 }
 """Click's own words (usage, headings, errors) in Chinese: the editors read no English."""
 

@@ -453,3 +453,20 @@ def test_print_shop_pdf_prints_in_cmyk_with_one_red(print_pdf):
         reds = {tuple(c["non_stroking_color"]) for c in doc.pages[0].chars
                 if c["text"] in "联络动态" and c["size"] > 40}
     assert reds == {RED_CMYK}
+
+
+def test_every_printed_glyph_maps_to_unicode(pdf):
+    """PDF/A-2u: each glyph code the pages print has a ToUnicode entry, so text can be found."""
+    import pikepdf
+
+    from liandong.preflight import _check_fonts, _to_unicode
+
+    used: dict = {}
+    with pikepdf.open(pdf) as doc:
+        for number, page in enumerate(doc.pages, start=1):
+            _check_fonts(page, number, used)
+        assert len(used) >= 4
+        for font, codes in used.values():
+            printed = set().union(*codes.values())
+            mapped = _to_unicode(font)
+            assert printed and printed <= set(mapped), str(font.BaseFont)

@@ -192,3 +192,10 @@ def test_build_keeps_the_previous_files_when_preflight_fails(tmp_path):
     assert (out / "2024-13.pdf").read_bytes() == b"previous pdf"
     assert (out / "2024-13.html").read_text(encoding="utf-8") == "previous html"
     assert sorted(p.name for p in out.iterdir()) == ["2024-13.html", "2024-13.pdf"]
+
+
+def test_missing_file_is_reported_in_chinese(tmp_path):
+    result = preflight(tmp_path / "missing.pdf")
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (
+        f"错误：'PDF文件' 的值无效：文件 '{tmp_path / 'missing.pdf'}' 不存在。")
