@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from dataclasses import dataclass, field
@@ -100,6 +101,7 @@ def preflight(data: bytes, fonts: dict[str, ResolvedFont], name: str = "PDF",
         return Report(name, 0, [broken])
 
     allowed = sorted({font.css_family.replace(" ", "-") for font in fonts.values()})
+    known = set(allowed).union(*(_face_names(font.file, font.index) for font in fonts.values()))
     pages = len(pdf.pages)
     banji_pages: list[int] = []
     used: dict = {}  # font object id -> (font dictionary, {page: glyph codes printed})
@@ -119,7 +121,7 @@ def preflight(data: bytes, fonts: dict[str, ResolvedFont], name: str = "PDF",
     finally:
         document.close()
 
-    _check_font_files(used, allowed, embedded, roles, notdef)
+    _check_font_files(used, allowed, known, embedded, roles, notdef)
     if not banji_pages:
         banji.fail(f"找不到版记（“{BANJI_LABEL}：”一行）")
     elif banji_pages[-1] != pages:
@@ -129,8 +131,36 @@ def preflight(data: bytes, fonts: dict[str, ResolvedFont], name: str = "PDF",
     return Report(name, pages, checks)
 
 
+@functools.lru_cache(maxsize=None)
+def _face_names(file: Path, index: int) -> frozenset[str]:
+    """Every family and full name a face has, in every language, as a PDF font name spells it.
+
+    Pango names an installed font by fontconfig's first family, which may be the English name
+    (FangSong_GB2312) of a role resolved by its Chinese one (仿宋_GB2312): both are the role's."""
+    from fontTools.ttLib import TTFont, TTLibError
+
+    from liandong.fonts import installed_faces
+
+    # fontconfig's list is already read (and cached) by resolve_fonts: no font file opened.
+    listed = {name for face in installed_faces() if face.file == file and face.index == index
+              for name in face.families}
+    if listed:
+        return frozenset(name.replace(" ", "-") for name in listed)
+    try:
+        names = TTFont(file, fontNumber=index, lazy=True)["name"].names
+        found = {str(record.toUnicode()).strip() for record in names
+                 if record.nameID in (1, 4, 6, 16)}
+    except (TTLibError, OSError, KeyError, UnicodeDecodeError):
+        return frozenset()
+    return frozenset(name.replace(" ", "-") for name in found if name)
+
+
 def _font_name(font) -> str:
-    return str(font.get("/BaseFont", "/?"))[1:].split("+", 1)[-1]
+    try:
+        name = str(font.get("/BaseFont", "/?"))
+    except (UnicodeDecodeError, ValueError):
+        name = "/?"
+    return name[1:].split("+", 1)[-1]
 
 
 def _descriptor(font):
@@ -169,8 +199,8 @@ def _check_fonts(page, number: int, used: dict) -> None:
     walk(page, page.obj.get("/Resources"), set())
 
 
-def _check_font_files(used: dict, allowed: list[str], embedded: Check, roles: Check,
-                      notdef: Check) -> None:
+def _check_font_files(used: dict, allowed: list[str], known: set[str], embedded: Check,
+                      roles: Check, notdef: Check) -> None:
     """Each font that prints something: embedded, one of the resolved roles' families, and no
     glyph it lacks (.notdef)."""
     for font, codes in used.values():
@@ -185,7 +215,7 @@ def _check_font_files(used: dict, allowed: list[str], embedded: Check, roles: Ch
                     program = descriptor[key]
             if program is None:
                 embedded.fail(f"字体 {name} 没有嵌入{where}：别的电脑和印刷厂会换成别的字体")
-        if not any(name == family or name.startswith(family + "-") for family in allowed):
+        if not any(name == family or name.startswith(family + "-") for family in known):
             roles.fail(f"字体 {name} 不是任何字体角色所定的字体{where}，应为 {'、'.join(allowed)} 之一："
                        "多半是缺字时系统悄悄换用的字体")
         if font.get("/Subtype") == "/Type0":

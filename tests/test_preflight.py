@@ -199,3 +199,21 @@ def test_missing_file_is_reported_in_chinese(tmp_path):
     assert result.returncode == 2
     assert result.stderr.splitlines()[-1] == (
         f"错误：'PDF文件' 的值无效：文件 '{tmp_path / 'missing.pdf'}' 不存在。")
+
+
+def test_a_role_found_by_its_chinese_name_accepts_the_english_name_in_the_pdf(sample_build):
+    """An office's font resolved as 霞鹜文楷 is written by Pango under fontconfig's first family
+    (LXGW WenKai): it is the same face, not a fallback."""
+    import dataclasses
+
+    from liandong.preflight import preflight as run
+
+    fonts = resolve_fonts(REPO / "fonts")
+    fonts["kai"] = dataclasses.replace(fonts["kai"], family="霞鹜文楷")
+    assert fonts["kai"].css_family == "霞鹜文楷"
+    report = run(sample_build["pdf"].read_bytes(), fonts)
+    assert report.ok, report.text()
+    # The same face is refused when it is not the role's: the Hei role's font in its place.
+    fonts["kai"] = dataclasses.replace(fonts["hei"], role=fonts["kai"].role)
+    report = run(sample_build["pdf"].read_bytes(), fonts)
+    assert "  ✗ 字体 LXGW-WenKai 不是任何字体角色所定的字体" in report.text()
