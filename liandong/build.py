@@ -134,7 +134,8 @@ def _preflight(path: Path, data: bytes, fonts) -> None:
 
     report = preflight(data, fonts, name=path.name)
     if not report.ok:
-        raise LiandongError(f"{report.text()}\n{path.name} 预检未通过：这一期的 PDF 和网页都没有写出，原有文件保持不变。")
+        raise LiandongError(f"{report.text()}\n{path.name} 预检未通过："
+                            "这一期的 PDF 和网页都没有写出，原有文件保持不变。")
     for warning in report.warnings:
         logger.warning("%s：%s", path.name, warning)
 

@@ -96,9 +96,7 @@ def preflight(data: bytes, fonts: dict[str, ResolvedFont], name: str = "PDF",
         pdf = pikepdf.open(io.BytesIO(data))
         document = pypdfium2.PdfDocument(data)
     except (pikepdf.PdfError, pypdfium2.PdfiumError) as exc:
-        broken = Check("文件是可读的 PDF")
-        broken.fail(f"无法读取：{exc}")
-        return Report(name, 0, [broken])
+        return _unreadable(name, exc)
 
     allowed = sorted({font.css_family.replace(" ", "-") for font in fonts.values()})
     known = set(allowed).union(*(_face_names(font.file, font.index) for font in fonts.values()))
@@ -108,20 +106,25 @@ def preflight(data: bytes, fonts: dict[str, ResolvedFont], name: str = "PDF",
     try:
         for number, (page, fpage) in enumerate(zip(pdf.pages, document), start=1):
             box = [float(v) for v in page.obj.get("/TrimBox", page.mediabox)]
-            x0, y0, x1, y1 = min(box[0], box[2]), min(box[1], box[3]), max(box[0], box[2]), max(box[1], box[3])
+            x0, x1 = sorted((box[0], box[2]))
+            y0, y1 = sorted((box[1], box[3]))
             width, height = x1 - x0, y1 - y0
-            if abs(width - L.page_width) > TRIM_TOLERANCE or abs(height - L.page_height) > TRIM_TOLERANCE:
-                trim.fail(f"成品尺寸为 {width / MM:.1f} × {height / MM:.1f} mm，不是 A4（210 × 297 mm）",
-                          number)
+            if (abs(width - L.page_width) > TRIM_TOLERANCE
+                    or abs(height - L.page_height) > TRIM_TOLERANCE):
+                trim.fail(f"成品尺寸为 {width / MM:.1f} × {height / MM:.1f} mm，"
+                          "不是 A4（210 × 297 mm）", number)
             _check_fonts(page, number, used)
             left = x0 + (L.binding if number % 2 else L.outer)
             top = y1 - L.top
             _check_area(fpage, number, (left, top - L.text_height, left + L.text_width, top),
                         area, banji_pages, banji, L)
+        _check_font_files(used, allowed, known, embedded, roles, notdef)
+    except (pikepdf.PdfError, pypdfium2.PdfiumError) as exc:
+        return _unreadable(name, exc)
     finally:
         document.close()
+        pdf.close()
 
-    _check_font_files(used, allowed, known, embedded, roles, notdef)
     if not banji_pages:
         banji.fail(f"找不到版记（“{BANJI_LABEL}：”一行）")
     elif banji_pages[-1] != pages:
@@ -129,6 +132,12 @@ def preflight(data: bytes, fonts: dict[str, ResolvedFont], name: str = "PDF",
     if pages % 2:
         even.fail(f"共 {pages} 页，是单数：双面印刷时最后一页的背面是空白页（仅提示）")
     return Report(name, pages, checks)
+
+
+def _unreadable(name: str, exc: Exception) -> Report:
+    broken = Check("文件是可读的 PDF")
+    broken.fail(f"无法读取：{exc}")
+    return Report(name, 0, [broken])
 
 
 @functools.lru_cache(maxsize=None)
@@ -181,7 +190,8 @@ def _check_fonts(page, number: int, used: dict) -> None:
             if op == "Tf":
                 current = fonts.get(str(operands[0]))
                 if current is not None:
-                    codes = used.setdefault(current.objgen, (current, {}))[1].setdefault(number, set())
+                    pages = used.setdefault(current.objgen, (current, {}))[1]
+                    codes = pages.setdefault(number, set())
                 continue
             if current is None or current.get("/Subtype") != "/Type0":
                 continue
@@ -189,7 +199,8 @@ def _check_fonts(page, number: int, used: dict) -> None:
             for string in strings:
                 if isinstance(string, pikepdf.String):
                     data = bytes(string)
-                    codes.update(int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data) - 1, 2))
+                    codes.update(int.from_bytes(data[i:i + 2], "big")
+                                 for i in range(0, len(data) - 1, 2))
         xobjects = resources.get("/XObject", {}) if resources is not None else {}
         for xobject in xobjects.values():
             if xobject.get("/Subtype") == "/Form" and xobject.objgen not in seen:
@@ -243,7 +254,9 @@ def _missing_glyphs(font, program, codes: dict[int, set[int]]) -> dict[int, list
     def gid(code: int) -> int:
         if table is None:
             return code
-        return int.from_bytes(table[2 * code:2 * code + 2], "big") if 2 * code + 1 < len(table) else 0
+        if 2 * code + 1 >= len(table):
+            return 0
+        return int.from_bytes(table[2 * code:2 * code + 2], "big")
 
     unicode = _to_unicode(font)
     result = {}
