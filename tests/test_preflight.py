@@ -217,3 +217,13 @@ def test_a_role_found_by_its_chinese_name_accepts_the_english_name_in_the_pdf(sa
     fonts["kai"] = dataclasses.replace(fonts["hei"], role=fonts["kai"].role)
     report = run(sample_build["pdf"].read_bytes(), fonts)
     assert "  ✗ 字体 LXGW-WenKai 不是任何字体角色所定的字体" in report.text()
+
+
+def test_build_of_an_odd_page_count_warns_and_writes(tmp_path):
+    article = (REPO / "issues/2024/13/01.md").read_text(encoding="utf-8").split("\n\n")
+    root = make_project(tmp_path, overrides={"issues/2024/13/01.md": "\n\n".join(article[:4]) + "\n"})
+    result = liandong("build", "13", cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert ("注意：2024-13.pdf：共 3 页，是单数：双面印刷时最后一页的背面是空白页（仅提示）"
+            in result.stderr.splitlines())
+    assert (root / "build" / "2024-13.pdf").is_file()
