@@ -53,15 +53,34 @@ def select_folders(root: Path, selector: str | None, every: bool) -> list[Path]:
     return [found[-1]]
 
 
+PRINT_SHOP_SUFFIX = "-print"
+"""The print-shop PDF sits beside the published one: 2024-13.pdf and 2024-13-print.pdf."""
+
+
+def project_fonts(start: Path) -> dict:
+    """The fonts the project around start resolves to (installed ones outside a project)."""
+    try:
+        root = find_root(start)
+    except LiandongError:
+        root = start
+    return resolve_fonts(root / "fonts")
+
+
 @dataclass
 class Built:
     issue: Issue
     pdf: Path
     html: Path
+    print_pdf: Path | None = None
 
 
-def build(root: Path, folders: list[Path], out: Path) -> list[Built]:
-    """Build the named issues into out/. Raises SourceErrors before writing anything."""
+def build(root: Path, folders: list[Path], out: Path, print_shop: bool = False) -> list[Built]:
+    """Build the named issues into out/. Raises SourceErrors before writing anything.
+
+    Every PDF is preflighted before it is written: an issue that fails keeps its previous files
+    (PDF, print-shop PDF and HTML all untouched) and stops the build with the report.
+    print_shop=True also writes <slug>-print.pdf with bleed and crop marks, in CMYK.
+    """
     fonts = resolve_fonts(root / "fonts")
     for font in fonts.values():
         if font.is_fallback:
@@ -88,11 +107,37 @@ def build(root: Path, folders: list[Path], out: Path) -> list[Built]:
     renderer = PdfRenderer()
     allowed = [root / "templates", root / "fonts", PACKAGE_TEMPLATES]
     built = []
-    for issue, (print_html, web_html) in zip(issues, pages):
+    for issue, context, (print_html, web_html) in zip(issues, contexts, pages):
         pdf = renderer.render(print_html, issue.folder, allowed + [issue.folder])
-        built.append(Built(issue, _write(out / f"{issue.slug}.pdf", pdf),
-                           _write(out / f"{issue.slug}.html", web_html)))
+        shop_pdf = None
+        if print_shop:
+            try:
+                shop_html = render_print(env, context, print_shop=True)
+            except jinja2.TemplateError as exc:
+                raise _template_error(exc, root) from None
+            shop_pdf = renderer.render(shop_html, issue.folder, allowed + [issue.folder],
+                                       print_shop=True)
+        names = [(f"{issue.slug}.pdf", pdf)]
+        if shop_pdf is not None:
+            names.append((f"{issue.slug}{PRINT_SHOP_SUFFIX}.pdf", shop_pdf))
+        for name, data in names:
+            _preflight(out / name, data, fonts)
+        built.append(Built(issue, _write(out / names[0][0], pdf),
+                           _write(out / f"{issue.slug}.html", web_html),
+                           _write(out / names[1][0], shop_pdf) if shop_pdf is not None else None))
     return built
+
+
+def _preflight(path: Path, data: bytes, fonts) -> None:
+    """Preflight the bytes before they replace anything: a broken PDF is never published."""
+    from liandong.preflight import preflight
+
+    report = preflight(data, fonts, name=path.name)
+    if not report.ok:
+        raise LiandongError(f"{report.text()}\n{path.name} 预检未通过："
+                            "这一期的 PDF 和网页都没有写出，原有文件保持不变。")
+    for warning in report.warnings:
+        logger.warning("%s：%s", path.name, warning)
 
 
 def _write(path: Path, data: bytes | str) -> Path:

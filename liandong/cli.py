@@ -38,6 +38,10 @@ _CLICK_ZH = {
     "Aborted!": "已中止。",
     "{name} {filename!r} is a file.": "{name} {filename!r} 是文件，不是文件夹。",
     "directory": "文件夹",
+    "{name} {filename!r} does not exist.": "{name} {filename!r} 不存在。",
+    "{name} {filename!r} is a directory.": "{name} {filename!r} 是文件夹，不是文件。",
+    "file": "文件",
+    "File": "文件",
 }
 """Click's own words (usage, headings, errors) in Chinese: the editors read no English."""
 
@@ -126,6 +130,8 @@ def _setup_logging(verbose: bool) -> None:
   liandong build 13          生成最近一年的第 13 期
   liandong build 2024/13     生成 2024 年第 13 期
   liandong build --all       生成全部各期
+  liandong build 13 --print-shop  另外生成交印刷厂用的 PDF（出血、裁切线）
+  liandong preflight 文件.pdf 预检一份 PDF（生成时也会自动预检）
   liandong import 文件       把已发表的一期（.txt 或 .docx）导入为稿件
   liandong site              生成全部各期的网站（build/site/）
   liandong serve             在本机预览网站，保存后自动刷新
@@ -147,12 +153,17 @@ def main(verbose: bool) -> None:
   2024/13   2024 年第 13 期
 
 先检查全部稿件：有任何错误（标明 文件:行:列）都不会写出或覆盖任何文件，退出状态为 1。
-输出文件为 <输出文件夹>/<年>-<期>.pdf 和 .html，默认输出文件夹是项目下的 build/。""")
+输出文件为 <输出文件夹>/<年>-<期>.pdf 和 .html，默认输出文件夹是项目下的 build/。
+每份 PDF 写出之前都先预检（同 liandong preflight）；预检未通过则不写出这一期，原有文件保持不变，
+退出状态为 1。""")
 @click.argument("issue", required=False, metavar="[期号]")
 @click.option("--all", "every", is_flag=True, help="生成 issues/ 下的全部各期。")
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
               help="输出到文件夹 DIR（默认：项目下的 build/）。")
-def build(issue: str | None, every: bool, out: Path | None) -> None:
+@click.option("--print-shop", "print_shop", is_flag=True,
+              help="另外生成交印刷厂用的 <年>-<期>-print.pdf：四周各加 3 mm 出血和裁切线，"
+                   "印刷四色（红色 C0 M100 Y100 K0，黑色只用 K）。")
+def build(issue: str | None, every: bool, out: Path | None, print_shop: bool) -> None:
     from liandong.build import DEFAULT_OUT, build as build_issues, find_root, select_folders
 
     if issue and every:
@@ -160,9 +171,30 @@ def build(issue: str | None, every: bool, out: Path | None) -> None:
     root = find_root(Path.cwd())
     folders = select_folders(root, issue, every)
     out_dir = out if out is not None else root / DEFAULT_OUT
-    for built in build_issues(root, folders, out_dir):
+    for built in build_issues(root, folders, out_dir, print_shop=print_shop):
         click.echo(str(built.pdf))
         click.echo(str(built.html))
+        if built.print_pdf:
+            click.echo(str(built.print_pdf))
+
+
+@main.command(context_settings=CONTEXT, options_metavar="[选项]", help="""预检 PDF：像印刷厂那样检查一份已生成的 PDF。
+
+\b
+检查：成品尺寸（裁切框）为 A4；字体全部嵌入；字体都是字体角色所定的字体
+（没有悄悄换用的字体）；没有缺字（.notdef）；文字都在版心之内（页码除外）；
+版记在最后一页版心底部；页数为双数（单数只提示）。
+
+liandong build 每次写出 PDF 之前都会自动预检。有错误时退出状态为 1。""")
+@click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="PDF文件")
+def preflight(pdf: Path) -> None:
+    from liandong.build import project_fonts
+    from liandong.preflight import preflight_file
+
+    report = preflight_file(pdf, project_fonts(Path.cwd()))
+    click.echo(report.text())
+    if not report.ok:
+        sys.exit(1)
 
 
 @main.command(context_settings=CONTEXT, options_metavar="[选项]", help="""生成全部各期的网站：往期目录、每期网页和 PDF、全文搜索、订阅源。

@@ -31,16 +31,29 @@ class ProjectFetcher(URLFetcher):
         raise ValueError(f"refused by liandong: {url}")
 
 
+ARCHIVE_OPTIONS = {"pdf_variant": "pdf/a-2u", "pdf_tags": True}
+"""The published PDF: PDF/A-2u (every glyph maps to Unicode, so the text can be searched and
+copied for decades), tagged (structure tree, /MarkInfo) for screen readers. PDF/UA-1 cannot be
+declared together with PDF/A in one WeasyPrint file, so the tags are there but not the claim."""
+
+PRINT_SHOP_OPTIONS = {"pdf_version": "1.7", "pdf_identifier": True}
+"""The print-shop PDF prints in CMYK, which PDF/A with an sRGB output intent forbids: a plain
+PDF 1.7. pdf_identifier=True makes the file /ID a hash of the content, never random."""
+
+
 class PdfRenderer:
     """One FontConfiguration per process, reused for every issue."""
 
     def __init__(self) -> None:
         self.font_config = FontConfiguration()
 
-    def render(self, html: str, base: Path, allowed: list[Path]) -> bytes:
+    def render(self, html: str, base: Path, allowed: list[Path], print_shop: bool = False) -> bytes:
+        """The PDF's bytes. Identical input gives identical bytes: dates come from the HTML's
+        dcterms meta (the issue date), the /ID and the font subset tags are content hashes."""
         fetcher = ProjectFetcher(allowed)
         document = weasyprint.HTML(string=html, base_url=str(base) + "/", url_fetcher=fetcher)
-        data = document.write_pdf(font_config=self.font_config)
+        options = PRINT_SHOP_OPTIONS if print_shop else ARCHIVE_OPTIONS
+        data = document.write_pdf(font_config=self.font_config, **options)
         if fetcher.refused:
             logger.warning("已拒绝读取项目之外的资源：%s", "、".join(fetcher.refused))
         return data

@@ -212,12 +212,17 @@ class _Builder:
                            generated=True)
 
         full_title = f"{issue.name} {issue.year}年第{issue.number}期（总第{issue.total}期）"
+        # Document metadata for the PDF (Info and XMP): subject = the article titles, keywords
+        # name the bulletin, its compiler and the issue, so an archive can find it.
+        subject = "；".join(article.title.value for article in issue.articles)
+        keywords = [issue.name, issue.compiler.value, f"{issue.year}年第{issue.number}期",
+                    f"总第{issue.total}期"]
         values = {
             "issue": {
                 "year": issue.year, "number": issue.number, "total": issue.total,
                 "total_cn": total_cn, "date": issue.date.isoformat(),
                 "date_text": date_text(issue.date), "slug": issue.slug,
-                "full_title": full_title,
+                "full_title": full_title, "subject": subject, "keywords": keywords,
             },
             "masthead": masthead,
             "note": note,
@@ -284,8 +289,9 @@ def template_environment(root: Path) -> jinja2.Environment:
     return env
 
 
-def render_print(env: jinja2.Environment, context: Context) -> str:
-    return env.get_template("print.html").render(**context.values)
+def render_print(env: jinja2.Environment, context: Context, print_shop: bool = False) -> str:
+    """The print HTML; print_shop=True adds bleed and crop marks and prints in CMYK."""
+    return env.get_template("print.html").render(**context.values, print_shop=print_shop)
 
 
 def render_web(env: jinja2.Environment, context: Context) -> str:

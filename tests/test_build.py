@@ -80,3 +80,36 @@ def test_lines_with_dashes_and_ellipses_stay_flush(tmp_path):
             marked += 1
             assert abs(line.x1 - text_right(line.page)) <= 0.5 * MM, line.text
     assert marked >= 5
+
+
+def test_builds_are_byte_identical_across_folders_times_and_clocks(tmp_path):
+    """Same sources → same bytes: another folder, a second later, another time zone and a
+    SOURCE_DATE_EPOCH (which WeasyPrint ignores; dates come from the issue)."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import pikepdf
+
+    exe = Path(sys.executable).with_name("liandong")
+    outputs = []
+    for index, env in enumerate(({"TZ": "UTC"},
+                                 {"TZ": "Asia/Shanghai", "SOURCE_DATE_EPOCH": "1", "LANG": "C"})):
+        project = make_project(tmp_path / f"project-{index}-{'x' * index}")
+        if index:
+            time.sleep(1.1)  # the clock has moved on: nothing may carry it
+        subprocess.run([str(exe), "build", "13", "--print-shop"], cwd=project, check=True,
+                       capture_output=True, env={**os.environ, **env})
+        outputs.append({name: (project / "build" / name).read_bytes()
+                        for name in ("2024-13.pdf", "2024-13-print.pdf", "2024-13.html")})
+        # No trace of the project's folder anywhere, compressed streams included.
+        for name in ("2024-13.pdf", "2024-13-print.pdf"):
+            with pikepdf.open(project / "build" / name) as pdf:
+                for obj in pdf.objects:
+                    if isinstance(obj, pikepdf.Stream):
+                        assert str(project).encode() not in obj.read_bytes()
+        assert str(project) not in outputs[-1]["2024-13.html"].decode("utf-8")
+    for name in outputs[0]:
+        assert outputs[0][name] == outputs[1][name], name

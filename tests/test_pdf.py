@@ -173,7 +173,9 @@ def test_masthead_is_large_red_song_bold_at_the_top(pdf, all_lines, fonts):
     with pdfplumber.open(pdf) as doc:
         colors = {tuple(c["non_stroking_color"]) for c in doc.pages[0].chars
                   if c["text"] in "联络动态" and c["size"] == name.size}
-    assert colors == {(0, 1, 1, 0)}  # C0 M100 Y100 K0
+    # The published PDF is PDF/A with an sRGB output intent: the red is #e60012, the sRGB
+    # rendering of C0 M100 Y100 K0 (the print-shop PDF keeps the CMYK; see test_print_shop).
+    assert colors == {(0.901961, 0.0, 0.070588)}
     ink = ink_rows(pdf, 1, (text_left(1), 20 * MM, text_right(1), 80 * MM), color="red")
     top, bottom = ink
     assert top / MM == pytest.approx(37, abs=0.3)
@@ -311,3 +313,160 @@ def test_weasyprint_reads_only_project_files(tmp_path):
         with pytest.raises(ValueError):
             fetcher.fetch(url)
     assert len(fetcher.refused) == 5
+
+
+# --- The published PDF is archival: PDF/A-2u, tagged, self-describing ---------------------
+
+RED_RGB = (0.902, 0.0, 0.0706)   # #e60012, the sRGB rendering of C0 M100 Y100 K0
+RED_CMYK = (0.0, 1.0, 1.0, 0.0)
+
+
+def _colour_operators(pdf_path) -> set[tuple]:
+    """Every colour the content streams set: (operator, operands), fill and stroke."""
+    import pikepdf
+
+    found = set()
+    with pikepdf.open(pdf_path) as doc:
+        for page in doc.pages:
+            for operands, op in pikepdf.parse_content_stream(
+                    page, "rg RG k K g G cs CS sc SC scn SCN"):
+                found.add((str(op), tuple(str(v) if isinstance(v, pikepdf.Name)
+                                          else round(float(v), 4) for v in operands)))
+    return found
+
+
+def test_published_pdf_is_pdfa_2u_and_tagged(pdf):
+    import pikepdf
+
+    with pikepdf.open(pdf) as doc:
+        meta = doc.open_metadata()
+        assert meta["pdfaid:part"] == "2"
+        assert meta["pdfaid:conformance"] == "U"
+        intents = doc.Root.OutputIntents
+        assert len(intents) == 1 and intents[0].S == "/GTS_PDFA1"
+        profile = intents[0].DestOutputProfile
+        assert profile.N == 3 and profile.read_bytes()[36:40] == b"acsp"  # an ICC profile
+        assert "/StructTreeRoot" in doc.Root and doc.Root.MarkInfo.Marked is True
+        assert str(doc.Root.Lang) == "zh-CN"
+        fonts = {}
+        for page in doc.pages:
+            for font in page.Resources.Font.values():
+                fonts[str(font.BaseFont)] = font.DescendantFonts[0].FontDescriptor
+        assert fonts and all({"/FontFile2", "/FontFile3"} & set(d.keys()) for d in fonts.values())
+
+
+def test_published_pdf_describes_itself(pdf):
+    import pikepdf
+
+    title = "联络动态 2024年第13期（总第714期）"
+    author = "湖南省人大常委会代表工作委员会"
+    subject = "沈晓明主持召开人大代表建议办理专题会议"
+    keywords = "联络动态, 湖南省人大常委会代表工作委员会, 2024年第13期, 总第714期"
+    with pikepdf.open(pdf) as doc:
+        info = {key: str(value) for key, value in doc.docinfo.items()}
+        assert info["/Title"] == title
+        assert info["/Author"] == author
+        assert info["/Subject"] == subject
+        assert info["/Keywords"] == keywords
+        assert info["/CreationDate"] == info["/ModDate"] == "D:20240830"  # the issue's date
+        meta = doc.open_metadata()
+        assert meta["dc:title"] == title
+        assert meta["dc:creator"] == [author]
+        assert meta["dc:description"] == subject
+        assert meta["pdf:Keywords"] == keywords
+        assert meta["xmp:CreateDate"] == meta["xmp:ModifyDate"] == "2024-08-30"
+        assert doc.trailer.ID[0] == doc.trailer.ID[1]  # derived from the content
+
+
+def test_published_pdf_uses_one_red_and_no_cmyk(pdf):
+    colours = _colour_operators(pdf)
+    assert colours == {("rg", (0.0, 0.0, 0.0)), ("rg", RED_RGB)}
+
+
+# --- The print-shop PDF: bleed, crop marks, CMYK, same page inside the trim --------------
+
+BLEED = 3 * MM
+
+
+@pytest.fixture(scope="module")
+def print_pdf(tmp_path_factory):
+    from conftest import liandong
+
+    out = tmp_path_factory.mktemp("print-shop")
+    result = liandong("build", "13", "--print-shop", "--out", str(out), cwd=REPO, check=True)
+    assert result.stdout.splitlines() == [str(out / name) for name in
+                                          ("2024-13.pdf", "2024-13.html", "2024-13-print.pdf")]
+    return out / "2024-13-print.pdf"
+
+
+def test_print_shop_pdf_has_a4_trim_and_3mm_bleed(print_pdf):
+    import pikepdf
+
+    with pikepdf.open(print_pdf) as doc:
+        for page in doc.pages:
+            trim = [float(v) for v in page.TrimBox]
+            assert trim == pytest.approx([0, 0, PAGE_W, PAGE_H], abs=0.01)
+            for box in (page.MediaBox, page.BleedBox):
+                assert [float(v) for v in box] == pytest.approx(
+                    [-BLEED, -BLEED, PAGE_W + BLEED, PAGE_H + BLEED], abs=0.01)
+
+
+def test_print_shop_pdf_has_crop_marks_in_the_bleed(print_pdf):
+    """Ink in each corner of the bleed, outside the trim: the crop marks."""
+    from pdfmeasure import render_box
+
+    with pdfplumber.open(print_pdf) as doc:
+        count = len(doc.pages)
+    for number in (1, count):
+        # render_box measures from the MediaBox's top-left corner; the trim starts 3 mm in.
+        full_w, full_h = PAGE_W + 2 * BLEED, PAGE_H + 2 * BLEED
+        for x0, top in ((0, 0), (full_w - BLEED, 0), (0, full_h - BLEED),
+                        (full_w - BLEED, full_h - BLEED)):
+            corner = render_box(print_pdf, number, (x0, top, x0 + BLEED, top + BLEED), 300)
+            assert corner.convert("L").getextrema()[0] < 100, (number, x0, top)
+
+
+def test_print_shop_pdf_keeps_the_layout_inside_the_trim(pdf, print_pdf):
+    """Every glyph's origin relative to the TrimBox, its font and size, are those of the
+    published PDF. pdfplumber's text matrix counts from the MediaBox's lower-left corner."""
+    import pikepdf
+
+    def positions(path):
+        with pikepdf.open(path) as doc:
+            offsets = [(float(page.TrimBox[0]) - float(page.MediaBox[0]),
+                        float(page.TrimBox[1]) - float(page.MediaBox[1])) for page in doc.pages]
+        with pdfplumber.open(path) as doc:
+            return [[(c["text"], round(c["matrix"][4] - dx, 3), round(c["matrix"][5] - dy, 3),
+                      c["fontname"].split("+")[-1], round(c["size"], 3)) for c in page.chars]
+                    for page, (dx, dy) in zip(doc.pages, offsets)]
+
+    normal = positions(pdf)
+    assert len(normal) == 4 and all(len(page) > 100 for page in normal)
+    assert positions(print_pdf) == normal
+
+
+def test_print_shop_pdf_prints_in_cmyk_with_one_red(print_pdf):
+    colours = _colour_operators(print_pdf)
+    assert colours == {("cs", ("/DeviceCMYK",)), ("scn", (0.0, 0.0, 0.0, 1.0)),
+                       ("scn", RED_CMYK)}
+    with pdfplumber.open(print_pdf) as doc:
+        reds = {tuple(c["non_stroking_color"]) for c in doc.pages[0].chars
+                if c["text"] in "联络动态" and c["size"] > 40}
+    assert reds == {RED_CMYK}
+
+
+def test_every_printed_glyph_maps_to_unicode(pdf):
+    """PDF/A-2u: each glyph code the pages print has a ToUnicode entry, so text can be found."""
+    import pikepdf
+
+    from liandong.preflight import _check_fonts, _to_unicode
+
+    used: dict = {}
+    with pikepdf.open(pdf) as doc:
+        for number, page in enumerate(doc.pages, start=1):
+            _check_fonts(page, number, used)
+        assert len(used) >= 4
+        for font, codes in used.values():
+            printed = set().union(*codes.values())
+            mapped = _to_unicode(font)
+            assert printed and printed <= set(mapped), str(font.BaseFont)

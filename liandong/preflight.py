@@ -1,0 +1,339 @@
+"""Preflight a built PDF the way a print shop would, before it is published."""
+
+from __future__ import annotations
+
+import functools
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from liandong.fonts import ResolvedFont
+from liandong.render import MM, Layout
+
+TRIM_TOLERANCE = 0.5 * MM
+"""A4 within half a millimetre: PDF boxes are in pt, rounded by the writer."""
+
+AREA_TOLERANCE = 1.0 * MM
+"""Glyph boxes may reach this far past the text area (accents, punctuation ink) and still pass."""
+
+BANJI_LABEL = "批准文号"
+"""The last line of the 版记: it marks where the end block is."""
+
+FOLIO = re.compile(r"—\d+—")
+"""The page number, the only text printed outside the text area by design."""
+
+
+@dataclass
+class Check:
+    """One check of the report: its name, and what went wrong, page by page."""
+
+    title: str
+    errors: dict[str, list[int]] = field(default_factory=dict)
+    warning: bool = False  # a failed warning-only check does not fail the preflight
+
+    def fail(self, message: str, page: int | None = None) -> None:
+        pages = self.errors.setdefault(message, [])
+        if page is not None and page not in pages:
+            pages.append(page)
+
+    @property
+    def passed(self) -> bool:
+        return not self.errors
+
+    def lines(self) -> list[str]:
+        if self.passed:
+            return [f"  ✓ {self.title}"]
+        mark = "!" if self.warning else "✗"
+        result = []
+        for message, pages in self.errors.items():
+            where = f"第 {'、'.join(str(p) for p in pages)} 页：" if pages else ""
+            result.append(f"  {mark} {where}{message}")
+        return result
+
+
+@dataclass
+class Report:
+    name: str
+    pages: int
+    checks: list[Check]
+
+    @property
+    def ok(self) -> bool:
+        return all(check.passed or check.warning for check in self.checks)
+
+    @property
+    def warnings(self) -> list[str]:
+        return [line.strip()[2:] for check in self.checks if check.warning
+                for line in check.lines() if not check.passed]
+
+    def text(self) -> str:
+        lines = [f"预检 {self.name}（共 {self.pages} 页）"]
+        for check in self.checks:
+            lines += check.lines()
+        errors = sum(len(c.errors) for c in self.checks if not c.warning)
+        lines.append("预检通过。" if self.ok else f"预检未通过：共 {errors} 处错误。")
+        return "\n".join(lines)
+
+
+def preflight(data: bytes, fonts: dict[str, ResolvedFont], name: str = "PDF",
+              layout: Layout | None = None) -> Report:
+    """Check a PDF's bytes against the 联络动态 page; `fonts` are the resolved roles."""
+    import pikepdf
+    import pypdfium2
+
+    L = layout or Layout()
+    trim = Check("成品尺寸（裁切框）为 A4")
+    embedded = Check("字体全部嵌入")
+    roles = Check("字体都是字体角色所定的字体")
+    notdef = Check("没有缺字（.notdef 空字形）")
+    area = Check("文字都在版心之内（页码除外）")
+    banji = Check("版记在最后一页版心底部")
+    even = Check("页数为双数", warning=True)
+    checks = [trim, embedded, roles, notdef, area, banji, even]
+
+    try:
+        pdf = pikepdf.open(io.BytesIO(data))
+        document = pypdfium2.PdfDocument(data)
+    except (pikepdf.PdfError, pypdfium2.PdfiumError) as exc:
+        return _unreadable(name, exc)
+
+    allowed = sorted({font.css_family.replace(" ", "-") for font in fonts.values()})
+    known = set(allowed).union(*(_face_names(font.file, font.index) for font in fonts.values()))
+    pages = len(pdf.pages)
+    banji_pages: list[int] = []
+    used: dict = {}  # font object id -> (font dictionary, {page: glyph codes printed})
+    try:
+        for number, (page, fpage) in enumerate(zip(pdf.pages, document), start=1):
+            box = [float(v) for v in page.obj.get("/TrimBox", page.mediabox)]
+            x0, x1 = sorted((box[0], box[2]))
+            y0, y1 = sorted((box[1], box[3]))
+            width, height = x1 - x0, y1 - y0
+            if (abs(width - L.page_width) > TRIM_TOLERANCE
+                    or abs(height - L.page_height) > TRIM_TOLERANCE):
+                trim.fail(f"成品尺寸为 {width / MM:.1f} × {height / MM:.1f} mm，"
+                          "不是 A4（210 × 297 mm）", number)
+            _check_fonts(page, number, used)
+            left = x0 + (L.binding if number % 2 else L.outer)
+            top = y1 - L.top
+            _check_area(fpage, number, (left, top - L.text_height, left + L.text_width, top),
+                        area, banji_pages, banji, L)
+        _check_font_files(used, allowed, known, embedded, roles, notdef)
+    except (pikepdf.PdfError, pypdfium2.PdfiumError) as exc:
+        return _unreadable(name, exc)
+    finally:
+        document.close()
+        pdf.close()
+
+    if not banji_pages:
+        banji.fail(f"找不到版记（“{BANJI_LABEL}：”一行）")
+    elif banji_pages[-1] != pages:
+        banji.fail(f"版记不在最后一页：在第 {banji_pages[-1]} 页，全文共 {pages} 页")
+    if pages % 2:
+        even.fail(f"共 {pages} 页，是单数：双面印刷时最后一页的背面是空白页（仅提示）")
+    return Report(name, pages, checks)
+
+
+def _unreadable(name: str, exc: Exception) -> Report:
+    broken = Check("文件是可读的 PDF")
+    broken.fail(f"无法读取：{exc}")
+    return Report(name, 0, [broken])
+
+
+@functools.lru_cache(maxsize=None)
+def _face_names(file: Path, index: int) -> frozenset[str]:
+    """Every family and full name a face has, in every language, as a PDF font name spells it.
+
+    Pango names an installed font by fontconfig's first family, which may be the English name
+    (FangSong_GB2312) of a role resolved by its Chinese one (仿宋_GB2312): both are the role's."""
+    from fontTools.ttLib import TTFont, TTLibError
+
+    from liandong.fonts import installed_faces
+
+    # fontconfig's list is already read (and cached) by resolve_fonts: no font file opened.
+    listed = {name for face in installed_faces() if face.file == file and face.index == index
+              for name in face.families}
+    if listed:
+        return frozenset(name.replace(" ", "-") for name in listed)
+    try:
+        names = TTFont(file, fontNumber=index, lazy=True)["name"].names
+        found = {str(record.toUnicode()).strip() for record in names
+                 if record.nameID in (1, 4, 6, 16)}
+    except (TTLibError, OSError, KeyError, UnicodeDecodeError):
+        return frozenset()
+    return frozenset(name.replace(" ", "-") for name in found if name)
+
+
+def _font_name(font) -> str:
+    try:
+        name = str(font.get("/BaseFont", "/?"))
+    except (UnicodeDecodeError, ValueError):
+        name = "/?"
+    return name[1:].split("+", 1)[-1]
+
+
+def _descriptor(font):
+    if font.get("/Subtype") == "/Type0":
+        return font.DescendantFonts[0].get("/FontDescriptor")
+    return font.get("/FontDescriptor")
+
+
+def _check_fonts(page, number: int, used: dict) -> None:
+    """Which fonts the page prints with (by Tf), and the glyph codes it prints in each."""
+    import pikepdf
+
+    def walk(content, resources, seen: set) -> None:
+        fonts = resources.get("/Font", {}) if resources is not None else {}
+        current = codes = None
+        for operands, operator in pikepdf.parse_content_stream(content, "Tf Tj TJ ' \""):
+            op = str(operator)
+            if op == "Tf":
+                current = fonts.get(str(operands[0]))
+                if current is not None:
+                    pages = used.setdefault(current.objgen, (current, {}))[1]
+                    codes = pages.setdefault(number, set())
+                continue
+            if current is None or current.get("/Subtype") != "/Type0":
+                continue
+            strings = operands[0] if op == "TJ" else [operands[-1]]
+            for string in strings:
+                if isinstance(string, pikepdf.String):
+                    data = bytes(string)
+                    codes.update(int.from_bytes(data[i:i + 2], "big")
+                                 for i in range(0, len(data) - 1, 2))
+        xobjects = resources.get("/XObject", {}) if resources is not None else {}
+        for xobject in xobjects.values():
+            if xobject.get("/Subtype") == "/Form" and xobject.objgen not in seen:
+                seen.add(xobject.objgen)
+                walk(xobject, xobject.get("/Resources", resources), seen)
+
+    walk(page, page.obj.get("/Resources"), set())
+
+
+def _check_font_files(used: dict, allowed: list[str], known: set[str], embedded: Check,
+                      roles: Check, notdef: Check) -> None:
+    """Each font that prints something: embedded, one of the resolved roles' families, and no
+    glyph it lacks (.notdef)."""
+    for font, codes in used.values():
+        name = _font_name(font)
+        pages = sorted(codes)
+        where = f"（用于第 {'、'.join(str(p) for p in pages)} 页）"
+        program = None
+        if font.get("/Subtype") != "/Type3":
+            descriptor = _descriptor(font)
+            for key in ("/FontFile", "/FontFile2", "/FontFile3"):
+                if descriptor is not None and key in descriptor:
+                    program = descriptor[key]
+            if program is None:
+                embedded.fail(f"字体 {name} 没有嵌入{where}：别的电脑和印刷厂会换成别的字体")
+        if not any(name == family or name.startswith(family + "-") for family in known):
+            roles.fail(f"字体 {name} 不是任何字体角色所定的字体{where}，应为 {'、'.join(allowed)} 之一："
+                       "多半是缺字时系统悄悄换用的字体")
+        if font.get("/Subtype") == "/Type0":
+            missing = _missing_glyphs(font, program, codes)
+            for page, chars in missing.items():
+                notdef.fail(f"字体 {name} 没有“{'”“'.join(chars)}”的字形，印出的是空字形（.notdef）",
+                            page)
+
+
+def _missing_glyphs(font, program, codes: dict[int, set[int]]) -> dict[int, list[str]]:
+    """Codes of a CID font that print no glyph: glyph 0 (.notdef), or a glyph id past the end of
+    the embedded font, which is how WeasyPrint writes a character no font has."""
+    import pikepdf
+    from fontTools.ttLib import TTFont, TTLibError
+
+    glyphs = None
+    if program is not None:
+        try:
+            glyphs = TTFont(io.BytesIO(program.read_bytes()), lazy=True)["maxp"].numGlyphs
+        except (TTLibError, KeyError, pikepdf.PdfError, OSError, ValueError, AssertionError):
+            glyphs = None  # a bare CFF program: only glyph 0 is checked
+    cid_map = font.DescendantFonts[0].get("/CIDToGIDMap")
+    table = cid_map.read_bytes() if isinstance(cid_map, pikepdf.Stream) else None
+
+    def gid(code: int) -> int:
+        if table is None:
+            return code
+        if 2 * code + 1 >= len(table):
+            return 0
+        return int.from_bytes(table[2 * code:2 * code + 2], "big")
+
+    unicode = _to_unicode(font)
+    result = {}
+    for page, page_codes in sorted(codes.items()):
+        bad = sorted(code for code in page_codes
+                     if gid(code) == 0 or (glyphs is not None and gid(code) >= glyphs))
+        if bad:
+            result[page] = [unicode.get(code, f"<{code:04X}>") for code in bad]
+    return result
+
+
+def _to_unicode(font) -> dict[int, str]:
+    """The bfchar entries of a font's ToUnicode CMap (what WeasyPrint writes)."""
+    cmap = font.get("/ToUnicode")
+    if cmap is None:
+        return {}
+    text = cmap.read_bytes().decode("latin-1")
+    result = {}
+    for code, value in re.findall(r"<([0-9A-Fa-f]{4})>\s*<([0-9A-Fa-f]+)>", text):
+        try:
+            result[int(code, 16)] = bytes.fromhex(value).decode("utf-16-be")
+        except (ValueError, UnicodeDecodeError):
+            pass
+    return result
+
+
+def _check_area(fpage, number: int, text_area: tuple[float, float, float, float], area: Check,
+                banji_pages: list[int], banji: Check, L: Layout) -> None:
+    """Every glyph box inside the text area, except the page number below it."""
+    left, bottom, right, top = text_area
+    textpage = fpage.get_textpage()
+    try:
+        count = textpage.count_chars()
+        text = textpage.get_text_range(0, count) if count else ""
+        boxes: dict[int, tuple[float, float, float, float]] = {}
+        outside: list[tuple[int, float]] = []  # char index, overshoot
+        for index in range(count):
+            char = text[index] if len(text) == count else textpage.get_text_range(index, 1)
+            if char.isspace():
+                continue
+            x0, y0, x1, y1 = boxes[index] = textpage.get_charbox(index)
+            over = max(left - x0, x1 - right, y1 - top, bottom - y0)
+            if over > AREA_TOLERANCE:
+                outside.append((index, over))
+
+        def char_at(index: int) -> str:
+            return text[index] if len(text) == count else textpage.get_text_range(index, 1)
+
+        below = [c for c in outside if boxes[c[0]][3] <= bottom + AREA_TOLERANCE]
+        stray = outside
+        if FOLIO.fullmatch("".join(char_at(i) for i, _ in below)):
+            stray = [c for c in outside if c not in below]
+        if stray:
+            # Name the first line that overflows (its text, as printed) and how many do.
+            # Rows by the loose box (the font's ascent and descent), the same for every glyph
+            # of a line, where the ink boxes of marks such as ” sit higher.
+            row = {i: round(textpage.get_charbox(i, loose=True)[1]) for i in boxes}
+            rows = sorted({row[i] for i, _ in stray}, reverse=True)
+            first = [i for i in sorted(boxes) if row[i] == rows[0]]
+            sample = "".join(char_at(i) for i in first)
+            sample = sample if len(sample) <= 12 else sample[:12] + "…"
+            more = f"等 {len(rows)} 行" if len(rows) > 1 else ""
+            worst = max(over for _, over in stray)
+            area.fail(f"“{sample}”{more}超出版心，最多 {worst / MM:.1f} mm", number)
+        at = text.find(BANJI_LABEL)
+        if at >= 0:
+            banji_pages.append(number)
+            line_bottom = min(textpage.get_charbox(at + i)[1] for i in range(len(BANJI_LABEL)))
+            # The approval line is the 版记's last: its glyphs sit within one grid line of the
+            # text area's bottom edge.
+            gap = line_bottom - bottom
+            if gap > L.line_height:
+                banji.fail(f"版记没有排在版心底部：最后一行距版心下边缘 {gap / MM:.1f} mm", number)
+    finally:
+        textpage.close()
+
+
+def preflight_file(path: Path, fonts: dict[str, ResolvedFont]) -> Report:
+    return preflight(path.read_bytes(), fonts, name=str(path))
+
