@@ -9,10 +9,10 @@ import jinja2
 from dataclasses import dataclass
 from pathlib import Path
 
-from liandong.errors import LiandongError, Problem, SourceErrors, display_path, os_reason
-from liandong.files import write_atomic
-from liandong.fonts import Measurer, check_glyphs, resolve_fonts
-from liandong.render import (PACKAGE_TEMPLATES, build_context, render_print, render_web,
+from liandong.errors import LiandongError, Problem, SourceErrors, display_path
+from liandong.files import write_output
+from liandong.fonts import Measurer, ResolvedFont, check_glyphs, resolve_fonts
+from liandong.render import (PACKAGE_TEMPLATES, Context, build_context, render_print, render_web,
                              template_environment)
 from liandong.validate import Issue, issue_folders, load_issues
 
@@ -74,80 +74,98 @@ class Built:
     print_pdf: Path | None = None
 
 
-def build(root: Path, folders: list[Path], out: Path, print_shop: bool = False) -> list[Built]:
-    """Build the named issues into out/. Raises SourceErrors before writing anything.
+@dataclass
+class Rendered:
+    """One issue's outputs, in memory and preflighted: nothing is written yet."""
 
-    Every PDF is preflighted before it is written: an issue that fails keeps its previous files
-    (PDF, print-shop PDF and HTML all untouched) and stops the build with the report.
+    issue: Issue
+    pdf: bytes
+    html: str
+    print_pdf: bytes | None = None
+
+
+class IssueRenderer:
+    """Loads, checks and renders issues, keeping what is costly to set up: the fonts' measurer,
+    the Jinja environment and WeasyPrint's FontConfiguration. One per process; `build`, the
+    archive site (and its pool workers) and the preview server all render through it."""
+
+    def __init__(self, root: Path, fonts: dict[str, ResolvedFont]):
+        self.root, self.fonts = root, fonts
+        self.measurer = Measurer(fonts)
+        self.env = template_environment(root)
+        self._pdf = None
+
+    def load(self, folders: list[Path], problems: list[Problem]) -> list[tuple[Issue, Context]]:
+        """The issues' contexts; schema problems and missing glyphs go to problems."""
+        loaded = []
+        for issue in load_issues(self.root, folders, problems):
+            context = build_context(issue, self.fonts, self.measurer)
+            problems += check_glyphs(context.printed, self.fonts,
+                                     lambda message, s=issue.sources[0]: Problem(s.name, 1, 1, message))
+            loaded.append((issue, context))
+        return loaded
+
+    def render(self, issue: Issue, context: Context, *, print_shop: bool = False,
+               web_template: str = "web.html", **web_extra: object) -> Rendered:
+        """PDF, web page and (print_shop) the print-shop PDF, each PDF preflighted.
+
+        Raises LiandongError for a template mistake or a PDF that fails preflight."""
+        try:
+            print_html = render_print(self.env, context)
+            web_html = render_web(self.env, context, web_template, **web_extra)
+            shop_html = render_print(self.env, context, print_shop=True) if print_shop else None
+        except jinja2.TemplateError as exc:
+            raise template_error(exc, self.root) from None
+        if self._pdf is None:
+            from liandong.pdf import PdfRenderer  # WeasyPrint loads only when something is rendered
+
+            self._pdf = PdfRenderer()
+        allowed = [self.root / "templates", self.root / "fonts", PACKAGE_TEMPLATES, issue.folder]
+        pdf = self._pdf.render(print_html, issue.folder, allowed)
+        _preflight(f"{issue.slug}.pdf", pdf, self.fonts)
+        shop_pdf = None
+        if shop_html is not None:
+            shop_pdf = self._pdf.render(shop_html, issue.folder, allowed, print_shop=True)
+            _preflight(f"{issue.slug}{PRINT_SHOP_SUFFIX}.pdf", shop_pdf, self.fonts)
+        return Rendered(issue, pdf, web_html, shop_pdf)
+
+
+def build(root: Path, folders: list[Path], out: Path, print_shop: bool = False) -> list[Built]:
+    """Build the named issues into out/.
+
+    Everything is loaded and checked first (SourceErrors lists every problem), then every
+    issue is rendered and preflighted in memory, and only then written: a bad source, a
+    template mistake or a PDF that fails preflight leaves every previous file untouched.
     print_shop=True also writes <slug>-print.pdf with bleed and crop marks, in CMYK.
     """
-    fonts = resolve_fonts(root / "fonts")
-    for font in fonts.values():
-        if font.is_fallback:
-            logger.warning("%s", font.role.notice)
+    renderer = IssueRenderer(root, resolve_fonts(root / "fonts", notice=True))
     problems: list[Problem] = []
-    issues = load_issues(root, folders, problems)
-    measurer = Measurer(fonts)
-    contexts = [build_context(issue, fonts, measurer) for issue in issues]
-    for issue, context in zip(issues, contexts):
-        problems += check_glyphs(context.printed, fonts,
-                                 lambda message, s=issue.sources[0]: Problem(s.name, 1, 1, message))
+    loaded = renderer.load(folders, problems)
     if problems:
         raise SourceErrors(problems)
-
-    from liandong.pdf import PdfRenderer  # WeasyPrint loads only when something is rendered
-
-    # Templates are rendered for every issue before any file is written: a broken template
-    # stops the build with nothing touched.
-    env = template_environment(root)
-    try:
-        pages = [(render_print(env, context), render_web(env, context)) for context in contexts]
-    except jinja2.TemplateError as exc:
-        raise _template_error(exc, root) from None
-    renderer = PdfRenderer()
-    allowed = [root / "templates", root / "fonts", PACKAGE_TEMPLATES]
+    rendered = [renderer.render(issue, context, print_shop=print_shop) for issue, context in loaded]
     built = []
-    for issue, context, (print_html, web_html) in zip(issues, contexts, pages):
-        pdf = renderer.render(print_html, issue.folder, allowed + [issue.folder])
-        shop_pdf = None
-        if print_shop:
-            try:
-                shop_html = render_print(env, context, print_shop=True)
-            except jinja2.TemplateError as exc:
-                raise _template_error(exc, root) from None
-            shop_pdf = renderer.render(shop_html, issue.folder, allowed + [issue.folder],
-                                       print_shop=True)
-        names = [(f"{issue.slug}.pdf", pdf)]
-        if shop_pdf is not None:
-            names.append((f"{issue.slug}{PRINT_SHOP_SUFFIX}.pdf", shop_pdf))
-        for name, data in names:
-            _preflight(out / name, data, fonts)
-        built.append(Built(issue, _write(out / names[0][0], pdf),
-                           _write(out / f"{issue.slug}.html", web_html),
-                           _write(out / names[1][0], shop_pdf) if shop_pdf is not None else None))
+    for r in rendered:
+        slug = r.issue.slug
+        built.append(Built(r.issue, write_output(out / f"{slug}.pdf", r.pdf),
+                           write_output(out / f"{slug}.html", r.html),
+                           None if r.print_pdf is None
+                           else write_output(out / f"{slug}{PRINT_SHOP_SUFFIX}.pdf", r.print_pdf)))
     return built
 
 
-def _preflight(path: Path, data: bytes, fonts) -> None:
+def _preflight(name: str, data: bytes, fonts: dict[str, ResolvedFont]) -> None:
     """Preflight the bytes before they replace anything: a broken PDF is never published."""
     from liandong.preflight import preflight
 
-    report = preflight(data, fonts, name=path.name)
+    report = preflight(data, fonts, name=name)
     if not report.ok:
-        raise LiandongError(f"{report.text()}\n{path.name} 预检未通过："
-                            "这一期的 PDF 和网页都没有写出，原有文件保持不变。")
+        raise LiandongError(f"{report.text()}\n{name} 预检未通过：没有写出任何文件，原有文件保持不变。")
     for warning in report.warnings:
-        logger.warning("%s：%s", path.name, warning)
+        logger.warning("%s：%s", name, warning)
 
 
-def _write(path: Path, data: bytes | str) -> Path:
-    try:
-        return write_atomic(path, data)
-    except OSError as exc:
-        raise LiandongError(f"无法写入 {path}：{os_reason(exc)}") from None
-
-
-def _template_error(exc: jinja2.TemplateError, root: Path) -> LiandongError:
+def template_error(exc: jinja2.TemplateError, root: Path) -> LiandongError:
     """A designer's mistake in templates/: name the file and line, never a traceback."""
     if isinstance(exc, jinja2.TemplateNotFound):
         return LiandongError(f"找不到模板 {exc.name}：templates/ 和 liandong 自带的模板里都没有")

@@ -16,14 +16,14 @@ from typing import Callable
 
 import yaml
 
-from liandong.errors import LiandongError, Problem, display_path, os_reason
-from liandong.files import write_atomic
+from liandong.errors import Problem, display_path
+from liandong.files import write_output
 from liandong.lint import Finding, lint_unit
 from liandong.numbering import check_numbering, numbering_rule, read_archive
 from liandong.source import (ISSUE_FILE, SERIES_FILE, SourceFile, compose_yaml, decode_source,
                              foreign_encoding, normalise_newlines, parse_blocks, read_source,
                              split_front_matter)
-from liandong.validate import (ARTICLE_SCHEMA, ISSUE_SCHEMA, SERIES_SCHEMA, Field, load_issues,
+from liandong.validate import (ARTICLE_SCHEMA, ISSUE_SCHEMA, SERIES_SCHEMA, Field,
                                load_series)
 
 logger = logging.getLogger(__name__)
@@ -123,8 +123,14 @@ def _kind(path: Path) -> str:
 
 def run_checks(root: Path, folders: list[Path]) -> Report:
     """Every check on the named issues; nothing is written."""
+    from liandong.build import IssueRenderer
+    from liandong.fonts import resolve_fonts
+
     report = Report()
-    issues = load_issues(root, folders, report.errors)
+    # Schema problems, then (for the issues that load) the build's glyph check: every printed
+    # character against the font that prints it. No WeasyPrint: nothing is rendered.
+    renderer = IssueRenderer(root, resolve_fonts(root / "fonts", notice=True))
+    renderer.load(folders, report.errors)
 
     ignored: list[Problem] = []
     archive = read_archive(root, ignored)
@@ -136,9 +142,6 @@ def run_checks(root: Path, folders: list[Path]) -> Report:
 
     report.findings += lint_paths(root, source_paths(root, folders))
     report.warnings += [finding.problem() for finding in report.findings]
-
-    if issues:
-        report.errors += _glyph_problems(root, issues)
     return report
 
 
@@ -149,24 +152,6 @@ def _located(problems: list[Problem], archive) -> list[tuple[Problem, object]]:
         for loc in numbers.locs.values():
             by_name[loc.source.name] = numbers
     return [(problem, by_name[problem.path]) for problem in problems if problem.path in by_name]
-
-
-def _glyph_problems(root: Path, issues) -> list[Problem]:
-    """The build's glyph check: every printed character against the font that prints it."""
-    from liandong.fonts import Measurer, check_glyphs, resolve_fonts
-    from liandong.render import build_context
-
-    fonts = resolve_fonts(root / "fonts")
-    for font in fonts.values():
-        if font.is_fallback:
-            logger.warning("%s", font.role.notice)
-    measurer = Measurer(fonts)
-    problems = []
-    for issue in issues:
-        context = build_context(issue, fonts, measurer)
-        problems += check_glyphs(context.printed, fonts,
-                                 lambda message, s=issue.sources[0]: Problem(s.name, 1, 1, message))
-    return problems
 
 
 # --- Fixing --------------------------------------------------------------------
@@ -180,7 +165,7 @@ def convert_encodings(root: Path, paths: list[Path], echo: Callable[[str], None]
         if encoding is None:
             continue
         text, _, _ = decode_source(raw)
-        _write(path, text.encode("utf-8"))
+        write_output(path, text.encode("utf-8"))
         label = "GBK（GB18030）编码" if encoding == "gb18030" else "UTF-16 编码"
         echo(f"已把 {display_path(path, root)} 从 {label}转换为 UTF-8")
         converted += 1
@@ -238,7 +223,7 @@ def apply_fixes(root: Path, findings: list[Finding], echo: Callable[[str], None]
             refused.add(path)
             echo(f"注意：{source.name} 修正后不再是有效的 YAML，未做修改，请手工修改")
             continue
-        _write(path, bom + new_text.encode("utf-8"))
+        write_output(path, bom + new_text.encode("utf-8"))
         applied += count
     return applied
 
@@ -272,13 +257,6 @@ def echo_changes(root: Path, before: dict[Path, str], echo: Callable[[str], None
             if was != now:
                 echo(f"{source.name}:{number}: - {was}")
                 echo(f"{source.name}:{number}: + {now}")
-
-
-def _write(path: Path, data: bytes) -> None:
-    try:
-        write_atomic(path, data)
-    except OSError as exc:
-        raise LiandongError(f"无法写入 {path}：{os_reason(exc)}") from None
 
 
 def check(root: Path, folders: list[Path], *, strict: bool = False, fix: bool = False,

@@ -154,7 +154,7 @@ def main(verbose: bool) -> None:
 
 先检查全部稿件：有任何错误（标明 文件:行:列）都不会写出或覆盖任何文件，退出状态为 1。
 输出文件为 <输出文件夹>/<年>-<期>.pdf 和 .html，默认输出文件夹是项目下的 build/。
-每份 PDF 写出之前都先预检（同 liandong preflight）；预检未通过则不写出这一期，原有文件保持不变，
+每份 PDF 写出之前都先预检（同 liandong preflight）；任何一份未通过都不写出任何文件，原有文件保持不变，
 退出状态为 1。""")
 @click.argument("issue", required=False, metavar="[期号]")
 @click.option("--all", "every", is_flag=True, help="生成 issues/ 下的全部各期。")

@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 from typing import BinaryIO, Callable
 
+from liandong.errors import LiandongError, os_reason
+
 STALE_AFTER = 3600
 """Seconds after which a temporary file left by a killed run is removed by the next write."""
 
@@ -36,6 +38,14 @@ def write_atomic(path: Path, data: bytes | str | Callable[[BinaryIO], None]) -> 
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def write_output(path: Path, data: bytes | str) -> Path:
+    """write_atomic, with a Chinese reason when the file system refuses (no traceback)."""
+    try:
+        return write_atomic(path, data)
+    except OSError as exc:
+        raise LiandongError(f"无法写入 {path}：{os_reason(exc)}") from None
 
 
 def _remove_stale(path: Path) -> None:

@@ -144,10 +144,11 @@ def _pick(faces: tuple[Face, ...], family: str, weight: int) -> Face | None:
     return min(matches, key=lambda face: (abs(face.weight - weight), str(face.file), face.index))
 
 
-def resolve_fonts(fonts_dir: Path) -> dict[str, ResolvedFont]:
+def resolve_fonts(fonts_dir: Path, notice: bool = False) -> dict[str, ResolvedFont]:
     """Fill every role: fonts/ first, then installed fonts, then the open defaults.
 
     Families are matched by exact name, so fontconfig never gets to substitute one silently.
+    notice=True warns once for each role that fell back to an open default (no 仿宋 here).
     """
     from liandong.errors import LiandongError
 
@@ -173,6 +174,8 @@ def resolve_fonts(fonts_dir: Path) -> dict[str, ResolvedFont]:
                     "（见 README 的安装命令），或把字体文件放进 fonts/。")
             choice = ResolvedFont(role, role.default, face.file, face.index, face.weight, "default")
         resolved[role.key] = choice
+        if notice and choice.is_fallback:
+            logger.warning("%s", role.notice)
     return resolved
 
 

@@ -294,5 +294,7 @@ def render_print(env: jinja2.Environment, context: Context, print_shop: bool = F
     return env.get_template("print.html").render(**context.values, print_shop=print_shop)
 
 
-def render_web(env: jinja2.Environment, context: Context) -> str:
-    return env.get_template("web.html").render(**context.values)
+def render_web(env: jinja2.Environment, context: Context, template: str = "web.html",
+               **extra: object) -> str:
+    """The web page; the site renders its own page (site_issue.html) with navigation extras."""
+    return env.get_template(template).render(**context.values, **extra)

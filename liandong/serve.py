@@ -12,7 +12,7 @@ from typing import Callable
 
 from liandong.errors import LiandongError, SourceErrors, os_reason
 from liandong.fonts import resolve_fonts
-from liandong.site import DEFAULT_SITE_OUT, IssueRenderer, build_site
+from liandong.site import DEFAULT_SITE_OUT, SiteRenderer, build_site
 
 __all__ = ["DEFAULT_SITE_OUT", "Preview", "serve"]
 
@@ -61,7 +61,7 @@ class Preview:
 
     def __init__(self, root: Path, out: Path, echo: Callable[[str], None]):
         self.root, self.out, self.echo = root, out, echo
-        self.renderer: IssueRenderer | None = None
+        self.renderer: SiteRenderer | None = None
         self.generation = 0
         self.error: str | None = None
         self.changed = threading.Condition()
@@ -69,11 +69,10 @@ class Preview:
     def rebuild(self) -> None:
         """Build the site in this process, keeping the fonts and WeasyPrint warm between saves."""
         try:
-            fonts = resolve_fonts(self.root / "fonts")
+            fonts = resolve_fonts(self.root / "fonts", notice=self.generation == 0)
             if self.renderer is None or self.renderer.fonts != fonts:
-                self.renderer = IssueRenderer(self.root, fonts)
-            result = build_site(self.root, self.out, renderer=self.renderer,
-                                warn_fonts=self.generation == 0)
+                self.renderer = SiteRenderer(self.root, fonts)
+            result = build_site(self.root, self.out, renderer=self.renderer)
             error = None
             self.echo(result.summary())
         except SourceErrors as exc:

@@ -18,11 +18,12 @@ from xml.sax.saxutils import escape
 import jinja2
 
 from liandong import __version__
-from liandong.errors import LiandongError, Problem, SourceErrors, os_reason
-from liandong.files import write_atomic
-from liandong.fonts import Measurer, ResolvedFont, check_glyphs, resolve_fonts
-from liandong.render import PACKAGE_TEMPLATES, build_context, render_print, template_environment
-from liandong.validate import issue_folders, load_issues
+from liandong.errors import LiandongError, Problem, SourceErrors
+from liandong.build import IssueRenderer, template_error
+from liandong.files import write_output
+from liandong.fonts import ResolvedFont, resolve_fonts
+from liandong.render import PACKAGE_TEMPLATES, template_environment
+from liandong.validate import issue_folders
 
 logger = logging.getLogger(__name__)
 
@@ -61,45 +62,26 @@ class Rendered:
     meta: dict | None = None
 
 
-class IssueRenderer:
-    """Renders issues one at a time, keeping what is costly to set up: the fonts' measurer,
-    the Jinja environment and WeasyPrint's FontConfiguration. One per process."""
+class SiteRenderer:
+    """Renders one issue page and PDF at a time through build.IssueRenderer (the same
+    pipeline and preflight as `liandong build`), with the site's navigation. One per process."""
 
     def __init__(self, root: Path, fonts: dict[str, ResolvedFont]):
-        self.root, self.fonts = root, fonts
-        self.measurer = Measurer(fonts)
-        self.env = template_environment(root)
-        self._pdf = None
-
-    def _pdf_renderer(self):
-        if self._pdf is None:
-            from liandong.pdf import PdfRenderer  # WeasyPrint loads only when something is rendered
-
-            self._pdf = PdfRenderer()
-        return self._pdf
+        self.fonts = fonts
+        self.issues = IssueRenderer(root, fonts)
 
     def render(self, folder: Path, nav: dict) -> Rendered:
-        from liandong.build import _template_error
-
         result = Rendered(issue_slug(folder))
-        issues = load_issues(self.root, [folder], result.problems)
-        if result.problems or not issues:
+        loaded = self.issues.load([folder], result.problems)
+        if result.problems or not loaded:
             return result
-        issue = issues[0]
-        context = build_context(issue, self.fonts, self.measurer)
-        result.problems += check_glyphs(
-            context.printed, self.fonts, lambda message: Problem(issue.sources[0].name, 1, 1, message))
-        if result.problems:
-            return result
-        values = {**context.values, "site": nav}
+        issue, context = loaded[0]
         try:
-            print_html = render_print(self.env, context)
-            result.html = self.env.get_template("site_issue.html").render(**values)
-        except jinja2.TemplateError as exc:
-            result.errors.append(_template_error(exc, self.root).message)
+            rendered = self.issues.render(issue, context, web_template="site_issue.html", site=nav)
+        except LiandongError as exc:
+            result.errors.append(exc.message)
             return result
-        allowed = [self.root / "templates", self.root / "fonts", PACKAGE_TEMPLATES, issue.folder]
-        result.pdf = self._pdf_renderer().render(print_html, issue.folder, allowed)
+        result.pdf, result.html = rendered.pdf, rendered.html
         result.meta = _issue_meta(context.values)
         return result
 
@@ -130,13 +112,13 @@ def _issue_meta(values: dict) -> dict:
     }
 
 
-_worker: IssueRenderer | None = None
+_worker: SiteRenderer | None = None
 """The renderer of a pool worker process, made once by _start_worker."""
 
 
 def _start_worker(root: Path, fonts: dict[str, ResolvedFont]) -> None:
     global _worker
-    _worker = IssueRenderer(root, fonts)
+    _worker = SiteRenderer(root, fonts)
 
 
 def _render_in_worker(folder: Path, nav: dict) -> Rendered:
@@ -212,8 +194,8 @@ Progress = Callable[[str, int, int], None]
 
 
 def build_site(root: Path, out: Path, base_url: str | None = None, *,
-               renderer: IssueRenderer | None = None, progress: Progress | None = None,
-               workers: int | None = None, warn_fonts: bool = True) -> SiteResult:
+               renderer: SiteRenderer | None = None, progress: Progress | None = None,
+               workers: int | None = None) -> SiteResult:
     """Build the site into out/. Raises SourceErrors (writing nothing) if any source is bad.
 
     With a renderer (the preview server's), changed issues render in this process; otherwise
@@ -223,10 +205,7 @@ def build_site(root: Path, out: Path, base_url: str | None = None, *,
     folders = issue_folders(root)
     if not folders:
         raise LiandongError("issues/ 下还没有任何一期。")
-    fonts = renderer.fonts if renderer else resolve_fonts(root / "fonts")
-    for font in fonts.values() if warn_fonts else ():
-        if font.is_fallback:
-            logger.warning("%s", font.role.notice)
+    fonts = renderer.fonts if renderer else resolve_fonts(root / "fonts", notice=True)
 
     slugs = [issue_slug(folder) for folder in folders]
     links = [{"slug": slug, "label": f"{f.parent.name}年第{int(f.name)}期"}
@@ -259,7 +238,7 @@ def build_site(root: Path, out: Path, base_url: str | None = None, *,
 
     written: list[Path] = []
     for r in results:
-        written += [_write(out / f"{r.slug}.pdf", r.pdf), _write(out / f"{r.slug}.html", r.html)]
+        written += [write_output(out / f"{r.slug}.pdf", r.pdf), write_output(out / f"{r.slug}.html", r.html)]
     for name, data in pages.items():
         if _write_if_changed(out / name, data):
             written.append(out / name)
@@ -287,7 +266,7 @@ def _render_all(root, fonts, folders, navs, renderer, progress, workers) -> list
     workers = workers or os.cpu_count() or 1
     results: list[Rendered] = []
     if renderer is not None or total <= 1 or workers <= 1:
-        renderer = renderer or IssueRenderer(root, fonts)
+        renderer = renderer or SiteRenderer(root, fonts)
         for folder in folders:
             results.append(renderer.render(folder, navs[issue_slug(folder)]))
             if progress:
@@ -315,14 +294,6 @@ def _read_manifest(out: Path) -> dict:
     return {}
 
 
-def _write(path: Path, data: bytes | str | None) -> Path:
-    assert data is not None
-    try:
-        return write_atomic(path, data)
-    except OSError as exc:
-        raise LiandongError(f"无法写入 {path}：{os_reason(exc)}") from None
-
-
 def _write_if_changed(path: Path, data: bytes | str) -> bool:
     """Write only when the bytes differ, so unchanged pages keep their dates for the host."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
@@ -331,7 +302,7 @@ def _write_if_changed(path: Path, data: bytes | str) -> bool:
             return False
     except OSError:
         pass
-    _write(path, raw)
+    write_output(path, raw)
     return True
 
 
@@ -339,7 +310,6 @@ def _write_if_changed(path: Path, data: bytes | str) -> bool:
 
 def _site_pages(root: Path, metas: list[dict], base_url: str | None) -> dict[str, str]:
     """Every page that is not an issue's, rendered (not written) from the issues' metadata."""
-    from liandong.build import _template_error
 
     env = template_environment(root)
     newest = sorted(metas, key=lambda m: (m["date"], m["year"], m["number"]), reverse=True)
@@ -363,7 +333,7 @@ def _site_pages(root: Path, metas: list[dict], base_url: str | None) -> dict[str
         for template, name in ASSETS.items():
             pages[name] = env.get_template(template).render(**common)
     except jinja2.TemplateError as exc:
-        raise _template_error(exc, root) from None
+        raise template_error(exc, root) from None
     index = [{"slug": m["slug"], "title": m["title"], "date": m["date_text"],
               "texts": m["texts"]} for m in newest]
     pages["search-index.js"] = ("window.LIANDONG_INDEX = "

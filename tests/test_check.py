@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -202,7 +201,7 @@ def test_the_group_help_lists_new_and_check():
     out = liandong("--help", cwd=REPO, check=True).stdout
     assert "liandong new " in out and "liandong check " in out
     commands = out.split("命令：")[-1]
-    assert [line.split()[0] for line in commands.strip().splitlines()] == ["build", "check", "fonts", "new"]
+    assert [line.split()[0] for line in commands.strip().splitlines()] == ["build", "check", "fonts", "import", "new", "preflight", "serve", "site"]
 
 
 def test_a_fix_that_would_break_the_yaml_is_not_written(tmp_path):

@@ -53,7 +53,7 @@ def test_killing_a_build_midway_keeps_the_old_pdf(tmp_path, sample_build):
         "        handle.write(data[: len(data) // 2]); handle.flush()\n"
         "        print('HALF', flush=True); time.sleep(60)\n"
         "    return real(path, writer)\n"
-        "import liandong.build as build; build.write_atomic = slow\n"
+        "files.write_atomic = slow\n"
         "from liandong.cli import main\n"
         f"sys.argv = ['liandong', 'build', '13', '--out', {str(out)!r}]\n"
         "main()\n")

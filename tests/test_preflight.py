@@ -188,7 +188,7 @@ def test_build_keeps_the_previous_files_when_preflight_fails(tmp_path):
     assert result.stdout == ""
     assert "  ✗ 找不到版记（“批准文号：”一行）\n" in result.stderr
     assert result.stderr.rstrip().endswith(
-        "预检未通过：共 1 处错误。\n2024-13.pdf 预检未通过：这一期的 PDF 和网页都没有写出，原有文件保持不变。")
+        "预检未通过：共 1 处错误。\n2024-13.pdf 预检未通过：没有写出任何文件，原有文件保持不变。")
     assert (out / "2024-13.pdf").read_bytes() == b"previous pdf"
     assert (out / "2024-13.html").read_text(encoding="utf-8") == "previous html"
     assert sorted(p.name for p in out.iterdir()) == ["2024-13.html", "2024-13.pdf"]
