@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from conftest import liandong, make_project
-from pdfmeasure import BOTTOM, MM, TOP, lines, rules
+from pdfmeasure import BOTTOM, MM, TEXT_H, TOP, lines, rules
 
 ISSUE = "issues/2024/13/issue.yaml"
 ARTICLE = "issues/2024/13/01.md"
+LINE = TEXT_H / 22
 
 
 def _issue_with(extra: str) -> str:
@@ -57,8 +58,32 @@ def test_banji_never_overlaps_the_body_and_moves_when_it_does_not_fit(tmp_path):
             before = [line for line in all_lines if abs(line.size - 16) < 0.01
                       and line.page == last_page - 1]
             assert before, "the 版记 moved, but the body does not end on the page before"
+            # It moved only because it did not fit: one blank line above it, then its rules.
+            needed = LINE + (BOTTOM - found[0][0])
+            free = BOTTOM - max(line.baseline for line in before)
+            assert free < needed, (extra, free / MM, needed / MM)
             outcomes.add("moved to the next page")
     assert outcomes == {"shares the page", "moved to the next page"}
+
+
+def test_a_short_issue_keeps_its_banji_on_its_only_page(tmp_path):
+    """No note and a one-line article: the 版记 fits under the body and must stay there."""
+    from conftest import REPO
+
+    article = (REPO / ARTICLE).read_text(encoding="utf-8")
+    article = article[:article.index("---", 3) + 3] + "\n\n8月28日，省委书记主持召开会议。\n"
+    issue = (REPO / ISSUE).read_text(encoding="utf-8")
+    project = make_project(tmp_path, overrides={ARTICLE: article,
+                                                ISSUE: issue[:issue.index("编者按")]})
+    result = liandong("build", "13", "--out", "out", cwd=project, check=True)
+    pdf = project / "out" / "2024-13.pdf"
+    all_lines = lines(pdf)
+    assert {line.page for line in all_lines} == {1}
+    body_end = max(line.baseline for line in all_lines if abs(line.size - 16) < 0.01)
+    found = rules(pdf, 1, body_end, BOTTOM + 5 * MM)  # below the body: not the masthead's red rule
+    assert len(found) == 4
+    assert found[-1][1] == pytest.approx(BOTTOM, abs=0.3 * MM)
+    assert "共 1 页" in result.stderr  # an odd page count is only a warning
 
 
 def test_lines_with_dashes_and_ellipses_stay_flush(tmp_path):
