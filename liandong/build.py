@@ -12,8 +12,9 @@ from pathlib import Path
 from liandong.errors import LiandongError, Problem, SourceErrors, display_path, os_reason
 from liandong.files import write_atomic
 from liandong.fonts import Measurer, check_glyphs, resolve_fonts
-from liandong.render import (PACKAGE_TEMPLATES, build_context, render_print, render_web,
-                             template_environment)
+from liandong.render import (PACKAGE_TEMPLATES, TemplateOutsideProject, build_context,
+                             render_print, render_web, template_environment)
+from liandong.source import outside_project, source_name
 from liandong.validate import Issue, issue_folders, load_issues
 
 logger = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ def select_folders(root: Path, selector: str | None, every: bool) -> list[Path]:
     if every:
         if not folders:
             raise LiandongError("issues/ 下还没有任何一期。")
-        return folders
+        return inside_project(root, folders)
     if not selector:
         raise LiandongError("请指明要生成哪一期，例如 liandong build 13、liandong build 2024/13，"
                             "或用 --all 生成全部。")
@@ -50,7 +51,27 @@ def select_folders(root: Path, selector: str | None, every: bool) -> list[Path]:
         raise LiandongError(f"找不到 {year} 年第 {number} 期：没有 issues/{year}/{number} 文件夹。")
     if not found:
         raise LiandongError(f"找不到第 {number} 期：issues/ 下任何年份都没有这一期。")
-    return [found[-1]]
+    return inside_project(root, [found[-1]])
+
+
+def inside_project(root: Path, folders: list[Path]) -> list[Path]:
+    """Refuse issue folders that a symbolic link takes out of the project."""
+    escaping = [f"{source_name(folder, root)}（指向 {real}）" for folder in folders
+                if (real := outside_project(folder, root)) is not None]
+    if escaping:
+        raise LiandongError(f"出于安全考虑，不读取指向项目之外的符号链接：{'、'.join(escaping)}。"
+                            "请把这一期的文件放进项目的 issues/ 文件夹。")
+    return folders
+
+
+def default_out(root: Path) -> Path:
+    """The project's build/ folder, refused when a symbolic link takes it out of the project."""
+    out = root / DEFAULT_OUT
+    real = outside_project(out, root)
+    if real is not None:
+        raise LiandongError(f"出于安全考虑，不写入 {DEFAULT_OUT}/：它是指向项目之外（{real}）的"
+                            "符号链接。请删除这个链接，或用 --out 指明输出文件夹。")
+    return out
 
 
 @dataclass
@@ -86,7 +107,10 @@ def build(root: Path, folders: list[Path], out: Path) -> list[Built]:
     except jinja2.TemplateError as exc:
         raise _template_error(exc, root) from None
     renderer = PdfRenderer()
-    allowed = [root / "templates", root / "fonts", PACKAGE_TEMPLATES]
+    # What WeasyPrint may read: the project's templates/ and fonts/ (only where they really lie
+    # inside the project), the shipped templates and, below, the issue's own folder.
+    allowed = [folder for folder in (root / "templates", root / "fonts")
+               if outside_project(folder, root) is None] + [PACKAGE_TEMPLATES]
     built = []
     for issue, (print_html, web_html) in zip(issues, pages):
         pdf = renderer.render(print_html, issue.folder, allowed + [issue.folder])
@@ -104,6 +128,8 @@ def _write(path: Path, data: bytes | str) -> Path:
 
 def _template_error(exc: jinja2.TemplateError, root: Path) -> LiandongError:
     """A designer's mistake in templates/: name the file and line, never a traceback."""
+    if isinstance(exc, TemplateOutsideProject):
+        return LiandongError(exc.message or str(exc))
     if isinstance(exc, jinja2.TemplateNotFound):
         return LiandongError(f"找不到模板 {exc.name}：templates/ 和 liandong 自带的模板里都没有")
     name = getattr(exc, "filename", None) or getattr(exc, "name", None) or "模板"

@@ -147,13 +147,13 @@ def main(verbose: bool) -> None:
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
               help="输出到文件夹 DIR（默认：项目下的 build/）。")
 def build(issue: str | None, every: bool, out: Path | None) -> None:
-    from liandong.build import DEFAULT_OUT, build as build_issues, find_root, select_folders
+    from liandong.build import build as build_issues, default_out, find_root, select_folders
 
     if issue and every:
         raise click.UsageError("不能同时指定期号和 --all。")
     root = find_root(Path.cwd())
     folders = select_folders(root, issue, every)
-    out_dir = out if out is not None else root / DEFAULT_OUT
+    out_dir = out if out is not None else default_out(root)
     for built in build_issues(root, folders, out_dir):
         click.echo(str(built.pdf))
         click.echo(str(built.html))

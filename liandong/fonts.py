@@ -122,8 +122,15 @@ def project_faces(fonts_dir: Path) -> tuple[Face, ...]:
     faces = []
     if not fonts_dir.is_dir():
         return ()
+    project = fonts_dir.parent.resolve()
     for path in sorted(fonts_dir.iterdir()):
         if path.suffix not in FONT_SUFFIXES:
+            continue
+        real = path.resolve()
+        if not real.is_relative_to(project):
+            # Rendering reads only project files: a linked font would silently not be used.
+            logger.warning("fonts/%s 指向项目之外（%s），出于安全考虑已跳过；"
+                           "请把字体文件本身放进 fonts/，或安装到本机", path.name, real)
             continue
         try:
             font = TTFont(path, fontNumber=0, lazy=True)

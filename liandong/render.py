@@ -269,12 +269,39 @@ def _css_string(value: object) -> str:
     return '"' + text.replace("<", "\\3c ") + '"'
 
 
+class TemplateOutsideProject(jinja2.TemplateError):
+    """A template file that a symbolic link takes out of its templates/ folder."""
+
+
+class _ConfinedLoader(jinja2.FileSystemLoader):
+    """Serves only files that really lie in its folder: `..` is refused by Jinja itself, and a
+    symbolic link out of the folder (or a folder linked from outside the project) stops the
+    build with a message naming the file."""
+
+    def __init__(self, folder: Path, root: Path, shown: str):
+        super().__init__(str(folder))
+        self.folder, self.root, self.shown = folder, root.resolve(), shown
+
+    def get_source(self, environment, template):
+        pieces = jinja2.loaders.split_template_path(template)
+        path = self.folder.joinpath(*pieces)
+        if path.is_file():
+            real = path.resolve()
+            inside = self.folder.resolve()
+            if not real.is_relative_to(inside) or not inside.is_relative_to(self.root):
+                raise TemplateOutsideProject(
+                    f"出于安全考虑，不使用模板 {self.shown}/{'/'.join(pieces)}：它指向模板文件夹"
+                    f"之外（{real}）。请把模板文件本身放进 {self.shown}/。")
+        return super().get_source(environment, template)
+
+
 def template_environment(root: Path) -> jinja2.Environment:
     """The project's templates/ first, then the ones shipped with the package."""
     loaders = []
     if (root / "templates").is_dir():
-        loaders.append(jinja2.FileSystemLoader(str(root / "templates")))
-    loaders.append(jinja2.FileSystemLoader(str(PACKAGE_TEMPLATES)))
+        loaders.append(_ConfinedLoader(root / "templates", root, "templates"))
+    loaders.append(_ConfinedLoader(PACKAGE_TEMPLATES, PACKAGE_TEMPLATES.resolve(),
+                                   "liandong/templates"))
     env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders),
                              autoescape=jinja2.select_autoescape(["html"], disabled_extensions=["css"]),
                              undefined=jinja2.StrictUndefined, trim_blocks=True,
