@@ -83,6 +83,26 @@ class Built:
 
 def build(root: Path, folders: list[Path], out: Path) -> list[Built]:
     """Build the named issues into out/. Raises SourceErrors before writing anything."""
+    issues, pages = prepare(root, folders)
+
+    from liandong.pdf import PdfRenderer  # WeasyPrint loads only when something is rendered
+
+    renderer = PdfRenderer()
+    # What WeasyPrint may read: the project's templates/ and fonts/ (only where they really lie
+    # inside the project), the shipped templates and, below, the issue's own folder.
+    allowed = [folder for folder in (root / "templates", root / "fonts")
+               if outside_project(folder, root) is None] + [PACKAGE_TEMPLATES]
+    built = []
+    for issue, (print_html, web_html) in zip(issues, pages):
+        pdf = renderer.render(print_html, issue.folder, allowed + [issue.folder])
+        built.append(Built(issue, _write(out / f"{issue.slug}.pdf", pdf),
+                           _write(out / f"{issue.slug}.html", web_html)))
+    return built
+
+
+def prepare(root: Path, folders: list[Path]) -> tuple[list[Issue], list[tuple[str, str]]]:
+    """Load, validate and typeset the named issues, and render both templates of each: the print
+    HTML and the web page. Raises SourceErrors (or LiandongError) and writes nothing."""
     fonts = resolve_fonts(root / "fonts")
     for font in fonts.values():
         if font.is_fallback:
@@ -97,8 +117,6 @@ def build(root: Path, folders: list[Path], out: Path) -> list[Built]:
     if problems:
         raise SourceErrors(problems)
 
-    from liandong.pdf import PdfRenderer  # WeasyPrint loads only when something is rendered
-
     # Templates are rendered for every issue before any file is written: a broken template
     # stops the build with nothing touched.
     env = template_environment(root)
@@ -106,17 +124,7 @@ def build(root: Path, folders: list[Path], out: Path) -> list[Built]:
         pages = [(render_print(env, context), render_web(env, context)) for context in contexts]
     except jinja2.TemplateError as exc:
         raise _template_error(exc, root) from None
-    renderer = PdfRenderer()
-    # What WeasyPrint may read: the project's templates/ and fonts/ (only where they really lie
-    # inside the project), the shipped templates and, below, the issue's own folder.
-    allowed = [folder for folder in (root / "templates", root / "fonts")
-               if outside_project(folder, root) is None] + [PACKAGE_TEMPLATES]
-    built = []
-    for issue, (print_html, web_html) in zip(issues, pages):
-        pdf = renderer.render(print_html, issue.folder, allowed + [issue.folder])
-        built.append(Built(issue, _write(out / f"{issue.slug}.pdf", pdf),
-                           _write(out / f"{issue.slug}.html", web_html)))
-    return built
+    return issues, pages
 
 
 def _write(path: Path, data: bytes | str) -> Path:

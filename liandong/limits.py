@@ -30,3 +30,7 @@ LIST_ITEMS = 100
 
 YAML_DEPTH = 20
 """Deepest nesting of lists and mappings in a YAML file (liandong's own files need 2)."""
+
+PUNCTUATION_RUN = 20
+"""Most punctuation marks in a row in a paragraph. No line may start or end between them, so a
+longer run cannot be broken into lines (5,000 full stops took a minute to render)."""

@@ -13,6 +13,7 @@ import yaml
 
 from liandong import limits
 from liandong.errors import Problem, display_path
+from liandong.typeset import CLOSING, OPENING
 from liandong.source import (_CONTROL, ISSUE_FILE, SERIES_FILE, Block, Loc, SourceFile,
                              compose_yaml, control_message, node_loc, parse_blocks, read_source,
                              split_front_matter)
@@ -320,7 +321,10 @@ def load_series(root: Path, problems: list[Problem]
         return None
     nodes = _mapping(source, node, SERIES_SCHEMA, problems)
     locs = {key: node_loc(source, value) for key, value in nodes.items()}
-    return _values(source, nodes, SERIES_SCHEMA, problems), locs
+    values = _values(source, nodes, SERIES_SCHEMA, problems)
+    if len(problems) > before:  # a broken series is reported once, not again for every issue
+        return None
+    return values, locs
 
 
 def _load_article(path: Path, root: Path, problems: list[Problem]) -> Article | None:
@@ -348,12 +352,22 @@ def _load_article(path: Path, root: Path, problems: list[Problem]) -> Article | 
     return Article(values["标题"], values.get("副标题"), tuple(blocks), source)  # type: ignore
 
 
+_PUNCTUATION_RUN = re.compile(
+    "[" + re.escape("".join(sorted(OPENING | CLOSING))) + "]{%d,}" % (limits.PUNCTUATION_RUN + 1))
+
+
 def _check_paragraphs(blocks, problems: list[Problem]) -> None:
     for block in blocks:
         if len(block.text) > limits.PARAGRAPH_CHARS:
             problems.append(block.loc.problem(
                 f"这一段有 {len(block.text)} 字，超过 {limits.PARAGRAPH_CHARS} 字的上限"
                 "（limits.PARAGRAPH_CHARS），请分段"))
+            continue
+        run = max((len(m.group()) for m in _PUNCTUATION_RUN.finditer(block.text)), default=0)
+        if run:
+            problems.append(block.loc.problem(
+                f"这一段有连续 {run} 个标点，超过 {limits.PUNCTUATION_RUN} 个的上限"
+                "（limits.PUNCTUATION_RUN）：标点之间不能换行"))
 
 
 def _check_headings(blocks: list[Block], problems: list[Problem]) -> None:

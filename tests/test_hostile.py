@@ -619,3 +619,18 @@ def test_limit_yaml_nesting(depth: int, tmp_path: Path) -> None:
     assert lines[1:] == ["共 1 处错误，未生成任何文件。"]
     assert lines[0].startswith(ISSUE) and lines[0].endswith(
         f"YAML 嵌套超过 {limits.YAML_DEPTH} 层的上限（limits.YAML_DEPTH）")
+
+
+def test_limit_punctuation_run(tmp_path: Path) -> None:
+    body = "正文" + "。" * (limits.PUNCTUATION_RUN + 1) + "完"
+    assert run_case(tmp_path, {ARTICLE: front(body=body)}) == [
+        f"{ARTICLE}:5:1: 这一段有连续 {limits.PUNCTUATION_RUN + 1} 个标点，超过 "
+        f"{limits.PUNCTUATION_RUN} 个的上限（limits.PUNCTUATION_RUN）：标点之间不能换行",
+        "共 1 处错误，未生成任何文件。"]
+
+
+def test_a_run_of_punctuation_at_the_limit_builds(tmp_path: Path) -> None:
+    body = "正文" + "。" * limits.PUNCTUATION_RUN + "完"
+    root = make_project(tmp_path, overrides={ARTICLE: front(body=body)})
+    result = build(root)
+    assert result.returncode == 0, result.stderr
