@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import traceback
 
 import jinja2
 from dataclasses import dataclass
@@ -140,7 +141,13 @@ def _template_error(exc: jinja2.TemplateError, root: Path) -> LiandongError:
         return LiandongError(exc.message or str(exc))
     if isinstance(exc, jinja2.TemplateNotFound):
         return LiandongError(f"找不到模板 {exc.name}：templates/ 和 liandong 自带的模板里都没有")
-    name = getattr(exc, "filename", None) or getattr(exc, "name", None) or "模板"
+    name = getattr(exc, "filename", None) or getattr(exc, "name", None)
     line = getattr(exc, "lineno", None)
+    if not name or not line:
+        # Errors raised while rendering carry no position; Jinja's rewritten traceback does.
+        for frame, lineno in traceback.walk_tb(exc.__traceback__):
+            if frame.f_code.co_filename.endswith((".html", ".css")):
+                name, line = frame.f_code.co_filename, lineno
+    name = name or "模板"
     where = f"{display_path(Path(name), root)}:{line}:1" if line else str(name)
     return LiandongError(f"{where}: 模板错误：{exc.message or exc}")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment
 
 from liandong.fonts import ROLES, Measurer, ResolvedFont
 from liandong.source import Block, Loc
@@ -296,16 +297,20 @@ class _ConfinedLoader(jinja2.FileSystemLoader):
 
 
 def template_environment(root: Path) -> jinja2.Environment:
-    """The project's templates/ first, then the ones shipped with the package."""
+    """The project's templates/ first, then the ones shipped with the package.
+
+    Sandboxed: a template reads the context's values but cannot reach Python internals
+    (`__class__`, `__globals__`, …) to run code."""
     loaders = []
     if (root / "templates").is_dir():
         loaders.append(_ConfinedLoader(root / "templates", root, "templates"))
     loaders.append(_ConfinedLoader(PACKAGE_TEMPLATES, PACKAGE_TEMPLATES.resolve(),
                                    "liandong/templates"))
-    env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders),
-                             autoescape=jinja2.select_autoescape(["html"], disabled_extensions=["css"]),
-                             undefined=jinja2.StrictUndefined, trim_blocks=True,
-                             lstrip_blocks=True, keep_trailing_newline=True)
+    env = SandboxedEnvironment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=jinja2.select_autoescape(["html"], disabled_extensions=["css"]),
+        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        keep_trailing_newline=True)
     env.filters["pt"] = lambda value: f"{value:.3f}pt"
     env.filters["css_string"] = _css_string
     return env

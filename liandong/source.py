@@ -292,16 +292,19 @@ def inline_runs(text: str) -> tuple[Run, ...]:
     html = _MD.convert(text.replace("&", "&amp;"))
     root = ElementTree.fromstring(f"<div>{html}</div>")
     runs: list[Run] = []
-
-    def walk(element: ElementTree.Element, strong: bool) -> None:
-        if element.text:
-            runs.append(Run(element.text, strong))
-        for child in element:
-            walk(child, strong or child.tag in ("strong", "b"))
+    # Depth-first without recursion: **** nested a thousand deep is still just text.
+    stack: list[tuple[ElementTree.Element | str, bool]] = [(root, False)]
+    while stack:
+        item, strong = stack.pop()
+        if isinstance(item, str):
+            runs.append(Run(item, strong))
+            continue
+        if item.text:
+            runs.append(Run(item.text, strong))
+        for child in reversed(item):
             if child.tail:
-                runs.append(Run(child.tail, strong))
-
-    walk(root, False)
+                stack.append((child.tail, strong))
+            stack.append((child, strong or child.tag in ("strong", "b")))
     merged: list[Run] = []
     for run in runs:
         if merged and merged[-1].strong == run.strong:

@@ -147,12 +147,12 @@ def _mapping(source: SourceFile, node: yaml.Node | None, schema: dict[str, Field
             problems.append(loc.problem("不支持 YAML 合并键“<<”：请把每一项直接写出"))
             continue
         if key in found:
-            problems.append(loc.problem(f"“{key}”重复出现（第 {key_lines[key]} 行已有）"))
+            problems.append(loc.problem(f"“{_shown(key)}”重复出现（第 {key_lines[key]} 行已有）"))
             continue
         if key not in schema:
-            close = difflib.get_close_matches(key, list(schema), n=1, cutoff=0.3)
+            close = difflib.get_close_matches(key[:50], list(schema), n=1, cutoff=0.3)
             hint = f"，是不是“{close[0]}”？" if close else f"；可用的有：{'、'.join(schema)}"
-            problems.append(loc.problem(f"未知的设置“{key}”{hint}"))
+            problems.append(loc.problem(f"未知的设置“{_shown(key)}”{hint}"))
             suggested.update(close)
             continue
         found[key] = value_node
@@ -167,6 +167,12 @@ def _mapping(source: SourceFile, node: yaml.Node | None, schema: dict[str, Field
 _YAML = "tag:yaml.org,2002:"
 _KNOWN_TAGS = {_YAML + name for name in ("str", "int", "float", "bool", "timestamp", "null",
                                           "seq", "map")}
+
+
+def _shown(value: str, limit: int = 30) -> str:
+    """A value quoted in a message: long ones are cut, so a message stays one readable line."""
+    value = value.replace("\n", " ")
+    return value if len(value) <= limit else value[:limit] + "…"
 
 
 def _tag_ok(source: SourceFile, key: str, node: yaml.Node, problems: list[Problem]) -> bool:
@@ -213,14 +219,17 @@ def _number(source: SourceFile, key: str, node: yaml.Node, problems: list[Proble
     value = _scalar(source, key, node, problems, expected="正整数（半角阿拉伯数字）")
     if value is None:
         return None
-    if not re.fullmatch(r"[0-9]+", value.strip()) or int(value) < 1:
+    if not re.fullmatch(r"[0-9]+", value.strip()) or not value.strip().lstrip("0"):
         problems.append(node_loc(source, node).problem(
-            f"“{key}”应是正整数（半角阿拉伯数字），现在是“{value}”"))
+            f"“{key}”应是正整数（半角阿拉伯数字），现在是“{_shown(value)}”"))
         return None
-    if maximum is not None and int(value) > maximum:
-        problems.append(node_loc(source, node).problem(f"“{key}”不能大于 {maximum}，现在是 {value}"))
+    # Compared by length first: int() refuses strings of more than 4,300 digits.
+    digits = value.strip().lstrip("0")
+    if maximum is not None and (len(digits) > len(str(maximum)) or int(digits) > maximum):
+        problems.append(node_loc(source, node).problem(
+            f"“{key}”不能大于 {maximum}，现在是 {_shown(value.strip())}"))
         return None
-    return int(value)
+    return int(digits)
 
 
 _DATE = re.compile(r"(\d{4})(?:-(\d{1,2})-(\d{1,2})|年(\d{1,2})月(\d{1,2})日)")
@@ -233,7 +242,7 @@ def _date(source: SourceFile, key: str, node: yaml.Node, problems: list[Problem]
     match = _DATE.fullmatch(value.strip())
     if not match:
         problems.append(node_loc(source, node).problem(
-            f"“{key}”应写作 2024-08-30，现在是“{value}”"))
+            f"“{key}”应写作 2024-08-30，现在是“{_shown(value)}”"))
         return None
     year, month, day = (int(g) for g in match.groups() if g is not None)
     try:

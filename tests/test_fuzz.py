@@ -50,6 +50,8 @@ FRAGMENTS = [
     "<<: ", "'", '"', "%YAML 1.1", "...", "[", "]", "{", "}", ",", "~", "null", "0x1F", "1e3",
     "\t", "\ufeff", "\r\n", "\r", "\n", "\n\n", "\x00", "\x01", "\x02klzzwxh:0000\x03", "\x7f",
     "\u2028", "\u202e", "\u200b", "😀", "é", "\U00020000",
+    # Found by hand: deep emphasis (a recursive walk), numbers of thousands of digits (int())
+    "**" * 600, "9" * 4400,
 ]
 
 fragment = st.sampled_from(FRAGMENTS)

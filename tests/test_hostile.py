@@ -634,3 +634,29 @@ def test_a_run_of_punctuation_at_the_limit_builds(tmp_path: Path) -> None:
     root = make_project(tmp_path, overrides={ARTICLE: front(body=body)})
     result = build(root)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_template_cannot_reach_python_internals(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project")
+    (root / "templates").mkdir()
+    (root / "templates" / "print.html").write_text(
+        '{% extends "_issue.html" %}{% from "_lines.html" import lines as text %}'
+        "{% block banji %}{{ masthead.__class__.__mro__[1].__subclasses__() }}{% endblock %}",
+        encoding="utf-8")
+    result = build(root)
+    assert result.returncode == 1
+    assert error(result.stderr) == (
+        "错误：templates/print.html:1:1: 模板错误：access to attribute '__class__' of 'dict' "
+        "object is unsafe.")
+    assert not (root / "out").exists()
+
+
+def test_emphasis_nested_a_thousand_deep_builds(tmp_path: Path) -> None:
+    # Found by hand while fuzzing Markdown: the run walker recursed once per level.
+    depth = (limits.PARAGRAPH_CHARS - 1) // 4
+    body = "正文" + "**" * depth + "深" + "**" * depth
+    root = make_project(tmp_path, overrides={ARTICLE: front(body=body)})
+    result = build(root)
+    assert result.returncode == 0, result.stderr
+    with pdfplumber.open(root / "out" / "2024-13.pdf") as doc:
+        assert "正文深" in "".join(page.extract_text() or "" for page in doc.pages)
