@@ -122,14 +122,16 @@ def project_faces(fonts_dir: Path) -> tuple[Face, ...]:
     faces = []
     if not fonts_dir.is_dir():
         return ()
-    project = fonts_dir.parent.resolve()
+    folder = fonts_dir.resolve()
+    confined = folder.is_relative_to(fonts_dir.parent.resolve())
     for path in sorted(fonts_dir.iterdir()):
         if path.suffix not in FONT_SUFFIXES:
             continue
         real = path.resolve()
-        if not real.is_relative_to(project):
-            # Rendering reads only project files: a linked font would silently not be used.
-            logger.warning("fonts/%s 指向项目之外（%s），出于安全考虑已跳过；"
+        if not confined or not real.is_relative_to(folder):
+            # WeasyPrint may read only fonts/ inside the project: a linked font would silently
+            # not be used, so it is not offered at all.
+            logger.warning("fonts/%s 指向 fonts/ 文件夹之外（%s），出于安全考虑已跳过；"
                            "请把字体文件本身放进 fonts/，或安装到本机", path.name, real)
             continue
         try:

@@ -531,7 +531,7 @@ def test_a_font_linked_from_outside_is_skipped(tmp_path: Path) -> None:
     (root / "fonts" / "linked.ttf").symlink_to(real)
     result = build(root)
     assert result.returncode == 0, result.stderr
-    assert (f"注意：fonts/linked.ttf 指向项目之外（{real.resolve()}），出于安全考虑已跳过；"
+    assert (f"注意：fonts/linked.ttf 指向 fonts/ 文件夹之外（{real.resolve()}），出于安全考虑已跳过；"
             "请把字体文件本身放进 fonts/，或安装到本机") in result.stderr.splitlines()
 
 
