@@ -22,7 +22,7 @@ from conftest import REPO
 from liandong.build import build, prepare
 from liandong.errors import LiandongError, SourceErrors
 
-EXAMPLES = int(os.environ.get("LIANDONG_FUZZ", "100"))
+EXAMPLES = int(os.environ.get("LIANDONG_FUZZ", "200"))
 PDF_EVERY = 15
 """One example in PDF_EVERY that prepares cleanly is also rendered to PDF (the slow part)."""
 
