@@ -111,6 +111,10 @@ def read_source(path: Path, root: Path, problems: list[Problem]) -> SourceFile |
         problems.append(Problem(name, 1, 1, f"这是指向项目之外（{real}）的符号链接，"
                                             "出于安全考虑不读取；请把文件本身放进项目"))
         return None
+    if path.exists() and not path.is_file() and not path.is_dir():
+        # A named pipe or a device would block the build or never end.
+        problems.append(Problem(name, 1, 1, "这不是普通文件（可能是管道或设备），不读取"))
+        return None
     try:
         with path.open("rb") as handle:
             raw = handle.read(limits.SOURCE_BYTES + 1)

@@ -687,3 +687,12 @@ def test_the_hostile_web_page_runs_nothing_in_a_browser(markup_build):
     assert events == []
     assert counts == [0] * 8
     assert "标题<script>alert(1)</script>" in text
+
+
+def test_a_named_pipe_as_an_article_is_refused_not_waited_for(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    os.mkfifo(root / "issues/2024/13/02.md")
+    result = liandong("build", "13", "--out", str(root / "out"), cwd=root)
+    assert problem_lines(result.stderr) == [
+        "issues/2024/13/02.md:1:1: 这不是普通文件（可能是管道或设备），不读取",
+        "共 1 处错误，未生成任何文件。"]
