@@ -10,6 +10,7 @@ APT_PACKAGES=(
   fontconfig            # fc-list: exact font lookup by family name
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0  # WeasyPrint's text stack
   poppler-utils         # pdffonts, pdftotext, pdftoppm (tests and checking)
+  strace                # tests: prove a build opens no file outside the project
   qpdf                  # qpdf --check (tests)
   chromium              # the web page tested on a phone-sized screen (tests)
   python3-venv

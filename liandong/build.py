@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import traceback
 
 import jinja2
 from dataclasses import dataclass
@@ -12,8 +13,9 @@ from pathlib import Path
 from liandong.errors import LiandongError, Problem, SourceErrors, display_path
 from liandong.files import write_output
 from liandong.fonts import Measurer, ResolvedFont, check_glyphs, resolve_fonts
-from liandong.render import (PACKAGE_TEMPLATES, Context, build_context, render_print, render_web,
-                             template_environment)
+from liandong.render import (PACKAGE_TEMPLATES, Context, TemplateOutsideProject, build_context,
+                             render_print, render_web, template_environment)
+from liandong.source import outside_project, source_name
 from liandong.validate import Issue, issue_folders, load_issues
 
 logger = logging.getLogger(__name__)
@@ -37,7 +39,7 @@ def select_folders(root: Path, selector: str | None, every: bool) -> list[Path]:
     if every:
         if not folders:
             raise LiandongError("issues/ 下还没有任何一期。")
-        return folders
+        return inside_project(root, folders)
     if not selector:
         raise LiandongError("请指明要生成哪一期，例如 liandong build 13、liandong build 2024/13，"
                             "或用 --all 生成全部。")
@@ -50,7 +52,28 @@ def select_folders(root: Path, selector: str | None, every: bool) -> list[Path]:
         raise LiandongError(f"找不到 {year} 年第 {number} 期：没有 issues/{year}/{number} 文件夹。")
     if not found:
         raise LiandongError(f"找不到第 {number} 期：issues/ 下任何年份都没有这一期。")
-    return [found[-1]]
+    return inside_project(root, [found[-1]])
+
+
+def inside_project(root: Path, folders: list[Path]) -> list[Path]:
+    """Refuse issue folders that a symbolic link takes out of the project."""
+    escaping = [f"{source_name(folder, root)}（指向 {real}）" for folder in folders
+                if (real := outside_project(folder, root)) is not None]
+    if escaping:
+        raise LiandongError(f"出于安全考虑，不读取指向项目之外的符号链接：{'、'.join(escaping)}。"
+                            "请把这一期的文件放进项目的 issues/ 文件夹。")
+    return folders
+
+
+def default_out(root: Path, name: str = DEFAULT_OUT) -> Path:
+    """The project's build/ (or build/site/) folder, refused when a symbolic link takes it out
+    of the project."""
+    out = root / name
+    real = outside_project(out, root)
+    if real is not None:
+        raise LiandongError(f"出于安全考虑，不写入 {name}/：它是指向项目之外（{real}）的"
+                            "符号链接。请删除这个链接，或用 --out 指明输出文件夹。")
+    return out
 
 
 PRINT_SHOP_SUFFIX = "-print"
@@ -100,27 +123,40 @@ class IssueRenderer:
         loaded = []
         for issue in load_issues(self.root, folders, problems):
             context = build_context(issue, self.fonts, self.measurer)
+            problems += context.problems
             problems += check_glyphs(context.printed, self.fonts,
                                      lambda message, s=issue.sources[0]: Problem(s.name, 1, 1, message))
             loaded.append((issue, context))
         return loaded
+
+    def pages(self, issue: Issue, context: Context, *, print_shop: bool = False,
+              web_template: str = "web.html", **web_extra: object) -> tuple[str, str, str | None]:
+        """The print HTML, the web page and (print_shop) the print-shop HTML.
+
+        Raises LiandongError, naming the template file and line, for a template mistake."""
+        try:
+            return (render_print(self.env, context),
+                    render_web(self.env, context, web_template, **web_extra),
+                    render_print(self.env, context, print_shop=True) if print_shop else None)
+        except jinja2.TemplateError as exc:
+            raise template_error(exc, self.root) from None
 
     def render(self, issue: Issue, context: Context, *, print_shop: bool = False,
                web_template: str = "web.html", **web_extra: object) -> Rendered:
         """PDF, web page and (print_shop) the print-shop PDF, each PDF preflighted.
 
         Raises LiandongError for a template mistake or a PDF that fails preflight."""
-        try:
-            print_html = render_print(self.env, context)
-            web_html = render_web(self.env, context, web_template, **web_extra)
-            shop_html = render_print(self.env, context, print_shop=True) if print_shop else None
-        except jinja2.TemplateError as exc:
-            raise template_error(exc, self.root) from None
+        print_html, web_html, shop_html = self.pages(
+            issue, context, print_shop=print_shop, web_template=web_template, **web_extra)
         if self._pdf is None:
             from liandong.pdf import PdfRenderer  # WeasyPrint loads only when something is rendered
 
             self._pdf = PdfRenderer()
-        allowed = [self.root / "templates", self.root / "fonts", PACKAGE_TEMPLATES, issue.folder]
+        # What WeasyPrint may read: the project's templates/ and fonts/ (only where they really
+        # lie inside the project), the shipped templates and the issue's own folder.
+        allowed = [folder for folder in (self.root / "templates", self.root / "fonts")
+                   if outside_project(folder, self.root) is None]
+        allowed += [PACKAGE_TEMPLATES, issue.folder]
         pdf = self._pdf.render(print_html, issue.folder, allowed)
         _preflight(f"{issue.slug}.pdf", pdf, self.fonts)
         shop_pdf = None
@@ -167,9 +203,17 @@ def _preflight(name: str, data: bytes, fonts: dict[str, ResolvedFont]) -> None:
 
 def template_error(exc: jinja2.TemplateError, root: Path) -> LiandongError:
     """A designer's mistake in templates/: name the file and line, never a traceback."""
+    if isinstance(exc, TemplateOutsideProject):
+        return LiandongError(exc.message or str(exc))
     if isinstance(exc, jinja2.TemplateNotFound):
         return LiandongError(f"找不到模板 {exc.name}：templates/ 和 liandong 自带的模板里都没有")
-    name = getattr(exc, "filename", None) or getattr(exc, "name", None) or "模板"
+    name = getattr(exc, "filename", None) or getattr(exc, "name", None)
     line = getattr(exc, "lineno", None)
+    if not name or not line:
+        # Errors raised while rendering carry no position; Jinja's rewritten traceback does.
+        for frame, lineno in traceback.walk_tb(exc.__traceback__):
+            if frame.f_code.co_filename.endswith((".html", ".css")):
+                name, line = frame.f_code.co_filename, lineno
+    name = name or "模板"
     where = f"{display_path(Path(name), root)}:{line}:1" if line else str(name)
     return LiandongError(f"{where}: 模板错误：{exc.message or exc}")

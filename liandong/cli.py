@@ -164,13 +164,13 @@ def main(verbose: bool) -> None:
               help="另外生成交印刷厂用的 <年>-<期>-print.pdf：四周各加 3 mm 出血和裁切线，"
                    "印刷四色（红色 C0 M100 Y100 K0，黑色只用 K）。")
 def build(issue: str | None, every: bool, out: Path | None, print_shop: bool) -> None:
-    from liandong.build import DEFAULT_OUT, build as build_issues, find_root, select_folders
+    from liandong.build import build as build_issues, default_out, find_root, select_folders
 
     if issue and every:
         raise click.UsageError("不能同时指定期号和 --all。")
     root = find_root(Path.cwd())
     folders = select_folders(root, issue, every)
-    out_dir = out if out is not None else root / DEFAULT_OUT
+    out_dir = out if out is not None else default_out(root)
     for built in build_issues(root, folders, out_dir, print_shop=print_shop):
         click.echo(str(built.pdf))
         click.echo(str(built.html))
@@ -209,11 +209,12 @@ def preflight(pdf: Path) -> None:
               help="网站发布后的完整网址，如 https://example.org/liandong/；"
                    "订阅源 feed.xml 和 sitemap.xml 需要它。")
 def site(out: Path | None, base_url: str | None) -> None:
-    from liandong.build import find_root
+    from liandong.build import default_out, find_root
     from liandong.site import DEFAULT_SITE_OUT, run_site
 
     root = find_root(Path.cwd())
-    run_site(root, out if out is not None else root / DEFAULT_SITE_OUT, base_url, click.echo)
+    run_site(root, out if out is not None else default_out(root, DEFAULT_SITE_OUT), base_url,
+             click.echo)
 
 
 @main.command(context_settings=CONTEXT, options_metavar="[选项]", help="""在本机预览网站：保存稿件后自动重新生成，浏览器自动刷新。
@@ -225,11 +226,13 @@ def site(out: Path | None, base_url: str | None) -> None:
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
               metavar="DIR", help="网站文件写到 DIR（默认：项目下的 build/site/）。")
 def serve(port: int, out: Path | None) -> None:
-    from liandong.build import find_root
-    from liandong.serve import DEFAULT_SITE_OUT, serve as run_server
+    from liandong.build import default_out, find_root
+    from liandong.serve import serve as run_server
+    from liandong.site import DEFAULT_SITE_OUT
 
     root = find_root(Path.cwd())
-    run_server(root, out if out is not None else root / DEFAULT_SITE_OUT, port, click.echo)
+    run_server(root, out if out is not None else default_out(root, DEFAULT_SITE_OUT), port,
+               click.echo)
 @main.command(context_settings=CONTEXT, options_metavar="[选项]", help="""新建下一期的稿件：issues/<年>/<期>/ 下的 issue.yaml 和一篇文章 01.md。
 
 期号为当年最后一期加 1（新的一年从第 1 期起；series.yaml 写“期号编排: 连续”则跨年接着编）。

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import subprocess
@@ -75,6 +76,9 @@ class ResolvedFont:
     index: int
     weight: int
     origin: str  # "fonts/", "installed" or "default"
+    bold: tuple[Path, int] | None = None
+    """The family's bold face (file, index), which CSS font-weight: bold selects for **strong**
+    text; None when there is none and the bold is synthesised from this face's outlines."""
 
     @property
     def css_family(self) -> str:
@@ -122,8 +126,17 @@ def project_faces(fonts_dir: Path) -> tuple[Face, ...]:
     faces = []
     if not fonts_dir.is_dir():
         return ()
+    folder = fonts_dir.resolve()
+    confined = folder.is_relative_to(fonts_dir.parent.resolve())
     for path in sorted(fonts_dir.iterdir()):
         if path.suffix not in FONT_SUFFIXES:
+            continue
+        real = path.resolve()
+        if not confined or not real.is_relative_to(folder):
+            # WeasyPrint may read only fonts/ inside the project: a linked font would silently
+            # not be used, so it is not offered at all.
+            logger.warning("fonts/%s 指向 fonts/ 文件夹之外（%s），出于安全考虑已跳过；"
+                           "请把字体文件本身放进 fonts/，或安装到本机", path.name, real)
             continue
         try:
             font = TTFont(path, fontNumber=0, lazy=True)
@@ -173,6 +186,10 @@ def resolve_fonts(fonts_dir: Path, notice: bool = False) -> dict[str, ResolvedFo
                     f"也没有默认的 {role.default}。请安装 fonts-noto-cjk 和 fonts-lxgw-wenkai"
                     "（见 README 的安装命令），或把字体文件放进 fonts/。")
             choice = ResolvedFont(role, role.default, face.file, face.index, face.weight, "default")
+        if choice.origin != "fonts/":  # a project font has one @font-face: its bold is synthetic
+            bold = _pick(installed, choice.family, 700)
+            if bold is not None and bold.weight >= 600:
+                choice = dataclasses.replace(choice, bold=(bold.file, bold.index))
         resolved[role.key] = choice
         if notice and choice.is_fallback:
             logger.warning("%s", role.notice)
@@ -216,12 +233,16 @@ class Measurer:
         self._metrics: dict[str, VerticalMetrics] = {}
 
     def _font(self, role: str):
+        """The HarfBuzz font of a role, or of its bold face for "role+strong"."""
         if role not in self._hb:
             import uharfbuzz as hb
 
-            resolved = self.fonts[role]
-            face = hb.Face(hb.Blob.from_file_path(str(resolved.file)), resolved.index)
-            self._hb[role] = hb.Font(face)
+            key, _, variant = role.partition("+")
+            resolved = self.fonts[key]
+            file, index = resolved.file, resolved.index
+            if variant == "strong" and resolved.bold is not None:
+                file, index = resolved.bold
+            self._hb[role] = hb.Font(hb.Face(hb.Blob.from_file_path(str(file)), index))
         return self._hb[role]
 
     def _shape(self, role: str, text: str, han: bool = True):

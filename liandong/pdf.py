@@ -3,32 +3,56 @@
 from __future__ import annotations
 
 import logging
+import mimetypes
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import weasyprint
 from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher
+from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 logger = logging.getLogger(__name__)
 
 
 class ProjectFetcher(URLFetcher):
-    """Lets WeasyPrint read only files inside the allowed folders: no network, no redirects."""
+    """Lets WeasyPrint read only files inside the allowed folders.
+
+    Only `file:` URLs without a host are served, and only after the path has been decoded
+    (%2e%2e), made absolute and stripped of `..` and symbolic links: the file actually read is
+    the resolved one, so a link cannot lead out of an allowed folder after the check. Every
+    other scheme (http, https, ftp, data, …) is refused before anything is opened, so there is
+    no network access and no redirect to follow. Refused URLs are collected in `refused`.
+    """
 
     def __init__(self, allowed: list[Path]):
         super().__init__(allowed_protocols={"file"}, allow_redirects=False)
         self.allowed = [folder.resolve() for folder in allowed]
         self.refused: list[str] = []
 
+    def local_path(self, url: str) -> Path | None:
+        """The real file an allowed URL names, or None."""
+        try:
+            parts = urlsplit(url)
+            if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
+                return None
+            path = Path(unquote(parts.path, errors="strict"))
+            if not path.is_absolute():
+                return None
+            real = path.resolve(strict=True)
+        except (ValueError, OSError, RuntimeError):  # bad URL, NUL byte, missing file, link loop
+            return None
+        if real.is_file() and any(real.is_relative_to(folder) for folder in self.allowed):
+            return real
+        return None
+
     def fetch(self, url, headers=None):
-        parts = urlsplit(url)
-        if parts.scheme == "file" and parts.netloc in ("", "localhost"):
-            path = Path(unquote(parts.path)).resolve()
-            if any(path.is_relative_to(folder) for folder in self.allowed) and path.is_file():
-                return super().fetch(url, headers)
-        self.refused.append(url)
-        raise ValueError(f"refused by liandong: {url}")
+        path = self.local_path(url)
+        if path is None:
+            self.refused.append(url)
+            raise ValueError(f"refused by liandong: {url}")
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(path.as_uri(), body=path.read_bytes(),
+                                  headers={"Content-Type": mime})
 
 
 ARCHIVE_OPTIONS = {"pdf_variant": "pdf/a-2u", "pdf_tags": True}
@@ -55,5 +79,5 @@ class PdfRenderer:
         options = PRINT_SHOP_OPTIONS if print_shop else ARCHIVE_OPTIONS
         data = document.write_pdf(font_config=self.font_config, **options)
         if fetcher.refused:
-            logger.warning("已拒绝读取项目之外的资源：%s", "、".join(fetcher.refused))
+            logger.warning("已拒绝读取项目之外的资源：%s", "、".join(dict.fromkeys(fetcher.refused)))
         return data

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment
 
+from liandong.errors import Problem
 from liandong.fonts import ROLES, Measurer, ResolvedFont
 from liandong.source import Block, Loc
 from liandong.typeset import Line, Piece, balance_lines, break_lines, chinese_number
@@ -92,6 +94,8 @@ class Context:
 
     values: dict
     printed: list[Printed] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    """Values too long for the one line the layout gives them (the masthead, the 版记 lines)."""
 
 
 HEADING_ROLES = {1: "hei", 2: "kai", 3: "body", 4: "body"}
@@ -106,9 +110,16 @@ class _Builder:
                  layout: Layout):
         self.issue, self.fonts, self.measurer, self.layout = issue, fonts, measurer, layout
         self.printed: list[Printed] = []
+        self.problems: list[Problem] = []
+
+    def one_line(self, width: float, room: float, loc: Loc | None, what: str) -> None:
+        """A value the layout sets on one line must fit it: report where it is written."""
+        if width > room + 0.01 and loc is not None:
+            over = (width - room) / MM
+            self.problems.append(loc.problem(f"{what}太长，一行放不下（超出 {over:.1f} mm），请缩短"))
 
     def _measure(self, size: float):
-        return lambda style, text: self.measurer.width(style.split("+")[0], text, size)
+        return lambda style, text: self.measurer.width(style, text, size)
 
     def note_role(self, role: str, text: str, loc: Loc | None, generated: bool = False) -> None:
         self.printed.append(Printed(role, text, loc, generated))
@@ -162,6 +173,14 @@ class _Builder:
             "date_line": date_text(issue.date),
         }
         self.note_role("title", issue.name, issue.locs.get("刊名"))
+        # The name is letter-spaced by a quarter em, with a quarter em of indent to balance it.
+        name_width = (self.measurer.width("title", issue.name, L.masthead_size)
+                      + 0.25 * L.masthead_size * (len(issue.name) + 1))
+        self.one_line(name_width, L.text_width, issue.locs.get("刊名"), "报头的刊名")
+        meta_width = sum(self.measurer.width("body", masthead[key], L.body_size)
+                         for key in ("compiler_line", "date_line"))
+        self.one_line(meta_width + 2 * L.body_size, L.text_width, issue.compiler.loc,
+                      "报头的编印单位（与日期同在一行，中间至少空两字）")
         for key, source_key in (("number_line", "期号"), ("total_line", "总期号"), ("date_line", "日期")):
             self.note_role("body", masthead[key], issue.locs.get(source_key), generated=True)
         self.note_role("body", masthead["compiler_line"], issue.compiler.loc)
@@ -202,11 +221,15 @@ class _Builder:
             "approval": issue.approval.value,
             "print_count": issue.print_count,
         }
+        count = f"共印{issue.print_count}份" if issue.print_count else ""
         for value, label in ((issue.editor, "责任编辑："), (issue.contact, "联系方式："),
                              (issue.approval, "批准文号：")):
             if value:
                 self.note_role("body", label, value.loc, generated=True)
                 self.note_role("body", value.value, value.loc)
+                line = label + value.value + (count + "　" if label == "批准文号：" and count else "")
+                self.one_line(self.measurer.width("body", line, L.banji_size), room, value.loc,
+                              f"版记的“{label[:-1]}”")
         if issue.print_count:
             self.note_role("body", f"共印{issue.print_count}份", issue.locs.get("印数"),
                            generated=True)
@@ -234,7 +257,7 @@ class _Builder:
             "fonts": dict(self.fonts),
             "web_fonts": {role.key: _web_stack(role) for role in ROLES},
         }
-        return Context(values, self.printed)
+        return Context(values, self.printed, self.problems)
 
     def _print_geometry(self) -> dict:
         """Offsets that put glyph tops, not line boxes, where GB/T 9704 measures them."""
@@ -274,16 +297,47 @@ def _css_string(value: object) -> str:
     return '"' + text.replace("<", "\\3c ") + '"'
 
 
+class TemplateOutsideProject(jinja2.TemplateError):
+    """A template file that a symbolic link takes out of its templates/ folder."""
+
+
+class _ConfinedLoader(jinja2.FileSystemLoader):
+    """Serves only files that really lie in its folder: `..` is refused by Jinja itself, and a
+    symbolic link out of the folder (or a folder linked from outside the project) stops the
+    build with a message naming the file."""
+
+    def __init__(self, folder: Path, root: Path, shown: str):
+        super().__init__(str(folder))
+        self.folder, self.root, self.shown = folder, root.resolve(), shown
+
+    def get_source(self, environment, template):
+        pieces = jinja2.loaders.split_template_path(template)
+        path = self.folder.joinpath(*pieces)
+        if path.is_file():
+            real = path.resolve()
+            inside = self.folder.resolve()
+            if not real.is_relative_to(inside) or not inside.is_relative_to(self.root):
+                raise TemplateOutsideProject(
+                    f"出于安全考虑，不使用模板 {self.shown}/{'/'.join(pieces)}：它指向模板文件夹"
+                    f"之外（{real}）。请把模板文件本身放进 {self.shown}/。")
+        return super().get_source(environment, template)
+
+
 def template_environment(root: Path) -> jinja2.Environment:
-    """The project's templates/ first, then the ones shipped with the package."""
+    """The project's templates/ first, then the ones shipped with the package.
+
+    Sandboxed: a template reads the context's values but cannot reach Python internals
+    (`__class__`, `__globals__`, …) to run code."""
     loaders = []
     if (root / "templates").is_dir():
-        loaders.append(jinja2.FileSystemLoader(str(root / "templates")))
-    loaders.append(jinja2.FileSystemLoader(str(PACKAGE_TEMPLATES)))
-    env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders),
-                             autoescape=jinja2.select_autoescape(["html"], disabled_extensions=["css"]),
-                             undefined=jinja2.StrictUndefined, trim_blocks=True,
-                             lstrip_blocks=True, keep_trailing_newline=True)
+        loaders.append(_ConfinedLoader(root / "templates", root, "templates"))
+    loaders.append(_ConfinedLoader(PACKAGE_TEMPLATES, PACKAGE_TEMPLATES.resolve(),
+                                   "liandong/templates"))
+    env = SandboxedEnvironment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=jinja2.select_autoescape(["html"], disabled_extensions=["css"]),
+        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        keep_trailing_newline=True)
     env.filters["pt"] = lambda value: f"{value:.3f}pt"
     env.filters["css_string"] = _css_string
     return env

@@ -12,9 +12,9 @@ from typing import Callable
 
 from liandong.errors import LiandongError, SourceErrors, os_reason
 from liandong.fonts import resolve_fonts
-from liandong.site import DEFAULT_SITE_OUT, SiteRenderer, build_site
+from liandong.site import SiteRenderer, build_site
 
-__all__ = ["DEFAULT_SITE_OUT", "Preview", "serve"]
+__all__ = ["Preview", "serve"]
 
 logger = logging.getLogger(__name__)
 

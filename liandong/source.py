@@ -10,6 +10,7 @@ from xml.etree import ElementTree
 import markdown
 import yaml
 
+from liandong import limits
 from liandong.errors import Problem, display_path, os_reason
 
 SERIES_FILE = "series.yaml"
@@ -139,16 +140,57 @@ def normalise_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def source_name(path: Path, root: Path) -> str:
+    """The name an editor knows: the path as written inside the project, links not followed."""
+    try:
+        return path.absolute().relative_to(root.absolute()).as_posix()
+    except ValueError:
+        return display_path(path, root)
+
+
+def outside_project(path: Path, root: Path) -> Path | None:
+    """Where path really leads when a symbolic link takes it out of the project; else None."""
+    try:
+        real = path.resolve()
+    except (OSError, RuntimeError):
+        return path
+    return None if real.is_relative_to(root.resolve()) else real
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+"""Invisible control characters: never meant in a bulletin, and they break the HTML/PDF stages."""
+
+
+def control_message(char: str) -> str:
+    return f"含有不可见的控制字符 U+{ord(char):04X}，请删除"
+
+
 def read_source(path: Path, root: Path, problems: list[Problem]) -> SourceFile | None:
     """Read a UTF-8 source file; a BOM is dropped and CRLF becomes LF.
 
-    GBK/GB18030 and UTF-16 files are recognised and refused with a message naming the
-    encoding (`liandong check --fix` converts them); other bytes are reported where UTF-8 fails."""
-    name = display_path(path, root)
+    Refused: a symbolic link out of the project, a file over limits.SOURCE_BYTES, control
+    characters. GBK/GB18030 and UTF-16 files are recognised and refused with a message naming
+    the encoding (`liandong check --fix` converts them); other bytes are reported where UTF-8
+    fails."""
+    name = source_name(path, root)
+    real = outside_project(path, root)
+    if real is not None:
+        problems.append(Problem(name, 1, 1, f"这是指向项目之外（{real}）的符号链接，"
+                                            "出于安全考虑不读取；请把文件本身放进项目"))
+        return None
+    if path.exists() and not path.is_file() and not path.is_dir():
+        # A named pipe or a device would block the build or never end.
+        problems.append(Problem(name, 1, 1, "这不是普通文件（可能是管道或设备），不读取"))
+        return None
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            raw = handle.read(limits.SOURCE_BYTES + 1)
     except OSError as exc:
         problems.append(Problem(name, 1, 1, f"无法读取文件：{os_reason(exc)}"))
+        return None
+    if len(raw) > limits.SOURCE_BYTES:
+        problems.append(Problem(name, 1, 1, f"文件超过 {limits.SOURCE_BYTES // 1024} KB 的上限"
+                                            "（limits.SOURCE_BYTES），请拆分成几篇文章"))
         return None
     encoding = foreign_encoding(raw)
     if encoding is not None:
@@ -165,7 +207,13 @@ def read_source(path: Path, root: Path, problems: list[Problem]) -> SourceFile |
         column = len(raw[line_start:exc.start].decode("utf-8", errors="replace")) + 1
         problems.append(Problem(name, line, column, "文件不是 UTF-8 编码，请另存为 UTF-8"))
         return None
-    return SourceFile(path, name, normalise_newlines(text))
+    source = SourceFile(path, name, normalise_newlines(text))
+    control = _CONTROL.search(source.text)
+    if control:
+        line, column = source.position(control.start())
+        problems.append(Problem(name, line, column, control_message(control.group())))
+        return None
+    return source
 
 
 _YAML_PROBLEMS = {
@@ -178,12 +226,31 @@ _YAML_PROBLEMS = {
 }
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader's composer, refusing aliases (*name): liandong's files never need them, and
+    without them no alias bomb (billion laughs) can be expanded by any later step."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, f"{_ALIAS}{event.anchor}",
+                                              event.start_mark)
+        return super().compose_node(parent, index)
+
+
+_ALIAS = "liandong: alias *"
+
+
 def compose_yaml(source: SourceFile, problems: list[Problem], offset: int = 0,
                  text: str | None = None) -> yaml.Node | None:
     """Parse YAML safely (no Python tags) into nodes whose marks give line and column."""
     text = source.text if text is None else text
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_Loader)
+    except RecursionError:
+        problems.append(Problem(source.name, 1, 1, f"YAML 嵌套超过 {limits.YAML_DEPTH} 层的上限"
+                                                   "（limits.YAML_DEPTH）"))
+        return None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = offset + (mark.index if mark else 0)
@@ -197,6 +264,8 @@ def compose_yaml(source: SourceFile, problems: list[Problem], offset: int = 0,
         if message == _YAML_PROBLEMS["found character '\\t' that cannot start any token"] and \
                 source.text[source.text.rfind("\n", 0, where) + 1:where].strip():
             message = "这里不能用 Tab，请改用空格"  # a tab after "键:", not indentation
+        if problem.startswith(_ALIAS):
+            message = f"不支持 YAML 别名“*{problem[len(_ALIAS):]}”：请把内容直接写出"
         problems.append(Problem(source.name, line, column, message))
         return None
     except yaml.YAMLError as exc:
@@ -205,6 +274,12 @@ def compose_yaml(source: SourceFile, problems: list[Problem], offset: int = 0,
     if node is None:
         return None
     _shift_marks(node, offset)
+    deep = _too_deep(node)
+    if deep is not None:
+        line, column = source.position(deep.start_mark.index)
+        problems.append(Problem(source.name, line, column,
+                                f"YAML 嵌套超过 {limits.YAML_DEPTH} 层的上限（limits.YAML_DEPTH）"))
+        return None
     return node
 
 
@@ -225,6 +300,25 @@ def key_slip(source: SourceFile, text: str, offset: int, error: int) -> Problem 
         else:
             message = f"“{key}”后面的冒号要跟一个空格，写成“{key}: ……”"
         return Problem(source.name, line, column, message)
+    return None
+
+
+def _too_deep(root: yaml.Node) -> yaml.Node | None:
+    """The first node nested deeper than limits.YAML_DEPTH. Aliases are visited once: an alias
+    bomb (billion laughs) costs its size in the file, not its expansion."""
+    stack = [(root, 1)]
+    seen = set()
+    while stack:
+        node, depth = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if depth > limits.YAML_DEPTH:
+            return node
+        if isinstance(node, yaml.MappingNode):
+            stack += [(child, depth + 1) for pair in node.value for child in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            stack += [(child, depth + 1) for child in node.value]
     return None
 
 
@@ -297,19 +391,23 @@ _MD = _markdown()
 def inline_runs(text: str) -> tuple[Run, ...]:
     """Split a paragraph's Markdown into runs: **strong** and plain. Other markup is kept as text."""
     _MD.reset()
-    html = _MD.convert(text)
+    # "&" is escaped first so that entities (&lt; &#60;) print as written, like all other markup.
+    html = _MD.convert(text.replace("&", "&amp;"))
     root = ElementTree.fromstring(f"<div>{html}</div>")
     runs: list[Run] = []
-
-    def walk(element: ElementTree.Element, strong: bool) -> None:
-        if element.text:
-            runs.append(Run(element.text, strong))
-        for child in element:
-            walk(child, strong or child.tag in ("strong", "b"))
+    # Depth-first without recursion: **** nested a thousand deep is still just text.
+    stack: list[tuple[ElementTree.Element | str, bool]] = [(root, False)]
+    while stack:
+        item, strong = stack.pop()
+        if isinstance(item, str):
+            runs.append(Run(item, strong))
+            continue
+        if item.text:
+            runs.append(Run(item.text, strong))
+        for child in reversed(item):
             if child.tail:
-                runs.append(Run(child.tail, strong))
-
-    walk(root, False)
+                stack.append((child.tail, strong))
+            stack.append((child, strong or child.tag in ("strong", "b")))
     merged: list[Run] = []
     for run in runs:
         if merged and merged[-1].strong == run.strong:
@@ -340,7 +438,9 @@ def parse_blocks(source: SourceFile, start: int, end: int) -> list[Block]:
         if lines:
             text = _join_lines(lines)
             if text:
-                blocks.append(Block(inline_runs(text), Loc(source, block_start, block_end)))
+                # Over the limit, validation reports the paragraph: Markdown is not run on it.
+                runs = inline_runs(text) if len(text) <= limits.PARAGRAPH_CHARS else (Run(text),)
+                blocks.append(Block(runs, Loc(source, block_start, block_end)))
         lines.clear()
 
     offset = start
@@ -354,7 +454,8 @@ def parse_blocks(source: SourceFile, start: int, end: int) -> list[Block]:
             flush()
             level = len(heading.group(1))
             text = heading.group(2).strip(_SPACES)
-            blocks.append(Block(inline_runs(text), Loc(source, offset, line_end), level))
+            runs = inline_runs(text) if len(text) <= limits.PARAGRAPH_CHARS else (Run(text),)
+            blocks.append(Block(runs, Loc(source, offset, line_end), level))
         else:
             if not lines:
                 block_start = offset + (len(raw) - len(raw.lstrip(_SPACES)))

@@ -121,8 +121,9 @@ def atoms(pieces: Sequence[Piece], measure: Callable[[str, str], float],
 
 
 def can_break(before: _Atom, after: _Atom) -> bool:
-    """Kinsoku: no closing mark opens a line, no opening mark ends one."""
-    return not (after.text[0] in CLOSING or before.text[-1] in OPENING)
+    """Kinsoku: no closing mark opens a line, no opening mark ends one. A space between Latin
+    words stays at the end of its line: the renderer drops a space that opens a line."""
+    return not (after.text[0] in CLOSING or after.text.isspace() or before.text[-1] in OPENING)
 
 
 def _group(line: list[_Atom], trim_end: float = 0.0) -> tuple[Piece, ...]:

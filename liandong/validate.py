@@ -11,9 +11,12 @@ from typing import Callable
 
 import yaml
 
+from liandong import limits
 from liandong.errors import Problem, display_path
-from liandong.source import (ISSUE_FILE, SERIES_FILE, Block, Loc, SourceFile, compose_yaml,
-                             key_slip, node_loc, parse_blocks, read_source, split_front_matter)
+from liandong.source import (_CONTROL, ISSUE_FILE, SERIES_FILE, Block, Loc, SourceFile,
+                             compose_yaml, control_message, key_slip, node_loc, parse_blocks,
+                             read_source, split_front_matter)
+from liandong.typeset import CLOSING, OPENING
 
 DISTRIBUTION_KEYS = ("报", "送", "发")
 """The 版记 lists, in the order they print: superiors, peers, subordinates."""
@@ -139,22 +142,30 @@ def _mapping(source: SourceFile, node: yaml.Node | None, schema: dict[str, Field
         slip = key_slip(source, source.text[loc.start:loc.end], loc.start, loc.end)
         problems.append(slip or loc.problem("这里应是“键: 值”形式的设置"))
         return {}
+    if not _tag_ok(source, "本文件", node, problems):
+        return {}
     found: dict[str, yaml.Node] = {}
     key_lines: dict[str, int] = {}
     suggested: set[str] = set()
     for key_node, value_node in node.value:
-        key = str(key_node.value)
         loc = node_loc(source, key_node)
+        if not isinstance(key_node, yaml.ScalarNode):
+            problems.append(loc.problem("设置的名称应是一段文字，如“期号”"))
+            continue
+        key = str(key_node.value)
+        if key_node.tag == _YAML + "merge":
+            problems.append(loc.problem("不支持 YAML 合并键“<<”：请把每一项直接写出"))
+            continue
         if key in found:
-            problems.append(loc.problem(f"“{key}”重复出现（第 {key_lines[key]} 行已有）"))
+            problems.append(loc.problem(f"“{_shown(key)}”重复出现（第 {key_lines[key]} 行已有）"))
             continue
         if key not in schema and schema is ISSUE_SCHEMA and key in SERIES_ONLY:
             problems.append(loc.problem(f"“{key}”是整个刊物的设置，只能写在 series.yaml 里"))
             continue
         if key not in schema:
-            close = difflib.get_close_matches(key, list(schema), n=1, cutoff=0.3)
+            close = difflib.get_close_matches(key[:50], list(schema), n=1, cutoff=0.3)
             hint = f"，是不是“{close[0]}”？" if close else f"；可用的有：{'、'.join(schema)}"
-            problems.append(loc.problem(f"未知的设置“{key}”{hint}"))
+            problems.append(loc.problem(f"未知的设置“{_shown(key)}”{hint}"))
             suggested.update(close)
             continue
         found[key] = value_node
@@ -171,16 +182,34 @@ _KNOWN_TAGS = {_YAML + name for name in ("str", "int", "float", "bool", "timesta
                                           "seq", "map")}
 
 
+def _shown(value: str, limit: int = 30) -> str:
+    """A value quoted in a message: long ones are cut, so a message stays one readable line."""
+    value = value.replace("\n", " ")
+    return value if len(value) <= limit else value[:limit] + "…"
+
+
+def _tag_ok(source: SourceFile, key: str, node: yaml.Node, problems: list[Problem]) -> bool:
+    """Only YAML's plain types: a Python tag (!!python/object…) is reported, never constructed."""
+    if node.tag in _KNOWN_TAGS:
+        return True
+    tag = "!!" + node.tag[len(_YAML):] if node.tag.startswith(_YAML) else node.tag
+    problems.append(node_loc(source, node).problem(f"“{key}”使用了不支持的 YAML 标签 {tag}"))
+    return False
+
+
 def _scalar(source: SourceFile, key: str, node: yaml.Node, problems: list[Problem],
             expected: str = "一段文字") -> str | None:
-    if node.tag not in _KNOWN_TAGS:
-        tag = "!!" + node.tag[len(_YAML):] if node.tag.startswith(_YAML) else node.tag
-        problems.append(node_loc(source, node).problem(f"“{key}”使用了不支持的 YAML 标签 {tag}"))
+    if not _tag_ok(source, key, node, problems):
         return None
     if not isinstance(node, yaml.ScalarNode) or node.tag == _YAML + "null":
         problems.append(node_loc(source, node).problem(f"“{key}”应是{expected}"))
         return None
-    return str(node.value)
+    value = str(node.value)
+    control = _CONTROL.search(value)  # written as a YAML escape such as "\x01"
+    if control:
+        problems.append(node_loc(source, node).problem(f"“{key}”{control_message(control.group())}"))
+        return None
+    return value
 
 
 def _text(source: SourceFile, key: str, node: yaml.Node, problems: list[Problem]) -> Text | None:
@@ -191,6 +220,10 @@ def _text(source: SourceFile, key: str, node: yaml.Node, problems: list[Problem]
     if not value:
         problems.append(node_loc(source, node).problem(f"“{key}”不能为空"))
         return None
+    if len(value) > limits.TEXT_CHARS:
+        problems.append(node_loc(source, node).problem(
+            f"“{key}”有 {len(value)} 字，超过 {limits.TEXT_CHARS} 字的上限（limits.TEXT_CHARS）"))
+        return None
     return Text(value, node_loc(source, node))
 
 
@@ -199,14 +232,17 @@ def _number(source: SourceFile, key: str, node: yaml.Node, problems: list[Proble
     value = _scalar(source, key, node, problems, expected="正整数（半角阿拉伯数字）")
     if value is None:
         return None
-    if not re.fullmatch(r"[0-9]+", value.strip()) or int(value) < 1:
+    if not re.fullmatch(r"[0-9]+", value.strip()) or not value.strip().lstrip("0"):
         problems.append(node_loc(source, node).problem(
-            f"“{key}”应是正整数（半角阿拉伯数字），现在是“{value}”"))
+            f"“{key}”应是正整数（半角阿拉伯数字），现在是“{_shown(value)}”"))
         return None
-    if maximum is not None and int(value) > maximum:
-        problems.append(node_loc(source, node).problem(f"“{key}”不能大于 {maximum}，现在是 {value}"))
+    # Compared by length first: int() refuses strings of more than 4,300 digits.
+    digits = value.strip().lstrip("0")
+    if maximum is not None and (len(digits) > len(str(maximum)) or int(digits) > maximum):
+        problems.append(node_loc(source, node).problem(
+            f"“{key}”不能大于 {maximum}，现在是 {_shown(value.strip())}"))
         return None
-    return int(value)
+    return int(digits)
 
 
 _DATE = re.compile(r"([0-9]{4})(?:-([0-9]{1,2})-([0-9]{1,2})|年([0-9]{1,2})月([0-9]{1,2})日)")
@@ -236,7 +272,7 @@ def _date(source: SourceFile, key: str, node: yaml.Node, problems: list[Problem]
         return None
     if date is None:
         problems.append(node_loc(source, node).problem(
-            f"“{key}”应写作 2024-08-30，现在是“{value}”"))
+            f"“{key}”应写作 2024-08-30，现在是“{_shown(value)}”"))
         return None
     if date is False:
         problems.append(node_loc(source, node).problem(f"“{key}”不是有效日期：“{value}”"))
@@ -261,8 +297,15 @@ def _list(source: SourceFile, key: str, node: yaml.Node,
     if isinstance(node, yaml.ScalarNode) and node.tag == _YAML + "null":
         return ()
     if not isinstance(node, yaml.SequenceNode):
+        if _tag_ok(source, key, node, problems):
+            problems.append(node_loc(source, node).problem(
+                f"“{key}”应是列表，每行以“- ”开头写一个单位"))
+        return None
+    if not _tag_ok(source, key, node, problems):
+        return None
+    if len(node.value) > limits.LIST_ITEMS:
         problems.append(node_loc(source, node).problem(
-            f"“{key}”应是列表，每行以“- ”开头写一个单位"))
+            f"“{key}”有 {len(node.value)} 项，超过 {limits.LIST_ITEMS} 项的上限（limits.LIST_ITEMS）"))
         return None
     items = [_text(source, key, item, problems) for item in node.value]
     if any(item is None for item in items):
@@ -282,11 +325,14 @@ def _markdown_blocks(source: SourceFile, key: str, node: yaml.Node,
         newline = source.text.find("\n", loc.start, loc.end)
         if newline == -1:  # "编者按: |" on the file's last line: an empty note
             return ()
-        return tuple(parse_blocks(source, newline + 1, loc.end))
-    # Folded or plain scalars: parse the value, then anchor each paragraph at the value's start.
-    temp = SourceFile(source.path, source.name, value)
-    blocks = parse_blocks(temp, 0, len(value))
-    return tuple(Block(b.runs, loc, b.level) for b in blocks)
+        blocks = parse_blocks(source, newline + 1, loc.end)
+    else:
+        # Folded or plain scalars: parse the value, then anchor each paragraph at its start.
+        temp = SourceFile(source.path, source.name, value)
+        blocks = [Block(b.runs, loc, b.level) for b in parse_blocks(temp, 0, len(value))]
+    before = len(problems)
+    _check_paragraphs(blocks, problems)
+    return tuple(blocks) if len(problems) == before else None
 
 
 _CONVERTERS: dict[str, Callable] = {
@@ -326,7 +372,10 @@ def load_series(root: Path, problems: list[Problem]
         return None
     nodes = _mapping(source, node, SERIES_SCHEMA, problems)
     locs = {key: node_loc(source, value) for key, value in nodes.items()}
-    return _values(source, nodes, SERIES_SCHEMA, problems), locs
+    values = _values(source, nodes, SERIES_SCHEMA, problems)
+    if len(problems) > before:  # a broken series is reported once, not again for every issue
+        return None
+    return values, locs
 
 
 def _load_article(path: Path, root: Path, problems: list[Problem]) -> Article | None:
@@ -348,12 +397,31 @@ def _load_article(path: Path, root: Path, problems: list[Problem]) -> Article | 
     values = _values(source, nodes, ARTICLE_SCHEMA, problems)
     blocks = parse_blocks(source, body_start, len(source.text))
     _check_headings(blocks, problems)
+    _check_paragraphs(blocks, problems)
     if not blocks:
         end_line = source.text.count("\n", 0, body_start) + 1
         problems.append(Problem(source.name, end_line, 1, "文章没有正文"))
     if "标题" not in values:
         return None
     return Article(values["标题"], values.get("副标题"), tuple(blocks), source)  # type: ignore
+
+
+_PUNCTUATION_RUN = re.compile(
+    "[" + re.escape("".join(sorted(OPENING | CLOSING))) + "]{%d,}" % (limits.PUNCTUATION_RUN + 1))
+
+
+def _check_paragraphs(blocks, problems: list[Problem]) -> None:
+    for block in blocks:
+        if len(block.text) > limits.PARAGRAPH_CHARS:
+            problems.append(block.loc.problem(
+                f"这一段有 {len(block.text)} 字，超过 {limits.PARAGRAPH_CHARS} 字的上限"
+                "（limits.PARAGRAPH_CHARS），请分段"))
+            continue
+        run = max((len(m.group()) for m in _PUNCTUATION_RUN.finditer(block.text)), default=0)
+        if run:
+            problems.append(block.loc.problem(
+                f"这一段有连续 {run} 个标点，超过 {limits.PUNCTUATION_RUN} 个的上限"
+                "（limits.PUNCTUATION_RUN）：标点之间不能换行"))
 
 
 def _check_headings(blocks: list[Block], problems: list[Problem]) -> None:
@@ -409,10 +477,21 @@ def load_issue(folder: Path, root: Path, series: tuple[dict[str, object], dict[s
             f"日期的年份与所在文件夹 {folder.parent.name} 不符"))
 
     articles = []
-    for md in sorted(folder.glob("*.md")):
+    files = sorted(folder.glob("*.md"))
+    if len(files) > limits.ARTICLES:
+        problems.append(Problem(source.name, 1, 1, f"本期有 {len(files)} 篇文章，超过 "
+                                                   f"{limits.ARTICLES} 篇的上限（limits.ARTICLES）"))
+        files = []
+    for md in files:
         article = _load_article(md, root, problems)
         if article:
             articles.append(article)
+    chars = sum(len(a.title.value) + len(a.subtitle.value if a.subtitle else "")
+                + sum(len(b.text) for b in a.blocks) for a in articles)
+    chars += sum(len(b.text) for b in values.get("编者按", ()))  # type: ignore[union-attr]
+    if chars > limits.ISSUE_CHARS:
+        problems.append(Problem(source.name, 1, 1, f"本期正文共 {chars} 字，超过 "
+                                                   f"{limits.ISSUE_CHARS} 字的上限（limits.ISSUE_CHARS）"))
     if not list(folder.glob("*.md")):
         problems.append(Problem(source.name, 1, 1,
                                 "本期没有文章：请在同一文件夹放入 .md 文章文件"))

@@ -107,6 +107,28 @@ def test_lines_with_dashes_and_ellipses_stay_flush(tmp_path):
     assert marked >= 5
 
 
+def test_bold_latin_is_measured_in_the_bold_face_and_stays_flush(tmp_path):
+    """**strong** prints in the family's bold face, whose Latin letters are wider than the
+    regular ones: lines with bold Latin text still end on the text area's right edge."""
+    from conftest import REPO
+    from pdfmeasure import text_left, text_right
+
+    sentences = [f"会议强调，要把{'代表' * k}**APEC Business Advisory Council meeting**精神落到实处。"
+                 for k in range(8)]
+    article = (REPO / ARTICLE).read_text(encoding="utf-8") + "\n\n" + "".join(sentences) + "\n"
+    project = make_project(tmp_path, overrides={ARTICLE: article})
+    liandong("build", "13", "--out", "out", cwd=project, check=True)  # preflight: nothing sticks out
+    body = [l for l in lines(project / "out" / "2024-13.pdf") if abs(l.size - 16) < 0.01]
+    bold = 0
+    for line, following in zip(body, body[1:]):
+        continues = (following.page == line.page
+                     and abs(following.x0 - text_left(following.page)) < 0.1 * MM)
+        if continues and any(word in line.text for word in ("APEC", "Business", "Council")):
+            bold += 1
+            assert abs(line.x1 - text_right(line.page)) <= 0.5 * MM, line.text
+    assert bold >= 4
+
+
 def test_builds_are_byte_identical_across_folders_times_and_clocks(tmp_path):
     """Same sources → same bytes: another folder, a second later, another time zone and a
     SOURCE_DATE_EPOCH (which WeasyPrint ignores; dates come from the issue)."""

@@ -63,6 +63,15 @@ def test_comma_never_starts_a_line():
     assert all(line_width(line) == pytest.approx(WIDTH, abs=1e-6) for line in lines[:-1])
 
 
+def test_a_space_between_latin_words_never_starts_a_line():
+    """The renderer drops a space that opens a line, which would leave that line short."""
+    for shift in range(12):
+        text = HAN[:CHARS - 8 + shift] + "APEC Business Advisory Council meeting" + HAN
+        lines = typeset(text)
+        assert all(not line.text[0].isspace() for line in lines), shift
+        assert "".join(line.text for line in lines) == text
+
+
 def test_opening_quote_never_ends_a_line():
     text = HAN[:CHARS - 1] + "“金点子”" + HAN
     lines = typeset(text)

@@ -1,0 +1,36 @@
+"""The documented limits on sources, in one place.
+
+Sources are untrusted text: each limit keeps a build finite and fast, and every one is far above
+what a real issue of 联络动态 needs (the sample issue 2024/13: 3 articles, 6,000 characters, the
+longest paragraph 400 characters, the longest title 25). A source over a limit stops the build
+with a message naming the limit, at the file (and line) where it is exceeded. The README
+(“限制”) lists the same figures; tests/test_hostile.py checks each message.
+"""
+
+from __future__ import annotations
+
+SOURCE_BYTES = 256 * 1024
+"""Largest source file (series.yaml, issue.yaml, an article), in bytes: about 85,000 Chinese
+characters, some 140 printed pages."""
+
+ARTICLES = 50
+"""Most articles (.md files) in one issue."""
+
+ISSUE_CHARS = 120_000
+"""Most characters of running text (titles, 编者按, body) in one issue: about 200 pages."""
+
+PARAGRAPH_CHARS = 5_000
+"""Longest paragraph or heading of the body or 编者按, in characters (about 9 printed pages)."""
+
+TEXT_CHARS = 200
+"""Longest one-line value: titles, subtitles, 刊名, 编印单位, each 版记 unit and so on."""
+
+LIST_ITEMS = 100
+"""Most units in one 版记 list (报, 送 or 发)."""
+
+YAML_DEPTH = 20
+"""Deepest nesting of lists and mappings in a YAML file (liandong's own files need 2)."""
+
+PUNCTUATION_RUN = 20
+"""Most punctuation marks in a row in a paragraph. No line may start or end between them, so a
+longer run cannot be broken into lines (5,000 full stops took a minute to render)."""
