@@ -18,11 +18,10 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 
 from liandong.errors import LiandongError, Problem, SourceErrors, display_path, os_reason
 from liandong.files import write_atomic
-from liandong.source import ISSUE_FILE, _join_lines
+from liandong.source import ISSUE_FILE, join_lines, yaml_scalar
 from liandong.validate import DISTRIBUTION_KEYS, SERIES_SCHEMA, load_issues, load_series
 
 logger = logging.getLogger(__name__)
@@ -78,7 +77,7 @@ class Para:
 
     @property
     def text(self) -> str:
-        return _join_lines(self.lines)
+        return join_lines(self.lines)
 
 
 @dataclass
@@ -458,7 +457,7 @@ def _body(paras: list[Para], name: str) -> tuple[list[str], list[Article]]:
         while (para.joinable and index < len(paras) and paras[index].joinable
                and not _finished(text) and not heading_level(text)
                and (paras[index].page_break_before or not _title_like(text, relaxed))):
-            text = _join_lines([text, paras[index].text])
+            text = join_lines([text, paras[index].text])
             index += 1
         level = heading_level(text)
         if para.role == "heading" and not level:
@@ -514,7 +513,7 @@ def _colophon(paras: list[Para]) -> dict[str, object]:
         if not labels or labels[0].start() > 0:
             lead = text[:labels[0].start()] if labels else text
             if key is not None and key in DISTRIBUTION_KEYS:
-                texts[key] = _join_lines([texts[key], lead])
+                texts[key] = join_lines([texts[key], lead])
             elif lead.strip(_SPACES):
                 logger.warning("%s: 版记中的“%s”不属于任何已知项目，未导入", para.where, lead)
         for label, following in zip(labels, labels[1:] + [None]):
@@ -568,16 +567,6 @@ def _markdown_lines(text: str) -> list[str]:
     return ["\\" + line if line.startswith("#") else line for line in sentences(text)]
 
 
-def _yaml_scalar(value: str) -> str:
-    """A plain scalar when it reads back as itself, else a double-quoted one."""
-    try:
-        if yaml.safe_load(f"k: {value}") == {"k": value}:
-            return value
-    except yaml.YAMLError:
-        pass
-    return yaml.safe_dump(value, allow_unicode=True, default_style='"', width=10**6).strip()
-
-
 def issue_yaml(imported: Imported, overrides: dict[str, object], source_name: str) -> str:
     lines = [f"# {imported.name} {imported.date.year} 年第 {imported.number} 期",
              f"# 由 liandong import 从 {source_name} 导入：请与原件核对。",
@@ -587,11 +576,11 @@ def issue_yaml(imported: Imported, overrides: dict[str, object], source_name: st
     for key, value in overrides.items():
         if isinstance(value, list):
             lines.append(f"{key}:")
-            lines += [f"  - {_yaml_scalar(item)}" for item in value]
+            lines += [f"  - {yaml_scalar(item)}" for item in value]
         elif isinstance(value, int):
             lines.append(f"{key}: {value}")
         else:
-            lines.append(f"{key}: {_yaml_scalar(str(value))}")
+            lines.append(f"{key}: {yaml_scalar(str(value))}")
     if imported.note:
         lines += ["", "编者按: |"]
         for number, paragraph in enumerate(imported.note):
@@ -602,9 +591,9 @@ def issue_yaml(imported: Imported, overrides: dict[str, object], source_name: st
 
 
 def article_markdown(article: Article) -> str:
-    lines = ["---", f"标题: {_yaml_scalar(article.title)}"]
+    lines = ["---", f"标题: {yaml_scalar(article.title)}"]
     if article.subtitle:
-        lines.append(f"副标题: {_yaml_scalar(article.subtitle)}")
+        lines.append(f"副标题: {yaml_scalar(article.subtitle)}")
     lines.append("---")
     for level, text in article.blocks:
         lines.append("")

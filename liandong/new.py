@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 from pathlib import Path
 
-import yaml
 
 from liandong.errors import LiandongError, Problem, SourceErrors, display_path, os_reason
 from liandong.files import write_atomic
 from liandong.lint import PLACEHOLDER
 from liandong.numbering import Next, next_issue, numbering_rule, read_archive
-from liandong.source import ISSUE_FILE
+from liandong.source import ISSUE_FILE, yaml_scalar
 from liandong.validate import DISTRIBUTION_KEYS, load_series, parse_date
 
 ARTICLE_FILE = "01.md"
@@ -29,16 +27,6 @@ def parse_date_option(value: str | None, today: dt.date) -> dt.date:
     if date is False:
         raise LiandongError(f"--date 不是有效日期：“{value}”")
     return date  # type: ignore[return-value]
-
-
-def _yaml_scalar(value: str) -> str:
-    """A value written plain when YAML reads it back unchanged, else double-quoted."""
-    try:
-        if yaml.safe_load(f"k: {value}") == {"k": value}:
-            return value
-    except yaml.YAMLError:
-        pass
-    return json.dumps(value, ensure_ascii=False)
 
 
 def issue_yaml(name: str, numbers: Next, series: dict[str, object]) -> str:
@@ -58,7 +46,7 @@ def issue_yaml(name: str, numbers: Next, series: dict[str, object]) -> str:
                   "# 这样以后改动 series.yaml 也不会改变已出刊各期的版记。"]
     for key, items in lists:
         lines.append(f"{key}:")
-        lines += [f"  - {_yaml_scalar(item.value)}" for item in items]  # type: ignore[attr-defined]
+        lines += [f"  - {yaml_scalar(item.value)}" for item in items]  # type: ignore[attr-defined]
     return "\n".join(lines) + "\n"
 
 

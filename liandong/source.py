@@ -417,7 +417,7 @@ def inline_runs(text: str) -> tuple[Run, ...]:
     return tuple(merged)
 
 
-def _join_lines(lines: list[str]) -> str:
+def join_lines(lines: list[str]) -> str:
     """Join a paragraph's source lines: Chinese lines join directly, Latin words keep a space."""
     text = ""
     for line in lines:
@@ -436,7 +436,7 @@ def parse_blocks(source: SourceFile, start: int, end: int) -> list[Block]:
 
     def flush() -> None:
         if lines:
-            text = _join_lines(lines)
+            text = join_lines(lines)
             if text:
                 # Over the limit, validation reports the paragraph: Markdown is not run on it.
                 runs = inline_runs(text) if len(text) <= limits.PARAGRAPH_CHARS else (Run(text),)
@@ -464,3 +464,14 @@ def parse_blocks(source: SourceFile, start: int, end: int) -> list[Block]:
         offset = line_end + 1
     flush()
     return blocks
+
+
+def yaml_scalar(value: str) -> str:
+    """A value as liandong writes it into a source (new, import): plain when YAML reads it back
+    unchanged, else double-quoted."""
+    try:
+        if yaml.safe_load(f"k: {value}") == {"k": value}:
+            return value
+    except yaml.YAMLError:
+        pass
+    return yaml.safe_dump(value, allow_unicode=True, default_style='"', width=10**6).strip()

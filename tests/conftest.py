@@ -9,11 +9,18 @@ import sys
 from pathlib import Path
 
 import pytest
+from playwright import sync_api as playwright
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_TEXT = REPO.parent / "shared" / "samples" / "2024-13-as-published.txt"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 MM = 72 / 25.4
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's; `playwright install` is never run
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--disable-background-networking", "--disable-component-update", "--no-first-run",
+        "--disable-sync"]
+"""Headless chromium for the browser tests, quiet and offline."""
 
 
 def liandong(*args: str, cwd: Path, check: bool = False) -> subprocess.CompletedProcess:
@@ -78,3 +85,12 @@ def add_issue(project: Path, year: int, number: int, total: int, date: str,
     end = body.index("\n", start)
     first.write_text(body[:start] + title + body[end:], encoding="utf-8")
     return folder
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless chromium per test module."""
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()

@@ -662,28 +662,23 @@ def test_emphasis_nested_a_thousand_deep_builds(tmp_path: Path) -> None:
         assert "正文深" in "".join(page.extract_text() or "" for page in doc.pages)
 
 
-def test_the_hostile_web_page_runs_nothing_in_a_browser(markup_build):
+def test_the_hostile_web_page_runs_nothing_in_a_browser(markup_build, browser):
     """The page in chromium: no script runs (no dialog, no error), nothing is requested except the
     page itself, and the markup is on screen as text."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    from test_web import ARGS, CHROMIUM
-
     page_url = (markup_build / "2024-13.html").as_uri()
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = browser.new_page()
-            events: list[str] = []
-            page.on("dialog", lambda d: (events.append(f"dialog {d.message}"), d.dismiss()))
-            page.on("pageerror", lambda e: events.append(f"error {e}"))
-            page.on("request", lambda r: events.append(r.url) if r.url != page_url else None)
-            page.goto(page_url)
-            page.wait_for_timeout(300)
-            text = page.inner_text("body")
-            counts = page.evaluate("""['script', 'iframe', 'img', 'object', 'embed', 'link',
-                'base', 'svg'].map(t => document.getElementsByTagName(t).length)""")
-        finally:
-            browser.close()
+    page = browser.new_page()
+    try:
+        events: list[str] = []
+        page.on("dialog", lambda d: (events.append(f"dialog {d.message}"), d.dismiss()))
+        page.on("pageerror", lambda e: events.append(f"error {e}"))
+        page.on("request", lambda r: events.append(r.url) if r.url != page_url else None)
+        page.goto(page_url)
+        page.wait_for_timeout(300)
+        text = page.inner_text("body")
+        counts = page.evaluate("""['script', 'iframe', 'img', 'object', 'embed', 'link',
+            'base', 'svg'].map(t => document.getElementsByTagName(t).length)""")
+    finally:
+        page.close()
     assert events == []
     assert counts == [0] * 8
     assert "标题<script>alert(1)</script>" in text

@@ -103,21 +103,16 @@ def test_serves_only_on_the_loopback_address(served):
     assert server.poll() is None
 
 
-def test_browser_reloads_after_a_save(served):
-    playwright = pytest.importorskip("playwright.sync_api")
-    from test_site import ARGS, CHROMIUM
-
+def test_browser_reloads_after_a_save(served, browser):
     project, url, _ = served
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(url + "2024-13.html")
-        article = project / "issues" / "2024" / "13" / "01.md"
-        article.write_text(article.read_text(encoding="utf-8").replace("乙烯", "丁烯"), encoding="utf-8")
-        page.wait_for_function("document.body.innerText.includes('丁烯')", timeout=WAIT * 1000)
-        browser.close()
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url + "2024-13.html")
+    article = project / "issues" / "2024" / "13" / "01.md"
+    article.write_text(article.read_text(encoding="utf-8").replace("乙烯", "丁烯"), encoding="utf-8")
+    page.wait_for_function("document.body.innerText.includes('丁烯')", timeout=WAIT * 1000)
+    page.close()
     assert errors == []
 
 

@@ -200,14 +200,6 @@ def test_nu_html_checker_finds_no_errors(archive):
 
 # --- In chromium, served from a sub-path ----------------------------------------------
 
-playwright = pytest.importorskip("playwright.sync_api")
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--no-first-run",
-        "--disable-sync"]
-
-
 class _Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format, *args):  # noqa: A002
         pass
@@ -223,14 +215,6 @@ def site_url(archive):
     yield f"http://127.0.0.1:{server.server_address[1]}/archive/"
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(params=[375, 1280], ids=["phone", "desktop"])
