@@ -117,6 +117,10 @@ class IssueRenderer:
         self.measurer = Measurer(fonts)
         self.env = template_environment(root)
         self._pdf = None
+        # What WeasyPrint may read, besides the issue's own folder: the project's templates/ and
+        # fonts/ (only where they really lie inside the project) and the shipped templates.
+        self.allowed = [folder for folder in (root / "templates", root / "fonts")
+                        if outside_project(folder, root) is None] + [PACKAGE_TEMPLATES]
 
     def load(self, folders: list[Path], problems: list[Problem]) -> list[tuple[Issue, Context]]:
         """The issues' contexts; schema problems and missing glyphs go to problems."""
@@ -152,11 +156,7 @@ class IssueRenderer:
             from liandong.pdf import PdfRenderer  # WeasyPrint loads only when something is rendered
 
             self._pdf = PdfRenderer()
-        # What WeasyPrint may read: the project's templates/ and fonts/ (only where they really
-        # lie inside the project), the shipped templates and the issue's own folder.
-        allowed = [folder for folder in (self.root / "templates", self.root / "fonts")
-                   if outside_project(folder, self.root) is None]
-        allowed += [PACKAGE_TEMPLATES, issue.folder]
+        allowed = self.allowed + [issue.folder]
         pdf = self._pdf.render(print_html, issue.folder, allowed)
         _preflight(f"{issue.slug}.pdf", pdf, self.fonts)
         shop_pdf = None

@@ -16,13 +16,14 @@ from typing import Callable
 
 import yaml
 
+from liandong import limits
 from liandong.errors import Problem, display_path
 from liandong.files import write_output
 from liandong.lint import Finding, lint_unit
 from liandong.numbering import check_numbering, numbering_rule, read_archive
 from liandong.source import (ISSUE_FILE, SERIES_FILE, SourceFile, compose_yaml, decode_source,
-                             foreign_encoding, normalise_newlines, parse_blocks, read_source,
-                             split_front_matter)
+                             foreign_encoding, normalise_newlines, outside_project, parse_blocks,
+                             read_source, split_front_matter)
 from liandong.validate import (ARTICLE_SCHEMA, ISSUE_SCHEMA, SERIES_SCHEMA, Field,
                                load_series)
 
@@ -160,7 +161,16 @@ def convert_encodings(root: Path, paths: list[Path], echo: Callable[[str], None]
     """Rewrite GBK/GB18030 and UTF-16 sources as UTF-8 (line endings kept); returns how many."""
     converted = 0
     for path in paths:
-        raw = path.read_bytes()
+        # The same guards as read_source: nothing linked from outside the project, nothing over
+        # the size limit, and an unreadable file is left to the check, which reports it.
+        if outside_project(path, root) is not None or not path.is_file():
+            continue
+        try:
+            if path.stat().st_size > limits.SOURCE_BYTES:
+                continue
+            raw = path.read_bytes()
+        except OSError:
+            continue
         encoding = foreign_encoding(raw)
         if encoding is None:
             continue

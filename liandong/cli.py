@@ -79,9 +79,9 @@ class _Group(click.Group):
             raise
         except Exception as exc:  # noqa: BLE001 - the last line of defence for editors
             logging.getLogger("liandong").debug("内部错误", exc_info=True)
-            raise click.ClickException(
-                f"liandong 内部错误（{type(exc).__name__}: {exc}）。这不是稿件的问题；"
-                "请用 liandong -v 重新运行，并把输出发给维护者。") from None
+            from liandong.errors import internal_error
+
+            raise click.ClickException(internal_error(exc)) from None
 
 
 class _Formatter(click.HelpFormatter):
@@ -110,8 +110,10 @@ class _ChineseFormatter(logging.Formatter):
 def _setup_logging(verbose: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_ChineseFormatter())
+    # WeasyPrint's own messages are English; liandong says in Chinese what matters (refused or
+    # missing resources, preflight), so WeasyPrint's show only with -v.
     for name, level in (("liandong", logging.DEBUG if verbose else logging.INFO),
-                        ("weasyprint", logging.WARNING if verbose else logging.ERROR),
+                        ("weasyprint", logging.WARNING if verbose else logging.CRITICAL),
                         ("fontTools", logging.ERROR)):
         logger = logging.getLogger(name)
         logger.handlers[:] = [handler]
@@ -233,6 +235,8 @@ def serve(port: int, out: Path | None) -> None:
     root = find_root(Path.cwd())
     run_server(root, out if out is not None else default_out(root, DEFAULT_SITE_OUT), port,
                click.echo)
+
+
 @main.command(context_settings=CONTEXT, options_metavar="[选项]", help="""新建下一期的稿件：issues/<年>/<期>/ 下的 issue.yaml 和一篇文章 01.md。
 
 期号为当年最后一期加 1（新的一年从第 1 期起；series.yaml 写“期号编排: 连续”则跨年接着编）。

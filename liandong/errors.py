@@ -67,3 +67,9 @@ _OS_REASONS = {
 def os_reason(exc: OSError) -> str:
     """Why a file operation failed, in Chinese where the cause is a common one."""
     return _OS_REASONS.get(exc.errno, exc.strerror or str(exc))
+
+
+def internal_error(exc: BaseException) -> str:
+    """What an editor sees when liandong itself fails: one Chinese sentence, no traceback."""
+    return (f"liandong 内部错误（{type(exc).__name__}: {exc}）。这不是稿件的问题；"
+            "请用 liandong -v 重新运行，并把输出发给维护者。")

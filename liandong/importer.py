@@ -20,8 +20,9 @@ from pathlib import Path
 
 
 from liandong.errors import LiandongError, Problem, SourceErrors, display_path, os_reason
-from liandong.files import write_atomic
-from liandong.source import ISSUE_FILE, join_lines, yaml_scalar
+from liandong.files import write_output
+from liandong.source import (ISSUE_FILE, decode_source, join_lines, normalise_newlines,
+                             yaml_scalar)
 from liandong.validate import DISTRIBUTION_KEYS, SERIES_SCHEMA, load_issues, load_series
 
 logger = logging.getLogger(__name__)
@@ -124,30 +125,19 @@ def read_paragraphs(path: Path, name: str) -> list[Para]:
 
 
 def _decode(raw: bytes, name: str) -> str:
-    """UTF-8 (BOM tolerated), UTF-16 with a BOM, or GBK/GB18030 with a notice."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    elif raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return raw.decode("utf-16")
-        except UnicodeDecodeError:
-            pass
+    """UTF-8 (BOM tolerated), UTF-16 with a BOM, or GBK/GB18030 with a notice: the sources'
+    own recognition (source.decode_source), so import and build agree on what a file is."""
     try:
-        text = raw.decode("utf-8")
+        text, encoding, _ = decode_source(raw)
     except UnicodeDecodeError as exc:
-        try:
-            text = raw.decode("gb18030")
-        except UnicodeDecodeError:
-            text = ""
-        if text and _looks_like_text(text) and re.search(r"[\u4e00-\u9fff]", text):
-            logger.warning("%s 是 GBK/GB18030 编码（Windows 记事本、WPS 常用），已按 GB18030 读取"
-                           "并转成 UTF-8；请核对导入的文字有无乱码", name)
-            return text
         line = raw.count(b"\n", 0, exc.start) + 1
         raise LiandongError(f"{name}:{line}:1: 文件既不是 UTF-8 文本，也不是 GBK/GB18030 编码的"
                             "文本，无法导入；请另存为 UTF-8 纯文本") from None
     if not _looks_like_text(text):
         raise LiandongError(f"{name}: 这不是纯文本文件（含有二进制数据），无法导入")
+    if encoding == "gb18030":
+        logger.warning("%s 是 GBK/GB18030 编码（Windows 记事本、WPS 常用），已按 GB18030 读取"
+                       "并转成 UTF-8；请核对导入的文字有无乱码", name)
     return text
 
 
@@ -161,7 +151,7 @@ def read_text(path: Path, name: str) -> list[Para]:
         raw = path.read_bytes()
     except OSError as exc:
         raise LiandongError(f"{name}: 无法读取文件：{os_reason(exc)}") from None
-    text = _decode(raw, name).replace("\r\n", "\n").replace("\r", "\n")
+    text = normalise_newlines(_decode(raw, name))
     groups: list[tuple[list[tuple[int, str]], bool]] = []
     current: list[tuple[int, str]] = []
     page_break = False
@@ -429,7 +419,7 @@ def _masthead(paras: list[Para], name: str) -> tuple[dict[str, object], list[Par
     year, month, day = (_to_int(g) for g in date_match.groups())
     try:
         date = dt.date(year or 0, month or 0, day or 0)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise LiandongError(f"{date_para.where}: 日期“{date_match.group(0)}”不是有效日期") from None
     if not names:
         raise LiandongError(f"{paras[0].where}: 报头里找不到刊名")
@@ -635,12 +625,7 @@ def import_issue(root: Path, file: Path) -> list[Path]:
     files = {folder / ISSUE_FILE: issue_yaml(imported, overrides, file.name)}
     for number, article in enumerate(imported.articles, start=1):
         files[folder / f"{number:02d}.md"] = article_markdown(article)
-    written = []
-    for path, text in files.items():
-        try:
-            written.append(write_atomic(path, text))
-        except OSError as exc:
-            raise LiandongError(f"无法写入 {display_path(path, root)}：{os_reason(exc)}") from None
+    written = [write_output(path, text) for path, text in files.items()]
     for key in overrides:
         logger.info("本期的“%s”与 series.yaml 不同，已写入 issue.yaml 作为本期设置", key)
     after: list[Problem] = []

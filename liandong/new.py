@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 from liandong.errors import LiandongError, Problem, SourceErrors, display_path, os_reason
-from liandong.files import write_atomic
+from liandong.files import write_output
 from liandong.lint import PLACEHOLDER
 from liandong.numbering import Next, next_issue, numbering_rule, read_archive
 from liandong.source import ISSUE_FILE, yaml_scalar
@@ -84,10 +84,6 @@ def new_issue(root: Path, date: dt.date) -> tuple[Next, list[Path]]:
         raise LiandongError(f"无法建立文件夹 {shown}：{os_reason(exc)}") from None
     values = series[0]
     name = str(getattr(values.get("刊名"), "value", "")) or "本刊"
-    written = []
-    try:
-        written.append(write_atomic(folder / ISSUE_FILE, issue_yaml(name, numbers, values)))
-        written.append(write_atomic(folder / ARTICLE_FILE, ARTICLE_STUB))
-    except OSError as exc:
-        raise LiandongError(f"无法写入 {shown}：{os_reason(exc)}") from None
+    written = [write_output(folder / ISSUE_FILE, issue_yaml(name, numbers, values)),
+               write_output(folder / ARTICLE_FILE, ARTICLE_STUB)]
     return numbers, written

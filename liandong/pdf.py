@@ -21,34 +21,42 @@ class ProjectFetcher(URLFetcher):
     (%2e%2e), made absolute and stripped of `..` and symbolic links: the file actually read is
     the resolved one, so a link cannot lead out of an allowed folder after the check. Every
     other scheme (http, https, ftp, data, …) is refused before anything is opened, so there is
-    no network access and no redirect to follow. Refused URLs are collected in `refused`.
+    no network access and no redirect to follow. Refused URLs are collected in `refused`; a file
+    named inside an allowed folder that does not exist (a designer's typo) goes to `missing`.
     """
 
     def __init__(self, allowed: list[Path]):
         super().__init__(allowed_protocols={"file"}, allow_redirects=False)
         self.allowed = [folder.resolve() for folder in allowed]
         self.refused: list[str] = []
+        self.missing: list[str] = []
 
     def local_path(self, url: str) -> Path | None:
-        """The real file an allowed URL names, or None."""
+        """The real file an allowed URL names; None, with the URL noted, for anything else."""
         try:
             parts = urlsplit(url)
             if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
-                return None
+                return self._refuse(url)
             path = Path(unquote(parts.path, errors="strict"))
             if not path.is_absolute():
-                return None
-            real = path.resolve(strict=True)
-        except (ValueError, OSError, RuntimeError):  # bad URL, NUL byte, missing file, link loop
+                return self._refuse(url)
+            real = path.resolve()  # links that exist are followed; `..` is gone either way
+        except (ValueError, OSError, RuntimeError):  # bad URL, NUL byte, link loop
+            return self._refuse(url)
+        if not any(real.is_relative_to(folder) for folder in self.allowed):
+            return self._refuse(url)
+        if not real.exists():
+            self.missing.append(url)
             return None
-        if real.is_file() and any(real.is_relative_to(folder) for folder in self.allowed):
-            return real
+        return real if real.is_file() else self._refuse(url)
+
+    def _refuse(self, url: str) -> None:
+        self.refused.append(url)
         return None
 
     def fetch(self, url, headers=None):
         path = self.local_path(url)
         if path is None:
-            self.refused.append(url)
             raise ValueError(f"refused by liandong: {url}")
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return URLFetcherResponse(path.as_uri(), body=path.read_bytes(),
@@ -80,4 +88,6 @@ class PdfRenderer:
         data = document.write_pdf(font_config=self.font_config, **options)
         if fetcher.refused:
             logger.warning("已拒绝读取项目之外的资源：%s", "、".join(dict.fromkeys(fetcher.refused)))
+        if fetcher.missing:
+            logger.warning("找不到模板引用的文件：%s", "、".join(dict.fromkeys(fetcher.missing)))
         return data

@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 from typing import Callable
 
-from liandong.errors import LiandongError, SourceErrors, os_reason
+from liandong.errors import LiandongError, SourceErrors, internal_error, os_reason
 from liandong.fonts import resolve_fonts
 from liandong.site import SiteRenderer, build_site
 
@@ -80,6 +80,11 @@ class Preview:
             error += f"\n共 {len(exc.problems)} 处错误，未生成任何文件。"
         except LiandongError as exc:
             error = exc.format_message()
+        except OSError as exc:  # a file that vanished mid-save, a full disk: say so, keep serving
+            error = f"无法读取或写入文件 {exc.filename or ''}：{os_reason(exc)}"
+        except Exception as exc:  # noqa: BLE001 - the watcher thread must survive anything
+            logger.debug("内部错误", exc_info=True)
+            error = internal_error(exc)
         if error:
             logger.error("%s", error)
         elif self.error is None and self.generation and not result.written:

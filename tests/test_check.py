@@ -176,6 +176,22 @@ def test_fix_converts_gbk_to_utf8(tmp_path):
     assert (root / ARTICLE).read_bytes() == (REPO / ARTICLE).read_bytes().replace(b"\n", b"\r\n")
 
 
+def test_fix_never_converts_a_file_linked_from_outside_the_project(tmp_path):
+    """--fix reads sources through the same guards as the build: a GBK file outside the
+    project, linked in as an article, is neither converted nor replaced by a copy."""
+    outside = tmp_path / "outside.md"
+    gbk = (REPO / ARTICLE).read_text(encoding="utf-8").encode("gb18030")
+    outside.write_bytes(gbk)
+    root = make_project(tmp_path / "project")
+    link = root / "issues" / "2024" / "13" / "99.md"
+    link.symlink_to(outside)
+    result = liandong("check", "--fix", cwd=root)
+    assert result.returncode == 1
+    assert "转换为 UTF-8" not in result.stdout + result.stderr
+    assert "issues/2024/13/99.md:1:1: 这是指向项目之外" in result.stdout + result.stderr
+    assert link.is_symlink() and outside.read_bytes() == gbk
+
+
 def test_fix_converts_utf16_to_utf8(tmp_path):
     case = VALIDATE_CASES / "utf16_encoded"
     root = make_project(tmp_path, overrides=overrides(case))

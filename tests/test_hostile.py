@@ -212,7 +212,6 @@ def test_render_reads_only_allowed_files_and_opens_no_connection(sandbox, server
     "file://{issue}/%2E%2E%2F%2E%2E%2F%2E%2E%2F%2E%2E%2Foutside/canary.txt",
     "file://{issue}/escape.png",
     "file://{issue}/ok.png%00",
-    "file://{issue}/missing.png",
     "file://{issue}",
     "file://{issue}-evil/ok.png",
     "file:ok.png",
@@ -235,6 +234,18 @@ def test_fetcher_refuses_every_way_out(url: str, sandbox) -> None:
         events = audit.stop()
     assert fetcher.refused == [url]
     assert canary.resolve() not in opened(events)
+
+
+def test_a_missing_file_inside_the_project_is_missing_not_refused(sandbox) -> None:
+    """A designer's typo in templates/ is reported as a missing file, not as a way out."""
+    from liandong.pdf import ProjectFetcher
+
+    issue = sandbox["issue"]
+    fetcher = ProjectFetcher([issue])
+    url = f"file://{issue}/missing.png"
+    with pytest.raises(ValueError, match="refused by liandong"):
+        fetcher.fetch(url)
+    assert fetcher.missing == [url] and fetcher.refused == []
 
 
 @pytest.mark.parametrize("url", ["file://{issue}/ok.png", "file://localhost{issue}/ok.png",
