@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import mimetypes
 from pathlib import Path
@@ -85,9 +86,111 @@ class PdfRenderer:
         fetcher = ProjectFetcher(allowed)
         document = weasyprint.HTML(string=html, base_url=str(base) + "/", url_fetcher=fetcher)
         options = PRINT_SHOP_OPTIONS if print_shop else ARCHIVE_OPTIONS
-        data = document.write_pdf(font_config=self.font_config, **options)
+        # Uncompressed: compact_fonts rewrites the file and compresses every stream once.
+        data = compact_fonts(document.write_pdf(font_config=self.font_config,
+                                                uncompressed_pdf=True, **options))
         if fetcher.refused:
             logger.warning("已拒绝读取项目之外的资源：%s", "、".join(dict.fromkeys(fetcher.refused)))
         if fetcher.missing:
             logger.warning("找不到模板引用的文件：%s", "、".join(dict.fromkeys(fetcher.missing)))
         return data
+
+
+def compact_fonts(data: bytes) -> bytes:
+    """The PDF with every embedded CJK font cut down to the glyphs it prints.
+
+    WeasyPrint subsets fonts keeping the original glyph ids, so a font program keeps an empty
+    slot, a width and a vertical metric for every glyph up to the highest one used: about
+    60,000 for Noto Serif CJK, 230 KB compressed for one page of text. The content streams
+    select glyphs by CID (Identity-H), so the fonts can be truly subset without touching them:
+    a CID-keyed CFF font keeps each glyph's CID in its charset and is embedded bare
+    (FontFile3 /CIDFontType0C, the format PDF defines for it); a TrueType font gets a
+    CIDToGIDMap from the old glyph ids to the new. The widths, ToUnicode maps, text and
+    structure are untouched. A font that is neither is left as WeasyPrint wrote it."""
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        programs: dict[tuple[int, int], tuple[object, object, list, set[int]]] = {}
+        for obj in pdf.objects:
+            if not isinstance(obj, pikepdf.Dictionary) or obj.get("/Subtype") != "/Type0":
+                continue
+            cid_font = obj.DescendantFonts[0]
+            descriptor = cid_font.get("/FontDescriptor")
+            if descriptor is None:
+                continue
+            key = "/FontFile3" if "/FontFile3" in descriptor else "/FontFile2"
+            program = descriptor.get(key)
+            if program is None:
+                continue
+            entry = programs.setdefault(program.objgen, (descriptor, key, [], {0}))
+            entry[2].append(cid_font)
+            entry[3].update(_widths_cids(cid_font.get("/W")))
+        for descriptor, key, cid_fonts, cids in programs.values():
+            _compact_program(pdf, descriptor, key, cid_fonts, cids)
+        out = io.BytesIO()
+        pdf.save(out, deterministic_id=True,
+                 object_stream_mode=pikepdf.ObjectStreamMode.generate)
+        return out.getvalue()
+
+
+def _widths_cids(widths) -> set[int]:
+    """The CIDs a /W array gives widths for: WeasyPrint writes one for every glyph it draws."""
+    cids: set[int] = set()
+    if widths is None:
+        return cids
+    items = list(widths)
+    i = 0
+    while i + 1 < len(items):
+        first, nxt = int(items[i]), items[i + 1]
+        if isinstance(nxt, (list,)) or hasattr(nxt, "as_list"):
+            cids.update(range(first, first + len(nxt)))
+            i += 2
+        else:
+            cids.update(range(first, int(nxt) + 1))
+            i += 3
+    return cids
+
+
+def _compact_program(pdf, descriptor, key: str, cid_fonts: list, cids: set[int]) -> None:
+    import pikepdf
+    import uharfbuzz as hb
+
+    program = descriptor[key]
+    face = hb.Face(program.read_bytes())
+    subset = hb.SubsetInput()
+    for cid in sorted(c for c in cids if c < face.glyph_count):
+        subset.glyph_set.add(cid)
+    subset.flags = hb.SubsetFlags.DESUBROUTINIZE | hb.SubsetFlags.PASSTHROUGH_UNRECOGNIZED
+    plan = hb.SubsetPlan(face, subset)
+    result = plan.execute()
+    if key == "/FontFile3" and program.get("/Subtype") == "/OpenType":
+        cff = bytes(result.reference_table("CFF ").data)
+        if not _cid_keyed(cff):
+            return  # a name-keyed CFF selects glyphs by id: keep WeasyPrint's retained ids
+        descriptor[key] = pikepdf.Stream(pdf, cff, Subtype=pikepdf.Name.CIDFontType0C)
+    elif key == "/FontFile2":
+        font = bytes(result.blob.data)
+        if not font:
+            return
+        mapping = plan.old_to_new_glyph_mapping
+        table = bytearray(2 * (max(mapping) + 1))
+        for old, new in mapping.items():
+            table[2 * old:2 * old + 2] = new.to_bytes(2, "big")
+        descriptor[key] = pikepdf.Stream(pdf, font, Length1=len(font))
+        cid_map = pikepdf.Stream(pdf, bytes(table))
+        for cid_font in cid_fonts:
+            cid_font.CIDToGIDMap = cid_map
+
+
+def _cid_keyed(cff: bytes) -> bool:
+    """Whether a CFF font program is CID-keyed (its top dict starts with the ROS operator)."""
+    from fontTools.cffLib import CFFFontSet
+
+    if not cff:
+        return False
+    fonts = CFFFontSet()
+    try:
+        fonts.decompile(io.BytesIO(cff), otFont=None)
+    except Exception:  # noqa: BLE001 - an unreadable program is simply left alone
+        return False
+    return hasattr(fonts.topDictIndex[0], "ROS")

@@ -243,11 +243,16 @@ def _missing_glyphs(font, program, codes: dict[int, set[int]]) -> dict[int, list
     from fontTools.ttLib import TTFont, TTLibError
 
     glyphs = None
+    charset: set[int] | None = None  # the CIDs a bare CID-keyed CFF program has
     if program is not None:
         try:
-            glyphs = TTFont(io.BytesIO(program.read_bytes()), lazy=True)["maxp"].numGlyphs
-        except (TTLibError, KeyError, pikepdf.PdfError, OSError, ValueError, AssertionError):
-            glyphs = None  # a bare CFF program: only glyph 0 is checked
+            if program.get("/Subtype") == "/CIDFontType0C":
+                charset = _cff_cids(program.read_bytes())
+            else:
+                glyphs = TTFont(io.BytesIO(program.read_bytes()), lazy=True)["maxp"].numGlyphs
+        except (TTLibError, KeyError, IndexError, pikepdf.PdfError, OSError, ValueError,
+                AssertionError):
+            glyphs = charset = None  # unreadable: only glyph 0 is checked
     cid_map = font.DescendantFonts[0].get("/CIDToGIDMap")
     table = cid_map.read_bytes() if isinstance(cid_map, pikepdf.Stream) else None
 
@@ -262,10 +267,23 @@ def _missing_glyphs(font, program, codes: dict[int, set[int]]) -> dict[int, list
     result = {}
     for page, page_codes in sorted(codes.items()):
         bad = sorted(code for code in page_codes
-                     if gid(code) == 0 or (glyphs is not None and gid(code) >= glyphs))
+                     if gid(code) == 0 or (glyphs is not None and gid(code) >= glyphs)
+                     or (charset is not None and code not in charset))
         if bad:
             result[page] = [unicode.get(code, f"<{code:04X}>") for code in bad]
     return result
+
+
+def _cff_cids(data: bytes) -> set[int] | None:
+    """The CIDs of a bare CID-keyed CFF program (its charset), or None for a name-keyed one."""
+    from fontTools.cffLib import CFFFontSet
+
+    fonts = CFFFontSet()
+    fonts.decompile(io.BytesIO(data), otFont=None)
+    top = fonts.topDictIndex[0]
+    if not hasattr(top, "ROS"):
+        return None
+    return {int(name[3:]) for name in top.charset if name.startswith("cid")}
 
 
 def _to_unicode(font) -> dict[int, str]:

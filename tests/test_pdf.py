@@ -375,7 +375,11 @@ def test_published_pdf_describes_itself(pdf):
         assert meta["dc:description"] == subject
         assert meta["pdf:Keywords"] == keywords
         assert meta["xmp:CreateDate"] == meta["xmp:ModifyDate"] == "2024-08-30"
-        assert doc.trailer.ID[0] == doc.trailer.ID[1]  # derived from the content
+        # Derived from the content, never random (test_build checks two builds give the same
+        # bytes): the first from WeasyPrint's output, the second from the file as written after
+        # its fonts are compacted, as PDF has it for a file modified after creation.
+        first, second = (bytes(part) for part in doc.trailer.ID)
+        assert re.fullmatch(rb"[0-9a-f]{32}", first) and len(second) == 16
 
 
 def test_published_pdf_uses_one_red_and_no_cmyk(pdf):
@@ -470,3 +474,59 @@ def test_every_printed_glyph_maps_to_unicode(pdf):
             printed = set().union(*codes.values())
             mapped = _to_unicode(font)
             assert printed and printed <= set(mapped), str(font.BaseFont)
+
+
+def _printed_codes(doc) -> dict:
+    """Glyph codes each Type0 font prints, read from the content streams (Tj/TJ operands)."""
+    import pikepdf
+
+    codes: dict = {}
+    for page in doc.pages:
+        fonts = page.Resources.Font
+        current = None
+        for operands, operator in pikepdf.parse_content_stream(page):
+            if str(operator) == "Tf":
+                current = fonts[operands[0]]
+            elif str(operator) in ("Tj", "TJ") and current is not None:
+                strings = operands[0] if str(operator) == "TJ" else [operands[0]]
+                for item in strings:
+                    if isinstance(item, pikepdf.String):
+                        raw = bytes(item)
+                        codes.setdefault(current.objgen, (current, set()))[1].update(
+                            int.from_bytes(raw[i:i + 2], "big") for i in range(0, len(raw), 2))
+    return codes
+
+
+def test_embedded_fonts_hold_only_the_printed_glyphs(pdf):
+    """compact_fonts: each font program keeps the glyphs the pages print and nothing else, and
+    every printed code still selects its own glyph (CFF by CID through the charset, TrueType
+    through the CIDToGIDMap)."""
+    import io
+
+    import pikepdf
+    from fontTools.cffLib import CFFFontSet
+    from fontTools.ttLib import TTFont
+
+    with pikepdf.open(pdf) as doc:
+        printed = _printed_codes(doc)
+        assert len(printed) >= 3
+        for font, codes in printed.values():
+            cid_font = font.DescendantFonts[0]
+            descriptor = cid_font.FontDescriptor
+            if "/FontFile3" in descriptor:
+                program = descriptor.FontFile3
+                assert program.Subtype == "/CIDFontType0C"
+                cff = CFFFontSet()
+                cff.decompile(io.BytesIO(program.read_bytes()), otFont=None)
+                top = cff.topDictIndex[0]
+                assert hasattr(top, "ROS")
+                cids = {int(name[3:]) for name in top.charset if name.startswith("cid")}
+                assert codes <= cids  # every printed CID is there, under its own CID
+                assert len(top.charset) <= len(codes) + 1  # ... and nothing else but .notdef
+            else:
+                program = descriptor.FontFile2
+                glyphs = TTFont(io.BytesIO(program.read_bytes()))["maxp"].numGlyphs
+                table = cid_font.CIDToGIDMap.read_bytes()
+                gids = {int.from_bytes(table[2 * c:2 * c + 2], "big") for c in codes}
+                assert 0 not in gids and max(gids) < glyphs
+                assert glyphs <= len(codes) + 1
