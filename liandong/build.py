@@ -145,6 +145,25 @@ class IssueRenderer:
         except jinja2.TemplateError as exc:
             raise template_error(exc, self.root) from None
 
+    def web(self, context: Context, template: str = "web.html", **extra: object) -> str:
+        """Only the web page: what the preview shows first, before the PDF is ready."""
+        try:
+            return render_web(self.env, context, template, **extra)
+        except jinja2.TemplateError as exc:
+            raise template_error(exc, self.root) from None
+
+    def warm(self) -> None:
+        """Load WeasyPrint and its fonts now, so that the first rendering after an edit in the
+        preview does not pay for them (about half a second)."""
+        self._pdf_renderer()
+
+    def _pdf_renderer(self):
+        if self._pdf is None:
+            from liandong.pdf import PdfRenderer  # WeasyPrint loads only when something is rendered
+
+            self._pdf = PdfRenderer()
+        return self._pdf
+
     def render(self, issue: Issue, context: Context, *, print_shop: bool = False,
                web_template: str = "web.html", **web_extra: object) -> Rendered:
         """PDF, web page and (print_shop) the print-shop PDF, each PDF preflighted.
@@ -152,16 +171,13 @@ class IssueRenderer:
         Raises LiandongError for a template mistake or a PDF that fails preflight."""
         print_html, web_html, shop_html = self.pages(
             issue, context, print_shop=print_shop, web_template=web_template, **web_extra)
-        if self._pdf is None:
-            from liandong.pdf import PdfRenderer  # WeasyPrint loads only when something is rendered
-
-            self._pdf = PdfRenderer()
+        renderer = self._pdf_renderer()
         allowed = self.allowed + [issue.folder]
-        pdf = self._pdf.render(print_html, issue.folder, allowed)
+        pdf = renderer.render(print_html, issue.folder, allowed)
         _preflight(f"{issue.slug}.pdf", pdf, self.fonts)
         shop_pdf = None
         if shop_html is not None:
-            shop_pdf = self._pdf.render(shop_html, issue.folder, allowed, print_shop=True)
+            shop_pdf = renderer.render(shop_html, issue.folder, allowed, print_shop=True)
             _preflight(f"{issue.slug}{PRINT_SHOP_SUFFIX}.pdf", shop_pdf, self.fonts)
         return Rendered(issue, pdf, web_html, shop_pdf)
 

@@ -67,14 +67,36 @@ class Preview:
         self.changed = threading.Condition()
 
     def rebuild(self) -> None:
-        """Build the site in this process, keeping the fonts and WeasyPrint warm between saves."""
+        """Build the site in this process, keeping the fonts and WeasyPrint warm between saves.
+
+        In two steps, each followed by a reload when it changed what the browser shows: first
+        the changed issues' pages and the site's pages, so an edit shows at once; then their
+        PDFs (preflighted, as `liandong site` does), which take most of the time."""
+        first = self.generation == 0
+        if not first and self._build(pdfs=False) is None:
+            return  # a bad source: its error page is shown, the PDFs would fail the same way
+        self._build(pdfs=True, reload_for_pdfs=first)
+
+    def warm(self) -> None:
+        """Load WeasyPrint and its fonts before the first edit (in the watcher thread, so it
+        never renders at the same time as a rebuild)."""
+        if self.renderer is not None:
+            try:
+                self.renderer.issues.warm()
+            except Exception:  # noqa: BLE001 - a failure here shows at the next rebuild
+                logger.debug("预热失败", exc_info=True)
+
+    def _build(self, *, pdfs: bool, reload_for_pdfs: bool = True):
+        """One build step; the SiteResult, or None if it failed (the error is then shown)."""
+        result = None
         try:
             fonts = resolve_fonts(self.root / "fonts", notice=self.generation == 0)
             if self.renderer is None or self.renderer.fonts != fonts:
                 self.renderer = SiteRenderer(self.root, fonts)
-            result = build_site(self.root, self.out, renderer=self.renderer)
+            result = build_site(self.root, self.out, renderer=self.renderer, pdfs=pdfs)
             error = None
-            self.echo(result.summary())
+            if pdfs:
+                self.echo(result.summary())
         except SourceErrors as exc:
             error = "\n".join(str(p) for p in exc.problems)
             error += f"\n共 {len(exc.problems)} 处错误，未生成任何文件。"
@@ -88,11 +110,15 @@ class Preview:
         if error:
             logger.error("%s", error)
         elif self.error is None and self.generation and not result.written:
-            return  # a save that changed nothing the site shows: no reload
+            return result  # a save that changed nothing the site shows: no reload
+        elif (self.error is None and pdfs and not reload_for_pdfs
+              and all(path.suffix == ".pdf" for path in result.written)):
+            return result  # only PDFs changed: the pages the browser shows are as they were
         with self.changed:
             self.error = error
             self.generation += 1
             self.changed.notify_all()
+        return result
 
     def wait(self, seen: int, timeout: float) -> int:
         with self.changed:
@@ -116,6 +142,7 @@ class Preview:
 
     def watch(self, stop: threading.Event) -> None:
         before = self.snapshot()
+        self.warm()  # an edit made meanwhile is seen at the first poll: the snapshot came first
         while not stop.wait(POLL_SECONDS):
             now = self.snapshot()
             if now != before:

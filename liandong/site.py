@@ -70,18 +70,23 @@ class SiteRenderer:
         self.fonts = fonts
         self.issues = IssueRenderer(root, fonts)
 
-    def render(self, folder: Path, nav: dict) -> Rendered:
+    def render(self, folder: Path, nav: dict, *, pdf: bool = True) -> Rendered:
+        """The issue's page and PDF; with pdf=False only the page (the preview's first step)."""
         result = Rendered(issue_slug(folder))
         loaded = self.issues.load([folder], result.problems)
         if result.problems or not loaded:
             return result
         issue, context = loaded[0]
         try:
-            rendered = self.issues.render(issue, context, web_template="site_issue.html", site=nav)
+            if pdf:
+                rendered = self.issues.render(issue, context, web_template="site_issue.html",
+                                              site=nav)
+                result.pdf, result.html = rendered.pdf, rendered.html
+            else:
+                result.html = self.issues.web(context, "site_issue.html", site=nav)
         except LiandongError as exc:
             result.errors.append(exc.message)
             return result
-        result.pdf, result.html = rendered.pdf, rendered.html
         result.meta = _issue_meta(context.values)
         return result
 
@@ -195,11 +200,14 @@ Progress = Callable[[str, int, int], None]
 
 def build_site(root: Path, out: Path, base_url: str | None = None, *,
                renderer: SiteRenderer | None = None, progress: Progress | None = None,
-               workers: int | None = None) -> SiteResult:
+               workers: int | None = None, pdfs: bool = True) -> SiteResult:
     """Build the site into out/. Raises SourceErrors (writing nothing) if any source is bad.
 
     With a renderer (the preview server's), changed issues render in this process; otherwise
-    on all cores when more than one changed.
+    on all cores when more than one changed. pdfs=False (the preview's first step, so the
+    browser shows an edit at once) renders and writes only the changed issues' pages and the
+    site's pages, and leaves the manifest alone: the full build that follows still sees those
+    issues as changed and renders their PDFs.
     """
     base_url = _base_url(base_url)
     folders = issue_folders(root)
@@ -223,7 +231,12 @@ def build_site(root: Path, out: Path, base_url: str | None = None, *,
                 or not (out / f"{slug}.html").is_file() or not (out / f"{slug}.pdf").is_file()):
             changed.append(folder)
 
-    results = _render_all(root, fonts, changed, navs, renderer, progress, workers)
+    if pdfs:
+        results = _render_all(root, fonts, changed, navs, renderer, progress, workers)
+    else:
+        pages_only = renderer or SiteRenderer(root, fonts)
+        results = [pages_only.render(folder, navs[issue_slug(folder)], pdf=False)
+                   for folder in changed]
     problems = [p for r in results for p in r.problems]
     errors = sorted({e for r in results for e in r.errors})
     if problems:
@@ -238,18 +251,23 @@ def build_site(root: Path, out: Path, base_url: str | None = None, *,
 
     written: list[Path] = []
     for r in results:
-        written += [write_output(out / f"{r.slug}.pdf", r.pdf), write_output(out / f"{r.slug}.html", r.html)]
+        if r.pdf is not None:
+            written.append(write_output(out / f"{r.slug}.pdf", r.pdf))
+        if _write_if_changed(out / f"{r.slug}.html", r.html):
+            written.append(out / f"{r.slug}.html")
     for name, data in pages.items():
         if _write_if_changed(out / name, data):
             written.append(out / name)
     for slug in sorted(set(old) - set(slugs)):  # issues removed from the sources
         for suffix in (".pdf", ".html"):
             (out / f"{slug}{suffix}").unlink(missing_ok=True)
+    rendered = sorted(r.slug for r in results)
+    if not pdfs:
+        return SiteResult(rendered, [s for s in slugs if s not in rendered], written)
     manifest = {"format": MANIFEST_FORMAT,
                 "issues": {slug: {"key": keys[slug], "meta": metas[slug]} for slug in slugs}}
     _write_if_changed(out / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1,
                                                  sort_keys=True) + "\n")
-    rendered = sorted(r.slug for r in results)
     return SiteResult(rendered, [s for s in slugs if s not in rendered], written)
 
 

@@ -127,3 +127,66 @@ def test_a_taken_port_is_reported_in_chinese(tmp_path):
                                 capture_output=True, text=True, timeout=WAIT)
     assert result.returncode == 1
     assert result.stderr == f"错误：无法在 127.0.0.1:{port} 上提供预览：端口已被占用，可用 --port 换一个端口。\n"
+
+
+def test_an_edit_shows_in_the_page_before_the_pdf_is_rendered(tmp_path):
+    """The preview's rebuild: the page first (one reload), then the PDF, without a second
+    reload; the PDF and the manifest end up as `liandong site` leaves them."""
+    import pikepdf
+
+    from liandong.serve import Preview
+    from liandong.site import MANIFEST
+
+    project = make_project(tmp_path / "project")
+    out = tmp_path / "site"
+    preview = Preview(project, out, lambda line: None)
+    preview.rebuild()
+    assert preview.generation == 1 and preview.error is None
+    manifest = (out / MANIFEST).read_text(encoding="utf-8")
+    article = project / "issues" / "2024" / "13" / "01.md"
+    article.write_text(article.read_text(encoding="utf-8").replace("乙烯项目", "丙烯项目", 1),
+                       encoding="utf-8")
+
+    seen = []  # (generation, page says 丙烯, PDF says 丙烯) at each reload
+    original = preview.changed.notify_all
+
+    def notify():
+        pdf_text = _pdf_text(out / "2024-13.pdf")
+        seen.append((preview.generation, "丙烯项目" in (out / "2024-13.html").read_text(encoding="utf-8"),
+                     "丙烯项目" in pdf_text))
+        original()
+
+    preview.changed.notify_all = notify
+    preview.rebuild()
+    assert seen == [(2, True, False)]  # one reload, when the page had the edit and the PDF not yet
+    assert preview.generation == 2 and preview.error is None
+    assert "丙烯项目" in _pdf_text(out / "2024-13.pdf")
+    assert (out / MANIFEST).read_text(encoding="utf-8") != manifest
+    with pikepdf.open(out / "2024-13.pdf"):
+        pass
+
+
+def _pdf_text(path) -> str:
+    import pdfplumber
+
+    with pdfplumber.open(path) as pdf:
+        return "".join(page.extract_text() for page in pdf.pages).replace("\n", "")
+
+
+def test_pages_only_build_leaves_the_pdf_and_the_manifest_alone(tmp_path):
+    from liandong.site import MANIFEST, build_site
+
+    project = make_project(tmp_path / "project")
+    out = tmp_path / "site"
+    build_site(project, out)
+    pdf, manifest = (out / "2024-13.pdf").read_bytes(), (out / MANIFEST).read_bytes()
+    article = project / "issues" / "2024" / "13" / "01.md"
+    article.write_text(article.read_text(encoding="utf-8").replace("乙烯项目", "丙烯项目", 1),
+                       encoding="utf-8")
+    result = build_site(project, out, pdfs=False)
+    assert result.rendered == ["2024-13"]
+    assert "丙烯项目" in (out / "2024-13.html").read_text(encoding="utf-8")
+    assert (out / "2024-13.pdf").read_bytes() == pdf
+    assert (out / MANIFEST).read_bytes() == manifest
+    again = build_site(project, out)  # the full build still renders the issue
+    assert again.rendered == ["2024-13"] and (out / "2024-13.pdf").read_bytes() != pdf
