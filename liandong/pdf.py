@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import mimetypes
+import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -74,26 +75,60 @@ PRINT_SHOP_OPTIONS = {"pdf_version": "1.7", "pdf_identifier": True}
 PDF 1.7. pdf_identifier=True makes the file /ID a hash of the content, never random."""
 
 
+STYLE = re.compile(r"<style>(.*?)</style>", re.S | re.I)
+"""The print HTML's style sheet, which _issue.html writes as the document's only <style>."""
+
+RELATIVE_URL = re.compile(r"""url\(\s*['"]?(?!file:|data:)""", re.I)
+"""A url() that resolves against the issue's folder (not a file:// font, not inline data)."""
+
+
 class PdfRenderer:
-    """One FontConfiguration per process, reused for every issue."""
+    """One FontConfiguration per process, and each distinct style sheet parsed once: the
+    print CSS is the same for every issue of a build (and for every issue an archive worker
+    renders), so WeasyPrint parses it, and loads its @font-face fonts, only the first time."""
 
     def __init__(self) -> None:
         self.font_config = FontConfiguration()
+        self._sheets: dict[tuple[str, str | None], weasyprint.CSS] = {}
 
     def render(self, html: str, base: Path, allowed: list[Path], print_shop: bool = False) -> bytes:
         """The PDF's bytes. Identical input gives identical bytes: dates come from the HTML's
         dcterms meta (the issue date), the /ID and the font subset tags are content hashes."""
         fetcher = ProjectFetcher(allowed)
-        document = weasyprint.HTML(string=html, base_url=str(base) + "/", url_fetcher=fetcher)
+        base_url = str(base) + "/"
+        html, sheets = self._style_sheets(html, base_url, fetcher)
+        document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher)
         options = PRINT_SHOP_OPTIONS if print_shop else ARCHIVE_OPTIONS
         # Uncompressed: compact_fonts rewrites the file and compresses every stream once.
-        data = compact_fonts(document.write_pdf(font_config=self.font_config,
+        data = compact_fonts(document.write_pdf(stylesheets=sheets, font_config=self.font_config,
                                                 uncompressed_pdf=True, **options))
         if fetcher.refused:
             logger.warning("已拒绝读取项目之外的资源：%s", "、".join(dict.fromkeys(fetcher.refused)))
         if fetcher.missing:
             logger.warning("找不到模板引用的文件：%s", "、".join(dict.fromkeys(fetcher.missing)))
         return data
+
+    def _style_sheets(self, html: str, base_url: str, fetcher: ProjectFetcher):
+        """The HTML without its <style>, and that sheet parsed (or taken from the cache).
+
+        A sheet passed to WeasyPrint cascades after the document's own and resolves its
+        url()s against base_url: it is taken out only when it is the document's one style
+        sheet (no other <style>, no <link>) and no <base> element moves the base, so neither
+        the order of rules nor any URL changes. A sheet with relative url()s is cached per
+        issue folder, since they resolve against it."""
+        found = STYLE.findall(html)
+        lowered = html.lower()
+        if (len(found) != 1 or lowered.count("<style") != 1
+                or "<link" in lowered or "<base" in lowered):
+            return html, []
+        css = found[0]
+        key = (css, base_url if RELATIVE_URL.search(css) else None)
+        sheet = self._sheets.get(key)
+        if sheet is None:
+            sheet = weasyprint.CSS(string=css, base_url=base_url, url_fetcher=fetcher,
+                                   font_config=self.font_config)
+            self._sheets[key] = sheet
+        return STYLE.sub("", html, count=1), [sheet]
 
 
 def compact_fonts(data: bytes) -> bytes:

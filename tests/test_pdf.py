@@ -530,3 +530,48 @@ def test_embedded_fonts_hold_only_the_printed_glyphs(pdf):
                 gids = {int.from_bytes(table[2 * c:2 * c + 2], "big") for c in codes}
                 assert 0 not in gids and max(gids) < glyphs
                 assert glyphs <= len(codes) + 1
+
+
+def _print_html(project: Path) -> tuple[str, Path, list[Path]]:
+    from liandong.build import IssueRenderer, select_folders
+
+    renderer = IssueRenderer(project, resolve_fonts(project / "fonts"))
+    (issue, context), = renderer.load(select_folders(project, "13", False), [])
+    return renderer.pages(issue, context)[0], issue.folder, renderer.allowed + [issue.folder]
+
+
+def test_the_print_css_is_parsed_once_and_gives_the_same_pdf(monkeypatch):
+    """One style sheet object per process: the second issue reuses the parsed print CSS (and
+    its @font-face fonts), and the PDF is byte for byte the one a fresh renderer makes."""
+    import weasyprint
+
+    from liandong.pdf import PdfRenderer
+
+    made = []
+    original = weasyprint.CSS.__init__
+
+    def counting(self, *args, **kwargs):
+        made.append(kwargs.get("string", "")[:40])
+        original(self, *args, **kwargs)
+
+    html, base, allowed = _print_html(REPO)
+    warm = PdfRenderer()
+    monkeypatch.setattr(weasyprint.CSS, "__init__", counting)
+    first = warm.render(html, base, allowed)
+    second = warm.render(html, base, allowed)
+    assert len(made) == 1
+    assert first == second == PdfRenderer().render(html, base, allowed)
+
+
+@pytest.mark.parametrize("extra", ['<link rel="stylesheet" href="extra.css">',
+                                   '<base href="file:///elsewhere/">',
+                                   "<style>p { color: red }</style>"])
+def test_a_page_with_other_style_sources_keeps_its_style_in_place(extra):
+    """Taken out, the sheet would cascade after a <link> or second <style>, or resolve its URLs
+    against another base: such a page is rendered as written."""
+    from liandong.pdf import PdfRenderer, ProjectFetcher
+
+    html, base, allowed = _print_html(REPO)
+    html = html.replace("</head>", extra + "</head>", 1)
+    kept, sheets = PdfRenderer()._style_sheets(html, str(base) + "/", ProjectFetcher(allowed))
+    assert kept == html and sheets == []
