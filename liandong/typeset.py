@@ -194,22 +194,27 @@ def break_lines(pieces: Sequence[Piece], measure: Callable[[str, str], float], *
         deviation = (needed - spacing) / size * 100  # in hundredths of an em
         return deviation * deviation, needed
 
+    # Where a line may end, and what ending there costs besides its spacing: both depend only
+    # on the two units at the break, so they are worked out once, not for every line tried.
+    ends = [j for j in range(1, n) if can_break(items[j - 1], items[j])] + [n]
+    penalty = {j: UNIT_PENALTY for j in ends[:-1]
+               if items[j - 1].text[-1].isdigit() and items[j].text[0] in UNITS}
     inf = float("inf")
     best = [inf] * (n + 1)
     choice: list[tuple[int, float]] = [(0, spacing)] * (n + 1)
     best[0] = 0.0
+    first_end = 0  # index in ends of the first break after i
     for i in range(n):
+        while ends[first_end] <= i:
+            first_end += 1
         if best[i] == inf:
             continue
-        for j in range(i + 1, n + 1):
-            if j < n and not can_break(items[j - 1], items[j]):
-                continue
+        for k in range(first_end, len(ends)):
+            j = ends[k]
             cost = line_cost(i, j)
             if cost is None:
                 break  # longer lines cannot be squeezed in either
-            total = best[i] + cost[0]
-            if j < n and items[j - 1].text[-1].isdigit() and items[j].text[0] in UNITS:
-                total += UNIT_PENALTY
+            total = best[i] + cost[0] + penalty.get(j, 0.0)
             if total < best[j]:
                 best[j], choice[j] = total, (i, cost[1])
     if best[n] == inf:  # nothing fits (one huge unbreakable unit): let it overflow
