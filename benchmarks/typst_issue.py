@@ -99,7 +99,6 @@ class _Markup:
             f"#set document(title: {_string(issue['full_title'])}, "
             f"author: {_string(masthead['compiler_line'][:-1])})",
             f"#let red = rgb({_string(RED)})",
-            f"#let pitch = {_pt(pitch)}",
             # Folio: 四号 "— N —", odd pages right and even pages left, one character in; the
             # dashes' tops about 7 mm below the text area.
             "#set page(paper: \"a4\", binding: left, "
@@ -139,14 +138,14 @@ class _Markup:
             f"#h(1fr){escape(masthead['date_line'])}]",
             "]",
         ]
+        # 【编者按】: the note in Kai, its label in Hei (the label's own piece style).
         for par in values["note"]:
-            out.append(f"#par[{self.paragraph(par, 'kai')}]")
-            out[-1] = f"#[#set text({self.font('kai')}); {out[-1]}]"
+            out.append(f"#[#set text({self.font('kai')}); #par[{self.paragraph(par, 'kai')}]]")
         for number, article in enumerate(values["articles"]):
             # One blank grid line above and below the title, two between articles; the title
             # stays with what follows it.
             above = (2 if number else 1) * pitch + leading
-            header = [f"#set par(first-line-indent: 0pt, justify: false)",
+            header = ["#set par(first-line-indent: 0pt, justify: false)",
                       f"#align(center, text({self.font('title')}, size: {_pt(L.title_size)}, "
                       f"tracking: 0pt)[#set par(leading: {_pt(pitch - L.title_size)}); "
                       f"{self.title_lines(article['title'], 'title')}])"]

@@ -101,6 +101,14 @@ def test_issue_13_prints_the_same_text(typst_pdf):
     assert "—4—" in text
 
 
+def test_issue_13_prints_exactly_the_text_of_liandongs_pdf(typst_pdf, sample_build):
+    """Line breaks and page numbers aside, character for character."""
+    def printed(pdf: Path) -> str:
+        return "".join(re.sub(r"—\s*\d+\s*—", "", _typst_text(pdf)).split())
+
+    assert printed(typst_pdf[0]) == printed(sample_build["pdf"])
+
+
 def test_issue_13_embeds_the_fonts_liandong_embeds(typst_pdf, sample_build):
     pdf, _ = typst_pdf
     assert _families(pdf) == _families(sample_build["pdf"])
