@@ -6,8 +6,10 @@ import errno
 import html
 import http.server
 import logging
+import os
 import threading
 from pathlib import Path
+from stat import S_ISREG
 from typing import Callable
 
 from liandong.errors import LiandongError, SourceErrors, internal_error, os_reason
@@ -129,15 +131,17 @@ class Preview:
         """Size and mtime of every watched file: what a save changes."""
         state = {}
         for name in WATCHED:
-            folder = self.root / name
-            if folder.is_dir():
-                for path in folder.rglob("*"):
+            # os.walk and one stat per file: this runs four times a second, over every file of
+            # a 700-issue archive (about 10 ms), so no Path objects and no second stat.
+            for folder, _, files in os.walk(self.root / name):
+                for file in files:
+                    path = os.path.join(folder, file)
                     try:
-                        stat = path.stat()
+                        stat = os.stat(path)
                     except OSError:
                         continue
-                    if path.is_file():
-                        state[str(path)] = (stat.st_mtime_ns, stat.st_size)
+                    if S_ISREG(stat.st_mode):
+                        state[path] = (stat.st_mtime_ns, stat.st_size)
         return state
 
     def watch(self, stop: threading.Event) -> None:
