@@ -575,3 +575,66 @@ def test_a_page_with_other_style_sources_keeps_its_style_in_place(extra):
     html = html.replace("</head>", extra + "</head>", 1)
     kept, sheets = PdfRenderer()._style_sheets(html, str(base) + "/", ProjectFetcher(allowed))
     assert kept == html and sheets == []
+
+
+TOP_OF_PAGE_TITLE = "明确提出健全吸纳民意扎实做好建议办理（第五百五十四期之二）"
+"""A two-line title that, after the sample's editor's note, no longer fits on page 1."""
+
+
+def _title_at_page_top(tmp_path, articles: dict[str, str]):
+    """Build a copy of the sample with these articles: the PDF and each page's first line."""
+    from conftest import liandong, make_project
+
+    project = make_project(tmp_path, overrides=articles)
+    result = liandong("build", "13", cwd=project)
+    assert result.returncode == 0, result.stderr  # the preflight passes: every glyph in the area
+    pdf = project / "build" / "2024-13.pdf"
+    first_of_page = {}
+    for line in lines(pdf):
+        first_of_page.setdefault(line.page, line)
+    return pdf, first_of_page
+
+
+def _check_title_on_top(pdf, page: int, title) -> None:
+    """Ink inside the text area, one blank grid line above the title, body lines on the grid."""
+    ink = ink_rows(pdf, page, (0, TOP - 5 * MM, PAGE_W, title.chars[0]["bottom"] + 1))
+    assert ink[0] >= TOP - 0.1 * MM, f"title ink {(TOP - ink[0]) / MM:.2f} mm above the text area"
+    assert ink[0] <= TOP + 1.5 * PITCH_LINE  # one blank line, not two
+    body = [line for line in lines(pdf) if line.page == page and line.size < 17
+            and line.text and not FOLIO.match(line.text.strip())]
+    baselines = [line.baseline for line in body]
+    steps = [b - a for a, b in zip(baselines, baselines[1:])]
+    assert steps and all(abs(step - PITCH_LINE) < 0.05 for step in steps[2:])
+
+
+PITCH_LINE = 225 * MM / 22
+"""The grid: 22 lines in the 225 mm text area."""
+
+def test_a_title_at_the_top_of_a_page_keeps_its_blank_line(tmp_path):
+    """WeasyPrint truncates margins at a page break; a 二号 title's ink reaches into the blank
+    line above it, so without that line it stuck out of the text area (and failed preflight)."""
+    article = (REPO / "issues/2024/13/01.md").read_text(encoding="utf-8")
+    article = re.sub(r"标题: .*", f"标题: {TOP_OF_PAGE_TITLE}", article, count=1)
+    pdf, first_of_page = _title_at_page_top(tmp_path, {"issues/2024/13/01.md": article})
+    title = first_of_page[2]
+    assert title.text.replace(" ", "").startswith(TOP_OF_PAGE_TITLE[:10])  # the case happens
+    _check_title_on_top(pdf, 2, title)
+
+
+def test_a_second_article_at_the_top_of_a_page_has_one_blank_line_not_two(tmp_path):
+    """Between articles there are two blank lines; at a page's top only the title's own one."""
+    article = (REPO / "issues/2024/13/01.md").read_text(encoding="utf-8")
+    head, body = article.split("---\n", 2)[1:]
+    body_lines = body.split("\n")
+    second = article.replace("标题: 沈晓明主持召开人大代表建议办理专题会议", "标题: 第二篇文章的标题用来检验页首")
+    for cut in range(4, 12):  # shorten the first article until the second starts a page
+        first = "---\n" + head + "---\n" + "\n".join(body_lines[:len(body_lines) - cut]) + "\n"
+        case = tmp_path / f"cut{cut}"
+        pdf, first_of_page = _title_at_page_top(case, {"issues/2024/13/01.md": first,
+                                                       "issues/2024/13/02.md": second})
+        tops = [page for page, line in first_of_page.items()
+                if page > 1 and line.text.replace(" ", "").startswith("第二篇文章")]
+        if tops:
+            _check_title_on_top(pdf, tops[0], first_of_page[tops[0]])
+            return
+    pytest.fail("no cut put the second article at the top of a page")
