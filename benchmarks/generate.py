@@ -150,11 +150,11 @@ def make_issue(rng: random.Random, sentences: list[str], phrases: list[str], yea
 
 
 def generate(dest: Path, n: int, seed: int = 1, *, pages: int | None = None,
-             source: Path = REPO) -> list[Generated]:
+             per_year: int = PER_YEAR, source: Path = REPO) -> list[Generated]:
     """Write a project of n issues at dest (created; issues/ must not exist yet).
 
     `pages` fixes every issue's target page count (for calibration); by default each issue draws
-    its own from PAGES.
+    its own from PAGES. `per_year` issues make a year (at most 24: two a month).
     """
     dest = Path(dest)
     issues = dest / "issues"
@@ -164,7 +164,7 @@ def generate(dest: Path, n: int, seed: int = 1, *, pages: int | None = None,
     rng = random.Random(seed)
     made = []
     for i in range(n):
-        year, number, total = FIRST_YEAR + i // PER_YEAR, i % PER_YEAR + 1, i + 1
+        year, number, total = FIRST_YEAR + i // per_year, i % per_year + 1, i + 1
         target = pages if pages is not None else rng.choice(PAGES)
         files, titles = make_issue(rng, sentences, phrases, year, number, total, target)
         folder = issues / str(year) / f"{number:02d}"

@@ -438,8 +438,8 @@ def make_rows(issues: int) -> dict[str, Row]:
                       digits=1),
         "c_mem": Row("c. 峰值内存（单个进程最大，wait4）", "MB", digits=0),
         "c_tree": Row("c. 峰值内存（进程树合计，每 50 ms 采样）", "MB", digits=0),
-        "d_none": Row(f"d. {issues} 期网站，无变化", "s", target=1.0),
-        "d_one": Row(f"d. {issues} 期网站，改动一期", "s", target=2.0),
+        "d_none": Row(f"d. {issues} 期网站，无变化", "s", target=1.0, note=scaled),
+        "d_one": Row(f"d. {issues} 期网站，改动一期", "s", target=2.0, note=scaled),
         "e_pdf": Row("e. 第 13 期 PDF 大小", "KB", target=250.0, digits=0),
         "e_html": Row("e. 第 13 期网页（HTML）大小（参考）", "KB", digits=1),
         "t_time": Row("Typst：同一期，冷启动整个进程：用时", "s"),
@@ -502,8 +502,9 @@ def main(argv: list[str] | None = None) -> int:
     shown = [rows[key] for m in MEASURES if m in want for key in ROWS_OF[m]]
     if "a" not in want and "typst" in want:
         shown = [r for r in shown if r is not rows["t_ratio"]]
-    runs_note = (f"每项运行次数：a、b、e、typst {runs_small} 次，c、d {runs_big} 次；"
-                 f"c、d 为 {issues} 期合成档案，b 为 {serve_issues} 期。")
+    runs_note = (f"每项运行次数：a、b、e、typst {runs_small} 次，c、d {runs_big} 次。"
+                 + (f"c、d 为 {issues} 期合成档案。" if want & {"c", "d"} else "")
+                 + (f"b 为 {serve_issues} 期合成档案。" if "b" in want else ""))
     mach = machine()
     total = time.perf_counter() - started
     print(table_text(shown))
