@@ -115,6 +115,8 @@ def make_issue(rng: random.Random, sentences: list[str], phrases: list[str], yea
         note = rng.sample(sentences, rng.randint(1, 3))
         budget -= sum(_lines(len(s)) for s in note) + 1
     articles = max(1, min(4, rng.randint(1, pages // 2 + 1)))
+    while articles > 1 and budget / articles < TITLE_LINES + 6:  # every article gets a body
+        articles -= 1
     titles = []
     files: dict[str, str] = {}
     share = budget / articles
@@ -125,7 +127,7 @@ def make_issue(rng: random.Random, sentences: list[str], phrases: list[str], yea
         subtitle = rng.choice(phrases) if rng.random() < 0.5 else None
         left = share - TITLE_LINES - (SUBTITLE_LINES if subtitle else 0)
         paragraphs = []
-        while left > 0:
+        while left > 0 or not paragraphs:
             size = rng.randint(2, 6)
             chosen = [rng.choice(sentences) for _ in range(size)]
             lines = _lines(sum(len(s) for s in chosen))
@@ -182,13 +184,39 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--issues", type=int, default=720, help="期数（默认 720）")
     parser.add_argument("--seed", type=int, default=1, help="随机种子（默认 1）")
     parser.add_argument("--pages", type=int, default=None, help="每期的目标页数（校准用；默认 2—8 均匀分布）")
+    parser.add_argument("--verify", action="store_true",
+                        help="生成后用 liandong build --all 排出全部各期，列出目标页数与实际页数")
     args = parser.parse_args(argv)
     if (args.dest / "issues").exists():
         parser.error(f"{args.dest / 'issues'} 已经存在")
     made = generate(args.dest, args.issues, args.seed, pages=args.pages)
     print(f"已生成 {len(made)} 期：{made[0].year}—{made[-1].year} 年，{args.dest / 'issues'}",
           file=sys.stderr)
+    if args.verify:
+        verify(args.dest, made)
     return 0
+
+
+def verify(dest: Path, made: list[Generated]) -> None:
+    """Build every issue with the installed liandong and print target vs actual page counts."""
+    import collections
+    import subprocess
+
+    exe = Path(sys.executable).with_name("liandong")
+    out = dest / "verify"
+    subprocess.run([str(exe if exe.exists() else "liandong"), "build", "--all", "--out", str(out)],
+                   cwd=dest, check=True, stdout=subprocess.DEVNULL)
+    actual = collections.Counter()
+    hits = 0
+    for item in made:
+        info = subprocess.run(["pdfinfo", str(out / f"{item.year}-{item.number:02d}.pdf")],
+                              capture_output=True, text=True, check=True).stdout
+        pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+        actual[pages] += 1
+        hits += pages == item.target_pages
+    print(f"页数与目标相同：{hits}/{len(made)} 期")
+    for pages in sorted(actual):
+        print(f"{pages} 页：{actual[pages]} 期")
 
 
 if __name__ == "__main__":
