@@ -513,6 +513,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     load = "、".join(f"{x:.1f}" for x in os.getloadavg())
+    mach = machine() + f"；开始时负载 {load}（1、5、15 分钟平均）"  # the code as it was measured
     with tempfile.TemporaryDirectory(prefix="liandong-bench-") as name:
         tmp = Path(name)
         if want & {"a", "e", "typst"}:
@@ -537,7 +538,6 @@ def main(argv: list[str] | None = None) -> int:
     runs_note = (f"每项运行次数：a、b、e、typst {runs_small} 次，c、d {runs_big} 次。"
                  + (f"c、d 为 {issues} 期合成档案。" if want & {"c", "d"} else "")
                  + (f"b 为 {serve_issues} 期合成档案。" if "b" in want else ""))
-    mach = machine() + f"；开始时负载 {load}（1、5、15 分钟平均）"
     total = time.perf_counter() - started
     print(table_text(shown))
     print(f"\n机器：{mach}\n{runs_note}总用时 {total:.0f} s。")
