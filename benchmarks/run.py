@@ -535,7 +535,10 @@ def main(argv: list[str] | None = None) -> int:
     shown = [rows[key] for m in MEASURES if m in want for key in ROWS_OF[m]]
     if "a" not in want and "typst" in want:
         shown = [r for r in shown if r is not rows["t_ratio"]]
-    runs_note = (f"每项运行次数：a、b、e、typst {runs_small} 次，c、d {runs_big} 次。"
+    small = "、".join(m for m in ("a", "b", "e", "typst") if m in want)
+    big = "、".join(m for m in ("c", "d") if m in want)
+    runs_note = ("每项运行次数：" + "，".join(filter(None, [small and f"{small} {runs_small} 次",
+                                                          big and f"{big} {runs_big} 次"])) + "。"
                  + (f"c、d 为 {issues} 期合成档案。" if want & {"c", "d"} else "")
                  + (f"b 为 {serve_issues} 期合成档案。" if "b" in want else ""))
     total = time.perf_counter() - started
