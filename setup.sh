@@ -40,7 +40,7 @@ if sys.version_info < (3, 11):
 PY
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[test]'
+.venv/bin/python -m pip install -q -e '.[test,bench]'
 # axe-core and the Nu HTML Checker (vnu-jar), at the versions pinned in package-lock.json.
 npm ci --no-audit --no-fund --loglevel=error
 echo "安装完成：.venv/bin/liandong"
