@@ -50,11 +50,6 @@ SUBTITLE_LINES = 1.5
 FILL = 0.5
 """Where in the target page the text should end: 0 = its top, 1 = its foot (calibrated)."""
 
-AVOIDED_PHRASES = ("明确提出健全吸纳民意",)
-"""Left out of titles: with it, some two-line titles (e.g. 明确提出健全吸纳民意扎实做好建议办理
-（第五百五十四期之二）) stick out of the text area by 1 mm and fail preflight, so `liandong site`
-writes nothing (a liandong bug, reported; --all-phrases keeps them, to reproduce it)."""
-
 _SPLIT = re.compile(r"[，。、；：？！“”‘’《》（）\s]+")
 
 
@@ -71,8 +66,7 @@ class Generated:
     titles: tuple[str, ...]
 
 
-def sample_text(sample: Path = SAMPLE, avoid: tuple[str, ...] = AVOIDED_PHRASES
-                ) -> tuple[list[str], list[str]]:
+def sample_text(sample: Path = SAMPLE) -> tuple[list[str], list[str]]:
     """The sample's sentences (one per source line: the article body and the 编者按) and its
     title phrases (fragments between punctuation, 5 to 12 characters, no digits)."""
     issue = yaml.safe_load((sample / "issue.yaml").read_text(encoding="utf-8"))
@@ -89,8 +83,7 @@ def sample_text(sample: Path = SAMPLE, avoid: tuple[str, ...] = AVOIDED_PHRASES
     fragments = []
     for text in sentences + phrases:
         for piece in _SPLIT.split(text):
-            if (5 <= len(piece) <= 12 and not re.search(r"[0-9A-Za-z×]", piece)
-                    and piece not in avoid):
+            if 5 <= len(piece) <= 12 and not re.search(r"[0-9A-Za-z×]", piece):
                 fragments.append(piece)
     return sentences, sorted(set(fragments))
 
@@ -159,8 +152,7 @@ def make_issue(rng: random.Random, sentences: list[str], phrases: list[str], yea
 
 
 def generate(dest: Path, n: int, seed: int = 1, *, pages: int | None = None,
-             per_year: int = PER_YEAR, source: Path = REPO,
-             avoid: tuple[str, ...] = AVOIDED_PHRASES) -> list[Generated]:
+             per_year: int = PER_YEAR, source: Path = REPO) -> list[Generated]:
     """Write a project of n issues at dest (created; issues/ must not exist yet).
 
     `pages` fixes every issue's target page count (for calibration); by default each issue draws
@@ -170,7 +162,7 @@ def generate(dest: Path, n: int, seed: int = 1, *, pages: int | None = None,
     issues = dest / "issues"
     issues.mkdir(parents=True)
     shutil.copy2(source / "issues" / "series.yaml", issues / "series.yaml")
-    sentences, phrases = sample_text(source / "issues" / "2024" / "13", avoid)
+    sentences, phrases = sample_text(source / "issues" / "2024" / "13")
     rng = random.Random(seed)
     made = []
     for i in range(n):
@@ -192,15 +184,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--issues", type=int, default=720, help="期数（默认 720）")
     parser.add_argument("--seed", type=int, default=1, help="随机种子（默认 1）")
     parser.add_argument("--pages", type=int, default=None, help="每期的目标页数（校准用；默认 2—8 均匀分布）")
-    parser.add_argument("--all-phrases", action="store_true",
-                        help="标题也用 AVOIDED_PHRASES 中的短语（重现已知的标题出界问题）")
     parser.add_argument("--verify", action="store_true",
                         help="生成后用 liandong build --all 排出全部各期，列出目标页数与实际页数")
     args = parser.parse_args(argv)
     if (args.dest / "issues").exists():
         parser.error(f"{args.dest / 'issues'} 已经存在")
-    made = generate(args.dest, args.issues, args.seed, pages=args.pages,
-                    avoid=() if args.all_phrases else AVOIDED_PHRASES)
+    made = generate(args.dest, args.issues, args.seed, pages=args.pages)
     print(f"已生成 {len(made)} 期：{made[0].year}—{made[-1].year} 年，{args.dest / 'issues'}",
           file=sys.stderr)
     if args.verify:
