@@ -287,7 +287,7 @@ def _to_int(text: str) -> int | None:
         return int(text)
     if all(c in "〇零一二三四五六七八九" for c in text) and len(text) >= 2:  # 二〇二四
         return int("".join(str("〇一二三四五六七八九".index(c) if c != "零" else 0) for c in text))
-    import cn2an  # lazily, as render does
+    import cn2an  # lazily: importing it takes 0.13 s
 
     try:
         return int(cn2an.cn2an(text, "normal"))

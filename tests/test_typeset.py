@@ -167,3 +167,15 @@ def test_a_number_keeps_its_unit_when_the_spacing_allows():
         for line, following in zip(lines, lines[1:]):
             assert not (line.text[-1].isdigit() and following.text[0] in "月日"), (
                 [l.text for l in lines])
+
+
+def test_chinese_number_spells_every_number_as_cn2an_does():
+    """chinese_number replaces cn2an.an2cn only to save its import: they must never differ."""
+    import random
+
+    import cn2an
+
+    rng = random.Random(714)
+    numbers = list(range(0, 20001)) + [rng.randrange(10 ** 12) for _ in range(3000)]
+    numbers += [10 ** k for k in range(12)] + [10 ** k + 10 for k in range(2, 12)]
+    assert [n for n in numbers if chinese_number(n) != cn2an.an2cn(n)] == []
