@@ -174,8 +174,20 @@ def common_key(root: Path, fonts: dict[str, ResolvedFont]) -> str:
 def issue_key(common: str, folder: Path, nav: dict) -> str:
     """One issue's hash: the common key, the files in its folder and its neighbours."""
     digest = hashlib.sha256(common.encode())
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
-    _hash_files(digest, files, folder)
+    # scandir rather than rglob + is_file + stat: this runs for every issue of the archive on
+    # every `liandong site`, and is most of the time when nothing changed.
+    files, folders = [], [str(folder)]
+    while folders:
+        with os.scandir(folders.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(entry.path)
+                elif entry.is_file() and not entry.name.startswith("."):  # regular files only
+                    files.append(entry.path)
+    start = len(str(folder)) + 1
+    for path in sorted(files):
+        digest.update(path[start:].replace(os.sep, "/").encode() + b"\0")
+        digest.update(Path(path).read_bytes() + b"\0")
     digest.update(json.dumps(nav, sort_keys=True, ensure_ascii=False).encode())
     return digest.hexdigest()
 
@@ -266,7 +278,7 @@ def build_site(root: Path, out: Path, base_url: str | None = None, *,
         return SiteResult(rendered, [s for s in slugs if s not in rendered], written)
     manifest = {"format": MANIFEST_FORMAT,
                 "issues": {slug: {"key": keys[slug], "meta": metas[slug]} for slug in slugs}}
-    _write_if_changed(out / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1,
+    _write_if_changed(out / MANIFEST, json.dumps(manifest, ensure_ascii=False, separators=(",", ":"),
                                                  sort_keys=True) + "\n")
     return SiteResult(rendered, [s for s in slugs if s not in rendered], written)
 
