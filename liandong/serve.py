@@ -68,16 +68,35 @@ class Preview:
         self.error: str | None = None
         self.changed = threading.Condition()
 
-    def rebuild(self) -> None:
+    def rebuild(self, changed: set[str] | None = None) -> None:
         """Build the site in this process, keeping the fonts and WeasyPrint warm between saves.
 
         In two steps, each followed by a reload when it changed what the browser shows: first
-        the changed issues' pages and the site's pages, so an edit shows at once; then their
-        PDFs (preflighted, as `liandong site` does), which take most of the time."""
+        the changed issues' pages (only those, when every changed file lies in an issue
+        folder), so an edit shows at once; then everything else, as `liandong site` does:
+        their PDFs (preflighted), the home and search pages, the manifest."""
         first = self.generation == 0
-        if not first and self._build(pdfs=False) is None:
+        if not first and self._build(pdfs=False, only=self._issue_folders(changed)) is None:
             return  # a bad source: its error page is shown, the PDFs would fail the same way
         self._build(pdfs=True, reload_for_pdfs=first)
+
+    def _issue_folders(self, changed: set[str] | None) -> list[Path] | None:
+        """The issue folders the changed files lie in; None if any lies elsewhere (series.yaml,
+        templates/, fonts/) or its folder is gone, since then any page may change."""
+        if not changed:
+            return None
+        issues = self.root / "issues"
+        folders = set()
+        for name in changed:
+            try:
+                parts = Path(name).relative_to(issues).parts
+            except ValueError:
+                return None
+            folder = issues.joinpath(*parts[:2])
+            if len(parts) < 3 or not folder.is_dir():
+                return None
+            folders.add(folder)
+        return sorted(folders)
 
     def warm(self) -> None:
         """Load WeasyPrint and its fonts before the first edit (in the watcher thread, so it
@@ -88,14 +107,14 @@ class Preview:
             except Exception:  # noqa: BLE001 - a failure here shows at the next rebuild
                 logger.debug("预热失败", exc_info=True)
 
-    def _build(self, *, pdfs: bool, reload_for_pdfs: bool = True):
+    def _build(self, *, pdfs: bool, reload_for_pdfs: bool = True, only: list[Path] | None = None):
         """One build step; the SiteResult, or None if it failed (the error is then shown)."""
         result = None
         try:
             fonts = resolve_fonts(self.root / "fonts", notice=self.generation == 0)
             if self.renderer is None or self.renderer.fonts != fonts:
                 self.renderer = SiteRenderer(self.root, fonts)
-            result = build_site(self.root, self.out, renderer=self.renderer, pdfs=pdfs)
+            result = build_site(self.root, self.out, renderer=self.renderer, pdfs=pdfs, only=only)
             error = None
             if pdfs:
                 self.echo(result.summary())
@@ -114,8 +133,8 @@ class Preview:
         elif self.error is None and self.generation and not result.written:
             return result  # a save that changed nothing the site shows: no reload
         elif (self.error is None and pdfs and not reload_for_pdfs
-              and all(path.suffix == ".pdf" for path in result.written)):
-            return result  # only PDFs changed: the pages the browser shows are as they were
+              and all(path.suffix != ".html" for path in result.written)):
+            return result  # only PDFs, the search index or the feed: no page looks different
         with self.changed:
             self.error = error
             self.generation += 1
@@ -150,8 +169,10 @@ class Preview:
         while not stop.wait(POLL_SECONDS):
             now = self.snapshot()
             if now != before:
+                changed = {path for path in before.keys() | now.keys()
+                           if before.get(path) != now.get(path)}
                 before = now
-                self.rebuild()
+                self.rebuild(changed)
 
     def page(self, body: str | None) -> bytes:
         """A page as the preview serves it: the error if the last build failed, plus the reload

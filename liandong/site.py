@@ -212,14 +212,17 @@ Progress = Callable[[str, int, int], None]
 
 def build_site(root: Path, out: Path, base_url: str | None = None, *,
                renderer: SiteRenderer | None = None, progress: Progress | None = None,
-               workers: int | None = None, pdfs: bool = True) -> SiteResult:
+               workers: int | None = None, pdfs: bool = True,
+               only: list[Path] | None = None) -> SiteResult:
     """Build the site into out/. Raises SourceErrors (writing nothing) if any source is bad.
 
     With a renderer (the preview server's), changed issues render in this process; otherwise
     on all cores when more than one changed. pdfs=False (the preview's first step, so the
     browser shows an edit at once) renders and writes only the changed issues' pages and the
     site's pages, and leaves the manifest alone: the full build that follows still sees those
-    issues as changed and renders their PDFs.
+    issues as changed and renders their PDFs. With `only` (the preview knows which issue
+    folders a save touched) that step renders and writes only those issues' pages: no content
+    hashes and no home or search page, which for a 700-issue archive take longer than the page.
     """
     base_url = _base_url(base_url)
     folders = issue_folders(root)
@@ -233,6 +236,8 @@ def build_site(root: Path, out: Path, base_url: str | None = None, *,
     navs = {slug: {"prev": links[i - 1] if i else None,
                    "next": links[i + 1] if i + 1 < len(slugs) else None}
             for i, slug in enumerate(slugs)}
+    if only is not None and not pdfs:
+        return _pages_only(root, out, fonts, [f for f in folders if f in set(only)], navs, renderer)
     common = common_key(root, fonts)
     old = _read_manifest(out)
     keys, changed = {}, []
@@ -281,6 +286,22 @@ def build_site(root: Path, out: Path, base_url: str | None = None, *,
     _write_if_changed(out / MANIFEST, json.dumps(manifest, ensure_ascii=False, separators=(",", ":"),
                                                  sort_keys=True) + "\n")
     return SiteResult(rendered, [s for s in slugs if s not in rendered], written)
+
+
+def _pages_only(root: Path, out: Path, fonts: dict[str, ResolvedFont], folders: list[Path],
+                navs: dict, renderer: SiteRenderer | None) -> SiteResult:
+    """Render and write just these issues' pages (no PDF, no manifest, no site pages)."""
+    renderer = renderer or SiteRenderer(root, fonts)
+    results = [renderer.render(folder, navs[issue_slug(folder)], pdf=False) for folder in folders]
+    problems = [p for r in results for p in r.problems]
+    if problems:
+        raise SourceErrors(problems)
+    errors = sorted({e for r in results for e in r.errors})
+    if errors:
+        raise LiandongError("\n".join(errors))
+    written = [out / f"{r.slug}.html" for r in results
+               if _write_if_changed(out / f"{r.slug}.html", r.html)]
+    return SiteResult(sorted(r.slug for r in results), [], written)
 
 
 def _base_url(value: str | None) -> str | None:

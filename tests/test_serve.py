@@ -190,3 +190,42 @@ def test_pages_only_build_leaves_the_pdf_and_the_manifest_alone(tmp_path):
     assert (out / MANIFEST).read_bytes() == manifest
     again = build_site(project, out)  # the full build still renders the issue
     assert again.rendered == ["2024-13"] and (out / "2024-13.pdf").read_bytes() != pdf
+
+
+def test_a_save_in_one_issue_reloads_with_only_that_page_then_updates_the_rest(tmp_path):
+    """When the watcher knows the save lay in one issue folder, the first step renders only
+    that page (no hashing of the archive, no home or search page); the second does the rest."""
+    from liandong.serve import Preview
+
+    project = make_project(tmp_path / "project")
+    out = tmp_path / "site"
+    preview = Preview(project, out, lambda line: None)
+    preview.rebuild()
+    article = project / "issues" / "2024" / "13" / "01.md"
+    article.write_text(article.read_text(encoding="utf-8").replace("乙烯项目", "丙烯项目", 1),
+                       encoding="utf-8")
+    seen = []
+    original = preview.changed.notify_all
+
+    def notify():
+        seen.append(("丙烯项目" in (out / "2024-13.html").read_text(encoding="utf-8"),
+                     "丙烯项目" in (out / "search-index.js").read_text(encoding="utf-8")))
+        original()
+
+    preview.changed.notify_all = notify
+    preview.rebuild({str(article)})
+    assert seen == [(True, False)]  # reloaded when the page had the edit, the search not yet
+    assert "丙烯项目" in (out / "search-index.js").read_text(encoding="utf-8")
+    assert "丙烯项目" in _pdf_text(out / "2024-13.pdf")
+
+
+def test_a_save_outside_the_issue_folders_rebuilds_every_page_first(tmp_path):
+    from liandong.serve import Preview
+
+    project = make_project(tmp_path / "project")
+    preview = Preview(project, tmp_path / "site", lambda line: None)
+    issues = project / "issues"
+    assert preview._issue_folders({str(issues / "2024" / "13" / "01.md")}) == [issues / "2024" / "13"]
+    for elsewhere in (issues / "series.yaml", project / "templates" / "print.css",
+                      issues / "2024" / "14" / "01.md"):  # shared files, a folder that is gone
+        assert preview._issue_folders({str(issues / "2024" / "13" / "01.md"), str(elsewhere)}) is None
