@@ -183,11 +183,8 @@ def issue_key(common: str, folder: Path, nav: dict) -> str:
                 if entry.is_dir(follow_symlinks=False):
                     folders.append(entry.path)
                 elif entry.is_file() and not entry.name.startswith("."):  # regular files only
-                    files.append(entry.path)
-    start = len(str(folder)) + 1
-    for path in sorted(files):
-        digest.update(path[start:].replace(os.sep, "/").encode() + b"\0")
-        digest.update(Path(path).read_bytes() + b"\0")
+                    files.append(Path(entry.path))
+    _hash_files(digest, sorted(files), folder)
     digest.update(json.dumps(nav, sort_keys=True, ensure_ascii=False).encode())
     return digest.hexdigest()
 
@@ -251,15 +248,8 @@ def build_site(root: Path, out: Path, base_url: str | None = None, *,
     if pdfs:
         results = _render_all(root, fonts, changed, navs, renderer, progress, workers)
     else:
-        pages_only = renderer or SiteRenderer(root, fonts)
-        results = [pages_only.render(folder, navs[issue_slug(folder)], pdf=False)
-                   for folder in changed]
-    problems = [p for r in results for p in r.problems]
-    errors = sorted({e for r in results for e in r.errors})
-    if problems:
-        raise SourceErrors(problems)
-    if errors:
-        raise LiandongError("\n".join(errors))
+        results = _render_pages(root, fonts, changed, navs, renderer)
+    _raise_problems(results)
 
     metas = {slug: old[slug]["meta"] for slug in slugs if slug in old}
     metas.update({r.slug: r.meta for r in results})
@@ -288,17 +278,28 @@ def build_site(root: Path, out: Path, base_url: str | None = None, *,
     return SiteResult(rendered, [s for s in slugs if s not in rendered], written)
 
 
-def _pages_only(root: Path, out: Path, fonts: dict[str, ResolvedFont], folders: list[Path],
-                navs: dict, renderer: SiteRenderer | None) -> SiteResult:
-    """Render and write just these issues' pages (no PDF, no manifest, no site pages)."""
+def _render_pages(root: Path, fonts: dict[str, ResolvedFont], folders: list[Path], navs: dict,
+                  renderer: SiteRenderer | None) -> list[Rendered]:
+    """These issues' pages only, in this process (the preview's first step)."""
     renderer = renderer or SiteRenderer(root, fonts)
-    results = [renderer.render(folder, navs[issue_slug(folder)], pdf=False) for folder in folders]
+    return [renderer.render(folder, navs[issue_slug(folder)], pdf=False) for folder in folders]
+
+
+def _raise_problems(results: list[Rendered]) -> None:
+    """Every source problem of every issue, or else every template or preflight error."""
     problems = [p for r in results for p in r.problems]
     if problems:
         raise SourceErrors(problems)
     errors = sorted({e for r in results for e in r.errors})
     if errors:
         raise LiandongError("\n".join(errors))
+
+
+def _pages_only(root: Path, out: Path, fonts: dict[str, ResolvedFont], folders: list[Path],
+                navs: dict, renderer: SiteRenderer | None) -> SiteResult:
+    """Render and write just these issues' pages (no PDF, no manifest, no site pages)."""
+    results = _render_pages(root, fonts, folders, navs, renderer)
+    _raise_problems(results)
     written = [out / f"{r.slug}.html" for r in results
                if _write_if_changed(out / f"{r.slug}.html", r.html)]
     return SiteResult(sorted(r.slug for r in results), [], written)
