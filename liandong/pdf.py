@@ -169,7 +169,10 @@ def compact_fonts(data: bytes) -> bytes:
 
 
 def _widths_cids(widths) -> set[int]:
-    """The CIDs a /W array gives widths for: WeasyPrint writes one for every glyph it draws."""
+    """The CIDs a /W array gives widths for: WeasyPrint writes one for every glyph it draws.
+    Its entries are `first [w1 w2 …]` or `first last w`."""
+    import pikepdf
+
     cids: set[int] = set()
     if widths is None:
         return cids
@@ -177,7 +180,7 @@ def _widths_cids(widths) -> set[int]:
     i = 0
     while i + 1 < len(items):
         first, nxt = int(items[i]), items[i + 1]
-        if isinstance(nxt, (list,)) or hasattr(nxt, "as_list"):
+        if isinstance(nxt, pikepdf.Array):
             cids.update(range(first, first + len(nxt)))
             i += 2
         else:

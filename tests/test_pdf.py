@@ -638,3 +638,13 @@ def test_a_second_article_at_the_top_of_a_page_has_one_blank_line_not_two(tmp_pa
             _check_title_on_top(pdf, tops[0], first_of_page[tops[0]])
             return
     pytest.fail("no cut put the second article at the top of a page")
+
+
+def test_widths_array_gives_the_printed_cids_in_both_forms():
+    import pikepdf
+
+    from liandong.pdf import _widths_cids
+
+    widths = pikepdf.Array([3, pikepdf.Array([500, 1000]), 10, 12, 1000, 40, pikepdf.Array([250])])
+    assert _widths_cids(widths) == {3, 4, 10, 11, 12, 40}
+    assert _widths_cids(None) == set()
