@@ -12,8 +12,9 @@ import pytest
 from playwright import sync_api as playwright
 
 REPO = Path(__file__).resolve().parent.parent
-SAMPLE_TEXT = REPO.parent / "shared" / "samples" / "2024-13-as-published.txt"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SAMPLE_TEXT = FIXTURES / "samples" / "2024-13-as-published.txt"
+"""The published text of issue 13 (2024), as extracted from the printed PDF, damage included."""
 MM = 72 / 25.4
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's; `playwright install` is never run
