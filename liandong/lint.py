@@ -204,10 +204,25 @@ def _half_width_parentheses(out: _Collector, line: str, base: int, taken: set[in
             inside = line[start + 1:index]
             if (_HAN.search(inside) or is_chinese(_before(line, start))
                     or is_chinese(_after(line, index))):
+                # Spaces between the brackets and Chinese text go in the same fix: once the
+                # brackets are full-width they would be spaces between Chinese, a finding the
+                # editor was never shown ("会议 (党组) 研究" → "会议（党组）研究").
+                edits = [_spaced(line, base, start, -1, "（"), _spaced(line, base, index, 1, "）")]
+                spaces = any(end - begin > 1 for begin, end, _ in edits)
                 out.add("half_width_parentheses", base + start,
-                        f"中文里用了半角括号“({inside})”，应改为全角“（{inside}）”",
-                        [(base + start, base + start + 1, "（"), (base + index, base + index + 1, "）")],
-                        safe=True)
+                        f"中文里用了半角括号“({inside})”，应改为全角“（{inside}）”"
+                        + ("，并删去括号外的空格" if spaces else ""), edits, safe=True)
+
+
+def _spaced(line: str, base: int, index: int, step: int, full: str) -> tuple[int, int, str]:
+    """The edit that makes the bracket at index full-width, taking in the spaces on its outer
+    side (step -1: before it, 1: after it) when Chinese text lies beyond them."""
+    edge = index
+    while 0 <= edge + step < len(line) and line[edge + step] in " \t\u3000":
+        edge += step
+    if edge == index or not is_chinese(line[edge + step] if 0 <= edge + step < len(line) else None):
+        return base + index, base + index + 1, full
+    return (base + edge, base + index + 1, full) if step < 0 else (base + index, base + edge + 1, full)
 
 
 # --- Rules on a whole unit ----------------------------------------------------

@@ -46,8 +46,12 @@ def test_fix(name: str, tmp_path: Path) -> None:
     original = source_of(case)
     path = tmp_path / original.name
     shutil.copy(original, path)
-    while apply_fixes(tmp_path, findings(path, tmp_path), lambda line: None):
-        pass
+    listed = sum(1 for f in findings(path, tmp_path) if f.safe and f.edits)
+    applied = 0
+    while fixed_now := apply_fixes(tmp_path, findings(path, tmp_path), lambda line: None):
+        applied += fixed_now
+    # --fix fixes exactly what check listed as fixable: no fix may reveal another one.
+    assert applied == listed
     (fixed,) = case.glob("fixed.*")
     assert path.read_bytes() == fixed.read_bytes()
     # What was fixed is gone; only findings without a safe fix may remain.
