@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
+import unicodedata
 from pathlib import Path
 
 import click
+import click.formatting
 
 from liandong import __version__
 
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 80}
+"""Help wraps at 80 terminal columns at most (a Chinese character takes two)."""
 
 _CLICK_ZH = {
     "Usage:": "用法：",
@@ -94,8 +98,88 @@ class _Formatter(click.HelpFormatter):
         self.write(f"{'':>{self.current_indent}}{heading}：\n")
 
 
+def _columns(text: str) -> int:
+    """Terminal columns: East Asian wide and full-width characters take two."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def _wide(char: str) -> bool:
+    return unicodedata.east_asian_width(char) in "WF"
+
+
+_NO_LINE_START = frozenset("，。、；：？！）》」』】”’…—")
+_NO_LINE_END = frozenset("（《「『【“‘")
+_TOKEN = re.compile(r"\s+|[^\s]", re.S)
+
+
+def _fill(text: str, width: int, first: str, rest: str) -> str:
+    """Greedy wrapping by terminal columns: Chinese may break between any two characters (not
+    before closing or after opening punctuation), Latin words only at spaces."""
+    words: list[str] = []
+    for token in _TOKEN.findall(text):
+        if token.isspace():
+            words.append(" ")
+        elif (words and words[-1] != " " and not _wide(token) and not _wide(words[-1][-1])):
+            words[-1] += token  # a Latin word grows
+        elif words and words[-1] != " " and (token in _NO_LINE_START or words[-1][-1] in _NO_LINE_END):
+            words[-1] += token  # kinsoku: keep the mark with its neighbour
+        else:
+            words.append(token)
+    lines, line = [], first
+    indent = first
+    for word in words:
+        if word == " ":
+            if line.strip():
+                line += " "
+            continue
+        if line.strip() and _columns(line.rstrip() + word) > width:
+            lines.append(line.rstrip())
+            line = indent = rest
+        line += word
+    lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
+def _wrap_text(text: str, width: int = 78, initial_indent: str = "", subsequent_indent: str = "",
+               preserve_paragraphs: bool = False) -> str:
+    """click.formatting.wrap_text for Chinese: measured in terminal columns, and the lines of a
+    paragraph joined without the space click puts between them when Chinese meets Chinese.
+    Paragraphs after a line holding only \\b are kept as written, as in click."""
+    text = text.expandtabs()
+    if not preserve_paragraphs:
+        return _fill(text, width, initial_indent, subsequent_indent)
+    paragraphs: list[tuple[int, bool, list[str]]] = []
+    for block in re.split(r"\n\s*\n", text):
+        lines = block.splitlines()
+        if not lines:
+            continue
+        raw = lines[0].strip() == "\b"
+        lines = lines[1:] if raw else lines
+        if not lines:
+            continue
+        indent = len(lines[0]) - len(lines[0].lstrip())
+        paragraphs.append((indent, raw, lines))
+    out = []
+    for indent, raw, lines in paragraphs:
+        pad = " " * indent
+        if raw:
+            out.append("\n".join((initial_indent if i == 0 else subsequent_indent) + pad
+                                 + (line[indent:] if not line[:indent].strip() else line.lstrip())
+                                 for i, line in enumerate(lines)))
+            continue
+        joined = ""
+        for line in (line.strip() for line in lines):
+            if joined and not (_wide(joined[-1]) and _wide(line[0])):
+                joined += " "
+            joined += line
+        out.append(_fill(joined, width, initial_indent + pad, subsequent_indent + pad))
+    return "\n\n".join(out)
+
+
 _chinese_click()
 click.Context.formatter_class = _Formatter
+click.formatting.wrap_text = _wrap_text
+click.formatting.term_len = _columns
 
 
 class _ChineseFormatter(logging.Formatter):
@@ -105,6 +189,14 @@ class _ChineseFormatter(logging.Formatter):
         label = self.LABELS.get(record.levelno)
         message = record.getMessage()
         return f"{label}：{message}" if label else message
+
+
+def _shown(path: Path) -> str:
+    """A written file as every command prints it: relative to the current folder when inside
+    it (what the editor can type next), else absolute."""
+    from liandong.errors import display_path
+
+    return display_path(path, Path.cwd())
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -132,8 +224,9 @@ def _setup_logging(verbose: bool) -> None:
   liandong build 13          生成最近一年的第 13 期
   liandong build 2024/13     生成 2024 年第 13 期
   liandong build --all       生成全部各期
-  liandong build 13 --print-shop  另外生成交印刷厂用的 PDF（出血、裁切线）
-  liandong preflight 文件.pdf 预检一份 PDF（生成时也会自动预检）
+  liandong build 13 --print-shop
+                             另外生成交印刷厂用的 PDF（出血、裁切线）
+  liandong preflight 文件.pdf  预检一份 PDF（生成时也会自动预检）
   liandong import 文件       把已发表的一期（.txt 或 .docx）导入为稿件
   liandong site              生成全部各期的网站（build/site/）
   liandong serve             在本机预览网站，保存后自动刷新
@@ -174,10 +267,9 @@ def build(issue: str | None, every: bool, out: Path | None, print_shop: bool) ->
     folders = select_folders(root, issue, every)
     out_dir = out if out is not None else default_out(root)
     for built in build_issues(root, folders, out_dir, print_shop=print_shop):
-        click.echo(str(built.pdf))
-        click.echo(str(built.html))
-        if built.print_pdf:
-            click.echo(str(built.print_pdf))
+        for path in (built.pdf, built.html, built.print_pdf):
+            if path is not None:
+                click.echo(_shown(path))
 
 
 @main.command(context_settings=CONTEXT, options_metavar="[选项]", help="""预检 PDF：像印刷厂那样检查一份已生成的 PDF。
@@ -257,7 +349,7 @@ def new(date: str | None) -> None:
     click.echo(f"已新建 {numbers.year} 年第 {numbers.number} 期（总第 {numbers.total} 期，"
                f"{numbers.date.isoformat()}）：")
     for path in written:
-        click.echo(str(path.relative_to(root)))
+        click.echo(_shown(path))
 
 
 @main.command(context_settings=CONTEXT, options_metavar="[选项]", help="""检查稿件，不生成文件：设置和格式、期号、中文标点排版、字体缺字。
@@ -325,12 +417,11 @@ def fonts() -> None:
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False), metavar="文件")
 def import_(file: Path) -> None:
     from liandong.build import find_root
-    from liandong.errors import display_path
     from liandong.importer import import_issue
 
     root = find_root(Path.cwd())
     for path in import_issue(root, file):
-        click.echo(display_path(path, Path.cwd()))
+        click.echo(_shown(path))
 
 
 if __name__ == "__main__":

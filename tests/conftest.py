@@ -24,11 +24,12 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"
 """Headless chromium for the browser tests, quiet and offline."""
 
 
-def liandong(*args: str, cwd: Path, check: bool = False) -> subprocess.CompletedProcess:
-    """Run the installed command as an editor would."""
+def liandong(*args: str, cwd: Path, check: bool = False,
+             env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run the installed command as an editor would (env: variables to add or change)."""
     exe = Path(sys.executable).with_name("liandong")
     result = subprocess.run([str(exe), *args], cwd=cwd, capture_output=True, text=True,
-                            env={**os.environ, "COLUMNS": "100"})
+                            env={**os.environ, "COLUMNS": "100", **(env or {})})
     if check and result.returncode != 0:
         raise AssertionError(f"liandong {' '.join(args)} failed:\n{result.stderr}")
     return result

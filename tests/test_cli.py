@@ -57,7 +57,7 @@ def two_years(tmp_path):
 
 def test_a_bare_number_means_the_latest_year_that_has_it(two_years):
     result = liandong("build", "13", cwd=two_years, check=True)
-    assert result.stdout.splitlines()[0] == str(two_years / "build" / "2024-13.pdf")
+    assert result.stdout.splitlines()[0] == "build/2024-13.pdf"
 
 
 def test_year_and_number(two_years):
@@ -108,3 +108,37 @@ def test_help_and_fonts_do_not_load_weasyprint():
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
                             text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_every_command_prints_written_paths_the_same_way(tmp_path):
+    """build, new and import print what they wrote relative to the current folder when it lies
+    inside it, else in full: the same rule for all, so a printed path can always be typed next."""
+    project = make_project(tmp_path)
+    new = liandong("new", "--date", "2024-09-06", cwd=project, check=True)
+    assert new.stdout.splitlines()[1:] == ["issues/2024/14/issue.yaml", "issues/2024/14/01.md"]
+    build = liandong("build", "13", cwd=project, check=True)
+    assert build.stdout.splitlines() == ["build/2024-13.pdf", "build/2024-13.html"]
+    inside = project / "issues" / "2024"
+    build = liandong("build", "13", cwd=inside, check=True)
+    assert build.stdout.splitlines() == [str(project / "build" / "2024-13.pdf"),
+                                         str(project / "build" / "2024-13.html")]
+    new = liandong("new", "--date", "2024-09-20", cwd=inside, check=True)
+    assert new.stdout.splitlines()[1:] == ["15/issue.yaml", "15/01.md"]
+
+
+@pytest.mark.parametrize("command", _commands(), ids=lambda c: " ".join(c) or "liandong")
+def test_help_fits_80_columns_without_stray_spaces(command):
+    """Chinese takes two terminal columns: click's own wrapping counts one and joins a
+    paragraph's lines with a space, even between two Chinese characters."""
+    import unicodedata
+
+    def columns(line: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+
+    out = liandong(*command, "--help", cwd=REPO, env={"COLUMNS": "200"}, check=True).stdout
+    assert max(columns(line) for line in out.splitlines()) <= 80
+    source = main.commands[command[0]].help if command else main.help
+    wide = "[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]"
+    description = out.split("\n选项：")[0]  # the option table's columns are spaced on purpose
+    for gap in re.findall(f"{wide} +{wide}", description):
+        assert gap in source, f"a space that the help text does not have: {gap!r}"
