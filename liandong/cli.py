@@ -329,7 +329,7 @@ def serve(port: int, out: Path | None) -> None:
                click.echo)
 
 
-@main.command(context_settings=CONTEXT, options_metavar="[选项]", help="""新建下一期的稿件：issues/<年>/<期>/ 下的 issue.yaml 和一篇文章 01.md。
+@main.command(context_settings=CONTEXT, options_metavar="[选项]", short_help="新建下一期的稿件。", help="""新建下一期的稿件：issues/<年>/<期>/ 下的 issue.yaml 和一篇文章 01.md。
 
 期号为当年最后一期加 1（新的一年从第 1 期起；series.yaml 写“期号编排: 连续”则跨年接着编）。
 
@@ -403,7 +403,7 @@ def fonts() -> None:
             click.echo(f"注意：{font.role.notice}", err=True)
 
 
-@main.command("import", context_settings=CONTEXT, options_metavar="[选项]", help="""把已发表的一期导入为稿件：issues/<年>/<期>/ 下的 issue.yaml 和 01.md 等。
+@main.command("import", context_settings=CONTEXT, options_metavar="[选项]", short_help="把已发表的一期导入为稿件。", help="""把已发表的一期导入为稿件：issues/<年>/<期>/ 下的 issue.yaml 和 01.md 等。
 
 \b
 文件可以是：

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 from conftest import REPO, make_project
 
@@ -17,9 +18,11 @@ def test_wheel_ships_the_templates_and_builds_outside_the_repository(tmp_path):
     shutil.copytree(REPO, source, symlinks=True, ignore=shutil.ignore_patterns(
         ".git", ".venv", "build", "node_modules", "*.egg-info", "__pycache__", ".pytest_cache"))
     wheels = tmp_path / "wheels"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
-                    "--no-build-isolation", "-w", str(wheels), str(source)],
-                   check=True, capture_output=True)
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
+                            "--no-build-isolation", "-w", str(wheels), str(source)],
+                           check=True, capture_output=True, text=True)
+    # setup.sh must not show an editor a wall of setuptools warnings (the templates link).
+    assert "Warning" not in built.stdout + built.stderr
     wheel = next(wheels.glob("liandong-*.whl"))
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
@@ -38,3 +41,23 @@ def test_wheel_ships_the_templates_and_builds_outside_the_repository(tmp_path):
     probe = subprocess.run([sys.executable, "-c", "import liandong; print(liandong.__file__)"],
                            cwd=project, env=env, capture_output=True, text=True, check=True)
     assert probe.stdout.startswith(str(tmp_path / "site"))
+
+
+def test_nothing_reads_outside_the_repository():
+    """Whoever clones the project has only the project: no code or test may name a folder beside
+    it (the developers' ../shared) or climb out of the repository."""
+    import re
+
+    outside = re.compile("|".join([
+        r"\.\./" + "shared",                 # ../shared
+        r"""["']""" + "shared" + r"""["']""",  # "shared" as a path component
+        r"REPO\.parent",                     # the folder that holds the repository
+        r"\.parent\.parent\.parent",         # three levels up from tests/ or liandong/
+    ]))
+    found = [f"{path.relative_to(REPO)}:{number}: {line.strip()}"
+             for folder in ("liandong", "tests", "scripts", "benchmarks")
+             for path in sorted((REPO / folder).rglob("*"))
+             if path.suffix in (".py", ".sh") and path.is_file() and path != Path(__file__)
+             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if outside.search(line)]
+    assert found == []
