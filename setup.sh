@@ -25,9 +25,10 @@ case "${1:-}" in
 esac
 
 # --- The system: only what is tested ------------------------------------------------------
-if [ -r /etc/os-release ]; then
-  # shellcheck disable=SC1091
-  . /etc/os-release
+os_release="${LIANDONG_OS_RELEASE:-/etc/os-release}"  # the variable is for the tests
+if [ -r "$os_release" ]; then
+  # shellcheck disable=SC1090
+  . "$os_release"
 fi
 if [ "${ID:-}" != debian ] || [ "${VERSION_ID:-}" != 12 ] || ! command -v apt-get >/dev/null; then
   fail "只支持 Debian 12（bookworm），这台电脑是 ${PRETTY_NAME:-未知系统}。请在 Debian 12 上安装（也可以用 Debian 12 的虚拟机或容器）。"
