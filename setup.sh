@@ -48,6 +48,9 @@ DEV_PACKAGES=(
   qpdf                  # qpdf --check
   strace                # prove that a build opens no file outside the project
   git                   # tests clone and diff
+  locales               # localedef: the tests build in zh_CN, ja_JP and en_US as well as C
+  ghostscript           # tiffsep: the print-shop PDF's separations, plate by plate
+  libpdfbox2-java libactivation-java libjaxb-api-java  # Apache PDFBox Preflight (PDF/A)
 )
 
 packages=("${RUNTIME_PACKAGES[@]}")

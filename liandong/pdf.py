@@ -5,11 +5,21 @@ from __future__ import annotations
 import io
 import logging
 import mimetypes
+import os
 import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-import weasyprint
+FONTCONFIG_LANGUAGE = "en"
+"""The language fontconfig names fonts in, whatever the user's locale. fontconfig reads FC_LANG,
+then LC_ALL, LC_CTYPE and LANG from the environment (not the process locale) the first time it
+is used, and puts the family name in that language first: under zh_CN.UTF-8 LXGW WenKai becomes
+霞鹜文楷 and Pango writes that into the PDF's font names, so the bytes depended on the locale.
+"en" is what fontconfig takes for the C locale. Set before WeasyPrint (and fontconfig through
+Pango) is loaded in this process; child processes inherit it."""
+os.environ["FC_LANG"] = FONTCONFIG_LANGUAGE
+
+import weasyprint  # noqa: E402 - after FC_LANG
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
