@@ -77,7 +77,7 @@ def _package(name: str) -> str:
 
 
 @functools.lru_cache(maxsize=64)
-def _file_digest(path: str, size: int, mtime_ns: int, inode: int) -> str:
+def _file_digest(path: str, size: int, mtime_ns: int, ctime_ns: int, inode: int) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -86,10 +86,12 @@ def _file_digest(path: str, size: int, mtime_ns: int, inode: int) -> str:
 
 
 def file_digest(path: Path) -> str:
-    """SHA-256 of a font file, hashed once per process while it is unchanged."""
+    """SHA-256 of a font file, hashed once per process while it is unchanged (any write
+    changes its ctime, which no tool sets back)."""
     try:
         stat = path.stat()
-        return _file_digest(str(path), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+        return _file_digest(str(path), stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns,
+                            stat.st_ino)
     except OSError:
         return "missing"
 
@@ -138,9 +140,11 @@ def stack_key(fonts: dict[str, ResolvedFont]) -> str:
 
 
 def _role_label(key: str) -> str:
-    role, _, variant = key.partition("/")
-    label = ROLE_BY_KEY[role].label if role in ROLE_BY_KEY else role
-    return label + ("（粗体）" if variant == "bold" else "")
+    """仿宋（正文）, 楷体（编者按、副标题、（一）级标题）粗体."""
+    name, _, variant = key.partition("/")
+    role = ROLE_BY_KEY.get(name)
+    label = f"{role.style}（{role.label}）" if role is not None else name
+    return label + ("粗体" if variant == "bold" else "")
 
 
 def layout_differences(old: dict, new: dict) -> list[str]:
