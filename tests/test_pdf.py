@@ -748,11 +748,7 @@ def test_published_pdf_passes_pdfbox_preflight_but_for_pdfa1_only_rules(pdf, tim
                   if not any(line.startswith(f"{rule} : ") and text in line
                              for rule, text in PDFA1_ONLY.items())]
     assert unexpected == []
-
-
-@pytest.mark.parametrize("name", ["pdf", "print_pdf"])
-def test_qpdf_finds_no_error(name, request):
-    path = request.getfixturevalue(name)
-    result = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "No syntax or stream encoding errors found" in result.stdout
+    # qpdf, a second independent reader, finds nothing wrong in the file's syntax either.
+    checked = subprocess.run(["qpdf", "--check", str(pdf)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "No syntax or stream encoding errors found" in checked.stdout

@@ -24,6 +24,8 @@ def print_pdf(tmp_path_factory):
 
 
 def test_print_shop_pdf_declares_pdfx_1a(print_pdf):
+    checked = subprocess.run(["qpdf", "--check", str(print_pdf)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
     data = print_pdf.read_bytes()
     assert data.startswith(b"%PDF-1.3\n")
     assert b"/ObjStm" not in data and b"/XRef" not in data  # PDF 1.3: no object streams
@@ -67,14 +69,18 @@ def test_print_shop_pdf_has_only_cmyk_and_registration_and_no_transparency(print
                 assert str(operands[0]) in ("/DeviceCMYK", "/LiandongRegistration")
 
 
-def test_print_shop_pdf_is_the_same_bytes_from_two_builds(print_pdf, tmp_path):
+def test_print_shop_pdf_is_pdfx_and_the_same_bytes_from_two_builds(print_pdf, tmp_path):
     """WeasyPrint's own pdf/x variants write a random document ID and the time of the run."""
     import shutil
 
     project = tmp_path / "elsewhere"
     shutil.copytree(REPO / "issues", project / "issues")
     liandong("build", "13", "--print-shop", cwd=project, check=True)
-    assert (project / "build" / "2024-13-print.pdf").read_bytes() == print_pdf.read_bytes()
+    again = project / "build" / "2024-13-print.pdf"
+    for path in (print_pdf, again):
+        with pikepdf.open(path) as doc:
+            assert str(doc.docinfo.GTS_PDFXConformance) == "PDF/X-1a:2001"
+    assert again.read_bytes() == print_pdf.read_bytes()
 
 
 @pytest.fixture(scope="module")
