@@ -3,8 +3,8 @@
 WeasyPrint 70 builds the tags page by page, from each page's boxes: an element that runs over a
 page break (the <main>, an <article>, a paragraph) becomes one structure element per page, so a
 paragraph crossing a page break was two P. It also links the page-number boxes into no parent
-(their marked content is orphaned rather than an artifact), leaves borders and rules as untagged
-content, and wraps every line and run of text in grouping Span and NonStruct elements.
+(their marked content is orphaned rather than an artifact), and wraps every line and run of
+text in grouping Span and NonStruct elements. (Borders and rules it already marks /Artifact.)
 
 `tidy` fixes that on the written file (pikepdf, no WeasyPrint):
 
@@ -13,8 +13,7 @@ content, and wraps every line and run of text in grouping Span and NonStruct ele
   their kids in order, so one paragraph is one P on however many pages;
 - grouping elements (NonStruct, and Span that hold only other elements) and empty ones are
   replaced by their kids: P holds the runs of text directly;
-- marked content that no element owns (the page numbers) becomes /Artifact (pagination), and
-  paths drawn outside any marked content (rules, borders) are wrapped as /Artifact (layout);
+- marked content that no element owns (the page numbers) becomes /Artifact (pagination);
 - `actual_text` roles (the masthead's H1) get /ActualText on their marked content, the text
   without the gaps of its letter-spacing, so extractors give 联络动态 rather than 联 络 动 态.
 
@@ -25,12 +24,6 @@ the 版记, page after page.
 from __future__ import annotations
 
 import pikepdf
-
-PATH_CONSTRUCTION = {"m", "l", "c", "v", "y", "h", "re"}
-PATH_PAINTING = {"S", "s", "f", "F", "f*", "B", "B*", "b", "b*"}
-"""Painting that leaves marks; `n` (end a path used only to clip) paints nothing."""
-CLIPPING = {"W", "W*"}
-XOBJECT_OR_SHADING = {"Do", "sh"}
 
 GROUPING = {"/NonStruct", "/Span", "/Div"}
 """Structure types that only group: replaced by their kids when they hold no content directly."""
@@ -220,31 +213,14 @@ def _marked_text(page, wanted: set[int]) -> dict[int, str]:
 
 
 def _rewrite_page(pdf: pikepdf.Pdf, page, owned: set[int], actual: dict[int, str]) -> None:
-    """Orphaned marked content → pagination artifacts; untagged paths → layout artifacts;
-    ActualText on the wanted marked content."""
-    instructions = pikepdf.parse_content_stream(page)
+    """Orphaned marked content → pagination artifacts; ActualText on the wanted marked content.
+    (Borders and rules WeasyPrint already draws as /Artifact.)"""
     out: list = []
-    depth = 0       # marked-content nesting
-    in_text = False
-    pending: list = []  # path construction not yet painted, outside marked content
-
-    def artifact(kind: str) -> list:
-        return [pikepdf.Name.Artifact, pikepdf.Dictionary(Type=pikepdf.Name(kind))]
-
-    for instruction in instructions:
-        if isinstance(instruction, pikepdf.ContentStreamInlineImage):
-            if depth == 0:
-                out.append(pikepdf.ContentStreamInstruction(artifact("/Layout"),
-                                                            pikepdf.Operator("BDC")))
-                out.append(instruction)
-                out.append(pikepdf.ContentStreamInstruction([], pikepdf.Operator("EMC")))
-            else:
-                out.append(instruction)
-            continue
-        operands, operator = list(instruction.operands), instruction.operator
-        op = str(operator)
-        if op == "BDC":
-            depth += 1
+    changed = False
+    for instruction in pikepdf.parse_content_stream(page):
+        if isinstance(instruction, pikepdf.ContentStreamInstruction) \
+                and str(instruction.operator) == "BDC":
+            operands = list(instruction.operands)
             mcid = _mcid(operands)
             if mcid is not None and mcid not in owned:
                 operands = [pikepdf.Name.Artifact,
@@ -253,39 +229,14 @@ def _rewrite_page(pdf: pikepdf.Pdf, page, owned: set[int], actual: dict[int, str
                 properties = pikepdf.Dictionary(operands[1])
                 properties.ActualText = pikepdf.String(actual[mcid])
                 operands = [operands[0], properties]
-        elif op == "BMC":
-            depth += 1
-        elif op == "EMC":
-            depth = max(0, depth - 1)
-        elif op == "BT":
-            in_text = True
-        elif op == "ET":
-            in_text = False
-        if depth == 0 and not in_text:
-            if op in PATH_CONSTRUCTION or op in CLIPPING:
-                pending.append(pikepdf.ContentStreamInstruction(operands, operator))
+            else:
+                out.append(instruction)
                 continue
-            if op in PATH_PAINTING and pending:
-                out.append(pikepdf.ContentStreamInstruction(artifact("/Layout"),
-                                                            pikepdf.Operator("BDC")))
-                out += pending
-                out.append(pikepdf.ContentStreamInstruction(operands, operator))
-                out.append(pikepdf.ContentStreamInstruction([], pikepdf.Operator("EMC")))
-                pending = []
-                continue
-            if op in XOBJECT_OR_SHADING:
-                out += pending
-                pending = []
-                out.append(pikepdf.ContentStreamInstruction(artifact("/Layout"),
-                                                            pikepdf.Operator("BDC")))
-                out.append(pikepdf.ContentStreamInstruction(operands, operator))
-                out.append(pikepdf.ContentStreamInstruction([], pikepdf.Operator("EMC")))
-                continue
-            out += pending
-            pending = []
-        out.append(pikepdf.ContentStreamInstruction(operands, operator))
-    out += pending
-    page.Contents = pdf.make_stream(pikepdf.unparse_content_stream(out))
+            instruction = pikepdf.ContentStreamInstruction(operands, instruction.operator)
+            changed = True
+        out.append(instruction)
+    if changed:
+        page.Contents = pdf.make_stream(pikepdf.unparse_content_stream(out))
 
 
 def tidy(pdf: pikepdf.Pdf, keys: dict[int, object], actual_text: tuple[str, ...] = ("/H1",)) -> None:

@@ -163,31 +163,20 @@ def _pagination_text(doc, number: int) -> str:
 
 def test_every_marked_content_is_owned_or_an_artifact(doc):
     """Each MCID in the pages belongs to an element of the tree; the page numbers are
-    pagination artifacts (WeasyPrint left them as marked content no element owned)."""
+    pagination artifacts (WeasyPrint left them as marked content no element owned); nothing is
+    painted outside marked content: glyphs are tagged, rules and borders are artifacts."""
     pages = {page.objgen: number for number, page in enumerate(doc.pages, start=1)}
     owned = {key for element in _elements(doc) for key in _content(element, pages)}
-    for number, page in enumerate(doc.pages, start=1):
-        for operands, operator in pikepdf.parse_content_stream(page, "BDC"):
-            if isinstance(operands[1], pikepdf.Dictionary) and "/MCID" in operands[1]:
-                assert (number, int(operands[1].MCID)) in owned
-        assert _pagination_text(doc, number) == f"— {number} —"
-    parent_tree = doc.Root.StructTreeRoot.ParentTree.Nums
-    for index in range(0, len(parent_tree), 2):
-        for item in parent_tree[index + 1]:
-            assert item is None or _is_element(item)
-
-
-def test_rules_and_borders_are_layout_artifacts(doc):
-    """Nothing is painted outside marked content: every path (the red rule, the 版记's rules)
-    is inside an /Artifact, every glyph inside tagged content."""
     for number, page in enumerate(doc.pages, start=1):
         stack: list[str] = []
         painted = 0
         for operands, operator in pikepdf.parse_content_stream(page):
             op = str(operator)
+            if op == "BDC" and isinstance(operands[1], pikepdf.Dictionary) \
+                    and "/MCID" in operands[1]:
+                assert (number, int(operands[1].MCID)) in owned
             if op in ("BDC", "BMC"):
-                kind = "artifact" if operands[0] == "/Artifact" else "tagged"
-                stack.append(kind)
+                stack.append("artifact" if operands[0] == "/Artifact" else "tagged")
             elif op == "EMC":
                 stack.pop()
             elif op in PAINTING:
@@ -197,6 +186,11 @@ def test_rules_and_borders_are_layout_artifacts(doc):
                 assert stack, (number, op)
         if number in (1, len(doc.pages)):
             assert painted  # the masthead's red rule; the 版记's rules
+        assert _pagination_text(doc, number) == f"— {number} —"
+    parent_tree = doc.Root.StructTreeRoot.ParentTree.Nums
+    for index in range(0, len(parent_tree), 2):
+        for item in parent_tree[index + 1]:
+            assert item is None or _is_element(item)
 
 
 def test_the_masthead_extracts_without_its_letter_spacing(sample_build):
