@@ -224,5 +224,6 @@ def make_pdfx(pdf: pikepdf.Pdf) -> None:
     info[pikepdf.Name.GTS_PDFXVersion] = pikepdf.String(PDFX_VERSION)
     info[pikepdf.Name.GTS_PDFXConformance] = pikepdf.String(PDFX_CONFORMANCE)
     info[pikepdf.Name.Trapped] = pikepdf.Name("/False")
-    if "/Metadata" in pdf.Root:
-        del pdf.Root.Metadata  # an XMP metadata stream is PDF 1.4
+    for key in ("/Metadata", "/Lang"):  # an XMP stream and /Lang are PDF 1.4
+        if key in pdf.Root:
+            del pdf.Root[key]

@@ -252,13 +252,14 @@ def tidy(pdf: pikepdf.Pdf, keys: dict[int, object], actual_text: tuple[str, ...]
     parent_tree = root.get("/ParentTree")
     owned = _owned_content(root)
     pages = {page.objgen: page for page in pdf.pages}
+    by_key = {int(page.obj.StructParents): page for page in pdf.pages
+              if "/StructParents" in page.obj}
     if parent_tree is not None:
         nums = parent_tree.get("/Nums", pikepdf.Array())
         for index in range(1, len(nums), 2):
             value = nums[index]
             if isinstance(value, pikepdf.Array):
-                page_index = int(nums[index - 1])
-                page = pdf.pages[page_index] if page_index < len(pdf.pages) else None
+                page = by_key.get(int(nums[index - 1]))
                 page_owned = owned.get(page.objgen, set()) if page is not None else set()
                 nums[index] = pikepdf.Array([
                     tidier.replaced.get(item.objgen, item)

@@ -41,7 +41,8 @@ def test_print_shop_pdf_declares_pdfx_1a(print_pdf):
         assert str(intent.OutputConditionIdentifier) == "FOGRA39"
         assert str(intent.RegistryName) == "http://www.color.org"
         assert "/DestOutputProfile" not in intent  # a registered condition: no profile needed
-        assert "/Metadata" not in doc.Root and "/Encrypt" not in doc.trailer
+        assert not {"/Metadata", "/Lang", "/StructTreeRoot"} & set(doc.Root.keys())  # PDF 1.4+
+        assert "/Encrypt" not in doc.trailer
         assert len(doc.trailer.ID) == 2
         for page in doc.pages:
             media, bleed, trim = ([float(v) for v in page.obj[key]]
