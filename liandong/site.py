@@ -23,6 +23,7 @@ from liandong.build import IssueRenderer, template_error
 from liandong.files import write_output
 from liandong.fonts import ResolvedFont, resolve_fonts
 from liandong.render import PACKAGE_TEMPLATES, template_environment
+from liandong.stack import stack_key
 from liandong.validate import issue_folders
 
 logger = logging.getLogger(__name__)
@@ -168,6 +169,7 @@ def common_key(root: Path, fonts: dict[str, ResolvedFont]) -> str:
         except OSError:
             identity = "missing"
         digest.update(f"{key}\0{font.family}\0{font.file}\0{font.index}\0{identity}\0".encode())
+    digest.update(stack_key(fonts).encode())  # library versions, font files by content
     return digest.hexdigest()
 
 

@@ -45,13 +45,19 @@ SERIES_SCHEMA: dict[str, Field] = {
     "印数": Field("number", "共印份数，印在版记。", maximum=9_999_999),
     "期号编排": Field("choice", "期号怎样编：“每年重排”（默认，每年从第 1 期编起）或“连续”"
                     "（跨年接着编）。总期号总是连续的。", choices=("每年重排", "连续")),
+    "时区": Field("timezone", "出刊日期所在的时区，写作 IANA 时区名，默认 Asia/Shanghai（北京时间）；"
+                "PDF 的创建、修改时间是出刊日期零点，带上这个时区。"),
 }
 """series.yaml: what every issue shares. Each issue may override any of these except 刊名
 and 期号编排 (SERIES_ONLY)."""
 
-SERIES_ONLY = ("刊名", "期号编排")
+SERIES_ONLY = ("刊名", "期号编排", "时区")
 NUMBERING_KEY = "期号编排"
 PER_YEAR, CONTINUOUS = SERIES_SCHEMA[NUMBERING_KEY].choices
+
+TIMEZONE_KEY = "时区"
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+"""Where the bulletin appears: its dates in the PDF (Info and XMP) are midnight there."""
 
 ISSUE_SCHEMA: dict[str, Field] = {
     "期号": Field("number", "本年第几期，如 13。", required=True, maximum=999),
@@ -116,6 +122,8 @@ class Issue:
     sources: tuple[SourceFile, ...] = field(default=())
     locs: dict[str, Loc] = field(default_factory=dict)
     """Where each field (series or issue) is written, for problems found later."""
+    timezone: str = DEFAULT_TIMEZONE
+    """The series' 时区, an IANA name: the issue date is midnight there."""
 
     @property
     def slug(self) -> str:
@@ -335,9 +343,30 @@ def _markdown_blocks(source: SourceFile, key: str, node: yaml.Node,
     return tuple(blocks) if len(problems) == before else None
 
 
+def _timezone(source: SourceFile, key: str, node: yaml.Node, problems: list[Problem]) -> str | None:
+    """An IANA time zone name (Asia/Shanghai), checked against the time zone database."""
+    import zoneinfo
+
+    value = _scalar(source, key, node, problems, expected="时区名，如 Asia/Shanghai")
+    if value is None:
+        return None
+    name = value.strip()
+    try:
+        zoneinfo.ZoneInfo(name)
+        return name
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        pass
+    close = difflib.get_close_matches(name[:50], sorted(zoneinfo.available_timezones()), n=1,
+                                      cutoff=0.8)
+    hint = f"，是不是“{close[0]}”？" if close else ""
+    problems.append(node_loc(source, node).problem(
+        f"“{key}”应是 IANA 时区名，如 Asia/Shanghai（北京时间），现在是“{_shown(value)}”{hint}"))
+    return None
+
+
 _CONVERTERS: dict[str, Callable] = {
     "text": _text, "number": _number, "date": _date, "list": _list, "markdown": _markdown_blocks,
-    "choice": _choice,
+    "choice": _choice, "timezone": _timezone,
 }
 
 
@@ -519,6 +548,7 @@ def load_issue(folder: Path, root: Path, series: tuple[dict[str, object], dict[s
         articles=tuple(articles), distribution=distribution,  # type: ignore[arg-type]
         sources=tuple([source] + [a.source for a in articles]),
         locs={**series_locs, **{key: node_loc(source, node) for key, node in nodes.items()}},
+        timezone=series_values.get(TIMEZONE_KEY, DEFAULT_TIMEZONE),  # type: ignore[arg-type]
     )
 
 
