@@ -412,14 +412,16 @@ def _match(s: _State) -> None:
     pos = 0
     if s.expected.masthead and blocks:
         first = norm(blocks[0].text)
-        pos = next((i for i, line in enumerate(flow) if line.page == 1 and norm(line.ink_text)
+        pos = next((i for i, line in enumerate(flow) if norm(line.ink_text)
                     and first.startswith(norm(line.ink_text))), -1)
         if pos < 0:
-            s.result.fail("text", 1, f"找不到第一段（{blocks[0].where}）的开头"
-                                     f"“{first[:14]}”：第 1 页报头之后没有这段文字")
+            s.result.fail("text", None, f"找不到第一段（{blocks[0].where}）的开头“{first[:14]}”")
             s.masthead = [line for line in flow if line.page == 1]
             return
-        s.masthead = flow[:pos]
+        s.masthead = [line for line in flow[:pos] if line.page == 1]
+        if len(s.masthead) < pos:
+            s.result.fail("text", flow[pos - 1].page, f"报头与第一段之间有别的文字："
+                                                      f"{flow[len(s.masthead)].quote()}")
     for block in blocks:
         want, got, lines = norm(block.text), "", []
         while len(got) < len(want) and pos < len(flow):
@@ -439,7 +441,7 @@ def _match(s: _State) -> None:
         s.block_lines.append((block, lines))
         for line in lines:
             s.block_of[id(line)] = block
-    s.flow = flow[len(s.masthead):pos]
+    s.flow = [line for _, ls in s.block_lines for line in ls]
     s.banji_lines = flow[pos:]
     if s.expected.banji is None and s.banji_lines:
         s.result.fail("text", s.banji_lines[0].page,
@@ -738,15 +740,62 @@ def _check_spacing(s: _State) -> None:
     s.result.han_stretch, s.result.latin_stretch = han, latin
 
 
+def _row(line: Line) -> int:
+    """The grid line (0–21) whose band holds the line's em-box centre."""
+    return int(((line.em_top + line.em_bottom) / 2 - TOP) // LINE_PITCH)
+
+
+_HEADS = ("title", "subtitle", "h1", "h2", "h3", "h4")
+
+
 def _check_keep(s: _State) -> None:
-    """`keep`: a title, subtitle or heading never ends a page while the text it heads goes on
-    to the next page (it moves to the next page with that text)."""
-    for k, (block, lines) in enumerate(s.block_lines[:-1]):
-        if block.kind in ("title", "subtitle", "h1", "h2", "h3", "h4"):
-            following = s.block_lines[k + 1][1][0]
+    """`keep`: titles and headings stay with their text, and no page is left short.
+
+    - A title, subtitle or heading never ends a page while the text it heads goes on to the
+      next page.
+    - Page 1 holds text below the masthead: the masthead is never left alone on its page.
+    - A page followed by more text is filled. Counting grid lines, the lines left empty at its
+      foot (below the line holding its last line's em-box centre) are fewer than 2 when the
+      next page goes on with the same block (one line may move to avoid a widow or an orphan),
+      and fewer than the opening group's lines plus 2 when the next page opens with a new
+      block: the group is the titles, subtitles and headings that open the page and the first
+      two lines of the block after them (or the opening block's first two lines), its lines
+      counted from the page's first grid line down to the one holding its last line (the 2
+      allow the blank line before an article and one line of orphan control). The 版记 never
+      explains a short page: the text flows first and the 版记 follows it."""
+    fail = lambda page, message: s.result.fail("keep", page, message)  # noqa: E731
+    blocks = s.block_lines
+    for k, (block, lines) in enumerate(blocks[:-1]):
+        if block.kind in _HEADS:
+            following = blocks[k + 1][1][0]
             if following.page > lines[-1].page:
-                s.result.fail("keep", lines[-1].page, f"{_where(lines[-1], block)}在页末，"
-                                                      "它下面的文字在下一页")
+                fail(lines[-1].page, f"{_where(lines[-1], block)}在页末，它下面的文字在下一页")
+    if not s.flow:
+        return
+    if s.expected.masthead and s.flow[0].page != 1:
+        fail(1, f"第 1 页报头之下没有正文：正文从第 {s.flow[0].page} 页才开始")
+    index_of = {id(line): j for j, (_, lines) in enumerate(blocks) for line in lines}
+    pages = sorted({line.page for line in s.flow})
+    for page, following in zip(pages, pages[1:]):
+        if following != page + 1:
+            fail(page + 1, "这一页没有正文，正文却在后面接着排")
+            continue
+        last = [line for line in s.flow if line.page == page][-1]
+        first = next(line for line in s.flow if line.page == following)
+        free = GRID_LINES - 1 - _row(last)
+        j = index_of[id(first)]
+        if j == index_of[id(last)]:
+            allowed = 2
+        else:
+            group = []
+            while j < len(blocks) and blocks[j][0].kind in _HEADS:
+                group += blocks[j][1]
+                j += 1
+            if j < len(blocks):
+                group += blocks[j][1][:2]
+            allowed = _row(group[-1]) + 1 + 2
+        if free >= allowed:
+            fail(page, f"这一页下面空了 {free} 行，下一页开头的{first.quote()}本可排在这里")
 
 
 # --- The 版记 --------------------------------------------------------------------------------
