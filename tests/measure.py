@@ -610,9 +610,11 @@ def _check_words(s: _State) -> None:
                 while start > 0 and _latin(want[start - 1]) and not any(
                         c.isspace() for c in text[index[start - 1] + 1:index[start]]):
                     start -= 1
-                run = want[start:]
-                end = next((i for i, c in enumerate(run) if not _latin(c)), len(run))
-                run = run[:end]
+                end = at
+                while end < len(want) and _latin(want[end]) and not any(
+                        c.isspace() for c in text[index[end - 1] + 1:index[end]]):
+                    end += 1
+                run = want[start:end]
                 if not (_URL.match(run) and a in URL_BREAKS):
                     kind = "网址只能在 / . - ? & 之后回行" if _URL.match(run) else "不能拆开"
                     s.result.fail("words", line.page, f"{block.where}：“{run[:40]}”在{shown}处"
