@@ -697,8 +697,9 @@ def _noticed(s: _State, block: Block | None) -> bool:
 def _check_spacing(s: _State) -> None:
     """`spacing`: no line stretched or squeezed beyond the limits, unless a notice says so.
 
-    For each pair of neighbouring inked glyphs a, b on a line of running text or of a 版记
-    list, the extra space is b's origin − a's advance end − the advances of the blank glyphs
+    For each pair of neighbouring inked glyphs a, b on a line of running text, of a title or
+    subtitle (set solid: a title spaced out to fill its line fails here) or of a 版记 list, the
+    extra space is b's origin − a's advance end − the advances of the blank glyphs
     drawn between them − the natural spacing (see _nominal_spacing for two full-width glyphs,
     0 otherwise). Between two full-width glyphs it is at most HAN_STRETCH em and at least
     −HAN_SQUEEZE em (−MARK_SQUEEZE em if either is a full-width punctuation mark); where a
@@ -707,8 +708,7 @@ def _check_spacing(s: _State) -> None:
     gave a notice placed inside its paragraph's source lines (file:line:column). Squeezing
     beyond the limits always fails: glyphs would collide."""
     han = latin = 0.0
-    groups = [(b, ls) for b, ls in s.block_lines if b.running] + [(None, ls) for ls in
-                                                                   _banji_lists(s)]
+    groups = list(s.block_lines) + [(None, ls) for ls in _banji_parts(s)]
     for block, lines in groups:
         for line in lines:
             worst_line = None
@@ -838,10 +838,6 @@ def _parts(s: _State) -> list[_Part]:
 
 def _banji_parts(s: _State) -> list[list[Line]]:
     return [p.lines for p in _parts(s) if p.label in _LIST_LABELS]
-
-
-def _banji_lists(s: _State) -> list[list[Line]]:
-    return _banji_parts(s)
 
 
 def _glyph_index(line: Line, offset: int) -> int:

@@ -53,7 +53,7 @@ def _measure(tmp_path: Path, issue: str, css: str = "", templates: dict[str, str
 def baseline(tmp_path_factory):
     """The corpus issues the cases start from, unchanged: {issue: Measurement}."""
     results = {}
-    for issue in ("2025/4", "2024/13", "2024/14", "2024/17", "2024/23"):
+    for issue in ("2025/1", "2025/4", "2024/13", "2024/14", "2024/17", "2024/23"):
         results[issue] = _measure(tmp_path_factory.mktemp("baseline"), issue)[0]
     return results
 
@@ -83,6 +83,9 @@ CASES = {
     "lines_squeezed": (
         "2025/4", "spacing", "挤压",
         "article > p .line:first-child { letter-spacing: -3pt !important; }"),
+    "title_spaced_out": (
+        "2025/1", "spacing", "拉得太开",
+        "article .title .line { letter-spacing: 4pt !important; }"),
     "heading_left_at_a_page_foot": (
         "2024/23", "keep", "在页末",
         "article h3, article h4 { break-after: auto !important; }"),
