@@ -758,13 +758,15 @@ def _check_keep(s: _State) -> None:
     - Page 1 holds text below the masthead: the masthead is never left alone on its page.
     - A page followed by more text is filled. Counting grid lines, the lines left empty at its
       foot (below the line holding its last line's em-box centre) are fewer than 2 when the
-      next page goes on with the same block (one line may move to avoid a widow or an orphan),
-      and fewer than the opening group's lines plus 2 when the next page opens with a new
-      block: the group is the titles, subtitles and headings that open the page and the first
-      two lines of the block after them (or the opening block's first two lines), its lines
-      counted from the page's first grid line down to the one holding its last line (the 2
-      allow the blank line before an article and one line of orphan control). The 版记 never
-      explains a short page: the text flows first and the 版记 follows it."""
+      next page goes on with the same block (one line may move to avoid a widow or an orphan).
+      When the next page opens with a new block, they are fewer than the lines of its opening
+      group: the titles, subtitles and headings that open the page, then the lines of the next
+      block that must go with them (its first two, or all of it when it has three lines or
+      fewer: no orphan and no widow of one line), counted from the page's first grid line down
+      to the one holding the group's last line, plus 2 when the group opens with a title (the
+      blank lines above an article). The 版记 never explains a short page: the text flows
+      first and the 版记 follows it.
+    """
     fail = lambda page, message: s.result.fail("keep", page, message)  # noqa: E731
     blocks = s.block_lines
     for k, (block, lines) in enumerate(blocks[:-1]):
@@ -789,13 +791,14 @@ def _check_keep(s: _State) -> None:
         if j == index_of[id(last)]:
             allowed = 2
         else:
-            group = []
+            group, titled = [], blocks[j][0].kind == "title"
             while j < len(blocks) and blocks[j][0].kind in _HEADS:
                 group += blocks[j][1]
                 j += 1
             if j < len(blocks):
-                group += blocks[j][1][:2]
-            allowed = _row(group[-1]) + 1 + 2
+                lines = blocks[j][1]
+                group += lines[:2] if len(lines) > 3 else lines
+            allowed = _row(group[-1]) + 1 + (2 if titled else 0)
         if free >= allowed:
             fail(page, f"这一页下面空了 {free} 行，下一页开头的{first.quote()}本可排在这里")
 
