@@ -1191,28 +1191,46 @@ def build_corpus(root: Path, out: Path | None = None) -> tuple[dict[str, Built],
     """Render every issue of the project at root the way `liandong build` does, but keep going
     past an issue that `build` would refuse, so that its PDF can still be measured.
 
-    Returns the issues by name ("2024/13"), the notices given once for the whole build (the
-    fonts' notices) and the total time in seconds. With out, each PDF is also written there."""
+    The fonts are resolved as `build` resolves them (`build.resolve_project_fonts` where the
+    code has it: series.yaml's font settings); an issue's notices are what the liandong
+    loggers warn while it is loaded and rendered, plus the notices `IssueRenderer.load` hands
+    back where it takes a list for them. Returns the issues by name ("2024/13"), the notices
+    and problems given once for the whole build (the fonts') and the total time in seconds.
+    With out, each PDF is also written there."""
+    import inspect
+
+    from liandong import build as build_module
     from liandong.build import IssueRenderer
     from liandong.errors import LiandongError
     from liandong.fonts import resolve_fonts
     from liandong.validate import issue_folders
 
     started = time.perf_counter()
+    font_problems: list = []
     with _collecting() as general:
-        renderer = IssueRenderer(root, resolve_fonts(root / "fonts", notice=True))
+        if hasattr(build_module, "resolve_project_fonts"):
+            fonts = build_module.resolve_project_fonts(root, notice=True, problems=font_problems)
+        else:
+            fonts = resolve_fonts(root / "fonts", notice=True)
+        renderer = IssueRenderer(root, fonts)
+    general += [str(p) for p in font_problems]
+    takes_notices = "notices" in inspect.signature(renderer.load).parameters
     built: dict[str, Built] = {}
     for folder in issue_folders(root):
         name = f"{folder.parent.name}/{folder.name}"
         begin = time.perf_counter()
-        refused: list[str] = []
+        refused: list[str] = [str(p) for p in font_problems]
         pdf = None
         with _collecting() as notices:
             problems: list = []
-            loaded = renderer.load([folder], problems)
+            handed: list = []
+            loaded = (renderer.load([folder], problems, handed) if takes_notices
+                      else renderer.load([folder], problems))
             refused += [str(p) for p in problems]
+            notices += [str(n) for n in dict.fromkeys(handed)]
             for issue, context in loaded:
-                notices += [str(n) for n in getattr(context, "notices", ())]
+                if not takes_notices:
+                    notices += [str(n) for n in getattr(context, "notices", ())]
                 try:
                     pdf = renderer.render(issue, context).pdf
                 except LiandongError as exc:
