@@ -483,7 +483,9 @@ def _check_edges(s: _State) -> None:
     start of the first inked glyph's cell; a full-width opening mark's cell is one em ending at
     its advance's end) is the text area's left edge, or two grid characters (2 × 156 mm ÷ 28)
     in on a block's first line, within EDGE_TOLERANCE. That nothing is drawn past the edges is
-    checked on the rendered ink by `outside`."""
+    checked on the rendered ink by `outside`. Each line of a title or subtitle is centred: the
+    middle of its visible edges is the text area's middle within EDGE_TOLERANCE (a full-width
+    closing mark that ends the line may count with or without its blank half)."""
     worst = 0.0
     for block, index, line, last in _running_lines(s):
         left = text_left(line.page) + (2 * PITCH if index == 0 else 0.0)
@@ -498,6 +500,19 @@ def _check_edges(s: _State) -> None:
         if (not last and abs(error) > EDGE_TOLERANCE) or error > EDGE_TOLERANCE:
             what = "没有排满" if error < 0 else "超出版心"
             s.result.fail("edges", line.page, f"{_where(line, block)}右边缘偏 {error / MM:+.2f} mm（{what}）")
+    for block, lines in s.block_lines:
+        if block.running:
+            continue
+        for line in lines:
+            middle = (text_left(line.page) + text_right(line.page)) / 2
+            last = line.ink[-1]
+            # A closing mark's blank half at the end may be left out of the centring.
+            trimmed = last.x0 + last.size / 2 if last.text in BLANK_RIGHT else line.right
+            error = min((line.left + line.right) / 2 - middle, (line.left + trimmed) / 2 - middle,
+                        key=abs)
+            if abs(error) > EDGE_TOLERANCE:
+                s.result.fail("edges", line.page, f"标题行{line.quote()}（{block.where}）没有居中，"
+                                                  f"偏 {error / MM:+.2f} mm")
     s.result.edge_error = worst / MM
 
 

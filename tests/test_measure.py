@@ -71,6 +71,9 @@ CASES = {
     "paragraph_indented_one_character": (
         "2025/4", "edges", "左边缘偏",
         "article > p { text-indent: 5.57mm !important; }"),
+    "title_set_flush_left": (
+        "2025/1", "edges", "没有居中",
+        "article > header { text-align: left !important; }"),
     "paragraphs_shifted_off_the_grid": (
         "2025/4", "grid", "不在网格上",
         "article > p + p { position: relative; top: 0.3mm; }"),
