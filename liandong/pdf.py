@@ -91,9 +91,11 @@ class PdfRenderer:
         self.font_config = FontConfiguration()
         self._sheets: dict[tuple[str, str | None], weasyprint.CSS] = {}
 
-    def render(self, html: str, base: Path, allowed: list[Path], print_shop: bool = False) -> bytes:
+    def render(self, html: str, base: Path, allowed: list[Path], print_shop: bool = False,
+               names: dict[str, str] | None = None) -> bytes:
         """The PDF's bytes. Identical input gives identical bytes: dates come from the HTML's
-        dcterms meta (the issue date), the /ID and the font subset tags are content hashes."""
+        dcterms meta (the issue date), the /ID and the font subset tags are content hashes.
+        `names` maps a private @font-face family to the name its PDF font is given."""
         fetcher = ProjectFetcher(allowed)
         base_url = str(base) + "/"
         html, sheets = self._style_sheets(html, base_url, fetcher)
@@ -101,7 +103,7 @@ class PdfRenderer:
         options = PRINT_SHOP_OPTIONS if print_shop else ARCHIVE_OPTIONS
         # Uncompressed: compact_fonts rewrites the file and compresses every stream once.
         data = compact_fonts(document.write_pdf(stylesheets=sheets, font_config=self.font_config,
-                                                uncompressed_pdf=True, **options))
+                                                uncompressed_pdf=True, **options), names)
         if fetcher.refused:
             logger.warning("已拒绝读取项目之外的资源：%s", "、".join(dict.fromkeys(fetcher.refused)))
         if fetcher.missing:
@@ -131,7 +133,7 @@ class PdfRenderer:
         return STYLE.sub("", html, count=1), [sheet]
 
 
-def compact_fonts(data: bytes) -> bytes:
+def compact_fonts(data: bytes, names: dict[str, str] | None = None) -> bytes:
     """The PDF with every embedded CJK font cut down to the glyphs it prints.
 
     WeasyPrint subsets fonts keeping the original glyph ids, so a font program keeps an empty
@@ -141,7 +143,11 @@ def compact_fonts(data: bytes) -> bytes:
     a CID-keyed CFF font keeps each glyph's CID in its charset and is embedded bare
     (FontFile3 /CIDFontType0C, the format PDF defines for it); a TrueType font gets a
     CIDToGIDMap from the old glyph ids to the new. The widths, ToUnicode maps, text and
-    structure are untouched. A font that is neither is left as WeasyPrint wrote it."""
+    structure are untouched. A font that is neither is left as WeasyPrint wrote it.
+
+    With `names`, a font WeasyPrint named after a private @font-face family (the project's
+    fonts/ are loaded as "liandong-body" and so on, so that no installed font of the same
+    name can take their place) gets its real name back: see rename_font."""
     import pikepdf
 
     with pikepdf.open(io.BytesIO(data)) as pdf:
@@ -151,6 +157,8 @@ def compact_fonts(data: bytes) -> bytes:
                 continue
             cid_font = obj.DescendantFonts[0]
             descriptor = cid_font.get("/FontDescriptor")
+            if names:
+                rename_font(obj, names)
             if descriptor is None:
                 continue
             key = "/FontFile3" if "/FontFile3" in descriptor else "/FontFile2"
@@ -166,6 +174,31 @@ def compact_fonts(data: bytes) -> bytes:
         pdf.save(out, deterministic_id=True,
                  object_stream_mode=pikepdf.ObjectStreamMode.generate)
         return out.getvalue()
+
+
+def rename_font(font, names: dict[str, str]) -> None:
+    """Give a Type0 font, its CID font and its descriptor the real name of the font file
+    they embed, in place of the private @font-face family WeasyPrint named them after.
+
+    WeasyPrint writes "/TAG+family" (the family as CSS named it, spaces as hyphens, a style
+    such as "-Bold" after it); the subset tag is kept, the style goes, as the PostScript name
+    already says which face it is."""
+    import pikepdf
+
+    cid_font = font.DescendantFonts[0]
+    descriptor = cid_font.get("/FontDescriptor")
+    base = str(font.get("/BaseFont", ""))[1:]
+    tag, plus, family = base.rpartition("+")
+    # Longest first: liandong-body-fallback is not liandong-body in the Bold style.
+    for private, real in sorted(names.items(), key=lambda item: -len(item[0])):
+        css = private.replace(" ", "-")
+        if family == css or family.startswith(css + "-"):
+            name = pikepdf.Name("/" + tag + plus + real)
+            font.BaseFont = name
+            cid_font.BaseFont = name
+            if descriptor is not None:
+                descriptor.FontName = name
+            return
 
 
 def _widths_cids(widths) -> set[int]:
