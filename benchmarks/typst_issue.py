@@ -177,8 +177,7 @@ class _Markup:
             # Editor and contact on their own lines, in one cell (no rule between them).
             credits = [escape(line) for line in (banji["editor"], banji["contact"]) if line]
             rows.append("#par[" + " \\\n".join(credits) + "]")
-        count = (f"#h(1fr){escape('共印' + str(banji['print_count']) + '份')}"
-                 if banji["print_count"] else "")
+        count = f"#h(1fr){escape(banji['count_text'])}" if banji["count_text"] else ""
         rows.append(f"#par[{escape('批准文号：' + banji['approval'])}{count}]")
         cells = "\n#line(length: 100%, stroke: 0.25mm)\n".join(
             f"#block(width: 100%, inset: (x: {_pt(size)}, y: 1.5pt))[{row}]" for row in rows)

@@ -198,7 +198,8 @@ class _Builder:
         after the colon), then 责任编辑 at the left and 联系方式 at the right of one line when
         both fit with two characters between them (else 联系方式 on the next line, flush
         left), then 批准文号 at the left with （共印 N 份） flush right on its line (or, when
-        they cannot share it, on the next line, flush right). A rule above every row.
+        they cannot share it, on the next line, flush right). A rule above every row; the
+        lists are one row (GB/T 9704 §7.4.2: no rule between 主送 and 抄送).
 
         Each line is either one part (left or right aligned) or a pair, which the template
         justifies: the one space between the two parts takes up the room left, so the right
@@ -238,7 +239,7 @@ class _Builder:
 
         line_count = sum(len(item["lines"]) for item in lists) + \
             sum(len(row["lines"]) for row in rows)
-        row_count = len(lists) + len(rows)
+        row_count = bool(lists) + len(rows)  # the lists are one row: no rule between them
         height = (2 * L.banji_outer_rule + (row_count - 1) * L.banji_inner_rule
                   + row_count * 2 * L.banji_padding + line_count * L.banji_line_height)
         # The 版记 goes at the foot of a page, one blank grid line below the body; one that
