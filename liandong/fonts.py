@@ -324,37 +324,6 @@ def coverage(file: Path, index: int) -> frozenset[int]:
     return frozenset(hb.Face(hb.Blob.from_file_path(str(file)), index).unicodes)
 
 
-def _gb2312_level1() -> str:
-    """The 3,755 hanzi of GB2312 level 1: the characters most Chinese text is made of."""
-    chars = []
-    for high in range(0xB0, 0xD8):
-        for low in range(0xA1, 0xFF):
-            try:
-                chars.append(bytes((high, low)).decode("gb2312"))
-            except UnicodeDecodeError:
-                pass
-    return "".join(chars)
-
-
-@functools.lru_cache(maxsize=None)
-def han_ink_top(file: Path, index: int) -> float:
-    """How high a line of Chinese text inks above the baseline, in em.
-
-    GB/T 9704 measures the top margin to the first line's glyphs, that is to their ink, and a
-    line's ink reaches as high as its tallest character. Of 28 characters taken from the
-    common ones, the tallest is typically at the 97.5th percentile of their tops (the median
-    of the highest of 28 draws), which this returns. Fonts differ: Noto Serif CJK inks to
-    0.848 em, FandolFang to 0.804 em, both under an em box that ends at 0.88 em."""
-    import uharfbuzz as hb
-
-    font = hb.Font(hb.Face(hb.Blob.from_file_path(str(file)), index))
-    tops = sorted(font.get_glyph_extents(glyph).y_bearing for glyph in
-                  (font.get_nominal_glyph(ord(char)) for char in _gb2312_level1()) if glyph)
-    if not tops:
-        return 0.88
-    return tops[int(0.975 * (len(tops) - 1))] / font.face.upem
-
-
 @dataclass(frozen=True)
 class VerticalMetrics:
     """A face's metrics in em: what Pango uses for line boxes, and the ideographic em box."""

@@ -10,7 +10,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from liandong.errors import Problem
-from liandong.fonts import ROLES, Measurer, ResolvedFont, fallback_runs, han_ink_top
+from liandong.fonts import ROLES, Measurer, ResolvedFont, fallback_runs
 from liandong.source import Block, Loc
 from liandong.typeset import Line, Piece, balance_lines, break_lines, chinese_number
 from liandong.validate import Issue, Text
@@ -346,11 +346,7 @@ class _Builder:
         body = m.metrics("body")
         title = m.metrics("title")
         song = m.metrics("song")
-        # The first line's ink, not its em box, goes 37 mm from the top edge: a FangSong's
-        # characters sit lower in the em box than a Song's (FandolFang 0.43 mm, Noto 0.18 mm).
-        body_font = self.fonts["body"]
-        body_gap = (body.baseline(L.body_size, L.line_height)
-                    - han_ink_top(body_font.file, body_font.index) * L.body_size)
+        body_gap = body.glyph_top(L.body_size, L.line_height)
         # The masthead's big letters are placed by their ink, which sits visibly below the em box.
         mast_lh = L.masthead_size * 1.0
         mast_ink = max(m.ink_top("title", char) for char in self.issue.name)
