@@ -483,7 +483,9 @@ def _check_edges(s: _State) -> None:
     start of the first inked glyph's cell; a full-width opening mark's cell is one em ending at
     its advance's end) is the text area's left edge, or two grid characters (2 × 156 mm ÷ 28)
     in on a block's first line, within EDGE_TOLERANCE. That nothing is drawn past the edges is
-    checked on the rendered ink by `outside`."""
+    checked on the rendered ink by `outside`. Each line of a title or subtitle is centred: the
+    middle of its visible edges is the text area's middle within EDGE_TOLERANCE (a full-width
+    closing mark that ends the line may count with or without its blank half)."""
     worst = 0.0
     for block, index, line, last in _running_lines(s):
         left = text_left(line.page) + (2 * PITCH if index == 0 else 0.0)
@@ -498,6 +500,19 @@ def _check_edges(s: _State) -> None:
         if (not last and abs(error) > EDGE_TOLERANCE) or error > EDGE_TOLERANCE:
             what = "没有排满" if error < 0 else "超出版心"
             s.result.fail("edges", line.page, f"{_where(line, block)}右边缘偏 {error / MM:+.2f} mm（{what}）")
+    for block, lines in s.block_lines:
+        if block.running:
+            continue
+        for line in lines:
+            middle = (text_left(line.page) + text_right(line.page)) / 2
+            last = line.ink[-1]
+            # A closing mark's blank half at the end may be left out of the centring.
+            trimmed = last.x0 + last.size / 2 if last.text in BLANK_RIGHT else line.right
+            error = min((line.left + line.right) / 2 - middle, (line.left + trimmed) / 2 - middle,
+                        key=abs)
+            if abs(error) > EDGE_TOLERANCE:
+                s.result.fail("edges", line.page, f"标题行{line.quote()}（{block.where}）没有居中，"
+                                                  f"偏 {error / MM:+.2f} mm")
     s.result.edge_error = worst / MM
 
 
@@ -697,8 +712,9 @@ def _noticed(s: _State, block: Block | None) -> bool:
 def _check_spacing(s: _State) -> None:
     """`spacing`: no line stretched or squeezed beyond the limits, unless a notice says so.
 
-    For each pair of neighbouring inked glyphs a, b on a line of running text or of a 版记
-    list, the extra space is b's origin − a's advance end − the advances of the blank glyphs
+    For each pair of neighbouring inked glyphs a, b on a line of running text, of a title or
+    subtitle (set solid: a title spaced out to fill its line fails here) or of a 版记 list, the
+    extra space is b's origin − a's advance end − the advances of the blank glyphs
     drawn between them − the natural spacing (see _nominal_spacing for two full-width glyphs,
     0 otherwise). Between two full-width glyphs it is at most HAN_STRETCH em and at least
     −HAN_SQUEEZE em (−MARK_SQUEEZE em if either is a full-width punctuation mark); where a
@@ -707,8 +723,7 @@ def _check_spacing(s: _State) -> None:
     gave a notice placed inside its paragraph's source lines (file:line:column). Squeezing
     beyond the limits always fails: glyphs would collide."""
     han = latin = 0.0
-    groups = [(b, ls) for b, ls in s.block_lines if b.running] + [(None, ls) for ls in
-                                                                   _banji_lists(s)]
+    groups = list(s.block_lines) + [(None, ls) for ls in _banji_parts(s)]
     for block, lines in groups:
         for line in lines:
             worst_line = None
@@ -758,13 +773,15 @@ def _check_keep(s: _State) -> None:
     - Page 1 holds text below the masthead: the masthead is never left alone on its page.
     - A page followed by more text is filled. Counting grid lines, the lines left empty at its
       foot (below the line holding its last line's em-box centre) are fewer than 2 when the
-      next page goes on with the same block (one line may move to avoid a widow or an orphan),
-      and fewer than the opening group's lines plus 2 when the next page opens with a new
-      block: the group is the titles, subtitles and headings that open the page and the first
-      two lines of the block after them (or the opening block's first two lines), its lines
-      counted from the page's first grid line down to the one holding its last line (the 2
-      allow the blank line before an article and one line of orphan control). The 版记 never
-      explains a short page: the text flows first and the 版记 follows it."""
+      next page goes on with the same block (one line may move to avoid a widow or an orphan).
+      When the next page opens with a new block, they are fewer than the lines of its opening
+      group: the titles, subtitles and headings that open the page, then the lines of the next
+      block that must go with them (its first two, or all of it when it has three lines or
+      fewer: no orphan and no widow of one line), counted from the page's first grid line down
+      to the one holding the group's last line, plus 2 when the group opens with a title (the
+      blank lines above an article). The 版记 never explains a short page: the text flows
+      first and the 版记 follows it.
+    """
     fail = lambda page, message: s.result.fail("keep", page, message)  # noqa: E731
     blocks = s.block_lines
     for k, (block, lines) in enumerate(blocks[:-1]):
@@ -789,13 +806,14 @@ def _check_keep(s: _State) -> None:
         if j == index_of[id(last)]:
             allowed = 2
         else:
-            group = []
+            group, titled = [], blocks[j][0].kind == "title"
             while j < len(blocks) and blocks[j][0].kind in _HEADS:
                 group += blocks[j][1]
                 j += 1
             if j < len(blocks):
-                group += blocks[j][1][:2]
-            allowed = _row(group[-1]) + 1 + 2
+                lines = blocks[j][1]
+                group += lines[:2] if len(lines) > 3 else lines
+            allowed = _row(group[-1]) + 1 + (2 if titled else 0)
         if free >= allowed:
             fail(page, f"这一页下面空了 {free} 行，下一页开头的{first.quote()}本可排在这里")
 
@@ -838,10 +856,6 @@ def _parts(s: _State) -> list[_Part]:
 
 def _banji_parts(s: _State) -> list[list[Line]]:
     return [p.lines for p in _parts(s) if p.label in _LIST_LABELS]
-
-
-def _banji_lists(s: _State) -> list[list[Line]]:
-    return _banji_parts(s)
 
 
 def _glyph_index(line: Line, offset: int) -> int:
@@ -1192,28 +1206,46 @@ def build_corpus(root: Path, out: Path | None = None) -> tuple[dict[str, Built],
     """Render every issue of the project at root the way `liandong build` does, but keep going
     past an issue that `build` would refuse, so that its PDF can still be measured.
 
-    Returns the issues by name ("2024/13"), the notices given once for the whole build (the
-    fonts' notices) and the total time in seconds. With out, each PDF is also written there."""
+    The fonts are resolved as `build` resolves them (`build.resolve_project_fonts` where the
+    code has it: series.yaml's font settings); an issue's notices are what the liandong
+    loggers warn while it is loaded and rendered, plus the notices `IssueRenderer.load` hands
+    back where it takes a list for them. Returns the issues by name ("2024/13"), the notices
+    and problems given once for the whole build (the fonts') and the total time in seconds.
+    With out, each PDF is also written there."""
+    import inspect
+
+    from liandong import build as build_module
     from liandong.build import IssueRenderer
     from liandong.errors import LiandongError
     from liandong.fonts import resolve_fonts
     from liandong.validate import issue_folders
 
     started = time.perf_counter()
+    font_problems: list = []
     with _collecting() as general:
-        renderer = IssueRenderer(root, resolve_fonts(root / "fonts", notice=True))
+        if hasattr(build_module, "resolve_project_fonts"):
+            fonts = build_module.resolve_project_fonts(root, notice=True, problems=font_problems)
+        else:
+            fonts = resolve_fonts(root / "fonts", notice=True)
+        renderer = IssueRenderer(root, fonts)
+    general += [str(p) for p in font_problems]
+    takes_notices = "notices" in inspect.signature(renderer.load).parameters
     built: dict[str, Built] = {}
     for folder in issue_folders(root):
         name = f"{folder.parent.name}/{folder.name}"
         begin = time.perf_counter()
-        refused: list[str] = []
+        refused: list[str] = [str(p) for p in font_problems]
         pdf = None
         with _collecting() as notices:
             problems: list = []
-            loaded = renderer.load([folder], problems)
+            handed: list = []
+            loaded = (renderer.load([folder], problems, handed) if takes_notices
+                      else renderer.load([folder], problems))
             refused += [str(p) for p in problems]
+            notices += [str(n) for n in dict.fromkeys(handed)]
             for issue, context in loaded:
-                notices += [str(n) for n in getattr(context, "notices", ())]
+                if not takes_notices:
+                    notices += [str(n) for n in getattr(context, "notices", ())]
                 try:
                     pdf = renderer.render(issue, context).pdf
                 except LiandongError as exc:

@@ -53,7 +53,7 @@ def _measure(tmp_path: Path, issue: str, css: str = "", templates: dict[str, str
 def baseline(tmp_path_factory):
     """The corpus issues the cases start from, unchanged: {issue: Measurement}."""
     results = {}
-    for issue in ("2025/4", "2024/13", "2024/14", "2024/17", "2024/23"):
+    for issue in ("2025/1", "2025/4", "2024/13", "2024/14", "2024/17", "2024/23"):
         results[issue] = _measure(tmp_path_factory.mktemp("baseline"), issue)[0]
     return results
 
@@ -71,6 +71,9 @@ CASES = {
     "paragraph_indented_one_character": (
         "2025/4", "edges", "左边缘偏",
         "article > p { text-indent: 5.57mm !important; }"),
+    "title_set_flush_left": (
+        "2025/1", "edges", "没有居中",
+        "article > header { text-align: left !important; }"),
     "paragraphs_shifted_off_the_grid": (
         "2025/4", "grid", "不在网格上",
         "article > p + p { position: relative; top: 0.3mm; }"),
@@ -83,6 +86,9 @@ CASES = {
     "lines_squeezed": (
         "2025/4", "spacing", "挤压",
         "article > p .line:first-child { letter-spacing: -3pt !important; }"),
+    "title_spaced_out": (
+        "2025/1", "spacing", "拉得太开",
+        "article .title .line { letter-spacing: 4pt !important; }"),
     "heading_left_at_a_page_foot": (
         "2024/23", "keep", "在页末",
         "article h3, article h4 { break-after: auto !important; }"),
