@@ -37,7 +37,7 @@ html, web, _ = r.pages(issue, ctx)
 mark("Jinja: print and web HTML")
 import weasyprint
 mark("import WeasyPrint")
-from liandong.pdf import PdfRenderer, compact_fonts, ARCHIVE_OPTIONS
+from liandong.pdf import PdfRenderer, finish, ARCHIVE_OPTIONS
 p = PdfRenderer()
 allowed = r.allowed + [issue.folder]
 def render(label):
@@ -48,8 +48,8 @@ def render(label):
     mark(label + "WeasyPrint layout")
     data = doc.write_pdf(uncompressed_pdf=True, **ARCHIVE_OPTIONS)
     mark(label + "WeasyPrint PDF writing (fonts subset, PDF/A, tags)")
-    data = compact_fonts(data)
-    mark(label + "font compaction, compression (pikepdf)")
+    data = finish(data)
+    mark(label + "finishing: fonts compacted, tags, XMP, compression (pikepdf)")
     B._preflight("x.pdf", data, fonts)
     mark(label + "preflight")
 render("")

@@ -55,13 +55,18 @@ def _pt(value: float) -> str:
 class _Markup:
     """Typst markup for one issue's context values."""
 
-    def __init__(self, fonts: dict[str, ResolvedFont], layout: Layout):
+    def __init__(self, fonts: dict[str, ResolvedFont], layout: Layout,
+                 families: dict[tuple[str, int], str] | None = None):
         self.fonts, self.L = fonts, layout
+        self.families = families or {}
 
     def font(self, role: str, strong: bool = False) -> str:
         resolved = self.fonts[role]
         weight = 700 if strong else resolved.weight
-        return f"font: {_string(resolved.family)}, weight: {weight}"
+        # Typst names a face by its own reading of the name table, which may differ from
+        # fontconfig's (FandolFang is "FandolFang R" to Typst).
+        family = self.families.get((str(resolved.file), resolved.index), resolved.family)
+        return f"font: {_string(family)}, weight: {weight}"
 
     def runs(self, pieces, default: str) -> str:
         """Styled pieces (adjacent ones of one style merged); the default role is left bare."""
@@ -177,8 +182,7 @@ class _Markup:
             # Editor and contact on their own lines, in one cell (no rule between them).
             credits = [escape(line) for line in (banji["editor"], banji["contact"]) if line]
             rows.append("#par[" + " \\\n".join(credits) + "]")
-        count = (f"#h(1fr){escape('共印' + str(banji['print_count']) + '份')}"
-                 if banji["print_count"] else "")
+        count = f"#h(1fr){escape(banji['count_text'])}" if banji["count_text"] else ""
         rows.append(f"#par[{escape('批准文号：' + banji['approval'])}{count}]")
         cells = "\n#line(length: 100%, stroke: 0.25mm)\n".join(
             f"#block(width: 100%, inset: (x: {_pt(size)}, y: 1.5pt))[{row}]" for row in rows)
@@ -205,6 +209,16 @@ def _compiler(folders: tuple[Path, ...]):
     return typst.Compiler(font_paths=fonts, ignore_system_fonts=True)
 
 
+@functools.lru_cache(maxsize=4)
+def _families(folders: tuple[Path, ...]) -> dict[tuple[str, int], str]:
+    """The family Typst knows each face of these folders by: (file, index) -> family."""
+    import typst
+
+    fonts = typst.Fonts(include_system_fonts=False, include_embedded_fonts=False,
+                        font_paths=[str(folder) for folder in folders])
+    return {(info.path, info.index): info.family for info in fonts.fonts()}
+
+
 def font_folders(fonts: dict[str, ResolvedFont]) -> tuple[Path, ...]:
     """The folders of every resolved font file, bold faces included."""
     files = {font.file for font in fonts.values()}
@@ -222,8 +236,9 @@ def issue_markup(root: Path, selector: str) -> tuple[str, tuple[Path, ...]]:
         raise SourceErrors(problems)
     [(issue, context)] = loaded
     values = context.values
-    return (_Markup(values["fonts"], values["layout"]).document(values),
-            font_folders(renderer.fonts))
+    folders = font_folders(renderer.fonts)
+    return (_Markup(values["fonts"], values["layout"], _families(folders)).document(values),
+            folders)
 
 
 def compile_markup(source: str, folders: tuple[Path, ...]) -> bytes:

@@ -54,7 +54,7 @@ def main() -> None:
               (build.IssueRenderer, "pages", "liandong: Jinja (print and web HTML)"),
               (weasyprint.HTML, "render", "WeasyPrint: layout"),
               (weasyprint.document.Document, "write_pdf", "WeasyPrint: PDF writing"),
-              (pdf, "compact_fonts", "liandong: font compaction (pikepdf, uharfbuzz)"),
+              (pdf, "finish", "liandong: finishing (fonts compacted, tags, XMP; pikepdf, uharfbuzz)"),
               (build, "_preflight", "liandong: preflight")]
     nested = (weasyprint.pdf.fonts.Font, "clean", "WeasyPrint: PDF writing, of it font subsetting")
     for owner, name, label in [*phases, nested]:

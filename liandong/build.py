@@ -80,13 +80,23 @@ PRINT_SHOP_SUFFIX = "-print"
 """The print-shop PDF sits beside the published one: 2024-13.pdf and 2024-13-print.pdf."""
 
 
+def resolve_project_fonts(root: Path, notice: bool = False,
+                          problems: list[Problem] | None = None) -> dict[str, ResolvedFont]:
+    """The project's fonts: fonts/, installed, the open defaults, and the 补字 fonts, as
+    series.yaml sets them (补字字体, 接受代用仿宋)."""
+    from liandong.validate import font_settings
+
+    return resolve_fonts(root / "fonts", notice=notice, settings=font_settings(root),
+                         problems=problems)
+
+
 def project_fonts(start: Path) -> dict:
     """The fonts the project around start resolves to (installed ones outside a project)."""
     try:
         root = find_root(start)
     except LiandongError:
-        root = start
-    return resolve_fonts(root / "fonts")
+        return resolve_fonts(start / "fonts")
+    return resolve_project_fonts(root)
 
 
 @dataclass
@@ -126,14 +136,17 @@ class IssueRenderer:
         self.allowed = [folder for folder in (root / "templates", root / "fonts")
                         if outside_project(folder, root) is None] + [PACKAGE_TEMPLATES]
 
-    def load(self, folders: list[Path], problems: list[Problem]) -> list[tuple[Issue, Context]]:
-        """The issues' contexts; schema problems and missing glyphs go to problems."""
+    def load(self, folders: list[Path], problems: list[Problem],
+             notices: list[Problem] | None = None) -> list[tuple[Issue, Context]]:
+        """The issues' contexts; schema problems and missing glyphs go to problems, and the
+        characters printed from a 补字 font to notices (each once per issue)."""
         loaded = []
         for issue in load_issues(self.root, folders, problems):
             context = build_context(issue, self.fonts, self.measurer)
             problems += context.problems
             problems += check_glyphs(context.printed, self.fonts,
-                                     lambda message, s=issue.sources[0]: Problem(s.name, 1, 1, message))
+                                     lambda message, s=issue.sources[0]: Problem(s.name, 1, 1, message),
+                                     notices)
             loaded.append((issue, context))
         return loaded
 
@@ -186,11 +199,13 @@ class IssueRenderer:
             issue, context, print_shop=print_shop, web_template=web_template, **web_extra)
         renderer = self._pdf_renderer()
         allowed = self.allowed + [issue.folder]
-        pdf = renderer.render(print_html, issue.folder, allowed, record=self.record)
+        names = pdf_names(self.fonts)
+        pdf = renderer.render(print_html, issue.folder, allowed, record=self.record, names=names)
         _preflight(f"{issue.slug}.pdf", pdf, self.fonts)
         shop_pdf = None
         if shop_html is not None:
-            shop_pdf = renderer.render(shop_html, issue.folder, allowed, print_shop=True)
+            shop_pdf = renderer.render(shop_html, issue.folder, allowed, print_shop=True,
+                                       names=names)
             _preflight(f"{issue.slug}{PRINT_SHOP_SUFFIX}.pdf", shop_pdf, self.fonts)
         return Rendered(issue, pdf, web_html, shop_pdf, self.record)
 
@@ -207,11 +222,14 @@ def build(root: Path, folders: list[Path], out: Path, print_shop: bool = False) 
     """
     from liandong.stack import layout_differences, read_record_file, record_json, record_path
 
-    renderer = IssueRenderer(root, resolve_fonts(root / "fonts", notice=True))
     problems: list[Problem] = []
-    loaded = renderer.load(folders, problems)
+    renderer = IssueRenderer(root, resolve_project_fonts(root, notice=True, problems=problems))
+    notices: list[Problem] = []
+    loaded = renderer.load(folders, problems, notices)
     if problems:
         raise SourceErrors(problems)
+    for notice in sorted(set(notices)):
+        logger.warning("%s", notice)
     rendered = [renderer.render(issue, context, print_shop=print_shop) for issue, context in loaded]
     changed: dict[tuple[str, ...], list[str]] = {}
     for r in rendered:
@@ -234,6 +252,12 @@ def build(root: Path, folders: list[Path], out: Path, print_shop: bool = False) 
             "这次生成的换行和分页可能与上次不同，请核对后再发布。"
             for differences, slugs in changed.items()))
     return built
+
+
+def pdf_names(fonts: dict[str, ResolvedFont]) -> dict[str, str]:
+    """The private @font-face name of each project font, and the real name its PDF font is
+    given instead (pdf.rename_fonts)."""
+    return {font.css_family: font.pdf_name for font in fonts.values() if font.origin == "fonts/"}
 
 
 def _preflight(name: str, data: bytes, fonts: dict[str, ResolvedFont]) -> None:

@@ -124,14 +124,16 @@ def _kind(path: Path) -> str:
 
 def run_checks(root: Path, folders: list[Path]) -> Report:
     """Every check on the named issues; nothing is written."""
-    from liandong.build import IssueRenderer
-    from liandong.fonts import resolve_fonts
+    from liandong.build import IssueRenderer, resolve_project_fonts
 
     report = Report()
     # Schema problems, then (for the issues that load) the build's glyph check: every printed
-    # character against the font that prints it. No WeasyPrint: nothing is rendered.
-    renderer = IssueRenderer(root, resolve_fonts(root / "fonts", notice=True))
-    renderer.load(folders, report.errors)
+    # character against the font that prints it, the ones a 补字 font prints as notices.
+    # No WeasyPrint: nothing is rendered.
+    renderer = IssueRenderer(root, resolve_project_fonts(root, notice=True, problems=report.errors))
+    notices: list[Problem] = []
+    renderer.load(folders, report.errors, notices)
+    report.warnings += [Problem(p.path, p.line, p.column, f"注意：{p.message}") for p in notices]
     report.warnings += stack_warnings(root, folders, renderer)
 
     ignored: list[Problem] = []

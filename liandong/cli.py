@@ -384,25 +384,28 @@ def check(issue: str | None, every: bool, strict: bool, fix: bool) -> None:
     sys.exit(check_issues(root, folders, strict=strict, fix=fix, echo=click.echo))
 
 
-@main.command(context_settings=CONTEXT, options_metavar="[选项]", help="""列出每种字体角色 → 字体名称 → 字体文件。
+@main.command(context_settings=CONTEXT, options_metavar="[选项]", help="""列出每种字体角色 → 字体名称 → 字体文件，以及各角色的补字字体。
 
 查找顺序：项目 fonts/ 文件夹中的字体（如授权的方正小标宋简体、仿宋_GB2312），
-然后是本机已安装的字体，最后是开源默认字体（Noto CJK、霞鹜文楷）。
-字体按名称精确匹配，不让系统悄悄替换成别的字体。""")
+然后是本机已安装的字体，最后是开源默认字体（FandolFang 仿宋、Noto CJK、霞鹜文楷）。
+字体按名称精确匹配，不让系统悄悄替换成别的字体。某个字体缺的字，逐字改用这一角色的
+补字字体印出（series.yaml 的“补字字体”可以另选），liandong check 会逐字列出。""")
 def fonts() -> None:
-    from liandong.build import find_root
-    from liandong.fonts import resolve_fonts
+    from liandong.build import find_root, resolve_project_fonts
+    from liandong.validate import font_settings
 
     root = find_root(Path.cwd())
     origins = {"fonts/": "项目 fonts/", "installed": "本机安装", "default": "开源默认"}
-    resolved = resolve_fonts(root / "fonts")
+    resolved = resolve_project_fonts(root)
     for font in resolved.values():
         index = f" #{font.index}" if font.index else ""
-        click.echo(f"{font.role.style}（{font.role.label}）→ {font.family}"
-                   f"（{origins[font.origin]}）→ {font.file}{index}")
+        what = (f"补字（{font.role.style}缺的字）" if font.fallback
+                else f"{font.role.style}（{font.role.label}）")
+        click.echo(f"{what}→ {font.family}（{origins[font.origin]}）→ {font.file}{index}")
+    accepted = font_settings(root).accepted
     for font in resolved.values():
-        if font.is_fallback:
-            click.echo(f"注意：{font.role.notice}", err=True)
+        if font.notice and font.family != accepted:
+            click.echo(f"注意：{font.notice}", err=True)
 
 
 @main.command("import", context_settings=CONTEXT, options_metavar="[选项]", short_help="把已发表的一期导入为稿件。", help="""把已发表的一期导入为稿件：issues/<年>/<期>/ 下的 issue.yaml 和 01.md 等。

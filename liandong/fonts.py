@@ -14,6 +14,11 @@ logger = logging.getLogger(__name__)
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".TTF", ".OTF", ".TTC")
 
 
+FALLBACK = "-fallback"
+"""A role's 补字 font is fonts[role key + FALLBACK]; its pieces' style key is the same, so
+`Measurer` and the print CSS find it through the fonts dict like any role."""
+
+
 @dataclass(frozen=True)
 class Role:
     """A typographic role and the families that can fill it, best first."""
@@ -22,35 +27,62 @@ class Role:
     label: str   # what it prints
     style: str   # the Chinese name of the typeface style
     families: tuple[str, ...]
-    default: str
+    defaults: tuple[str, ...]
+    """Open fonts tried, in order, when no family of the role is in fonts/ or installed."""
     weight: int = 400
     generic: str = "serif"
-    notice: str | None = None
+    notices: tuple[tuple[str, str], ...] = ()
+    """(default family, what to say when the role falls back to it)."""
+    fallbacks: tuple[str, ...] = ()
+    """The 补字 font: the first of these that is available and is not the role's own face
+    prints, character by character, what the role's font lacks. series.yaml's 补字字体
+    names another."""
 
+
+_SETUP_HINT = "运行 bash setup.sh 可安装开源仿宋 FandolFang"
+_ACCEPT_KEY = "接受代用仿宋"
 
 ROLES: tuple[Role, ...] = (
     Role("title", "标题", "小标宋",
          ("方正小标宋简体", "方正小标宋_GBK", "FZXiaoBiaoSong-B05S", "FZXiaoBiaoSong-B05",
           "FZXBSJW--GB1-0", "华文中宋", "STZhongsong"),
-         "Noto Serif CJK SC", weight=700),
+         ("Noto Serif CJK SC",), weight=700, fallbacks=("Noto Serif CJK SC",)),
     Role("body", "正文", "仿宋",
          ("仿宋_GB2312", "FangSong_GB2312", "仿宋", "FangSong", "方正仿宋_GBK", "方正仿宋简体",
           "FZFangSong-Z02S", "华文仿宋", "STFangsong"),
-         "Noto Serif CJK SC",
-         notice=("没有找到仿宋字体（仿宋_GB2312、仿宋等），正文暂用 Noto Serif CJK SC（宋体风格）代替。"
-                 "把授权的仿宋字体文件放进 fonts/ 文件夹即可改用仿宋。")),
+         ("FandolFang", "Noto Serif CJK SC"),
+         notices=(
+             ("FandolFang",
+              "没有找到授权的仿宋字体（仿宋_GB2312、仿宋等），正文用开源仿宋 FandolFang 代替。"
+              "把授权的仿宋字体文件放进 fonts/ 文件夹即可改用；确认使用 FandolFang 的，"
+              f"可在 issues/series.yaml 写“{_ACCEPT_KEY}: FandolFang”，不再提醒。"),
+             ("Noto Serif CJK SC",
+              "没有找到仿宋字体（仿宋_GB2312、仿宋、FandolFang 等），正文暂用 Noto Serif CJK SC"
+              f"（宋体风格）代替。{_SETUP_HINT}，或把授权的仿宋字体文件放进 fonts/ 文件夹。")),
+         fallbacks=("Noto Serif CJK SC",)),
     Role("kai", "编者按、副标题、（一）级标题", "楷体",
          ("楷体_GB2312", "KaiTi_GB2312", "楷体", "KaiTi", "方正楷体_GBK", "方正楷体简体",
           "FZKai-Z03S", "华文楷体", "STKaiti"),
-         "LXGW WenKai"),
+         ("LXGW WenKai",), fallbacks=("LXGW WenKai", "Noto Serif CJK SC")),
     Role("hei", "一、级标题和【编者按】", "黑体",
          ("黑体", "SimHei", "方正黑体_GBK", "方正黑体简体", "FZHei-B01S", "华文黑体", "STHeiti"),
-         "Noto Sans CJK SC", generic="sans-serif"),
+         ("Noto Sans CJK SC",), generic="sans-serif", fallbacks=("Noto Sans CJK SC",)),
     Role("song", "页码", "宋体",
          ("宋体", "SimSun", "方正书宋_GBK", "方正书宋简体", "FZShuSong-Z01S", "华文宋体", "STSong"),
-         "Noto Serif CJK SC"),
+         ("Noto Serif CJK SC",), fallbacks=("Noto Serif CJK SC",)),
 )
 ROLE_BY_KEY = {role.key: role for role in ROLES}
+ROLE_BY_STYLE = {role.style: role for role in ROLES}
+
+
+@dataclass(frozen=True)
+class FontSettings:
+    """What series.yaml says about fonts: 补字字体 (role key -> the family, with where it is
+    written) and 接受代用仿宋 (the open body font the office knowingly prints with)."""
+
+    fallbacks: dict = dataclasses.field(default_factory=dict)
+    accepted: str | None = None
+
 
 _FC_WEIGHT_TO_CSS = ((0, 100), (40, 200), (50, 300), (55, 350), (75, 380), (80, 400), (100, 500),
                      (180, 600), (200, 700), (205, 800), (210, 900))
@@ -64,11 +96,13 @@ class Face:
     file: Path
     index: int
     weight: int  # CSS weight
+    postscript: str = ""  # read for project fonts only: the name their PDF fonts carry
 
 
 @dataclass(frozen=True)
 class ResolvedFont:
-    """The font that fills a role: its family, file, and where it was found."""
+    """The font that fills a role (or prints what the role's font lacks): its family, file,
+    and where it was found."""
 
     role: Role
     family: str
@@ -79,15 +113,42 @@ class ResolvedFont:
     bold: tuple[Path, int] | None = None
     """The family's bold face (file, index), which CSS font-weight: bold selects for **strong**
     text; None when there is none and the bold is synthesised from this face's outlines."""
+    fallback: bool = False
+    """The role's 补字 font, fonts[role.key + FALLBACK]."""
+    postscript: str = ""
+    """A project font's PostScript name: the name its PDF font is given (see pdf_name)."""
+
+    @property
+    def key(self) -> str:
+        return self.role.key + (FALLBACK if self.fallback else "")
 
     @property
     def css_family(self) -> str:
-        """The family name the print CSS uses. Project fonts get a private @font-face name."""
-        return f"liandong-{self.role.key}" if self.origin == "fonts/" else self.family
+        """The family name the print CSS uses. Project fonts get a private @font-face name, so
+        that an installed font of the same name can never take their place."""
+        return f"liandong-{self.key}" if self.origin == "fonts/" else self.family
 
     @property
-    def is_fallback(self) -> bool:
-        return self.origin == "default" and self.role.notice is not None
+    def pdf_name(self) -> str:
+        """The font's name in the PDF, after the subset tag: a project font's own PostScript
+        name (pdf.rename_fonts puts it in place of the private @font-face name), else the
+        family as Pango writes it."""
+        if self.origin == "fonts/":
+            return self.postscript or self.family.replace(" ", "")
+        return self.css_family.replace(" ", "-")
+
+    @property
+    def notice(self) -> str | None:
+        """What to tell the office when the role fell back to an open default that is not
+        the typeface it asks for (today: the body without a licensed 仿宋)."""
+        if self.origin != "default" or self.fallback:
+            return None
+        return dict(self.role.notices).get(self.family)
+
+    @property
+    def is_substitute(self) -> bool:
+        """The role prints with an open substitute the office should know about."""
+        return self.notice is not None
 
 
 def _css_weight(fc_weight: int) -> int:
@@ -142,12 +203,19 @@ def project_faces(fonts_dir: Path) -> tuple[Face, ...]:
             font = TTFont(path, fontNumber=0, lazy=True)
             names = {str(rec.toUnicode()).strip() for rec in font["name"].names
                      if rec.nameID in (1, 4, 6, 16)}
+            postscript = font["name"].getDebugName(6) or ""
             weight = font["OS/2"].usWeightClass if "OS/2" in font else 400
         except (TTLibError, OSError, KeyError, UnicodeDecodeError) as exc:
             logger.warning("fonts/%s 不是可用的字体文件（%s），已跳过", path.name, exc)
             continue
-        faces.append(Face(tuple(sorted(names)), path, 0, weight))
+        faces.append(Face(tuple(sorted(names)), path, 0, weight, _postscript_name(postscript)))
     return tuple(faces)
+
+
+def _postscript_name(name: str) -> str:
+    """A PostScript name as a PDF name may carry it: printable ASCII, no spaces or delimiters
+    (PDF 32000 §9.6.2.1; the name table's ID 6 should already be so, but is not checked)."""
+    return "".join(c for c in name if 0x21 <= ord(c) <= 0x7E and c not in "[](){}<>/%#")[:63]
 
 
 def _pick(faces: tuple[Face, ...], family: str, weight: int) -> Face | None:
@@ -157,43 +225,93 @@ def _pick(faces: tuple[Face, ...], family: str, weight: int) -> Face | None:
     return min(matches, key=lambda face: (abs(face.weight - weight), str(face.file), face.index))
 
 
-def resolve_fonts(fonts_dir: Path, notice: bool = False) -> dict[str, ResolvedFont]:
-    """Fill every role: fonts/ first, then installed fonts, then the open defaults.
+def _find(family: str, weight: int, project: tuple[Face, ...],
+          installed: tuple[Face, ...]) -> tuple[Face, str] | None:
+    """A family by its exact name: in fonts/ first, then installed."""
+    for origin, faces in (("fonts/", project), ("installed", installed)):
+        face = _pick(faces, family, weight)
+        if face:
+            return face, origin
+    return None
+
+
+def resolve_fonts(fonts_dir: Path, notice: bool = False, settings: FontSettings | None = None,
+                  problems: list | None = None) -> dict[str, ResolvedFont]:
+    """Fill every role: fonts/ first, then installed fonts, then the open defaults; then give
+    each role its 补字 font (fonts[key + FALLBACK]) unless that would be the role's own face.
 
     Families are matched by exact name, so fontconfig never gets to substitute one silently.
-    notice=True warns once for each role that fell back to an open default (no 仿宋 here).
+    notice=True warns once for each role that fell back to an open substitute (no 仿宋 here),
+    unless series.yaml accepts that very font (settings.accepted). A 补字字体 that names a
+    font found nowhere is a problem at its place in series.yaml: appended to `problems`, or
+    raised when there is no list to collect it.
     """
-    from liandong.errors import LiandongError
+    from liandong.errors import LiandongError, SourceErrors
 
+    settings = settings or FontSettings()
     project = project_faces(fonts_dir)
     installed = installed_faces()
-    resolved = {}
+    resolved: dict[str, ResolvedFont] = {}
+    found_problems = []
     for role in ROLES:
         choice = None
-        for origin, faces in (("fonts/", project), ("installed", installed)):
-            for family in role.families:
-                face = _pick(faces, family, role.weight)
-                if face:
-                    choice = ResolvedFont(role, family, face.file, face.index, face.weight, origin)
-                    break
-            if choice:
+        for family in role.families:
+            hit = _find(family, role.weight, project, installed)
+            if hit:
+                face, origin = hit
+                choice = ResolvedFont(role, family, face.file, face.index, face.weight, origin,
+                                      postscript=face.postscript)
                 break
         if choice is None:
-            face = _pick(installed, role.default, role.weight)
-            if face is None:
-                raise LiandongError(
-                    f"{role.label}（{role.style}）没有可用字体：既没有 {'、'.join(role.families[:3])} 等字体，"
-                    f"也没有默认的 {role.default}。请安装 fonts-noto-cjk 和 fonts-lxgw-wenkai"
-                    "（见 README 的安装命令），或把字体文件放进 fonts/。")
-            choice = ResolvedFont(role, role.default, face.file, face.index, face.weight, "default")
-        if choice.origin != "fonts/":  # a project font has one @font-face: its bold is synthetic
-            bold = _pick(installed, choice.family, 700)
-            if bold is not None and bold.weight >= 600:
-                choice = dataclasses.replace(choice, bold=(bold.file, bold.index))
-        resolved[role.key] = choice
-        if notice and choice.is_fallback:
-            logger.warning("%s", role.notice)
+            for family in role.defaults:
+                face = _pick(installed, family, role.weight)
+                if face is not None:
+                    choice = ResolvedFont(role, family, face.file, face.index, face.weight,
+                                          "default")
+                    break
+        if choice is None:
+            raise LiandongError(
+                f"{role.label}（{role.style}）没有可用字体：既没有 {'、'.join(role.families[:3])} 等字体，"
+                f"也没有默认的 {'、'.join(role.defaults)}。请安装 fonts-noto-cjk 和 fonts-lxgw-wenkai"
+                "（见 README 的安装命令），或把字体文件放进 fonts/。")
+        resolved[role.key] = _with_bold(choice, installed)
+        if notice and choice.notice and settings.accepted != choice.family:
+            logger.warning("%s", choice.notice)
+    for role in ROLES:
+        own = resolved[role.key]
+        named = settings.fallbacks.get(role.key)
+        candidates = (named.value,) if named is not None else role.fallbacks
+        for family in candidates:
+            hit = _find(family, own.weight, project, installed)
+            if hit is None:
+                if named is not None:
+                    found_problems.append(named.loc.problem(
+                        f"找不到补字字体“{family}”：fonts/ 文件夹和本机安装的字体里都没有这个字体名"
+                        "（要与字体的名称完全一致，如 Noto Serif CJK SC）"))
+                continue
+            face, origin = hit
+            if (face.file, face.index) == (own.file, own.index):
+                continue  # the role's own face: it has nothing more to give
+            resolved[role.key + FALLBACK] = _with_bold(ResolvedFont(
+                role, family, face.file, face.index, face.weight, origin, fallback=True,
+                postscript=face.postscript), installed)
+            break
+    if found_problems:
+        if problems is None:
+            raise SourceErrors(found_problems)
+        problems += found_problems
     return resolved
+
+
+def _with_bold(font: ResolvedFont, installed: tuple[Face, ...]) -> ResolvedFont:
+    """The installed bold face of the font's family, which **strong** text prints with. A
+    project font has one @font-face: its bold is synthetic."""
+    if font.origin == "fonts/":
+        return font
+    bold = _pick(installed, font.family, 700)
+    if bold is not None and bold.weight >= 600:
+        return dataclasses.replace(font, bold=(bold.file, bold.index))
+    return font
 
 
 # --- Coverage and measurement -------------------------------------------------
@@ -293,31 +411,83 @@ class Measurer:
         return self._metrics[role]
 
 
-def check_glyphs(printed, fonts: dict[str, ResolvedFont], fallback_problem) -> list:
+def _printable(char: str) -> bool:
+    """Whitespace other than the ideographic space prints nothing: no glyph is needed."""
+    return not char.isspace() or char == "\u3000"
+
+
+def fallback_runs(text: str, style: str, fonts: dict[str, ResolvedFont]) -> list[tuple[str, str]]:
+    """text as (text, style) runs: the characters the style's role cannot print but its 补字
+    font can get the 补字 style (role key + FALLBACK, "+strong" kept). Characters neither
+    has stay with the role: check_glyphs reports them as errors."""
+    key, plus, variant = style.partition("+")
+    fallback = fonts.get(key + FALLBACK)
+    if fallback is None or key not in fonts:
+        return [(text, style)] if text else []
+    own = coverage(fonts[key].file, fonts[key].index)
+    extra = coverage(fallback.file, fallback.index)
+    other = key + FALLBACK + plus + variant
+    runs: list[tuple[str, str]] = []
+    for char in text:
+        code = ord(char)
+        run_style = other if code not in own and code in extra and _printable(char) else style
+        if runs and runs[-1][1] == run_style:
+            runs[-1] = (runs[-1][0] + char, run_style)
+        else:
+            runs.append((char, run_style))
+    return runs
+
+
+def check_glyphs(printed, fonts: dict[str, ResolvedFont], fallback_problem,
+                 notices: list | None = None) -> list:
     """Every character against the font that will print it; one problem per place.
 
     `printed` holds (role, text, loc) entries; `fallback_problem(message)` places a problem for
-    text that has no source position (generated text such as the masthead's numerals).
+    text that has no source position (generated text such as the masthead's numerals). A
+    character the role's font lacks and its 补字 font has is no error: it goes to `notices`
+    once (where it first appears, with how often it appears), so the editor knows which
+    characters print in another typeface.
     """
     problems = []
     seen: set[tuple[str, str, int]] = set()
+    borrowed: dict[tuple[str, str], tuple] = {}  # (role, char) -> (first problem, places)
     for item in printed:
-        font = fonts[item.role]
+        key = item.role.removesuffix(FALLBACK)
+        font = fonts[key]
         covered = coverage(font.file, font.index)
+        fallback = fonts.get(key + FALLBACK)
+        extra = coverage(fallback.file, fallback.index) if fallback else frozenset()
         for char in dict.fromkeys(item.text):
-            if char.isspace() and char != "\u3000" or ord(char) in covered:
+            if not _printable(char) or ord(char) in covered:
+                continue
+            offsets = item.loc.find(char) if item.loc else []
+            if ord(char) in extra:
+                if item.generated and not offsets:
+                    continue  # a label the template adds: no place to name, nothing to choose
+                if (key, char) not in borrowed:
+                    message = (f"{font.role.label}所用字体 {font.family} 没有“{char}”"
+                               f"（U+{ord(char):04X}），这个字改用补字字体 {fallback.family} 印出")
+                    where = (item.loc.problem(message, offsets[0]) if offsets
+                             else fallback_problem(message) if item.loc is None
+                             else item.loc.problem(message))
+                    borrowed[(key, char)] = (where, set())
+                name = item.loc.source.name if item.loc else ""
+                borrowed[(key, char)][1].update((name, offset) for offset in offsets or [-1])
                 continue
             message = (f"{font.role.label}所用字体 {font.family} 没有“{char}”（U+{ord(char):04X}）"
                        "的字形，无法印出；请改换写法，或在 fonts/ 放入含此字的字体")
-            offsets = item.loc.find(char) if item.loc else []
             if item.generated and not offsets:
                 message += f"（它印在由此生成的“{item.text}”里）"
             if not offsets:
                 problems.append(fallback_problem(message) if item.loc is None
                                 else item.loc.problem(message))
             for offset in offsets:
-                key = (item.loc.source.name, char, offset)
-                if key not in seen:
-                    seen.add(key)
+                key_seen = (item.loc.source.name, char, offset)
+                if key_seen not in seen:
+                    seen.add(key_seen)
                     problems.append(item.loc.problem(message, offset))
+    if notices is not None:
+        for where, places in borrowed.values():
+            suffix = f"（本期共 {len(places)} 处）" if len(places) > 1 else ""
+            notices.append(dataclasses.replace(where, message=where.message + suffix))
     return problems

@@ -136,10 +136,11 @@ class PdfRenderer:
         self._sheets: dict[tuple[str, str | None], weasyprint.CSS] = {}
 
     def render(self, html: str, base: Path, allowed: list[Path], print_shop: bool = False,
-               record: dict | None = None) -> bytes:
+               record: dict | None = None, names: dict[str, str] | None = None) -> bytes:
         """The PDF's bytes. Identical input gives identical bytes: dates come from the HTML's
         dcterms meta (the issue date), the /ID and the font subset tags are content hashes.
-        record (stack.build_record) goes into the archival PDF's XMP."""
+        record (stack.build_record) goes into the archival PDF's XMP; `names` maps a private
+        @font-face family to the name its PDF font is given."""
         fetcher = ProjectFetcher(allowed)
         base_url = str(base) + "/"
         html, sheets = self._style_sheets(html, base_url, fetcher)
@@ -153,7 +154,8 @@ class PdfRenderer:
                                          uncompressed_pdf=True, **options)
         finally:
             _TAG_SOURCES.reset(token)
-        data = finish(written, print_shop=print_shop, record=record, tag_sources=sources)
+        data = finish(written, print_shop=print_shop, record=record, tag_sources=sources,
+                      names=names)
         if fetcher.refused:
             logger.warning("已拒绝读取项目之外的资源：%s", "、".join(dict.fromkeys(fetcher.refused)))
         if fetcher.missing:
@@ -184,7 +186,7 @@ class PdfRenderer:
 
 
 def finish(data: bytes, *, print_shop: bool = False, record: dict | None = None,
-           tag_sources: dict | None = None) -> bytes:
+           tag_sources: dict | None = None, names: dict[str, str] | None = None) -> bytes:
     """What WeasyPrint wrote, made ready to publish, in one pass through pikepdf: fonts
     compacted; the archival PDF's tags tidied and its XMP rewritten (with the build record);
     the print-shop PDF made PDF/X-1a. Saved compressed, with a content-derived /ID."""
@@ -193,7 +195,7 @@ def finish(data: bytes, *, print_shop: bool = False, record: dict | None = None,
     from liandong import metadata, pdfx, tags
 
     with pikepdf.open(io.BytesIO(data)) as pdf:
-        compact_fonts(pdf)
+        compact_fonts(pdf, names)
         if print_shop:
             pdfx.make_pdfx(pdf)
             options = {"force_version": pdfx.PDF_VERSION,
@@ -207,7 +209,7 @@ def finish(data: bytes, *, print_shop: bool = False, record: dict | None = None,
         return out.getvalue()
 
 
-def compact_fonts(pdf) -> None:
+def compact_fonts(pdf, names: dict[str, str] | None = None) -> None:
     """Every embedded CJK font of an open pikepdf document cut down to the glyphs it prints.
 
     WeasyPrint subsets fonts keeping the original glyph ids, so a font program keeps an empty
@@ -217,7 +219,11 @@ def compact_fonts(pdf) -> None:
     a CID-keyed CFF font keeps each glyph's CID in its charset and is embedded bare
     (FontFile3 /CIDFontType0C, the format PDF defines for it); a TrueType font gets a
     CIDToGIDMap from the old glyph ids to the new. The widths, ToUnicode maps, text and
-    structure are untouched. A font that is neither is left as WeasyPrint wrote it."""
+    structure are untouched. A font that is neither is left as WeasyPrint wrote it.
+
+    With `names`, a font WeasyPrint named after a private @font-face family (the project's
+    fonts/ are loaded as "liandong-body" and so on, so that no installed font of the same
+    name can take their place) gets its real name back: see rename_font."""
     import pikepdf
 
     programs: dict[tuple[int, int], tuple[object, object, list, set[int]]] = {}
@@ -226,6 +232,8 @@ def compact_fonts(pdf) -> None:
             continue
         cid_font = obj.DescendantFonts[0]
         descriptor = cid_font.get("/FontDescriptor")
+        if names:
+            rename_font(obj, names)
         if descriptor is None:
             continue
         key = "/FontFile3" if "/FontFile3" in descriptor else "/FontFile2"
@@ -237,6 +245,31 @@ def compact_fonts(pdf) -> None:
         entry[3].update(_widths_cids(cid_font.get("/W")))
     for descriptor, key, cid_fonts, cids in programs.values():
         _compact_program(pdf, descriptor, key, cid_fonts, cids)
+
+
+def rename_font(font, names: dict[str, str]) -> None:
+    """Give a Type0 font, its CID font and its descriptor the real name of the font file
+    they embed, in place of the private @font-face family WeasyPrint named them after.
+
+    WeasyPrint writes "/TAG+family" (the family as CSS named it, spaces as hyphens, a style
+    such as "-Bold" after it); the subset tag is kept, the style goes, as the PostScript name
+    already says which face it is."""
+    import pikepdf
+
+    cid_font = font.DescendantFonts[0]
+    descriptor = cid_font.get("/FontDescriptor")
+    base = str(font.get("/BaseFont", ""))[1:]
+    tag, plus, family = base.rpartition("+")
+    # Longest first: liandong-body-fallback is not liandong-body in the Bold style.
+    for private, real in sorted(names.items(), key=lambda item: -len(item[0])):
+        css = private.replace(" ", "-")
+        if family == css or family.startswith(css + "-"):
+            name = pikepdf.Name("/" + tag + plus + real)
+            font.BaseFont = name
+            cid_font.BaseFont = name
+            if descriptor is not None:
+                descriptor.FontName = name
+            return
 
 
 def _widths_cids(widths) -> set[int]:

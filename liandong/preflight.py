@@ -17,8 +17,9 @@ TRIM_TOLERANCE = 0.5 * MM
 AREA_TOLERANCE = 1.0 * MM
 """Glyph boxes may reach this far past the text area (accents, punctuation ink) and still pass."""
 
-BANJI_LABEL = "批准文号"
-"""The last line of the 版记: it marks where the end block is."""
+BANJI_ANCHOR = "banji"
+"""The 版记 is found by structure, not by its words: its element's id, which WeasyPrint writes
+as a named destination (page and top edge) in the PDF."""
 
 FOLIO = re.compile(r"—\d+—")
 """The page number, the only text printed outside the text area by design."""
@@ -98,12 +99,12 @@ def preflight(data: bytes, fonts: dict[str, ResolvedFont], name: str = "PDF",
     except (pikepdf.PdfError, pypdfium2.PdfiumError) as exc:
         return _unreadable(name, exc)
 
-    allowed = sorted({font.css_family.replace(" ", "-") for font in fonts.values()})
+    allowed = sorted({font.pdf_name for font in fonts.values()})
     known = set(allowed).union(*(_face_names(font.file, font.index) for font in fonts.values()))
     pages = len(pdf.pages)
-    banji_pages: list[int] = []
     used: dict = {}  # font object id -> (font dictionary, {page: glyph codes printed})
     try:
+        anchor = _destination(pdf, BANJI_ANCHOR)
         for number, (page, fpage) in enumerate(zip(pdf.pages, document), start=1):
             box = [float(v) for v in page.obj.get("/TrimBox", page.mediabox)]
             x0, x1 = sorted((box[0], box[2]))
@@ -116,8 +117,9 @@ def preflight(data: bytes, fonts: dict[str, ResolvedFont], name: str = "PDF",
             _check_fonts(page, number, used)
             left = x0 + (L.binding if number % 2 else L.outer)
             top = y1 - L.top
+            banji_top = anchor[1] if anchor and anchor[0] == number else None
             _check_area(fpage, number, (left, top - L.text_height, left + L.text_width, top),
-                        area, banji_pages, banji, L)
+                        area, banji_top, banji, L)
         _check_font_files(used, allowed, known, embedded, roles, notdef)
     except (pikepdf.PdfError, pypdfium2.PdfiumError) as exc:
         return _unreadable(name, exc)
@@ -125,10 +127,10 @@ def preflight(data: bytes, fonts: dict[str, ResolvedFont], name: str = "PDF",
         document.close()
         pdf.close()
 
-    if not banji_pages:
-        banji.fail(f"找不到版记（“{BANJI_LABEL}：”一行）")
-    elif banji_pages[-1] != pages:
-        banji.fail(f"版记不在最后一页：在第 {banji_pages[-1]} 页，全文共 {pages} 页")
+    if anchor is None:
+        banji.fail(f"找不到版记（模板里 id=\"{BANJI_ANCHOR}\" 的版记元素）")
+    elif anchor[0] != pages:
+        banji.fail(f"版记不在最后一页：在第 {anchor[0]} 页，全文共 {pages} 页")
     if pages % 2:
         even.fail(f"共 {pages} 页，是单数：双面印刷时最后一页的背面是空白页（仅提示）")
     return Report(name, pages, checks)
@@ -301,9 +303,38 @@ def _to_unicode(font) -> dict[int, str]:
     return result
 
 
+def _destination(pdf, name: str) -> tuple[int, float] | None:
+    """The page number and top (pt) of a named destination, from the catalog's name tree."""
+    import pikepdf
+
+    names = pdf.Root.get("/Names")
+    tree = names.get("/Dests") if isinstance(names, pikepdf.Dictionary) else None
+    pages = {page.objgen: number for number, page in enumerate(pdf.pages, start=1)}
+
+    def search(node, depth: int = 0):
+        if not isinstance(node, pikepdf.Dictionary) or depth > 32:
+            return None
+        entries = list(node.get("/Names", []))
+        for key, value in zip(entries[::2], entries[1::2]):
+            if isinstance(key, pikepdf.String) and bytes(key) == name.encode():
+                if isinstance(value, pikepdf.Dictionary):
+                    value = value.get("/D")
+                if isinstance(value, pikepdf.Array) and len(value) >= 4 \
+                        and value[0].objgen in pages:
+                    return pages[value[0].objgen], float(value[3])
+        for kid in node.get("/Kids", []):
+            found = search(kid, depth + 1)
+            if found:
+                return found
+        return None
+
+    return search(tree)
+
+
 def _check_area(fpage, number: int, text_area: tuple[float, float, float, float], area: Check,
-                banji_pages: list[int], banji: Check, L: Layout) -> None:
-    """Every glyph box inside the text area, except the page number below it."""
+                banji_top: float | None, banji: Check, L: Layout) -> None:
+    """Every glyph box inside the text area, except the page number below it; on the 版记's page
+    (banji_top: where its element begins), its last line at the foot of the text area."""
     left, bottom, right, top = text_area
     textpage = fpage.get_textpage()
     try:
@@ -329,9 +360,10 @@ def _check_area(fpage, number: int, text_area: tuple[float, float, float, float]
             stray = [c for c in outside if c not in below]
         if stray:
             # Name the first line that overflows (its text, as printed) and how many do.
-            # Rows by the loose box (the font's ascent and descent), the same for every glyph
-            # of a line, where the ink boxes of marks such as ” sit higher.
-            row = {i: round(textpage.get_charbox(i, loose=True)[1]) for i in boxes}
+            # Rows by baseline (the glyph origin), the same for every glyph of a line, where
+            # the ink boxes of marks such as ” sit higher and a mark taken from another font
+            # (typeset.atoms) has another ascent and descent.
+            row = {i: round(_origin(textpage, i)[1]) for i in boxes}
             rows = sorted({row[i] for i, _ in stray}, reverse=True)
             first = [i for i in sorted(boxes) if row[i] == rows[0]]
             sample = "".join(char_at(i) for i in first)
@@ -339,17 +371,31 @@ def _check_area(fpage, number: int, text_area: tuple[float, float, float, float]
             more = f"等 {len(rows)} 行" if len(rows) > 1 else ""
             worst = max(over for _, over in stray)
             area.fail(f"“{sample}”{more}超出版心，最多 {worst / MM:.1f} mm", number)
-        at = text.find(BANJI_LABEL)
-        if at >= 0:
-            banji_pages.append(number)
-            line_bottom = min(textpage.get_charbox(at + i)[1] for i in range(len(BANJI_LABEL)))
-            # The approval line is the 版记's last: its glyphs sit within one grid line of the
-            # text area's bottom edge.
-            gap = line_bottom - bottom
-            if gap > L.line_height:
-                banji.fail(f"版记没有排在版心底部：最后一行距版心下边缘 {gap / MM:.1f} mm", number)
+        if banji_top is not None:
+            # What prints below the 版记's top edge, inside the text area, is the 版记 (the
+            # footnote area holds nothing else); its last line sits within one grid line of
+            # the text area's bottom edge.
+            inside = [box for box in boxes.values()
+                      if box[3] <= banji_top + AREA_TOLERANCE and box[1] >= bottom - AREA_TOLERANCE]
+            if not inside:
+                banji.fail("版记是空的：版记元素里没有印出任何文字", number)
+            else:
+                gap = min(box[1] for box in inside) - bottom
+                if gap > L.line_height:
+                    banji.fail(f"版记没有排在版心底部：最后一行距版心下边缘 {gap / MM:.1f} mm", number)
     finally:
         textpage.close()
+
+
+def _origin(textpage, index: int) -> tuple[float, float]:
+    """A character's origin on its baseline, in page space."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium
+
+    x, y = ctypes.c_double(), ctypes.c_double()
+    pdfium.FPDFText_GetCharOrigin(textpage.raw, index, x, y)
+    return x.value, y.value
 
 
 def preflight_file(path: Path, fonts: dict[str, ResolvedFont]) -> Report:

@@ -10,7 +10,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from liandong.errors import Problem
-from liandong.fonts import ROLES, Measurer, ResolvedFont
+from liandong.fonts import ROLES, Measurer, ResolvedFont, fallback_runs
 from liandong.source import Block, Loc
 from liandong.typeset import Line, Piece, balance_lines, break_lines, chinese_number
 from liandong.validate import Issue, Text
@@ -37,6 +37,11 @@ class Layout:
     subtitle_size: float = 16.0     # 三号, in Kai
     masthead_size: float = 60.0
     banji_size: float = 14.0        # 四号
+    banji_leading: float = 1.5      # 版记 line height, in font sizes
+    banji_padding: float = 1.5      # above and below the lines of each 版记 row
+    banji_outer_rule: float = 0.35 * MM  # the 版记's first and last rules
+    banji_inner_rule: float = 0.25 * MM  # the rules between its rows
+    banji_gap: float = 2.0          # least gap, in characters, between two parts of one line
     folio_size: float = 14.0        # 四号
     folio_gap: float = 7 * MM       # from the text area's bottom to the top of the page number's dashes
     masthead_lines: int = 7         # the masthead and the space under its rule, in grid lines
@@ -63,6 +68,15 @@ class Layout:
     def spacing(self) -> float:
         """Letter-spacing that puts 28 body characters on a line."""
         return self.pitch - self.body_size
+
+    @property
+    def banji_room(self) -> float:
+        """The width of a 版记 line: the text area less one character on either side."""
+        return self.text_width - 2 * self.banji_size
+
+    @property
+    def banji_line_height(self) -> float:
+        return self.banji_size * self.banji_leading
 
 
 @dataclass
@@ -139,6 +153,15 @@ class _Builder:
             for piece in line.pieces:
                 self.note_role(piece.style.split("+")[0], piece.text, loc)
 
+    def with_fallback(self, pieces: list[Piece]) -> list[Piece]:
+        """The pieces with every character their role's font lacks, and its 补字 font has, in
+        a piece of its own whose style is the 补字 font's key (fonts.fallback_runs)."""
+        result = []
+        for piece in pieces:
+            result += [Piece(text, style) for text, style in
+                       fallback_runs(piece.text, piece.style, self.fonts)]
+        return result
+
     def paragraph(self, block: Block, role: str, kind: str = "p",
                   label: Piece | None = None) -> Paragraph:
         L = self.layout
@@ -146,17 +169,25 @@ class _Builder:
         if label:
             pieces.insert(0, label)
         indent = 2 * L.pitch
-        lines = break_lines(pieces, self._measure(L.body_size), first_width=L.text_width - indent,
+        lines = break_lines(self.with_fallback(pieces), self._measure(L.body_size),
+                            first_width=L.text_width - indent,
                             width=L.text_width, spacing=L.spacing, size=L.body_size, marks="body")
         self.note_lines(lines, block.loc)
         return Paragraph(kind, "".join(p.text for p in pieces), pieces, lines)
 
     def title(self, text: Text, role: str, size: float) -> dict:
         pieces = [Piece(text.value, role)]
-        lines = balance_lines(pieces, self._measure(size), width=self.layout.text_width,
-                              size=size, marks="body")
+        lines = balance_lines(self.with_fallback(pieces), self._measure(size),
+                              width=self.layout.text_width, size=size, marks="body")
         self.note_lines(lines, text.loc)
         return {"text": text.value, "lines": lines}
+
+    def styled(self, text: str, role: str) -> dict:
+        """Text set on one line by the template (no spacing of its own): its pieces, 补字
+        characters apart, and its width at the 版记's size."""
+        pieces = self.with_fallback([Piece(text, role)])
+        width = sum(self.measurer.width(p.style, p.text, self.layout.banji_size) for p in pieces)
+        return {"text": text, "pieces": pieces, "width": width}
 
     def distribution(self, label: str, items: tuple[Text, ...]) -> dict:
         L = self.layout
@@ -166,10 +197,83 @@ class _Builder:
             self.note_role(role, item.value, item.loc)
         self.note_role(role, f"{label}：，。", items[0].loc, generated=True)
         label_width = self.measurer.width(role, f"{label}：", L.banji_size)
-        width = L.text_width - 2 * L.banji_size - label_width
-        lines = break_lines([Piece(text, role)], self._measure(L.banji_size),
+        width = L.banji_room - label_width
+        lines = break_lines(self.with_fallback([Piece(text, role)]), self._measure(L.banji_size),
                             first_width=width, width=width, spacing=0.0, size=L.banji_size)
         return {"label": label, "text": text, "lines": lines, "label_width": label_width}
+
+    def banji(self) -> dict:
+        """The 版记, laid out here so that every form holds: the lists 报, 送, 发 (wrapped lines
+        after the colon), then 责任编辑 at the left and 联系方式 at the right of one line when
+        both fit with two characters between them (else 联系方式 on the next line, flush
+        left), then 批准文号 at the left with （共印 N 份） flush right on its line (or, when
+        they cannot share it, on the next line, flush right). A rule above every row; the
+        lists are one row (GB/T 9704 §7.4.2: no rule between 主送 and 抄送).
+
+        Each line is either one part (left or right aligned) or a pair, which the template
+        justifies: the one space between the two parts takes up the room left, so the right
+        part ends exactly at the right edge whatever its width."""
+        issue, L = self.issue, self.layout
+        lists = [self.distribution(label, items) for label, items in issue.distribution]
+        count_text = f"（共印 {issue.print_count} 份）" if issue.print_count else None
+        fields = {}
+        for key, value, label in (("editor", issue.editor, "责任编辑："),
+                                  ("contact", issue.contact, "联系方式："),
+                                  ("approval", issue.approval, "批准文号：")):
+            if value:
+                self.note_role("body", label, value.loc, generated=True)
+                self.note_role("body", value.value, value.loc)
+                fields[key] = self.styled(label + value.value, "body")
+                self.one_line(fields[key]["width"], L.banji_room, value.loc,
+                              f"版记的“{label[:-1]}”")
+        if count_text:
+            self.note_role("body", count_text, issue.locs.get("印数"), generated=True)
+            fields["count"] = self.styled(count_text, "body")
+
+        gap = L.banji_gap * L.banji_size
+        rows = []
+
+        def pair(left: str, right: str, right_align: str) -> list[dict]:
+            """Two parts on one line when they fit, else each on its own line."""
+            a, b = fields.get(left), fields.get(right)
+            if a and b and a["width"] + gap + b["width"] <= L.banji_room + 0.01:
+                return [{"align": "pair", "parts": [a, b]}]
+            return ([{"align": "left", "parts": [a]}] if a else []) + \
+                ([{"align": right_align, "parts": [b]}] if b else [])
+
+        credits = pair("editor", "contact", "left")
+        if credits:
+            rows.append({"kind": "credits", "lines": credits})
+        rows.append({"kind": "approval", "lines": pair("approval", "count", "right")})
+
+        line_count = sum(len(item["lines"]) for item in lists) + \
+            sum(len(row["lines"]) for row in rows)
+        row_count = bool(lists) + len(rows)  # the lists are one row: no rule between them
+        height = (2 * L.banji_outer_rule + (row_count - 1) * L.banji_inner_rule
+                  + row_count * 2 * L.banji_padding + line_count * L.banji_line_height)
+        # The 版记 goes at the foot of a page, one blank grid line below the body; one that
+        # does not fit there goes to a page of its own, where it may take the whole text area
+        # (the blank line above it then lies in the top margin, where it prints nothing).
+        room = L.text_height
+        if height > room + 0.01:
+            longest = max(issue.distribution, key=lambda entry: len(entry[1]))[0]
+            most = int((room - 2 * L.banji_outer_rule - (row_count - 1) * L.banji_inner_rule
+                        - row_count * 2 * L.banji_padding) // L.banji_line_height)
+            message = (f"版记太长，一页放不下：排出来有 {line_count} 行、高 {height / MM:.0f} mm，"
+                       f"而一页最多排 {most} 行（版心高 {L.text_height / MM:.0f} mm）；"
+                       f"请减少“{longest}”的单位，或把几个单位合写成一项")
+            self.problems.append(issue.locs[longest].problem(message))
+        return {
+            "lists": lists,
+            "rows": rows,
+            "height": height,
+            "editor": fields["editor"]["text"] if "editor" in fields else None,
+            "contact": fields["contact"]["text"] if "contact" in fields else None,
+            "credits_one_line": len(credits) == 1 and len(credits[0]["parts"]) == 2,
+            "approval": issue.approval.value,
+            "print_count": issue.print_count,
+            "count_text": count_text,
+        }
 
     def build(self, pdf_name: str) -> Context:
         issue, L = self.issue, self.layout
@@ -193,6 +297,9 @@ class _Builder:
         for key, source_key in (("number_line", "期号"), ("total_line", "总期号"), ("date_line", "日期")):
             self.note_role("body", masthead[key], issue.locs.get(source_key), generated=True)
         self.note_role("body", masthead["compiler_line"], issue.compiler.loc)
+        # What the print edition sets in spans, so that a 补字 character gets its own.
+        masthead["name_pieces"] = self.with_fallback([Piece(issue.name, "title")])
+        masthead["compiler_pieces"] = self.with_fallback([Piece(masthead["compiler_line"], "body")])
 
         note = []
         for index, block in enumerate(issue.note):
@@ -215,33 +322,7 @@ class _Builder:
                 "blocks": blocks,
             })
 
-        editor = f"责任编辑：{issue.editor.value}" if issue.editor else None
-        contact = f"联系方式：{issue.contact.value}" if issue.contact else None
-        room = L.text_width - 2 * L.banji_size
-        parts = [t for t in (editor, contact) if t]
-        widths = [self.measurer.width("body", t, L.banji_size) for t in parts]
-        banji = {
-            "lists": [self.distribution(label, items) for label, items in issue.distribution],
-            "editor": editor,
-            "contact": contact,
-            # Editor left and contact right on one line when both fit with two characters
-            # between them; otherwise each gets its own line.
-            "credits_one_line": sum(widths) + 2 * L.banji_size <= room,
-            "approval": issue.approval.value,
-            "print_count": issue.print_count,
-        }
-        count = f"共印{issue.print_count}份" if issue.print_count else ""
-        for value, label in ((issue.editor, "责任编辑："), (issue.contact, "联系方式："),
-                             (issue.approval, "批准文号：")):
-            if value:
-                self.note_role("body", label, value.loc, generated=True)
-                self.note_role("body", value.value, value.loc)
-                line = label + value.value + (count + "　" if label == "批准文号：" and count else "")
-                self.one_line(self.measurer.width("body", line, L.banji_size), room, value.loc,
-                              f"版记的“{label[:-1]}”")
-        if issue.print_count:
-            self.note_role("body", f"共印{issue.print_count}份", issue.locs.get("印数"),
-                           generated=True)
+        banji = self.banji()
 
         full_title = f"{issue.name} {issue.year}年第{issue.number}期（总第{issue.total}期）"
         # Document metadata for the PDF (Info and XMP): subject = the article titles, keywords
@@ -294,7 +375,7 @@ class _Builder:
 
 
 def _web_stack(role) -> str:
-    names = list(role.families) + [role.default]
+    names = list(dict.fromkeys(role.families + role.defaults + role.fallbacks))
     return ", ".join(f'"{name}"' for name in names) + f", {role.generic}"
 
 

@@ -13,7 +13,7 @@ from stat import S_ISREG
 from typing import Callable
 
 from liandong.errors import LiandongError, SourceErrors, internal_error, os_reason
-from liandong.fonts import resolve_fonts
+from liandong.build import resolve_project_fonts
 from liandong.site import SiteRenderer, build_site
 
 __all__ = ["Preview", "serve"]
@@ -111,7 +111,7 @@ class Preview:
         """One build step; the SiteResult, or None if it failed (the error is then shown)."""
         result = None
         try:
-            fonts = resolve_fonts(self.root / "fonts", notice=self.generation == 0)
+            fonts = resolve_project_fonts(self.root, notice=self.generation == 0)
             if self.renderer is None or self.renderer.fonts != fonts:
                 self.renderer = SiteRenderer(self.root, fonts)
             result = build_site(self.root, self.out, renderer=self.renderer, pdfs=pdfs, only=only)

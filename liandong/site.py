@@ -19,9 +19,9 @@ import jinja2
 
 from liandong import __version__
 from liandong.errors import LiandongError, Problem, SourceErrors
-from liandong.build import IssueRenderer, template_error
+from liandong.build import IssueRenderer, resolve_project_fonts, template_error
 from liandong.files import write_output
-from liandong.fonts import ResolvedFont, resolve_fonts
+from liandong.fonts import ResolvedFont
 from liandong.render import PACKAGE_TEMPLATES, template_environment
 from liandong.stack import stack_key
 from liandong.validate import issue_folders
@@ -227,7 +227,7 @@ def build_site(root: Path, out: Path, base_url: str | None = None, *,
     folders = issue_folders(root)
     if not folders:
         raise LiandongError("issues/ 下还没有任何一期。")
-    fonts = renderer.fonts if renderer else resolve_fonts(root / "fonts", notice=True)
+    fonts = renderer.fonts if renderer else resolve_project_fonts(root, notice=True)
 
     slugs = [issue_slug(folder) for folder in folders]
     links = [{"slug": slug, "label": f"{f.parent.name}年第{int(f.name)}期"}

@@ -211,10 +211,10 @@ def break_lines(pieces: Sequence[Piece], measure: Callable[[str, str], float], *
         return []
     squeeze = spacing - 0.05 * size
     prefix_w = [0.0]
-    prefix_c = [0]  # units, not characters: spacing goes between units
-    for atom in items:
+    prefix_c = [0]  # where the line's letter-spacing goes: after every unit, and inside
+    for atom in items:  # —— and …… too (a Latin word or number is set tight, see _group)
         prefix_w.append(prefix_w[-1] + atom.width)
-        prefix_c.append(prefix_c[-1] + 1)
+        prefix_c.append(prefix_c[-1] + (1 if atom.text[0].isascii() else atom.chars))
 
     def line_cost(i: int, j: int) -> tuple[float, float] | None:
         """Cost and spacing of a line holding items[i:j], or None if it cannot be set."""

@@ -26,11 +26,11 @@ DISTRIBUTION_KEYS = ("报", "送", "发")
 class Field:
     """One key of a source file: its kind and what it means."""
 
-    kind: str  # "text", "number", "date", "list", "markdown", "choice"
+    kind: str  # "text", "number", "date", "list", "markdown", "choice", "fonts"
     doc: str
     required: bool = False
     maximum: int | None = None  # for numbers
-    choices: tuple[str, ...] = ()  # for choices; the first is the default
+    choices: tuple[str, ...] = ()  # for choices (期号编排: the first is the default)
 
 
 SERIES_SCHEMA: dict[str, Field] = {
@@ -47,11 +47,19 @@ SERIES_SCHEMA: dict[str, Field] = {
                     "（跨年接着编）。总期号总是连续的。", choices=("每年重排", "连续")),
     "时区": Field("timezone", "出刊日期所在的时区，写作 IANA 时区名，默认 Asia/Shanghai（北京时间）；"
                 "PDF 的创建、修改时间是出刊日期零点，带上这个时区。"),
+    "补字字体": Field("fonts", "某种字体缺字时，逐字改用哪个字体印出，按字体角色写，每行一个，"
+                    "如“仿宋: Noto Serif CJK SC”。角色：小标宋、仿宋、楷体、黑体、宋体。"
+                    "不写时：仿宋、宋体、小标宋用 Noto Serif CJK SC，楷体用 LXGW WenKai"
+                    "（楷体本身就是它时用 Noto Serif CJK SC），黑体用 Noto Sans CJK SC。"),
+    "接受代用仿宋": Field("choice", "没有授权的仿宋字体时，确认用这个开源字体印正文，不再每次提醒："
+                      "“FandolFang”或“Noto Serif CJK SC”。", choices=("FandolFang", "Noto Serif CJK SC")),
 }
-"""series.yaml: what every issue shares. Each issue may override any of these except 刊名
-and 期号编排 (SERIES_ONLY)."""
+"""series.yaml: what every issue shares. Each issue may override any of these except the
+series-only ones (SERIES_ONLY: 刊名, 期号编排 and the font settings)."""
 
-SERIES_ONLY = ("刊名", "期号编排", "时区")
+SERIES_ONLY = ("刊名", "期号编排", "时区", "补字字体", "接受代用仿宋")
+FONT_KEYS = ("补字字体", "接受代用仿宋")
+"""Font settings: fonts are resolved once for the whole project, so they are series-only."""
 NUMBERING_KEY = "期号编排"
 PER_YEAR, CONTINUOUS = SERIES_SCHEMA[NUMBERING_KEY].choices
 
@@ -364,9 +372,38 @@ def _timezone(source: SourceFile, key: str, node: yaml.Node, problems: list[Prob
     return None
 
 
+def _fonts(source: SourceFile, key: str, node: yaml.Node,
+           problems: list[Problem]) -> dict[str, Text] | None:
+    """补字字体: a mapping from a role's style (仿宋 …) to a font family name."""
+    from liandong.fonts import ROLE_BY_STYLE
+
+    if not _tag_ok(source, key, node, problems):
+        return None
+    if not isinstance(node, yaml.MappingNode):
+        problems.append(node_loc(source, node).problem(
+            f"“{key}”应按字体角色逐行写，如“  仿宋: Noto Serif CJK SC”"))
+        return None
+    before = len(problems)
+    found: dict[str, Text] = {}
+    for role_node, family_node in node.value:
+        style = str(role_node.value) if isinstance(role_node, yaml.ScalarNode) else ""
+        role = ROLE_BY_STYLE.get(style)
+        if role is None:
+            problems.append(node_loc(source, role_node).problem(
+                f"“{key}”里没有“{_shown(style)}”这种字体角色；可用的有：{'、'.join(ROLE_BY_STYLE)}"))
+            continue
+        if role.key in found:
+            problems.append(node_loc(source, role_node).problem(f"“{key}”里“{style}”重复出现"))
+            continue
+        family = _text(source, f"{key}：{style}", family_node, problems)
+        if family is not None:
+            found[role.key] = family
+    return found if len(problems) == before else None
+
+
 _CONVERTERS: dict[str, Callable] = {
     "text": _text, "number": _number, "date": _date, "list": _list, "markdown": _markdown_blocks,
-    "choice": _choice, "timezone": _timezone,
+    "choice": _choice, "timezone": _timezone, "fonts": _fonts,
 }
 
 
@@ -405,6 +442,19 @@ def load_series(root: Path, problems: list[Problem]
     if len(problems) > before:  # a broken series is reported once, not again for every issue
         return None
     return values, locs
+
+
+def font_settings(root: Path):
+    """series.yaml's font settings (fonts.FontSettings), read leniently: a broken series.yaml
+    gives the defaults here, and its problems are reported where the series is loaded."""
+    from liandong.fonts import FontSettings
+
+    series = load_series(root, [])
+    if series is None:
+        return FontSettings()
+    values = series[0]
+    return FontSettings(fallbacks=values.get("补字字体", {}),  # type: ignore[arg-type]
+                        accepted=values.get("接受代用仿宋"))  # type: ignore[arg-type]
 
 
 def _load_article(path: Path, root: Path, problems: list[Problem]) -> Article | None:

@@ -27,8 +27,9 @@ def text_right(page_number: int) -> float:
 
 
 def pdf_font_name(font: ResolvedFont) -> str:
-    """The font name WeasyPrint writes for a role (after the subset tag)."""
-    name = font.css_family.replace(" ", "-")
+    """The font name the PDF carries for a role (after the subset tag): a project font's
+    PostScript name, else the family as WeasyPrint writes it."""
+    name = font.pdf_name
     return f"{name}-Bold" if font.weight >= 700 and font.origin != "fonts/" else name
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import liandong, make_project
+from conftest import FIXTURES, liandong, make_project
 from pdfmeasure import BOTTOM, MM, TEXT_H, TOP, lines, rules
 
 ISSUE = "issues/2024/13/issue.yaml"
@@ -28,7 +28,7 @@ def test_issue_values_override_the_series(tmp_path):
     report = next(i for i, t in enumerate(text) if t.startswith("报："))
     send = next(i for i, t in enumerate(text) if t.startswith("送："))
     assert report < send  # 报 (superiors) prints before 送
-    assert any("共印300份" in t for t in text)
+    assert any(t.endswith("（共印 300 份）") for t in text)
 
 
 def test_banji_never_overlaps_the_body_and_moves_when_it_does_not_fit(tmp_path):
@@ -225,3 +225,74 @@ def test_the_same_bytes_in_every_locale(tmp_path, locales):
         assert outputs[label].keys() == outputs["C"].keys()
         for name, data in outputs[label].items():
             assert data == outputs["C"][name], (label, name)
+
+
+# --- The 版记 in every form -----------------------------------------------------------------
+
+BANJI_CASES = FIXTURES / "banji"
+"""One folder per form: issues/series.yaml with its 版记 values, and expected.txt, the rows as
+printed, separated by --- (the rules): "A | B" is one line with A at the left and B flush
+right, "> B" a line flush right, "A" a line at the left, "送：*" a list that wraps (its wrapped
+lines after the colon)."""
+
+
+def _banji_case_names() -> list[str]:
+    return sorted(path.name for path in BANJI_CASES.iterdir() if path.is_dir())
+
+
+@pytest.mark.parametrize("name", _banji_case_names())
+def test_banji_holds_in_every_form(name, tmp_path):
+    from pdfmeasure import PITCH, text_left, text_right
+
+    case = BANJI_CASES / name
+    project = make_project(tmp_path, overrides={
+        "issues/series.yaml": (case / "issues" / "series.yaml").read_bytes()})
+    liandong("build", "13", "--out", "out", cwd=project, check=True)
+    pdf = project / "out" / "2024-13.pdf"
+    printed = lines(pdf)
+    last = max(line.page for line in printed)
+    found = rules(pdf, last, TOP, BOTTOM + 5 * MM)
+    expected = [row.strip("\n").splitlines()
+                for row in (case / "expected.txt").read_text(encoding="utf-8").split("---\n")]
+    # A rule above every row and one below the last (报, 送, 发 are one row, GB/T 9704 §7.4.2):
+    # the first and last 0.35 mm, those between 0.25 mm, all as wide as the text area, the
+    # last on its bottom edge.
+    assert len(found) == len(expected) + 1, found
+    thickness = [(bottom - top) / MM for top, bottom, _, _ in found]
+    assert thickness[0] == pytest.approx(0.35, abs=0.05)
+    assert thickness[-1] == pytest.approx(0.35, abs=0.05)
+    assert all(t == pytest.approx(0.25, abs=0.05) for t in thickness[1:-1])
+    for _, _, left, right in found:
+        assert left == pytest.approx(text_left(last), abs=0.1 * MM)
+        assert right == pytest.approx(text_right(last), abs=0.1 * MM)
+    assert found[-1][1] == pytest.approx(BOTTOM, abs=0.3 * MM)
+    # One character in on either side, 四号 FangSong.
+    start, end = text_left(last) + 14, text_right(last) - 14
+    for index, rows in enumerate(expected):
+        inside = [line for line in printed if line.page == last
+                  and found[index][1] < line.baseline < found[index + 1][0]]
+        assert all(line.size == pytest.approx(14, abs=0.01) for line in inside)
+        assert all(line.fonts == {"FandolFang"} for line in inside)
+        for row in rows:
+            line = inside.pop(0)
+            if row.endswith("：*"):  # a list: its label, then wrapped lines after the colon
+                assert line.text.startswith(row[:-1]), (name, row)
+                assert line.x0 == pytest.approx(start, abs=0.2 * MM)
+                colon = line.chars[1]["x1"]
+                wrapped = 0
+                while inside and inside[0].x0 == pytest.approx(colon, abs=0.2 * MM):
+                    inside.pop(0)
+                    wrapped += 1
+                assert wrapped, (name, row)
+                continue
+            assert line.text == row.replace(" | ", "").removeprefix("> "), (name, row)
+            if row.startswith("> "):
+                assert line.x1 == pytest.approx(end, abs=0.2 * MM), (name, row)
+                continue
+            assert line.x0 == pytest.approx(start, abs=0.2 * MM), (name, row)
+            if " | " in row:
+                left, right = row.split(" | ")
+                assert line.x1 == pytest.approx(end, abs=0.2 * MM), (name, row)
+                gap = line.chars[len(left)]["x0"] - line.chars[len(left) - 1]["x1"]
+                assert gap >= 2 * 14 - 0.01, (name, row)  # two characters at least
+        assert not inside, (name, [line.text for line in inside])

@@ -257,3 +257,13 @@ def test_repeated_numbers(tmp_path):
         "issues/2025/13/issue.yaml:2:5: 注意：期号与 2024/13 重复：都是第 13 期",
         "检查了 2025 年第 13 期：0 处错误，1 处提醒。",
     ]
+
+
+def test_a_banji_taller_than_a_page_is_found_by_check(tmp_path):
+    """60 recipients (under the limit of 100) make a 版记 that no page holds: check says so at
+    the list, as build does before rendering anything."""
+    case = VALIDATE_CASES / "banji_taller_than_a_page"
+    root = make_project(tmp_path, overrides=overrides(case))
+    result = liandong("check", "13", cwd=root)
+    assert result.returncode == 1
+    assert lines(result) == expected_lines(case, root)[:-1] + ["检查了 2024 年第 13 期：1 处错误，0 处提醒。"]

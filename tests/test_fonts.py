@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, liandong, make_project
+from conftest import FIXTURES, REPO, liandong, make_project
 from liandong import fonts as fonts_module
 from liandong.fonts import Face, ROLES, resolve_fonts
 
@@ -20,30 +22,40 @@ def _sample_characters() -> str:
             + "第期总年月日编〇零一二三四五六七八九十百千万送报发责任辑联系方式批准文号共印份")
 
 
-@pytest.fixture(scope="module")
-def licensed_fangsong(tmp_path_factory) -> Path:
-    """Stands in for an office's licensed 仿宋_GB2312: a subset of LXGW WenKai, renamed."""
+def _renamed_subset(source: Path, index: int, family: str, english: str, postscript: str,
+                    text: str, path: Path) -> Path:
+    """A font file made from an installed one: only the characters of text, and a new name
+    (family in Chinese and in English, PostScript name)."""
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
-    font = TTFont(WENKAI)
+    font = TTFont(source, fontNumber=index)
     options = subset.Options()
     options.name_IDs = ["*"]
     options.name_languages = ["*"]
     subsetter = subset.Subsetter(options)
-    subsetter.populate(text=_sample_characters())
+    subsetter.populate(text=text)
     subsetter.subset(font)
     names = font["name"]
     for record in list(names.names):
         if record.nameID in (1, 3, 4, 6, 16, 17):
             names.removeNames(nameID=record.nameID)
-    for name_id, value in ((1, "仿宋_GB2312"), (4, "仿宋_GB2312"), (6, "FangSong_GB2312"),
-                           (16, "仿宋_GB2312"), (3, "liandong-test-fangsong")):
+    for name_id, value in ((1, family), (4, family), (6, postscript), (16, family),
+                           (3, f"liandong-test-{postscript}")):
         names.setName(value, name_id, 3, 1, 0x804)
-        names.setName(value if name_id != 1 else "FangSong_GB2312", name_id, 3, 1, 0x409)
-    path = tmp_path_factory.mktemp("fonts") / "fangsong_gb2312.ttf"
+        names.setName(value if name_id not in (1, 4, 16) else english, name_id, 3, 1, 0x409)
+    if "CFF " in font:
+        font["CFF "].cff.fontNames = [postscript]
     font.save(path)
     return path
+
+
+@pytest.fixture(scope="module")
+def licensed_fangsong(tmp_path_factory) -> Path:
+    """Stands in for an office's licensed 仿宋_GB2312: a subset of LXGW WenKai, renamed."""
+    return _renamed_subset(WENKAI, 0, "仿宋_GB2312", "FangSong_GB2312", "FangSong_GB2312",
+                           _sample_characters(),
+                           tmp_path_factory.mktemp("fonts") / "fangsong_gb2312.ttf")
 
 
 @pytest.fixture
@@ -54,30 +66,64 @@ def office_project(tmp_path, licensed_fangsong) -> Path:
     return project
 
 
+FANGSONG_NOTICE = (
+    "注意：没有找到授权的仿宋字体（仿宋_GB2312、仿宋等），正文用开源仿宋 FandolFang 代替。"
+    "把授权的仿宋字体文件放进 fonts/ 文件夹即可改用；确认使用 FandolFang 的，"
+    "可在 issues/series.yaml 写“接受代用仿宋: FandolFang”，不再提醒。")
+
+
 def test_open_defaults_here_with_one_plain_notice_for_fangsong():
     resolved = resolve_fonts(REPO / "fonts")
     assert [resolved[role.key].origin for role in ROLES] == ["default"] * len(ROLES)
-    assert resolved["body"].family == "Noto Serif CJK SC" and resolved["body"].is_fallback
+    assert resolved["body"].family == "FandolFang" and resolved["body"].is_substitute
+    assert resolved["body"].file.name == "FandolFang-Regular.otf"
     assert resolved["title"].weight == 700
     assert resolved["kai"].family == "LXGW WenKai"
     assert resolved["hei"].family == "Noto Sans CJK SC"
-    assert [key for key, font in resolved.items() if font.is_fallback] == ["body"]
+    assert [key for key, font in resolved.items() if font.is_substitute] == ["body"]
+    # 补字: only where the 补字 font is not the role's own face.
+    assert {key: font.family for key, font in resolved.items() if font.fallback} == {
+        "body-fallback": "Noto Serif CJK SC", "kai-fallback": "Noto Serif CJK SC"}
+
+
+def test_without_fandolfang_the_body_falls_back_to_noto_serif_with_its_own_notice(monkeypatch):
+    real = fonts_module.installed_faces()
+    monkeypatch.setattr(fonts_module, "installed_faces",
+                        lambda: tuple(f for f in real if "FandolFang" not in f.families))
+    resolved = resolve_fonts(REPO / "fonts")
+    assert (resolved["body"].family, resolved["body"].origin) == ("Noto Serif CJK SC", "default")
+    assert "body-fallback" not in resolved  # Noto Serif is both: nothing more to borrow
+    assert resolved["body"].notice == (
+        "没有找到仿宋字体（仿宋_GB2312、仿宋、FandolFang 等），正文暂用 Noto Serif CJK SC"
+        "（宋体风格）代替。运行 bash setup.sh 可安装开源仿宋 FandolFang，或把授权的仿宋字体文件放进 fonts/ 文件夹。")
 
 
 def test_fonts_command_lists_role_family_and_file():
     result = liandong("fonts", cwd=REPO, check=True)
     lines = result.stdout.splitlines()
-    assert len(lines) == len(ROLES)
-    assert lines[1].startswith("仿宋（正文）→ Noto Serif CJK SC（开源默认）→ /")
-    assert "NotoSerifCJK-Regular.ttc #2" in lines[1]
-    assert result.stderr.count("没有找到仿宋字体") == 1
+    assert len(lines) == len(ROLES) + 2
+    assert lines[1].startswith("仿宋（正文）→ FandolFang（开源默认）→ /")
+    assert lines[1].endswith("/fandol/FandolFang-Regular.otf")
+    assert lines[-2].startswith("补字（仿宋缺的字）→ Noto Serif CJK SC（本机安装）→ /")
+    assert lines[-2].endswith("NotoSerifCJK-Regular.ttc #2")
+    assert lines[-1].startswith("补字（楷体缺的字）→ Noto Serif CJK SC（本机安装）→ /")
+    assert result.stderr.strip() == FANGSONG_NOTICE
 
 
 def test_build_says_the_fangsong_notice_once(sample_build):
-    assert sample_build["stderr"].count("没有找到仿宋字体") == 1
-    assert sample_build["stderr"].strip() == (
-        "注意：没有找到仿宋字体（仿宋_GB2312、仿宋等），正文暂用 Noto Serif CJK SC（宋体风格）代替。"
-        "把授权的仿宋字体文件放进 fonts/ 文件夹即可改用仿宋。")
+    assert sample_build["stderr"].strip() == FANGSONG_NOTICE
+
+
+def test_issue_13_embeds_fandolfang_for_its_body(sample_build):
+    from pdfmeasure import lines
+
+    listing = subprocess.run(["pdffonts", str(sample_build["pdf"])], capture_output=True,
+                             text=True, check=True).stdout
+    assert [row.split()[0].split("+")[1] for row in listing.splitlines()[2:]
+            if "FandolFang" in row] == ["FandolFang"]
+    body = [line for line in lines(sample_build["pdf"]) if abs(line.size - 16) < 0.01
+            and line.text.startswith("各承办单位和岳阳市高度重视")]
+    assert body and body[0].fonts == {"FandolFang"}
 
 
 def test_a_font_in_fonts_folder_wins_and_is_embedded(office_project):
@@ -89,7 +135,10 @@ def test_a_font_in_fonts_folder_wins_and_is_embedded(office_project):
     assert "没有找到仿宋字体" not in result.stderr
     listing = subprocess.run(["pdffonts", str(out / "2024-13.pdf")], capture_output=True,
                              text=True, check=True).stdout
-    body = [line for line in listing.splitlines() if "+liandong-body" in line]
+    # The PDF names the licensed font it carries (its PostScript name), not the private
+    # @font-face name (liandong-body) it was loaded under.
+    assert "liandong-" not in listing
+    body = [line for line in listing.splitlines() if "+FangSong_GB2312 " in line]
     assert len(body) == 1 and body[0].split()[-5:-3] == ["yes", "yes"]
 
 
@@ -112,3 +161,144 @@ def test_no_default_font_is_a_clear_error(monkeypatch, tmp_path):
         resolve_fonts(tmp_path / "fonts")
     assert error.value.message.startswith("标题（小标宋）没有可用字体")
     assert "fonts-noto-cjk" in error.value.message
+
+
+# --- 补字: what a role's font lacks, printed from its named fallback font --------------------
+
+FONT_CASES = FIXTURES / "fonts"
+
+
+def _case(tmp_path: Path, name: str, **extra) -> Path:
+    case = FONT_CASES / name
+    files = {path.relative_to(case).as_posix(): path.read_bytes()
+             for path in sorted((case / "issues").rglob("*")) if path.is_file()}
+    return make_project(tmp_path, overrides={**files, **extra})
+
+
+def _notices(case: str) -> list[str]:
+    return (FONT_CASES / case / "expected.txt").read_text(encoding="utf-8").splitlines()
+
+
+def test_characters_the_body_font_lacks_are_notices_of_check_and_errors_with_strict(tmp_path):
+    root = _case(tmp_path, "name_characters_the_body_font_lacks")
+    result = liandong("check", "13", cwd=root)
+    assert result.returncode == 0
+    expected = _notices("name_characters_the_body_font_lacks")
+    assert result.stdout.splitlines() == expected + ["检查了 2024 年第 13 期：0 处错误，4 处提醒。"]
+    strict = liandong("check", "13", "--strict", cwd=root)
+    assert strict.returncode == 1
+    assert strict.stdout.splitlines()[-1] == (
+        "检查了 2024 年第 13 期：0 处错误，4 处提醒；使用了 --strict，提醒也算作错误。")
+
+
+def test_characters_the_body_font_lacks_print_from_the_fallback_font(tmp_path):
+    from pdfmeasure import lines, text_left, text_right, MM
+
+    root = _case(tmp_path, "name_characters_the_body_font_lacks")
+    result = liandong("build", "13", "--out", "out", cwd=root, check=True)
+    # Each character once, where it first appears, as check lists it.
+    listed = [line for line in result.stderr.splitlines() if "补字字体" in line]
+    assert listed == [f"注意：{path}: {message[3:]}" for path, message in
+                      (line.split(": ", 1) for line in _notices("name_characters_the_body_font_lacks"))]
+    printed = lines(root / "out" / "2024-13.pdf")
+    borrowed = {}
+    for line in printed:
+        for char in line.chars:
+            if char["text"] in "珺彧赟昇" and char["size"] < 20:  # the title has its own 珺
+                borrowed.setdefault(char["text"], set()).add(char["fontname"].split("+")[1])
+    assert borrowed == {char: {"Noto-Serif-CJK-SC"} for char in "珺彧赟昇"}
+    # Character by character: the rest of those lines stays in FandolFang, and flush.
+    for line in printed:
+        if any(char["text"] in "珺彧赟" for char in line.chars) and line.size < 20:
+            assert line.fonts == {"FandolFang", "Noto-Serif-CJK-SC"}
+            if not line.text.endswith("。"):
+                assert abs(line.x1 - text_right(line.page)) < 0.2 * MM, line.text
+    editor = next(line for line in printed if line.text.startswith("责任编辑："))
+    assert editor.text == "责任编辑：李昇"
+    assert editor.font_of("李") == "FandolFang" and editor.font_of("昇") == "Noto-Serif-CJK-SC"
+
+
+NOTO_SANS = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+
+
+def test_a_project_font_wins_over_an_installed_font_of_the_same_name(office_project, tmp_path):
+    """An installed 仿宋_GB2312 (here a renamed Noto Sans, CFF outlines) must not replace the
+    one in fonts/ (TrueType outlines), even though the PDF now names the font by its real
+    name: the one embedded is the project's file."""
+    import pikepdf
+
+    installed = tmp_path / "installed"
+    installed.mkdir()
+    _renamed_subset(NOTO_SANS, 2, "仿宋_GB2312", "FangSong_GB2312", "FangSong_GB2312",
+                    _sample_characters(), installed / "impostor.otf")
+    config = tmp_path / "fonts.conf"
+    config.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">\n'
+        "<fontconfig><include ignore_missing=\"yes\">/etc/fonts/fonts.conf</include>"
+        f"<dir>{installed}</dir><cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>\n",
+        encoding="utf-8")
+    env = {**os.environ, "FONTCONFIG_FILE": str(config), "COLUMNS": "100"}
+    listed = subprocess.run(["fc-list", ":family=仿宋_GB2312", "file"], env=env,
+                            capture_output=True, text=True, check=True).stdout
+    assert "impostor.otf" in listed  # the machine really has an installed 仿宋_GB2312
+    exe = Path(sys.executable).with_name("liandong")
+    subprocess.run([str(exe), "build", "13", "--out", "out"], cwd=office_project, env=env,
+                   capture_output=True, text=True, check=True)
+    with pikepdf.open(office_project / "out" / "2024-13.pdf") as pdf:
+        fonts = {str(font.BaseFont).split("+")[1]: font for page in pdf.pages
+                 for font in page.Resources.Font.values()}
+        descriptor = fonts["FangSong_GB2312"].DescendantFonts[0].FontDescriptor
+        assert "/FontFile2" in descriptor and "/FontFile3" not in descriptor
+
+
+# --- 接受代用仿宋: the office says "yes, we know" once, in series.yaml --------------------------
+
+SERIES = "issues/series.yaml"
+
+
+def _series_with(extra: str) -> str:
+    return (REPO / SERIES).read_text(encoding="utf-8") + extra
+
+
+def test_accepting_fandolfang_in_series_yaml_silences_the_notice(tmp_path):
+    root = make_project(tmp_path, overrides={SERIES: _series_with("接受代用仿宋: FandolFang\n")})
+    for command in (["check", "13"], ["build", "13", "--out", "out"], ["fonts"]):
+        result = liandong(*command, cwd=root, check=True)
+        assert "仿宋" not in result.stderr, command
+    assert liandong("fonts", cwd=root).stdout.splitlines()[1].startswith("仿宋（正文）→ FandolFang")
+
+
+def test_accepting_another_font_than_the_one_used_keeps_the_notice(tmp_path):
+    root = make_project(tmp_path,
+                        overrides={SERIES: _series_with("接受代用仿宋: Noto Serif CJK SC\n")})
+    for command in (["check", "13"], ["build", "13", "--out", "out"], ["fonts"]):
+        result = liandong(*command, cwd=root, check=True)
+        assert result.stderr.splitlines().count(FANGSONG_NOTICE) == 1, command
+
+
+def test_a_fallback_font_named_in_series_yaml_is_the_only_other_font_preflight_accepts(tmp_path):
+    """补字字体 names a font in fonts/: it prints what FandolFang lacks, under its real name,
+    and preflight accepts it because series.yaml names it, and for no other reason."""
+    from liandong.fonts import resolve_fonts as resolve
+    from liandong.preflight import preflight
+
+    root = _case(tmp_path, "name_characters_the_body_font_lacks",
+                 **{SERIES: _series_with("补字字体:\n  仿宋: 补字测试体\n")})
+    (root / "fonts").mkdir()
+    _renamed_subset(WENKAI, 0, "补字测试体", "BuziTest", "BuziTest-Regular", "珺彧赟昇",
+                    root / "fonts" / "buzi.ttf")
+    result = liandong("check", "13", cwd=root)
+    assert result.stdout.splitlines()[:4] == [
+        line.replace("Noto Serif CJK SC", "补字测试体")
+        for line in _notices("name_characters_the_body_font_lacks")]
+    liandong("build", "13", "--out", "out", cwd=root, check=True)
+    pdf = root / "out" / "2024-13.pdf"
+    listing = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True,
+                             check=True).stdout
+    assert "+BuziTest-Regular " in listing and "liandong-" not in listing
+    # Without the setting, the same font is one the roles do not name: a silent swap.
+    report = preflight(pdf.read_bytes(), resolve(root / "fonts"))
+    assert not report.ok
+    assert "  ✗ 字体 BuziTest-Regular 不是任何字体角色所定的字体（用于第 4、5 页），应为 " \
+        "FandolFang、LXGW-WenKai、Noto-Sans-CJK-SC、Noto-Serif-CJK-SC 之一：" \
+        "多半是缺字时系统悄悄换用的字体" in report.text().splitlines()

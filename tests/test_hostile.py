@@ -317,7 +317,7 @@ class _Elements(HTMLParser):
 
 WEB_TAGS = {"html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "h3", "h4",
             "h5", "h6", "p", "span", "time", "main", "section", "article", "strong", "footer",
-            "a", "br"}
+            "a", "br", "div"}
 """What web.html itself writes; a source can add none."""
 
 SHOWN = ['委<base href="http://10.0.0.1/">', '湘<iframe src="javascript:alert(1)">',

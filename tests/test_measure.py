@@ -97,10 +97,10 @@ CASES = {
         "article > p:nth-of-type(2) { display: none; }"),
     "banji_inner_rules_thick": (
         "2025/4", "banji", "线粗 0.3",
-        ".banji p + p { border-top-width: 0.35mm; }"),
+        ".banji > * + * { border-top-width: 0.35mm; }"),
     "banji_without_indent": (
         "2025/4", "banji", "应距版心左边一字",
-        ".banji p { padding-left: 0; }"),
+        ".banji > * { padding-left: 0; }"),
     "banji_lifted_from_the_bottom": (
         "2025/4", "banji", "下沿在",
         "@page { @footnote { padding-bottom: 3mm !important; } }"),

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pikepdf
 import pytest
 
-from conftest import REPO, liandong, make_project
+from conftest import FIXTURES, REPO, liandong, make_project
 from liandong.build import select_folders
 from liandong.fonts import Measurer, resolve_fonts
 from liandong.render import PACKAGE_TEMPLATES, build_context, render_print, template_environment
@@ -25,7 +26,7 @@ PASSED = """\
 预检通过。
 """
 
-ROLES = "LXGW-WenKai、Noto-Sans-CJK-SC、Noto-Serif-CJK-SC"
+ROLES = "FandolFang、LXGW-WenKai、Noto-Sans-CJK-SC、Noto-Serif-CJK-SC"
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +121,7 @@ def test_missing_banji(tmp_path, renderer):
     pdf = craft(tmp_path, renderer, "no-banji", ".banji { display: none; }")
     result = preflight(pdf)
     assert result.returncode == 1
-    assert "  ✗ 找不到版记（“批准文号：”一行）" in result.stdout.splitlines()
+    assert '  ✗ 找不到版记（模板里 id="banji" 的版记元素）' in result.stdout.splitlines()
     assert result.stdout.endswith("预检未通过：共 1 处错误。\n")
 
 
@@ -186,7 +187,7 @@ def test_build_keeps_the_previous_files_when_preflight_fails(tmp_path):
     result = liandong("build", "13", cwd=root)
     assert result.returncode == 1
     assert result.stdout == ""
-    assert "  ✗ 找不到版记（“批准文号：”一行）\n" in result.stderr
+    assert '  ✗ 找不到版记（模板里 id="banji" 的版记元素）\n' in result.stderr
     assert result.stderr.rstrip().endswith(
         "预检未通过：共 1 处错误。\n2024-13.pdf 预检未通过：没有写出任何文件，原有文件保持不变。")
     assert (out / "2024-13.pdf").read_bytes() == b"previous pdf"
@@ -227,3 +228,19 @@ def test_build_of_an_odd_page_count_warns_and_writes(tmp_path):
     assert ("注意：2024-13.pdf：共 3 页，是单数：双面印刷时最后一页的背面是空白页（仅提示）"
             in result.stderr.splitlines())
     assert (root / "build" / "2024-13.pdf").is_file()
+
+
+def test_a_body_sentence_naming_the_approval_number_is_not_the_banji(tmp_path):
+    """The 版记 is found by structure (its element's named destination), not by its words:
+    body text that says 批准文号 anywhere does not make a valid issue fail."""
+    case = FIXTURES / "preflight" / "body_sentence_names_the_approval_number"
+    article = "issues/2024/13/02.md"
+    root = make_project(tmp_path, overrides={article: (case / article).read_bytes()})
+    result = liandong("build", "13", "--out", "out", cwd=root)
+    assert result.returncode == 0, result.stderr
+    report = preflight(root / "out" / "2024-13.pdf")
+    assert report.returncode == 0
+    assert "  ✓ 版记在最后一页版心底部" in report.stdout.splitlines()
+    text = subprocess.run(["pdftotext", "-layout", str(root / "out" / "2024-13.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    assert text.count("批准文号") == 4  # three in the body, one in the 版记
