@@ -97,11 +97,13 @@ class PdfRenderer:
         fetcher = ProjectFetcher(allowed)
         base_url = str(base) + "/"
         html, sheets = self._style_sheets(html, base_url, fetcher)
-        document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher)
-        options = PRINT_SHOP_OPTIONS if print_shop else ARCHIVE_OPTIONS
+        page = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher)
+        options = {**(PRINT_SHOP_OPTIONS if print_shop else ARCHIVE_OPTIONS),
+                   "stylesheets": sheets, "uncompressed_pdf": True}
+        document = page.render(font_config=self.font_config, **options)
+        _internal_links_only(document)
         # Uncompressed: compact_fonts rewrites the file and compresses every stream once.
-        data = compact_fonts(document.write_pdf(stylesheets=sheets, font_config=self.font_config,
-                                                uncompressed_pdf=True, **options))
+        data = compact_fonts(document.write_pdf(**options))
         if fetcher.refused:
             logger.warning("已拒绝读取项目之外的资源：%s", "、".join(dict.fromkeys(fetcher.refused)))
         if fetcher.missing:
@@ -129,6 +131,14 @@ class PdfRenderer:
                                    font_config=self.font_config)
             self._sheets[key] = sheet
         return STYLE.sub("", html, count=1), [sheet]
+
+
+def _internal_links_only(document) -> None:
+    """Keep only links to a place in the document itself (`href="#…"`): a link out of it
+    (javascript:, http:, file:, mailto:, a relative file, an attachment) would become a link
+    annotation that a PDF reader opens or runs, so a template's link prints as plain text."""
+    for page in document.pages:
+        page.links[:] = [link for link in page.links if link[0] == "internal"]
 
 
 def compact_fonts(data: bytes) -> bytes:

@@ -137,12 +137,22 @@ def sandbox(tmp_path: Path) -> dict[str, Path]:
 
 
 def pdf_objects(pdf: pikepdf.Pdf):
-    """Every dictionary of the PDF, streams' dictionaries included."""
-    for obj in pdf.objects:
+    """Every dictionary of the PDF, streams' dictionaries and direct (nested) ones included: a
+    link's action is a dictionary inside its annotation, not an object of its own."""
+    stack = list(pdf.objects)
+    while stack:
+        obj = stack.pop()
         if isinstance(obj, pikepdf.Stream):
-            yield obj.stream_dict
-        elif isinstance(obj, pikepdf.Dictionary):
+            obj = obj.stream_dict
+        if isinstance(obj, pikepdf.Dictionary):
             yield obj
+            stack += [value for value in obj.values() if _direct_container(value)]
+        elif isinstance(obj, pikepdf.Array):
+            stack += [value for value in obj if _direct_container(value)]
+
+
+def _direct_container(value) -> bool:
+    return isinstance(value, (pikepdf.Dictionary, pikepdf.Array)) and not value.is_indirect
 
 
 FORBIDDEN_PDF_KEYS = {"/JavaScript", "/JS", "/EmbeddedFiles", "/EmbeddedFile", "/Launch",
@@ -702,3 +712,61 @@ def test_a_named_pipe_as_an_article_is_refused_not_waited_for(tmp_path: Path) ->
     assert problem_lines(result.stderr) == [
         "issues/2024/13/02.md:1:1: 这不是普通文件（可能是管道或设备），不读取",
         "共 1 处错误，未生成任何文件。"]
+
+
+# --- Templates: plain data only, a narrow sandbox, no links out of the PDF ------------------------
+
+@pytest.mark.parametrize("action", ["read_text()", "write_text('x')"])
+def test_a_template_can_neither_read_nor_write_a_file(action: str, tmp_path: Path) -> None:
+    """Issue 14, 1: `fonts.body.file` was a pathlib.Path, so web.html could read a file outside the
+    project into the page, or create one, and build exited 0."""
+    root = make_project(tmp_path / "project")
+    target = tmp_path / "outside" / "canary.txt"
+    target.parent.mkdir()
+    if action.startswith("read"):
+        target.write_text("secret-canary", encoding="utf-8")
+    template = (CASES / "template_reads_and_writes_files" / "templates" / "web.html").read_text(
+        encoding="utf-8")
+    (root / "templates").mkdir()
+    (root / "templates" / "web.html").write_text(
+        template.replace("TARGET", str(target).lstrip("/")).replace("ACTION", action),
+        encoding="utf-8")
+    result = build(root)
+    assert result.returncode == 1
+    assert error(result.stderr) == (
+        "错误：templates/web.html:7:1: 模板错误：'dict object' has no attribute 'file'")
+    assert not (root / "out").exists()
+    if action.startswith("write"):
+        assert not target.exists()
+
+
+def test_a_template_calls_nothing_but_its_macros_and_a_few_helpers(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project")
+    (root / "templates").mkdir()
+    (root / "templates" / "print.html").write_text(
+        '{% extends "_issue.html" %}{% from "_lines.html" import lines as text %}'
+        "{% block banji %}{{ masthead.name.encode('utf-8') }}{% endblock %}", encoding="utf-8")
+    result = build(root)
+    assert result.returncode == 1
+    assert error(result.stderr) == (
+        "错误：templates/print.html:1:1: 模板错误：access to attribute 'encode' of 'str' "
+        "object is unsafe.")
+    assert not (root / "out").exists()
+
+
+def test_links_in_a_template_never_become_links_of_the_pdf(tmp_path: Path) -> None:
+    """Issue 14, 1: `<a href="javascript:…">` (or any link out of the document) in print.html
+    became a link annotation of the PDF; only links to a place in the document itself stay."""
+    root = make_project(tmp_path / "project")
+    shutil.copytree(CASES / "template_links" / "templates", root / "templates")
+    result = build(root)
+    assert result.returncode == 0, result.stderr
+    pdf = root / "out" / "2024-13.pdf"
+    assert_inert_pdf(pdf)
+    with pikepdf.open(pdf) as doc:
+        actions = [str(annot.get("/A", {}).get("/S", "")) or ("/Dest" if "/Dest" in annot else "")
+                   for page in doc.pages for annot in page.obj.get("/Annots", [])]
+    assert actions and set(actions) <= {"/GoTo", "/Dest"}, actions
+    with pdfplumber.open(pdf) as doc:
+        text = "".join(page.extract_text() or "" for page in doc.pages)
+    assert "脚本网址文件网页邮件附件本页" in text.replace(" ", "")  # the words still print
