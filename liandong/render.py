@@ -420,6 +420,11 @@ class _Sandbox(SandboxedEnvironment):
             self.globals.pop(name, None)
         self._allowed_globals = tuple(self.globals.values())
 
+    def wrap_str_format(self, value):
+        """No str.format/format_map at all (Jinja would hand out a sandboxed wrapper, and
+        wrappers of wrappers through `__wrapped__`): the `format` filter does the same job."""
+        return None
+
     def is_safe_attribute(self, obj, attr, value) -> bool:
         if not super().is_safe_attribute(obj, attr, value):
             return False
