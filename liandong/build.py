@@ -16,7 +16,8 @@ from liandong.fonts import Measurer, ResolvedFont, check_glyphs, resolve_fonts
 from liandong.render import (PACKAGE_TEMPLATES, Context, TemplateOutsideProject, build_context,
                              render_print, render_web, template_environment)
 from liandong.source import outside_project, source_name
-from liandong.validate import Issue, issue_folders, load_issues
+from liandong.validate import (Archive, Issue, folder_number, folder_year, issue_folders,
+                               load_issues)
 
 logger = logging.getLogger(__name__)
 
@@ -33,9 +34,19 @@ def find_root(start: Path) -> Path:
         f"在 {start} 及其上级文件夹中找不到 issues/series.yaml：请在刊物项目的文件夹里运行。")
 
 
-def select_folders(root: Path, selector: str | None, every: bool) -> list[Path]:
-    """Issue folders named by "13" (latest year that has it), "2024/13", or --all."""
-    folders = issue_folders(root)
+def select_folders(root: Path, selector: str | None, every: bool,
+                   archive: Archive | None = None) -> list[Path]:
+    """Issue folders named by "13" (latest year that has it), "2024/13", or --all.
+
+    The folders come from `validate.scan_archive`; without `archive` a folder that looks like
+    an issue but is misnamed stops the command (`issue_folders`), with it (`check`) the
+    caller reports those problems with the rest."""
+    if archive is None:
+        folders = issue_folders(root)
+    else:
+        folders = archive.folders
+        if not folders and archive.errors:
+            raise SourceErrors(archive.errors)
     if every:
         if not folders:
             raise LiandongError("issues/ 下还没有任何一期。")
@@ -43,11 +54,14 @@ def select_folders(root: Path, selector: str | None, every: bool) -> list[Path]:
     if not selector:
         raise LiandongError("请指明要生成哪一期，例如 liandong build 13、liandong build 2024/13，"
                             "或用 --all 生成全部。")
-    match = re.fullmatch(r"(?:(\d{4})[/-])?(\d{1,3})", selector.strip())
+    # ASCII digits only: `１３` or `١٣` is not the 13 an editor means on any keyboard layout.
+    match = re.fullmatch(r"(?:([0-9]{4})[/-])?([0-9]{1,3})", selector.strip())
     if not match:
         raise LiandongError(f"无法识别期号“{selector}”：请写作 13 或 2024/13。")
-    year, number = match.group(1), int(match.group(2))
-    found = [f for f in folders if int(f.name) == number and (year is None or f.parent.name == year)]
+    year = int(match.group(1)) if match.group(1) else None
+    number = int(match.group(2))
+    found = [f for f in folders if folder_number(f.name) == number
+             and (year is None or folder_year(f.parent.name) == year)]
     if not found and year:
         raise LiandongError(f"找不到 {year} 年第 {number} 期：没有 issues/{year}/{number} 文件夹。")
     if not found:

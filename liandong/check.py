@@ -24,7 +24,7 @@ from liandong.numbering import check_numbering, numbering_rule, read_archive
 from liandong.source import (ISSUE_FILE, SERIES_FILE, SourceFile, compose_yaml, decode_source,
                              foreign_encoding, normalise_newlines, outside_project, parse_blocks,
                              read_source, split_front_matter)
-from liandong.validate import (ARTICLE_SCHEMA, ISSUE_SCHEMA, SERIES_SCHEMA, Field,
+from liandong.validate import (ARTICLE_SCHEMA, ISSUE_SCHEMA, SERIES_SCHEMA, Archive, Field,
                                load_series)
 
 logger = logging.getLogger(__name__)
@@ -122,23 +122,29 @@ def _kind(path: Path) -> str:
 
 # --- The check ------------------------------------------------------------------
 
-def run_checks(root: Path, folders: list[Path]) -> Report:
-    """Every check on the named issues; nothing is written."""
+def run_checks(root: Path, folders: list[Path], archive: Archive | None = None) -> Report:
+    """Every check on the named issues; nothing is written. `archive` (from
+    `validate.scan_archive`) adds its misnamed folders: errors, and notices as warnings."""
     from liandong.build import IssueRenderer
     from liandong.fonts import resolve_fonts
 
     report = Report()
+    if archive is not None:
+        report.errors += archive.errors
+        report.warnings += [Problem(p.path, p.line, p.column, f"注意：{p.message}")
+                            for p in archive.notices]
     # Schema problems, then (for the issues that load) the build's glyph check: every printed
     # character against the font that prints it. No WeasyPrint: nothing is rendered.
     renderer = IssueRenderer(root, resolve_fonts(root / "fonts", notice=True))
     renderer.load(folders, report.errors)
 
     ignored: list[Problem] = []
-    archive = read_archive(root, ignored)
+    numbers_read = read_archive(root, ignored, archive.folders if archive is not None else None)
     rule = numbering_rule(load_series(root, ignored))
     selected = {folder.resolve() for folder in folders}
     report.warnings += [Problem(p.path, p.line, p.column, f"注意：{p.message}")
-                        for p, numbers in _located(check_numbering(archive, rule), archive)
+                        for p, numbers in _located(check_numbering(numbers_read, rule),
+                                                   numbers_read)
                         if numbers.folder.resolve() in selected]
 
     report.findings += lint_paths(root, source_paths(root, folders))
@@ -270,7 +276,7 @@ def echo_changes(root: Path, before: dict[Path, str], echo: Callable[[str], None
 
 
 def check(root: Path, folders: list[Path], *, strict: bool = False, fix: bool = False,
-          echo: Callable[[str], None] = print) -> int:
+          echo: Callable[[str], None] = print, archive: Archive | None = None) -> int:
     """Check (and with fix, first repair) the named issues; print every problem; the exit status."""
     if fix:
         paths = source_paths(root, folders)
@@ -291,7 +297,7 @@ def check(root: Path, folders: list[Path], *, strict: bool = False, fix: bool = 
             echo(f"共{'，'.join(done)}。修正后重新检查：")
         else:
             echo("没有可自动修正的问题。")
-    report = run_checks(root, folders)
+    report = run_checks(root, folders, archive)
     problems = sorted(set(report.errors) | set(report.warnings))
     for problem in problems:
         echo(str(problem))

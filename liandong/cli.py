@@ -282,12 +282,15 @@ def new(date: str | None) -> None:
 def check(issue: str | None, every: bool, strict: bool, fix: bool) -> None:
     from liandong.build import find_root, select_folders
     from liandong.check import check as check_issues
+    from liandong.validate import scan_archive
 
     if issue and every:
         raise click.UsageError("不能同时指定期号和 --all。")
     root = find_root(Path.cwd())
-    folders = select_folders(root, issue, every or not issue)
-    sys.exit(check_issues(root, folders, strict=strict, fix=fix, echo=click.echo))
+    archive = scan_archive(root)  # misnamed folders are reported with every other problem
+    folders = select_folders(root, issue, every or not issue, archive)
+    sys.exit(check_issues(root, folders, strict=strict, fix=fix, echo=click.echo,
+                          archive=archive))
 
 
 @main.command(context_settings=CONTEXT, options_metavar="[选项]", help="""列出每种字体角色 → 字体名称 → 字体文件。

@@ -238,15 +238,16 @@ def test_a_fix_that_would_break_the_yaml_is_not_written(tmp_path):
 
 
 def test_repeated_numbers(tmp_path):
-    """Per year, a number can repeat only through a folder like 013; continuously, across years."""
+    """Per year, a number cannot repeat: a folder like 013 is no issue (an error, issue 14);
+    continuously, numbers repeat across years."""
     root = make_project(tmp_path)
     shutil.copytree(root / "issues" / "2024" / "13", root / "issues" / "2024" / "013")
     result = liandong("check", "--all", cwd=root)
-    # Folders sort by number, then by name: 013 before 13, so 13 is the repeat.
     assert lines(result) == [
-        "issues/2024/13/issue.yaml:2:5: 注意：期号与 2024/013 重复：都是第 13 期",
-        "issues/2024/13/issue.yaml:3:6: 注意：总期号 714 与 2024 年第 13 期重复",
-        "检查了 2 期：0 处错误，2 处提醒。",
+        "issues/2024/013:1:1: 文件夹名“013”不是有效的期号：期号只能用半角阿拉伯数字、不带前导零"
+        "（如 13）；issues/2024/13 已经是第 13 期，同一期不能有两个文件夹。其中的稿件不会被检查、"
+        "生成或发布，请改名或删去",
+        "检查了 2024 年第 13 期：1 处错误，0 处提醒。",
     ]
 
     root = make_project(tmp_path / "continuous")
