@@ -31,7 +31,7 @@ def find_root(start: Path) -> Path:
         if (folder / "issues" / "series.yaml").is_file():
             return folder
     raise LiandongError(
-        f"在 {start} 及其上级文件夹中找不到 issues/series.yaml：请在刊物项目的文件夹里运行。")
+        f"在 {display_path(start)} 及其上级文件夹中找不到 issues/series.yaml：请在刊物项目的文件夹里运行。")
 
 
 def select_folders(root: Path, selector: str | None, every: bool,
@@ -71,7 +71,7 @@ def select_folders(root: Path, selector: str | None, every: bool,
 
 def inside_project(root: Path, folders: list[Path]) -> list[Path]:
     """Refuse issue folders that a symbolic link takes out of the project."""
-    escaping = [f"{source_name(folder, root)}（指向 {real}）" for folder in folders
+    escaping = [f"{source_name(folder, root)}（指向 {display_path(real)}）" for folder in folders
                 if (real := outside_project(folder, root)) is not None]
     if escaping:
         raise LiandongError(f"出于安全考虑，不读取指向项目之外的符号链接：{'、'.join(escaping)}。"
@@ -85,7 +85,7 @@ def default_out(root: Path, name: str = DEFAULT_OUT) -> Path:
     out = root / name
     real = outside_project(out, root)
     if real is not None:
-        raise LiandongError(f"出于安全考虑，不写入 {name}/：它是指向项目之外（{real}）的"
+        raise LiandongError(f"出于安全考虑，不写入 {name}/：它是指向项目之外（{display_path(real)}）的"
                             "符号链接。请删除这个链接，或用 --out 指明输出文件夹。")
     return out
 

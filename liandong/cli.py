@@ -167,6 +167,7 @@ def main(verbose: bool) -> None:
                    "印刷四色（红色 C0 M100 Y100 K0，黑色只用 K）。")
 def build(issue: str | None, every: bool, out: Path | None, print_shop: bool) -> None:
     from liandong.build import build as build_issues, default_out, find_root, select_folders
+    from liandong.errors import display_path
 
     if issue and every:
         raise click.UsageError("不能同时指定期号和 --all。")
@@ -174,10 +175,10 @@ def build(issue: str | None, every: bool, out: Path | None, print_shop: bool) ->
     folders = select_folders(root, issue, every)
     out_dir = out if out is not None else default_out(root)
     for built in build_issues(root, folders, out_dir, print_shop=print_shop):
-        click.echo(str(built.pdf))
-        click.echo(str(built.html))
+        click.echo(display_path(built.pdf))
+        click.echo(display_path(built.html))
         if built.print_pdf:
-            click.echo(str(built.print_pdf))
+            click.echo(display_path(built.print_pdf))
 
 
 @main.command(context_settings=CONTEXT, options_metavar="[选项]", help="""预检 PDF：像印刷厂那样检查一份已生成的 PDF。
@@ -250,6 +251,7 @@ def new(date: str | None) -> None:
     import datetime as dt
 
     from liandong.build import find_root
+    from liandong.errors import display_path
     from liandong.new import new_issue, parse_date_option
 
     root = find_root(Path.cwd())
@@ -257,7 +259,7 @@ def new(date: str | None) -> None:
     click.echo(f"已新建 {numbers.year} 年第 {numbers.number} 期（总第 {numbers.total} 期，"
                f"{numbers.date.isoformat()}）：")
     for path in written:
-        click.echo(str(path.relative_to(root)))
+        click.echo(display_path(path, root))
 
 
 @main.command(context_settings=CONTEXT, options_metavar="[选项]", help="""检查稿件，不生成文件：设置和格式、期号、中文标点排版、字体缺字。
@@ -300,6 +302,7 @@ def check(issue: str | None, every: bool, strict: bool, fix: bool) -> None:
 字体按名称精确匹配，不让系统悄悄替换成别的字体。""")
 def fonts() -> None:
     from liandong.build import find_root
+    from liandong.errors import display_path, printable
     from liandong.fonts import resolve_fonts
 
     root = find_root(Path.cwd())
@@ -307,8 +310,8 @@ def fonts() -> None:
     resolved = resolve_fonts(root / "fonts")
     for font in resolved.values():
         index = f" #{font.index}" if font.index else ""
-        click.echo(f"{font.role.style}（{font.role.label}）→ {font.family}"
-                   f"（{origins[font.origin]}）→ {font.file}{index}")
+        click.echo(f"{font.role.style}（{font.role.label}）→ {printable(font.family)}"
+                   f"（{origins[font.origin]}）→ {display_path(font.file)}{index}")
     for font in resolved.values():
         if font.is_fallback:
             click.echo(f"注意：{font.role.notice}", err=True)

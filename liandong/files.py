@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import BinaryIO, Callable
 
-from liandong.errors import LiandongError, os_reason
+from liandong.errors import LiandongError, display_path, os_reason
 
 STALE_AFTER = 3600
 """Seconds after which a temporary file left by a killed run is removed by the next write."""
@@ -45,7 +45,7 @@ def write_output(path: Path, data: bytes | str) -> Path:
     try:
         return write_atomic(path, data)
     except OSError as exc:
-        raise LiandongError(f"无法写入 {path}：{os_reason(exc)}") from None
+        raise LiandongError(f"无法写入 {display_path(path)}：{os_reason(exc)}") from None
 
 
 def _remove_stale(path: Path) -> None:

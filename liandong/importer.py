@@ -116,11 +116,11 @@ def read_paragraphs(path: Path, name: str) -> list[Para]:
     if suffix in (".txt", ".text"):
         return read_text(path, name)
     if suffix == ".pdf":
-        raise LiandongError(f"{name}: 不能直接导入 PDF，请先提取文字（pdftotext {path.name}），"
+        raise LiandongError(f"{name}: 不能直接导入 PDF，请先提取文字（pdftotext {display_path(path.name)}），"
                             "再导入得到的 .txt 文件")
     if suffix in (".doc", ".wps", ".rtf", ".odt"):
-        raise LiandongError(f"{name}: 不支持 {suffix} 格式，请在 Word/WPS 中另存为 .docx 再导入")
-    raise LiandongError(f"{name}: 不认识的文件格式“{suffix or '（无扩展名）'}”："
+        raise LiandongError(f"{name}: 不支持 {display_path(suffix)} 格式，请在 Word/WPS 中另存为 .docx 再导入")
+    raise LiandongError(f"{name}: 不认识的文件格式“{display_path(suffix) if suffix else '（无扩展名）'}”："
                         "只能导入纯文本（.txt，UTF-8 或 GBK 编码）和 Word 文档（.docx）")
 
 
@@ -593,7 +593,7 @@ def article_markdown(article: Article) -> str:
 
 def import_issue(root: Path, file: Path) -> list[Path]:
     """Import FILE as a new issue of the project at root; returns the files written."""
-    name = display_path(file, root) if file.is_absolute() else str(file)
+    name = display_path(file, root) if file.is_absolute() else display_path(file)
     problems: list[Problem] = []
     series = load_series(root, problems)
     if series is None or problems:
@@ -622,7 +622,7 @@ def import_issue(root: Path, file: Path) -> list[Path]:
     # Values printed as the series has them are not repeated; others override for this issue.
     overrides = {key: imported.values[key] for key in SERIES_SCHEMA
                  if key in imported.values and imported.values[key] != series_values.get(key)}
-    files = {folder / ISSUE_FILE: issue_yaml(imported, overrides, file.name)}
+    files = {folder / ISSUE_FILE: issue_yaml(imported, overrides, display_path(file.name))}
     for number, article in enumerate(imported.articles, start=1):
         files[folder / f"{number:02d}.md"] = article_markdown(article)
     written = [write_output(path, text) for path, text in files.items()]

@@ -13,6 +13,8 @@ import weasyprint
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from liandong.errors import printable
+
 logger = logging.getLogger(__name__)
 
 
@@ -105,9 +107,11 @@ class PdfRenderer:
         # Uncompressed: compact_fonts rewrites the file and compresses every stream once.
         data = compact_fonts(document.write_pdf(**options))
         if fetcher.refused:
-            logger.warning("已拒绝读取项目之外的资源：%s", "、".join(dict.fromkeys(fetcher.refused)))
+            logger.warning("已拒绝读取项目之外的资源：%s",
+                           "、".join(printable(url) for url in dict.fromkeys(fetcher.refused)))
         if fetcher.missing:
-            logger.warning("找不到模板引用的文件：%s", "、".join(dict.fromkeys(fetcher.missing)))
+            logger.warning("找不到模板引用的文件：%s",
+                           "、".join(printable(url) for url in dict.fromkeys(fetcher.missing)))
         return data
 
     def _style_sheets(self, html: str, base_url: str, fetcher: ProjectFetcher):

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from liandong.errors import display_path, printable
 from liandong.fonts import ResolvedFont
 from liandong.render import MM, Layout
 
@@ -169,7 +170,7 @@ def _font_name(font) -> str:
         name = str(font.get("/BaseFont", "/?"))
     except (UnicodeDecodeError, ValueError):
         name = "/?"
-    return name[1:].split("+", 1)[-1]
+    return printable(name[1:].split("+", 1)[-1])
 
 
 def _descriptor(font):
@@ -270,7 +271,7 @@ def _missing_glyphs(font, program, codes: dict[int, set[int]]) -> dict[int, list
                      if gid(code) == 0 or (glyphs is not None and gid(code) >= glyphs)
                      or (charset is not None and code not in charset))
         if bad:
-            result[page] = [unicode.get(code, f"<{code:04X}>") for code in bad]
+            result[page] = [printable(unicode.get(code, f"<{code:04X}>")) for code in bad]
     return result
 
 
@@ -353,5 +354,5 @@ def _check_area(fpage, number: int, text_area: tuple[float, float, float, float]
 
 
 def preflight_file(path: Path, fonts: dict[str, ResolvedFont]) -> Report:
-    return preflight(path.read_bytes(), fonts, name=str(path))
+    return preflight(path.read_bytes(), fonts, name=display_path(path))
 

@@ -14,7 +14,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from jinja2.utils import Namespace
 from markupsafe import Markup
 
-from liandong.errors import Problem
+from liandong.errors import Problem, display_path
 from liandong.fonts import ROLES, Measurer, ResolvedFont
 from liandong.source import Block, Loc
 from liandong.typeset import Line, Piece, balance_lines, break_lines, chinese_number
@@ -332,8 +332,8 @@ class _ConfinedLoader(jinja2.FileSystemLoader):
             inside = self.folder.resolve()
             if not real.is_relative_to(inside) or not inside.is_relative_to(self.root):
                 raise TemplateOutsideProject(
-                    f"出于安全考虑，不使用模板 {self.shown}/{'/'.join(pieces)}：它指向模板文件夹"
-                    f"之外（{real}）。请把模板文件本身放进 {self.shown}/。")
+                    f"出于安全考虑，不使用模板 {display_path(self.shown + '/' + '/'.join(pieces))}："
+                    f"它指向模板文件夹之外（{display_path(real)}）。请把模板文件本身放进 {self.shown}/。")
         return super().get_source(environment, template)
 
 

@@ -142,10 +142,9 @@ def normalise_newlines(text: str) -> str:
 
 def source_name(path: Path, root: Path) -> str:
     """The name an editor knows: the path as written inside the project, links not followed."""
-    try:
-        return path.absolute().relative_to(root.absolute()).as_posix()
-    except ValueError:
-        return display_path(path, root)
+    if path.absolute().is_relative_to(root.absolute()):
+        return display_path(path, root, resolve=False)
+    return display_path(path, root)
 
 
 def outside_project(path: Path, root: Path) -> Path | None:
@@ -175,7 +174,7 @@ def read_source(path: Path, root: Path, problems: list[Problem]) -> SourceFile |
     name = source_name(path, root)
     real = outside_project(path, root)
     if real is not None:
-        problems.append(Problem(name, 1, 1, f"这是指向项目之外（{real}）的符号链接，"
+        problems.append(Problem(name, 1, 1, f"这是指向项目之外（{display_path(real)}）的符号链接，"
                                             "出于安全考虑不读取；请把文件本身放进项目"))
         return None
     if path.exists() and not path.is_file() and not path.is_dir():

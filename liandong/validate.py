@@ -533,7 +533,7 @@ def scan_archive(root: Path) -> Archive:
 
     def odd(path: Path, what: str, canonical: Path | None, example: str) -> None:
         name = display_path(path, root)
-        message = (f"文件夹名“{path.name}”不是有效的{what}：{what}只能用半角阿拉伯数字、不带前导零"
+        message = (f"文件夹名“{display_path(path.name)}”不是有效的{what}：{what}只能用半角阿拉伯数字、不带前导零"
                    f"（如 {example}）")
         if canonical is not None and canonical.is_dir():
             label, unit = ((f" {canonical.name} 年的文件夹", "年") if what == "年份"
@@ -609,17 +609,17 @@ def _lookalikes(folder: Path, root: Path, problems: list[Problem]) -> None:
     except OSError:
         return
     for entry in entries:
-        name = entry.name
+        name, shown = entry.name, display_path(entry.name)
         if name.endswith(".md") or name == ISSUE_FILE:
             continue
         if _ARTICLE_LOOKALIKE.fullmatch(name):
             stem = name[:name.lower().rindex(".m")]
             problems.append(Problem(source_name(entry, root), 1, 1,
-                                    f"文章文件的扩展名应是小写的“.md”，“{name}”不会被读取："
-                                    f"请改名为 {stem}.md"))
+                                    f"文章文件的扩展名应是小写的“.md”，“{shown}”不会被读取："
+                                    f"请改名为 {display_path(stem)}.md"))
         elif _ISSUE_LOOKALIKE.fullmatch(name):
             problems.append(Problem(source_name(entry, root), 1, 1,
-                                    f"本期设置文件应命名为 {ISSUE_FILE}，“{name}”不会被读取："
+                                    f"本期设置文件应命名为 {ISSUE_FILE}，“{shown}”不会被读取："
                                     f"请改名为 {ISSUE_FILE}"))
 
 

@@ -770,3 +770,31 @@ def test_links_in_a_template_never_become_links_of_the_pdf(tmp_path: Path) -> No
     with pdfplumber.open(pdf) as doc:
         text = "".join(page.extract_text() or "" for page in doc.pages)
     assert "脚本网址文件网页邮件附件本页" in text.replace(" ", "")  # the words still print
+
+
+# --- What liandong prints: no control characters from file names (issue 14, 9) -----------------
+
+@pytest.mark.parametrize("name, shown", [
+    (b"\x1b]0;pwned\x07.md", r"\x1b]0;pwned\x07.md"),
+    ("0\nissue.yaml:1:1: 伪造的问题 .md".encode(), r"0\x0aissue.yaml:1:1: 伪造的问题 .md"),
+    ("\u202edm.txt.md".encode(), r"\u202edm.txt.md"),
+    (b"\xff\xfe.md", r"\xff\xfe.md"),
+])
+@pytest.mark.parametrize("command", ["check", "build"])
+def test_a_file_name_cannot_write_to_the_terminal(name: bytes, shown: str, command: str,
+                                                   tmp_path: Path) -> None:
+    """An OSC escape in a committed file name reached the terminal; a newline forged a
+    `file:line:col:` line; undecodable bytes are shown, not a crash."""
+    root = make_project(tmp_path)
+    folder = os.fsencode(root / "issues" / "2024" / "13")
+    with open(os.path.join(folder, name), "wb"):
+        pass  # an empty article: one problem, naming the file
+    args = ("check",) if command == "check" else ("build", "13", "--out", str(root / "out"))
+    result = subprocess.run([str(Path(sys.executable).with_name("liandong")), *args], cwd=root,
+                            capture_output=True)
+    printed = (result.stdout + result.stderr).decode("utf-8")
+    assert result.returncode == 1
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f\u202e]", printed)
+    assert (f"issues/2024/13/{shown}:1:1: 文章是空文件：请写上标题和正文，或删去这个文件"
+            in printed.splitlines())
+    assert len(re.findall(r"(?m)^\S+:\d+:\d+: ", printed)) == 1
