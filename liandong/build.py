@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from liandong.errors import LiandongError, Problem, SourceErrors, display_path
-from liandong.files import write_output
+from liandong.files import recover, replace_together
 from liandong.fonts import Measurer, ResolvedFont, check_glyphs, resolve_fonts
 from liandong.render import (PACKAGE_TEMPLATES, Context, TemplateOutsideProject, build_context,
                              render_print, render_web, template_environment)
@@ -210,14 +210,29 @@ def build(root: Path, folders: list[Path], out: Path, print_shop: bool = False) 
     if problems:
         raise SourceErrors(problems)
     rendered = [renderer.render(issue, context, print_shop=print_shop) for issue, context in loaded]
+    # A run killed while writing into out/ left temporaries, or one issue's files half renamed:
+    # finish and clean up first. Then each issue's files are replaced together.
+    recover(out)
     built = []
     for r in rendered:
         slug = r.issue.slug
-        built.append(Built(r.issue, write_output(out / f"{slug}.pdf", r.pdf),
-                           write_output(out / f"{slug}.html", r.html),
-                           None if r.print_pdf is None
-                           else write_output(out / f"{slug}{PRINT_SHOP_SUFFIX}.pdf", r.print_pdf)))
+        pdf, html = out / f"{slug}.pdf", out / f"{slug}.html"
+        shop = None if r.print_pdf is None else out / f"{slug}{PRINT_SHOP_SUFFIX}.pdf"
+        files: dict[Path, bytes | str] = {pdf: r.pdf, html: r.html}
+        if shop is not None:
+            files[shop] = r.print_pdf  # type: ignore[assignment]
+        replace_together(files)
+        built.append(Built(r.issue, pdf, html, shop))
     return built
+
+
+BUILD_OUTPUT = re.compile(r"[1-9][0-9]{3}-[0-9]{2,3}(?:" + PRINT_SHOP_SUFFIX + r")?\.(?:pdf|html)")
+"""The file names `build` writes: 2024-13.pdf, 2024-13.html, 2024-13-print.pdf. A folder of
+only these (and liandong's temporary files) is a liandong output folder (`--out` guard)."""
+
+
+def is_build_output(name: str) -> bool:
+    return BUILD_OUTPUT.fullmatch(name) is not None
 
 
 def _preflight(name: str, data: bytes, fonts: dict[str, ResolvedFont]) -> None:

@@ -18,7 +18,7 @@ import yaml
 
 from liandong import limits
 from liandong.errors import Problem, display_path
-from liandong.files import write_output
+from liandong.files import rewrite
 from liandong.lint import Finding, lint_unit
 from liandong.numbering import check_numbering, numbering_rule, read_archive
 from liandong.source import (ISSUE_FILE, SERIES_FILE, SourceFile, compose_yaml, decode_source,
@@ -181,7 +181,7 @@ def convert_encodings(root: Path, paths: list[Path], echo: Callable[[str], None]
         if encoding is None:
             continue
         text, _, _ = decode_source(raw)
-        write_output(path, text.encode("utf-8"))
+        rewrite(path, text.encode("utf-8"), root)  # mode and links kept
         label = "GBK（GB18030）编码" if encoding == "gb18030" else "UTF-16 编码"
         echo(f"已把 {display_path(path, root)} 从 {label}转换为 UTF-8")
         converted += 1
@@ -239,7 +239,7 @@ def apply_fixes(root: Path, findings: list[Finding], echo: Callable[[str], None]
             refused.add(path)
             echo(f"注意：{source.name} 修正后不再是有效的 YAML，未做修改，请手工修改")
             continue
-        write_output(path, bom + new_text.encode("utf-8"))
+        rewrite(path, bom + new_text.encode("utf-8"), root)  # mode and links kept
         applied += count
     return applied
 

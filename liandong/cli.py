@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from pathlib import Path
 
@@ -165,13 +166,20 @@ def main(verbose: bool) -> None:
 @click.option("--print-shop", "print_shop", is_flag=True,
               help="另外生成交印刷厂用的 <年>-<期>-print.pdf：四周各加 3 mm 出血和裁切线，"
                    "印刷四色（红色 C0 M100 Y100 K0，黑色只用 K）。")
-def build(issue: str | None, every: bool, out: Path | None, print_shop: bool) -> None:
-    from liandong.build import build as build_issues, default_out, find_root, select_folders
+@click.option("--force", is_flag=True,
+              help="--out 的文件夹里已有别的文件时也写入（根文件夹和系统文件夹仍然拒绝）。")
+def build(issue: str | None, every: bool, out: Path | None, print_shop: bool,
+          force: bool) -> None:
+    from liandong.build import (build as build_issues, default_out, find_root, is_build_output,
+                                select_folders)
     from liandong.errors import display_path
+    from liandong.files import check_out_folder
 
     if issue and every:
         raise click.UsageError("不能同时指定期号和 --all。")
     root = find_root(Path.cwd())
+    if out is not None:
+        check_out_folder(out, is_build_output, force=force)
     folders = select_folders(root, issue, every)
     out_dir = out if out is not None else default_out(root)
     for built in build_issues(root, folders, out_dir, print_shop=print_shop):
@@ -200,6 +208,22 @@ def preflight(pdf: Path) -> None:
         sys.exit(1)
 
 
+_SITE_PAGES = re.compile(r"(?:index|search|404)\.html|feed\.xml|sitemap\.xml|search-index\.js"
+                         r"|[1-9][0-9]{3}-[0-9]{2,3}\.(?:pdf|html)")
+
+
+SITE_MARKS = ("search-index.js", ".liandong-site.json")
+"""Files only a liandong site has: a folder of site-like names without either is not one."""
+
+
+def is_site_output(name: str) -> bool:
+    """The file names `liandong site` writes (its pages, assets and each issue's page and PDF):
+    a folder of only these is a site liandong made (the `--out` guard)."""
+    from liandong.site import ASSETS
+
+    return _SITE_PAGES.fullmatch(name) is not None or name in ASSETS.values()
+
+
 @main.command(context_settings=CONTEXT, options_metavar="[选项]", help="""生成全部各期的网站：往期目录、每期网页和 PDF、全文搜索、订阅源。
 
 \b
@@ -211,11 +235,16 @@ def preflight(pdf: Path) -> None:
 @click.option("--base-url", "base_url", default=None, metavar="URL",
               help="网站发布后的完整网址，如 https://example.org/liandong/；"
                    "订阅源 feed.xml 和 sitemap.xml 需要它。")
-def site(out: Path | None, base_url: str | None) -> None:
+@click.option("--force", is_flag=True,
+              help="--out 的文件夹里已有别的文件时也写入（根文件夹和系统文件夹仍然拒绝）。")
+def site(out: Path | None, base_url: str | None, force: bool) -> None:
     from liandong.build import default_out, find_root
+    from liandong.files import check_out_folder
     from liandong.site import DEFAULT_SITE_OUT, run_site
 
     root = find_root(Path.cwd())
+    if out is not None:
+        check_out_folder(out, is_site_output, force=force, marks=SITE_MARKS)
     run_site(root, out if out is not None else default_out(root, DEFAULT_SITE_OUT), base_url,
              click.echo)
 
@@ -228,12 +257,17 @@ def site(out: Path | None, base_url: str | None) -> None:
               metavar="N", help="端口号（默认 8000）。")
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
               metavar="DIR", help="网站文件写到 DIR（默认：项目下的 build/site/）。")
-def serve(port: int, out: Path | None) -> None:
+@click.option("--force", is_flag=True,
+              help="--out 的文件夹里已有别的文件时也写入（根文件夹和系统文件夹仍然拒绝）。")
+def serve(port: int, out: Path | None, force: bool) -> None:
     from liandong.build import default_out, find_root
+    from liandong.files import check_out_folder
     from liandong.serve import serve as run_server
     from liandong.site import DEFAULT_SITE_OUT
 
     root = find_root(Path.cwd())
+    if out is not None:
+        check_out_folder(out, is_site_output, force=force, marks=SITE_MARKS)
     run_server(root, out if out is not None else default_out(root, DEFAULT_SITE_OUT), port,
                click.echo)
 

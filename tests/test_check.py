@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -258,3 +259,48 @@ def test_repeated_numbers(tmp_path):
         "issues/2025/13/issue.yaml:2:5: 注意：期号与 2024/13 重复：都是第 13 期",
         "检查了 2025 年第 13 期：0 处错误，1 处提醒。",
     ]
+
+
+def test_fix_keeps_a_private_files_mode(tmp_path):
+    """Issue 14, 12: --fix made a 0600 source world-readable (0644)."""
+    article = "---\n标题: 测试\n---\n\n会上,省委书记讲话。\n"
+    root = make_project(tmp_path, overrides={ARTICLE: article})
+    (root / ARTICLE).chmod(0o600)
+    result = liandong("check", "--fix", cwd=root)
+    assert result.returncode == 0, result.stdout
+    assert (root / ARTICLE).read_text(encoding="utf-8") == article.replace(",", "，")
+    assert oct((root / ARTICLE).stat().st_mode & 0o7777) == "0o600"
+
+
+def test_fix_writes_through_a_link_inside_the_project(tmp_path):
+    """Issue 14, 12: --fix replaced a symbolic link inside the project with a regular file; the
+    link stays, its target (inside the project) gets the fix."""
+    article = "---\n标题: 测试\n---\n\n会上,省委书记讲话。\n"
+    root = make_project(tmp_path)
+    shared = root / "shared" / "01.md"
+    shared.parent.mkdir()
+    shared.write_text(article, encoding="utf-8")
+    shared.chmod(0o640)
+    link = root / ARTICLE
+    link.unlink()
+    link.symlink_to(Path("..", "..", "..", "shared", "01.md"))
+    result = liandong("check", "--fix", cwd=root)
+    assert result.returncode == 0, result.stdout
+    assert link.is_symlink() and link.resolve() == shared.resolve()
+    assert shared.read_text(encoding="utf-8") == article.replace(",", "，")
+    assert oct(shared.stat().st_mode & 0o7777) == "0o640"
+    assert f"{ARTICLE}:5: + 会上，省委书记讲话。" in lines(result)
+
+
+def test_fix_converts_an_encoding_keeping_mode_and_link(tmp_path):
+    case = VALIDATE_CASES / "gb18030_article_crlf"
+    root = make_project(tmp_path, overrides=overrides(case))
+    target = root / "issues" / "2024" / "13" / "article.md.src"
+    (root / ARTICLE).rename(target)
+    (root / ARTICLE).symlink_to(target.name)
+    target.chmod(0o600)
+    result = liandong("check", "--fix", cwd=root)
+    assert result.returncode == 0, result.stdout
+    assert (root / ARTICLE).is_symlink()
+    assert target.read_bytes() == (REPO / ARTICLE).read_bytes().replace(b"\n", b"\r\n")
+    assert oct(target.stat().st_mode & 0o7777) == "0o600"
