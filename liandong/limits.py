@@ -34,3 +34,8 @@ YAML_DEPTH = 20
 PUNCTUATION_RUN = 20
 """Most punctuation marks in a row in a paragraph. No line may start or end between them, so a
 longer run cannot be broken into lines (5,000 full stops took a minute to render)."""
+
+FONT_BYTES = 64 * 1024 * 1024
+"""Largest font file read from the project's fonts/ folder: more than twice the largest CJK font
+on a Debian machine (Noto Serif CJK Bold, a collection of 27 MB; a licensed 仿宋_GB2312 is about
+4 MB). A font is read whole to be checked (fonts.check_font_file)."""

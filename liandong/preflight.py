@@ -101,6 +101,10 @@ def preflight(data: bytes, fonts: dict[str, ResolvedFont], name: str = "PDF",
 
     allowed = sorted({font.css_family.replace(" ", "-") for font in fonts.values()})
     known = set(allowed).union(*(_face_names(font.file, font.index) for font in fonts.values()))
+    # A project font prints under a private name (liandong-body): messages add its file.
+    shown = {font.css_family.replace(" ", "-"): f"{font.css_family.replace(' ', '-')}"
+             f"（fonts/{display_path(font.file.name)}）"
+             for font in fonts.values() if font.origin == "fonts/"}
     pages = len(pdf.pages)
     banji_pages: list[int] = []
     used: dict = {}  # font object id -> (font dictionary, {page: glyph codes printed})
@@ -119,7 +123,7 @@ def preflight(data: bytes, fonts: dict[str, ResolvedFont], name: str = "PDF",
             top = y1 - L.top
             _check_area(fpage, number, (left, top - L.text_height, left + L.text_width, top),
                         area, banji_pages, banji, L)
-        _check_font_files(used, allowed, known, embedded, roles, notdef)
+        _check_font_files(used, allowed, known, embedded, roles, notdef, shown)
     except (pikepdf.PdfError, pypdfium2.PdfiumError) as exc:
         return _unreadable(name, exc)
     finally:
@@ -212,11 +216,13 @@ def _check_fonts(page, number: int, used: dict) -> None:
 
 
 def _check_font_files(used: dict, allowed: list[str], known: set[str], embedded: Check,
-                      roles: Check, notdef: Check) -> None:
+                      roles: Check, notdef: Check, shown: dict[str, str]) -> None:
     """Each font that prints something: embedded, one of the resolved roles' families, and no
-    glyph it lacks (.notdef)."""
+    glyph it lacks (.notdef). `shown` names a project font's file beside its private name."""
+    allowed = [shown.get(family, family) for family in allowed]
     for font, codes in used.values():
-        name = _font_name(font)
+        raw = _font_name(font)
+        name = shown.get(raw, raw)
         pages = sorted(codes)
         where = f"（用于第 {'、'.join(str(p) for p in pages)} 页）"
         program = None
@@ -227,7 +233,7 @@ def _check_font_files(used: dict, allowed: list[str], known: set[str], embedded:
                     program = descriptor[key]
             if program is None:
                 embedded.fail(f"字体 {name} 没有嵌入{where}：别的电脑和印刷厂会换成别的字体")
-        if not any(name == family or name.startswith(family + "-") for family in known):
+        if not any(raw == family or raw.startswith(family + "-") for family in known):
             roles.fail(f"字体 {name} 不是任何字体角色所定的字体{where}，应为 {'、'.join(allowed)} 之一："
                        "多半是缺字时系统悄悄换用的字体")
         if font.get("/Subtype") == "/Type0":

@@ -798,3 +798,118 @@ def test_a_file_name_cannot_write_to_the_terminal(name: bytes, shown: str, comma
     assert (f"issues/2024/13/{shown}:1:1: 文章是空文件：请写上标题和正文，或删去这个文件"
             in printed.splitlines())
     assert len(re.findall(r"(?m)^\S+:\d+:\d+: ", printed)) == 1
+
+
+# --- Fonts in fonts/: checked once, read with the guards of sources (issue 14, 5) ---------------
+
+DAMAGED = ("字体文件已损坏，或不是 TrueType/OpenType 字体：请换成完好的字体文件，或从 fonts/ 移走")
+
+
+@pytest.fixture(scope="module")
+def office_ttf(tmp_path_factory) -> Path:
+    from fontfiles import office_font
+
+    return office_font(tmp_path_factory.mktemp("font") / "fangsong.ttf")
+
+
+def font_project(tmp_path: Path, font: Path, damage=None, name: str = "fangsong.ttf") -> Path:
+    root = make_project(tmp_path / "project")
+    (root / "fonts").mkdir()
+    path = root / "fonts" / name
+    path.write_bytes(font.read_bytes())
+    if damage is not None:
+        damage(path)
+    return root
+
+
+def _wipe_every_glyph(path: Path) -> None:
+    from fontfiles import blank_glyphs
+    from fontTools.ttLib import TTFont
+
+    chars = "".join(chr(code) for code in TTFont(path).getBestCmap() if chr(code).strip())
+    blank_glyphs(path, chars)
+
+
+@pytest.mark.parametrize("case, damage, message", [
+    ("loca_zeroed", "zero_loca", re.escape(f"字形位置表（loca）与字形数据不符：{DAMAGED}")),
+    ("outlines_wiped", "wipe", "抽查的 \\d+ 个字中有 \\d+ 个字形是空的（如“.”），印出来会是空白："
+     + re.escape(DAMAGED)),
+    ("truncated", "truncate", re.escape(DAMAGED)),
+    ("not_a_font", "text", re.escape(DAMAGED)),
+    ("embedding_restricted", "restricted", re.escape(
+        "字体的授权受限授权（Restricted License），不允许嵌入（OS/2 fsType = 0x0002）：印刷用 PDF 必须"
+        "嵌入所用的字形，请换用允许嵌入的字体")),
+])
+def test_a_project_font_that_cannot_print_is_refused_naming_its_file(
+        case: str, damage: str, message: str, office_ttf: Path, tmp_path: Path) -> None:
+    """A damaged `loca` gave a PDF of blank glyphs with exit 0 (preflight passed); fontTools'
+    English reasons leaked; a font whose licence forbids embedding was embedded."""
+    from fontfiles import office_font, zero_loca
+
+    damages = {
+        "zero_loca": zero_loca, "wipe": _wipe_every_glyph,
+        "truncate": lambda path: path.write_bytes(path.read_bytes()[:4000]),
+        "text": lambda path: path.write_text("这不是字体", encoding="utf-8"),
+        "restricted": lambda path: office_font(path, fs_type=0x0002),
+    }
+    root = font_project(tmp_path, office_ttf, damages[damage])
+    for args in (("build", "13", "--out", str(root / "out")), ("check",), ("fonts",)):
+        result = liandong(*args, cwd=root)
+        assert result.returncode == 1, (args, result.stdout)
+        lines = problem_lines(result.stderr)
+        assert len(lines) == 2 and lines[1] == "共 1 处错误，未生成任何文件。", (args, lines)
+        assert re.fullmatch("fonts/fangsong.ttf:1:1: " + message, lines[0]), (args, lines[0])
+    assert not (root / "out").exists()
+
+
+def test_a_blank_glyph_that_would_print_is_an_error_where_it_is_written(office_ttf, tmp_path):
+    """One damaged outline: the rest of the font is sound, so only the characters that print
+    can show it; each is reported at its place, naming the font's file."""
+    from fontfiles import blank_glyphs
+
+    root = font_project(tmp_path, office_ttf, lambda path: blank_glyphs(path, "烯"))
+    result = build(root)
+    assert result.returncode == 1
+    lines = problem_lines(result.stderr)
+    message = ("正文所用字体 仿宋_GB2312（fonts/fangsong.ttf）里“烯”（U+70EF）的字形是空的，"
+               "印出来会是空白：字体文件可能已损坏，请换用完好的字体文件")
+    assert lines[-1] == f"共 {len(lines) - 1} 处错误，未生成任何文件。"
+    assert {line.split(": ", 1)[1] for line in lines[:-1]} == {message}
+    assert all(line.startswith(ARTICLE + ":") for line in lines[:-1])
+    assert not (root / "out").exists()
+
+
+def test_a_missing_glyph_names_the_project_fonts_file(office_ttf, tmp_path):
+    root = font_project(tmp_path, office_ttf)
+    article = (root / ARTICLE).read_text(encoding="utf-8").replace("乙烯项目", "乙烯犇项目", 1)
+    (root / ARTICLE).write_text(article, encoding="utf-8")
+    result = build(root)
+    assert result.returncode == 1
+    assert any(line.endswith(": 正文所用字体 仿宋_GB2312（fonts/fangsong.ttf）没有“犇”（U+7287）的"
+                             "字形，无法印出；请改换写法，或在 fonts/ 放入含此字的字体")
+               for line in problem_lines(result.stderr))
+
+
+def test_a_sound_project_font_is_used(office_ttf, tmp_path):
+    root = font_project(tmp_path, office_ttf)
+    result = build(root)
+    assert result.returncode == 0, result.stderr
+    with pdfplumber.open(root / "out" / "2024-13.pdf") as doc:
+        fonts = {char["fontname"].split("+")[-1] for page in doc.pages for char in page.chars}
+    assert "liandong-body" in fonts
+
+
+@pytest.mark.parametrize("command", [("check",), ("build", "13"), ("fonts",), ("site",)])
+def test_a_named_pipe_in_fonts_hangs_no_command(command, tmp_path):
+    """A FIFO named *.ttf in fonts/ made every command wait forever for a writer."""
+    root = make_project(tmp_path / "project")
+    (root / "fonts").mkdir()
+    os.mkfifo(root / "fonts" / "pipe.ttf")
+    args = [*command] + (["--out", str(tmp_path / "out")] if command[0] in ("build", "site")
+                         else [])
+    result = subprocess.run([str(Path(sys.executable).with_name("liandong")), *args], cwd=root,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert problem_lines(result.stderr) == [
+        "fonts/pipe.ttf:1:1: 这不是普通文件（可能是管道或设备），不读取",
+        "共 1 处错误，未生成任何文件。"]
