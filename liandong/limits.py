@@ -39,3 +39,22 @@ FONT_BYTES = 64 * 1024 * 1024
 """Largest font file read from the project's fonts/ folder: more than twice the largest CJK font
 on a Debian machine (Noto Serif CJK Bold, a collection of 27 MB; a licensed 仿宋_GB2312 is about
 4 MB). A font is read whole to be checked (fonts.check_font_file)."""
+
+IMPORT_TEXT_BYTES = 1024 * 1024
+"""Largest text file `liandong import` reads: a whole issue at ISSUE_CHARS (120,000 characters,
+360 KB in UTF-8) with the spaces and line breaks of extracted text, and room to spare. Checked
+before the file is read."""
+
+DOCX_BYTES = 32 * 1024 * 1024
+"""Largest .docx file `liandong import` reads (a Word file of an issue, pictures included)."""
+
+DOCX_PART_BYTES = 16 * 1024 * 1024
+"""Largest part of a .docx once decompressed (word/document.xml of the largest issue is a few
+MB): a part that inflates past it, by its declared size or its real one, is refused before
+python-docx reads it (a zip bomb took 3.2 GB)."""
+
+DOCX_TOTAL_BYTES = 64 * 1024 * 1024
+"""All parts of a .docx together, decompressed."""
+
+DOCX_PARTS = 2000
+"""Most parts (zip members) in a .docx."""
