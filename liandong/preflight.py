@@ -95,9 +95,23 @@ def preflight(data: bytes, fonts: dict[str, ResolvedFont], name: str = "PDF",
 
     try:
         pdf = pikepdf.open(io.BytesIO(data))
+    except pikepdf.PdfError:
+        return _unreadable(name)
+    try:
+        over = _over_limits(pdf)
+    except pikepdf.PdfError:
+        pdf.close()
+        return _unreadable(name)
+    if over is not None:
+        pdf.close()
+        limited = Check("在预检的上限之内")
+        limited.fail(over)
+        return Report(name, 0, [limited])
+    try:
         document = pypdfium2.PdfDocument(data)
-    except (pikepdf.PdfError, pypdfium2.PdfiumError) as exc:
-        return _unreadable(name, exc)
+    except pypdfium2.PdfiumError:
+        pdf.close()
+        return _unreadable(name)
 
     allowed = sorted({font.css_family.replace(" ", "-") for font in fonts.values()})
     known = set(allowed).union(*(_face_names(font.file, font.index) for font in fonts.values()))
@@ -124,8 +138,8 @@ def preflight(data: bytes, fonts: dict[str, ResolvedFont], name: str = "PDF",
             _check_area(fpage, number, (left, top - L.text_height, left + L.text_width, top),
                         area, banji_pages, banji, L)
         _check_font_files(used, allowed, known, embedded, roles, notdef, shown)
-    except (pikepdf.PdfError, pypdfium2.PdfiumError) as exc:
-        return _unreadable(name, exc)
+    except (pikepdf.PdfError, pypdfium2.PdfiumError):
+        return _unreadable(name)
     finally:
         document.close()
         pdf.close()
@@ -139,10 +153,81 @@ def preflight(data: bytes, fonts: dict[str, ResolvedFont], name: str = "PDF",
     return Report(name, pages, checks)
 
 
-def _unreadable(name: str, exc: Exception) -> Report:
+def _unreadable(name: str) -> Report:
+    """qpdf's and PDFium's own reasons are English and technical: the editor is told what it
+    means (-v shows nothing more: the file is simply not a sound PDF)."""
     broken = Check("文件是可读的 PDF")
-    broken.fail(f"无法读取：{exc}")
+    broken.fail("无法读取：文件已损坏，或不是 PDF 文件")
     return Report(name, 0, [broken])
+
+
+_PASSTHROUGH = {"/ASCIIHexDecode", "/AHx", "/ASCII85Decode", "/A85"}
+"""Filters whose output is no longer than their input: counted at their input's size."""
+
+
+def _over_limits(pdf) -> str | None:
+    """Why this PDF is too large to preflight (in Chinese), or None: pages, objects, and the
+    decoded size of every stream but images, measured in pieces before anything is parsed."""
+    import pikepdf
+
+    from liandong import limits
+
+    if len(pdf.pages) > limits.PDF_PAGES:
+        return f"共 {len(pdf.pages)} 页，超过 {limits.PDF_PAGES} 页的上限（limits.PDF_PAGES），未预检"
+    objects = len(pdf.objects)
+    if objects > limits.PDF_OBJECTS:
+        return (f"有 {objects} 个对象，超过 {limits.PDF_OBJECTS} 个的上限（limits.PDF_OBJECTS），"
+                "未预检")
+    left = limits.PDF_DECODED_BYTES
+    too_big = (f"内容解压后超过 {limits.PDF_DECODED_BYTES // (1024 * 1024)} MB 的上限"
+               "（limits.PDF_DECODED_BYTES）：不像是一期简报，可能是恶意构造的文件，未预检")
+    for obj in pdf.objects:
+        if not isinstance(obj, pikepdf.Stream) or obj.get("/Subtype") == "/Image":
+            continue
+        size = _decoded_size(obj, left)
+        if size is None:
+            return ("用了预检不支持的压缩方式（"
+                    + "、".join(str(f) for f in _filters(obj)) + "），未预检")
+        left -= size
+        if left < 0:
+            return too_big
+    return None
+
+
+def _filters(stream) -> list[str]:
+    import pikepdf
+
+    value = stream.get("/Filter")
+    if value is None:
+        return []
+    return [str(f) for f in value] if isinstance(value, pikepdf.Array) else [str(value)]
+
+
+def _decoded_size(stream, limit: int) -> int | None:
+    """The stream's decoded length, or limit + 1 once it is known to exceed limit; None for a
+    filter whose output cannot be measured without decoding it whole (LZW, images' codecs)."""
+    import zlib
+
+    data = stream.read_raw_bytes()
+    filters = _filters(stream)
+    if all(name in _PASSTHROUGH for name in filters) and len(filters) <= 1:
+        return len(data)
+    if filters not in (["/FlateDecode"], ["/Fl"]):
+        return None  # chains (A85 then Flate, Flate over Flate), LZW: never liandong's
+    inflate = zlib.decompressobj()
+    total = 0
+    try:
+        for start in range(0, len(data), 1 << 16):
+            piece = data[start:start + (1 << 16)]
+            while piece:
+                chunk = inflate.decompress(piece, 1 << 20)
+                total += len(chunk)
+                if total > limit:
+                    return limit + 1
+                piece = inflate.unconsumed_tail
+    except zlib.error:
+        return total  # damaged: what qpdf decodes of it is no more than this
+    return total
 
 
 @functools.lru_cache(maxsize=None)
@@ -360,5 +445,30 @@ def _check_area(fpage, number: int, text_area: tuple[float, float, float, float]
 
 
 def preflight_file(path: Path, fonts: dict[str, ResolvedFont]) -> Report:
-    return preflight(path.read_bytes(), fonts, name=display_path(path))
+    """Preflight a file: only a regular file (a pipe would never end), read only when it is
+    within limits.PDF_BYTES."""
+    import os
+    import stat
+
+    from liandong import limits
+    from liandong.errors import os_reason
+
+    name = display_path(path)
+    refused = Check("在预检的上限之内")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        refused.fail(f"无法读取：{os_reason(exc)}")
+        return Report(name, 0, [refused])
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            refused.fail("这不是普通文件（可能是管道或设备），不读取")
+            return Report(name, 0, [refused])
+        if info.st_size > limits.PDF_BYTES:
+            refused.fail(f"文件有 {info.st_size / (1024 * 1024):.1f} MB，超过 "
+                         f"{limits.PDF_BYTES // (1024 * 1024)} MB 的上限（limits.PDF_BYTES），未预检")
+            return Report(name, 0, [refused])
+        data = handle.read(limits.PDF_BYTES + 1)
+    return preflight(data, fonts, name=name)
 
