@@ -43,8 +43,76 @@ _CLICK_ZH = {
     "{name} {filename!r} is a directory.": "{name} {filename!r} 是文件夹，不是文件。",
     "file": "文件",
     "File": "文件",
+    # Values given to options and arguments (issue 14: "'abc' is not a valid integer.")
+    "{value!r} is not a valid {number_type}.": "“{value}”不是有效的数字（请写半角阿拉伯数字）。",
+    "{value!r} is not a valid boolean. Recognized values: {states}":
+        "“{value}”不是有效的是非值，可用的有：{states}",
+    "{value!r} is not a valid UUID.": "“{value}”不是有效的 UUID。",
+    "{value!r} is not {choice}.": "“{value}”不是 {choice}。",
+    "{value!r} is not one of {choices}.": "“{value}”不是其中之一：{choices}。",
+    "Choose from:\n\t{choices}": "可选：\n\t{choices}",
+    "Choice({choices})": "选项（{choices}）",
+    "{value!r} does not match the format {format}.": "“{value}”不符合格式 {format}。",
+    "{value!r} does not match the formats {formats}.": "“{value}”不符合以下任何格式：{formats}。",
+    "{value} is not in the range {range}.": "{value} 不在 {range} 范围内。",
+    "{len_type} values are required, but {len_value} was given.":
+        "需要 {len_type} 个值，只给了 {len_value} 个。",
+    "{len_type} values are required, but {len_value} were given.":
+        "需要 {len_type} 个值，给了 {len_value} 个。",
+    "{name} {filename!r} is not readable.": "{name} {filename!r} 不可读（没有权限）。",
+    "{name} {filename!r} is not writable.": "{name} {filename!r} 不可写（没有权限）。",
+    "{name} {filename!r} is not executable.": "{name} {filename!r} 不可执行。",
+    "path": "路径",
+    "Value must be an iterable.": "这里应是一组值。",
+    "Takes {nargs} values but 1 was given.": "需要 {nargs} 个值，只给了 1 个。",
+    "Takes {nargs} values but {len} were given.": "需要 {nargs} 个值，给了 {len} 个。",
+    "Missing parameter: {param_name}": "缺少参数：{param_name}",
+    "Missing {param_type}": "缺少{param_type}",
+    "Option {name!r} requires {nargs} arguments.": "选项 {name!r} 需要 {nargs} 个值。",
+    "Argument {name!r} takes {nargs} values.": "参数 {name!r} 需要 {nargs} 个值。",
+    "Invalid start character for option ({option})": "选项的开头字符无效（{option}）",
+    "Could not open file {filename!r}: {message}": "无法打开文件 {filename!r}：{message}",
+    "unknown error": "未知错误",
+    # Help and prompts (liandong uses none of these today; translated so none ever shows English)
+    "env var: {var}": "环境变量：{var}",
+    "default: {default}": "默认：{default}",
+    "(dynamic)": "（动态）",
+    "deprecated": "已弃用",
+    "DeprecationWarning: The command {name!r} is deprecated.{extra_message}":
+        "注意：命令 {name!r} 已弃用。{extra_message}",
+    "DeprecationWarning: The {param_type} {name!r} is deprecated.{extra_message}":
+        "注意：{param_type} {name!r} 已弃用。{extra_message}",
+    "Do you want to continue?": "要继续吗？",
+    "Confirm the action without prompting.": "不询问，直接确认。",
+    "%(prog)s, version %(version)s": "%(prog)s，版本 %(version)s",
+    "Press any key to continue...": "按任意键继续……",
+    "Repeat for confirmation": "再输入一次以确认",
+    "Error: The two entered values do not match.": "错误：两次输入的不一样。",
+    "Error: invalid input": "错误：输入无效",
+    "d": "天",
+    "{editor}: Editing failed": "{editor}：编辑失败",
+    "{editor}: Editing failed: {e}": "{editor}：编辑失败：{e}",
+    "Unknown color {colour!r}": "未知的颜色 {colour!r}",
+    "Unknown standard stream '{name}'": "未知的标准流“{name}”",
+    "Windows error: {error}": "Windows 错误：{error}",
+    "Couldn't detect Bash version, shell completion is not supported.":
+        "无法识别 Bash 的版本，不支持命令补全。",
+    "Shell completion is not supported for Bash versions older than 4.4.":
+        "Bash 4.4 以前的版本不支持命令补全。",
+    # Mistakes in a command's definition (a programming error, never an editor's)
+    "Could not determine name for option with declarations {decls!r}":
+        "无法确定选项的名称：{decls!r}",
+    "No options defined but a name was passed ({name}). Did you mean to declare an argument "
+    "instead? Did you mean to pass '--{name}'?":
+        "没有定义选项，却给了名称（{name}）：应是参数，或写作“--{name}”？",
+    "Arguments take exactly one parameter declaration, got {length}: {decls}.":
+        "参数只能有一个声明，现在有 {length} 个：{decls}。",
+    "Name '{name}' defined twice": "名称“{name}”定义了两次",
+    "Boolean option {decl!r} cannot use the same flag for true/false.":
+        "是非选项 {decl!r} 不能用同一个标志表示是和否。",
 }
-"""Click's own words (usage, headings, errors) in Chinese: the editors read no English."""
+"""Click's own words (usage, headings, errors, prompts) in Chinese: the editors read no English.
+tests/test_cli.py checks that every message click passes through gettext is here."""
 
 
 def _chinese_click() -> None:

@@ -100,12 +100,22 @@ _OS_REASONS = {
     errno.EACCES: "没有权限", errno.EPERM: "没有权限", errno.ENOENT: "文件或文件夹不存在",
     errno.ENOTDIR: "路径中有一个同名文件，不是文件夹", errno.EISDIR: "这是一个文件夹",
     errno.ENOSPC: "磁盘空间不足", errno.EROFS: "只读的文件系统", errno.EEXIST: "已经存在",
+    errno.ELOOP: "符号链接太多层，可能是链接成了一个圈", errno.ENAMETOOLONG: "文件名太长",
+    errno.EMFILE: "打开的文件太多", errno.ENFILE: "打开的文件太多", errno.EIO: "读写出错（磁盘或网络）",
+    errno.EBUSY: "文件正被别的程序占用", errno.ETXTBSY: "文件正被别的程序占用",
+    errno.EFBIG: "文件太大", errno.EDQUOT: "超出了磁盘配额", errno.EXDEV: "不能跨磁盘移动",
+    errno.ENXIO: "设备不存在（可能是没有写入端的管道）", errno.EAGAIN: "暂时无法读写，请重试",
+    errno.ENOTEMPTY: "文件夹不是空的", errno.EINVAL: "文件名或参数无效",
 }
 
 
 def os_reason(exc: OSError) -> str:
-    """Why a file operation failed, in Chinese where the cause is a common one."""
-    return _OS_REASONS.get(exc.errno, exc.strerror or str(exc))
+    """Why a file operation failed, in Chinese: the common causes by name, any other by its
+    error code (the system's own text is English)."""
+    if exc.errno in _OS_REASONS:
+        return _OS_REASONS[exc.errno]
+    code = errno.errorcode.get(exc.errno) if exc.errno is not None else None
+    return f"系统错误 {code}" if code else "系统错误"
 
 
 def internal_error(exc: BaseException) -> str:
