@@ -251,7 +251,7 @@ def template_error(exc: jinja2.TemplateError, root: Path) -> LiandongError:
     if isinstance(exc, TemplateOutsideProject):
         return LiandongError(exc.message or str(exc))
     if isinstance(exc, jinja2.TemplateNotFound):
-        return LiandongError(f"找不到模板 {exc.name}：templates/ 和 liandong 自带的模板里都没有")
+        return LiandongError(f"找不到模板 {display_path(str(exc.name))}：templates/ 和 liandong 自带的模板里都没有")
     name = getattr(exc, "filename", None) or getattr(exc, "name", None)
     line = getattr(exc, "lineno", None)
     if not name or not line:
