@@ -169,7 +169,7 @@ def generate(dest: Path, n: int, seed: int = 1, *, pages: int | None = None,
         year, number, total = FIRST_YEAR + i // per_year, i % per_year + 1, i + 1
         target = pages if pages is not None else rng.choice(PAGES)
         files, titles = make_issue(rng, sentences, phrases, year, number, total, target)
-        folder = issues / str(year) / f"{number:02d}"
+        folder = issues / str(year) / str(number)  # as `liandong new` names it: no leading zero
         folder.mkdir(parents=True)
         for name, text in files.items():
             (folder / name).write_text(text, encoding="utf-8")

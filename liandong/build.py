@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from liandong.errors import LiandongError, Problem, SourceErrors, display_path
-from liandong.files import write_output
+from liandong.files import recover, replace_together
 from liandong.fonts import Measurer, ResolvedFont, check_glyphs, resolve_fonts
 from liandong.render import (PACKAGE_TEMPLATES, Context, TemplateOutsideProject, build_context,
                              render_print, render_web, template_environment)
 from liandong.source import outside_project, source_name
-from liandong.validate import Issue, issue_folders, load_issues
+from liandong.stack import RECORD_SUFFIX
+from liandong.validate import (Archive, Issue, folder_number, folder_year, issue_folders,
+                               load_issues)
 
 logger = logging.getLogger(__name__)
 
@@ -30,12 +32,22 @@ def find_root(start: Path) -> Path:
         if (folder / "issues" / "series.yaml").is_file():
             return folder
     raise LiandongError(
-        f"在 {start} 及其上级文件夹中找不到 issues/series.yaml：请在刊物项目的文件夹里运行。")
+        f"在 {display_path(start)} 及其上级文件夹中找不到 issues/series.yaml：请在刊物项目的文件夹里运行。")
 
 
-def select_folders(root: Path, selector: str | None, every: bool) -> list[Path]:
-    """Issue folders named by "13" (latest year that has it), "2024/13", or --all."""
-    folders = issue_folders(root)
+def select_folders(root: Path, selector: str | None, every: bool,
+                   archive: Archive | None = None) -> list[Path]:
+    """Issue folders named by "13" (latest year that has it), "2024/13", or --all.
+
+    The folders come from `validate.scan_archive`; without `archive` a folder that looks like
+    an issue but is misnamed stops the command (`issue_folders`), with it (`check`) the
+    caller reports those problems with the rest."""
+    if archive is None:
+        folders = issue_folders(root)
+    else:
+        folders = archive.folders
+        if not folders and archive.errors:
+            raise SourceErrors(archive.errors)
     if every:
         if not folders:
             raise LiandongError("issues/ 下还没有任何一期。")
@@ -43,11 +55,14 @@ def select_folders(root: Path, selector: str | None, every: bool) -> list[Path]:
     if not selector:
         raise LiandongError("请指明要生成哪一期，例如 liandong build 13、liandong build 2024/13，"
                             "或用 --all 生成全部。")
-    match = re.fullmatch(r"(?:(\d{4})[/-])?(\d{1,3})", selector.strip())
+    # ASCII digits only: `１３` or `١٣` is not the 13 an editor means on any keyboard layout.
+    match = re.fullmatch(r"(?:([0-9]{4})[/-])?([0-9]{1,3})", selector.strip())
     if not match:
         raise LiandongError(f"无法识别期号“{selector}”：请写作 13 或 2024/13。")
-    year, number = match.group(1), int(match.group(2))
-    found = [f for f in folders if int(f.name) == number and (year is None or f.parent.name == year)]
+    year = int(match.group(1)) if match.group(1) else None
+    number = int(match.group(2))
+    found = [f for f in folders if folder_number(f.name) == number
+             and (year is None or folder_year(f.parent.name) == year)]
     if not found and year:
         raise LiandongError(f"找不到 {year} 年第 {number} 期：没有 issues/{year}/{number} 文件夹。")
     if not found:
@@ -57,7 +72,7 @@ def select_folders(root: Path, selector: str | None, every: bool) -> list[Path]:
 
 def inside_project(root: Path, folders: list[Path]) -> list[Path]:
     """Refuse issue folders that a symbolic link takes out of the project."""
-    escaping = [f"{source_name(folder, root)}（指向 {real}）" for folder in folders
+    escaping = [f"{source_name(folder, root)}（指向 {display_path(real)}）" for folder in folders
                 if (real := outside_project(folder, root)) is not None]
     if escaping:
         raise LiandongError(f"出于安全考虑，不读取指向项目之外的符号链接：{'、'.join(escaping)}。"
@@ -71,7 +86,7 @@ def default_out(root: Path, name: str = DEFAULT_OUT) -> Path:
     out = root / name
     real = outside_project(out, root)
     if real is not None:
-        raise LiandongError(f"出于安全考虑，不写入 {name}/：它是指向项目之外（{real}）的"
+        raise LiandongError(f"出于安全考虑，不写入 {name}/：它是指向项目之外（{display_path(real)}）的"
                             "符号链接。请删除这个链接，或用 --out 指明输出文件夹。")
     return out
 
@@ -238,14 +253,21 @@ def build(root: Path, folders: list[Path], out: Path, print_shop: bool = False) 
             differences = tuple(layout_differences(previous, r.record))
             if differences:
                 changed.setdefault(differences, []).append(r.issue.slug)
+    # A run killed while writing into out/ left temporaries, or one issue's files half renamed:
+    # finish and clean up first. Then each issue's files are replaced together.
+    recover(out)
     built = []
     for r in rendered:
         slug = r.issue.slug
-        built.append(Built(r.issue, write_output(out / f"{slug}.pdf", r.pdf),
-                           write_output(out / f"{slug}.html", r.html),
-                           None if r.print_pdf is None
-                           else write_output(out / f"{slug}{PRINT_SHOP_SUFFIX}.pdf", r.print_pdf),
-                           write_output(record_path(out, slug), record_json(r.record or {}))))
+        pdf, html = out / f"{slug}.pdf", out / f"{slug}.html"
+        shop = None if r.print_pdf is None else out / f"{slug}{PRINT_SHOP_SUFFIX}.pdf"
+        record = record_path(out, slug)
+        files: dict[Path, bytes | str] = {pdf: r.pdf, html: r.html,
+                                          record: record_json(r.record or {})}
+        if shop is not None:
+            files[shop] = r.print_pdf  # type: ignore[assignment]
+        replace_together(files)
+        built.append(Built(r.issue, pdf, html, shop, record))
     if changed:
         logger.warning("%s", "\n".join(
             f"{'、'.join(slugs)} 上次生成时的排版环境与现在不同：{'；'.join(differences)}。"
@@ -258,6 +280,17 @@ def pdf_names(fonts: dict[str, ResolvedFont]) -> dict[str, str]:
     """The private @font-face name of each project font, and the real name its PDF font is
     given instead (pdf.rename_fonts)."""
     return {font.css_family: font.pdf_name for font in fonts.values() if font.origin == "fonts/"}
+
+
+BUILD_OUTPUT = re.compile(r"[1-9][0-9]{3}-[0-9]{2,3}(?:" + PRINT_SHOP_SUFFIX + r"\.pdf|\.pdf|\.html"
+                          + r"|" + re.escape(RECORD_SUFFIX) + r")")
+"""The file names `build` writes: 2024-13.pdf, 2024-13.html, 2024-13-print.pdf and the build
+record 2024-13.build.json. A folder of only these (and liandong's temporary files) is a liandong
+output folder (`--out` guard)."""
+
+
+def is_build_output(name: str) -> bool:
+    return BUILD_OUTPUT.fullmatch(name) is not None
 
 
 def _preflight(name: str, data: bytes, fonts: dict[str, ResolvedFont]) -> None:
@@ -276,7 +309,7 @@ def template_error(exc: jinja2.TemplateError, root: Path) -> LiandongError:
     if isinstance(exc, TemplateOutsideProject):
         return LiandongError(exc.message or str(exc))
     if isinstance(exc, jinja2.TemplateNotFound):
-        return LiandongError(f"找不到模板 {exc.name}：templates/ 和 liandong 自带的模板里都没有")
+        return LiandongError(f"找不到模板 {display_path(str(exc.name))}：templates/ 和 liandong 自带的模板里都没有")
     name = getattr(exc, "filename", None) or getattr(exc, "name", None)
     line = getattr(exc, "lineno", None)
     if not name or not line:

@@ -18,13 +18,13 @@ import yaml
 
 from liandong import limits
 from liandong.errors import Problem, display_path
-from liandong.files import write_output
+from liandong.files import rewrite
 from liandong.lint import Finding, lint_unit
 from liandong.numbering import check_numbering, numbering_rule, read_archive
 from liandong.source import (ISSUE_FILE, SERIES_FILE, SourceFile, compose_yaml, decode_source,
                              foreign_encoding, normalise_newlines, outside_project, parse_blocks,
                              read_source, split_front_matter)
-from liandong.validate import (ARTICLE_SCHEMA, ISSUE_SCHEMA, SERIES_SCHEMA, Field,
+from liandong.validate import (ARTICLE_SCHEMA, ISSUE_SCHEMA, SERIES_SCHEMA, Archive, Field,
                                load_series)
 
 logger = logging.getLogger(__name__)
@@ -122,11 +122,16 @@ def _kind(path: Path) -> str:
 
 # --- The check ------------------------------------------------------------------
 
-def run_checks(root: Path, folders: list[Path]) -> Report:
-    """Every check on the named issues; nothing is written."""
+def run_checks(root: Path, folders: list[Path], archive: Archive | None = None) -> Report:
+    """Every check on the named issues; nothing is written. `archive` (from
+    `validate.scan_archive`) adds its misnamed folders: errors, and notices as warnings."""
     from liandong.build import IssueRenderer, resolve_project_fonts
 
     report = Report()
+    if archive is not None:
+        report.errors += archive.errors
+        report.warnings += [Problem(p.path, p.line, p.column, f"注意：{p.message}")
+                            for p in archive.notices]
     # Schema problems, then (for the issues that load) the build's glyph check: every printed
     # character against the font that prints it, the ones a 补字 font prints as notices.
     # No WeasyPrint: nothing is rendered.
@@ -137,11 +142,12 @@ def run_checks(root: Path, folders: list[Path]) -> Report:
     report.warnings += stack_warnings(root, folders, renderer)
 
     ignored: list[Problem] = []
-    archive = read_archive(root, ignored)
+    numbers_read = read_archive(root, ignored, archive.folders if archive is not None else None)
     rule = numbering_rule(load_series(root, ignored))
     selected = {folder.resolve() for folder in folders}
     report.warnings += [Problem(p.path, p.line, p.column, f"注意：{p.message}")
-                        for p, numbers in _located(check_numbering(archive, rule), archive)
+                        for p, numbers in _located(check_numbering(numbers_read, rule),
+                                                   numbers_read)
                         if numbers.folder.resolve() in selected]
 
     report.findings += lint_paths(root, source_paths(root, folders))
@@ -199,7 +205,7 @@ def convert_encodings(root: Path, paths: list[Path], echo: Callable[[str], None]
         if encoding is None:
             continue
         text, _, _ = decode_source(raw)
-        write_output(path, text.encode("utf-8"))
+        rewrite(path, text.encode("utf-8"), root)  # mode and links kept
         label = "GBK（GB18030）编码" if encoding == "gb18030" else "UTF-16 编码"
         echo(f"已把 {display_path(path, root)} 从 {label}转换为 UTF-8")
         converted += 1
@@ -257,7 +263,7 @@ def apply_fixes(root: Path, findings: list[Finding], echo: Callable[[str], None]
             refused.add(path)
             echo(f"注意：{source.name} 修正后不再是有效的 YAML，未做修改，请手工修改")
             continue
-        write_output(path, bom + new_text.encode("utf-8"))
+        rewrite(path, bom + new_text.encode("utf-8"), root)  # mode and links kept
         applied += count
     return applied
 
@@ -294,7 +300,7 @@ def echo_changes(root: Path, before: dict[Path, str], echo: Callable[[str], None
 
 
 def check(root: Path, folders: list[Path], *, strict: bool = False, fix: bool = False,
-          echo: Callable[[str], None] = print) -> int:
+          echo: Callable[[str], None] = print, archive: Archive | None = None) -> int:
     """Check (and with fix, first repair) the named issues; print every problem; the exit status."""
     if fix:
         paths = source_paths(root, folders)
@@ -315,7 +321,7 @@ def check(root: Path, folders: list[Path], *, strict: bool = False, fix: bool = 
             echo(f"共{'，'.join(done)}。修正后重新检查：")
         else:
             echo("没有可自动修正的问题。")
-    report = run_checks(root, folders)
+    report = run_checks(root, folders, archive)
     problems = sorted(set(report.errors) | set(report.warnings))
     for problem in problems:
         echo(str(problem))

@@ -46,8 +46,76 @@ _CLICK_ZH = {
     "{name} {filename!r} is a directory.": "{name} {filename!r} 是文件夹，不是文件。",
     "file": "文件",
     "File": "文件",
+    # Values given to options and arguments (issue 14: "'abc' is not a valid integer.")
+    "{value!r} is not a valid {number_type}.": "“{value}”不是有效的数字（请写半角阿拉伯数字）。",
+    "{value!r} is not a valid boolean. Recognized values: {states}":
+        "“{value}”不是有效的是非值，可用的有：{states}",
+    "{value!r} is not a valid UUID.": "“{value}”不是有效的 UUID。",
+    "{value!r} is not {choice}.": "“{value}”不是 {choice}。",
+    "{value!r} is not one of {choices}.": "“{value}”不是其中之一：{choices}。",
+    "Choose from:\n\t{choices}": "可选：\n\t{choices}",
+    "Choice({choices})": "选项（{choices}）",
+    "{value!r} does not match the format {format}.": "“{value}”不符合格式 {format}。",
+    "{value!r} does not match the formats {formats}.": "“{value}”不符合以下任何格式：{formats}。",
+    "{value} is not in the range {range}.": "{value} 不在 {range} 范围内。",
+    "{len_type} values are required, but {len_value} was given.":
+        "需要 {len_type} 个值，只给了 {len_value} 个。",
+    "{len_type} values are required, but {len_value} were given.":
+        "需要 {len_type} 个值，给了 {len_value} 个。",
+    "{name} {filename!r} is not readable.": "{name} {filename!r} 不可读（没有权限）。",
+    "{name} {filename!r} is not writable.": "{name} {filename!r} 不可写（没有权限）。",
+    "{name} {filename!r} is not executable.": "{name} {filename!r} 不可执行。",
+    "path": "路径",
+    "Value must be an iterable.": "这里应是一组值。",
+    "Takes {nargs} values but 1 was given.": "需要 {nargs} 个值，只给了 1 个。",
+    "Takes {nargs} values but {len} were given.": "需要 {nargs} 个值，给了 {len} 个。",
+    "Missing parameter: {param_name}": "缺少参数：{param_name}",
+    "Missing {param_type}": "缺少{param_type}",
+    "Option {name!r} requires {nargs} arguments.": "选项 {name!r} 需要 {nargs} 个值。",
+    "Argument {name!r} takes {nargs} values.": "参数 {name!r} 需要 {nargs} 个值。",
+    "Invalid start character for option ({option})": "选项的开头字符无效（{option}）",
+    "Could not open file {filename!r}: {message}": "无法打开文件 {filename!r}：{message}",
+    "unknown error": "未知错误",
+    # Help and prompts (liandong uses none of these today; translated so none ever shows English)
+    "env var: {var}": "环境变量：{var}",
+    "default: {default}": "默认：{default}",
+    "(dynamic)": "（动态）",
+    "deprecated": "已弃用",
+    "DeprecationWarning: The command {name!r} is deprecated.{extra_message}":
+        "注意：命令 {name!r} 已弃用。{extra_message}",
+    "DeprecationWarning: The {param_type} {name!r} is deprecated.{extra_message}":
+        "注意：{param_type} {name!r} 已弃用。{extra_message}",
+    "Do you want to continue?": "要继续吗？",
+    "Confirm the action without prompting.": "不询问，直接确认。",
+    "%(prog)s, version %(version)s": "%(prog)s，版本 %(version)s",
+    "Press any key to continue...": "按任意键继续……",
+    "Repeat for confirmation": "再输入一次以确认",
+    "Error: The two entered values do not match.": "错误：两次输入的不一样。",
+    "Error: invalid input": "错误：输入无效",
+    "d": "天",
+    "{editor}: Editing failed": "{editor}：编辑失败",
+    "{editor}: Editing failed: {e}": "{editor}：编辑失败：{e}",
+    "Unknown color {colour!r}": "未知的颜色 {colour!r}",
+    "Unknown standard stream '{name}'": "未知的标准流“{name}”",
+    "Windows error: {error}": "Windows 错误：{error}",
+    "Couldn't detect Bash version, shell completion is not supported.":
+        "无法识别 Bash 的版本，不支持命令补全。",
+    "Shell completion is not supported for Bash versions older than 4.4.":
+        "Bash 4.4 以前的版本不支持命令补全。",
+    # Mistakes in a command's definition (a programming error, never an editor's)
+    "Could not determine name for option with declarations {decls!r}":
+        "无法确定选项的名称：{decls!r}",
+    "No options defined but a name was passed ({name}). Did you mean to declare an argument "
+    "instead? Did you mean to pass '--{name}'?":
+        "没有定义选项，却给了名称（{name}）：应是参数，或写作“--{name}”？",
+    "Arguments take exactly one parameter declaration, got {length}: {decls}.":
+        "参数只能有一个声明，现在有 {length} 个：{decls}。",
+    "Name '{name}' defined twice": "名称“{name}”定义了两次",
+    "Boolean option {decl!r} cannot use the same flag for true/false.":
+        "是非选项 {decl!r} 不能用同一个标志表示是和否。",
 }
-"""Click's own words (usage, headings, errors) in Chinese: the editors read no English."""
+"""Click's own words (usage, headings, errors, prompts) in Chinese: the editors read no English.
+tests/test_cli.py checks that every message click passes through gettext is here."""
 
 
 def _chinese_click() -> None:
@@ -260,12 +328,19 @@ def main(verbose: bool) -> None:
 @click.option("--print-shop", "print_shop", is_flag=True,
               help="另外生成交印刷厂用的 <年>-<期>-print.pdf：四周各加 3 mm 出血和裁切线，"
                    "印刷四色（红色 C0 M100 Y100 K0，黑色只用 K）。")
-def build(issue: str | None, every: bool, out: Path | None, print_shop: bool) -> None:
-    from liandong.build import build as build_issues, default_out, find_root, select_folders
+@click.option("--force", is_flag=True,
+              help="--out 的文件夹里已有别的文件时也写入（根文件夹和系统文件夹仍然拒绝）。")
+def build(issue: str | None, every: bool, out: Path | None, print_shop: bool,
+          force: bool) -> None:
+    from liandong.build import (build as build_issues, default_out, find_root, is_build_output,
+                                select_folders)
+    from liandong.files import check_out_folder
 
     if issue and every:
         raise click.UsageError("不能同时指定期号和 --all。")
     root = find_root(Path.cwd())
+    if out is not None:
+        check_out_folder(out, is_build_output, force=force)
     folders = select_folders(root, issue, every)
     out_dir = out if out is not None else default_out(root)
     for built in build_issues(root, folders, out_dir, print_shop=print_shop):
@@ -293,6 +368,22 @@ def preflight(pdf: Path) -> None:
         sys.exit(1)
 
 
+_SITE_PAGES = re.compile(r"(?:index|search|404)\.html|feed\.xml|sitemap\.xml|search-index\.js"
+                         r"|[1-9][0-9]{3}-[0-9]{2,3}\.(?:pdf|html)")
+
+
+SITE_MARKS = ("search-index.js", ".liandong-site.json")
+"""Files only a liandong site has: a folder of site-like names without either is not one."""
+
+
+def is_site_output(name: str) -> bool:
+    """The file names `liandong site` writes (its pages, assets and each issue's page and PDF):
+    a folder of only these is a site liandong made (the `--out` guard)."""
+    from liandong.site import ASSETS
+
+    return _SITE_PAGES.fullmatch(name) is not None or name in ASSETS.values()
+
+
 @main.command(context_settings=CONTEXT, options_metavar="[选项]", help="""生成全部各期的网站：往期目录、每期网页和 PDF、全文搜索、订阅源。
 
 \b
@@ -304,11 +395,16 @@ def preflight(pdf: Path) -> None:
 @click.option("--base-url", "base_url", default=None, metavar="URL",
               help="网站发布后的完整网址，如 https://example.org/liandong/；"
                    "订阅源 feed.xml 和 sitemap.xml 需要它。")
-def site(out: Path | None, base_url: str | None) -> None:
+@click.option("--force", is_flag=True,
+              help="--out 的文件夹里已有别的文件时也写入（根文件夹和系统文件夹仍然拒绝）。")
+def site(out: Path | None, base_url: str | None, force: bool) -> None:
     from liandong.build import default_out, find_root
+    from liandong.files import check_out_folder
     from liandong.site import DEFAULT_SITE_OUT, run_site
 
     root = find_root(Path.cwd())
+    if out is not None:
+        check_out_folder(out, is_site_output, force=force, marks=SITE_MARKS)
     run_site(root, out if out is not None else default_out(root, DEFAULT_SITE_OUT), base_url,
              click.echo)
 
@@ -321,12 +417,17 @@ def site(out: Path | None, base_url: str | None) -> None:
               metavar="N", help="端口号（默认 8000）。")
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
               metavar="DIR", help="网站文件写到 DIR（默认：项目下的 build/site/）。")
-def serve(port: int, out: Path | None) -> None:
+@click.option("--force", is_flag=True,
+              help="--out 的文件夹里已有别的文件时也写入（根文件夹和系统文件夹仍然拒绝）。")
+def serve(port: int, out: Path | None, force: bool) -> None:
     from liandong.build import default_out, find_root
+    from liandong.files import check_out_folder
     from liandong.serve import serve as run_server
     from liandong.site import DEFAULT_SITE_OUT
 
     root = find_root(Path.cwd())
+    if out is not None:
+        check_out_folder(out, is_site_output, force=force, marks=SITE_MARKS)
     run_server(root, out if out is not None else default_out(root, DEFAULT_SITE_OUT), port,
                click.echo)
 
@@ -344,6 +445,7 @@ def new(date: str | None) -> None:
     import datetime as dt
 
     from liandong.build import find_root
+    from liandong.errors import display_path
     from liandong.new import new_issue, parse_date_option
 
     root = find_root(Path.cwd())
@@ -376,12 +478,15 @@ def new(date: str | None) -> None:
 def check(issue: str | None, every: bool, strict: bool, fix: bool) -> None:
     from liandong.build import find_root, select_folders
     from liandong.check import check as check_issues
+    from liandong.validate import scan_archive
 
     if issue and every:
         raise click.UsageError("不能同时指定期号和 --all。")
     root = find_root(Path.cwd())
-    folders = select_folders(root, issue, every or not issue)
-    sys.exit(check_issues(root, folders, strict=strict, fix=fix, echo=click.echo))
+    archive = scan_archive(root)  # misnamed folders are reported with every other problem
+    folders = select_folders(root, issue, every or not issue, archive)
+    sys.exit(check_issues(root, folders, strict=strict, fix=fix, echo=click.echo,
+                          archive=archive))
 
 
 @main.command(context_settings=CONTEXT, options_metavar="[选项]", help="""列出每种字体角色 → 字体名称 → 字体文件，以及各角色的补字字体。
@@ -392,6 +497,7 @@ def check(issue: str | None, every: bool, strict: bool, fix: bool) -> None:
 补字字体印出（series.yaml 的“补字字体”可以另选），liandong check 会逐字列出。""")
 def fonts() -> None:
     from liandong.build import find_root, resolve_project_fonts
+    from liandong.errors import display_path, printable
     from liandong.validate import font_settings
 
     root = find_root(Path.cwd())
@@ -401,7 +507,8 @@ def fonts() -> None:
         index = f" #{font.index}" if font.index else ""
         what = (f"补字（{font.role.style}缺的字）" if font.fallback
                 else f"{font.role.style}（{font.role.label}）")
-        click.echo(f"{what}→ {font.family}（{origins[font.origin]}）→ {font.file}{index}")
+        click.echo(f"{what}→ {printable(font.family)}（{origins[font.origin]}）→ "
+                   f"{display_path(font.file)}{index}")
     accepted = font_settings(root).accepted
     for font in resolved.values():
         if font.notice and font.family != accepted:

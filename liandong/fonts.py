@@ -181,14 +181,19 @@ def installed_faces() -> tuple[Face, ...]:
 
 
 def project_faces(fonts_dir: Path) -> tuple[Face, ...]:
-    """Faces of the font files in the project's fonts/ folder (face 0 of a collection)."""
-    from fontTools.ttLib import TTFont, TTLibError
+    """Faces of the font files in the project's fonts/ folder (face 0 of a collection).
+
+    Each file is read with the guards of sources and checked (`check_font_file`): a file that
+    cannot be used (damaged, not a font, a pipe, too large, embedding forbidden) stops every
+    command with a problem naming it, rather than giving a PDF of blank glyphs."""
+    from liandong.errors import SourceErrors, display_path
 
     faces = []
     if not fonts_dir.is_dir():
         return ()
     folder = fonts_dir.resolve()
     confined = folder.is_relative_to(fonts_dir.parent.resolve())
+    problems = []
     for path in sorted(fonts_dir.iterdir()):
         if path.suffix not in FONT_SUFFIXES:
             continue
@@ -196,20 +201,226 @@ def project_faces(fonts_dir: Path) -> tuple[Face, ...]:
         if not confined or not real.is_relative_to(folder):
             # WeasyPrint may read only fonts/ inside the project: a linked font would silently
             # not be used, so it is not offered at all.
-            logger.warning("fonts/%s 指向 fonts/ 文件夹之外（%s），出于安全考虑已跳过；"
-                           "请把字体文件本身放进 fonts/，或安装到本机", path.name, real)
+            logger.warning("%s 指向 fonts/ 文件夹之外（%s），出于安全考虑已跳过；"
+                           "请把字体文件本身放进 fonts/，或安装到本机",
+                           display_path(path, fonts_dir.parent, resolve=False), display_path(real))
             continue
-        try:
-            font = TTFont(path, fontNumber=0, lazy=True)
-            names = {str(rec.toUnicode()).strip() for rec in font["name"].names
-                     if rec.nameID in (1, 4, 6, 16)}
-            postscript = font["name"].getDebugName(6) or ""
-            weight = font["OS/2"].usWeightClass if "OS/2" in font else 400
-        except (TTLibError, OSError, KeyError, UnicodeDecodeError) as exc:
-            logger.warning("fonts/%s 不是可用的字体文件（%s），已跳过", path.name, exc)
+        checked = check_font_file(path)
+        if checked.problem is not None:
+            problems.append(checked.problem_at(display_path(path, fonts_dir.parent, resolve=False)))
             continue
-        faces.append(Face(tuple(sorted(names)), path, 0, weight, _postscript_name(postscript)))
+        faces.append(Face(checked.families, path, 0, checked.weight, checked.postscript))
+    if problems:
+        raise SourceErrors(problems)
     return tuple(faces)
+
+
+# --- Checking a project font file ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FontFileCheck:
+    """What `check_font_file` found in one font file: why it cannot be used, or its names."""
+
+    problem: str | None = None
+    families: tuple[str, ...] = ()
+    weight: int = 400
+    postscript: str = ""  # the name its PDF fonts carry (_postscript_name)
+
+    def problem_at(self, name: str):
+        from liandong.errors import Problem
+
+        return Problem(name, 1, 1, self.problem or "")
+
+
+_CHECKED: dict[str, FontFileCheck] = {}
+"""Results by the SHA-256 of the file's bytes, for this process (see check_font_file)."""
+
+_BY_STAT: dict[tuple, FontFileCheck] = {}
+"""The same results by (path, device, inode, size, mtime): no re-reading an unchanged file."""
+
+_REQUIRED_TABLES = ("cmap", "head", "hhea", "hmtx", "maxp", "name")
+_EMBEDDING = {0x0002: "受限授权（Restricted License），不允许嵌入",
+              0x0100: "不允许只嵌入用到的字形（No Subsetting）",
+              0x0200: "只允许嵌入点阵字形（Bitmap Embedding Only）"}
+"""OS/2 fsType bits that forbid what a PDF of liandong does: embed a subset of the outlines."""
+
+_SAMPLE = 400
+"""Characters of the cmap whose outlines are checked when a file is first read."""
+
+
+def check_font_file(path: Path) -> FontFileCheck:
+    """Check a font of the project's fonts/ once per process: read it with the guards of
+    sources (a regular file, not over limits.FONT_BYTES; a pipe named *.ttf is never opened
+    for reading, so nothing hangs), then `check_font_data`. Results are cached by the SHA-256
+    of the bytes, in memory only: a cache file in the project or in build/ could be forged by a
+    commit or a CI cache to pass a damaged font, and a file outside the project would break
+    the rule that liandong reads nothing outside it but installed fonts. The check is cheap
+    enough to run once in every process: 0.14 s for FandolFang (7 MB), 0.35 s for LXGW WenKai
+    (20 MB), 0.02 s for a subset; `serve` keeps the result between rebuilds."""
+    import hashlib
+
+    from liandong import limits
+
+    try:
+        info = path.stat()
+    except OSError as exc:
+        from liandong.errors import os_reason
+
+        return FontFileCheck(f"无法读取字体文件：{os_reason(exc)}")
+    key = (str(path), info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+    if key in _BY_STAT:
+        return _BY_STAT[key]
+    data = _read_font(path, limits.FONT_BYTES)
+    if isinstance(data, str):
+        return FontFileCheck(data)
+    digest = hashlib.sha256(data).hexdigest()
+    if digest not in _CHECKED:
+        _CHECKED[digest] = check_font_data(data)
+    _BY_STAT[key] = _CHECKED[digest]
+    return _CHECKED[digest]
+
+
+def _read_font(path: Path, limit: int) -> bytes | str:
+    """The file's bytes, or why they are not read (in Chinese)."""
+    import os
+    import stat
+
+    from liandong.errors import os_reason
+
+    try:
+        # O_NONBLOCK: opening a named pipe for reading would otherwise wait for a writer.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        return f"无法读取字体文件：{os_reason(exc)}"
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return "这不是普通文件（可能是管道或设备），不读取"
+        if info.st_size > limit:
+            return (f"字体文件有 {info.st_size // (1024 * 1024)} MB，超过 {limit // (1024 * 1024)} MB "
+                    "的上限（limits.FONT_BYTES）")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(limit + 1)
+        return data if len(data) <= limit else "字体文件超过上限（limits.FONT_BYTES）"
+    except OSError as exc:
+        return f"无法读取字体文件：{os_reason(exc)}"
+    finally:
+        os.close(fd)
+
+
+def check_font_data(data: bytes) -> FontFileCheck:
+    """Is face 0 of this font file usable for print? Its tables decode; TrueType glyph offsets
+    (loca) fit the glyph data; the embedding permissions (OS/2 fsType) allow an embedded subset;
+    and the outlines of a sample of its characters are there (a damaged `loca` gives blank
+    glyphs that no other check sees). Every reason is in Chinese; fontTools' own is not shown."""
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    damaged = "字体文件已损坏，或不是 TrueType/OpenType 字体：请换成完好的字体文件，或从 fonts/ 移走"
+    try:
+        font = TTFont(io.BytesIO(data), fontNumber=0, lazy=True)
+        missing = [tag for tag in _REQUIRED_TABLES if tag not in font]
+        outlines = "glyf" in font or "CFF " in font or "CFF2" in font
+        if missing or not outlines:
+            what = "、".join(missing) if missing else "glyf 或 CFF"
+            return FontFileCheck(f"字体文件缺少必需的 {what} 表：{damaged}")
+        for tag in (*_REQUIRED_TABLES, "OS/2", "post", "loca", "CFF ", "CFF2"):
+            if tag in font:
+                font[tag]  # decodes the table; a damaged one raises
+        if "glyf" in font:
+            offsets = list(font["loca"])
+            size = len(font.reader["glyf"])
+            if any(a > b for a, b in zip(offsets, offsets[1:])) or not (
+                    size - 4 <= offsets[-1] <= size):
+                return FontFileCheck(f"字形位置表（loca）与字形数据不符：{damaged}")
+        names = {str(record.toUnicode()).strip() for record in font["name"].names
+                 if record.nameID in (1, 4, 6, 16)}
+        postscript = _postscript_name(font["name"].getDebugName(6) or "")
+        os2 = font["OS/2"] if "OS/2" in font else None
+        weight = os2.usWeightClass if os2 is not None else 400
+        fs_type = os2.fsType if os2 is not None else 0
+    except Exception:  # noqa: BLE001 - any decoding failure of a damaged file
+        return FontFileCheck(damaged)
+    refused = _embedding_refused(fs_type)
+    if refused:
+        return FontFileCheck(f"字体的授权{refused}（OS/2 fsType = 0x{fs_type:04X}）：印刷用 PDF 必须"
+                             "嵌入所用的字形，请换用允许嵌入的字体")
+    blank = _blank_sample(data)
+    if blank:
+        count, total, sample = blank
+        return FontFileCheck(f"抽查的 {total} 个字中有 {count} 个字形是空的（如“{sample}”），"
+                             f"印出来会是空白：{damaged}")
+    return FontFileCheck(None, tuple(sorted(name for name in names if name)), weight, postscript)
+
+
+def _embedding_refused(fs_type: int) -> str | None:
+    """Why fsType forbids liandong's embedding; editable (0x8) or print-and-preview (0x4)
+    embedding lifts a restricted licence, as the OpenType specification says."""
+    if fs_type & 0x0002 and not fs_type & 0x000C:
+        return _EMBEDDING[0x0002]
+    for bit in (0x0100, 0x0200):
+        if fs_type & bit:
+            return _EMBEDDING[bit]
+    return None
+
+
+def blank_by_design(char: str) -> bool:
+    """Characters drawn as nothing on purpose: spaces, controls, format characters, fillers."""
+    import unicodedata
+
+    return (unicodedata.category(char) in ("Zs", "Zl", "Zp", "Cc", "Cf")
+            or ord(char) in (0x115F, 0x1160, 0x3164, 0xFFA0, 0x034F))
+
+
+def _blank_sample(data: bytes) -> tuple[int, int, str] | None:
+    """(blank, checked, an example) when more than a tenth of a sample of the characters the
+    font maps have no outline; None for a sound font."""
+    import uharfbuzz as hb
+
+    font = hb.Font(hb.Face(hb.Blob(data), 0))
+    codes = sorted(code for code in font.face.unicodes if not blank_by_design(chr(code)))
+    if not codes:
+        return None
+    step = max(1, len(codes) // _SAMPLE)
+    sample = codes[::step]
+    blank = [code for code in sample if not _has_outline(font, code)]
+    if len(blank) * 10 <= len(sample):
+        return None
+    return len(blank), len(sample), chr(blank[0])
+
+
+def _has_outline(font, code: int) -> bool:
+    glyph = font.get_nominal_glyph(code)
+    if not glyph:
+        return True  # not in the font: the coverage check reports it
+    extents = font.get_glyph_extents(glyph)
+    return extents is not None and (extents.width != 0 or extents.height != 0)
+
+
+@functools.lru_cache(maxsize=16)
+def _outline_font(file: Path, index: int):
+    import uharfbuzz as hb
+
+    return hb.Font(hb.Face(hb.Blob.from_file_path(str(file)), index))
+
+
+@functools.lru_cache(maxsize=None)
+def has_outline(font: ResolvedFont, char: str) -> bool:
+    """Does the glyph that prints `char` in this font draw anything (or is it blank by
+    design, like a space)? A glyph with no outline prints a blank without any other error."""
+    return blank_by_design(char) or _has_outline(_outline_font(font.file, font.index), ord(char))
+
+
+def font_label(font: ResolvedFont) -> str:
+    """How a message names a role's font, ready to be followed by Chinese text: its family
+    (and a space), or for a project font its family and file, since a project font appears in
+    the PDF under a private name (css_family)."""
+    from liandong.errors import display_path
+
+    if font.origin == "fonts/":
+        return f"{font.family}（fonts/{display_path(font.file.name)}）"
+    return font.family + " "
 
 
 def _postscript_name(name: str) -> str:
@@ -458,24 +669,32 @@ def check_glyphs(printed, fonts: dict[str, ResolvedFont], fallback_problem,
         fallback = fonts.get(key + FALLBACK)
         extra = coverage(fallback.file, fallback.index) if fallback else frozenset()
         for char in dict.fromkeys(item.text):
-            if not _printable(char) or ord(char) in covered:
+            if not _printable(char):
                 continue
             offsets = item.loc.find(char) if item.loc else []
-            if ord(char) in extra:
-                if item.generated and not offsets:
-                    continue  # a label the template adds: no place to name, nothing to choose
-                if (key, char) not in borrowed:
-                    message = (f"{font.role.label}所用字体 {font.family} 没有“{char}”"
-                               f"（U+{ord(char):04X}），这个字改用补字字体 {fallback.family} 印出")
-                    where = (item.loc.problem(message, offsets[0]) if offsets
-                             else fallback_problem(message) if item.loc is None
-                             else item.loc.problem(message))
-                    borrowed[(key, char)] = (where, set())
-                name = item.loc.source.name if item.loc else ""
-                borrowed[(key, char)][1].update((name, offset) for offset in offsets or [-1])
+            if ord(char) not in covered:
+                if ord(char) in extra:
+                    if item.generated and not offsets:
+                        continue  # a label the template adds: no place to name, nothing to choose
+                    if (key, char) not in borrowed:
+                        message = (f"{font.role.label}所用字体 {font_label(font)}没有“{char}”"
+                                   f"（U+{ord(char):04X}），这个字改用补字字体 {fallback.family} 印出")
+                        where = (item.loc.problem(message, offsets[0]) if offsets
+                                 else fallback_problem(message) if item.loc is None
+                                 else item.loc.problem(message))
+                        borrowed[(key, char)] = (where, set())
+                    name = item.loc.source.name if item.loc else ""
+                    borrowed[(key, char)][1].update((name, offset) for offset in offsets or [-1])
+                    continue
+                message = (f"{font.role.label}所用字体 {font_label(font)}没有“{char}”"
+                           f"（U+{ord(char):04X}）的字形，无法印出；请改换写法，或在 fonts/ "
+                           "放入含此字的字体")
+            elif not has_outline(font, char):
+                message = (f"{font.role.label}所用字体 {font_label(font)}里“{char}”"
+                           f"（U+{ord(char):04X}）的字形是空的，印出来会是空白：字体文件可能"
+                           "已损坏，请换用完好的字体文件")
+            else:
                 continue
-            message = (f"{font.role.label}所用字体 {font.family} 没有“{char}”（U+{ord(char):04X}）"
-                       "的字形，无法印出；请改换写法，或在 fonts/ 放入含此字的字体")
             if item.generated and not offsets:
                 message += f"（它印在由此生成的“{item.text}”里）"
             if not offsets:

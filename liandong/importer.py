@@ -12,18 +12,22 @@ lines wrapped inside a paragraph, and a title run together with its subtitle.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import logging
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 
+from liandong import limits
 from liandong.errors import LiandongError, Problem, SourceErrors, display_path, os_reason
 from liandong.files import write_output
 from liandong.source import (ISSUE_FILE, decode_source, join_lines, normalise_newlines,
                              yaml_scalar)
-from liandong.validate import DISTRIBUTION_KEYS, SERIES_SCHEMA, load_issues, load_series
+from liandong.validate import (DISTRIBUTION_KEYS, ISSUE_SCHEMA, SERIES_SCHEMA, issue_folder,
+                               issue_place, load_issues, load_series)
 
 logger = logging.getLogger(__name__)
 
@@ -109,18 +113,20 @@ class Imported:
 def read_paragraphs(path: Path, name: str) -> list[Para]:
     """The file's paragraphs, by its format; a clear error for anything else."""
     suffix = path.suffix.lower()
-    if not path.is_file():
+    if not path.exists():
         raise LiandongError(f"{name}: 找不到要导入的文件")
+    if not path.is_file():
+        raise LiandongError(f"{name}: 这不是普通文件（可能是文件夹、管道或设备），无法导入")
     if suffix == ".docx":
         return read_docx(path, name)
     if suffix in (".txt", ".text"):
         return read_text(path, name)
     if suffix == ".pdf":
-        raise LiandongError(f"{name}: 不能直接导入 PDF，请先提取文字（pdftotext {path.name}），"
+        raise LiandongError(f"{name}: 不能直接导入 PDF，请先提取文字（pdftotext {display_path(path.name)}），"
                             "再导入得到的 .txt 文件")
     if suffix in (".doc", ".wps", ".rtf", ".odt"):
-        raise LiandongError(f"{name}: 不支持 {suffix} 格式，请在 Word/WPS 中另存为 .docx 再导入")
-    raise LiandongError(f"{name}: 不认识的文件格式“{suffix or '（无扩展名）'}”："
+        raise LiandongError(f"{name}: 不支持 {display_path(suffix)} 格式，请在 Word/WPS 中另存为 .docx 再导入")
+    raise LiandongError(f"{name}: 不认识的文件格式“{display_path(suffix) if suffix else '（无扩展名）'}”："
                         "只能导入纯文本（.txt，UTF-8 或 GBK 编码）和 Word 文档（.docx）")
 
 
@@ -145,12 +151,28 @@ def _looks_like_text(text: str) -> bool:
     return not any(unicodedata.category(c) == "Cc" and c not in "\t\n\r\f" for c in text)
 
 
-def read_text(path: Path, name: str) -> list[Para]:
-    """Paragraphs of extracted text: blank lines separate them, page numbers mark page breaks."""
+def _read_limited(path: Path, name: str, limit: int, which: str) -> bytes:
+    """The file's bytes, its size checked before anything is read (and again while reading)."""
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            raw = handle.read(limit + 1) if size <= limit else b""
     except OSError as exc:
         raise LiandongError(f"{name}: 无法读取文件：{os_reason(exc)}") from None
+    if size > limit or len(raw) > limit:
+        shown = f"{size / (1024 * 1024):.1f} MB" if size >= 1024 * 1024 else f"{size // 1024} KB"
+        raise LiandongError(f"{name}: 文件有 {shown}，超过 {_size(limit)} 的上限（limits.{which}）："
+                            "这不像是一期简报，没有导入")
+    return raw
+
+
+def _size(limit: int) -> str:
+    return f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
+
+
+def read_text(path: Path, name: str) -> list[Para]:
+    """Paragraphs of extracted text: blank lines separate them, page numbers mark page breaks."""
+    raw = _read_limited(path, name, limits.IMPORT_TEXT_BYTES, "IMPORT_TEXT_BYTES")
     text = normalise_newlines(_decode(raw, name))
     groups: list[tuple[list[tuple[int, str]], bool]] = []
     current: list[tuple[int, str]] = []
@@ -239,8 +261,10 @@ def read_docx(path: Path, name: str) -> list[Para]:
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
+    data = io.BytesIO(_read_limited(path, name, limits.DOCX_BYTES, "DOCX_BYTES"))
+    _check_docx_sizes(data, name)
     try:
-        document = docx.Document(str(path))
+        document = docx.Document(data)
         body = document.element.body
         items: list[tuple[str, str]] = []
         for child in body.iterchildren():
@@ -279,12 +303,56 @@ def read_docx(path: Path, name: str) -> list[Para]:
     return paras
 
 
+def _check_docx_sizes(data: io.BytesIO, name: str) -> None:
+    """Every part of the .docx decompressed, streamed and counted, before python-docx reads it:
+    declared sizes and real ones within limits.DOCX_PART_BYTES and DOCX_TOTAL_BYTES, so a zip
+    bomb is refused after reading at most the limits, in small pieces."""
+    import zipfile
+
+    broken = (f"{name}: 无法读取 Word 文档：文件已损坏，或不是 .docx 格式；"
+              "请在 Word/WPS 中重新另存为 .docx")
+    try:
+        archive = zipfile.ZipFile(data)
+        members = archive.infolist()
+        if len(members) > limits.DOCX_PARTS:
+            raise LiandongError(f"{name}: Word 文档有 {len(members)} 个部分，超过 {limits.DOCX_PARTS} "
+                                "个的上限（limits.DOCX_PARTS）：这不像是一期简报，没有导入")
+        total = 0
+        for member in members:
+            if member.file_size > limits.DOCX_PART_BYTES:
+                _too_big(name, member.filename, member.file_size, "DOCX_PART_BYTES")
+            real = 0
+            with archive.open(member) as part:
+                while chunk := part.read(1 << 16):
+                    real += len(chunk)
+                    if real > min(member.file_size, limits.DOCX_PART_BYTES):
+                        # More than declared: zipfile itself stops at the declared size, but
+                        # a part may not claim less than it holds either.
+                        _too_big(name, member.filename, real, "DOCX_PART_BYTES")
+            total += real
+            if total > limits.DOCX_TOTAL_BYTES:
+                _too_big(name, "全部内容", total, "DOCX_TOTAL_BYTES")
+    except LiandongError:
+        raise
+    except Exception:  # noqa: BLE001 - zip errors, CRC errors, unsupported compression
+        raise LiandongError(broken) from None
+    finally:
+        data.seek(0)
+
+
+def _too_big(name: str, part: str, size: int, which: str) -> None:
+    limit = getattr(limits, which)
+    raise LiandongError(f"{name}: Word 文档的 {display_path(part)} 解压后超过 {_size(limit)} 的上限"
+                        f"（limits.{which}）：文件已损坏或不是一期简报，没有导入")
+
+
 # --- Recognising ------------------------------------------------------------------------
 
 def _to_int(text: str) -> int | None:
     text = unicodedata.normalize("NFKC", text)
     if text.isdigit():
-        return int(text)
+        # int() refuses more than 4,300 digits; anything this long is over every limit anyway.
+        return int(text) if len(text) <= 18 else 10 ** 18
     if all(c in "〇零一二三四五六七八九" for c in text) and len(text) >= 2:  # 二〇二四
         return int("".join(str("〇一二三四五六七八九".index(c) if c != "零" else 0) for c in text))
     import cn2an  # lazily: importing it takes 0.13 s
@@ -423,6 +491,18 @@ def _masthead(paras: list[Para], name: str) -> tuple[dict[str, object], list[Par
         raise LiandongError(f"{date_para.where}: 日期“{date_match.group(0)}”不是有效日期") from None
     if not names:
         raise LiandongError(f"{paras[0].where}: 报头里找不到刊名")
+    # Only an issue that has a folder every command reads (issues/<1000-9999>/<1-999>), and
+    # numbers the schema accepts: `check`, `build --all` and the site never see anything else.
+    unread = "没有这样的文件夹，check、build 和网站都读不到它，无法导入"
+    if issue_place(1000, number) is not None:
+        raise LiandongError(f"{number_para.where}: 期号“{number_text}”不在 1 至 "
+                            f"{ISSUE_SCHEMA['期号'].maximum} 之间：{unread}")
+    if issue_place(date.year, number) is not None:
+        raise LiandongError(f"{date_para.where}: 日期“{date_match.group(0)}”的年份不在 1000 至 "
+                            f"9999 之间：{unread}")
+    if total > ISSUE_SCHEMA["总期号"].maximum:  # type: ignore[operator]
+        raise LiandongError(f"{total_para.where}: 总期号“{total_text}”大于 "
+                            f"{ISSUE_SCHEMA['总期号'].maximum}，无法导入")
     return ({"name_lines": names, "number": number, "total": total, "date": date, "values": values},
             paras[index:])
 
@@ -593,7 +673,7 @@ def article_markdown(article: Article) -> str:
 
 def import_issue(root: Path, file: Path) -> list[Path]:
     """Import FILE as a new issue of the project at root; returns the files written."""
-    name = display_path(file, root) if file.is_absolute() else str(file)
+    name = display_path(file, root) if file.is_absolute() else display_path(file)
     problems: list[Problem] = []
     series = load_series(root, problems)
     if series is None or problems:
@@ -614,7 +694,7 @@ def import_issue(root: Path, file: Path) -> list[Path]:
         if printed != series_name:
             logger.warning("%s: 报头中的“%s”不是已知的报头项目，未导入", line.where, line.text)
 
-    folder = root / "issues" / str(imported.date.year) / str(imported.number)
+    folder = issue_folder(root, imported.date.year, imported.number)  # checked by _masthead
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise LiandongError(
             f"{display_path(folder, root)} 已经存在：liandong import 不会覆盖已有的一期"
@@ -622,7 +702,7 @@ def import_issue(root: Path, file: Path) -> list[Path]:
     # Values printed as the series has them are not repeated; others override for this issue.
     overrides = {key: imported.values[key] for key in SERIES_SCHEMA
                  if key in imported.values and imported.values[key] != series_values.get(key)}
-    files = {folder / ISSUE_FILE: issue_yaml(imported, overrides, file.name)}
+    files = {folder / ISSUE_FILE: issue_yaml(imported, overrides, display_path(file.name))}
     for number, article in enumerate(imported.articles, start=1):
         files[folder / f"{number:02d}.md"] = article_markdown(article)
     written = [write_output(path, text) for path, text in files.items()]

@@ -34,3 +34,42 @@ YAML_DEPTH = 20
 PUNCTUATION_RUN = 20
 """Most punctuation marks in a row in a paragraph. No line may start or end between them, so a
 longer run cannot be broken into lines (5,000 full stops took a minute to render)."""
+
+FONT_BYTES = 64 * 1024 * 1024
+"""Largest font file read from the project's fonts/ folder: more than twice the largest CJK font
+on a Debian machine (Noto Serif CJK Bold, a collection of 27 MB; a licensed 仿宋_GB2312 is about
+4 MB). A font is read whole to be checked (fonts.check_font_file)."""
+
+IMPORT_TEXT_BYTES = 1024 * 1024
+"""Largest text file `liandong import` reads: a whole issue at ISSUE_CHARS (120,000 characters,
+360 KB in UTF-8) with the spaces and line breaks of extracted text, and room to spare. Checked
+before the file is read."""
+
+DOCX_BYTES = 32 * 1024 * 1024
+"""Largest .docx file `liandong import` reads (a Word file of an issue, pictures included)."""
+
+DOCX_PART_BYTES = 16 * 1024 * 1024
+"""Largest part of a .docx once decompressed (word/document.xml of the largest issue is a few
+MB): a part that inflates past it, by its declared size or its real one, is refused before
+python-docx reads it (a zip bomb took 3.2 GB)."""
+
+DOCX_TOTAL_BYTES = 64 * 1024 * 1024
+"""All parts of a .docx together, decompressed."""
+
+DOCX_PARTS = 2000
+"""Most parts (zip members) in a .docx."""
+
+PDF_BYTES = 64 * 1024 * 1024
+"""Largest PDF `liandong preflight` reads (the sample issue's is 155 KB; 200 pages of text a
+few MB)."""
+
+PDF_PAGES = 1000
+"""Most pages preflight checks: ISSUE_CHARS makes about 200."""
+
+PDF_OBJECTS = 500_000
+"""Most objects in a PDF preflight reads (a tagged 200-page issue has tens of thousands)."""
+
+PDF_DECODED_BYTES = 128 * 1024 * 1024
+"""All streams of a PDF that preflight decodes (content, fonts, everything but images),
+decompressed: a page whose content inflated to 1.5 GB used 3.2 GB and passed. Measured in
+pieces before anything is parsed."""

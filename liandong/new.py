@@ -12,7 +12,7 @@ from liandong.files import write_output
 from liandong.lint import PLACEHOLDER
 from liandong.numbering import Next, next_issue, numbering_rule, read_archive
 from liandong.source import ISSUE_FILE, yaml_scalar
-from liandong.validate import DISTRIBUTION_KEYS, load_series, parse_date
+from liandong.validate import DISTRIBUTION_KEYS, issue_folder, load_series, parse_date
 
 ARTICLE_FILE = "01.md"
 
@@ -73,7 +73,10 @@ def new_issue(root: Path, date: dt.date) -> tuple[Next, list[Path]]:
             f"日期 {date.isoformat()} 早于最近一期（{latest.label}，{latest.date.isoformat()}）："  # type: ignore[union-attr]
             "新一期的日期不能早于已有各期。")
     numbers = next_issue(archive, rule, date)
-    folder = root / "issues" / str(numbers.year) / str(numbers.number)
+    try:
+        folder = issue_folder(root, numbers.year, numbers.number)
+    except ValueError as exc:
+        raise LiandongError(f"无法新建 {numbers.year} 年第 {numbers.number} 期：{exc}。") from None
     shown = display_path(folder, root)
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)

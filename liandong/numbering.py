@@ -22,9 +22,12 @@ def numbering_rule(series: tuple[dict[str, object], dict] | None) -> str:
     return str(series[0].get(NUMBERING_KEY, PER_YEAR))
 
 
-def read_archive(root: Path, problems: list[Problem]) -> list[Numbers]:
-    """The numbers of every issue in issues/, oldest first; unreadable ones are left out."""
-    found = [read_numbers(folder, root, problems) for folder in issue_folders(root)]
+def read_archive(root: Path, problems: list[Problem],
+                 folders: list[Path] | None = None) -> list[Numbers]:
+    """The numbers of every issue in issues/ (or of `folders`, from `validate.scan_archive`),
+    oldest first; unreadable ones are left out."""
+    folders = issue_folders(root) if folders is None else folders
+    found = [read_numbers(folder, root, problems) for folder in folders]
     return [numbers for numbers in found if numbers is not None]
 
 

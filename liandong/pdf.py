@@ -26,6 +26,8 @@ from weasyprint.pdf import tags as _weasyprint_tags  # noqa: E402
 from weasyprint.text.fonts import FontConfiguration  # noqa: E402
 from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: E402
 
+from liandong.errors import printable
+
 logger = logging.getLogger(__name__)
 
 _TAG_SOURCES: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
@@ -144,22 +146,26 @@ class PdfRenderer:
         fetcher = ProjectFetcher(allowed)
         base_url = str(base) + "/"
         html, sheets = self._style_sheets(html, base_url, fetcher)
-        document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher)
-        options = PRINT_SHOP_OPTIONS if print_shop else ARCHIVE_OPTIONS
+        page = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher)
+        options = {**(PRINT_SHOP_OPTIONS if print_shop else ARCHIVE_OPTIONS),
+                   "stylesheets": sheets, "uncompressed_pdf": True}
         sources: dict = {}
         token = _TAG_SOURCES.set(sources)
         try:
+            document = page.render(font_config=self.font_config, **options)
+            _internal_links_only(document)
             # Uncompressed: finish rewrites the file and compresses every stream once.
-            written = document.write_pdf(stylesheets=sheets, font_config=self.font_config,
-                                         uncompressed_pdf=True, **options)
+            written = document.write_pdf(**options)
         finally:
             _TAG_SOURCES.reset(token)
         data = finish(written, print_shop=print_shop, record=record, tag_sources=sources,
                       names=names)
         if fetcher.refused:
-            logger.warning("已拒绝读取项目之外的资源：%s", "、".join(dict.fromkeys(fetcher.refused)))
+            logger.warning("已拒绝读取项目之外的资源：%s",
+                           "、".join(printable(url) for url in dict.fromkeys(fetcher.refused)))
         if fetcher.missing:
-            logger.warning("找不到模板引用的文件：%s", "、".join(dict.fromkeys(fetcher.missing)))
+            logger.warning("找不到模板引用的文件：%s",
+                           "、".join(printable(url) for url in dict.fromkeys(fetcher.missing)))
         return data
 
     def _style_sheets(self, html: str, base_url: str, fetcher: ProjectFetcher):
@@ -183,6 +189,14 @@ class PdfRenderer:
                                    font_config=self.font_config)
             self._sheets[key] = sheet
         return STYLE.sub("", html, count=1), [sheet]
+
+
+def _internal_links_only(document) -> None:
+    """Keep only links to a place in the document itself (`href="#…"`): a link out of it
+    (javascript:, http:, file:, mailto:, a relative file, an attachment) would become a link
+    annotation that a PDF reader opens or runs, so a template's link prints as plain text."""
+    for page in document.pages:
+        page.links[:] = [link for link in page.links if link[0] == "internal"]
 
 
 def finish(data: bytes, *, print_shop: bool = False, record: dict | None = None,

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from liandong.errors import display_path, printable
 from liandong.fonts import ResolvedFont
 from liandong.render import MM, Layout
 
@@ -95,12 +96,29 @@ def preflight(data: bytes, fonts: dict[str, ResolvedFont], name: str = "PDF",
 
     try:
         pdf = pikepdf.open(io.BytesIO(data))
+    except pikepdf.PdfError:
+        return _unreadable(name)
+    try:
+        over = _over_limits(pdf)
+    except pikepdf.PdfError:
+        pdf.close()
+        return _unreadable(name)
+    if over is not None:
+        pdf.close()
+        limited = Check("在预检的上限之内")
+        limited.fail(over)
+        return Report(name, 0, [limited])
+    try:
         document = pypdfium2.PdfDocument(data)
-    except (pikepdf.PdfError, pypdfium2.PdfiumError) as exc:
-        return _unreadable(name, exc)
+    except pypdfium2.PdfiumError:
+        pdf.close()
+        return _unreadable(name)
 
     allowed = sorted({font.pdf_name for font in fonts.values()})
     known = set(allowed).union(*(_face_names(font.file, font.index) for font in fonts.values()))
+    # A project font: messages add its file to the name it carries in the PDF.
+    shown = {font.pdf_name: f"{font.pdf_name}（fonts/{display_path(font.file.name)}）"
+             for font in fonts.values() if font.origin == "fonts/"}
     pages = len(pdf.pages)
     used: dict = {}  # font object id -> (font dictionary, {page: glyph codes printed})
     try:
@@ -120,9 +138,9 @@ def preflight(data: bytes, fonts: dict[str, ResolvedFont], name: str = "PDF",
             banji_top = anchor[1] if anchor and anchor[0] == number else None
             _check_area(fpage, number, (left, top - L.text_height, left + L.text_width, top),
                         area, banji_top, banji, L)
-        _check_font_files(used, allowed, known, embedded, roles, notdef)
-    except (pikepdf.PdfError, pypdfium2.PdfiumError) as exc:
-        return _unreadable(name, exc)
+        _check_font_files(used, allowed, known, embedded, roles, notdef, shown)
+    except (pikepdf.PdfError, pypdfium2.PdfiumError):
+        return _unreadable(name)
     finally:
         document.close()
         pdf.close()
@@ -136,10 +154,81 @@ def preflight(data: bytes, fonts: dict[str, ResolvedFont], name: str = "PDF",
     return Report(name, pages, checks)
 
 
-def _unreadable(name: str, exc: Exception) -> Report:
+def _unreadable(name: str) -> Report:
+    """qpdf's and PDFium's own reasons are English and technical: the editor is told what it
+    means (-v shows nothing more: the file is simply not a sound PDF)."""
     broken = Check("文件是可读的 PDF")
-    broken.fail(f"无法读取：{exc}")
+    broken.fail("无法读取：文件已损坏，或不是 PDF 文件")
     return Report(name, 0, [broken])
+
+
+_PASSTHROUGH = {"/ASCIIHexDecode", "/AHx", "/ASCII85Decode", "/A85"}
+"""Filters whose output is no longer than their input: counted at their input's size."""
+
+
+def _over_limits(pdf) -> str | None:
+    """Why this PDF is too large to preflight (in Chinese), or None: pages, objects, and the
+    decoded size of every stream but images, measured in pieces before anything is parsed."""
+    import pikepdf
+
+    from liandong import limits
+
+    if len(pdf.pages) > limits.PDF_PAGES:
+        return f"共 {len(pdf.pages)} 页，超过 {limits.PDF_PAGES} 页的上限（limits.PDF_PAGES），未预检"
+    objects = len(pdf.objects)
+    if objects > limits.PDF_OBJECTS:
+        return (f"有 {objects} 个对象，超过 {limits.PDF_OBJECTS} 个的上限（limits.PDF_OBJECTS），"
+                "未预检")
+    left = limits.PDF_DECODED_BYTES
+    too_big = (f"内容解压后超过 {limits.PDF_DECODED_BYTES // (1024 * 1024)} MB 的上限"
+               "（limits.PDF_DECODED_BYTES）：不像是一期简报，可能是恶意构造的文件，未预检")
+    for obj in pdf.objects:
+        if not isinstance(obj, pikepdf.Stream) or obj.get("/Subtype") == "/Image":
+            continue
+        size = _decoded_size(obj, left)
+        if size is None:
+            return ("用了预检不支持的压缩方式（"
+                    + "、".join(str(f) for f in _filters(obj)) + "），未预检")
+        left -= size
+        if left < 0:
+            return too_big
+    return None
+
+
+def _filters(stream) -> list[str]:
+    import pikepdf
+
+    value = stream.get("/Filter")
+    if value is None:
+        return []
+    return [str(f) for f in value] if isinstance(value, pikepdf.Array) else [str(value)]
+
+
+def _decoded_size(stream, limit: int) -> int | None:
+    """The stream's decoded length, or limit + 1 once it is known to exceed limit; None for a
+    filter whose output cannot be measured without decoding it whole (LZW, images' codecs)."""
+    import zlib
+
+    data = stream.read_raw_bytes()
+    filters = _filters(stream)
+    if all(name in _PASSTHROUGH for name in filters) and len(filters) <= 1:
+        return len(data)
+    if filters not in (["/FlateDecode"], ["/Fl"]):
+        return None  # chains (A85 then Flate, Flate over Flate), LZW: never liandong's
+    inflate = zlib.decompressobj()
+    total = 0
+    try:
+        for start in range(0, len(data), 1 << 16):
+            piece = data[start:start + (1 << 16)]
+            while piece:
+                chunk = inflate.decompress(piece, 1 << 20)
+                total += len(chunk)
+                if total > limit:
+                    return limit + 1
+                piece = inflate.unconsumed_tail
+    except zlib.error:
+        return total  # damaged: what qpdf decodes of it is no more than this
+    return total
 
 
 @functools.lru_cache(maxsize=None)
@@ -171,7 +260,7 @@ def _font_name(font) -> str:
         name = str(font.get("/BaseFont", "/?"))
     except (UnicodeDecodeError, ValueError):
         name = "/?"
-    return name[1:].split("+", 1)[-1]
+    return printable(name[1:].split("+", 1)[-1])
 
 
 def _descriptor(font):
@@ -213,11 +302,13 @@ def _check_fonts(page, number: int, used: dict) -> None:
 
 
 def _check_font_files(used: dict, allowed: list[str], known: set[str], embedded: Check,
-                      roles: Check, notdef: Check) -> None:
+                      roles: Check, notdef: Check, shown: dict[str, str]) -> None:
     """Each font that prints something: embedded, one of the resolved roles' families, and no
-    glyph it lacks (.notdef)."""
+    glyph it lacks (.notdef). `shown` names a project font's file beside its private name."""
+    allowed = [shown.get(family, family) for family in allowed]
     for font, codes in used.values():
-        name = _font_name(font)
+        raw = _font_name(font)
+        name = shown.get(raw, raw)
         pages = sorted(codes)
         where = f"（用于第 {'、'.join(str(p) for p in pages)} 页）"
         program = None
@@ -228,7 +319,7 @@ def _check_font_files(used: dict, allowed: list[str], known: set[str], embedded:
                     program = descriptor[key]
             if program is None:
                 embedded.fail(f"字体 {name} 没有嵌入{where}：别的电脑和印刷厂会换成别的字体")
-        if not any(name == family or name.startswith(family + "-") for family in known):
+        if not any(raw == family or raw.startswith(family + "-") for family in known):
             roles.fail(f"字体 {name} 不是任何字体角色所定的字体{where}，应为 {'、'.join(allowed)} 之一："
                        "多半是缺字时系统悄悄换用的字体")
         if font.get("/Subtype") == "/Type0":
@@ -272,7 +363,7 @@ def _missing_glyphs(font, program, codes: dict[int, set[int]]) -> dict[int, list
                      if gid(code) == 0 or (glyphs is not None and gid(code) >= glyphs)
                      or (charset is not None and code not in charset))
         if bad:
-            result[page] = [unicode.get(code, f"<{code:04X}>") for code in bad]
+            result[page] = [printable(unicode.get(code, f"<{code:04X}>")) for code in bad]
     return result
 
 
@@ -399,5 +490,30 @@ def _origin(textpage, index: int) -> tuple[float, float]:
 
 
 def preflight_file(path: Path, fonts: dict[str, ResolvedFont]) -> Report:
-    return preflight(path.read_bytes(), fonts, name=str(path))
+    """Preflight a file: only a regular file (a pipe would never end), read only when it is
+    within limits.PDF_BYTES."""
+    import os
+    import stat
+
+    from liandong import limits
+    from liandong.errors import os_reason
+
+    name = display_path(path)
+    refused = Check("在预检的上限之内")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        refused.fail(f"无法读取：{os_reason(exc)}")
+        return Report(name, 0, [refused])
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            refused.fail("这不是普通文件（可能是管道或设备），不读取")
+            return Report(name, 0, [refused])
+        if info.st_size > limits.PDF_BYTES:
+            refused.fail(f"文件有 {info.st_size / (1024 * 1024):.1f} MB，超过 "
+                         f"{limits.PDF_BYTES // (1024 * 1024)} MB 的上限（limits.PDF_BYTES），未预检")
+            return Report(name, 0, [refused])
+        data = handle.read(limits.PDF_BYTES + 1)
+    return preflight(data, fonts, name=name)
 

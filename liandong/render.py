@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
+from jinja2.runtime import BlockReference, LoopContext, Macro, TemplateReference
 from jinja2.sandbox import SandboxedEnvironment
+from jinja2.utils import Namespace
+from markupsafe import Markup
 
-from liandong.errors import Problem
+from liandong.errors import Problem, display_path
 from liandong.fonts import ROLES, Measurer, ResolvedFont, fallback_runs
 from liandong.source import Block, Loc
 from liandong.typeset import Line, Piece, balance_lines, break_lines, chinese_number
@@ -104,12 +109,21 @@ class Paragraph:
 
 @dataclass
 class Context:
-    """Everything both templates need; built once per issue."""
+    """Everything both templates need; built once per issue.
+
+    `values` keeps liandong's own objects (paragraphs, lines, fonts, the layout) for the code
+    that reads it (the site's metadata, the Typst benchmark); templates get `template_values`,
+    the same content as plain data."""
 
     values: dict
     printed: list[Printed] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     """Values too long for the one line the layout gives them (the masthead, the 版记 lines)."""
+
+    @functools.cached_property
+    def template_values(self) -> dict:
+        """`values` as templates see them: only plain data (see `plain_data`)."""
+        return plain_data(self.values)
 
 
 HEADING_ROLES = {1: "hei", 2: "kai", 3: "body", 4: "body"}
@@ -411,22 +425,132 @@ class _ConfinedLoader(jinja2.FileSystemLoader):
             inside = self.folder.resolve()
             if not real.is_relative_to(inside) or not inside.is_relative_to(self.root):
                 raise TemplateOutsideProject(
-                    f"出于安全考虑，不使用模板 {self.shown}/{'/'.join(pieces)}：它指向模板文件夹"
-                    f"之外（{real}）。请把模板文件本身放进 {self.shown}/。")
+                    f"出于安全考虑，不使用模板 {display_path(self.shown + '/' + '/'.join(pieces))}："
+                    f"它指向模板文件夹之外（{display_path(real)}）。请把模板文件本身放进 {self.shown}/。")
         return super().get_source(environment, template)
+
+
+PLAIN_TYPES = (str, Markup, int, float, bool, type(None), list, tuple, dict)
+"""What a template may be given: text, numbers, lists and mappings of them, and Markup that
+liandong built. Exact types: a subclass could carry methods of its own."""
+
+
+def _plain_font(font: ResolvedFont) -> dict:
+    """What the print CSS needs of a resolved font: names, weight, and where its file is (a URI
+    string, not a path object a template could call methods on)."""
+    return {"role": font.role.key, "family": font.family, "css_family": font.css_family,
+            "weight": font.weight, "origin": font.origin, "url": font.file.as_uri()}
+
+
+def _plain_layout(layout: Layout) -> dict:
+    names = [f.name for f in dataclasses.fields(layout)]
+    names += [name for name, value in vars(type(layout)).items() if isinstance(value, property)]
+    return {name: getattr(layout, name) for name in names}
+
+
+def plain_data(value: object) -> object:
+    """A context value as plain data: liandong's paragraphs, lines, fonts and layout become
+    mappings of their fields; anything else that is not plain data is a programming error."""
+    if type(value) in (str, Markup, int, float, bool, type(None)):
+        return value
+    if type(value) is dict:
+        return {str(key): plain_data(item) for key, item in value.items()}
+    if type(value) in (list, tuple):
+        return [plain_data(item) for item in value]
+    if isinstance(value, Paragraph):
+        return {"kind": value.kind, "tag": value.tag, "text": value.text,
+                "runs": plain_data(value.runs), "lines": plain_data(value.lines)}
+    if isinstance(value, Line):
+        return {"pieces": plain_data(value.pieces), "spacing": value.spacing,
+                "last": value.last, "text": value.text}
+    if isinstance(value, Piece):
+        return {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}
+    if isinstance(value, ResolvedFont):
+        return _plain_font(value)
+    if isinstance(value, Layout):
+        return _plain_layout(value)
+    raise TypeError(f"not plain data for a template: {type(value).__name__}")
+
+
+def impure(value: object, where: str = "") -> str | None:
+    """Where a value holds something other than plain data (`PLAIN_TYPES`), or None."""
+    stack = [(value, where)]
+    while stack:
+        item, path = stack.pop()
+        kind = type(item)
+        if kind not in PLAIN_TYPES:
+            return f"{path or '(top)'}: {kind.__module__}.{kind.__qualname__}"
+        if kind is dict:
+            for key, child in item.items():
+                if type(key) is not str:
+                    return f"{path}[{key!r}]: key of type {type(key).__name__}"
+                stack.append((child, f"{path}.{key}" if path else key))
+        elif kind in (list, tuple):
+            stack += [(child, f"{path}[{index}]") for index, child in enumerate(item)]
+    return None
+
+
+_JINJA_TYPES = (LoopContext, Namespace, TemplateReference, Macro, BlockReference)
+"""Jinja's own objects that a template handles: loops, namespaces, self, macros and blocks."""
+
+_DICT_METHODS = frozenset({"items", "keys", "values", "get"})
+_LOOP_METHODS = frozenset({"cycle", "changed"})
+
+
+class _Sandbox(SandboxedEnvironment):
+    """Jinja's sandbox (no `_` attributes, no Python internals), narrowed to plain data.
+
+    Attributes are read only from plain data and Jinja's own loop, namespace, macro and block
+    objects, and a template may call only what `is_safe_callable` allows: its macros and
+    blocks (`super()`, `caller()`, `self.block()`), a recursive `loop()` and `loop.cycle()`,
+    the mapping methods items/keys/values/get, and the globals `range` and `namespace`.
+    Filters and tests are liandong's and Jinja's own functions, not reached through values.
+    Nothing a template can reach touches a file: the context holds no objects with methods."""
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        for name in ("dict", "lipsum", "cycler", "joiner"):
+            self.globals.pop(name, None)
+        self._allowed_globals = tuple(self.globals.values())
+
+    def wrap_str_format(self, value):
+        """No str.format/format_map at all (Jinja would hand out a sandboxed wrapper, and
+        wrappers of wrappers through `__wrapped__`): the `format` filter does the same job."""
+        return None
+
+    def is_safe_attribute(self, obj, attr, value) -> bool:
+        if not super().is_safe_attribute(obj, attr, value):
+            return False
+        if type(obj) not in PLAIN_TYPES and not isinstance(obj, _JINJA_TYPES):
+            return False
+        return not callable(value) or self.is_safe_callable(value)
+
+    def is_safe_callable(self, obj) -> bool:
+        if not super().is_safe_callable(obj):
+            return False
+        if isinstance(obj, (Macro, BlockReference, LoopContext)):
+            return True
+        if any(obj is allowed for allowed in self._allowed_globals):
+            return True
+        owner, name = getattr(obj, "__self__", None), getattr(obj, "__name__", None)
+        if type(owner) is dict:
+            return name in _DICT_METHODS
+        if type(owner) is LoopContext:
+            return name in _LOOP_METHODS
+        return False
 
 
 def template_environment(root: Path) -> jinja2.Environment:
     """The project's templates/ first, then the ones shipped with the package.
 
-    Sandboxed: a template reads the context's values but cannot reach Python internals
-    (`__class__`, `__globals__`, …) to run code."""
+    Sandboxed (`_Sandbox`): a template reads the context's plain values and calls only its own
+    macros and a few harmless helpers, so it cannot read or write files or run code."""
     loaders = []
     if (root / "templates").is_dir():
         loaders.append(_ConfinedLoader(root / "templates", root, "templates"))
     loaders.append(_ConfinedLoader(PACKAGE_TEMPLATES, PACKAGE_TEMPLATES.resolve(),
                                    "liandong/templates"))
-    env = SandboxedEnvironment(
+    env = _Sandbox(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=jinja2.select_autoescape(["html"], disabled_extensions=["css"]),
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
@@ -438,10 +562,11 @@ def template_environment(root: Path) -> jinja2.Environment:
 
 def render_print(env: jinja2.Environment, context: Context, print_shop: bool = False) -> str:
     """The print HTML; print_shop=True adds bleed and crop marks and prints in CMYK."""
-    return env.get_template("print.html").render(**context.values, print_shop=print_shop)
+    return env.get_template("print.html").render(**context.template_values,
+                                                 print_shop=print_shop)
 
 
 def render_web(env: jinja2.Environment, context: Context, template: str = "web.html",
                **extra: object) -> str:
     """The web page; the site renders its own page (site_issue.html) with navigation extras."""
-    return env.get_template(template).render(**context.values, **extra)
+    return env.get_template(template).render(**context.template_values, **extra)

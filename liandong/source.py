@@ -142,10 +142,9 @@ def normalise_newlines(text: str) -> str:
 
 def source_name(path: Path, root: Path) -> str:
     """The name an editor knows: the path as written inside the project, links not followed."""
-    try:
-        return path.absolute().relative_to(root.absolute()).as_posix()
-    except ValueError:
-        return display_path(path, root)
+    if path.absolute().is_relative_to(root.absolute()):
+        return display_path(path, root, resolve=False)
+    return display_path(path, root)
 
 
 def outside_project(path: Path, root: Path) -> Path | None:
@@ -175,7 +174,7 @@ def read_source(path: Path, root: Path, problems: list[Problem]) -> SourceFile |
     name = source_name(path, root)
     real = outside_project(path, root)
     if real is not None:
-        problems.append(Problem(name, 1, 1, f"这是指向项目之外（{real}）的符号链接，"
+        problems.append(Problem(name, 1, 1, f"这是指向项目之外（{display_path(real)}）的符号链接，"
                                             "出于安全考虑不读取；请把文件本身放进项目"))
         return None
     if path.exists() and not path.is_file() and not path.is_dir():
@@ -226,6 +225,29 @@ _YAML_PROBLEMS = {
 }
 
 
+_YAML_PATTERNS = (
+    (re.compile(r"found unknown escape character '?(.)'?"),
+     "双引号里的“\\{0}”不是有效的写法：反斜杠请写成“\\\\”，或改用单引号"),
+    (re.compile(r"expected ',' or '\]', but (?:got|found) .*"), "方括号 [ ] 没有闭合，或列表的项之间缺少“,”"),
+    (re.compile(r"expected ',' or '\}', but (?:got|found) .*"), "花括号 {{ }} 没有闭合，或项之间缺少“,”"),
+    (re.compile(r"expected <block end>, but found .*|did not find expected (?:key|'-' indicator)"),
+     "缩进没有对齐：同一层的各项应缩进同样多的空格"),
+    (re.compile(r"found character '(.)' that cannot start any token"),
+     "“{0}”不能用在值的开头：含有它的文字请加引号"),
+    (re.compile(r"but found another document"), "一个文件里只能有一份设置，不能有第二个“---”"),
+)
+"""PyYAML's other reasons, in Chinese; the first group of the match fills {0}."""
+
+
+def _yaml_problem(problem: str) -> str:
+    """A syntax error PyYAML explains in English, said in Chinese (never the English itself)."""
+    for pattern, message in _YAML_PATTERNS:
+        match = pattern.fullmatch(problem)
+        if match:
+            return message.format(*match.groups())
+    return "YAML 格式错误：这里的写法无法识别，请检查冒号、引号、括号和缩进"
+
+
 class _Loader(yaml.SafeLoader):
     """SafeLoader's composer, refusing aliases (*name): liandong's files never need them, and
     without them no alias bomb (billion laughs) can be expanded by any later step."""
@@ -248,8 +270,11 @@ def compose_yaml(source: SourceFile, problems: list[Problem], offset: int = 0,
     try:
         node = yaml.compose(text, Loader=_Loader)
     except RecursionError:
-        problems.append(Problem(source.name, 1, 1, f"YAML 嵌套超过 {limits.YAML_DEPTH} 层的上限"
-                                                   "（limits.YAML_DEPTH）"))
+        # PyYAML composes nodes recursively (about 1,000 levels deep it gives up), but parses
+        # events with a stack of its own: find where the nesting first goes too deep.
+        line, column = source.position(offset + _too_deep_at(text))
+        problems.append(Problem(source.name, line, column, f"YAML 嵌套超过 {limits.YAML_DEPTH} "
+                                                           "层的上限（limits.YAML_DEPTH）"))
         return None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -260,7 +285,7 @@ def compose_yaml(source: SourceFile, problems: list[Problem], offset: int = 0,
             return None
         line, column = source.position(where)
         problem = (exc.problem or "").strip()
-        message = _YAML_PROBLEMS.get(problem, f"YAML 格式错误（{problem or exc.context}）")
+        message = _YAML_PROBLEMS.get(problem) or _yaml_problem(problem)
         if message == _YAML_PROBLEMS["found character '\\t' that cannot start any token"] and \
                 source.text[source.text.rfind("\n", 0, where) + 1:where].strip():
             message = "这里不能用 Tab，请改用空格"  # a tab after "键:", not indentation
@@ -320,6 +345,23 @@ def _too_deep(root: yaml.Node) -> yaml.Node | None:
         elif isinstance(node, yaml.SequenceNode):
             stack += [(child, depth + 1) for child in node.value]
     return None
+
+
+def _too_deep_at(text: str) -> int:
+    """The offset of the first list or mapping nested deeper than limits.YAML_DEPTH, found
+    from the parser's events (no recursion); 0 if the events end first."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > limits.YAML_DEPTH:
+                    return event.start_mark.index
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        pass
+    return 0
 
 
 def _shift_marks(node: yaml.Node, offset: int) -> None:

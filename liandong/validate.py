@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
+import logging
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -15,8 +18,10 @@ from liandong import limits
 from liandong.errors import Problem, display_path
 from liandong.source import (_CONTROL, ISSUE_FILE, SERIES_FILE, Block, Loc, SourceFile,
                              compose_yaml, control_message, key_slip, node_loc, parse_blocks,
-                             read_source, split_front_matter)
+                             read_source, source_name, split_front_matter)
 from liandong.typeset import CLOSING, OPENING
+
+logger = logging.getLogger(__name__)
 
 DISTRIBUTION_KEYS = ("报", "送", "发")
 """The 版记 lists, in the order they print: superiors, peers, subordinates."""
@@ -517,16 +522,184 @@ def _check_headings(blocks: list[Block], problems: list[Problem]) -> None:
                 f"{block.level}级标题（{marks}）应以“{example}”这样的序号开头"))
 
 
-def issue_folders(root: Path) -> list[Path]:
-    """Every issue folder issues/YYYY/N, oldest first."""
-    folders = []
+YEAR_NAME = re.compile(r"[1-9][0-9]{3}")
+"""A year folder: four ASCII digits, no leading zero (1000 to 9999)."""
+
+NUMBER_NAME = re.compile(r"[1-9][0-9]{0,2}")
+"""An issue folder: ASCII digits without a leading zero, 1 to 999 (the 期号 maximum)."""
+
+
+def folder_year(name: str) -> int | None:
+    """The year a folder name stands for, or None: only the canonical spelling counts, so
+    `２０２４`, `02024` or `2024 ` can never be read as 2024 next to a real `2024`."""
+    return int(name) if YEAR_NAME.fullmatch(name) else None
+
+
+def folder_number(name: str) -> int | None:
+    """The issue number a folder name stands for, or None (`013`, `１３`, `١٣`, `13 `)."""
+    return int(name) if NUMBER_NAME.fullmatch(name) else None
+
+
+def issue_place(year: int, number: int) -> str | None:
+    """Why issue `number` of `year` cannot have a folder that every command reads, or None.
+    `new` and `import` ask before they write one."""
+    if not 1000 <= year <= 9999:
+        return f"年份 {year} 不在 1000 至 9999 之间，没有对应的年份文件夹"
+    if not 1 <= number <= ISSUE_SCHEMA["期号"].maximum:  # type: ignore[operator]
+        return f"期号 {number} 不在 1 至 {ISSUE_SCHEMA['期号'].maximum} 之间"
+    return None
+
+
+def issue_folder(root: Path, year: int, number: int) -> Path:
+    """The one folder of an issue: issues/<year>/<number>, as `folder_year`/`folder_number`
+    read it back. Raises ValueError (with `issue_place`'s reason) for any other issue."""
+    reason = issue_place(year, number)
+    if reason is not None:
+        raise ValueError(reason)
+    return root / "issues" / str(year) / str(number)
+
+
+@dataclass
+class Archive:
+    """What issues/ holds: the issue folders, oldest first, and the folders that look like a
+    year or an issue but cannot be read as one."""
+
+    folders: list[Path]
+    errors: list[Problem] = field(default_factory=list)
+    """Folders with something in them that no command would read: an issue that would be
+    silently missing from the print and the site, or a second folder for one issue."""
+    notices: list[Problem] = field(default_factory=list)
+    """Empty folders with such names: git keeps no empty folders, so they hold no issue."""
+
+
+def _digits(name: str) -> int | None:
+    """The number the decimal digits of any script in a name spell (`第１５期` → 15)."""
+    digits = "".join(str(unicodedata.decimal(char)) for char in name
+                     if unicodedata.decimal(char, None) is not None)
+    return int(digits[:6]) if digits else None
+
+
+def _looks_dated(path: Path, marks: str) -> bool:
+    """A folder name with a digit of any script or a telling character (年, 期)."""
+    return any(unicodedata.decimal(char, None) is not None or char in marks
+               for char in path.name)
+
+
+def _holds(path: Path, name: str) -> bool:
+    try:
+        return (path / name).exists()
+    except OSError:
+        return False
+
+
+def _is_empty(path: Path) -> bool:
+    try:
+        return not any(path.iterdir())
+    except OSError:
+        return False
+
+
+def scan_archive(root: Path) -> Archive:
+    """Every issue folder issues/YYYY/N, and every folder under issues/ that looks like a year
+    or an issue but is not spelled as one. The one place folder names are read: `check`,
+    `build`, `site`, numbering, `new` and `import` all go through it (or `issue_folder`)."""
+    archive = Archive([])
     base = root / "issues"
-    for year_dir in base.iterdir() if base.is_dir() else ():
-        if year_dir.is_dir() and re.fullmatch(r"\d{4}", year_dir.name):
-            for number_dir in year_dir.iterdir():
-                if number_dir.is_dir() and re.fullmatch(r"\d{1,3}", number_dir.name):
-                    folders.append(number_dir)
-    return sorted(folders, key=lambda f: (int(f.parent.name), int(f.name)))
+    try:
+        years = sorted(base.iterdir()) if base.is_dir() else []
+    except OSError:
+        years = []
+
+    def odd(path: Path, what: str, canonical: Path | None, example: str) -> None:
+        name = display_path(path, root)
+        message = (f"文件夹名“{display_path(path.name)}”不是有效的{what}：{what}只能用半角阿拉伯数字、不带前导零"
+                   f"（如 {example}）")
+        if canonical is not None and canonical.is_dir():
+            label, unit = ((f" {canonical.name} 年的文件夹", "年") if what == "年份"
+                           else (f"第 {canonical.name} 期", "期"))
+            message += (f"；{display_path(canonical, root)} 已经是{label}，"
+                        f"同一{unit}不能有两个文件夹")
+        elif canonical is not None:
+            message += f"，应为“{canonical.name}”"
+        if _is_empty(path):
+            archive.notices.append(Problem(name, 1, 1, message + "。这是空文件夹，已忽略，可以删去"))
+        else:
+            archive.errors.append(Problem(name, 1, 1, message + "。其中的稿件不会被检查、生成或"
+                                                                "发布，请改名或删去"))
+
+    for year_dir in years:
+        if year_dir.name.startswith(".") or not year_dir.is_dir():
+            continue
+        if folder_year(year_dir.name) is None:
+            if _looks_dated(year_dir, "年"):
+                year = _digits(year_dir.name)
+                canonical = base / str(year) if year is not None and 1000 <= year <= 9999 else None
+                odd(year_dir, "年份", canonical, "2024")
+            continue
+        try:
+            entries = sorted(year_dir.iterdir())
+        except OSError:
+            entries = []
+        for number_dir in entries:
+            if number_dir.name.startswith(".") or not number_dir.is_dir():
+                continue
+            if folder_number(number_dir.name) is not None:
+                archive.folders.append(number_dir)
+            elif _looks_dated(number_dir, "期") or _holds(number_dir, ISSUE_FILE):
+                number = _digits(number_dir.name)
+                canonical = (year_dir / str(number)
+                             if number is not None and issue_place(1000, number) is None else None)
+                odd(number_dir, "期号", canonical, "13")
+    archive.folders.sort(key=lambda f: (int(f.parent.name), int(f.name)))
+    return archive
+
+
+@functools.lru_cache(maxsize=None)
+def _notice_once(message: str) -> None:
+    logger.warning("%s", message)
+
+
+def issue_folders(root: Path) -> list[Path]:
+    """Every issue folder issues/YYYY/N, oldest first (see `scan_archive`).
+
+    Raises SourceErrors when a folder holds an issue that no command would read, so `build`,
+    `site` and `new` stop instead of silently leaving it out (or publishing a second folder
+    as the same issue); notices about empty folders are logged once per process."""
+    archive = scan_archive(root)
+    if archive.errors:
+        from liandong.errors import SourceErrors
+
+        raise SourceErrors(archive.errors)
+    for notice in archive.notices:
+        _notice_once(str(notice))
+    return archive.folders
+
+
+_ARTICLE_LOOKALIKE = re.compile(r"(?i).*\.(md|markdown|mdown|mkd|mkdn)(\.txt)?")
+_ISSUE_LOOKALIKE = re.compile(r"(?i)issue\.(yaml|yml)(\.txt)?")
+
+
+def _lookalikes(folder: Path, root: Path, problems: list[Problem]) -> None:
+    """Files of an issue folder that look like its sources but are not read: `01.MD`,
+    `01.markdown`, `01.md.txt` (Notepad's added suffix), `issue.yml`. An article silently
+    missing from the print is worse than a refused build, so each is an error."""
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        name, shown = entry.name, display_path(entry.name)
+        if name.endswith(".md") or name == ISSUE_FILE:
+            continue
+        if _ARTICLE_LOOKALIKE.fullmatch(name):
+            stem = name[:name.lower().rindex(".m")]
+            problems.append(Problem(source_name(entry, root), 1, 1,
+                                    f"文章文件的扩展名应是小写的“.md”，“{shown}”不会被读取："
+                                    f"请改名为 {display_path(stem)}.md"))
+        elif _ISSUE_LOOKALIKE.fullmatch(name):
+            problems.append(Problem(source_name(entry, root), 1, 1,
+                                    f"本期设置文件应命名为 {ISSUE_FILE}，“{shown}”不会被读取："
+                                    f"请改名为 {ISSUE_FILE}"))
 
 
 def load_issue(folder: Path, root: Path, series: tuple[dict[str, object], dict[str, Loc]] | None,
@@ -555,6 +728,7 @@ def load_issue(folder: Path, root: Path, series: tuple[dict[str, object], dict[s
         problems.append(node_loc(source, nodes["日期"]).problem(
             f"日期的年份与所在文件夹 {folder.parent.name} 不符"))
 
+    _lookalikes(folder, root, problems)
     articles = []
     files = sorted(folder.glob("*.md"))
     if len(files) > limits.ARTICLES:

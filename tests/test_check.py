@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -238,15 +239,16 @@ def test_a_fix_that_would_break_the_yaml_is_not_written(tmp_path):
 
 
 def test_repeated_numbers(tmp_path):
-    """Per year, a number can repeat only through a folder like 013; continuously, across years."""
+    """Per year, a number cannot repeat: a folder like 013 is no issue (an error, issue 14);
+    continuously, numbers repeat across years."""
     root = make_project(tmp_path)
     shutil.copytree(root / "issues" / "2024" / "13", root / "issues" / "2024" / "013")
     result = liandong("check", "--all", cwd=root)
-    # Folders sort by number, then by name: 013 before 13, so 13 is the repeat.
     assert lines(result) == [
-        "issues/2024/13/issue.yaml:2:5: 注意：期号与 2024/013 重复：都是第 13 期",
-        "issues/2024/13/issue.yaml:3:6: 注意：总期号 714 与 2024 年第 13 期重复",
-        "检查了 2 期：0 处错误，2 处提醒。",
+        "issues/2024/013:1:1: 文件夹名“013”不是有效的期号：期号只能用半角阿拉伯数字、不带前导零"
+        "（如 13）；issues/2024/13 已经是第 13 期，同一期不能有两个文件夹。其中的稿件不会被检查、"
+        "生成或发布，请改名或删去",
+        "检查了 2024 年第 13 期：1 处错误，0 处提醒。",
     ]
 
     root = make_project(tmp_path / "continuous")
@@ -267,3 +269,48 @@ def test_a_banji_taller_than_a_page_is_found_by_check(tmp_path):
     result = liandong("check", "13", cwd=root)
     assert result.returncode == 1
     assert lines(result) == expected_lines(case, root)[:-1] + ["检查了 2024 年第 13 期：1 处错误，0 处提醒。"]
+
+
+def test_fix_keeps_a_private_files_mode(tmp_path):
+    """Issue 14, 12: --fix made a 0600 source world-readable (0644)."""
+    article = "---\n标题: 测试\n---\n\n会上,省委书记讲话。\n"
+    root = make_project(tmp_path, overrides={ARTICLE: article})
+    (root / ARTICLE).chmod(0o600)
+    result = liandong("check", "--fix", cwd=root)
+    assert result.returncode == 0, result.stdout
+    assert (root / ARTICLE).read_text(encoding="utf-8") == article.replace(",", "，")
+    assert oct((root / ARTICLE).stat().st_mode & 0o7777) == "0o600"
+
+
+def test_fix_writes_through_a_link_inside_the_project(tmp_path):
+    """Issue 14, 12: --fix replaced a symbolic link inside the project with a regular file; the
+    link stays, its target (inside the project) gets the fix."""
+    article = "---\n标题: 测试\n---\n\n会上,省委书记讲话。\n"
+    root = make_project(tmp_path)
+    shared = root / "shared" / "01.md"
+    shared.parent.mkdir()
+    shared.write_text(article, encoding="utf-8")
+    shared.chmod(0o640)
+    link = root / ARTICLE
+    link.unlink()
+    link.symlink_to(Path("..", "..", "..", "shared", "01.md"))
+    result = liandong("check", "--fix", cwd=root)
+    assert result.returncode == 0, result.stdout
+    assert link.is_symlink() and link.resolve() == shared.resolve()
+    assert shared.read_text(encoding="utf-8") == article.replace(",", "，")
+    assert oct(shared.stat().st_mode & 0o7777) == "0o640"
+    assert f"{ARTICLE}:5: + 会上，省委书记讲话。" in lines(result)
+
+
+def test_fix_converts_an_encoding_keeping_mode_and_link(tmp_path):
+    case = VALIDATE_CASES / "gb18030_article_crlf"
+    root = make_project(tmp_path, overrides=overrides(case))
+    target = root / "issues" / "2024" / "13" / "article.md.src"
+    (root / ARTICLE).rename(target)
+    (root / ARTICLE).symlink_to(target.name)
+    target.chmod(0o600)
+    result = liandong("check", "--fix", cwd=root)
+    assert result.returncode == 0, result.stdout
+    assert (root / ARTICLE).is_symlink()
+    assert target.read_bytes() == (REPO / ARTICLE).read_bytes().replace(b"\n", b"\r\n")
+    assert oct(target.stat().st_mode & 0o7777) == "0o600"

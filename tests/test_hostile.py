@@ -137,12 +137,22 @@ def sandbox(tmp_path: Path) -> dict[str, Path]:
 
 
 def pdf_objects(pdf: pikepdf.Pdf):
-    """Every dictionary of the PDF, streams' dictionaries included."""
-    for obj in pdf.objects:
+    """Every dictionary of the PDF, streams' dictionaries and direct (nested) ones included: a
+    link's action is a dictionary inside its annotation, not an object of its own."""
+    stack = list(pdf.objects)
+    while stack:
+        obj = stack.pop()
         if isinstance(obj, pikepdf.Stream):
-            yield obj.stream_dict
-        elif isinstance(obj, pikepdf.Dictionary):
+            obj = obj.stream_dict
+        if isinstance(obj, pikepdf.Dictionary):
             yield obj
+            stack += [value for value in obj.values() if _direct_container(value)]
+        elif isinstance(obj, pikepdf.Array):
+            stack += [value for value in obj if _direct_container(value)]
+
+
+def _direct_container(value) -> bool:
+    return isinstance(value, (pikepdf.Dictionary, pikepdf.Array)) and not value.is_indirect
 
 
 FORBIDDEN_PDF_KEYS = {"/JavaScript", "/JS", "/EmbeddedFiles", "/EmbeddedFile", "/Launch",
@@ -623,13 +633,16 @@ def test_limit_issue_length(tmp_path: Path) -> None:
                         r"（limits\.ISSUE_CHARS）", lines[0]), lines[0]
 
 
-@pytest.mark.parametrize("depth", [limits.YAML_DEPTH + 1, 5000])
+@pytest.mark.parametrize("depth", [limits.YAML_DEPTH + 1, 1000, 5000])
 def test_limit_yaml_nesting(depth: int, tmp_path: Path) -> None:
+    """Reported where the nesting first goes too deep; over about 1,000 levels (where PyYAML's
+    composer gives up) it was reported at 1:1 (issue 14, 14)."""
     issue = (REPO / ISSUE).read_text(encoding="utf-8") + "发: " + "[" * depth + "]" * depth + "\n"
-    lines = run_case(tmp_path, {ISSUE: issue})
-    assert lines[1:] == ["共 1 处错误，未生成任何文件。"]
-    assert lines[0].startswith(ISSUE) and lines[0].endswith(
-        f"YAML 嵌套超过 {limits.YAML_DEPTH} 层的上限（limits.YAML_DEPTH）")
+    line = issue.count("\n", 0, issue.index("发: ")) + 1
+    column = len("发: ") + limits.YAML_DEPTH  # the list at level YAML_DEPTH + 1 (the file is 1)
+    assert run_case(tmp_path, {ISSUE: issue}) == [
+        f"{ISSUE}:{line}:{column}: YAML 嵌套超过 {limits.YAML_DEPTH} 层的上限（limits.YAML_DEPTH）",
+        "共 1 处错误，未生成任何文件。"]
 
 
 def test_limit_punctuation_run(tmp_path: Path) -> None:
@@ -701,4 +714,205 @@ def test_a_named_pipe_as_an_article_is_refused_not_waited_for(tmp_path: Path) ->
     result = liandong("build", "13", "--out", str(root / "out"), cwd=root)
     assert problem_lines(result.stderr) == [
         "issues/2024/13/02.md:1:1: 这不是普通文件（可能是管道或设备），不读取",
+        "共 1 处错误，未生成任何文件。"]
+
+
+# --- Templates: plain data only, a narrow sandbox, no links out of the PDF ------------------------
+
+@pytest.mark.parametrize("action", ["read_text()", "write_text('x')"])
+def test_a_template_can_neither_read_nor_write_a_file(action: str, tmp_path: Path) -> None:
+    """Issue 14, 1: `fonts.body.file` was a pathlib.Path, so web.html could read a file outside the
+    project into the page, or create one, and build exited 0."""
+    root = make_project(tmp_path / "project")
+    target = tmp_path / "outside" / "canary.txt"
+    target.parent.mkdir()
+    if action.startswith("read"):
+        target.write_text("secret-canary", encoding="utf-8")
+    template = (CASES / "template_reads_and_writes_files" / "templates" / "web.html").read_text(
+        encoding="utf-8")
+    (root / "templates").mkdir()
+    (root / "templates" / "web.html").write_text(
+        template.replace("TARGET", str(target).lstrip("/")).replace("ACTION", action),
+        encoding="utf-8")
+    result = build(root)
+    assert result.returncode == 1
+    assert error(result.stderr) == (
+        "错误：templates/web.html:7:1: 模板错误：'dict object' has no attribute 'file'")
+    assert not (root / "out").exists()
+    if action.startswith("write"):
+        assert not target.exists()
+
+
+def test_a_template_calls_nothing_but_its_macros_and_a_few_helpers(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project")
+    (root / "templates").mkdir()
+    (root / "templates" / "print.html").write_text(
+        '{% extends "_issue.html" %}{% from "_lines.html" import lines as text %}'
+        "{% block banji %}{{ masthead.name.encode('utf-8') }}{% endblock %}", encoding="utf-8")
+    result = build(root)
+    assert result.returncode == 1
+    assert error(result.stderr) == (
+        "错误：templates/print.html:1:1: 模板错误：access to attribute 'encode' of 'str' "
+        "object is unsafe.")
+    assert not (root / "out").exists()
+
+
+def test_links_in_a_template_never_become_links_of_the_pdf(tmp_path: Path) -> None:
+    """Issue 14, 1: `<a href="javascript:…">` (or any link out of the document) in print.html
+    became a link annotation of the PDF; only links to a place in the document itself stay."""
+    root = make_project(tmp_path / "project")
+    shutil.copytree(CASES / "template_links" / "templates", root / "templates")
+    result = build(root)
+    assert result.returncode == 0, result.stderr
+    pdf = root / "out" / "2024-13.pdf"
+    assert_inert_pdf(pdf)
+    with pikepdf.open(pdf) as doc:
+        actions = [str(annot.get("/A", {}).get("/S", "")) or ("/Dest" if "/Dest" in annot else "")
+                   for page in doc.pages for annot in page.obj.get("/Annots", [])]
+    assert actions and set(actions) <= {"/GoTo", "/Dest"}, actions
+    with pdfplumber.open(pdf) as doc:
+        text = "".join(page.extract_text() or "" for page in doc.pages)
+    assert "脚本网址文件网页邮件附件本页" in text.replace(" ", "")  # the words still print
+
+
+# --- What liandong prints: no control characters from file names (issue 14, 9) -----------------
+
+@pytest.mark.parametrize("name, shown", [
+    (b"\x1b]0;pwned\x07.md", r"\x1b]0;pwned\x07.md"),
+    ("0\nissue.yaml:1:1: 伪造的问题 .md".encode(), r"0\x0aissue.yaml:1:1: 伪造的问题 .md"),
+    ("\u202edm.txt.md".encode(), r"\u202edm.txt.md"),
+    (b"\xff\xfe.md", r"\xff\xfe.md"),
+])
+@pytest.mark.parametrize("command", ["check", "build"])
+def test_a_file_name_cannot_write_to_the_terminal(name: bytes, shown: str, command: str,
+                                                   tmp_path: Path) -> None:
+    """An OSC escape in a committed file name reached the terminal; a newline forged a
+    `file:line:col:` line; undecodable bytes are shown, not a crash."""
+    root = make_project(tmp_path)
+    folder = os.fsencode(root / "issues" / "2024" / "13")
+    with open(os.path.join(folder, name), "wb"):
+        pass  # an empty article: one problem, naming the file
+    args = ("check",) if command == "check" else ("build", "13", "--out", str(root / "out"))
+    result = subprocess.run([str(Path(sys.executable).with_name("liandong")), *args], cwd=root,
+                            capture_output=True)
+    printed = (result.stdout + result.stderr).decode("utf-8")
+    assert result.returncode == 1
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f\u202e]", printed)
+    assert (f"issues/2024/13/{shown}:1:1: 文章是空文件：请写上标题和正文，或删去这个文件"
+            in printed.splitlines())
+    assert len(re.findall(r"(?m)^\S+:\d+:\d+: ", printed)) == 1
+
+
+# --- Fonts in fonts/: checked once, read with the guards of sources (issue 14, 5) ---------------
+
+DAMAGED = ("字体文件已损坏，或不是 TrueType/OpenType 字体：请换成完好的字体文件，或从 fonts/ 移走")
+
+
+@pytest.fixture(scope="module")
+def office_ttf(tmp_path_factory) -> Path:
+    from fontfiles import office_font
+
+    return office_font(tmp_path_factory.mktemp("font") / "fangsong.ttf")
+
+
+def font_project(tmp_path: Path, font: Path, damage=None, name: str = "fangsong.ttf") -> Path:
+    root = make_project(tmp_path / "project")
+    (root / "fonts").mkdir()
+    path = root / "fonts" / name
+    path.write_bytes(font.read_bytes())
+    if damage is not None:
+        damage(path)
+    return root
+
+
+def _wipe_every_glyph(path: Path) -> None:
+    from fontfiles import blank_glyphs
+    from fontTools.ttLib import TTFont
+
+    chars = "".join(chr(code) for code in TTFont(path).getBestCmap() if chr(code).strip())
+    blank_glyphs(path, chars)
+
+
+@pytest.mark.parametrize("case, damage, message", [
+    ("loca_zeroed", "zero_loca", re.escape(f"字形位置表（loca）与字形数据不符：{DAMAGED}")),
+    ("outlines_wiped", "wipe", "抽查的 \\d+ 个字中有 \\d+ 个字形是空的（如“.”），印出来会是空白："
+     + re.escape(DAMAGED)),
+    ("truncated", "truncate", re.escape(DAMAGED)),
+    ("not_a_font", "text", re.escape(DAMAGED)),
+    ("embedding_restricted", "restricted", re.escape(
+        "字体的授权受限授权（Restricted License），不允许嵌入（OS/2 fsType = 0x0002）：印刷用 PDF 必须"
+        "嵌入所用的字形，请换用允许嵌入的字体")),
+])
+def test_a_project_font_that_cannot_print_is_refused_naming_its_file(
+        case: str, damage: str, message: str, office_ttf: Path, tmp_path: Path) -> None:
+    """A damaged `loca` gave a PDF of blank glyphs with exit 0 (preflight passed); fontTools'
+    English reasons leaked; a font whose licence forbids embedding was embedded."""
+    from fontfiles import office_font, zero_loca
+
+    damages = {
+        "zero_loca": zero_loca, "wipe": _wipe_every_glyph,
+        "truncate": lambda path: path.write_bytes(path.read_bytes()[:4000]),
+        "text": lambda path: path.write_text("这不是字体", encoding="utf-8"),
+        "restricted": lambda path: office_font(path, fs_type=0x0002),
+    }
+    root = font_project(tmp_path, office_ttf, damages[damage])
+    for args in (("build", "13", "--out", str(root / "out")), ("check",), ("fonts",)):
+        result = liandong(*args, cwd=root)
+        assert result.returncode == 1, (args, result.stdout)
+        lines = problem_lines(result.stderr)
+        assert len(lines) == 2 and lines[1] == "共 1 处错误，未生成任何文件。", (args, lines)
+        assert re.fullmatch("fonts/fangsong.ttf:1:1: " + message, lines[0]), (args, lines[0])
+    assert not (root / "out").exists()
+
+
+def test_a_blank_glyph_that_would_print_is_an_error_where_it_is_written(office_ttf, tmp_path):
+    """One damaged outline: the rest of the font is sound, so only the characters that print
+    can show it; each is reported at its place, naming the font's file."""
+    from fontfiles import blank_glyphs
+
+    root = font_project(tmp_path, office_ttf, lambda path: blank_glyphs(path, "烯"))
+    result = build(root)
+    assert result.returncode == 1
+    lines = problem_lines(result.stderr)
+    message = ("正文所用字体 仿宋_GB2312（fonts/fangsong.ttf）里“烯”（U+70EF）的字形是空的，"
+               "印出来会是空白：字体文件可能已损坏，请换用完好的字体文件")
+    assert lines[-1] == f"共 {len(lines) - 1} 处错误，未生成任何文件。"
+    assert {line.split(": ", 1)[1] for line in lines[:-1]} == {message}
+    assert all(line.startswith(ARTICLE + ":") for line in lines[:-1])
+    assert not (root / "out").exists()
+
+
+def test_a_missing_glyph_names_the_project_fonts_file(office_ttf, tmp_path):
+    root = font_project(tmp_path, office_ttf)
+    article = (root / ARTICLE).read_text(encoding="utf-8").replace("乙烯项目", "乙烯犇项目", 1)
+    (root / ARTICLE).write_text(article, encoding="utf-8")
+    result = build(root)
+    assert result.returncode == 1
+    assert any(line.endswith(": 正文所用字体 仿宋_GB2312（fonts/fangsong.ttf）没有“犇”（U+7287）的"
+                             "字形，无法印出；请改换写法，或在 fonts/ 放入含此字的字体")
+               for line in problem_lines(result.stderr))
+
+
+def test_a_sound_project_font_is_used(office_ttf, tmp_path):
+    root = font_project(tmp_path, office_ttf)
+    result = build(root)
+    assert result.returncode == 0, result.stderr
+    with pdfplumber.open(root / "out" / "2024-13.pdf") as doc:
+        fonts = {char["fontname"].split("+")[-1] for page in doc.pages for char in page.chars}
+    assert "liandong-body" in fonts
+
+
+@pytest.mark.parametrize("command", [("check",), ("build", "13"), ("fonts",), ("site",)])
+def test_a_named_pipe_in_fonts_hangs_no_command(command, tmp_path):
+    """A FIFO named *.ttf in fonts/ made every command wait forever for a writer."""
+    root = make_project(tmp_path / "project")
+    (root / "fonts").mkdir()
+    os.mkfifo(root / "fonts" / "pipe.ttf")
+    args = [*command] + (["--out", str(tmp_path / "out")] if command[0] in ("build", "site")
+                         else [])
+    result = subprocess.run([str(Path(sys.executable).with_name("liandong")), *args], cwd=root,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert problem_lines(result.stderr) == [
+        "fonts/pipe.ttf:1:1: 这不是普通文件（可能是管道或设备），不读取",
         "共 1 处错误，未生成任何文件。"]

@@ -316,3 +316,105 @@ def test_check_fix_turns_the_imported_sample_into_issue_13(tmp_path, sample_buil
     out = tmp_path / "out"
     liandong("build", "13", "--out", str(out), cwd=root, check=True)
     assert _pdf_text(out / "2024-13.pdf") == _pdf_text(sample_build["pdf"])
+
+
+# --- Limits (issue 14, 8): checked before reading, memory stays bounded -------------------------
+
+MEMORY = 1024 * 1024 * 1024
+"""Address space the command may use in these tests: a file of a gigabyte read whole, or a
+zip bomb inflated, does not fit; liandong refusing it does."""
+
+
+def _import_with_little_memory(root: Path, name: str) -> subprocess.CompletedProcess:
+    import resource
+    import sys
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
+
+    exe = Path(sys.executable).with_name("liandong")
+    return subprocess.run([str(exe), "import", name], cwd=root, capture_output=True, text=True,
+                          preexec_fn=limit, timeout=300)
+
+
+def test_a_huge_text_file_is_refused_before_it_is_read(tmp_path):
+    """A 414 MB text file was imported (1.7 GB of memory, a 432 MB issue.yaml)."""
+    root = project_without_13(tmp_path)
+    with open(root / "huge.txt", "wb") as handle:
+        handle.truncate(414 * 1024 * 1024)  # sparse: no disk used
+    result = _import_with_little_memory(root, "huge.txt")
+    assert result.returncode == 1
+    assert result.stderr == ("错误：huge.txt: 文件有 414.0 MB，超过 1 MB 的上限"
+                             "（limits.IMPORT_TEXT_BYTES）：这不像是一期简报，没有导入\n")
+    assert not (root / ISSUE).exists()
+
+
+def _docx_bomb(path: Path, inflated: int) -> Path:
+    """A .docx whose document.xml inflates to `inflated` bytes (a few MB on disk)."""
+    import io
+    import zipfile
+
+    import docx
+
+    buffer = io.BytesIO()
+    docx.Document().save(buffer)
+    source = zipfile.ZipFile(buffer)
+    chunk = b"<w:p/>" * (1 << 17)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as bomb:
+        for item in source.infolist():
+            if item.filename != "word/document.xml":
+                bomb.writestr(item, source.read(item))
+                continue
+            xml = source.read(item)
+            head, tail = xml.split(b"<w:body>")
+            with bomb.open("word/document.xml", "w", force_zip64=True) as part:
+                part.write(head + b"<w:body>")
+                for _ in range(inflated // len(chunk)):
+                    part.write(chunk)
+                part.write(tail)
+    return path
+
+
+def test_a_zip_bomb_docx_is_refused_within_the_limits(tmp_path):
+    """A .docx that inflates to a gigabyte used 3.2 GB before "文件已损坏"."""
+    root = project_without_13(tmp_path)
+    _docx_bomb(root / "bomb.docx", 1024 * 1024 * 1024)
+    assert (root / "bomb.docx").stat().st_size < 8 * 1024 * 1024
+    result = _import_with_little_memory(root, "bomb.docx")
+    assert result.returncode == 1
+    assert result.stderr == ("错误：bomb.docx: Word 文档的 word/document.xml 解压后超过 16 MB 的上限"
+                             "（limits.DOCX_PART_BYTES）：文件已损坏或不是一期简报，没有导入\n")
+    assert not (root / ISSUE).exists()
+
+
+def _declare(path: Path, member: str, size: int) -> Path:
+    """The zip with `member`'s declared (uncompressed) size rewritten, its data unchanged."""
+    import struct
+
+    data = bytearray(path.read_bytes())
+    # Rewrite the declared size in the local and central headers
+    # (the 32-bit field, or the zip64 extra field where the 32-bit one says 0xFFFFFFFF).
+    for signature, size_at, name_length_at, name_at in ((b"PK\x01\x02", 24, 28, 46),
+                                                        (b"PK\x03\x04", 22, 26, 30)):
+        at = data.find(signature)
+        while at != -1:
+            length = struct.unpack("<H", data[at + name_length_at:at + name_length_at + 2])[0]
+            if data[at + name_at:at + name_at + length] == member.encode():
+                if data[at + size_at:at + size_at + 4] == b"\xff\xff\xff\xff":
+                    extra = at + name_at + length
+                    data[extra + 4:extra + 12] = struct.pack("<Q", size)
+                else:
+                    data[at + size_at:at + size_at + 4] = struct.pack("<I", size)
+            at = data.find(signature, at + 4)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_docx_part_that_holds_more_than_it_declares_is_refused(tmp_path):
+    """A part whose header claims a small size but inflates further: never read past it."""
+    root = project_without_13(tmp_path)
+    path = _declare(_docx_bomb(root / "liar.docx", 64 * 1024 * 1024), "word/document.xml", 1024)
+    result = _import_with_little_memory(root, "liar.docx")
+    assert result.returncode == 1
+    assert result.stderr == ("错误：liar.docx: 无法读取 Word 文档：文件已损坏，或不是 .docx 格式；"
+                             "请在 Word/WPS 中重新另存为 .docx\n")

@@ -173,7 +173,10 @@ def test_not_a_pdf(tmp_path):
     bad.write_bytes(b"not a pdf")
     result = preflight(bad)
     assert result.returncode == 1
-    assert result.stdout.startswith(f"预检 {bad}（共 0 页）\n  ✗ 无法读取：")
+    # In Chinese only: qpdf's own reason ("... not a PDF file ... can't find startxref") is not
+    # shown (issue 14, 14).
+    assert result.stdout == (f"预检 {bad}（共 0 页）\n  ✗ 无法读取：文件已损坏，或不是 PDF 文件\n"
+                             "预检未通过：共 1 处错误。\n")
 
 
 def test_build_keeps_the_previous_files_when_preflight_fails(tmp_path):
@@ -244,3 +247,74 @@ def test_a_body_sentence_naming_the_approval_number_is_not_the_banji(tmp_path):
     text = subprocess.run(["pdftotext", "-layout", str(root / "out" / "2024-13.pdf"), "-"],
                           capture_output=True, text=True, check=True).stdout
     assert text.count("批准文号") == 4  # three in the body, one in the 版记
+
+
+# --- Limits (issue 14, 13) ---------------------------------------------------------------------
+
+def _with_little_memory(path: Path) -> subprocess.CompletedProcess:
+    """`liandong preflight` in 1 GB of address space: a PDF inflated whole does not fit."""
+    import resource
+    import sys
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    exe = Path(sys.executable).with_name("liandong")
+    return subprocess.run([str(exe), "preflight", path.name], cwd=path.parent, capture_output=True,
+                          text=True, preexec_fn=limit, timeout=300)
+
+
+def _pdf_with_content(path: Path, content: bytes, pages: int = 1, inflated: int = 0) -> Path:
+    """A PDF of A4 pages; the first one's content is `content` followed by `inflated` spaces,
+    stored compressed (a bomb of a few hundred KB)."""
+    import zlib
+
+    pdf = pikepdf.new()
+    for _ in range(pages):
+        pdf.add_blank_page(page_size=(595.28, 841.89))
+    compress = zlib.compressobj(9)
+    data = compress.compress(content)
+    block = b" " * (1 << 20)
+    for _ in range(inflated // len(block)):
+        data += compress.compress(block)
+    data += compress.flush()
+    stream = pikepdf.Stream(pdf, data)
+    stream.Filter = pikepdf.Name.FlateDecode
+    pdf.pages[0].obj.Contents = pdf.make_indirect(stream)
+    pdf.save(path, compress_streams=False, stream_decode_level=pikepdf.StreamDecodeLevel.none)
+    return path
+
+
+def test_a_pdf_whose_content_inflates_past_the_limit_is_refused(tmp_path):
+    """Content that inflates to 512 MB (the report's was 1.5 GB: 3.2 GB of memory, then a pass)."""
+    bomb = _pdf_with_content(tmp_path / "bomb.pdf", b"BT /F1 12 Tf (x) Tj ET\n",
+                             inflated=512 * 1024 * 1024)
+    assert bomb.stat().st_size < 4 * 1024 * 1024
+    result = _with_little_memory(bomb)
+    assert result.returncode == 1
+    assert result.stdout == (
+        "预检 bomb.pdf（共 0 页）\n"
+        "  ✗ 内容解压后超过 128 MB 的上限（limits.PDF_DECODED_BYTES）：不像是一期简报，"
+        "可能是恶意构造的文件，未预检\n"
+        "预检未通过：共 1 处错误。\n")
+
+
+def test_a_pdf_of_too_many_pages_is_refused(tmp_path):
+    from liandong import limits
+
+    many = _pdf_with_content(tmp_path / "many.pdf", b"", pages=limits.PDF_PAGES + 1)
+    result = _with_little_memory(many)
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[1] == (
+        f"  ✗ 共 {limits.PDF_PAGES + 1} 页，超过 {limits.PDF_PAGES} 页的上限（limits.PDF_PAGES），未预检")
+
+
+def test_a_named_pipe_is_not_waited_for(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "pipe.pdf")
+    result = subprocess.run([str(Path(__import__("sys").executable).with_name("liandong")),
+                             "preflight", "pipe.pdf"], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[1] == "  ✗ 这不是普通文件（可能是管道或设备），不读取"
