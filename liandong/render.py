@@ -438,8 +438,9 @@ liandong built. Exact types: a subclass could carry methods of its own."""
 def _plain_font(font: ResolvedFont) -> dict:
     """What the print CSS needs of a resolved font: names, weight, and where its file is (a URI
     string, not a path object a template could call methods on)."""
-    return {"role": font.role.key, "family": font.family, "css_family": font.css_family,
-            "weight": font.weight, "origin": font.origin, "url": font.file.as_uri()}
+    return {"role": font.role.key, "key": font.key, "family": font.family,
+            "css_family": font.css_family, "weight": font.weight, "origin": font.origin,
+            "fallback": font.fallback, "url": font.file.as_uri()}
 
 
 def _plain_layout(layout: Layout) -> dict:
