@@ -26,7 +26,7 @@ DISTRIBUTION_KEYS = ("报", "送", "发")
 class Field:
     """One key of a source file: its kind and what it means."""
 
-    kind: str  # "text", "number", "date", "list", "markdown", "choice"
+    kind: str  # "text", "number", "date", "list", "markdown", "choice", "zone"
     doc: str
     required: bool = False
     maximum: int | None = None  # for numbers
@@ -45,13 +45,24 @@ SERIES_SCHEMA: dict[str, Field] = {
     "印数": Field("number", "共印份数，印在版记。", maximum=9_999_999),
     "期号编排": Field("choice", "期号怎样编：“每年重排”（默认，每年从第 1 期编起）或“连续”"
                     "（跨年接着编）。总期号总是连续的。", choices=("每年重排", "连续")),
+    "时区": Field("zone", "出刊日期所在的时区，订阅源的时间按它写出，如 Asia/Shanghai（默认）。"),
+    "网站名称": Field("text", "网站标题，印在网站每一页的页头；默认用刊名。"),
+    "主办单位": Field("text", "网站页脚的主办单位；默认用编印单位。"),
+    "备案号": Field("text", "ICP 备案号，如“湘ICP备12345678号-1”，印在网站页脚，链接到工业和信息化部"
+                  "备案系统。"),
+    "公安备案号": Field("text", "公安机关互联网站安全备案号，如“湘公网安备 43010502000001号”，印在网站页脚。"),
+    "网站联系方式": Field("text", "网站页脚的联系方式；默认用版记的“联系方式”。"),
+    "订阅期数": Field("number", "订阅源（feed.xml）收录最近多少期，默认 20。", maximum=500),
 }
 """series.yaml: what every issue shares. Each issue may override any of these except 刊名
 and 期号编排 (SERIES_ONLY)."""
 
-SERIES_ONLY = ("刊名", "期号编排")
+SERIES_ONLY = ("刊名", "期号编排", "时区", "网站名称", "主办单位", "备案号", "公安备案号",
+               "网站联系方式", "订阅期数")
 NUMBERING_KEY = "期号编排"
 PER_YEAR, CONTINUOUS = SERIES_SCHEMA[NUMBERING_KEY].choices
+DEFAULT_ZONE = "Asia/Shanghai"
+"""The series' time zone when series.yaml names none: the bulletin's dates are Beijing time."""
 
 ISSUE_SCHEMA: dict[str, Field] = {
     "期号": Field("number", "本年第几期，如 13。", required=True, maximum=999),
@@ -59,10 +70,16 @@ ISSUE_SCHEMA: dict[str, Field] = {
                  maximum=99_999),
     "日期": Field("date", "出刊日期，写作 2024-08-30。", required=True),
     "编者按": Field("markdown", "编者按正文，可分段；印在文章之前，用楷体。"),
+    "状态": Field("choice", "“草稿”（默认）或“已签发”：只有已签发、且通过 liandong check --strict 的"
+                  "一期才会发布到网站和订阅源；liandong serve 预览时草稿也显示，标明“草稿”。",
+                  choices=("草稿", "已签发")),
     **{key: Field(spec.kind, spec.doc, maximum=spec.maximum)
        for key, spec in SERIES_SCHEMA.items() if key not in SERIES_ONLY},
 }
 """issue.yaml: one issue. Values given here override series.yaml."""
+
+STATUS_KEY = "状态"
+DRAFT, SIGNED_OFF = ISSUE_SCHEMA[STATUS_KEY].choices
 
 ARTICLE_SCHEMA: dict[str, Field] = {
     "标题": Field("text", "文章标题。", required=True),
@@ -116,6 +133,8 @@ class Issue:
     sources: tuple[SourceFile, ...] = field(default=())
     locs: dict[str, Loc] = field(default_factory=dict)
     """Where each field (series or issue) is written, for problems found later."""
+    signed_off: bool = False
+    """状态: 已签发 in issue.yaml: the issue may be published (a draft otherwise)."""
 
     @property
     def slug(self) -> str:
@@ -335,9 +354,34 @@ def _markdown_blocks(source: SourceFile, key: str, node: yaml.Node,
     return tuple(blocks) if len(problems) == before else None
 
 
+def _zone(source: SourceFile, key: str, node: yaml.Node, problems: list[Problem]) -> str | None:
+    """An IANA time zone name known to this computer (zoneinfo), such as Asia/Shanghai."""
+    value = _scalar(source, key, node, problems)
+    if value is None:
+        return None
+    name = value.strip()
+    if not zone_exists(name):
+        problems.append(node_loc(source, node).problem(
+            f"“{key}”应是时区名称，如 Asia/Shanghai，现在是“{_shown(value)}”"))
+        return None
+    return name
+
+
+def zone_exists(name: str) -> bool:
+    import zoneinfo
+
+    if not re.fullmatch(r"[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*", name):  # no path tricks
+        return False
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 _CONVERTERS: dict[str, Callable] = {
     "text": _text, "number": _number, "date": _date, "list": _list, "markdown": _markdown_blocks,
-    "choice": _choice,
+    "choice": _choice, "zone": _zone,
 }
 
 
@@ -519,6 +563,7 @@ def load_issue(folder: Path, root: Path, series: tuple[dict[str, object], dict[s
         articles=tuple(articles), distribution=distribution,  # type: ignore[arg-type]
         sources=tuple([source] + [a.source for a in articles]),
         locs={**series_locs, **{key: node_loc(source, node) for key, node in nodes.items()}},
+        signed_off=values.get(STATUS_KEY, DRAFT) == SIGNED_OFF,
     )
 
 
@@ -558,6 +603,30 @@ def read_numbers(folder: Path, root: Path, problems: list[Problem]) -> Numbers |
     return Numbers(folder, int(folder.parent.name), values.get("期号"),  # type: ignore[arg-type]
                    values.get("总期号"), values.get("日期"),  # type: ignore[arg-type]
                    {key: node_loc(source, value) for key, value in nodes.items()})
+
+
+def read_status(folder: Path, root: Path, problems: list[Problem]) -> str | None:
+    """An issue's 状态 (草稿 or 已签发), reading nothing but its issue.yaml, so that a draft still
+    being written does not stop the site. None, with the problem appended, when the file cannot
+    be read or parsed, or 状态 is written wrongly: then nobody can tell whether it is signed off."""
+    path = folder / ISSUE_FILE
+    if not path.is_file():
+        problems.append(Problem(display_path(path, root), 1, 1, "找不到本期设置文件"))
+        return None
+    source = read_source(path, root, problems)
+    if source is None:
+        return None
+    before = len(problems)
+    node = compose_yaml(source, problems)
+    if len(problems) > before:
+        return None
+    if not isinstance(node, yaml.MappingNode):
+        return DRAFT  # empty or malformed: certainly not signed off; the schema check says why
+    values = [value for key, value in node.value
+              if isinstance(key, yaml.ScalarNode) and key.value == STATUS_KEY]
+    if not values:
+        return DRAFT
+    return _choice(source, STATUS_KEY, values[-1], problems, choices=ISSUE_SCHEMA[STATUS_KEY].choices)
 
 
 def load_issues(root: Path, folders: list[Path],
