@@ -181,14 +181,14 @@ def test_an_edit_shows_in_the_page_before_the_pdf_is_rendered(tmp_path):
     import pikepdf
 
     from liandong.serve import Preview
-    from liandong.site import MANIFEST
+    from liandong.site import MANIFEST, cache_folder
 
     project = make_project(tmp_path / "project")
     out = tmp_path / "site"
     preview = Preview(project, out, lambda line: None)
     preview.rebuild()
     assert preview.generation == 1 and preview.error is None
-    manifest = (out / MANIFEST).read_text(encoding="utf-8")
+    manifest = (cache_folder(out) / MANIFEST).read_text(encoding="utf-8")
     article = project / "issues" / "2024" / "13" / "01.md"
     article.write_text(article.read_text(encoding="utf-8").replace("乙烯项目", "丙烯项目", 1),
                        encoding="utf-8")
@@ -207,7 +207,7 @@ def test_an_edit_shows_in_the_page_before_the_pdf_is_rendered(tmp_path):
     assert seen == [(2, True, False)]  # one reload, when the page had the edit and the PDF not yet
     assert preview.generation == 2 and preview.error is None
     assert "丙烯项目" in _pdf_text(out / "2024-13.pdf")
-    assert (out / MANIFEST).read_text(encoding="utf-8") != manifest
+    assert (cache_folder(out) / MANIFEST).read_text(encoding="utf-8") != manifest
     with pikepdf.open(out / "2024-13.pdf"):
         pass
 
@@ -220,12 +220,12 @@ def _pdf_text(path) -> str:
 
 
 def test_pages_only_build_leaves_the_pdf_and_the_manifest_alone(tmp_path):
-    from liandong.site import MANIFEST, build_site
+    from liandong.site import MANIFEST, build_site, cache_folder
 
     project = make_project(tmp_path / "project")
     out = tmp_path / "site"
     build_site(project, out)
-    pdf, manifest = (out / "2024-13.pdf").read_bytes(), (out / MANIFEST).read_bytes()
+    pdf, manifest = (out / "2024-13.pdf").read_bytes(), (cache_folder(out) / MANIFEST).read_bytes()
     article = project / "issues" / "2024" / "13" / "01.md"
     article.write_text(article.read_text(encoding="utf-8").replace("乙烯项目", "丙烯项目", 1),
                        encoding="utf-8")
@@ -233,7 +233,7 @@ def test_pages_only_build_leaves_the_pdf_and_the_manifest_alone(tmp_path):
     assert result.rendered == ["2024-13"]
     assert "丙烯项目" in (out / "2024-13.html").read_text(encoding="utf-8")
     assert (out / "2024-13.pdf").read_bytes() == pdf
-    assert (out / MANIFEST).read_bytes() == manifest
+    assert (cache_folder(out) / MANIFEST).read_bytes() == manifest
     again = build_site(project, out)  # the full build still renders the issue
     assert again.rendered == ["2024-13"] and (out / "2024-13.pdf").read_bytes() != pdf
 
@@ -255,13 +255,13 @@ def test_a_save_in_one_issue_reloads_with_only_that_page_then_updates_the_rest(t
 
     def notify():
         seen.append(("丙烯项目" in (out / "2024-13.html").read_text(encoding="utf-8"),
-                     "丙烯项目" in (out / "search-index.js").read_text(encoding="utf-8")))
+                     "丙烯项目" in (out / "search" / "t" / "2024-13.js").read_text(encoding="utf-8")))
         original()
 
     preview.changed.notify_all = notify
     preview.rebuild({str(article)})
     assert seen == [(True, False)]  # reloaded when the page had the edit, the search not yet
-    assert "丙烯项目" in (out / "search-index.js").read_text(encoding="utf-8")
+    assert "丙烯项目" in (out / "search" / "t" / "2024-13.js").read_text(encoding="utf-8")
     assert "丙烯项目" in _pdf_text(out / "2024-13.pdf")
 
 
