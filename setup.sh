@@ -47,6 +47,7 @@ DEV_PACKAGES=(
   poppler-utils         # pdffonts, pdftotext, pdftoppm
   qpdf                  # qpdf --check
   strace                # prove that a build opens no file outside the project
+  rsync                 # scripts/publish.sh --to: the upload is tested into a folder
   git                   # tests clone and diff
 )
 
