@@ -74,6 +74,7 @@ SLUG = re.compile(r"[0-9]{4}-[0-9]{2,3}")
 """An issue's slug as issue_slug writes it; nothing else is ever deleted in the out folder."""
 KEY = re.compile(r"[0-9a-f]{64}")
 SHARD = re.compile(r"(b[0-9]+|c[0-9a-f]+-[0-9]+)\.js")
+SEARCH_FILE = re.compile(r"meta\.js|boiler\.js|s/(b[0-9]+|c[0-9a-f]+-[0-9]+)\.js")
 
 
 def issue_slug(folder: Path) -> str:
@@ -294,6 +295,9 @@ class Manifest:
 
     issues: dict[str, dict]
     years: list[int]
+    search: list[str] = field(default_factory=list)
+    """The search index's files (under search/) the run wrote, so that a run with nothing
+    changed checks they are there instead of indexing again."""
 
 
 _META_FIELDS = {"slug": str, "year": int, "number": int, "total": int, "total_cn": str,
@@ -351,7 +355,10 @@ def read_manifest(cache: Path) -> tuple[Manifest, str | None]:
             return empty, reason
     if not all(type(year) is int and 1000 <= year <= 9999 for year in years):
         return empty, "年份记录无效"
-    return Manifest(issues, years), None
+    names = data.get("search", [])
+    if not isinstance(names, list) or not all(isinstance(n, str) and SEARCH_FILE.fullmatch(n) for n in names):
+        return empty, "搜索索引记录无效"
+    return Manifest(issues, years, names), None
 
 
 # --- Planning: what the site holds, and what changed ----------------------------
@@ -409,6 +416,8 @@ class SitePlan:
         self.manifest = Manifest({}, [])
         self.done: set[str] = set()
         self.written: list[Path] = []
+        self.search_files: list[str] | None = None
+        """The index files of this run (None: the index was not built, nothing changed)."""
 
     # -- planning --
 
@@ -522,7 +531,13 @@ class SitePlan:
         """Every file that is not an issue's: home, years, search, feed…, in memory."""
         metas = [item.meta for item in self.items]
         files = _site_pages(self.root, metas, self.base_url, self.settings)
-        files.update({f"search/{name}": text for name, text in self._search().items()})
+        unchanged = (not self.changed and list(self.manifest.issues) == sorted(self.slugs)
+                     and self.manifest.search
+                     and all((self.out / "search" / name).is_file() for name in self.manifest.search))
+        if not unchanged:  # else the index is the one written last time, and it is all there
+            index = self._search()
+            self.search_files = sorted(name for name in index if SEARCH_FILE.fullmatch(name))
+            files.update({f"search/{name}": text for name, text in index.items()})
         return files
 
     def _search(self) -> dict[str, str]:
@@ -570,7 +585,7 @@ class SitePlan:
                 if re.fullmatch(r"[0-9]{4}\.html", path.name) and path.name not in years:
                     path.unlink(missing_ok=True)
         shards = self.out / "search" / "s"
-        if shards.is_dir() and not shards.is_symlink():
+        if self.search_files is not None and shards.is_dir() and not shards.is_symlink():
             for path in shards.iterdir():
                 if SHARD.fullmatch(path.name) and f"search/s/{path.name}" not in files:
                     path.unlink(missing_ok=True)
@@ -591,7 +606,9 @@ class SitePlan:
             elif item.slug in self.manifest.issues and item not in self.changed:
                 entries[item.slug] = self.manifest.issues[item.slug]
         manifest = {"format": MANIFEST_FORMAT, "issues": entries,
-                    "years": sorted({item.meta["year"] for item in self.items})}
+                    "years": sorted({item.meta["year"] for item in self.items}),
+                    "search": (self.search_files if self.search_files is not None
+                               else self.manifest.search)}
         _write_if_changed(self.cache / MANIFEST,
                           json.dumps(manifest, ensure_ascii=False, separators=(",", ":"),
                                      sort_keys=True) + "\n")

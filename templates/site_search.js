@@ -247,14 +247,14 @@
 
   function fold(text) { return text.toLowerCase(); }
 
-  // Passage around the first match in text, with every term in <mark>.
+  // Passage around the first match in text, with every term in <mark>; where that match is.
   function passage(text, terms, into) {
-    var folded = fold(text), first = -1;
+    var folded = fold(text), first = -1, matched = 0;
     terms.forEach(function (w) {
       var at = folded.indexOf(w);
-      if (at >= 0 && (first < 0 || at < first)) { first = at; }
+      if (at >= 0 && (first < 0 || at < first)) { first = at; matched = w.length; }
     });
-    var start = Math.max(0, first - WINDOW), end = Math.min(text.length, Math.max(first, 0) + WINDOW * 3);
+    var start = Math.max(0, first - WINDOW), end = Math.min(text.length, Math.max(first, 0) + WINDOW * 2);
     var part = text.slice(start, end), foldedPart = fold(part), pos = 0;
     if (start > 0) { into.appendChild(document.createTextNode("……")); }
     while (pos < part.length) {
@@ -272,16 +272,16 @@
     }
     into.appendChild(document.createTextNode(part.slice(pos)));
     if (end < text.length) { into.appendChild(document.createTextNode("……")); }
-    return first;
+    return { at: first, length: matched };
   }
 
   // A link that scrolls to the article and (text fragment) to the passage itself.
-  function passageLink(slug, anchor, text, terms, at) {
+  function passageLink(slug, anchor, text, match) {
     var href = slug + ".html" + (anchor ? "#" + anchor : "");
-    if (at >= 0) {
-      var quoted = function (s) { return encodeURIComponent(s).replace(/-/g, "%2D"); };
-      var prefix = text.slice(Math.max(0, at - 6), at).trim();
-      href += (anchor ? "" : "#") + ":~:text=" + (prefix ? quoted(prefix) + "-," : "") + quoted(text.substr(at, terms[0].length));
+    if (match.at >= 0) {
+      var quoted = function (s) { return encodeURIComponent(s).replace(/[-,&]/g, function (c) { return "%" + c.charCodeAt(0).toString(16).toUpperCase(); }); };
+      var prefix = text.slice(Math.max(0, match.at - 6), match.at).trim();
+      href += (anchor ? "" : "#") + ":~:text=" + (prefix ? quoted(prefix) + "-," : "") + quoted(text.substr(match.at, match.length));
     }
     return href;
   }
@@ -328,8 +328,8 @@
             var unit = data.u[u];
             if (!unit) { return; }
             var line = document.createElement("li"), a = document.createElement("a");
-            var at = passage(unit[2], c.terms, a);
-            a.href = passageLink(issue.slug, unit[0] ? "a" + unit[0] : "note", unit[2], c.terms, at);
+            var match = passage(unit[2], c.terms, a);
+            a.href = passageLink(issue.slug, unit[0] ? "a" + unit[0] : "note", unit[2], match);
             line.appendChild(a);
             snippets.appendChild(line);
           });

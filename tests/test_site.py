@@ -149,6 +149,17 @@ def test_missing_output_is_rendered_again(two_issues):
     assert (out / "2024-13.pdf").read_bytes().startswith(b"%PDF")
 
 
+def test_a_missing_piece_of_the_search_index_is_written_again(two_issues):
+    out = two_issues / "build" / "site"
+    liandong("site", cwd=two_issues, check=True)
+    shard = sorted((out / "search" / "s").iterdir())[0]
+    data = shard.read_bytes()
+    shard.unlink()
+    result = liandong("site", cwd=two_issues, check=True)
+    assert "全部 2 期均无变化，未重新生成。" in result.stdout
+    assert shard.read_bytes() == data
+
+
 def test_removed_issue_disappears_from_the_site(two_issues):
     out = two_issues / "build" / "site"
     liandong("site", cwd=two_issues, check=True)
