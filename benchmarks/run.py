@@ -1,7 +1,7 @@
 """The liandong benchmark suite: one command, a table of medians with min and max.
 
 Usage: .venv/bin/python benchmarks/run.py [--quick] [--runs K] [--issues N] [--only a,b,...]
-                                          [--markdown FILE]
+                                          [--markdown FILE] [--keep DIR]
 
 Measures (each in a fresh temporary folder; nothing is written into the repository):
   a      `liandong build 13` cold, as a whole process: wall time and peak memory
@@ -427,8 +427,9 @@ def measure_serve(tmp: Path, issues: int, runs: int, rows: dict[str, Row]) -> No
 # --- c, d: the archive site --------------------------------------------------
 
 def measure_site(tmp: Path, issues: int, runs_c: int, runs_d: int, rows: dict[str, Row],
-                 want: set[str]) -> Path:
-    """c and d; the site folder of the last cold build (for s)."""
+                 want: set[str], keep: Path | None = None) -> Path:
+    """c and d; the site folder of the last cold build (for s). With keep, the archive, its
+    site and the site's cache are copied there at the end (to look at them, or deploy them)."""
     project = tmp / "archive"
     progress(f"c：生成 {issues} 期的合成档案（不计时）")
     made = generate.generate(project, issues, seed=1)
@@ -449,6 +450,7 @@ def measure_site(tmp: Path, issues: int, runs_c: int, runs_d: int, rows: dict[st
         if k:
             shutil.rmtree(tmp / f"site-{k - 1}")
     if "d" not in want:
+        _keep(keep, project, out)
         return out
     for k in range(runs_d):
         progress(f"d：liandong site，无变化（第 {k + 1}/{runs_d} 次）")
@@ -460,7 +462,17 @@ def measure_site(tmp: Path, issues: int, runs_c: int, runs_d: int, rows: dict[st
         progress(f"d：liandong site，改动一期（第 {k + 1}/{runs_d} 次）")
         run = run_process(site + [str(out)], project, expect="重新生成 1 期")
         rows["d_one"].values.append(run.seconds)
+    _keep(keep, project, out)
     return out
+
+
+def _keep(keep: Path | None, project: Path, out: Path) -> None:
+    if keep is None:
+        return
+    progress(f"保留合成档案和网站：{keep}")
+    shutil.copytree(project / "issues", keep / "issues")
+    shutil.copytree(out, keep / "site")
+    shutil.copytree(out.with_name(out.name + "-cache"), keep / "site-cache")
 
 
 # --- s: the site in a browser ---------------------------------------------------
@@ -617,21 +629,27 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="liandong 性能测试：每项取多次运行的中位数、最小和最大值，打印成表。",
         epilog="测量项目：a 生成第 13 期（冷启动）；b 预览服务热重建；c 全部各期网站（冷）；"
-               "d 网站无变化、改动一期；e 第 13 期 PDF 大小；typst 用 Typst 排同一期作对比。")
+               "d 网站无变化、改动一期；e 第 13 期 PDF 大小；s 浏览器里的搜索和首页（720 期）；"
+               "typst 用 Typst 排同一期作对比。")
     parser.add_argument("--runs", type=int, default=None,
-                        help="每项运行次数（默认 a、b、e、typst 各 5 次，c、d 各 3 次）")
+                        help="每项运行次数（默认 a、b、e、s、typst 各 5 次，c、d 各 3 次）")
     parser.add_argument("--issues", type=int, default=None, help=f"c、d 的合成档案期数（默认 {FULL_ISSUES}）")
     parser.add_argument("--quick", action="store_true",
                         help=f"快速试运行：{QUICK_ISSUES} 期、每项 3 次、预览 {QUICK_SERVE_ISSUES} 期")
     parser.add_argument("--only", default=",".join(MEASURES),
                         help="只测这些项目，逗号分隔（a,b,c,d,e,s,typst）")
     parser.add_argument("--markdown", type=Path, default=None, help="另把表格写入这个 Markdown 文件")
+    parser.add_argument("--keep", type=Path, default=None, metavar="DIR",
+                        help="把 c 生成的合成档案（issues/）、网站（site/）和缓存（site-cache/）复制到 DIR"
+                             "（DIR 必须还不存在），供查看或部署")
     args = parser.parse_args(argv)
     want = {m.strip() for m in args.only.split(",") if m.strip()}
     if unknown := want - set(MEASURES):
         parser.error(f"未知的项目：{', '.join(sorted(unknown))}（可用：{','.join(MEASURES)}）")
     if LIANDONG is None:
         parser.error("找不到 liandong 命令：请用 .venv/bin/python 运行")
+    if args.keep is not None and args.keep.exists():
+        parser.error(f"--keep {args.keep} 已经存在")
     issues = args.issues or (QUICK_ISSUES if args.quick else FULL_ISSUES)
     runs_small = args.runs or (3 if args.quick else 5)
     runs_big = args.runs or 3
@@ -658,7 +676,7 @@ def main(argv: list[str] | None = None) -> int:
         site = None
         if want & {"c", "d"}:
             (tmp / "c").mkdir()
-            site = measure_site(tmp / "c", issues, runs_big, runs_big, rows, want)
+            site = measure_site(tmp / "c", issues, runs_big, runs_big, rows, want, args.keep)
         if "s" in want:
             if site is None:
                 (tmp / "s").mkdir()

@@ -54,6 +54,9 @@ MANIFEST_FORMAT = 2
 LATEST_ISSUES = 12
 """Issues listed on the home page; the rest are on the year pages."""
 
+DRAFTS_SHOWN = 10
+"""Drafts named in `liandong site`'s closing lines (the newest); the rest are counted."""
+
 FEED_ISSUES = 20
 """Entries of feed.xml unless series.yaml says 订阅期数."""
 
@@ -888,7 +891,9 @@ def run_site(root: Path, out: Path, base_url: str | None, echo: Callable[[str], 
 
         result = build_site(root, out, base_url, progress=lines)
     if result.drafts:
-        echo(f"草稿不发布（{len(result.drafts)} 期）：{'、'.join(result.drafts)}")
+        shown = "、".join(result.drafts[-DRAFTS_SHOWN:])  # the newest
+        more = "等" if len(result.drafts) > DRAFTS_SHOWN else ""
+        echo(f"草稿不发布（{len(result.drafts)} 期）：{shown}{more}")
     if base_url is None:
         echo("未指定 --base-url，没有生成订阅源 feed.xml 和 sitemap.xml。")
     echo(result.summary())
