@@ -44,8 +44,8 @@ from liandong.validate import Issue
 logger = logging.getLogger(__name__)
 
 FORMAT = 1
-BLOCK = 32
-"""Issues per cached block of postings."""
+BLOCK = 16
+"""Issues per cached block of postings: a change re-indexes this many issues."""
 SHARD_BYTES = 24 * 1024
 """About how large one shard may grow before a character gets shards of its own."""
 END = "\n"

@@ -20,16 +20,16 @@ from xml.sax.saxutils import escape
 
 import jinja2
 
-from liandong import __version__, search
+from liandong import __version__, limits, search
 from liandong.build import IssueRenderer, template_error
 from liandong.errors import LiandongError, Problem, SourceErrors, display_path
 from liandong.files import write_output
 from liandong.fonts import ResolvedFont, resolve_fonts
 from liandong.render import PACKAGE_TEMPLATES, date_text, template_environment
-from liandong.source import ISSUE_FILE, SERIES_FILE, read_source
+from liandong.source import ISSUE_FILE, SERIES_FILE
 from liandong.typeset import chinese_number
-from liandong.validate import (DEFAULT_ZONE, SIGNED_OFF, Issue, issue_folders, load_issues,
-                               load_series, read_status)
+from liandong.validate import (DEFAULT_ZONE, SIGNED_OFF, Issue, Numbers, issue_folders,
+                               load_issues, load_series, read_state, read_status)
 
 logger = logging.getLogger(__name__)
 
@@ -251,10 +251,11 @@ def common_key(root: Path, fonts: dict[str, ResolvedFont]) -> Common:
     return Common(pdf.hexdigest(), page.hexdigest())
 
 
-def folder_hash(folder: Path, root: Path, problems: list[Problem]) -> str:
-    """An issue folder: its sources as `build` reads them (issue.yaml and *.md, through the same
-    guards: links out of the project, size limits, encodings), and only the name, type, size and
-    time of anything else, which liandong does not read. Links are never followed."""
+def folder_hash(folder: Path, root: Path) -> str:
+    """An issue folder: the bytes of its sources (issue.yaml and *.md, what `build` reads; one
+    over the size limit only by its size, since the build refuses it anyway), and only the name,
+    type, size and time of anything else, which liandong never reads. Links are not followed
+    out of the project. (The folder itself is checked where its issue.yaml is read.)"""
     digest = hashlib.sha256()
     sources = {folder / ISSUE_FILE, *folder.glob("*.md")}
     entries: list[Path] = []
@@ -274,15 +275,14 @@ def folder_hash(folder: Path, root: Path, problems: list[Problem]) -> str:
     for path in sorted(entries):
         name = path.relative_to(folder).as_posix()
         digest.update(name.encode("utf-8", "surrogateescape") + b"\0")
-        if path in sources:
-            source = read_source(path, root, problems)
-            digest.update(b"unreadable\0" if source is None else source.text.encode() + b"\0")
-            continue
         try:
             info = path.lstat()
         except OSError:
             continue
-        digest.update(f"{stat.S_IFMT(info.st_mode)}:{info.st_size}:{info.st_mtime_ns}\0".encode())
+        if path in sources and info.st_size <= limits.SOURCE_BYTES:
+            _hash_file(digest, path, root)
+        else:
+            digest.update(f"{stat.S_IFMT(info.st_mode)}:{info.st_size}:{info.st_mtime_ns}\0".encode())
     return digest.hexdigest()
 
 
@@ -349,7 +349,7 @@ def read_manifest(cache: Path) -> tuple[Manifest, str | None]:
         return empty, "格式不对"
     for slug, entry in issues.items():
         if not SLUG.fullmatch(slug):
-            return empty, f"含有无效的期名“{slug[:40]}”"
+            return empty, f"含有无效的期名“{json.dumps(slug[:40])[1:-1]}”"  # escaped: no terminal codes
         if (not isinstance(entry, dict) or set(entry) != {"pdf", "page", "meta"}
                 or not all(isinstance(entry[k], str) and KEY.fullmatch(entry[k]) for k in ("pdf", "page"))):
             return empty, f"{slug} 的记录无效"
@@ -411,11 +411,17 @@ class SitePlan:
         self.root, self.out, self.preview = root, out, preview
         self.base_url = _base_url(base_url)
         self.cache = cache_folder(out)
+        if self.cache.is_symlink():
+            raise LiandongError(f"出于安全考虑，不写入 {self.cache}：它是符号链接。请删除这个链接"
+                                "（它只是网站的缓存，删除后下次全部重新生成）。")
         self.fonts = fonts if fonts is not None else resolve_fonts(root / "fonts", notice=True)
         self.items: list[Item] = []
         self.changed: list[Item] = []
         self.drafts: list[Path] = []
         self.settings: dict = {}
+        self.series: tuple | None = None
+        self.numbers: list[Numbers] = []
+        """期号, 总期号, 日期 of every issue, read with its status: for the numbering check."""
         self.manifest = Manifest({}, [])
         self.done: set[str] = set()
         self.written: list[Path] = []
@@ -433,9 +439,14 @@ class SitePlan:
             raise LiandongError("issues/ 下还没有任何一期。")
         problems: list[Problem] = []
         series = load_series(root, problems)
-        statuses = {folder: read_status(folder, root, problems) for folder in folders}
+        statuses, self.numbers = {}, []
+        for folder in folders:
+            statuses[folder], numbers = read_state(folder, root, problems)
+            if numbers is not None:
+                self.numbers.append(numbers)
         if problems or series is None:
             raise SourceErrors(problems)
+        self.series = series
         self.settings = site_settings(series[0])
         published = [f for f in folders if self.preview or statuses[f] == SIGNED_OFF]
         self.drafts = [f for f in folders if statuses[f] != SIGNED_OFF]
@@ -452,7 +463,7 @@ class SitePlan:
                            display_path(self.cache / MANIFEST, root), reason)
         common = common_key(root, self.fonts)
         for item in self.items:
-            files = folder_hash(item.folder, root, problems)
+            files = folder_hash(item.folder, root)
             item.pdf_key = _key(common.pdf, files)
             item.page_key = _key(common.page, files, json.dumps(item.site, sort_keys=True,
                                                                   ensure_ascii=False))
@@ -478,12 +489,10 @@ class SitePlan:
         """`check --strict` also counts the numbering warnings of signed-off issues and the
         typography of series.yaml (each issue's own is checked where it is rendered)."""
         from liandong.check import lint_paths
-        from liandong.numbering import check_numbering, numbering_rule, read_archive
+        from liandong.numbering import check_numbering, numbering_rule
 
-        ignored: list[Problem] = []
-        warnings = check_numbering(read_archive(self.root, ignored),
-                                   numbering_rule(load_series(self.root, ignored)))
-        names = {display_path(item.folder / ISSUE_FILE, self.root) for item in self.items}
+        warnings = check_numbering(self.numbers, numbering_rule(self.series))
+        names = {(item.folder / ISSUE_FILE).relative_to(self.root).as_posix() for item in self.items}
         # Missing numbers (缺少…) are not held against an issue: while the back catalogue is
         # imported bit by bit the archive has gaps, and they say nothing wrong of the issue.
         # Repeats, decreases and dates out of order do.
@@ -501,32 +510,43 @@ class SitePlan:
     # -- rendering --
 
     def render_all(self, renderer: SiteRenderer | None = None, progress: Progress | None = None,
-                   workers: int | None = None, pdfs: bool = True) -> list[Rendered]:
-        """Every changed issue, in memory; raises with every problem if any failed."""
+                   workers: int | None = None, pdfs: bool = True,
+                   meanwhile: Callable[[], object] | None = None) -> tuple[list[Rendered], object]:
+        """Every changed issue, in memory; raises with every problem if any failed. Also the
+        result of meanwhile(), run in this process while the pool renders (the site's own pages
+        and search index take about as long as one issue)."""
         items = self.changed
         total = len(items)
         workers = workers or os.cpu_count() or 1
         results: list[Rendered] = []
         strict = not self.preview
-        if renderer is not None or total <= 1 or workers <= 1:
+        extra = None
+        if renderer is not None or total == 0 or workers <= 1:
             renderer = renderer or SiteRenderer(self.root, self.fonts)
             for item in items:
                 results.append(renderer.render(item.folder, item.site, pdf=pdfs and item.pdf,
                                                strict=strict))
                 if progress:
                     progress(results[-1].slug, len(results), total, results[-1].ok)
+            extra = meanwhile() if meanwhile else None
         else:
-            with ProcessPoolExecutor(max_workers=min(workers, total), initializer=_start_worker,
-                                     initargs=(self.root, self.fonts, os.getpid())) as pool:
+            pool = ProcessPoolExecutor(max_workers=min(workers, total), initializer=_start_worker,
+                                       initargs=(self.root, self.fonts, os.getpid()))
+            try:
                 futures = [pool.submit(_render_in_worker, item.folder, item.site,
                                        pdfs and item.pdf, strict) for item in items]
+                extra = meanwhile() if meanwhile else None
                 for future in as_completed(futures):
                     results.append(future.result())
                     if progress:
                         progress(results[-1].slug, len(results), total, results[-1].ok)
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+            pool.shutdown()
             results.sort(key=lambda r: r.slug)
         raise_problems(results, strict=strict)
-        return results
+        return results, extra
 
     # -- the site's own pages --
 
@@ -702,8 +722,7 @@ def build_site(root: Path, out: Path, base_url: str | None = None, *,
     plan = SitePlan(root, out, base_url, preview=preview,
                     fonts=renderer.fonts if renderer else None)
     plan.plan()
-    results = plan.render_all(renderer, progress, workers, pdfs)
-    files = plan.site_files()
+    results, files = plan.render_all(renderer, progress, workers, pdfs, meanwhile=plan.site_files)
     for result in results:
         plan.write_issue(result)
     plan.write_site(files)

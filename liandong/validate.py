@@ -598,6 +598,11 @@ def read_numbers(folder: Path, root: Path, problems: list[Problem]) -> Numbers |
         if node is not None:
             problems.append(node_loc(source, node).problem("这里应是“键: 值”形式的设置"))
         return None
+    return _numbers(folder, source, node, problems)
+
+
+def _numbers(folder: Path, source: SourceFile, node: yaml.MappingNode,
+             problems: list[Problem]) -> Numbers:
     nodes = {str(key.value): value for key, value in node.value if str(key.value) in ("期号", "总期号", "日期")}
     values = _values(source, nodes, ISSUE_SCHEMA, problems)
     return Numbers(folder, int(folder.parent.name), values.get("期号"),  # type: ignore[arg-type]
@@ -609,24 +614,35 @@ def read_status(folder: Path, root: Path, problems: list[Problem]) -> str | None
     """An issue's 状态 (草稿 or 已签发), reading nothing but its issue.yaml, so that a draft still
     being written does not stop the site. None, with the problem appended, when the file cannot
     be read or parsed, or 状态 is written wrongly: then nobody can tell whether it is signed off."""
+    return read_state(folder, root, problems)[0]
+
+
+def read_state(folder: Path, root: Path, problems: list[Problem]
+               ) -> tuple[str | None, Numbers | None]:
+    """read_status and read_numbers from one reading of issue.yaml (the site reads every issue
+    on every run). Only the problems that hide the status are appended; those of the numbers
+    are the schema check's to report."""
     path = folder / ISSUE_FILE
     if not path.is_file():
         problems.append(Problem(display_path(path, root), 1, 1, "找不到本期设置文件"))
-        return None
+        return None, None
     source = read_source(path, root, problems)
     if source is None:
-        return None
+        return None, None
     before = len(problems)
     node = compose_yaml(source, problems)
     if len(problems) > before:
-        return None
+        return None, None
     if not isinstance(node, yaml.MappingNode):
-        return DRAFT  # empty or malformed: certainly not signed off; the schema check says why
+        return DRAFT, None  # empty or malformed: certainly not signed off; the schema check says why
+    numbers = _numbers(folder, source, node, [])
     values = [value for key, value in node.value
               if isinstance(key, yaml.ScalarNode) and key.value == STATUS_KEY]
     if not values:
-        return DRAFT
-    return _choice(source, STATUS_KEY, values[-1], problems, choices=ISSUE_SCHEMA[STATUS_KEY].choices)
+        return DRAFT, numbers
+    status = _choice(source, STATUS_KEY, values[-1], problems,
+                     choices=ISSUE_SCHEMA[STATUS_KEY].choices)
+    return status, numbers
 
 
 def load_issues(root: Path, folders: list[Path],
