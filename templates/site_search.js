@@ -90,10 +90,10 @@
         var found = {};
         shards.forEach(function (shard) {
           Object.keys(shard).forEach(function (bigram) {
-            if (Array.from(bigram)[0] === chars[0]) { occurrences(shard[bigram], 0, found); }
+            if (Array.from(bigram)[0] === chars[0]) { countOnly(shard[bigram], found); }
           });
         });
-        return counts(found);
+        return found;
       });
     }
     var offsets = [];
@@ -101,6 +101,10 @@
     if (offsets[offsets.length - 1] !== chars.length - 2) { offsets.push(chars.length - 2); }
     var names = offsets.map(function (o) { return shardOf(meta, chars[o], chars[o + 1]); });
     return Promise.all(names.map(load)).then(function (shards) {
+      if (offsets.length === 1) {
+        var only = shards[0][chars[0] + chars[1]];
+        return only ? countOnly(only, {}) : {};
+      }
       var found = null;
       for (var n = 0; n < offsets.length; n++) {
         var postings = shards[n][chars[offsets[n]] + chars[offsets[n] + 1]];
@@ -118,6 +122,19 @@
       }
       return counts(found || {});
     });
+  }
+  // The same as counts(occurrences(…)) when no other bigram must be matched: no position lists.
+  function countOnly(postings, into) {
+    var numbers = decode(postings), i = 0;
+    while (i < numbers.length) {
+      var issue = numbers[i++], units = numbers[i++];
+      for (var u = 0; u < units; u++) {
+        var key = issue + ":" + numbers[i++], count = numbers[i++];
+        into[key] = (into[key] || 0) + count;
+        i += count;
+      }
+    }
+    return into;
   }
   function counts(found) {
     var out = {};
@@ -407,6 +424,8 @@
     }).catch(failed);
   }
 
+  // The list of issues is wanted by every query: fetched as soon as one is typed.
+  input.addEventListener("input", function () { if (input.value.trim()) { load("meta").catch(function () {}); } });
   var form = document.getElementById("search-form");
   form.addEventListener("submit", function (event) {
     event.preventDefault();
