@@ -3,6 +3,7 @@ served, rebuilt on save, reloaded in the browser, source errors shown in the pag
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import html
 import http.server
@@ -100,6 +101,12 @@ class Preview:
         """Issues whose PDF the first build has not written yet."""
         self.note: str | None = None
         """What the first build is doing, shown at the top of every page until it is done."""
+        self.asking = 0
+        """Requests waiting for a page: the background build lets them go first."""
+        self._counter = threading.Lock()
+        self.prepared = threading.Event()
+        """Set when the first build knows which pages it has still to write (or has failed)."""
+        self.preparing = False
         self._said = 0.0
 
     # -- the first build: in the background, what the browser asks for first -------------
@@ -116,24 +123,32 @@ class Preview:
 
     def prepare(self) -> None:
         """Check every issue (its sources, without typesetting) and write the site's own pages:
-        home, years, search. Then pages waiting for the site reload."""
-        with self.lock:
-            fonts = resolve_fonts(self.root / "fonts", notice=True)
-            self.renderer = SiteRenderer(self.root, fonts)
-            plan = SitePlan(self.root, self.out, preview=True, fonts=fonts)
-            self.note = "预览正在检查各期稿件……"
-            plan.plan()
-            plan.write_site(plan.site_files())
-            self.plan = plan
-            self.pages = {item.slug: item for item in plan.changed}
-            self.pdfs = {item.slug: item for item in plan.changed if item.pdf}
+        home, years, search; pages waiting for the site reload. Then the search index."""
+        self.preparing = True
+        try:
+            with self.lock:
+                fonts = resolve_fonts(self.root / "fonts", notice=True)
+                self.renderer = SiteRenderer(self.root, fonts)
+                plan = SitePlan(self.root, self.out, preview=True, fonts=fonts)
+                self.note = "预览正在检查各期稿件……"
+                plan.plan()
+                self.plan = plan
+                self.pages = {item.slug: item for item in plan.changed}
+                self.pdfs = {item.slug: item for item in plan.changed if item.pdf}
+                plan.write_site(plan.site_files(index=False))
+        finally:
+            self.prepared.set()
         if plan.changed:
             self.echo(f"预览：共 {len(plan.items)} 期，{len(plan.changed)} 期需要重新生成，在后台进行；"
                       "浏览器打开的页面优先生成。")
         self._progress(force=True)
+        self._publish(None)  # pages waiting for the site now reload
+        # The search index (every issue's text: seconds for a large archive) needs no renderer:
+        # pages the browser asks for meanwhile are rendered as it is made.
+        plan.write_site(plan.index_files())
         if not plan.changed:
             self.note = None
-        self._publish(None)
+        self._publish(None)  # the search page, if open, now finds
 
     def build_rest(self) -> None:
         """Every changed issue's page, newest first, then their PDFs; the manifest is saved as
@@ -141,13 +156,15 @@ class Preview:
         plan = self.plan
         order = sorted(plan.changed, key=lambda item: item.slug, reverse=True)
         for item in order:
-            if not self.ensure(item.slug, pdf=False):
+            self._give_way()
+            if not self.ensure(item.slug, pdf=False, background=True):
                 return
             self._progress()
         done: set[str] = {item.slug for item in plan.changed if not item.pdf}
         for item in order:
             if item.slug not in done:
-                if not self.ensure(item.slug, pdf=True):
+                self._give_way()
+                if not self.ensure(item.slug, pdf=True, background=True):
                     return
                 done.add(item.slug)
                 if len(done) % SAVE_EVERY == 0:
@@ -161,13 +178,15 @@ class Preview:
         if plan.changed:
             self._publish(None)  # the progress note goes
 
-    def ensure(self, slug: str, *, pdf: bool = False) -> bool:
+    def ensure(self, slug: str, *, pdf: bool = False, background: bool = False) -> bool:
         """Render and write an issue's page (or PDF) now if the first build has not yet;
         False if it failed (the error is then shown)."""
+        if self.preparing:  # a page asked for while the sources are checked: wait for that
+            self.prepared.wait(timeout=600)
         waiting = self.pdfs if pdf else self.pages
         if slug not in waiting:
             return True
-        with self.lock:
+        with self._turn(background):
             item = waiting.get(slug)
             if item is None or self.plan is None:
                 return True
@@ -181,6 +200,30 @@ class Preview:
             if pdf:
                 self.pdfs.pop(slug, None)
         return True
+
+    @contextlib.contextmanager
+    def _turn(self, background: bool):
+        """The renderer, for a request before the background build's next issue."""
+        if background:
+            with self.lock:
+                yield
+            return
+        with self._counter:
+            self.asking += 1
+        try:
+            self.lock.acquire()
+        finally:
+            with self._counter:
+                self.asking -= 1
+        try:
+            yield
+        finally:
+            self.lock.release()
+
+    def _give_way(self) -> None:
+        """Let a page the browser asks for be rendered before the next one of the background."""
+        while self.asking:
+            time.sleep(0.005)
 
     def _progress(self, force: bool = False) -> None:
         plan = self.plan

@@ -550,10 +550,18 @@ class SitePlan:
 
     # -- the site's own pages --
 
-    def site_files(self) -> dict[str, str]:
-        """Every file that is not an issue's: home, years, search, feed…, in memory."""
+    def site_files(self, index: bool = True) -> dict[str, str]:
+        """Every file that is not an issue's: home, years, search, feed… and (index) the search
+        index, in memory."""
         metas = [item.meta for item in self.items]
         files = _site_pages(self.root, metas, self.base_url, self.settings)
+        if index:
+            files.update(self.index_files())
+        return files
+
+    def index_files(self) -> dict[str, str]:
+        """The search index (search/…), or nothing when nothing changed and it is all there."""
+        files: dict[str, str] = {}
         unchanged = (not self.changed and list(self.manifest.issues) == sorted(self.slugs)
                      and self.manifest.search
                      and all((self.out / "search" / name).is_file() for name in self.manifest.search))
