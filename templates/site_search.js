@@ -415,9 +415,18 @@
           }
           var onlyBoiler = ranked.filter(function (r) { return r.tier === 3; }).length;
           var byNum = ranked.filter(function (r) { return r.tier < 0; }).length;
-          var text = byNum && !textSearch ? "按期号找到 " + ranked.length + " 期" : "找到 " + ranked.length + " 期含有“" + query + "”";
-          if (onlyBoiler) { text += "，其中 " + onlyBoiler + " 期只在报头或版记中出现（排在最后）"; }
-          statusBox.textContent = text + "。按相关程度排列，每页 " + PAGE + " 期：";
+          var text;
+          if (!textSearch) {
+            text = "按期号找到 " + ranked.length + " 期，新的在前";
+          } else if (byNum === ranked.length) {
+            text = "按期号找到 " + byNum + " 期";
+          } else {
+            text = "找到 " + ranked.length + " 期含有“" + query + "”";
+            if (byNum) { text += "，期号相符的 " + byNum + " 期排在最前"; }
+            if (onlyBoiler) { text += "，其中 " + onlyBoiler + " 期只在报头或版记中出现（排在最后）"; }
+            text += "，按相关程度排列";
+          }
+          statusBox.textContent = text + "。每页 " + PAGE + " 期：";
           return showPage(page, push);
         });
       });
