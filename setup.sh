@@ -49,6 +49,9 @@ DEV_PACKAGES=(
   strace                # prove that a build opens no file outside the project
   rsync                 # scripts/publish.sh --to: the upload is tested into a folder
   git                   # tests clone and diff
+  locales               # localedef: the tests build in zh_CN, ja_JP and en_US as well as C
+  ghostscript           # tiffsep: the print-shop PDF's separations, plate by plate
+  libpdfbox2-java libactivation-java libjaxb-api-java  # Apache PDFBox Preflight (PDF/A)
 )
 
 packages=("${RUNTIME_PACKAGES[@]}")
@@ -118,10 +121,15 @@ PY
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv || fail "无法建立虚拟环境 .venv：请安装 python3-venv。"
 fi
-extras=""
-[ "$level" = dev ] && extras="[test,bench]"
-.venv/bin/python -m pip install -q --upgrade pip || fail "pip 升级失败：请检查网络（或 pip 镜像设置，见 README）。"
-.venv/bin/python -m pip install -q -e ".$extras" || fail "安装 liandong 失败：见上面 pip 的说明。"
+# Every Python package at the version and hashes of the lock file (scripts/lock.sh makes it),
+# then liandong itself without dependencies and without build isolation (its build backend,
+# setuptools, comes from the lock too): the same packages on every machine, years later too.
+lock=requirements/editor.txt
+[ "$level" = dev ] && lock=requirements/dev.txt
+.venv/bin/python -m pip install -q --require-hashes -r "$lock" \
+  || fail "按 $lock 安装 Python 软件包失败：请检查网络（或 pip 镜像设置，见 README）。"
+.venv/bin/python -m pip install -q --no-deps --no-build-isolation -e . \
+  || fail "安装 liandong 失败：见上面 pip 的说明。"
 
 if [ "$level" = dev ]; then
   # axe-core and the Nu HTML Checker (vnu-jar), at the versions pinned in package-lock.json.

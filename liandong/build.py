@@ -95,6 +95,7 @@ class Built:
     pdf: Path
     html: Path
     print_pdf: Path | None = None
+    record: Path | None = None
 
 
 @dataclass
@@ -105,6 +106,8 @@ class Rendered:
     pdf: bytes
     html: str
     print_pdf: bytes | None = None
+    record: dict | None = None
+    """What it was built with (stack.build_record), also in the PDF's XMP."""
 
 
 class IssueRenderer:
@@ -117,6 +120,7 @@ class IssueRenderer:
         self.measurer = Measurer(fonts)
         self.env = template_environment(root)
         self._pdf = None
+        self._record: dict | None = None
         # What WeasyPrint may read, besides the issue's own folder: the project's templates/ and
         # fonts/ (only where they really lie inside the project) and the shipped templates.
         self.allowed = [folder for folder in (root / "templates", root / "fonts")
@@ -157,6 +161,15 @@ class IssueRenderer:
         preview does not pay for them (about half a second)."""
         self._pdf_renderer()
 
+    @property
+    def record(self) -> dict:
+        """This machine's build record for these fonts (stack.build_record), made once."""
+        if self._record is None:
+            from liandong.stack import build_record
+
+            self._record = build_record(self.fonts)
+        return self._record
+
     def _pdf_renderer(self):
         if self._pdf is None:
             from liandong.pdf import PdfRenderer  # WeasyPrint loads only when something is rendered
@@ -173,13 +186,13 @@ class IssueRenderer:
             issue, context, print_shop=print_shop, web_template=web_template, **web_extra)
         renderer = self._pdf_renderer()
         allowed = self.allowed + [issue.folder]
-        pdf = renderer.render(print_html, issue.folder, allowed)
+        pdf = renderer.render(print_html, issue.folder, allowed, record=self.record)
         _preflight(f"{issue.slug}.pdf", pdf, self.fonts)
         shop_pdf = None
         if shop_html is not None:
             shop_pdf = renderer.render(shop_html, issue.folder, allowed, print_shop=True)
             _preflight(f"{issue.slug}{PRINT_SHOP_SUFFIX}.pdf", shop_pdf, self.fonts)
-        return Rendered(issue, pdf, web_html, shop_pdf)
+        return Rendered(issue, pdf, web_html, shop_pdf, self.record)
 
 
 def build(root: Path, folders: list[Path], out: Path, print_shop: bool = False) -> list[Built]:
@@ -188,21 +201,38 @@ def build(root: Path, folders: list[Path], out: Path, print_shop: bool = False) 
     Everything is loaded and checked first (SourceErrors lists every problem), then every
     issue is rendered and preflighted in memory, and only then written: a bad source, a
     template mistake or a PDF that fails preflight leaves every previous file untouched.
-    print_shop=True also writes <slug>-print.pdf with bleed and crop marks, in CMYK.
+    print_shop=True also writes <slug>-print.pdf with bleed and crop marks, in CMYK (PDF/X-1a).
+    Beside them, <slug>.build.json records what the issue was built with; when the previous
+    record there differs in a way that can move the layout, one warning says so.
     """
+    from liandong.stack import layout_differences, read_record_file, record_json, record_path
+
     renderer = IssueRenderer(root, resolve_fonts(root / "fonts", notice=True))
     problems: list[Problem] = []
     loaded = renderer.load(folders, problems)
     if problems:
         raise SourceErrors(problems)
     rendered = [renderer.render(issue, context, print_shop=print_shop) for issue, context in loaded]
+    changed: dict[tuple[str, ...], list[str]] = {}
+    for r in rendered:
+        previous = read_record_file(record_path(out, r.issue.slug))
+        if previous is not None and r.record is not None:
+            differences = tuple(layout_differences(previous, r.record))
+            if differences:
+                changed.setdefault(differences, []).append(r.issue.slug)
     built = []
     for r in rendered:
         slug = r.issue.slug
         built.append(Built(r.issue, write_output(out / f"{slug}.pdf", r.pdf),
                            write_output(out / f"{slug}.html", r.html),
                            None if r.print_pdf is None
-                           else write_output(out / f"{slug}{PRINT_SHOP_SUFFIX}.pdf", r.print_pdf)))
+                           else write_output(out / f"{slug}{PRINT_SHOP_SUFFIX}.pdf", r.print_pdf),
+                           write_output(record_path(out, slug), record_json(r.record or {}))))
+    if changed:
+        logger.warning("%s", "\n".join(
+            f"{'、'.join(slugs)} 上次生成时的排版环境与现在不同：{'；'.join(differences)}。"
+            "这次生成的换行和分页可能与上次不同，请核对后再发布。"
+            for differences, slugs in changed.items()))
     return built
 
 

@@ -132,6 +132,7 @@ def run_checks(root: Path, folders: list[Path]) -> Report:
     # character against the font that prints it. No WeasyPrint: nothing is rendered.
     renderer = IssueRenderer(root, resolve_fonts(root / "fonts", notice=True))
     renderer.load(folders, report.errors)
+    report.warnings += stack_warnings(root, folders, renderer)
 
     ignored: list[Problem] = []
     archive = read_archive(root, ignored)
@@ -144,6 +145,27 @@ def run_checks(root: Path, folders: list[Path]) -> Report:
     report.findings += lint_paths(root, source_paths(root, folders))
     report.warnings += [finding.problem() for finding in report.findings]
     return report
+
+
+def stack_warnings(root: Path, folders: list[Path], renderer) -> list[Problem]:
+    """An issue last built (build/<slug>.build.json, or the site's PDF) with a stack that
+    differs from this machine's in a way that can move the layout: building it again may
+    break lines and pages differently from the published PDF."""
+    from liandong.stack import find_record, layout_differences
+
+    warnings = []
+    for folder in folders:
+        found = find_record(root, f"{folder.parent.name}-{int(folder.name):02d}")
+        if found is None:
+            continue
+        record, path = found
+        differences = layout_differences(record, renderer.record)
+        if differences:
+            warnings.append(Problem(
+                display_path(folder / ISSUE_FILE, root), 1, 1,
+                f"注意：本期上次生成时（{display_path(path, root)}）的排版环境与现在不同，"
+                f"现在重新生成，换行和分页可能与那时不同：{'；'.join(differences)}"))
+    return warnings
 
 
 def _located(problems: list[Problem], archive) -> list[tuple[Problem, object]]:

@@ -245,12 +245,13 @@ class Measurer:
             self._hb[role] = hb.Font(hb.Face(hb.Blob.from_file_path(str(file)), index))
         return self._hb[role]
 
-    def _shape(self, role: str, text: str, han: bool = True):
+    def _shape(self, role: str, text: str, han: bool = True, features: dict | None = None):
         """The role's font and text shaped as Pango shapes it for lang="zh-CN".
 
         Marks such as —— belong to no script; inside Chinese text Pango shapes them as Han,
         which gives the full-width dash, so they are measured as Han too (han=False for text
-        shaped on its own, like the page number)."""
+        shaped on its own, like the page number). features: OpenType features the CSS turns on
+        (font-variant-east-asian: full-width is {"fwid": True})."""
         import uharfbuzz as hb
 
         font = self._font(role)
@@ -260,7 +261,7 @@ class Measurer:
         if han and not any(c.isascii() and c.isalnum() for c in text):
             buf.script = "Hani"
         buf.language = "zh-cn"
-        hb.shape(font, buf, {})
+        hb.shape(font, buf, features or {})
         return font, buf
 
     def width(self, role: str, text: str, size: float) -> float:
@@ -271,9 +272,9 @@ class Measurer:
             self._cache[key] = sum(p.x_advance for p in buf.glyph_positions) / font.face.upem
         return self._cache[key] * size
 
-    def ink_top(self, role: str, char: str) -> float:
+    def ink_top(self, role: str, char: str, features: dict | None = None) -> float:
         """Top of a character's ink above the baseline, in em (after zh-CN substitutions)."""
-        font, buf = self._shape(role, char, han=False)
+        font, buf = self._shape(role, char, han=False, features=features)
         extents = font.get_glyph_extents(buf.glyph_infos[0].codepoint)
         return extents.y_bearing / font.face.upem
 

@@ -5,15 +5,55 @@ from __future__ import annotations
 import io
 import logging
 import mimetypes
+import os
 import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-import weasyprint
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher, URLFetcherResponse
+FONTCONFIG_LANGUAGE = "en"
+"""The language fontconfig names fonts in, whatever the user's locale. fontconfig reads FC_LANG,
+then LC_ALL, LC_CTYPE and LANG from the environment (not the process locale) the first time it
+is used, and puts the family name in that language first: under zh_CN.UTF-8 LXGW WenKai becomes
+霞鹜文楷 and Pango writes that into the PDF's font names, so the bytes depended on the locale.
+"en" is what fontconfig takes for the C locale. Set before WeasyPrint (and fontconfig through
+Pango) is loaded in this process; child processes inherit it."""
+os.environ["FC_LANG"] = FONTCONFIG_LANGUAGE
+
+import contextvars  # noqa: E402
+
+import weasyprint  # noqa: E402 - after FC_LANG
+from weasyprint.pdf import tags as _weasyprint_tags  # noqa: E402
+from weasyprint.text.fonts import FontConfiguration  # noqa: E402
+from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: E402
 
 logger = logging.getLogger(__name__)
+
+_TAG_SOURCES: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "liandong_tag_sources", default=None)
+_build_box_tree = _weasyprint_tags._build_box_tree
+
+
+def _record_tag_sources(box, parent, pdf, *args):
+    """WeasyPrint's tag builder, noting which HTML element each structure element comes from.
+
+    WeasyPrint builds the structure tree page by page, so an element that runs over a page
+    break gets one structure element per page. The HTML element behind each (the same lxml
+    element on every page, with its pseudo-element tag and box type) lets tags.tidy merge the
+    parts again. Structure elements are numbered as WeasyPrint writes them, which is how the
+    written file's objects are numbered too. The builder calls itself through the module, so
+    every level passes through here; the first (innermost) note of an object wins."""
+    sources = _TAG_SOURCES.get()
+    for element in _build_box_tree(box, parent, pdf, *args):
+        if sources is not None:
+            number = getattr(element, "number", None)
+            source = getattr(box, "_box", box)  # an absolutely positioned box's placeholder
+            html = getattr(source, "element", None)
+            if number is not None and number not in sources and html is not None:
+                sources[number] = (id(html), source.element_tag, type(source).__name__)
+        yield element
+
+
+_weasyprint_tags._build_box_tree = _record_tag_sources
 
 
 class ProjectFetcher(URLFetcher):
@@ -68,11 +108,15 @@ class ProjectFetcher(URLFetcher):
 ARCHIVE_OPTIONS = {"pdf_variant": "pdf/a-2u", "pdf_tags": True}
 """The published PDF: PDF/A-2u (every glyph maps to Unicode, so the text can be searched and
 copied for decades), tagged (structure tree, /MarkInfo) for screen readers. PDF/UA-1 cannot be
-declared together with PDF/A in one WeasyPrint file, so the tags are there but not the claim."""
+declared together with PDF/A in one WeasyPrint file, so the tags are there but not the claim.
+After writing, tags.tidy and metadata.write_archival_metadata rework the tags and the XMP."""
+PDFA_PART, PDFA_CONFORMANCE = 2, "U"
 
-PRINT_SHOP_OPTIONS = {"pdf_version": "1.7", "pdf_identifier": True}
-"""The print-shop PDF prints in CMYK, which PDF/A with an sRGB output intent forbids: a plain
-PDF 1.7. pdf_identifier=True makes the file /ID a hash of the content, never random."""
+PRINT_SHOP_OPTIONS = {"pdf_version": "1.3", "pdf_identifier": True}
+"""The print-shop PDF prints in CMYK, which PDF/A with an sRGB output intent forbids: WeasyPrint
+writes a plain PDF, which pdfx.make_pdfx turns into PDF/X-1a:2001 (PDF 1.3). pdf_identifier=True
+makes the file /ID a hash of the content, never random (WeasyPrint's own pdf/x variants write a
+random document ID and the time of the run)."""
 
 
 STYLE = re.compile(r"<style>(.*?)</style>", re.S | re.I)
@@ -91,17 +135,25 @@ class PdfRenderer:
         self.font_config = FontConfiguration()
         self._sheets: dict[tuple[str, str | None], weasyprint.CSS] = {}
 
-    def render(self, html: str, base: Path, allowed: list[Path], print_shop: bool = False) -> bytes:
+    def render(self, html: str, base: Path, allowed: list[Path], print_shop: bool = False,
+               record: dict | None = None) -> bytes:
         """The PDF's bytes. Identical input gives identical bytes: dates come from the HTML's
-        dcterms meta (the issue date), the /ID and the font subset tags are content hashes."""
+        dcterms meta (the issue date), the /ID and the font subset tags are content hashes.
+        record (stack.build_record) goes into the archival PDF's XMP."""
         fetcher = ProjectFetcher(allowed)
         base_url = str(base) + "/"
         html, sheets = self._style_sheets(html, base_url, fetcher)
         document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher)
         options = PRINT_SHOP_OPTIONS if print_shop else ARCHIVE_OPTIONS
-        # Uncompressed: compact_fonts rewrites the file and compresses every stream once.
-        data = compact_fonts(document.write_pdf(stylesheets=sheets, font_config=self.font_config,
-                                                uncompressed_pdf=True, **options))
+        sources: dict = {}
+        token = _TAG_SOURCES.set(sources)
+        try:
+            # Uncompressed: finish rewrites the file and compresses every stream once.
+            written = document.write_pdf(stylesheets=sheets, font_config=self.font_config,
+                                         uncompressed_pdf=True, **options)
+        finally:
+            _TAG_SOURCES.reset(token)
+        data = finish(written, print_shop=print_shop, record=record, tag_sources=sources)
         if fetcher.refused:
             logger.warning("已拒绝读取项目之外的资源：%s", "、".join(dict.fromkeys(fetcher.refused)))
         if fetcher.missing:
@@ -131,8 +183,32 @@ class PdfRenderer:
         return STYLE.sub("", html, count=1), [sheet]
 
 
-def compact_fonts(data: bytes) -> bytes:
-    """The PDF with every embedded CJK font cut down to the glyphs it prints.
+def finish(data: bytes, *, print_shop: bool = False, record: dict | None = None,
+           tag_sources: dict | None = None) -> bytes:
+    """What WeasyPrint wrote, made ready to publish, in one pass through pikepdf: fonts
+    compacted; the archival PDF's tags tidied and its XMP rewritten (with the build record);
+    the print-shop PDF made PDF/X-1a. Saved compressed, with a content-derived /ID."""
+    import pikepdf
+
+    from liandong import metadata, pdfx, tags
+
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        compact_fonts(pdf)
+        if print_shop:
+            pdfx.make_pdfx(pdf)
+            options = {"force_version": pdfx.PDF_VERSION,
+                       "object_stream_mode": pikepdf.ObjectStreamMode.disable}
+        else:
+            tags.tidy(pdf, tag_sources or {})
+            metadata.write_archival_metadata(pdf, PDFA_PART, PDFA_CONFORMANCE, record)
+            options = {"object_stream_mode": pikepdf.ObjectStreamMode.generate}
+        out = io.BytesIO()
+        pdf.save(out, deterministic_id=True, **options)
+        return out.getvalue()
+
+
+def compact_fonts(pdf) -> None:
+    """Every embedded CJK font of an open pikepdf document cut down to the glyphs it prints.
 
     WeasyPrint subsets fonts keeping the original glyph ids, so a font program keeps an empty
     slot, a width and a vertical metric for every glyph up to the highest one used: about
@@ -144,28 +220,23 @@ def compact_fonts(data: bytes) -> bytes:
     structure are untouched. A font that is neither is left as WeasyPrint wrote it."""
     import pikepdf
 
-    with pikepdf.open(io.BytesIO(data)) as pdf:
-        programs: dict[tuple[int, int], tuple[object, object, list, set[int]]] = {}
-        for obj in pdf.objects:
-            if not isinstance(obj, pikepdf.Dictionary) or obj.get("/Subtype") != "/Type0":
-                continue
-            cid_font = obj.DescendantFonts[0]
-            descriptor = cid_font.get("/FontDescriptor")
-            if descriptor is None:
-                continue
-            key = "/FontFile3" if "/FontFile3" in descriptor else "/FontFile2"
-            program = descriptor.get(key)
-            if program is None:
-                continue
-            entry = programs.setdefault(program.objgen, (descriptor, key, [], {0}))
-            entry[2].append(cid_font)
-            entry[3].update(_widths_cids(cid_font.get("/W")))
-        for descriptor, key, cid_fonts, cids in programs.values():
-            _compact_program(pdf, descriptor, key, cid_fonts, cids)
-        out = io.BytesIO()
-        pdf.save(out, deterministic_id=True,
-                 object_stream_mode=pikepdf.ObjectStreamMode.generate)
-        return out.getvalue()
+    programs: dict[tuple[int, int], tuple[object, object, list, set[int]]] = {}
+    for obj in pdf.objects:
+        if not isinstance(obj, pikepdf.Dictionary) or obj.get("/Subtype") != "/Type0":
+            continue
+        cid_font = obj.DescendantFonts[0]
+        descriptor = cid_font.get("/FontDescriptor")
+        if descriptor is None:
+            continue
+        key = "/FontFile3" if "/FontFile3" in descriptor else "/FontFile2"
+        program = descriptor.get(key)
+        if program is None:
+            continue
+        entry = programs.setdefault(program.objgen, (descriptor, key, [], {0}))
+        entry[2].append(cid_font)
+        entry[3].update(_widths_cids(cid_font.get("/W")))
+    for descriptor, key, cid_fonts, cids in programs.values():
+        _compact_program(pdf, descriptor, key, cid_fonts, cids)
 
 
 def _widths_cids(widths) -> set[int]:

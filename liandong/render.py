@@ -105,6 +105,15 @@ def date_text(date: dt.date) -> str:
     return f"{date.year}年{date.month}月{date.day}日"
 
 
+def issue_datetime(date: dt.date, timezone: str) -> str:
+    """The issue's date as a full timestamp, midnight in the series' time zone:
+    2024-08-30T00:00:00+08:00. PDF readers and validators compare Info and XMP dates as
+    instants, so a date without its time zone meant a different moment to each of them."""
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.combine(date, dt.time(), ZoneInfo(timezone)).isoformat()
+
+
 class _Builder:
     def __init__(self, issue: Issue, fonts: dict[str, ResolvedFont], measurer: Measurer,
                  layout: Layout):
@@ -244,6 +253,7 @@ class _Builder:
             "issue": {
                 "year": issue.year, "number": issue.number, "total": issue.total,
                 "total_cn": total_cn, "date": issue.date.isoformat(),
+                "created": issue_datetime(issue.date, issue.timezone),
                 "date_text": date_text(issue.date), "slug": issue.slug,
                 "full_title": full_title, "subject": subject, "keywords": keywords,
             },
@@ -271,7 +281,9 @@ class _Builder:
         mast_ink = max(m.ink_top("title", char) for char in self.issue.name)
         mast_gap = title.baseline(L.masthead_size, mast_lh) - mast_ink * L.masthead_size
         folio_lh = L.folio_size * 1.2
-        dash_top = song.baseline(L.folio_size, folio_lh) - m.ink_top("song", "—") * L.folio_size
+        # The page number's dashes are full-width (print.css: font-variant-east-asian).
+        dash = m.ink_top("song", "—", features={"fwid": True})
+        dash_top = song.baseline(L.folio_size, folio_lh) - dash * L.folio_size
         return {
             "margin_top": L.top - body_gap,
             "masthead_shift": body_gap - mast_gap,

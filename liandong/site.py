@@ -27,9 +27,10 @@ from liandong.files import write_output
 from liandong.fonts import ResolvedFont, resolve_fonts
 from liandong.render import PACKAGE_TEMPLATES, date_text, template_environment
 from liandong.source import ISSUE_FILE, SERIES_FILE
+from liandong.stack import stack_key
 from liandong.typeset import chinese_number
-from liandong.validate import (DEFAULT_ZONE, SIGNED_OFF, Issue, Numbers, issue_folders,
-                               load_issues, load_series, read_state, read_status)
+from liandong.validate import (DEFAULT_TIMEZONE, SIGNED_OFF, TIMEZONE_KEY, Issue, Numbers,
+                               issue_folders, load_issues, load_series, read_state, read_status)
 
 logger = logging.getLogger(__name__)
 
@@ -248,6 +249,9 @@ def common_key(root: Path, fonts: dict[str, ResolvedFont]) -> Common:
         line = f"{key}\0{font.family}\0{font.file}\0{font.index}\0{identity}\0".encode()
         pdf.update(line)
         page.update(line)  # the page's font stacks come from the resolved fonts too
+    stack = stack_key(fonts).encode()  # library versions, font files by content
+    pdf.update(stack)
+    page.update(stack)
     return Common(pdf.hexdigest(), page.hexdigest())
 
 
@@ -679,7 +683,7 @@ def site_settings(series: dict) -> dict:
         "police_code": digits.group() if digits else None,
         "contact": text("网站联系方式") or text("联系方式"),
         "feed_issues": series.get("订阅期数", FEED_ISSUES),
-        "zone": series.get("时区", DEFAULT_ZONE),
+        "zone": series.get(TIMEZONE_KEY, DEFAULT_TIMEZONE),
     }
 
 

@@ -160,3 +160,68 @@ def test_builds_are_byte_identical_across_folders_times_and_clocks(tmp_path):
         assert str(project) not in outputs[-1]["2024-13.html"].decode("utf-8")
     for name in outputs[0]:
         assert outputs[0][name] == outputs[1][name], name
+
+
+LOCALES = ("C", "en_US.UTF-8", "zh_CN.UTF-8", "ja_JP.UTF-8")
+"""The locales the build must not depend on: C, and three a Chinese office may run in."""
+
+
+@pytest.fixture(scope="module")
+def locales(tmp_path_factory):
+    """en_US, zh_CN and ja_JP compiled with localedef (Debian `locales`) into a folder of their
+    own, used through LOCPATH: no root, and the machine's own locales are left alone."""
+    import subprocess
+
+    folder = tmp_path_factory.mktemp("locales")
+    for name in LOCALES[1:]:
+        language = name.split(".")[0]
+        subprocess.run(["localedef", "-i", language, "-f", "UTF-8", str(folder / name)],
+                       check=True, capture_output=True)
+    return folder
+
+
+def test_the_same_bytes_in_every_locale(tmp_path, locales):
+    """`LANG=zh_CN.UTF-8 liandong build 13` and `LANG=C liandong build 13` write the same bytes,
+    and so do en_US, ja_JP, and FC_LANG set on its own. Under zh_CN fontconfig names fonts in
+    Chinese (霞鹜文楷), which used to reach the PDF's font names."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from conftest import REPO
+
+    environments = {
+        "C": {"LANG": "C"},
+        "en_US": {"LANG": "en_US.UTF-8"},
+        "zh_CN": {"LANG": "zh_CN.UTF-8"},
+        "ja_JP": {"LC_ALL": "ja_JP.UTF-8", "FC_LANG": "ja"},
+        "FC_LANG": {"LANG": "C", "FC_LANG": "zh-cn"},
+    }
+    base = {key: value for key, value in os.environ.items()
+            if key not in ("LANG", "LANGUAGE", "FC_LANG") and not key.startswith("LC_")}
+    base["LOCPATH"] = str(locales)
+    project = make_project(tmp_path / "project")
+    exe = Path(sys.executable).with_name("liandong")
+    outputs = {}
+    for label, extra in environments.items():
+        env = {**base, **extra}
+        # The locale is really in force (the C library accepts it; LC_COLLATE, which Python
+        # does not coerce to C.UTF-8) ...
+        applied = subprocess.run([sys.executable, "-c",
+                                  "import locale; print(locale.setlocale(locale.LC_COLLATE, ''))"],
+                                 env=env, capture_output=True, text=True, check=True).stdout.strip()
+        assert applied == extra.get("LC_ALL", extra.get("LANG")), label
+        out = tmp_path / label
+        subprocess.run([str(exe), "build", "13", "--print-shop", "--out", str(out)], cwd=project,
+                       env=env, check=True, capture_output=True)
+        outputs[label] = {path.name: path.read_bytes() for path in sorted(out.iterdir())}
+    # ... and it changes what fontconfig answers: the Kai font's first name is its Chinese one.
+    named = {label: subprocess.run(["fc-match", "-f", "%{family[0]}", "LXGW WenKai"],
+                                   env={**base, **environments[label]}, capture_output=True,
+                                   text=True, check=True).stdout for label in ("C", "zh_CN")}
+    assert named == {"C": "LXGW WenKai", "zh_CN": "霞鹜文楷"}
+    for label in environments:
+        assert outputs[label].keys() == outputs["C"].keys()
+        for name, data in outputs[label].items():
+            assert data == outputs["C"][name], (label, name)

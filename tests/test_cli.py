@@ -37,7 +37,9 @@ def test_python_dash_m_works():
 def test_build_prints_the_paths_it_wrote(sample_build):
     out = sample_build["out"]
     assert sample_build["stdout"].splitlines() == [str(out / "2024-13.pdf"), str(out / "2024-13.html")]
-    assert sorted(p.name for p in out.iterdir()) == ["2024-13.html", "2024-13.pdf"]
+    # Beside them, not printed: the build record (test_stack).
+    assert sorted(p.name for p in out.iterdir()) == ["2024-13.build.json", "2024-13.html",
+                                                     "2024-13.pdf"]
 
 
 @pytest.fixture

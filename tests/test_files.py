@@ -122,7 +122,8 @@ def test_two_builds_at_once_into_the_same_folder(tmp_path, sample_build):
         run.stdout.close()
         run.stderr.close()
     assert [code for code, _, _ in results] == [0, 0], results
-    assert sorted(p.name for p in out.iterdir()) == ["2024-13.html", "2024-13.pdf"]  # no temporaries
+    assert sorted(p.name for p in out.iterdir()) == ["2024-13.build.json", "2024-13.html",
+                                                     "2024-13.pdf"]  # no temporaries
     assert _pdf_pages(out / "2024-13.pdf") == _pdf_pages(sample_build["pdf"])
     assert subprocess.run(["qpdf", "--check", str(out / "2024-13.pdf")],
                           capture_output=True).returncode == 0

@@ -358,6 +358,8 @@ def test_published_pdf_is_pdfa_2u_and_tagged(pdf):
 def test_published_pdf_describes_itself(pdf):
     import pikepdf
 
+    from liandong import __version__
+
     title = "联络动态 2024年第13期（总第714期）"
     author = "湖南省人大常委会代表工作委员会"
     subject = "沈晓明主持召开人大代表建议办理专题会议"
@@ -368,13 +370,16 @@ def test_published_pdf_describes_itself(pdf):
         assert info["/Author"] == author
         assert info["/Subject"] == subject
         assert info["/Keywords"] == keywords
-        assert info["/CreationDate"] == info["/ModDate"] == "D:20240830"  # the issue's date
+        assert info["/Creator"] == f"liandong {__version__}"
+        # The issue's date, midnight in the series' time zone (Asia/Shanghai by default).
+        assert info["/CreationDate"] == info["/ModDate"] == "D:20240830000000+08'00'"
         meta = doc.open_metadata()
         assert meta["dc:title"] == title
         assert meta["dc:creator"] == [author]
         assert meta["dc:description"] == subject
         assert meta["pdf:Keywords"] == keywords
-        assert meta["xmp:CreateDate"] == meta["xmp:ModifyDate"] == "2024-08-30"
+        assert meta["xmp:CreatorTool"] == info["/Creator"]
+        assert meta["xmp:CreateDate"] == meta["xmp:ModifyDate"] == "2024-08-30T00:00:00+08:00"
         # Derived from the content, never random (test_build checks two builds give the same
         # bytes): the first from WeasyPrint's output, the second from the file as written after
         # its fonts are compacted, as PDF has it for a file modified after creation.
@@ -403,31 +408,69 @@ def print_pdf(tmp_path_factory):
     return out / "2024-13-print.pdf"
 
 
-def test_print_shop_pdf_has_a4_trim_and_3mm_bleed(print_pdf):
+MARKS = 8 * MM
+"""The crop marks reach 8 mm past the trim: 3 mm off it (the bleed's edge), 5 mm long."""
+
+
+def test_print_shop_pdf_has_a4_trim_3mm_bleed_and_room_for_the_marks(print_pdf):
     import pikepdf
 
     with pikepdf.open(print_pdf) as doc:
         for page in doc.pages:
             trim = [float(v) for v in page.TrimBox]
             assert trim == pytest.approx([0, 0, PAGE_W, PAGE_H], abs=0.01)
-            for box in (page.MediaBox, page.BleedBox):
-                assert [float(v) for v in box] == pytest.approx(
-                    [-BLEED, -BLEED, PAGE_W + BLEED, PAGE_H + BLEED], abs=0.01)
+            assert [float(v) for v in page.BleedBox] == pytest.approx(
+                [-BLEED, -BLEED, PAGE_W + BLEED, PAGE_H + BLEED], abs=0.01)
+            assert [float(v) for v in page.MediaBox] == pytest.approx(
+                [-MARKS, -MARKS, PAGE_W + MARKS, PAGE_H + MARKS], abs=0.01)
 
 
-def test_print_shop_pdf_has_crop_marks_in_the_bleed(print_pdf):
-    """Ink in each corner of the bleed, outside the trim: the crop marks."""
+def _ink_box(image, scale: float) -> tuple[float, float, float, float] | None:
+    """The inked part of a rendered region, in pt from its top-left corner."""
+    box = image.convert("L").point(lambda v: 255 if v < 160 else 0).getbbox()
+    return None if box is None else tuple(v / scale for v in box)
+
+
+def test_print_shop_pdf_has_crop_marks_outside_the_bleed(print_pdf):
+    """At each corner, two hairlines on the trim lines' extensions, from 3 mm (the bleed's
+    edge) to 8 mm off the trim; nothing inked in the bleed around the corners."""
     from pdfmeasure import render_box
 
+    dpi = 600
+    scale = dpi / 72
     with pdfplumber.open(print_pdf) as doc:
         count = len(doc.pages)
+    full_w, full_h = PAGE_W + 2 * MARKS, PAGE_H + 2 * MARKS
     for number in (1, count):
-        # render_box measures from the MediaBox's top-left corner; the trim starts 3 mm in.
-        full_w, full_h = PAGE_W + 2 * BLEED, PAGE_H + 2 * BLEED
-        for x0, top in ((0, 0), (full_w - BLEED, 0), (0, full_h - BLEED),
-                        (full_w - BLEED, full_h - BLEED)):
-            corner = render_box(print_pdf, number, (x0, top, x0 + BLEED, top + BLEED), 300)
-            assert corner.convert("L").getextrema()[0] < 100, (number, x0, top)
+        for right in (False, True):
+            for bottom in (False, True):
+                # render_box measures from the MediaBox's top-left; the trim starts 8 mm in.
+                trim_x = MARKS + (PAGE_W if right else 0)
+                trim_y = MARKS + (PAGE_H if bottom else 0)
+                out_x = (trim_x, full_w) if right else (0, trim_x)
+                out_y = (trim_y, full_h) if bottom else (0, trim_y)
+                # The horizontal mark: a band along the trim line y, outside the page.
+                band = (out_x[0], trim_y - 1 * MM, out_x[1], trim_y + 1 * MM)
+                ink = _ink_box(render_box(print_pdf, number, band, dpi), scale)
+                assert ink is not None, (number, right, bottom)
+                near, far = (ink[0], ink[2]) if right else (MARKS - ink[2], MARKS - ink[0])
+                assert near / MM == pytest.approx(3, abs=0.1)
+                assert far / MM == pytest.approx(8, abs=0.1)
+                assert (ink[3] - ink[1]) <= 0.5  # a hairline: 0.25 pt
+                # The vertical mark: a band along the trim line x, above or below the page.
+                band = (trim_x - 1 * MM, out_y[0], trim_x + 1 * MM, out_y[1])
+                ink = _ink_box(render_box(print_pdf, number, band, dpi), scale)
+                assert ink is not None
+                near, far = (ink[1], ink[3]) if bottom else (MARKS - ink[3], MARKS - ink[1])
+                assert near / MM == pytest.approx(3, abs=0.1)
+                assert far / MM == pytest.approx(8, abs=0.1)
+                # The bleed around the corner stays clean: the marks never reach into it.
+                corner = (min(trim_x, trim_x + (BLEED if right else -BLEED)),
+                          min(trim_y, trim_y + (BLEED if bottom else -BLEED)),
+                          max(trim_x, trim_x + (BLEED if right else -BLEED)),
+                          max(trim_y, trim_y + (BLEED if bottom else -BLEED)))
+                corner = (corner[0] + 0.2, corner[1] + 0.2, corner[2] - 0.2, corner[3] - 0.2)
+                assert _ink_box(render_box(print_pdf, number, corner, dpi), scale) is None
 
 
 def test_print_shop_pdf_keeps_the_layout_inside_the_trim(pdf, print_pdf):
@@ -451,8 +494,9 @@ def test_print_shop_pdf_keeps_the_layout_inside_the_trim(pdf, print_pdf):
 
 def test_print_shop_pdf_prints_in_cmyk_with_one_red(print_pdf):
     colours = _colour_operators(print_pdf)
+    # Text and rules in CMYK; the crop marks in registration colour (see test_pdfx).
     assert colours == {("cs", ("/DeviceCMYK",)), ("scn", (0.0, 0.0, 0.0, 1.0)),
-                       ("scn", RED_CMYK)}
+                       ("scn", RED_CMYK), ("CS", ("/LiandongRegistration",)), ("SCN", (1.0,))}
     with pdfplumber.open(print_pdf) as doc:
         reds = {tuple(c["non_stroking_color"]) for c in doc.pages[0].chars
                 if c["text"] in "联络动态" and c["size"] > 40}
@@ -648,3 +692,63 @@ def test_widths_array_gives_the_printed_cids_in_both_forms():
     widths = pikepdf.Array([3, pikepdf.Array([500, 1000]), 10, 12, 1000, 40, pikepdf.Array([250])])
     assert _widths_cids(widths) == {3, 4, 10, 11, 12, 40}
     assert _widths_cids(None) == set()
+
+
+def test_page_numbers_use_the_full_width_dash(pdf, all_lines):
+    """— N —: each dash is the full-width 一字线, one em of 四号 (14 pt) wide, inked across most
+    of it; the digits stay half-width. The narrow Western em dash was 12.5 pt."""
+    from pdfmeasure import render_box
+
+    folios = [l for l in all_lines if FOLIO.match(l.text)]
+    assert folios
+    for line in folios:
+        dashes = [c for c in line.chars if c["text"] == "—"]
+        digits = [c for c in line.chars if c["text"].isdigit()]
+        assert len(dashes) == 2
+        for dash in dashes:
+            assert dash["x1"] - dash["x0"] == pytest.approx(14, abs=0.01)
+            image = render_box(pdf, line.page, (dash["x0"] - 1, dash["top"], dash["x1"] + 1,
+                                                dash["bottom"]), 600)
+            ink = image.convert("L").point(lambda v: 255 if v < 160 else 0).getbbox()
+            assert (ink[2] - ink[0]) / (600 / 72) >= 0.85 * 14
+        assert all(c["x1"] - c["x0"] < 0.6 * 14 for c in digits)
+
+
+PDFBOX = ["/usr/share/java/" + jar for jar in (
+    "preflight.jar", "pdfbox2.jar", "fontbox2.jar", "xmpbox.jar", "commons-logging.jar",
+    "javax.activation.jar", "jaxb-api.jar")]
+"""Apache PDFBox 2.0 Preflight from Debian (libpdfbox2-java, libactivation-java,
+libjaxb-api-java): a PDF/A-1b validator, independent of liandong and WeasyPrint."""
+
+PDFA1_ONLY = {
+    "1.4": "/XRef cross reference streams are not allowed",
+    "3.1.11": "The CIDSet entry is missing for the Composite Subset",
+    "7.11.1": "conformance level must be A or B",
+    "7.11.2": "part must be 1",
+}
+"""What PDFBox reports because it checks PDF/A-1 (ISO 19005-1) and the file is PDF/A-2u
+(ISO 19005-2), read rule by rule: PDF/A-2 is based on PDF 1.7 and allows cross-reference
+streams (and object streams); it makes CIDSet optional for subset CID fonts (ISO 19005-2,
+6.2.11.4.2); its conformance levels are A, B and U; the part is 2."""
+
+
+@pytest.mark.parametrize("timezone", ["Asia/Shanghai", "America/New_York"])
+def test_published_pdf_passes_pdfbox_preflight_but_for_pdfa1_only_rules(pdf, timezone):
+    """Nothing else: no XMP schema or namespace error, no Info/XMP date mismatch (which PDFBox
+    reported in UTC+8 and UTC−5 for dates without a time zone), no font, colour or syntax
+    error. Run in two time zones, as PDFBox compares dates in the JVM's zone."""
+    import os
+
+    result = subprocess.run(["java", "-cp", ":".join(PDFBOX),
+                             "org.apache.pdfbox.preflight.Validator_A1b", str(pdf)],
+                            capture_output=True, text=True, env={**os.environ, "TZ": timezone})
+    findings = [line for line in result.stdout.splitlines() if re.match(r"\d+(\.\d+)* : ", line)]
+    assert findings, result.stdout + result.stderr  # PDFBox ran and read the file
+    unexpected = [line for line in findings
+                  if not any(line.startswith(f"{rule} : ") and text in line
+                             for rule, text in PDFA1_ONLY.items())]
+    assert unexpected == []
+    # qpdf, a second independent reader, finds nothing wrong in the file's syntax either.
+    checked = subprocess.run(["qpdf", "--check", str(pdf)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "No syntax or stream encoding errors found" in checked.stdout

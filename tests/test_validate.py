@@ -105,7 +105,7 @@ def test_failed_build_keeps_previous_output(tmp_path: Path) -> None:
     first = build(root, out)
     assert first.returncode == 0, first.stderr
     before = snapshot(out)
-    assert set(before) == {"2024-13.pdf", "2024-13.html"}
+    assert set(before) == {"2024-13.pdf", "2024-13.html", "2024-13.build.json"}
 
     # Break the issue the way the impossible_date case does, and build into the same folder.
     case = CASES / "impossible_date"
