@@ -48,6 +48,7 @@ DEV_PACKAGES=(
   poppler-utils         # pdffonts, pdftotext, pdftoppm
   qpdf                  # qpdf --check
   strace                # prove that a build opens no file outside the project
+  rsync                 # scripts/publish.sh --to: the upload is tested into a folder
   git                   # tests clone and diff
   locales               # localedef: the tests build in zh_CN, ja_JP and en_US as well as C
   ghostscript           # tiffsep: the print-shop PDF's separations, plate by plate

@@ -144,7 +144,7 @@ def make_issue(rng: random.Random, sentences: list[str], phrases: list[str], yea
         front = f"---\n标题: {title}\n" + (f"副标题: {subtitle}\n" if subtitle else "") + "---\n"
         files[f"{index:02d}.md"] = front + "\n" + "\n\n".join(paragraphs) + "\n"
     head = (f"# 联络动态 {year} 年第 {number} 期（生成的测试稿件）\n期号: {number}\n"
-            f"总期号: {total}\n日期: {_issue_date(year, number).isoformat()}\n")
+            f"总期号: {total}\n日期: {_issue_date(year, number).isoformat()}\n状态: 已签发\n")
     if note:
         head += "\n编者按: |\n" + _yaml_block(note)
     files["issue.yaml"] = head

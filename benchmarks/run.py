@@ -1,7 +1,7 @@
 """The liandong benchmark suite: one command, a table of medians with min and max.
 
 Usage: .venv/bin/python benchmarks/run.py [--quick] [--runs K] [--issues N] [--only a,b,...]
-                                          [--markdown FILE]
+                                          [--markdown FILE] [--keep DIR]
 
 Measures (each in a fresh temporary folder; nothing is written into the repository):
   a      `liandong build 13` cold, as a whole process: wall time and peak memory
@@ -9,6 +9,8 @@ Measures (each in a fresh temporary folder; nothing is written into the reposito
   c      `liandong site` of a generated archive of N issues, cold, on all cores
   d      the same site again with nothing changed, and with one issue changed
   e      the size of issue 13's PDF (and HTML)
+  s      the site in chromium (720 issues): bytes a browser downloads for one search, time to the
+         first result with the CPU slowed down 4× (devtools CPU throttling), the home page's size
   typst  the same issue with Typst (benchmarks/typst_issue.py), same fonts, same run: ratio
 
 The commands are the ones installed next to this Python (`<venv>/bin/liandong`). Progress goes
@@ -61,7 +63,7 @@ CODE = _code_root()
 BIN = Path(sys.executable).parent
 LIANDONG = str(BIN / "liandong") if (BIN / "liandong").exists() else shutil.which("liandong")
 
-MEASURES = ("a", "b", "c", "d", "e", "typst")
+MEASURES = ("a", "b", "c", "d", "e", "s", "typst")
 FULL_ISSUES = 720
 QUICK_ISSUES = 48
 SERVE_ISSUES = 48
@@ -361,6 +363,12 @@ def measure_serve(tmp: Path, issues: int, runs: int, rows: dict[str, Row]) -> No
     events: queue.Queue = queue.Queue()
     try:
         _wait_up(port, child, 900)
+        # The server answers at once and builds in the background: wait for the first build.
+        deadline = time.monotonic() + 900
+        while "无变化。" not in (tmp / "serve.log").read_text(encoding="utf-8", errors="replace"):
+            if child.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("liandong serve 的首次生成没有完成")
+            time.sleep(0.2)
         threading.Thread(target=_events, args=(port, events, stop), daemon=True).start()
         _, conn = events.get(timeout=30)
         _, generation = events.get(timeout=30)  # sent on connect
@@ -419,7 +427,9 @@ def measure_serve(tmp: Path, issues: int, runs: int, rows: dict[str, Row]) -> No
 # --- c, d: the archive site --------------------------------------------------
 
 def measure_site(tmp: Path, issues: int, runs_c: int, runs_d: int, rows: dict[str, Row],
-                 want: set[str]) -> None:
+                 want: set[str], keep: Path | None = None) -> Path:
+    """c and d; the site folder of the last cold build (for s). With keep, the archive, its
+    site and the site's cache are copied there at the end (to look at them, or deploy them)."""
     project = tmp / "archive"
     progress(f"c：生成 {issues} 期的合成档案（不计时）")
     made = generate.generate(project, issues, seed=1)
@@ -440,7 +450,8 @@ def measure_site(tmp: Path, issues: int, runs_c: int, runs_d: int, rows: dict[st
         if k:
             shutil.rmtree(tmp / f"site-{k - 1}")
     if "d" not in want:
-        return
+        _keep(keep, project, out)
+        return out
     for k in range(runs_d):
         progress(f"d：liandong site，无变化（第 {k + 1}/{runs_d} 次）")
         run = run_process(site + [str(out)], project, expect="均无变化")
@@ -451,6 +462,135 @@ def measure_site(tmp: Path, issues: int, runs_c: int, runs_d: int, rows: dict[st
         progress(f"d：liandong site，改动一期（第 {k + 1}/{runs_d} 次）")
         run = run_process(site + [str(out)], project, expect="重新生成 1 期")
         rows["d_one"].values.append(run.seconds)
+    _keep(keep, project, out)
+    return out
+
+
+def _keep(keep: Path | None, project: Path, out: Path) -> None:
+    if keep is None:
+        return
+    progress(f"保留合成档案和网站：{keep}")
+    shutil.copytree(project / "issues", keep / "issues")
+    shutil.copytree(out, keep / "site")
+    shutil.copytree(out.with_name(out.name + "-cache"), keep / "site-cache")
+
+
+# --- s: the site in a browser ---------------------------------------------------
+
+SEARCH_QUERY = "乙烯"
+THROTTLE = 4
+"""CPU slow-down (chromium devtools Emulation.setCPUThrottlingRate), as on a phone."""
+BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--no-first-run",
+                "--disable-sync"]
+
+
+def site_pages_only(tmp: Path, issues: int) -> Path:
+    """A generated archive's site without issue pages and PDFs (the same home, years, search
+    page and search index as `liandong site` writes), for s without c's cold build."""
+    import logging
+    from liandong.site import SitePlan
+
+    logging.getLogger("liandong").setLevel(logging.ERROR)
+    project = tmp / "archive-s"
+    progress(f"s：生成 {issues} 期的合成档案和网站的首页、年份页、搜索索引（不排各期）")
+    generate.generate(project, issues, seed=1)
+    out = tmp / "site-s"
+    plan = SitePlan(project, out)
+    plan.plan()
+    plan.write_site(plan.site_files())
+    return out
+
+
+def _static_server(folder: Path):
+    """A plain static host (no compression: the worst case for bytes) on 127.0.0.1."""
+    import functools
+    import http.server
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format, *args):  # noqa: A002
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def measure_browser(site: Path, runs: int, rows: dict[str, Row]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    rows["h_size"].values.append((site / "index.html").stat().st_size / 1024)
+    server = _static_server(site)
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+            for k in range(runs):
+                context = browser.new_context(viewport={"width": 375, "height": 800})  # empty cache
+                page = context.new_page()
+                cdp = context.new_cdp_session(page)
+                cdp.send("Network.enable")
+                cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+                received: dict[str, int] = {}
+                urls: dict[str, str] = {}
+                cdp.on("Network.requestWillBeSent", lambda e: urls.__setitem__(e["requestId"], e["request"]["url"]))
+                cdp.on("Network.loadingFinished",
+                       lambda e: received.__setitem__(e["requestId"], e["encodedDataLength"]))
+                page.goto(url + "index.html")
+                page.wait_for_load_state("networkidle")
+                home = sum(received.values())
+                received.clear()
+                page.goto(url + "search.html")
+                page.wait_for_load_state("networkidle")
+                before_query = sum(received.values())
+                cdp.send("Emulation.setCPUThrottlingRate", {"rate": THROTTLE})
+                page.evaluate("""() => { window.__first = null; new MutationObserver(() => {
+                    if (window.__first === null && document.querySelector('#search-results > li'))
+                        window.__first = performance.now(); })
+                    .observe(document.getElementById('search-results'), {childList: true}); }""")
+                page.fill("#q", SEARCH_QUERY)
+                page.evaluate("() => { window.__start = performance.now(); "
+                              "document.getElementById('search-form').requestSubmit(); }")
+                page.wait_for_function("window.__first !== null", timeout=60_000)
+                page.wait_for_selector("#search-results > li .snippets li", timeout=60_000)
+                page.wait_for_load_state("networkidle")
+                first = page.evaluate("window.__first - window.__start") / 1000
+                total = sum(received.values())
+                status = page.locator("#search-status").inner_text()
+                shown = page.locator("#search-results > li").count()
+                pieces = sorted(u.split("/search/", 1)[1] for rid, u in urls.items()
+                                if "/search/" in u and rid in received)
+                # The same query opened as an address (search.html?q=…): everything from the
+                # navigation on, the page and its script included, with the CPU slowed down too.
+                page.add_init_script("""window.__first = null; new MutationObserver(() => {
+                    if (window.__first === null && document.querySelector('#search-results > li'))
+                        window.__first = performance.now(); })
+                    .observe(document, {childList: true, subtree: true});""")
+                page.goto(url + "search.html?q=" + SEARCH_QUERY)
+                page.wait_for_function("window.__first !== null", timeout=60_000)
+                rows["s_url"].values.append(page.evaluate("window.__first") / 1000)
+                cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
+                rows["h_bytes"].values.append(home / 1024)
+                rows["s_bytes"].values.append(total / 1024)
+                rows["s_query"].values.append((total - before_query) / 1024)
+                rows["s_first"].values.append(first)
+                progress(f"s：“{SEARCH_QUERY}”：共下载 {total / 1024:.1f} KB（查询本身 "
+                         f"{(total - before_query) / 1024:.1f} KB，{len(pieces)} 个索引文件）；"
+                         f"第一条结果 {first * 1000:.0f} ms（CPU 降速 {THROTTLE} 倍）；{status}"
+                         f"（本页 {shown} 期）")
+                if k == 0:
+                    progress(f"s：下载的索引文件：{'、'.join(pieces)}")
+                    for query in ("第13期", "714", "湘党简准字", "烯"):
+                        page.goto(url + "search.html?q=" + query)
+                        page.wait_for_selector("#search-results > li", timeout=60_000)
+                        first_hit = page.locator("#search-results .issue-head a").first.inner_text()
+                        progress(f"s：“{query}”：{page.locator('#search-status').inner_text()}"
+                                 f"第一条：{first_hit}")
+                context.close()
+            browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 # --- Main ----------------------------------------------------------------------
@@ -471,6 +611,15 @@ def make_rows(issues: int) -> dict[str, Row]:
         "c_tree": Row("c. 峰值内存（进程树合计，每 50 ms 采样）", "MB", digits=0),
         "d_none": Row(f"d. {issues} 期网站，无变化", "s", target=1.0, note=scaled),
         "d_one": Row(f"d. {issues} 期网站，改动一期", "s", target=2.0, note=scaled),
+        "s_bytes": Row(f"s. 搜索“{SEARCH_QUERY}”：打开搜索页到第一页结果全部显示，共下载（不压缩）",
+                       "KB", target=300.0, digits=1),
+        "s_query": Row("s. 其中查询本身（索引片段、各期文字）", "KB", digits=1),
+        "s_first": Row(f"s. 搜索“{SEARCH_QUERY}”：提交到第一条结果，CPU 降速 {THROTTLE} 倍", "s",
+                       target=0.3, digits=3),
+        "s_url": Row(f"s. 打开 search.html?q={SEARCH_QUERY} 到第一条结果，CPU 降速 {THROTTLE} 倍（参考）",
+                     "s", digits=3),
+        "h_size": Row("s. 首页 index.html 大小", "KB", target=150.0, digits=1),
+        "h_bytes": Row("s. 打开首页共下载（HTML、CSS、图标，不压缩）", "KB", digits=1),
         "e_pdf": Row("e. 第 13 期 PDF 大小", "KB", target=250.0, digits=0),
         "e_html": Row("e. 第 13 期网页（HTML）大小（参考）", "KB", digits=1),
         "t_time": Row("Typst：同一期，冷启动整个进程：用时", "s"),
@@ -483,6 +632,7 @@ def make_rows(issues: int) -> dict[str, Row]:
 
 ROWS_OF = {"a": ["a_time", "a_mem", "a_pages"], "b": ["b_reload", "b_settled", "b_inproc"],
            "c": ["c_time", "c_mem", "c_tree"], "d": ["d_none", "d_one"], "e": ["e_pdf", "e_html"],
+           "s": ["s_bytes", "s_query", "s_first", "s_url", "h_size", "h_bytes"],
            "typst": ["t_time", "t_mem", "t_ratio", "t_pages", "t_size"]}
 
 
@@ -490,21 +640,27 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="liandong 性能测试：每项取多次运行的中位数、最小和最大值，打印成表。",
         epilog="测量项目：a 生成第 13 期（冷启动）；b 预览服务热重建；c 全部各期网站（冷）；"
-               "d 网站无变化、改动一期；e 第 13 期 PDF 大小；typst 用 Typst 排同一期作对比。")
+               "d 网站无变化、改动一期；e 第 13 期 PDF 大小；s 浏览器里的搜索和首页（720 期）；"
+               "typst 用 Typst 排同一期作对比。")
     parser.add_argument("--runs", type=int, default=None,
-                        help="每项运行次数（默认 a、b、e、typst 各 5 次，c、d 各 3 次）")
+                        help="每项运行次数（默认 a、b、e、s、typst 各 5 次，c、d 各 3 次）")
     parser.add_argument("--issues", type=int, default=None, help=f"c、d 的合成档案期数（默认 {FULL_ISSUES}）")
     parser.add_argument("--quick", action="store_true",
                         help=f"快速试运行：{QUICK_ISSUES} 期、每项 3 次、预览 {QUICK_SERVE_ISSUES} 期")
     parser.add_argument("--only", default=",".join(MEASURES),
-                        help="只测这些项目，逗号分隔（a,b,c,d,e,typst）")
+                        help="只测这些项目，逗号分隔（a,b,c,d,e,s,typst）")
     parser.add_argument("--markdown", type=Path, default=None, help="另把表格写入这个 Markdown 文件")
+    parser.add_argument("--keep", type=Path, default=None, metavar="DIR",
+                        help="把 c 生成的合成档案（issues/）、网站（site/）和缓存（site-cache/）复制到 DIR"
+                             "（DIR 必须还不存在），供查看或部署")
     args = parser.parse_args(argv)
     want = {m.strip() for m in args.only.split(",") if m.strip()}
     if unknown := want - set(MEASURES):
         parser.error(f"未知的项目：{', '.join(sorted(unknown))}（可用：{','.join(MEASURES)}）")
     if LIANDONG is None:
         parser.error("找不到 liandong 命令：请用 .venv/bin/python 运行")
+    if args.keep is not None and args.keep.exists():
+        parser.error(f"--keep {args.keep} 已经存在")
     issues = args.issues or (QUICK_ISSUES if args.quick else FULL_ISSUES)
     runs_small = args.runs or (3 if args.quick else 5)
     runs_big = args.runs or 3
@@ -528,18 +684,24 @@ def main(argv: list[str] | None = None) -> int:
         if "b" in want:
             (tmp / "b").mkdir()
             measure_serve(tmp / "b", serve_issues, runs_small, rows)
+        site = None
         if want & {"c", "d"}:
             (tmp / "c").mkdir()
-            measure_site(tmp / "c", issues, runs_big, runs_big, rows, want)
+            site = measure_site(tmp / "c", issues, runs_big, runs_big, rows, want, args.keep)
+        if "s" in want:
+            if site is None:
+                (tmp / "s").mkdir()
+                site = site_pages_only(tmp / "s", issues)
+            measure_browser(site, runs_small, rows)
 
     shown = [rows[key] for m in MEASURES if m in want for key in ROWS_OF[m]]
     if "a" not in want and "typst" in want:
         shown = [r for r in shown if r is not rows["t_ratio"]]
-    small = "、".join(m for m in ("a", "b", "e", "typst") if m in want)
+    small = "、".join(m for m in ("a", "b", "e", "s", "typst") if m in want)
     big = "、".join(m for m in ("c", "d") if m in want)
     runs_note = ("每项运行次数：" + "，".join(filter(None, [small and f"{small} {runs_small} 次",
                                                           big and f"{big} {runs_big} 次"])) + "。"
-                 + (f"c、d 为 {issues} 期合成档案。" if want & {"c", "d"} else "")
+                 + (f"c、d、s 为 {issues} 期合成档案。" if want & {"c", "d", "s"} else "")
                  + (f"b 为 {serve_issues} 期合成档案。" if "b" in want else ""))
     total = time.perf_counter() - started
     print(table_text(shown))

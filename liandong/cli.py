@@ -368,12 +368,14 @@ def preflight(pdf: Path) -> None:
         sys.exit(1)
 
 
-_SITE_PAGES = re.compile(r"(?:index|search|404)\.html|feed\.xml|sitemap\.xml|search-index\.js"
-                         r"|[1-9][0-9]{3}-[0-9]{2,3}\.(?:pdf|html)")
+_SITE_PAGES = re.compile(r"(?:index|search|subscribe|404)\.html|feed\.xml|sitemap\.xml|search"
+                         r"|[1-9][0-9]{3}(?:-[0-9]{2,3})?\.html|[1-9][0-9]{3}-[0-9]{2,3}\.pdf")
+"""The names `liandong site` writes at its top level: pages, year pages, each issue's page and
+PDF, the feed, the sitemap and the search/ folder."""
 
 
-SITE_MARKS = ("search-index.js", ".liandong-site.json")
-"""Files only a liandong site has: a folder of site-like names without either is not one."""
+SITE_MARKS = ("search/meta.js",)
+"""A file only a liandong site has: a folder of site-like names without it is not one."""
 
 
 def is_site_output(name: str) -> bool:
@@ -387,7 +389,9 @@ def is_site_output(name: str) -> bool:
 @main.command(context_settings=CONTEXT, options_metavar="[选项]", help="""生成全部各期的网站：往期目录、每期网页和 PDF、全文搜索、订阅源。
 
 \b
+只发布已签发（issue.yaml 写“状态: 已签发”）且通过 liandong check --strict 的各期；草稿不发布。
 只重新排版有变化的各期（稿件、模板、字体或设置变了）；其余沿用上次的结果。
+上次的记录放在网站文件夹旁边的 <网站文件夹>-cache/ 里，不随网站发布。
 有变化的各期用全部 CPU 核心并行排版。任何稿件有错误都不会写出任何文件。
 网站只用相对链接，可以放在任何静态网站空间的任何子路径下。""")
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -411,24 +415,27 @@ def site(out: Path | None, base_url: str | None, force: bool) -> None:
 
 @main.command(context_settings=CONTEXT, options_metavar="[选项]", help="""在本机预览网站：保存稿件后自动重新生成，浏览器自动刷新。
 
+预览立即可以打开：各期在后台生成，浏览器打开的页面优先生成。草稿也显示，标明“草稿”。
+
 只在 127.0.0.1 上提供，别的电脑访问不到。稿件有错误时，网页上显示错误所在的
 文件:行:列，改正并保存后自动恢复。按 Ctrl+C 停止。""")
 @click.option("--port", "port", type=int, default=8000,
               metavar="N", help="端口号（默认 8000）。")
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              metavar="DIR", help="网站文件写到 DIR（默认：项目下的 build/site/）。")
+              metavar="DIR", help="预览的网站文件写到 DIR（默认：项目下的 build/preview/，"
+                                  "与发布用的 build/site/ 分开，草稿不会混进要发布的网站）。")
 @click.option("--force", is_flag=True,
               help="--out 的文件夹里已有别的文件时也写入（根文件夹和系统文件夹仍然拒绝）。")
 def serve(port: int, out: Path | None, force: bool) -> None:
     from liandong.build import default_out, find_root
     from liandong.files import check_out_folder
     from liandong.serve import serve as run_server
-    from liandong.site import DEFAULT_SITE_OUT
+    from liandong.site import DEFAULT_PREVIEW_OUT
 
     root = find_root(Path.cwd())
     if out is not None:
         check_out_folder(out, is_site_output, force=force, marks=SITE_MARKS)
-    run_server(root, out if out is not None else default_out(root, DEFAULT_SITE_OUT), port,
+    run_server(root, out if out is not None else default_out(root, DEFAULT_PREVIEW_OUT), port,
                click.echo)
 
 

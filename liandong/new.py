@@ -12,7 +12,7 @@ from liandong.files import write_output
 from liandong.lint import PLACEHOLDER
 from liandong.numbering import Next, next_issue, numbering_rule, read_archive
 from liandong.source import ISSUE_FILE, yaml_scalar
-from liandong.validate import DISTRIBUTION_KEYS, issue_folder, load_series, parse_date
+from liandong.validate import DISTRIBUTION_KEYS, DRAFT, issue_folder, load_series, parse_date
 
 ARTICLE_FILE = "01.md"
 
@@ -35,6 +35,8 @@ def issue_yaml(name: str, numbers: Next, series: dict[str, object]) -> str:
         f"期号: {numbers.number}",
         f"总期号: {numbers.total}",
         f"日期: {numbers.date.isoformat()}",
+        "# 草稿不发布到网站；编好、校对完毕，可以出刊时改为“状态: 已签发”。",
+        f"状态: {DRAFT}",
         "",
         "# 编者按可选：不需要时删去下面两行。",
         "编者按: |",

@@ -31,7 +31,7 @@ DISTRIBUTION_KEYS = ("报", "送", "发")
 class Field:
     """One key of a source file: its kind and what it means."""
 
-    kind: str  # "text", "number", "date", "list", "markdown", "choice", "fonts"
+    kind: str  # "text", "number", "date", "list", "markdown", "choice", "timezone", "fonts"
     doc: str
     required: bool = False
     maximum: int | None = None  # for numbers
@@ -51,18 +51,26 @@ SERIES_SCHEMA: dict[str, Field] = {
     "期号编排": Field("choice", "期号怎样编：“每年重排”（默认，每年从第 1 期编起）或“连续”"
                     "（跨年接着编）。总期号总是连续的。", choices=("每年重排", "连续")),
     "时区": Field("timezone", "出刊日期所在的时区，写作 IANA 时区名，默认 Asia/Shanghai（北京时间）；"
-                "PDF 的创建、修改时间是出刊日期零点，带上这个时区。"),
+                "PDF 的创建、修改时间是出刊日期零点，带上这个时区；网站订阅源里各期的时间也按它写出。"),
     "补字字体": Field("fonts", "某种字体缺字时，逐字改用哪个字体印出，按字体角色写，每行一个，"
                     "如“仿宋: Noto Serif CJK SC”。角色：小标宋、仿宋、楷体、黑体、宋体。"
                     "不写时：仿宋、宋体、小标宋用 Noto Serif CJK SC，楷体用 LXGW WenKai"
                     "（楷体本身就是它时用 Noto Serif CJK SC），黑体用 Noto Sans CJK SC。"),
     "接受代用仿宋": Field("choice", "没有授权的仿宋字体时，确认用这个开源字体印正文，不再每次提醒："
                       "“FandolFang”或“Noto Serif CJK SC”。", choices=("FandolFang", "Noto Serif CJK SC")),
+    "网站名称": Field("text", "网站标题，印在网站每一页的页头；默认用刊名。"),
+    "主办单位": Field("text", "网站页脚的主办单位；默认用编印单位。"),
+    "备案号": Field("text", "ICP 备案号，如“湘ICP备12345678号-1”，印在网站页脚，链接到工业和信息化部"
+                  "备案系统。"),
+    "公安备案号": Field("text", "公安机关互联网站安全备案号，如“湘公网安备 43010502000001号”，印在网站页脚。"),
+    "网站联系方式": Field("text", "网站页脚的联系方式；默认用版记的“联系方式”。"),
+    "订阅期数": Field("number", "订阅源（feed.xml）收录最近多少期，默认 20。", maximum=500),
 }
 """series.yaml: what every issue shares. Each issue may override any of these except the
-series-only ones (SERIES_ONLY: 刊名, 期号编排 and the font settings)."""
+series-only ones (SERIES_ONLY: 刊名, 期号编排, 时区, the font settings and the site's settings)."""
 
-SERIES_ONLY = ("刊名", "期号编排", "时区", "补字字体", "接受代用仿宋")
+SERIES_ONLY = ("刊名", "期号编排", "时区", "补字字体", "接受代用仿宋", "网站名称", "主办单位", "备案号",
+               "公安备案号", "网站联系方式", "订阅期数")
 FONT_KEYS = ("补字字体", "接受代用仿宋")
 """Font settings: fonts are resolved once for the whole project, so they are series-only."""
 NUMBERING_KEY = "期号编排"
@@ -78,10 +86,16 @@ ISSUE_SCHEMA: dict[str, Field] = {
                  maximum=99_999),
     "日期": Field("date", "出刊日期，写作 2024-08-30。", required=True),
     "编者按": Field("markdown", "编者按正文，可分段；印在文章之前，用楷体。"),
+    "状态": Field("choice", "“草稿”（默认）或“已签发”：只有已签发、且通过 liandong check --strict 的"
+                  "一期才会发布到网站和订阅源；liandong serve 预览时草稿也显示，标明“草稿”。",
+                  choices=("草稿", "已签发")),
     **{key: Field(spec.kind, spec.doc, maximum=spec.maximum)
        for key, spec in SERIES_SCHEMA.items() if key not in SERIES_ONLY},
 }
 """issue.yaml: one issue. Values given here override series.yaml."""
+
+STATUS_KEY = "状态"
+DRAFT, SIGNED_OFF = ISSUE_SCHEMA[STATUS_KEY].choices
 
 ARTICLE_SCHEMA: dict[str, Field] = {
     "标题": Field("text", "文章标题。", required=True),
@@ -137,6 +151,8 @@ class Issue:
     """Where each field (series or issue) is written, for problems found later."""
     timezone: str = DEFAULT_TIMEZONE
     """The series' 时区, an IANA name: the issue date is midnight there."""
+    signed_off: bool = False
+    """状态: 已签发 in issue.yaml: the issue may be published (a draft otherwise)."""
 
     @property
     def slug(self) -> str:
@@ -773,6 +789,7 @@ def load_issue(folder: Path, root: Path, series: tuple[dict[str, object], dict[s
         sources=tuple([source] + [a.source for a in articles]),
         locs={**series_locs, **{key: node_loc(source, node) for key, node in nodes.items()}},
         timezone=series_values.get(TIMEZONE_KEY, DEFAULT_TIMEZONE),  # type: ignore[arg-type]
+        signed_off=values.get(STATUS_KEY, DRAFT) == SIGNED_OFF,
     )
 
 
@@ -807,11 +824,51 @@ def read_numbers(folder: Path, root: Path, problems: list[Problem]) -> Numbers |
         if node is not None:
             problems.append(node_loc(source, node).problem("这里应是“键: 值”形式的设置"))
         return None
+    return _numbers(folder, source, node, problems)
+
+
+def _numbers(folder: Path, source: SourceFile, node: yaml.MappingNode,
+             problems: list[Problem]) -> Numbers:
     nodes = {str(key.value): value for key, value in node.value if str(key.value) in ("期号", "总期号", "日期")}
     values = _values(source, nodes, ISSUE_SCHEMA, problems)
     return Numbers(folder, int(folder.parent.name), values.get("期号"),  # type: ignore[arg-type]
                    values.get("总期号"), values.get("日期"),  # type: ignore[arg-type]
                    {key: node_loc(source, value) for key, value in nodes.items()})
+
+
+def read_status(folder: Path, root: Path, problems: list[Problem]) -> str | None:
+    """An issue's 状态 (草稿 or 已签发), reading nothing but its issue.yaml, so that a draft still
+    being written does not stop the site. None, with the problem appended, when the file cannot
+    be read or parsed, or 状态 is written wrongly: then nobody can tell whether it is signed off."""
+    return read_state(folder, root, problems)[0]
+
+
+def read_state(folder: Path, root: Path, problems: list[Problem]
+               ) -> tuple[str | None, Numbers | None]:
+    """read_status and read_numbers from one reading of issue.yaml (the site reads every issue
+    on every run). Only the problems that hide the status are appended; those of the numbers
+    are the schema check's to report."""
+    path = folder / ISSUE_FILE
+    if not path.is_file():
+        problems.append(Problem(display_path(path, root), 1, 1, "找不到本期设置文件"))
+        return None, None
+    source = read_source(path, root, problems)
+    if source is None:
+        return None, None
+    before = len(problems)
+    node = compose_yaml(source, problems)
+    if len(problems) > before:
+        return None, None
+    if not isinstance(node, yaml.MappingNode):
+        return DRAFT, None  # empty or malformed: certainly not signed off; the schema check says why
+    numbers = _numbers(folder, source, node, [])
+    values = [value for key, value in node.value
+              if isinstance(key, yaml.ScalarNode) and key.value == STATUS_KEY]
+    if not values:
+        return DRAFT, numbers
+    status = _choice(source, STATUS_KEY, values[-1], problems,
+                     choices=ISSUE_SCHEMA[STATUS_KEY].choices)
+    return status, numbers
 
 
 def load_issues(root: Path, folders: list[Path],

@@ -223,8 +223,10 @@ def test_split_title(text, parts):
 # --- The sample: issue 13 as published → the hand-made issue 13 -------------------------------
 
 def _content(yaml_text: str) -> str:
-    """issue.yaml without its comment lines (the import says where it came from)."""
-    return "\n".join(line for line in yaml_text.splitlines() if not line.startswith("#"))
+    """issue.yaml without its comment lines (the import says where it came from) and its 状态:
+    an imported issue is a draft until the editor has checked it and signs it off."""
+    return "\n".join(line for line in yaml_text.splitlines()
+                     if not line.startswith(("#", "状态:")))
 
 
 def _structure(root: Path, repair: bool) -> dict:

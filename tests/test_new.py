@@ -32,6 +32,7 @@ def test_new_issue_follows_the_last_one(tmp_path):
     assert sorted(p.name for p in folder.iterdir()) == ["01.md", "issue.yaml"]
     data = yaml.safe_load((folder / "issue.yaml").read_text(encoding="utf-8"))
     assert (data["期号"], data["总期号"], data["日期"]) == (14, 715, dt.date(2024, 9, 6))
+    assert data["状态"] == "草稿"  # not published until the editor signs it off
     # The 版记 lists are a copy of the series', to be edited for this issue alone.
     assert {key: data[key] for key in ("报", "送", "发") if key in data} == series_lists(root)
 
@@ -45,7 +46,7 @@ def test_the_new_issue_passes_check_with_its_placeholders_as_warnings(tmp_path):
     assert lines(result) == [
         f"issues/2024/14/01.md:2:5: {placeholder}",
         f"issues/2024/14/01.md:6:1: {placeholder}",
-        f"issues/2024/14/issue.yaml:8:3: {placeholder}",
+        f"issues/2024/14/issue.yaml:10:3: {placeholder}",
         "检查了 2024 年第 14 期：0 处错误，3 处提醒。",
     ]
     # Before printing, --strict refuses what is still a placeholder.

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_project
+from conftest import add_issue, liandong, make_project
 
 WAIT = 120  # seconds allowed for the server to start or react: a limit for hangs, not a timing
 
@@ -52,8 +52,10 @@ def served(tmp_path):
     project = make_project(tmp_path / "project")
     port = free_port()
     exe = Path(sys.executable).with_name("liandong")
-    server = subprocess.Popen([str(exe), "serve", "--port", str(port)], cwd=project,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with open(tmp_path / "stdout.txt", "w") as stdout, open(tmp_path / "stderr.txt", "w") as stderr:
+        server = subprocess.Popen([str(exe), "serve", "--port", str(port)], cwd=project,
+                                  stdout=stdout, stderr=stderr, text=True)
+    server.stdout_path, server.stderr_path = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
     url = f"http://127.0.0.1:{port}/"
     try:
         wait_for(url + "2024-13.html", lambda page: "乙烯" in page, server)
@@ -63,11 +65,26 @@ def served(tmp_path):
         server.wait(timeout=30)
 
 
+def raw_get(port: int, path: str, host: str) -> tuple[int, str]:
+    """A request with any Host header and any path, as a browser of another site could send."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.putrequest("GET", path, skip_host=True)
+    conn.putheader("Host", host)
+    conn.endheaders()
+    response = conn.getresponse()
+    body = response.read().decode("utf-8", "replace")
+    conn.close()
+    return response.status, body
+
+
 def test_rebuilds_on_save_shows_errors_and_recovers(served):
     project, url, server = served
     page = fetch(url + "2024-13.html")[1]
     assert "EventSource" in page  # the reload script, in served pages only
-    assert "EventSource" not in (project / "build" / "site" / "2024-13.html").read_text(encoding="utf-8")
+    assert "EventSource" not in (project / "build" / "preview" / "2024-13.html").read_text(encoding="utf-8")
+    assert not (project / "build" / "site").exists()  # the preview is never the site to publish
 
     article = project / "issues" / "2024" / "13" / "01.md"
     good = article.read_text(encoding="utf-8")
@@ -79,7 +96,7 @@ def test_rebuilds_on_save_shows_errors_and_recovers(served):
     meta_text = meta.read_text(encoding="utf-8")
     meta.write_text(meta_text + "日其: 1\n", encoding="utf-8")
     page = wait_for(url + "2024-13.html", lambda p: "稿件有错误" in p, server)
-    assert "issues/2024/13/issue.yaml:11:1: 未知的设置“日其”，是不是“日期”？" in page
+    assert "issues/2024/13/issue.yaml:12:1: 未知的设置“日其”，是不是“日期”？" in page
     assert "共 1 处错误，未生成任何文件。" in page
     assert "稿件有错误" in fetch(url)[1]  # every page shows it, the home page too
 
@@ -87,6 +104,35 @@ def test_rebuilds_on_save_shows_errors_and_recovers(served):
     page = wait_for(url + "2024-13.html", lambda p: "稿件有错误" not in p, server)
     assert "丙烯" in page
     assert server.poll() is None
+
+
+def test_answers_only_to_loopback_host_names(served):
+    """Against DNS rebinding: a page of another site, resolved to 127.0.0.1, sends its own host
+    name and gets a plain 400, not the drafts."""
+    _, url, server = served
+    port = int(url.rsplit(":", 1)[1].strip("/"))
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"LOCALHOST:{port}"):
+        status, body = raw_get(port, "/2024-13.html", host)
+        assert status == 200 and "乙烯" in body, host
+    for host in ("attacker.example", f"attacker.example:{port}", "127.0.0.1", f"127.0.0.1:{port + 1}", ""):
+        status, body = raw_get(port, "/2024-13.html", host)
+        assert status == 400, host
+        assert "乙烯" not in body and body == "400 请求无效\n"
+    assert server.poll() is None
+
+
+@pytest.mark.parametrize("path, status", [
+    ("/%00.html", 400), ("/%00", 400), ("/a%00b.pdf", 400), ("/%ff%fe.html", 404),
+    ("/../../etc/passwd", 404), ("/search/", 404), ("/no-such-file.js", 404),
+])
+def test_a_bad_request_is_a_plain_error_without_a_traceback(served, path, status):
+    _, url, server = served
+    port = int(url.rsplit(":", 1)[1].strip("/"))
+    got, body = raw_get(port, path, f"127.0.0.1:{port}")
+    assert got == status
+    assert "Traceback" not in body and "Error response" not in body
+    assert server.poll() is None
+    assert "Traceback" not in server.stderr_path.read_text()
 
 
 def test_serves_only_on_the_loopback_address(served):
@@ -135,14 +181,14 @@ def test_an_edit_shows_in_the_page_before_the_pdf_is_rendered(tmp_path):
     import pikepdf
 
     from liandong.serve import Preview
-    from liandong.site import MANIFEST
+    from liandong.site import MANIFEST, cache_folder
 
     project = make_project(tmp_path / "project")
     out = tmp_path / "site"
     preview = Preview(project, out, lambda line: None)
     preview.rebuild()
     assert preview.generation == 1 and preview.error is None
-    manifest = (out / MANIFEST).read_text(encoding="utf-8")
+    manifest = (cache_folder(out) / MANIFEST).read_text(encoding="utf-8")
     article = project / "issues" / "2024" / "13" / "01.md"
     article.write_text(article.read_text(encoding="utf-8").replace("乙烯项目", "丙烯项目", 1),
                        encoding="utf-8")
@@ -161,7 +207,7 @@ def test_an_edit_shows_in_the_page_before_the_pdf_is_rendered(tmp_path):
     assert seen == [(2, True, False)]  # one reload, when the page had the edit and the PDF not yet
     assert preview.generation == 2 and preview.error is None
     assert "丙烯项目" in _pdf_text(out / "2024-13.pdf")
-    assert (out / MANIFEST).read_text(encoding="utf-8") != manifest
+    assert (cache_folder(out) / MANIFEST).read_text(encoding="utf-8") != manifest
     with pikepdf.open(out / "2024-13.pdf"):
         pass
 
@@ -174,12 +220,12 @@ def _pdf_text(path) -> str:
 
 
 def test_pages_only_build_leaves_the_pdf_and_the_manifest_alone(tmp_path):
-    from liandong.site import MANIFEST, build_site
+    from liandong.site import MANIFEST, build_site, cache_folder
 
     project = make_project(tmp_path / "project")
     out = tmp_path / "site"
     build_site(project, out)
-    pdf, manifest = (out / "2024-13.pdf").read_bytes(), (out / MANIFEST).read_bytes()
+    pdf, manifest = (out / "2024-13.pdf").read_bytes(), (cache_folder(out) / MANIFEST).read_bytes()
     article = project / "issues" / "2024" / "13" / "01.md"
     article.write_text(article.read_text(encoding="utf-8").replace("乙烯项目", "丙烯项目", 1),
                        encoding="utf-8")
@@ -187,7 +233,7 @@ def test_pages_only_build_leaves_the_pdf_and_the_manifest_alone(tmp_path):
     assert result.rendered == ["2024-13"]
     assert "丙烯项目" in (out / "2024-13.html").read_text(encoding="utf-8")
     assert (out / "2024-13.pdf").read_bytes() == pdf
-    assert (out / MANIFEST).read_bytes() == manifest
+    assert (cache_folder(out) / MANIFEST).read_bytes() == manifest
     again = build_site(project, out)  # the full build still renders the issue
     assert again.rendered == ["2024-13"] and (out / "2024-13.pdf").read_bytes() != pdf
 
@@ -209,13 +255,13 @@ def test_a_save_in_one_issue_reloads_with_only_that_page_then_updates_the_rest(t
 
     def notify():
         seen.append(("丙烯项目" in (out / "2024-13.html").read_text(encoding="utf-8"),
-                     "丙烯项目" in (out / "search-index.js").read_text(encoding="utf-8")))
+                     "丙烯项目" in (out / "search" / "t" / "2024-13.js").read_text(encoding="utf-8")))
         original()
 
     preview.changed.notify_all = notify
     preview.rebuild({str(article)})
     assert seen == [(True, False)]  # reloaded when the page had the edit, the search not yet
-    assert "丙烯项目" in (out / "search-index.js").read_text(encoding="utf-8")
+    assert "丙烯项目" in (out / "search" / "t" / "2024-13.js").read_text(encoding="utf-8")
     assert "丙烯项目" in _pdf_text(out / "2024-13.pdf")
 
 
@@ -229,3 +275,52 @@ def test_a_save_outside_the_issue_folders_rebuilds_every_page_first(tmp_path):
     for elsewhere in (issues / "series.yaml", project / "templates" / "print.css",
                       issues / "2024" / "14" / "01.md"):  # shared files, a folder that is gone
         assert preview._issue_folders({str(issues / "2024" / "13" / "01.md"), str(elsewhere)}) is None
+
+
+def test_the_first_build_serves_first_what_the_browser_asks_for(tmp_path):
+    """The server answers at once: the site's own pages come from the sources alone, a page the
+    browser asks for is rendered before the others, the rest follows in the background with
+    its progress on the terminal and in the page."""
+    from liandong.serve import Preview
+
+    project = make_project(tmp_path / "project")
+    add_issue(project, 2024, 12, 713, "2024-08-15")
+    add_issue(project, 2023, 20, 690, "2023-12-20")
+    out = tmp_path / "preview"
+    said: list[str] = []
+    preview = Preview(project, out, said.append)
+    assert b"\xe6\xad\xa3\xe5\x9c\xa8\xe5\x87\x86\xe5\xa4\x87" in preview.page(None)  # 正在准备
+    preview.prepare()
+    assert (out / "index.html").is_file() and (out / "search.html").is_file()
+    assert not list(out.glob("20*-*.html")) and not list(out.glob("*.pdf"))
+    served = preview.page("<body>\n<p>x</p></body>").decode("utf-8")
+    assert "预览正在后台生成：网页 0/3，PDF 0/3" in served
+    preview.ensure("2023-20")  # what the browser asked for
+    assert sorted(p.name for p in out.glob("20*-*.*")) == ["2023-20.html"]
+    preview.build_rest()
+    assert sorted(p.name for p in out.glob("20*-*.*")) == [
+        "2023-20.html", "2023-20.pdf", "2024-12.html", "2024-12.pdf", "2024-13.html", "2024-13.pdf"]
+    assert preview.note is None and "预览正在后台生成" not in preview.page("<body></body>").decode()
+    assert said[0] == "预览：共 3 期，3 期需要重新生成，在后台进行；浏览器打开的页面优先生成。"
+    assert "预览：网页 3/3，PDF 3/3" in said
+    assert said[-1] == "重新生成 3 期，0 期无变化。"
+    # The manifest is written: a second preview has nothing left to do.
+    again = Preview(project, out, said.append)
+    again.prepare()
+    assert again.plan.changed == [] and again.note is None
+
+
+def test_the_preview_shows_drafts_marked_as_drafts(tmp_path):
+    from liandong.serve import Preview
+
+    project = make_project(tmp_path / "project")
+    liandong("new", "--date", "2024-09-06", cwd=project, check=True)
+    out = tmp_path / "preview"
+    preview = Preview(project, out, lambda line: None)
+    preview.rebuild()
+    assert preview.error is None
+    page = (out / "2024-14.html").read_text(encoding="utf-8")
+    assert "草稿：本期尚未签发" in page
+    assert "草稿：本期尚未签发" not in (out / "2024-13.html").read_text(encoding="utf-8")
+    assert '<span class="draft-tag">草稿</span>' in (out / "index.html").read_text(encoding="utf-8")
+    assert "2024-14" in (out / "search" / "meta.js").read_text(encoding="utf-8")
