@@ -388,11 +388,12 @@ def is_site_output(name: str) -> bool:
 
 @main.command(context_settings=CONTEXT, options_metavar="[选项]", help="""生成全部各期的网站：往期目录、每期网页和 PDF、全文搜索、订阅源。
 
-\b
 只发布已签发（issue.yaml 写“状态: 已签发”）且通过 liandong check --strict 的各期；草稿不发布。
-只重新排版有变化的各期（稿件、模板、字体或设置变了）；其余沿用上次的结果。
-上次的记录放在网站文件夹旁边的 <网站文件夹>-cache/ 里，不随网站发布。
-有变化的各期用全部 CPU 核心并行排版。任何稿件有错误都不会写出任何文件。
+
+只重新排版有变化的各期（稿件、模板、字体或设置变了）；其余沿用上次的结果。上次的记录放在网站文件夹
+旁边的 <网站文件夹>-cache/ 里，不随网站发布。有变化的各期用全部 CPU 核心并行排版。任何稿件有错误
+都不会写出任何文件。
+
 网站只用相对链接，可以放在任何静态网站空间的任何子路径下。""")
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
               metavar="DIR", help="输出到文件夹 DIR（默认：项目下的 build/site/）。")

@@ -287,13 +287,13 @@ def test_fix_writes_through_a_link_inside_the_project(tmp_path):
     link stays, its target (inside the project) gets the fix."""
     article = "---\n标题: 测试\n---\n\n会上,省委书记讲话。\n"
     root = make_project(tmp_path)
-    shared = root / "shared" / "01.md"
+    shared = root / "common" / "01.md"
     shared.parent.mkdir()
     shared.write_text(article, encoding="utf-8")
     shared.chmod(0o640)
     link = root / ARTICLE
     link.unlink()
-    link.symlink_to(Path("..", "..", "..", "shared", "01.md"))
+    link.symlink_to(Path("..", "..", "..", "common", "01.md"))
     result = liandong("check", "--fix", cwd=root)
     assert result.returncode == 0, result.stdout
     assert link.is_symlink() and link.resolve() == shared.resolve()

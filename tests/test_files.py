@@ -209,9 +209,10 @@ def test_a_kill_between_the_renames_is_completed_by_the_next_run(tmp_path, sampl
     assert "the previous build" in (out / "2024-13.html").read_text(encoding="utf-8")
     assert [p.name for p in out.iterdir() if p.name.startswith(".liandong-replace.")]
 
-    assert recover(out) == [out / "2024-13.html"]
+    assert recover(out) == [out / "2024-13.html", out / "2024-13.build.json"]
     assert (out / "2024-13.html").read_bytes() == sample_build["html"].read_bytes()
-    assert sorted(p.name for p in out.iterdir()) == ["2024-13.html", "2024-13.pdf"]
+    assert sorted(p.name for p in out.iterdir()) == ["2024-13.build.json", "2024-13.html",
+                                                     "2024-13.pdf"]
 
 
 def _dead_run() -> str:

@@ -884,12 +884,13 @@ def test_a_blank_glyph_that_would_print_is_an_error_where_it_is_written(office_t
 
 def test_a_missing_glyph_names_the_project_fonts_file(office_ttf, tmp_path):
     root = font_project(tmp_path, office_ttf)
-    article = (root / ARTICLE).read_text(encoding="utf-8").replace("乙烯项目", "乙烯犇项目", 1)
+    # 𪜀 (U+2A700, CJK extension C): neither the office font nor its 补字 font has it.
+    article = (root / ARTICLE).read_text(encoding="utf-8").replace("乙烯项目", "乙烯\U0002A700项目", 1)
     (root / ARTICLE).write_text(article, encoding="utf-8")
     result = build(root)
     assert result.returncode == 1
-    assert any(line.endswith(": 正文所用字体 仿宋_GB2312（fonts/fangsong.ttf）没有“犇”（U+7287）的"
-                             "字形，无法印出；请改换写法，或在 fonts/ 放入含此字的字体")
+    assert any(line.endswith(": 正文所用字体 仿宋_GB2312（fonts/fangsong.ttf）没有“\U0002A700”"
+                             "（U+2A700）的字形，无法印出；请改换写法，或在 fonts/ 放入含此字的字体")
                for line in problem_lines(result.stderr))
 
 
@@ -899,7 +900,7 @@ def test_a_sound_project_font_is_used(office_ttf, tmp_path):
     assert result.returncode == 0, result.stderr
     with pdfplumber.open(root / "out" / "2024-13.pdf") as doc:
         fonts = {char["fontname"].split("+")[-1] for page in doc.pages for char in page.chars}
-    assert "liandong-body" in fonts
+    assert "FangSong_GB2312" in fonts  # the project font, under its own PostScript name
 
 
 @pytest.mark.parametrize("command", [("check",), ("build", "13"), ("fonts",), ("site",)])

@@ -145,7 +145,8 @@ def test_raw_html_in_sources_is_escaped(tmp_path):
 # --- Templates see plain data only, and can call nothing that touches a file ------------------
 
 TOP_LEVEL = {"print.html", "web.html", "site_issue.html", "site_home.html", "site_search.html",
-             "site_404.html", "site_favicon.svg", "site.css", "site_search.js"}
+             "site_year.html", "site_subscribe.html", "site_404.html", "site_favicon.svg",
+             "site.css", "site_search.js"}
 """Every template liandong renders itself (the others are included or extended by these)."""
 
 
