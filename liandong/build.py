@@ -122,12 +122,16 @@ class IssueRenderer:
         self.allowed = [folder for folder in (root / "templates", root / "fonts")
                         if outside_project(folder, root) is None] + [PACKAGE_TEMPLATES]
 
-    def load(self, folders: list[Path], problems: list[Problem]) -> list[tuple[Issue, Context]]:
-        """The issues' contexts; schema problems and missing glyphs go to problems."""
+    def load(self, folders: list[Path], problems: list[Problem],
+             notices: list[Problem] | None = None) -> list[tuple[Issue, Context]]:
+        """The issues' contexts; schema problems, text that cannot be set and missing glyphs go
+        to problems, lines set past the spacing limits to notices (when a list is given)."""
         loaded = []
         for issue in load_issues(self.root, folders, problems):
             context = build_context(issue, self.fonts, self.measurer)
             problems += context.problems
+            if notices is not None:
+                notices += context.notices
             problems += check_glyphs(context.printed, self.fonts,
                                      lambda message, s=issue.sources[0]: Problem(s.name, 1, 1, message))
             loaded.append((issue, context))
@@ -192,9 +196,13 @@ def build(root: Path, folders: list[Path], out: Path, print_shop: bool = False) 
     """
     renderer = IssueRenderer(root, resolve_fonts(root / "fonts", notice=True))
     problems: list[Problem] = []
-    loaded = renderer.load(folders, problems)
+    notices: list[Problem] = []
+    loaded = renderer.load(folders, problems, notices)
     if problems:
         raise SourceErrors(problems)
+    for notice in sorted(set(notices)):  # check shows them too; the log adds "注意："
+        logger.warning("%s:%d:%d: %s", notice.path, notice.line, notice.column,
+                       notice.message.removeprefix("注意："))
     rendered = [renderer.render(issue, context, print_shop=print_shop) for issue, context in loaded]
     built = []
     for r in rendered:

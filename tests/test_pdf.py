@@ -596,10 +596,13 @@ def _title_at_page_top(tmp_path, articles: dict[str, str]):
 
 
 def _check_title_on_top(pdf, page: int, title) -> None:
-    """Ink inside the text area, one blank grid line above the title, body lines on the grid."""
+    """Ink inside the text area, the title on the first grid line (its em box's top at 37 mm,
+    as a body line's), body lines on the grid."""
     ink = ink_rows(pdf, page, (0, TOP - 5 * MM, PAGE_W, title.chars[0]["bottom"] + 1))
     assert ink[0] >= TOP - 0.1 * MM, f"title ink {(TOP - ink[0]) / MM:.2f} mm above the text area"
-    assert ink[0] <= TOP + 1.5 * PITCH_LINE  # one blank line, not two
+    assert ink[0] <= TOP + 1.5 * MM, f"title ink starts {(ink[0] - TOP) / MM:.2f} mm below 37 mm"
+    em_top = title.baseline - 0.88 * title.size  # Noto CJK's ideographic em box: 0.88 above
+    assert em_top == pytest.approx(TOP, abs=0.05 * MM)
     body = [line for line in lines(pdf) if line.page == page and line.size < 17
             and line.text and not FOLIO.match(line.text.strip())]
     baselines = [line.baseline for line in body]
@@ -610,9 +613,10 @@ def _check_title_on_top(pdf, page: int, title) -> None:
 PITCH_LINE = 225 * MM / 22
 """The grid: 22 lines in the 225 mm text area."""
 
-def test_a_title_at_the_top_of_a_page_keeps_its_blank_line(tmp_path):
-    """WeasyPrint truncates margins at a page break; a 二号 title's ink reaches into the blank
-    line above it, so without that line it stuck out of the text area (and failed preflight)."""
+def test_a_title_at_the_top_of_a_page_starts_on_the_first_line(tmp_path):
+    """The blank line above a title is dropped at a page's top, and the title's glyphs are moved
+    down within their grid line so that they neither start a line low (47.6 mm) nor stick out
+    of the text area (which failed preflight)."""
     article = (REPO / "issues/2024/13/01.md").read_text(encoding="utf-8")
     article = re.sub(r"标题: .*", f"标题: {TOP_OF_PAGE_TITLE}", article, count=1)
     pdf, first_of_page = _title_at_page_top(tmp_path, {"issues/2024/13/01.md": article})
