@@ -142,11 +142,12 @@ class _Builder:
                     "（网址只在 / . - ? & 之后断行，电子邮箱还可在 @ 之前断行；数字、电话号码、"
                     "起止年份和英文单词都不拆开）：请改写，例如拆开或缩短"))
             elif line.underfull:
+                latin = (f"，西文词间和中西文之间已各加宽到上限 {LATIN_STRETCH:.2f} 字"
+                         if line.loose else "")
                 self.notices.append(_place(loc, text, line.offset, shown).problem(
-                    f"注意：{what}里以“{_cut(shown, 12)}”开头的一行排得太松"
-                    f"（字距加宽 {max(line.stretch, 0):.2f} 字，上限 {HAN_STRETCH:.2f} 字；"
-                    f"西文词间和中西文之间各加宽 {line.loose:.2f} 字，上限 {LATIN_STRETCH:.2f} 字），"
-                    "多因这一行后面是不能断开的长网址、长数字或英文：可调整这一段的文字"))
+                    f"注意：{what}里以“{_cut(shown, 12)}”开头的一行排得太松：每个字间加宽 "
+                    f"{max(line.stretch, 0):.2f} 字（上限 {HAN_STRETCH:.2f} 字{latin}），"
+                    "多因下一行开头的长网址、长数字或英文单词放不进这一行；可调整这一段的文字"))
 
     def note_role(self, role: str, text: str, loc: Loc | None, generated: bool = False) -> None:
         self.printed.append(Printed(role, text, loc, generated))

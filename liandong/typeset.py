@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from dataclasses import dataclass, replace
@@ -81,8 +82,8 @@ SQUEEZE = 0.05
 """Every gap may shrink by this much, so that a closing mark can stay on its line."""
 LATIN_STRETCH = 0.25
 """First, a line is filled at its loose gaps: the spaces between Latin words and the gaps
-between Han characters and Latin words or numbers (clreq allows a quarter em there), each by
-up to this much."""
+between Han characters and Latin words (clreq allows a quarter em there), each by up to this
+much. Numbers (digits only) are set like Han text, as government documents set them."""
 HAN_STRETCH = 0.10
 """Then every gap, Han letter-spacing included, by up to this much. A line that needs more
 is set all the same, with a notice (like TeX's underfull box)."""
@@ -176,6 +177,7 @@ class _Atom:
     full_width: bool = False
     breakable: bool = True  # may a line end after it (kinsoku aside)
     unit: int = -1          # Latin units: which word, number or URL it belongs to
+    word: bool = False      # a Latin unit with letters in it (not a number): loose gaps around
 
     @property
     def special(self) -> bool:
@@ -266,6 +268,9 @@ def atoms(pieces: Sequence[Piece], measure: Measure, size: float,
                                         breakable if last else False, full_width, unit,
                                         measure, size, marks))
                 cut = k
+    words = {atom.unit for atom in result if atom.kind == LATIN and any(c.isalpha() for c in atom.text)}
+    result = [replace(atom, word=True) if atom.unit in words and atom.kind == LATIN else atom
+              for atom in result]
     # Two marks in a row: the first gives up its blank half (clreq 3.1.6), e.g. 。” ”， ，“ （《
     for k in range(len(result) - 1):
         first, second = result[k], result[k + 1]
@@ -319,9 +324,9 @@ def _gap(a: _Atom, b: _Atom) -> int:
     if a.kind == SPACE:
         return LOOSE
     if a.kind == LATIN and b.kind == HAN:
-        return LOOSE if is_ideograph(b.text[0]) else PLAIN
+        return LOOSE if a.word and is_ideograph(b.text[0]) else PLAIN
     if a.kind == HAN and b.kind == LATIN:
-        return LOOSE if is_ideograph(a.text[-1]) else PLAIN
+        return LOOSE if b.word and is_ideograph(a.text[-1]) else PLAIN
     return LOOSE if a.kind == LATIN else PLAIN
 
 
@@ -336,12 +341,6 @@ def _fill(need: float, plain: int, loose: int, size: float) -> tuple[float, floa
     return u, e, u > HAN_STRETCH * size + 1e-9
 
 
-def _cost(u: float, e: float, size: float) -> float:
-    """Badness of a line: squared deviations in hundredths of an em; the Latin stretch, which
-    clreq expects around Latin text, counts a quarter."""
-    return (u / size * 100) ** 2 + (e / size * 100) ** 2 / 4
-
-
 def break_lines(pieces: Sequence[Piece], measure: Measure, *,
                 first_width: float, width: float, spacing: float, size: float,
                 marks: str | None = None) -> list[Line]:
@@ -351,56 +350,41 @@ def break_lines(pieces: Sequence[Piece], measure: Measure, *,
     edge: the loose gaps (around and between Latin words) stretch first, by up to
     LATIN_STRETCH, then every gap by up to HAN_STRETCH; a line may be squeezed by up to
     SQUEEZE per gap to keep closing punctuation on it. A small dynamic programme picks the
-    breaks that keep the spacing closest to the grid's `spacing`, avoids a last line of a
-    single character, and sets a line past the limits only when nothing else fits (the line
+    breaks that keep the spacing closest to the grid's `spacing` (a line's cost: the squared
+    deviation of its letter-spacing in hundredths of an em, plus that of its Latin stretch,
+    which clreq expects around Latin text, counted a quarter and by the share of loose gaps), avoids a last line of a single character, and sets a line past the limits only when nothing else fits (the line
     is then marked underfull; a unit wider than the line is marked overfull).
     """
     items = atoms(pieces, measure, size, marks)
     n = len(items)
     if n == 0:
         return []
-    prefix_w = [0.0]
-    prefix_plain = [0]
-    prefix_loose = [0]
+    # Prefix sums: natural widths, plain and loose gaps after each unit, and a bound on what a
+    # line can be stretched to (every gap at both limits), to skip lines far too short.
+    widest_gap = spacing + (HAN_STRETCH + LATIN_STRETCH) * size
+    prefix_w, prefix_plain, prefix_loose, reach = [0.0], [0], [0], [0.0]
     for k, atom in enumerate(items):
         prefix_w.append(prefix_w[-1] + atom.width)
         gap = _gap(atom, items[k + 1]) if k + 1 < n else INNER
         prefix_plain.append(prefix_plain[-1] + (gap == PLAIN))
         prefix_loose.append(prefix_loose[-1] + (gap == LOOSE))
-
-    def measure_line(i: int, j: int) -> tuple[float, int, int]:
-        """Natural width and plain/loose gap counts of items[i:j] set as a line."""
-        end = j - 1 if items[j - 1].kind == SPACE and j - 1 > i else j
-        natural = prefix_w[end] - prefix_w[i] - items[end - 1].kern  # no kern at the line's end
-        return (natural, prefix_plain[end - 1] - prefix_plain[i],
-                prefix_loose[end - 1] - prefix_loose[i])
-
-    def line_cost(i: int, j: int, shortest: bool) -> tuple[float, float, float] | None:
-        """Cost, u and e of a line holding items[i:j], or None if it cannot be set."""
-        avail = first_width if i == 0 else width
-        natural, plain, loose = measure_line(i, j)
-        gaps = plain + loose
-        if j == n and natural + gaps * spacing <= avail + 1e-6:
-            solo = sum(1 for a in items[i:j] if a.text[0] not in CLOSING)
-            return (25.0 if solo <= 1 and i > 0 else 0.0), 0.0, 0.0
-        need = avail - natural - gaps * spacing
-        if need < -SQUEEZE * size * gaps - 1e-9:
-            # Too wide, and so is every longer line. Only when nothing shorter can be set
-            # from here (a unit wider than the measure) is it taken, overfull.
-            return (1e6, 0.0, 0.0) if shortest else None
-        if gaps == 0:
-            return 1e4, 0.0, 0.0  # a unit alone cannot be justified: underfull
-        u, e, too_loose = _fill(need, plain, loose, size)
-        return _cost(u, e, size) + (BAD_LINE if too_loose else 0.0), u, e
+        reach.append(prefix_w[-1] + (k + 1) * widest_gap)
+    kinds = [atom.kind for atom in items]
+    kerns = [atom.kern for atom in items]
+    squeeze = SQUEEZE * size
+    latin_room = LATIN_STRETCH * size
+    han_room = HAN_STRETCH * size + 1e-9
+    em = 100 / size
 
     # Where a line may end, and what ending there costs besides its spacing: both depend only
     # on the two units at the break, so they are worked out once, not for every line tried.
     ends = [j for j in range(1, n) if can_break(items[j - 1], items[j])] + [n]
+    reach_ends = [reach[j] for j in ends]
     penalty = {j: UNIT_PENALTY for j in ends[:-1]
                if items[j - 1].text[-1].isdigit() and items[j].text[0] in UNITS}
     inf = float("inf")
     best = [inf] * (n + 1)
-    choice: list[tuple[int, float, float]] = [(0, 0.0, 0.0)] * (n + 1)
+    choice = [0] * (n + 1)
     best[0] = 0.0
     first_end = 0  # index in ends of the first break after i
     for i in range(n):
@@ -408,20 +392,58 @@ def break_lines(pieces: Sequence[Piece], measure: Measure, *,
             first_end += 1
         if best[i] == inf:
             continue
-        for k in range(first_end, len(ends)):
+        avail = first_width if i == 0 else width
+        # Lines that even stretched to the limits stay short are skipped, unless nothing else
+        # can be set from here; the last line may always be short.
+        start = max(first_end, bisect.bisect_left(reach_ends, reach[i] + widest_gap + avail - 1e-6))
+        candidates = range(start, len(ends))
+        if start > first_end:
+            candidates = [*candidates, len(ends) - 1] if start == len(ends) else candidates
+        found = False
+        for k in candidates:
             j = ends[k]
-            cost = line_cost(i, j, k == first_end)
-            if cost is None:
-                break  # longer lines cannot be squeezed in either
-            total = best[i] + cost[0] + penalty.get(j, 0.0)
+            end = j - 1 if kinds[j - 1] == SPACE and j - 1 > i else j
+            natural = prefix_w[end] - prefix_w[i] - kerns[end - 1]
+            plain = prefix_plain[end - 1] - prefix_plain[i]
+            loose = prefix_loose[end - 1] - prefix_loose[i]
+            gaps = plain + loose
+            need = avail - natural - gaps * spacing
+            if j == n and need >= -1e-6:
+                solo = sum(1 for a in items[i:j] if a.text[0] not in CLOSING)
+                cost = 25.0 if solo <= 1 and i > 0 else 0.0
+            elif need < -squeeze * gaps - 1e-9:
+                if k != first_end:
+                    break  # too wide, and so is every longer line
+                cost = 1e6  # nothing shorter can be set from here: overfull
+            elif gaps == 0:
+                cost = 1e4  # a unit alone cannot be justified: underfull
+            elif need <= 0:
+                cost = (need / gaps * em) ** 2
+            else:
+                e = min(need / loose, latin_room) if loose else 0.0
+                u = (need - e * loose) / gaps
+                cost = ((u * em) ** 2 + loose / gaps * (e * em) ** 2 / 4
+                        + (BAD_LINE if u > han_room else 0.0))
+            found = True
+            total = best[i] + cost + penalty.get(j, 0.0)
             if total < best[j]:
-                best[j], choice[j] = total, (i, cost[1], cost[2])
+                best[j], choice[j] = total, i
+            if cost == 1e6:
+                break
+        if not found:  # every line from here is far too short: the least loose of them
+            for k in range(first_end, start):
+                j = ends[k]
+                gaps = prefix_plain[j - 1] - prefix_plain[i] + prefix_loose[j - 1] - prefix_loose[i]
+                need = avail - (prefix_w[j] - prefix_w[i]) - gaps * spacing
+                total = best[i] + BAD_LINE + (need / max(gaps, 1) * em) ** 2
+                if total < best[j]:
+                    best[j], choice[j] = total, i
     lines = []
     j = n
     while j > 0:
-        i, u, e = choice[j]
+        i = choice[j]
         avail = first_width if i == 0 else width
-        lines.append(_set_line(items[i:j], measure, avail, spacing, size, u, e, last=j == n))
+        lines.append(_set_line(items[i:j], measure, avail, spacing, size, last=j == n))
         j = i
     return lines[::-1]
 
@@ -499,7 +521,7 @@ def _measure_spans(spans: list[_Span], measure: Measure, plain: float, size: flo
 
 
 def _set_line(line: Sequence[_Atom], measure: Measure, avail: float, spacing: float,
-              size: float, u: float, e: float, last: bool, centred: bool = False) -> Line:
+              size: float, last: bool, centred: bool = False) -> Line:
     """The spans of one line, each measured as it prints, with the spacing that makes the
     line end exactly at `avail` (justified lines) or at its natural width (a last line, or a
     centred title line with `centred`, which has no letter-spacing)."""
@@ -508,18 +530,24 @@ def _set_line(line: Sequence[_Atom], measure: Measure, avail: float, spacing: fl
     if len(line) > 1 and line[-1].kind == SPACE:
         line = line[:-1]  # a space at a break is dropped: the visible edge is the text's
     spans = _spans(line, end_alone=not last and not centred)
+    u = e = 0.0
     if centred:
-        spacing = u = e = 0.0
+        spacing = 0.0
     gaps = [_gap(span.atoms[-1], following.atoms[0]) for span, following in zip(spans, spans[1:])]
     plain_count = sum(len(span.atoms) - 1 for span in spans if span.kind == HAN)
     plain_count += sum(1 for gap in gaps if gap == PLAIN)
     loose_count = sum(1 for gap in gaps if gap == LOOSE)
     count = plain_count + loose_count
     kerns = sum(span.kern for span in spans[:-1])
+    if not last and count:  # the spacing from the units' widths, to measure the spans with
+        need = avail - sum(atom.width for atom in line) + line[-1].kern - count * spacing
+        u = _fill(need, plain_count, loose_count, size)[0]
     _measure_spans(spans, measure, spacing + u, size)
     underfull = overfull = False
     justify = False
-    if not centred:
+    if centred:
+        overfull = sum(span.natural for span in spans) + kerns > avail + 1e-3
+    else:
         need = avail - sum(span.natural for span in spans) - kerns - count * spacing
         justify = not last or need < 0  # a last line that is too long is squeezed
         if not justify:
@@ -637,7 +665,7 @@ def _balance(pieces: list[Piece], offset: int, measure: Measure, width: float, s
     total = sum(atom.width for atom in items) - items[-1].kern
     if total <= width + 1e-6:
         return [_set_line([*items[:-1], _trim_end(items[-1], size)], measure, width, 0.0, size,
-                          0.0, 0.0, last=True, centred=True)]
+                          last=True, centred=True)]
     text = "".join(atom.text for atom in items)
     boundaries = set(words(text))
     position, ends = 0, []
@@ -650,8 +678,17 @@ def _balance(pieces: list[Piece], offset: int, measure: Measure, width: float, s
         lines = _balanced(items, allowed, measure, width, size)
         if lines:
             return lines
-    # A unit wider than the title: it stands alone on an overfull line.
-    return [_set_line(items, measure, width, 0.0, size, 0.0, 0.0, last=True, centred=True)]
+    # A unit wider than the title: filled line by line, the unit alone on an overfull line.
+    lines, i, line_end = [], 0, 0
+    allowed = [j for j, _ in ends] + [n]
+    for j in allowed:
+        if line_end > i and sum(a.width for a in items[i:j]) > width:
+            lines.append(_set_line(items[i:line_end], measure, width, 0.0, size, last=False,
+                                   centred=True))
+            i = line_end
+        line_end = j
+    lines.append(_set_line(items[i:], measure, width, 0.0, size, last=True, centred=True))
+    return lines
 
 
 def _balanced(items: list[_Atom], allowed: list[int], measure: Measure, width: float,
@@ -689,8 +726,8 @@ def _balanced(items: list[_Atom], allowed: list[int], measure: Measure, width: f
             for k in range(count, 0, -1):
                 i = back[(j, k)]
                 chunk = [*items[i:j - 1], _trim_end(items[j - 1], size)]
-                lines.append(_set_line(chunk, measure, width, 0.0, size, 0.0, 0.0,
-                                       last=j == n, centred=True))
+                lines.append(_set_line(chunk, measure, width, 0.0, size, last=j == n,
+                                       centred=True))
                 j = i
             return lines[::-1]
     return None
