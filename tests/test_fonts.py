@@ -112,3 +112,67 @@ def test_no_default_font_is_a_clear_error(monkeypatch, tmp_path):
         resolve_fonts(tmp_path / "fonts")
     assert error.value.message.startswith("标题（小标宋）没有可用字体")
     assert "fonts-noto-cjk" in error.value.message
+
+
+MEASURED = ["AV", "AVATAR", "COVID-19", "iPhone15", "Win11", "office", "0731—85309270", "—", "——",
+            "省——会", "2024—2025年", "A—B", "3—5", "https://www.hnrd.gov.cn/", "hnrldgwxrc@163.com",
+            "The quick fox", "要求He", "today.省", "“金点子”", "省人大常委会，", "8月28日", "（一）", "…", "·"]
+"""Latin words with kerning and ligatures, digits, dashes next to Latin text and inside Chinese
+text, marks: everything whose width depends on how Pango itemizes and shapes it."""
+
+
+def _laid_out_widths(fonts: dict, items: list[tuple[str, str, float, bool]]) -> list[float]:
+    """The width (pt) WeasyPrint gives each text as a span of its own, styled as print.css
+    styles it: family and weight of its role, letter-spacing, full-width forms."""
+    import html
+
+    import weasyprint
+
+    faces = "".join(
+        f"@font-face {{ font-family: '{font.css_family}'; src: url('{font.file.as_uri()}'); "
+        f"font-weight: {font.weight}; }}" for font in fonts.values() if font.origin == "fonts/")
+    spans = []
+    for style, text, spacing, full_width in items:
+        role, _, variant = style.partition("+")
+        font = fonts[role]
+        weight = 700 if variant == "strong" else font.weight
+        east_asian = "full-width" if full_width else "normal"
+        spans.append(f"<p><span style=\"font-family: '{font.css_family}'; font-weight: {weight}; "
+                     f"letter-spacing: {spacing:.3f}pt; font-variant-east-asian: {east_asian}\">"
+                     f"{html.escape(text)}</span></p>")
+    document = weasyprint.HTML(string=(
+        f"<html lang='zh-CN'><style>{faces} @page {{ size: 3000pt 6000pt; margin: 0 }} "
+        "p { white-space: nowrap; margin: 0; font-size: 16pt; line-height: 20pt; "
+        "font-kerning: normal }</style><body>" + "".join(spans) + "</body></html>")).render()
+    widths: list[float] = []
+
+    def walk(box) -> None:
+        if type(box).__name__ == "TextBox":
+            widths.append(box.width * 0.75)  # CSS px → pt
+        for child in getattr(box, "children", []):
+            walk(child)
+
+    for page in document.pages:
+        walk(page._page_box)
+    return widths
+
+
+@pytest.mark.parametrize("project", ["installed", "office"])
+def test_measured_widths_are_the_widths_weasyprint_lays_out(project, request):
+    """Measurer.width asks the system's Pango, as WeasyPrint does. HarfBuzz alone (uharfbuzz, a
+    newer HarfBuzz than Pango's) measured A—B, Win11, a lone dash or office with letter-spacing
+    differently from what was printed: Pango itemizes by script, gives Latin items their own
+    language, and turns ligatures off when letters are spaced."""
+    from liandong.fonts import Measurer
+
+    root = request.getfixturevalue("office_project") if project == "office" else REPO
+    fonts = resolve_fonts(root / "fonts")
+    styles = ["body", "kai", "hei", "title", "body+strong"]
+    items = [(style, text, spacing, full_width) for style in styles for text in MEASURED
+             for spacing in (0.0, -0.207, 1.0) for full_width in (False, True)]
+    laid_out = _laid_out_widths(fonts, items)
+    measurer = Measurer(fonts)
+    wrong = [(item, round(width, 3), round(measurer.width(item[0], item[1], 16, item[2], item[3]), 3))
+             for item, width in zip(items, laid_out)
+             if abs(measurer.width(item[0], item[1], 16, item[2], item[3]) - width) > 0.001]
+    assert len(laid_out) == len(items) and wrong == []
