@@ -13,7 +13,7 @@ from liandong.errors import Problem
 from liandong.fonts import ROLES, Measurer, ResolvedFont
 from liandong.source import Block, Loc
 from liandong.typeset import (HAN_STRETCH, LATIN_STRETCH, Line, Piece, balance_lines,
-                              break_lines, chinese_number)
+                              break_lines, chinese_number, title_parts)
 from liandong.validate import Issue, Text
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
@@ -183,7 +183,7 @@ class _Builder:
         self.note_lines(lines, text.loc)
         self.report_lines(lines, text.value, text.loc, what)
         return {"text": title_text(text.value), "lines": lines,
-                "parts": [part.strip() for part in text.value.split("\n") if part.strip()]}
+                "parts": title_parts_text(text.value)}
 
     def distribution(self, label: str, items: tuple[Text, ...]) -> dict:
         L = self.layout
@@ -326,12 +326,17 @@ _BLOCK_NAMES = {"p": "正文", "h1": "一级标题", "h2": "二级标题", "h3":
 def title_text(value: str) -> str:
     """A title as one line of text: the editor's line breaks taken out (a space only where
     they stood between two Latin words)."""
-    parts = [part.strip() for part in value.split("\n") if part.strip()]
+    parts = title_parts_text(value)
     text = parts[0] if parts else ""
     for part in parts[1:]:
         text += (" " if text[-1].isascii() and text[-1].isalnum() and part[0].isascii()
                  and part[0].isalnum() else "") + part
     return text
+
+
+def title_parts_text(value: str) -> list[str]:
+    """The lines an editor asked for in a title (`typeset.title_parts`)."""
+    return [value[start:end] for start, end in title_parts(value)]
 
 
 def _cut(text: str, limit: int = 30) -> str:

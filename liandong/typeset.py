@@ -539,7 +539,7 @@ def _set_line(line: Sequence[_Atom], measure: Measure, avail: float, spacing: fl
     loose_count = sum(1 for gap in gaps if gap == LOOSE)
     count = plain_count + loose_count
     kerns = sum(span.kern for span in spans[:-1])
-    if not last and count:  # the spacing from the units' widths, to measure the spans with
+    if not last and not centred and count:  # from the units' widths, to measure spans with
         need = avail - sum(atom.width for atom in line) + line[-1].kern - count * spacing
         u = _fill(need, plain_count, loose_count, size)[0]
     _measure_spans(spans, measure, spacing + u, size)
@@ -609,14 +609,46 @@ def _trim_end(atom: _Atom, size: float) -> _Atom:
     return replace(atom, width=atom.width - size / 2 - atom.kern, kern=-size / 2)
 
 
-def words(text: str) -> list[int]:
-    """Offsets in text where a Chinese word ends (the segmenter's boundaries).
+WEAK_BREAK = 1.0
+"""A break next to a one-character word (在, 的, or a name the dictionary does not know, which
+the segmenter cuts into single characters: 东|江湖) costs as much as one em of imbalance."""
+
+
+def words(text: str) -> dict[int, bool]:
+    """Offsets in text where a Chinese word ends (the segmenter's boundaries), each with
+    whether it is weak: next to a one-character word.
 
     rjieba (jieba-rs) is loaded only when a title has to wrap: its dictionary costs about
     0.1 s, which a title that fits on one line never pays."""
     import rjieba
 
-    return [end for _, _, end in rjieba.tokenize(text)]
+    tokens = rjieba.tokenize(text)
+    return {end: (end - start == 1 or (k + 1 < len(tokens)
+                                       and tokens[k + 1][2] - tokens[k + 1][1] == 1))
+            for k, (_, start, end) in enumerate(tokens)}
+
+
+def title_parts(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the parts an editor's line breaks make of a title: a newline, or spaces
+    between two Chinese characters (what YAML makes of a title folded onto two lines). The
+    parts' own leading and trailing spaces are left out."""
+    parts, start = [], 0
+    for match in re.finditer(r"\s+", text):
+        a, b = match.span()
+        if "\n" in match.group() or (0 < a and b < len(text) and is_cjk(text[a - 1])
+                                      and is_cjk(text[b])):
+            parts.append((start, a))
+            start = b
+    parts.append((start, len(text)))
+    result = []
+    for a, b in parts:
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if a < b:
+            result.append((a, b))
+    return result
 
 
 def balance_lines(pieces: Sequence[Piece], measure: Measure, *, width: float, size: float,
@@ -625,18 +657,14 @@ def balance_lines(pieces: Sequence[Piece], measure: Measure, *, width: float, si
 
     A line may end only between words (GB/T 9704 7.3.2: 回行时要做到词意完整), as a Chinese
     word segmenter finds them, and where kinsoku allows; no line holds fewer than three
-    units when it can be helped. An editor's line break (a newline in the text) is always a
-    line break, and each part between them is balanced on its own. When a part cannot be set
-    between words within the width, it breaks between characters; a unit wider than the width
-    sets an overfull line."""
+    units when it can be helped, and a break next to a one-character word is avoided. An
+    editor's line break (`title_parts`) is always a line break, and each part between them is
+    balanced on its own. When a part cannot be set between words within the width, it breaks
+    between characters; a unit wider than the width sets an overfull line."""
     text = "".join(piece.text for piece in pieces)
     lines: list[Line] = []
-    start = 0
-    for part in text.split("\n"):
-        end = start + len(part)
-        part_pieces = _slice(pieces, start, end)
-        lines += _balance(part_pieces, start, measure, width, size, marks)
-        start = end + 1
+    for start, end in title_parts(text):
+        lines += _balance(_slice(pieces, start, end), start, measure, width, size, marks)
     return [replace(line, last=index == len(lines) - 1) for index, line in enumerate(lines)]
 
 
@@ -667,20 +695,21 @@ def _balance(pieces: list[Piece], offset: int, measure: Measure, width: float, s
         return [_set_line([*items[:-1], _trim_end(items[-1], size)], measure, width, 0.0, size,
                           last=True, centred=True)]
     text = "".join(atom.text for atom in items)
-    boundaries = set(words(text))
+    boundaries = words(text)
     position, ends = 0, []
     for j in range(1, n):
         position += len(items[j - 1].text)
         if can_break(items[j - 1], items[j]):
-            ends.append((j, position in boundaries))
+            ends.append((j, position in boundaries, boundaries.get(position, False)))
     for whole_words in (True, False):
-        allowed = [j for j, boundary in ends if boundary or not whole_words] + [n]
-        lines = _balanced(items, allowed, measure, width, size)
+        allowed = [j for j, boundary, _ in ends if boundary or not whole_words] + [n]
+        weak = {j for j, _, is_weak in ends if is_weak}
+        lines = _balanced(items, allowed, weak, measure, width, size)
         if lines:
             return lines
     # A unit wider than the title: filled line by line, the unit alone on an overfull line.
     lines, i, line_end = [], 0, 0
-    allowed = [j for j, _ in ends] + [n]
+    allowed = [j for j, _, _ in ends] + [n]
     for j in allowed:
         if line_end > i and sum(a.width for a in items[i:j]) > width:
             lines.append(_set_line(items[i:line_end], measure, width, 0.0, size, last=False,
@@ -691,8 +720,8 @@ def _balance(pieces: list[Piece], offset: int, measure: Measure, width: float, s
     return lines
 
 
-def _balanced(items: list[_Atom], allowed: list[int], measure: Measure, width: float,
-              size: float) -> list[Line] | None:
+def _balanced(items: list[_Atom], allowed: list[int], weak: set[int], measure: Measure,
+              width: float, size: float) -> list[Line] | None:
     """The fewest lines, breaking only at `allowed`, with lengths closest to equal."""
     n = len(items)
     prefix = [0.0]
@@ -718,7 +747,8 @@ def _balanced(items: list[_Atom], allowed: list[int], measure: Measure, width: f
                     if line > width + 1e-6:
                         continue
                     short = sum(1 for a in items[i:j] if a.text[0] not in CLOSING) < 3
-                    cost = best[(i, k - 1)] + (line - target) ** 2 + (1e6 if short else 0.0)
+                    cost = (best[(i, k - 1)] + (line - target) ** 2 + (1e6 if short else 0.0)
+                            + ((WEAK_BREAK * size) ** 2 if j in weak else 0.0))
                     if cost < best.get((j, k), inf):
                         best[(j, k)], back[(j, k)] = cost, i
         if (n, count) in best:

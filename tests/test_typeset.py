@@ -177,7 +177,7 @@ def test_a_run_longer_than_the_line_is_overfull():
 def test_a_line_that_cannot_be_set_well_is_underfull():
     """A word that fits a line but not after the five characters before it: their line can only
     be stretched past the limits, and says so (like TeX's underfull box)."""
-    lines = typeset(HAN[:5] + " " + "x" * 50 + " " + HAN, first_width=WIDTH)
+    lines = typeset(HAN[:5] + " " + "x" * 46 + " " + HAN, first_width=WIDTH)
     assert HAN[:5].startswith(lines[0].text) and lines[0].underfull
     assert not any(line.underfull or line.overfull for line in lines[1:])
     assert line_width(lines[0]) == pytest.approx(WIDTH, abs=1e-3)  # still flush
@@ -246,6 +246,24 @@ def test_a_title_breaks_between_words(title, first):
     size = 22.0
     lines = balance_lines([Piece(title, "title")], measure, width=156 * 72 / 25.4, size=size)
     assert [line.text for line in lines] == [first, title[len(first):]]
+    assert all(line.spacing == 0 and all(p.spacing in (None, 0) for p in line.pieces)
+               for line in lines)  # centred, never letter-spaced
+
+
+def test_a_title_avoids_a_break_next_to_a_one_character_word():
+    """The segmenter cuts a name it does not know into single characters (东|江湖): a break
+    there is taken only when nothing better balances."""
+    title = "郴州市人大代表围绕东江湖生态保护开展专题调研"
+    lines = balance_lines([Piece(title, "title")], measure, width=20 * SIZE, size=SIZE)
+    assert [line.text for line in lines] == ["郴州市人大代表围绕东江湖", "生态保护开展专题调研"]
+
+
+def test_a_title_folded_onto_two_lines_breaks_where_the_editor_broke_it():
+    """A plain YAML value on two lines reads as one with a space: between two Chinese
+    characters that space is the editor's line break, and prints nothing."""
+    lines = balance_lines([Piece("岳阳市人大常委会 推行代表建议“回头看”", "title")], measure,
+                          width=20 * SIZE, size=SIZE)
+    assert [line.text for line in lines] == ["岳阳市人大常委会", "推行代表建议“回头看”"]
 
 
 def test_an_editors_line_break_in_a_title_is_a_line_break():
