@@ -612,6 +612,9 @@ def _trim_end(atom: _Atom, size: float) -> _Atom:
 WEAK_BREAK = 1.0
 """A break next to a one-character word (在, 的, or a name the dictionary does not know, which
 the segmenter cuts into single characters: 东|江湖) costs as much as one em of imbalance."""
+QUOTED_BREAK = 5.0
+"""A break inside quotation marks or brackets (“有形 / 覆盖”) costs as much as five ems of
+imbalance: a quoted term or a 《book title》 stays on one line unless it cannot."""
 
 
 def words(text: str) -> dict[int, bool]:
@@ -696,20 +699,24 @@ def _balance(pieces: list[Piece], offset: int, measure: Measure, width: float, s
                           last=True, centred=True)]
     text = "".join(atom.text for atom in items)
     boundaries = words(text)
-    position, ends = 0, []
+    position, depth, ends = 0, 0, []
+    penalty: dict[int, float] = {}
     for j in range(1, n):
         position += len(items[j - 1].text)
+        depth = max(0, depth + sum(c in BLANK_LEFT for c in items[j - 1].text)
+                    - sum(c in BLANK_RIGHT - set("，。、；：？！") for c in items[j - 1].text))
         if can_break(items[j - 1], items[j]):
-            ends.append((j, position in boundaries, boundaries.get(position, False)))
+            ends.append((j, position in boundaries))
+            penalty[j] = ((WEAK_BREAK * size) ** 2 if boundaries.get(position) else 0.0) + (
+                (QUOTED_BREAK * size) ** 2 if depth else 0.0)
     for whole_words in (True, False):
-        allowed = [j for j, boundary, _ in ends if boundary or not whole_words] + [n]
-        weak = {j for j, _, is_weak in ends if is_weak}
-        lines = _balanced(items, allowed, weak, measure, width, size)
+        allowed = [j for j, boundary in ends if boundary or not whole_words] + [n]
+        lines = _balanced(items, allowed, penalty, measure, width, size)
         if lines:
             return lines
     # A unit wider than the title: filled line by line, the unit alone on an overfull line.
     lines, i, line_end = [], 0, 0
-    allowed = [j for j, _, _ in ends] + [n]
+    allowed = [j for j, _ in ends] + [n]
     for j in allowed:
         if line_end > i and sum(a.width for a in items[i:j]) > width:
             lines.append(_set_line(items[i:line_end], measure, width, 0.0, size, last=False,
@@ -720,9 +727,10 @@ def _balance(pieces: list[Piece], offset: int, measure: Measure, width: float, s
     return lines
 
 
-def _balanced(items: list[_Atom], allowed: list[int], weak: set[int], measure: Measure,
-              width: float, size: float) -> list[Line] | None:
-    """The fewest lines, breaking only at `allowed`, with lengths closest to equal."""
+def _balanced(items: list[_Atom], allowed: list[int], penalty: dict[int, float],
+              measure: Measure, width: float, size: float) -> list[Line] | None:
+    """The fewest lines, breaking only at `allowed`, with lengths closest to equal (plus what
+    each break costs besides)."""
     n = len(items)
     prefix = [0.0]
     for atom in items:
@@ -748,7 +756,7 @@ def _balanced(items: list[_Atom], allowed: list[int], weak: set[int], measure: M
                         continue
                     short = sum(1 for a in items[i:j] if a.text[0] not in CLOSING) < 3
                     cost = (best[(i, k - 1)] + (line - target) ** 2 + (1e6 if short else 0.0)
-                            + ((WEAK_BREAK * size) ** 2 if j in weak else 0.0))
+                            + penalty.get(j, 0.0))
                     if cost < best.get((j, k), inf):
                         best[(j, k)], back[(j, k)] = cost, i
         if (n, count) in best:

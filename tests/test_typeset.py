@@ -258,6 +258,15 @@ def test_a_title_avoids_a_break_next_to_a_one_character_word():
     assert [line.text for line in lines] == ["郴州市人大代表围绕东江湖", "生态保护开展专题调研"]
 
 
+def test_a_subtitle_keeps_a_quoted_term_on_one_line():
+    """“有形 / 覆盖” was printed: a break inside quotation marks is taken only when nothing
+    else balances."""
+    subtitle = "坚持问需于民、问计于民，推动代表联络站从“有形覆盖”向“有效覆盖”转变，让代表履职更好贴近群众"
+    lines = balance_lines([Piece(subtitle, "kai")], measure, width=156 * 72 / 25.4, size=SIZE)
+    assert [line.text for line in lines] == ["坚持问需于民、问计于民，推动代表联络站从“有形覆盖”",
+                                             "向“有效覆盖”转变，让代表履职更好贴近群众"]
+
+
 def test_a_title_folded_onto_two_lines_breaks_where_the_editor_broke_it():
     """A plain YAML value on two lines reads as one with a space: between two Chinese
     characters that space is the editor's line break, and prints nothing."""
