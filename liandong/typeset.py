@@ -120,7 +120,7 @@ def is_cjk(char: str) -> bool:
             or 0xF900 <= code <= 0xFAFF or 0xFE10 <= code <= 0xFE1F or 0xFE30 <= code <= 0xFE4F
             or 0xFF00 <= code <= 0xFFEF or 0x20000 <= code <= 0x3FFFF
             or 0x2460 <= code <= 0x24FF or 0x25A0 <= code <= 0x26FF
-            or char in "—―…‥“”‘’·‖※‰℃№")
+            or char in "—―…‥“”‘’·‖※")
 
 
 def is_ideograph(char: str) -> bool:
@@ -310,9 +310,12 @@ def _han_width(measure: Measure, style: str, text: str) -> float:
 
 def can_break(before: _Atom, after: _Atom) -> bool:
     """Kinsoku: no closing mark opens a line, no opening mark ends one; nothing breaks inside a
-    word, a number or a joined range; a space stays at the end of its line (and is dropped)."""
+    word, a number or a joined range, nor at either side of a single dash or tilde, which in
+    Chinese joins a range (8月—9月, 北京—上海; a dash as punctuation is ——); a space stays at
+    the end of its line (and is dropped)."""
     return not (not before.breakable or after.text[0] in CLOSING or after.kind == SPACE
-                or before.text[-1] in OPENING)
+                or before.text[-1] in OPENING or before.text in JOINERS
+                or after.text in JOINERS)
 
 
 def _gap(a: _Atom, b: _Atom) -> int:
