@@ -170,7 +170,8 @@ class _Builder:
         self.note_lines(lines, block.loc)
         text = "".join(p.text for p in pieces)
         if label:  # the label is generated: offsets in the source start after it
-            text, lines = text[len(label.text):], [_shifted(line, -len(label.text)) for line in lines]
+            text = text[len(label.text):]
+            lines = [_shifted(line, -len(label.text)) for line in lines]
         self.report_lines(lines, text, block.loc, _BLOCK_NAMES.get(kind, "正文"))
         return Paragraph(kind, "".join(p.text for p in pieces), pieces, lines)
 

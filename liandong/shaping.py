@@ -106,7 +106,8 @@ class PangoShaper:
         context = pango.pango_font_map_create_context(self.font_map)
         pango.pango_context_set_round_glyph_positions(context, 0)
         pango.pango_context_set_base_dir(context, 0)  # PANGO_DIRECTION_LTR
-        pango.pango_context_set_language(context, pango.pango_language_from_string(language.encode()))
+        language_tag = pango.pango_language_from_string(language.encode())
+        pango.pango_context_set_language(context, language_tag)
         self.context = context
         self.layout = pango.pango_layout_new(context)
         pango.pango_layout_set_auto_dir(self.layout, 0)
@@ -150,7 +151,8 @@ class PangoShaper:
             pango.pango_layout_set_font_description(self.layout,
                                                     self._description(family, weight, size))
             attributes = pango.pango_attr_list_new()
-            pango.pango_attr_list_insert(attributes, pango.pango_attr_font_features_new(features.encode()))
+            pango.pango_attr_list_insert(attributes,
+                                         pango.pango_attr_font_features_new(features.encode()))
             if spacing_px:
                 pango.pango_attr_list_insert(
                     attributes, pango.pango_attr_letter_spacing_new(int(spacing_px * PANGO_SCALE)))

@@ -202,7 +202,8 @@ def _tokens(text: str) -> list[tuple[int, int, str, bool, bool, int]]:
             i = j
         else:
             j = i
-            while j < n and ((not is_cjk(text[j]) and not (text[j].isspace() and text[j] != "\u00a0"))
+            while j < n and ((not is_cjk(text[j])
+                              and not (text[j].isspace() and text[j] != "\u00a0"))
                              or _joins(text, j)):
                 j += 1
             tokens += _latin_tokens(text, i, j, unit)
@@ -268,7 +269,8 @@ def atoms(pieces: Sequence[Piece], measure: Measure, size: float,
                                         breakable if last else False, full_width, unit,
                                         measure, size, marks))
                 cut = k
-    words = {atom.unit for atom in result if atom.kind == LATIN and any(c.isalpha() for c in atom.text)}
+    words = {atom.unit for atom in result
+             if atom.kind == LATIN and any(c.isalpha() for c in atom.text)}
     result = [replace(atom, word=True) if atom.unit in words and atom.kind == LATIN else atom
               for atom in result]
     # Two marks in a row: the first gives up its blank half (clreq 3.1.6), e.g. 。” ”， ，“ （《
@@ -355,8 +357,10 @@ def break_lines(pieces: Sequence[Piece], measure: Measure, *,
     SQUEEZE per gap to keep closing punctuation on it. A small dynamic programme picks the
     breaks that keep the spacing closest to the grid's `spacing` (a line's cost: the squared
     deviation of its letter-spacing in hundredths of an em, plus that of its Latin stretch,
-    which clreq expects around Latin text, counted a quarter and by the share of loose gaps), avoids a last line of a single character, and sets a line past the limits only when nothing else fits (the line
-    is then marked underfull; a unit wider than the line is marked overfull).
+    which clreq expects around Latin text, counted a quarter and by the share of loose
+    gaps), avoids a last line of a single character, and sets a line past the limits only
+    when nothing else fits (the line is then marked underfull; a unit wider than the line is
+    marked overfull).
     """
     items = atoms(pieces, measure, size, marks)
     n = len(items)

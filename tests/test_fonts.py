@@ -172,7 +172,8 @@ def test_measured_widths_are_the_widths_weasyprint_lays_out(project, request):
              for spacing in (0.0, -0.207, 1.0) for full_width in (False, True)]
     laid_out = _laid_out_widths(fonts, items)
     measurer = Measurer(fonts)
-    wrong = [(item, round(width, 3), round(measurer.width(item[0], item[1], 16, item[2], item[3]), 3))
-             for item, width in zip(items, laid_out)
-             if abs(measurer.width(item[0], item[1], 16, item[2], item[3]) - width) > 0.001]
+    measured = [measurer.width(style, text, 16, spacing, full_width)
+                for style, text, spacing, full_width in items]
+    wrong = [(item, round(width, 3), round(mine, 3))
+             for item, width, mine in zip(items, laid_out, measured) if abs(mine - width) > 0.001]
     assert len(laid_out) == len(items) and wrong == []

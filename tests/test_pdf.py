@@ -128,9 +128,8 @@ def test_every_line_of_every_face_is_on_the_grid(all_lines, fonts, rule_bottom_p
             continue  # the masthead; the 版记 (四号) and the page numbers are not on the grid
         top = line.baseline - em_top[line.font_of(line.text.strip()[0])] * line.size
         offset = (top - TOP) / (TEXT_H / 22)
-        assert abs(offset - round(offset)) * TEXT_H / 22 < 0.02 * MM, (
-            f"page {line.page}: “{line.text[:12]}” is {(offset - round(offset)) * TEXT_H / 22 / MM:+.2f}"
-            " mm off the grid")
+        off = (offset - round(offset)) * TEXT_H / 22
+        assert abs(off) < 0.02 * MM, f"page {line.page}: “{line.text[:12]}” is {off / MM:+.2f} mm off"
         checked.add(line.font_of(line.text.strip()[0]))
     assert checked == {fonts["body"], fonts["kai"], fonts["hei"], fonts["title"]}
 
