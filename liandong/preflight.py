@@ -301,6 +301,17 @@ def _to_unicode(font) -> dict[int, str]:
     return result
 
 
+def _baseline(textpage, index: int) -> float:
+    """The y of a glyph's origin: on its line's baseline."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium
+
+    x, y = ctypes.c_double(), ctypes.c_double()
+    pdfium.FPDFText_GetCharOrigin(textpage, index, x, y)
+    return y.value
+
+
 def _check_area(fpage, number: int, text_area: tuple[float, float, float, float], area: Check,
                 banji_pages: list[int], banji: Check, L: Layout) -> None:
     """Every glyph box inside the text area, except the page number below it."""
@@ -329,9 +340,9 @@ def _check_area(fpage, number: int, text_area: tuple[float, float, float, float]
             stray = [c for c in outside if c not in below]
         if stray:
             # Name the first line that overflows (its text, as printed) and how many do.
-            # Rows by the loose box (the font's ascent and descent), the same for every glyph
-            # of a line, where the ink boxes of marks such as ” sit higher.
-            row = {i: round(textpage.get_charbox(i, loose=True)[1]) for i in boxes}
+            # Rows by the glyphs' baseline (their origin), the same for every glyph of a line
+            # whatever its face, where the ink boxes of marks such as ” sit higher.
+            row = {i: round(_baseline(textpage, i)) for i in boxes}
             rows = sorted({row[i] for i, _ in stray}, reverse=True)
             first = [i for i in sorted(boxes) if row[i] == rows[0]]
             sample = "".join(char_at(i) for i in first)
