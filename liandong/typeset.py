@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 import re
 from dataclasses import dataclass, replace
@@ -87,6 +88,9 @@ much. Numbers (digits only) are set like Han text, as government documents set t
 HAN_STRETCH = 0.10
 """Then every gap, Han letter-spacing included, by up to this much. A line that needs more
 is set all the same, with a notice (like TeX's underfull box)."""
+RESIDUAL = 0.02
+"""pt a justified line may end off the edge (0.007 mm): what rounding the letter-spacing to
+what the templates write and Pango keeps leaves over."""
 BAD_LINE = 1000.0
 """Cost of a line stretched past the limits: the breaker avoids it whenever it can."""
 
@@ -111,6 +115,7 @@ span, with `spacing` after every character (CSS letter-spacing) and, with full_w
 fonts' full-width forms (fwid)."""
 
 
+@functools.lru_cache(maxsize=4096)
 def is_cjk(char: str) -> bool:
     """Chinese text: ideographs, kana, CJK and full-width punctuation, and the marks Chinese
     uses from General Punctuation (—…“”‘’·), circled numbers and symbols. Everything else that
@@ -123,6 +128,7 @@ def is_cjk(char: str) -> bool:
             or char in "—―…‥“”‘’·‖※")
 
 
+@functools.lru_cache(maxsize=4096)
 def is_ideograph(char: str) -> bool:
     code = ord(char)
     return (0x3400 <= code <= 0x4DBF or 0x4E00 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF
@@ -259,15 +265,20 @@ def atoms(pieces: Sequence[Piece], measure: Measure, size: float,
     for piece in pieces:
         styles += [piece.style] * len(piece.text)
     result: list[_Atom] = []
+    known: dict[tuple, _Atom] = {}  # a paragraph repeats its characters: measure each once
     for start, end, kind, breakable, full_width, unit in _tokens(text):
         # A unit whose style changes inside (a bold letter in a word) is split, never broken.
         cut = start
         for k in range(start + 1, end + 1):
             if k == end or styles[k] != styles[cut]:
-                last = k == end
-                result.append(_measured(text[cut:k], styles[cut], kind, cut,
-                                        breakable if last else False, full_width, unit,
-                                        measure, size, marks))
+                key = (text[cut:k], styles[cut], kind, full_width)
+                atom = known.get(key)
+                if atom is None:
+                    atom = known[key] = _measured(*key, measure, size, marks)
+                # Built field by field: dataclasses.replace is ten times slower.
+                result.append(_Atom(atom.text, atom.style, atom.width, atom.kind, cut,
+                                    atom.pad_left, atom.pad_right, atom.kern, atom.full_width,
+                                    breakable if k == end else False, unit))
                 cut = k
     words = {atom.unit for atom in result
              if atom.kind == LATIN and any(c.isalpha() for c in atom.text)}
@@ -283,13 +294,14 @@ def atoms(pieces: Sequence[Piece], measure: Measure, size: float,
     return result
 
 
-def _measured(text: str, style: str, kind: str, offset: int, breakable: bool, full_width: bool,
-              unit: int, measure: Measure, size: float, marks: str | None) -> _Atom:
+def _measured(text: str, style: str, kind: str, full_width: bool, measure: Measure,
+              size: float, marks: str | None) -> _Atom:
+    """A unit and its natural width (its place in the text is set by the caller)."""
     if kind == SPACE:
-        return _Atom(" ", style, measure(style, " "), SPACE, offset)
+        return _Atom(" ", style, measure(style, " "), SPACE, 0)
     if kind == LATIN:
-        return _Atom(text, style, measure(style, text, full_width=full_width), LATIN, offset,
-                     full_width=full_width, breakable=breakable, unit=unit)
+        return _Atom(text, style, measure(style, text, full_width=full_width), LATIN, 0,
+                     full_width=full_width)
     width = _han_width(measure, style, text)
     side = FULL_WIDTH.get(text)
     if side and width < 0.99 * size and marks:
@@ -299,8 +311,8 @@ def _measured(text: str, style: str, kind: str, offset: int, breakable: bool, fu
     if side and width < 0.99 * size:
         blank = size - width
         left = blank if side == "left" else blank / 2 if side == "both" else 0.0
-        return _Atom(text, style, size, HAN, offset, left, blank - left, breakable=breakable)
-    return _Atom(text, style, width, HAN, offset, breakable=breakable)
+        return _Atom(text, style, size, HAN, 0, left, blank - left)
+    return _Atom(text, style, width, HAN, 0)
 
 
 def _han_width(measure: Measure, style: str, text: str) -> float:
@@ -567,11 +579,12 @@ def _set_line(line: Sequence[_Atom], measure: Measure, avail: float, spacing: fl
             overfull = u < -SQUEEZE * size - 1e-6
     pieces = _pieces(spans, gaps, spacing + u, spacing + u + e)
     if justify and len(pieces) > 1:
-        # The line as it will print: letter-spacing is written to 0.001 pt and Pango keeps it
-        # in its own units. What that rounding leaves over goes into the gap before the last
-        # span, so the last glyph still ends on the edge.
+        # The line as it will print (letter-spacing written to 0.001 pt, which Pango keeps in
+        # its own units; a span whose ligatures go with its spacing): what is left over goes
+        # into the gap before the last span, when it is more than rounding (RESIDUAL), for a
+        # style attribute on a span costs WeasyPrint about half a millisecond.
         residual = avail - _drawn_width(pieces, spacing + u, measure, size)
-        if abs(residual) >= 5e-4:
+        if abs(residual) > RESIDUAL:
             before = pieces[-2]
             pieces[-2] = replace(before, margin_right=round(before.margin_right + residual, 3))
     return Line(tuple(pieces), round(spacing + u, 3), last, offset,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from liandong.typeset import (BLANK_RIGHT, CLOSING, HAN_STRETCH, LATIN_STRETCH, OPENING, Piece,
-                              balance_lines, break_lines, chinese_number)
+from liandong.typeset import (BLANK_RIGHT, CLOSING, HAN_STRETCH, LATIN_STRETCH, OPENING, RESIDUAL,
+                              Piece, balance_lines, break_lines, chinese_number)
 
 SIZE = 16.0
 CHARS = 28
@@ -53,7 +53,7 @@ def test_every_line_but_the_last_is_flush():
     lines = typeset(HAN * 4)
     assert len(lines) > 3
     for line in lines[:-1]:
-        assert line_width(line) == pytest.approx(WIDTH, abs=1e-6)
+        assert line_width(line) == pytest.approx(WIDTH, abs=RESIDUAL)
     assert line_width(lines[-1]) <= WIDTH
     assert "".join(line.text for line in lines) == HAN * 4
 
@@ -62,7 +62,7 @@ def test_comma_never_starts_a_line():
     text = HAN[:CHARS] + "，" + HAN
     lines = typeset(text)
     assert all(line.text[0] not in CLOSING for line in lines)
-    assert all(line_width(line) == pytest.approx(WIDTH, abs=1e-6) for line in lines[:-1])
+    assert all(line_width(line) == pytest.approx(WIDTH, abs=RESIDUAL) for line in lines[:-1])
 
 
 def test_a_space_between_latin_words_never_starts_a_line():
@@ -82,7 +82,7 @@ def test_a_space_at_a_line_break_is_dropped_so_the_visible_edge_is_flush():
         text = HAN[:CHARS - 8 + shift] + "APEC Business Advisory Council meeting" + HAN
         for line in typeset(text, spacing=0.5)[:-1]:
             assert not line.text.endswith(" "), line.text
-            assert line_width(line) == pytest.approx(WIDTH, abs=1e-3)
+            assert line_width(line) == pytest.approx(WIDTH, abs=RESIDUAL)
             broke_at_a_space += line.text[-1].isalpha()
     assert broke_at_a_space
 
@@ -131,7 +131,7 @@ def test_a_latin_word_is_one_span_so_it_is_measured_as_it_is_shaped():
     words = [p for line in lines for p in line.pieces if p.text in ("AVATAR", "WAVE")]
     assert all(p.spacing == 0 for p in words)  # tight inside, the gap after is the margin
     for line in lines[:-1]:
-        assert line_width(line) == pytest.approx(WIDTH, abs=1e-3)
+        assert line_width(line) == pytest.approx(WIDTH, abs=RESIDUAL)
 
 
 def test_a_url_breaks_only_after_its_break_characters_with_nothing_inserted():
@@ -144,7 +144,7 @@ def test_a_url_breaks_only_after_its_break_characters_with_nothing_inserted():
         if line.text[-1].isascii():
             assert line.text[-1] in "/.-?&", line.text
             assert not line.text.endswith(":/")
-        assert line_width(line) == pytest.approx(WIDTH, abs=1e-3)
+        assert line_width(line) == pytest.approx(WIDTH, abs=RESIDUAL)
 
 
 def test_an_email_address_breaks_only_before_at_or_after_a_dot():
@@ -165,7 +165,7 @@ def test_a_line_with_latin_words_stretches_the_gaps_around_and_between_them_firs
     for line in stretched:
         assert line.stretch <= HAN_STRETCH and line.loose <= LATIN_STRETCH
         assert line.stretch < line.loose
-        assert line_width(line) == pytest.approx(WIDTH, abs=1e-3)
+        assert line_width(line) == pytest.approx(WIDTH, abs=RESIDUAL)
 
 
 def test_a_run_longer_than_the_line_is_overfull():
@@ -183,7 +183,7 @@ def test_a_line_that_cannot_be_set_well_is_underfull():
     lines = typeset(HAN[:5] + " " + "x" * 46 + " " + HAN, first_width=WIDTH)
     assert HAN[:5].startswith(lines[0].text) and lines[0].underfull
     assert not any(line.underfull or line.overfull for line in lines[1:])
-    assert line_width(lines[0]) == pytest.approx(WIDTH, abs=1e-3)  # still flush
+    assert line_width(lines[0]) == pytest.approx(WIDTH, abs=RESIDUAL)  # still flush
 
 
 def test_words_and_numbers_are_set_tight():
@@ -191,7 +191,7 @@ def test_words_and_numbers_are_set_tight():
     latin = [p for line in lines for p in line.pieces if p.text[0].isascii()]
     assert latin and all(p.spacing == 0 for p in latin)
     for line in lines[:-1]:
-        assert line_width(line) == pytest.approx(WIDTH, abs=1e-3)
+        assert line_width(line) == pytest.approx(WIDTH, abs=RESIDUAL)
 
 
 def test_no_single_character_last_line():
@@ -208,7 +208,7 @@ def test_squeeze_is_bounded_and_stretch_keeps_the_edge():
 def test_first_line_width_allows_for_the_indent():
     lines = typeset(HAN * 2, first_width=WIDTH - 2 * SIZE)
     assert len(lines[0].text) == CHARS - 2
-    assert line_width(lines[0]) == pytest.approx(WIDTH - 2 * SIZE, abs=1e-6)
+    assert line_width(lines[0]) == pytest.approx(WIDTH - 2 * SIZE, abs=RESIDUAL)
 
 
 def test_two_marks_in_a_row_are_compressed():
