@@ -141,6 +141,10 @@ class _Builder:
                     f"{what}里的“{_cut(shown)}”太长，一行排不下，中间又没有可以断行的地方"
                     "（网址只在 / . - ? & 之后断行，电子邮箱还可在 @ 之前断行；数字、电话号码、"
                     "起止年份和英文单词都不拆开）：请改写，例如拆开或缩短"))
+            elif line.underfull and not line.stretch and not line.loose:
+                self.notices.append(_place(loc, text, line.offset, shown).problem(
+                    f"注意：{what}里以“{_cut(shown, 12)}”开头的一行没有可以加宽的字间（整行是"
+                    "不能拆开的网址片段、数字或英文），右边留空；可调整这一段的文字"))
             elif line.underfull:
                 latin = (f"，西文词间和中西文之间已各加宽到上限 {LATIN_STRETCH:.2f} 字"
                          if line.loose else "")

@@ -88,6 +88,9 @@ much. Numbers (digits only) are set like Han text, as government documents set t
 HAN_STRETCH = 0.10
 """Then every gap, Han letter-spacing included, by up to this much. A line that needs more
 is set all the same, with a notice (like TeX's underfull box)."""
+TRACK = 0.05
+"""A line that is nothing but one Latin unit's pieces (a URL, a number: no gap to stretch) is
+letter-spaced inside them, by up to this much per character."""
 RESIDUAL = 0.02
 """pt a justified line may end off the edge (0.007 mm): what rounding the letter-spacing to
 what the templates write and Pango keeps leaves over."""
@@ -381,9 +384,10 @@ def break_lines(pieces: Sequence[Piece], measure: Measure, *,
     # Prefix sums: natural widths, plain and loose gaps after each unit, and a bound on what a
     # line can be stretched to (every gap at both limits), to skip lines far too short.
     widest_gap = spacing + (HAN_STRETCH + LATIN_STRETCH) * size
-    prefix_w, prefix_plain, prefix_loose, reach = [0.0], [0], [0], [0.0]
+    prefix_w, prefix_plain, prefix_loose, reach, chars = [0.0], [0], [0], [0.0], [0]
     for k, atom in enumerate(items):
         prefix_w.append(prefix_w[-1] + atom.width)
+        chars.append(chars[-1] + len(atom.text))
         gap = _gap(atom, items[k + 1]) if k + 1 < n else INNER
         prefix_plain.append(prefix_plain[-1] + (gap == PLAIN))
         prefix_loose.append(prefix_loose[-1] + (gap == LOOSE))
@@ -434,8 +438,11 @@ def break_lines(pieces: Sequence[Piece], measure: Measure, *,
                 if k != first_end:
                     break  # too wide, and so is every longer line
                 cost = 1e6  # nothing shorter can be set from here: overfull
-            elif gaps == 0:
-                cost = 1e4  # a unit alone cannot be justified: underfull
+            elif gaps == 0:  # pieces of one unit: letter-spaced inside, within TRACK
+                inside = chars[end] - chars[i] - 1
+                track = need / inside if inside else need + 1.0
+                cost = 0.0 if need <= RESIDUAL else (
+                    (track * em) ** 2 if track <= TRACK * size else 1e4)
             elif need <= 0:
                 cost = (need / gaps * em) ** 2
             else:
@@ -487,8 +494,8 @@ class _Span:
         """A compressed mark prints as a span of its own, its kern in its letter-spacing."""
         return self.atoms[0].kern if len(self.atoms) == 1 else 0.0
 
-    def letter_spacing(self, plain: float) -> float:
-        return 0.0 if self.kind == LATIN else plain + self.kern
+    def letter_spacing(self, plain: float, track: float = 0.0) -> float:
+        return track if self.kind == LATIN else plain + self.kern
 
 
 def _spans(line: Sequence[_Atom], end_alone: bool = False) -> list[_Span]:
@@ -511,7 +518,7 @@ def _spans(line: Sequence[_Atom], end_alone: bool = False) -> list[_Span]:
         previous = last.atoms[-1] if last else None
         if (previous is not None and previous.kind != SPACE and previous.style == atom.style
                 and not previous.special and not atom.special
-                and not (end_alone and index == len(line) - 1)
+                and not (end_alone and index == len(line) - 1 and atom.kind == HAN)
                 and ((atom.kind == HAN and previous.kind == HAN)
                      or (atom.kind == LATIN and previous.kind == LATIN
                          and previous.unit == atom.unit))):
@@ -564,6 +571,7 @@ def _set_line(line: Sequence[_Atom], measure: Measure, avail: float, spacing: fl
     _measure_spans(spans, measure, spacing + u, size)
     underfull = overfull = False
     justify = False
+    track = 0.0
     if centred:
         overfull = sum(span.natural for span in spans) + kerns > avail + 1e-3
     else:
@@ -571,36 +579,59 @@ def _set_line(line: Sequence[_Atom], measure: Measure, avail: float, spacing: fl
         justify = not last or need < 0  # a last line that is too long is squeezed
         if not justify:
             u = e = 0.0
-        elif count == 0:
+        elif count == 0:  # one Latin unit's pieces: letter-spaced inside, if at all
             u = e = 0.0
-            underfull, overfull = need > 1e-3, need < -1e-3
+            inside = sum(len(span.text) for span in spans) - 1
+            if need > RESIDUAL and inside and all(span.kind == LATIN for span in spans):
+                track = need / inside
+                # Its last character alone, so that WeasyPrint's truncated spacing (see _spans)
+                # cannot move it: the span is measured as it prints, kerning and all.
+                end = spans[-1].atoms[-1]
+                if len(spans[-1].text) > 1:
+                    head = [*spans[-1].atoms[:-1]]
+                    if len(end.text) > 1:
+                        head.append(_Atom(end.text[:-1], end.style, 0.0, LATIN, end.offset,
+                                          unit=end.unit, word=end.word))
+                    spans[-1:] = [_Span(head), _Span([_Atom(
+                        end.text[-1], end.style, 0.0, LATIN, end.offset + len(end.text) - 1,
+                        unit=end.unit, word=end.word)])]
+                    gaps.append(INNER)
+                for span in spans:  # with spacing, Pango drops ligatures: measure again
+                    span.natural = (measure(span.atoms[0].style, span.text, round(track, 3),
+                                            full_width=span.atoms[0].full_width)
+                                    - len(span.text) * round(track, 3))
+                track = (avail - sum(span.natural for span in spans)) / inside
+                underfull = track > TRACK * size + 1e-9
+            else:
+                underfull, overfull = need > RESIDUAL, need < -RESIDUAL
         else:
             u, e, underfull = _fill(need, plain_count, loose_count, size)
             overfull = u < -SQUEEZE * size - 1e-6
-    pieces = _pieces(spans, gaps, spacing + u, spacing + u + e)
+    pieces = _pieces(spans, gaps, spacing + u, spacing + u + e, track)
     if justify and len(pieces) > 1:
         # The line as it will print (letter-spacing written to 0.001 pt, which Pango keeps in
         # its own units; a span whose ligatures go with its spacing): what is left over goes
         # into the gap before the last span, when it is more than rounding (RESIDUAL), for a
         # style attribute on a span costs WeasyPrint about half a millisecond.
         residual = avail - _drawn_width(pieces, spacing + u, measure, size)
-        if abs(residual) > RESIDUAL:
+        if abs(residual) > RESIDUAL and gaps[-1] != INNER:
             before = pieces[-2]
             pieces[-2] = replace(before, margin_right=round(before.margin_right + residual, 3))
     return Line(tuple(pieces), round(spacing + u, 3), last, offset,
                 u / size, e / size, underfull, overfull)
 
 
-def _pieces(spans: list[_Span], gaps: list[int], plain: float, loose: float) -> list[Piece]:
+def _pieces(spans: list[_Span], gaps: list[int], plain: float, loose: float,
+            track: float = 0.0) -> list[Piece]:
     """Spans → Pieces: each with its letter-spacing (None where it is the line's) and the gap
-    after it beyond that letter-spacing."""
+    after it beyond that letter-spacing; `track` is the spacing inside Latin units."""
     pieces = []
     for k, span in enumerate(spans):
         atom = span.atoms[0]
-        ls = span.letter_spacing(plain)
+        ls = span.letter_spacing(plain, track)
         margin = 0.0
         if k + 1 < len(spans):
-            margin = {INNER: 0.0, PLAIN: plain, LOOSE: loose}[gaps[k]] + span.kern - ls
+            margin = {INNER: track, PLAIN: plain, LOOSE: loose}[gaps[k]] + span.kern - ls
         own = span.kind == LATIN or span.kern != 0.0
         pieces.append(Piece(span.text, atom.style, round(span.pad_left, 3),
                             round(span.pad_right, 3), round(ls, 3) if own else None,

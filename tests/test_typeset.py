@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from liandong.typeset import (BLANK_RIGHT, CLOSING, HAN_STRETCH, LATIN_STRETCH, OPENING, RESIDUAL,
-                              Piece, balance_lines, break_lines, chinese_number)
+                              TRACK, Piece, balance_lines, break_lines, chinese_number)
 
 SIZE = 16.0
 CHARS = 28
@@ -166,6 +166,18 @@ def test_a_line_with_latin_words_stretches_the_gaps_around_and_between_them_firs
         assert line.stretch <= HAN_STRETCH and line.loose <= LATIN_STRETCH
         assert line.stretch < line.loose
         assert line_width(line) == pytest.approx(WIDTH, abs=RESIDUAL)
+
+
+def test_a_line_that_is_one_piece_of_a_url_is_letter_spaced_inside_it():
+    """No gap to stretch: a URL's piece that nearly fills a line is tracked (within TRACK)
+    rather than left short, and its last character is a span of its own."""
+    url = "https://example.org/" + "a" * 30 + "/" + "b" * 54 + "/c"
+    lines = typeset(HAN[:5] + url + HAN)
+    alone = next(line for line in lines if line.text.startswith("bbb"))
+    assert alone.text == "b" * 54 + "/" and not alone.underfull
+    assert all(0 < piece.spacing <= TRACK * SIZE for piece in alone.pieces)
+    assert alone.pieces[-1].text == "/"
+    assert line_width(alone) == pytest.approx(WIDTH, abs=RESIDUAL)
 
 
 def test_a_run_longer_than_the_line_is_overfull():
