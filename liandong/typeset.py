@@ -687,7 +687,7 @@ def title_parts(text: str) -> list[tuple[int, int]]:
     between two Chinese characters (what YAML makes of a title folded onto two lines). The
     parts' own leading and trailing spaces are left out."""
     parts, start = [], 0
-    for match in re.finditer(r"\s+", text):
+    for match in re.finditer(r"[ \t\r\n]+", text):
         a, b = match.span()
         if "\n" in match.group() or (0 < a and b < len(text) and is_cjk(text[a - 1])
                                       and is_cjk(text[b])):
@@ -696,9 +696,9 @@ def title_parts(text: str) -> list[tuple[int, int]]:
     parts.append((start, len(text)))
     result = []
     for a, b in parts:
-        while a < b and text[a].isspace():
+        while a < b and text[a] in " \t\r\n":
             a += 1
-        while b > a and text[b - 1].isspace():
+        while b > a and text[b - 1] in " \t\r\n":
             b -= 1
         if a < b:
             result.append((a, b))
