@@ -104,6 +104,10 @@ INNER, PLAIN, LOOSE = 0, 1, 2
 """The gap after a unit: none (inside a word or a URL), the line's letter-spacing, or the
 letter-spacing plus the Latin stretch."""
 
+DOUBLE_MARKS = ("——", "……")
+"""Two-character marks: one unit, printed as one span without letter-spacing inside (a gap in
+the middle of —— would show), in the fonts' full-width forms (alone, Pango would shape them as
+Latin, narrow)."""
 JOINERS = "—～"
 """A dash or tilde between two Latin letters or digits joins them into one unit that never
 breaks at it: 0731—85309270, 2024—2025年, 3～5."""
@@ -206,8 +210,9 @@ def _tokens(text: str) -> list[tuple[int, int, str, bool, bool, int]]:
             tokens.append((i, j, SPACE, True, False, -1))
             i = j
         elif is_cjk(char) and not _joins(text, i):
-            j = i + 2 if text[i:i + 2] in ("——", "……") else i + 1
-            tokens.append((i, j, HAN, True, False, -1))
+            double = text[i:i + 2] in DOUBLE_MARKS
+            j = i + 2 if double else i + 1
+            tokens.append((i, j, HAN, True, double, -1))
             i = j
         else:
             j = i
@@ -305,6 +310,8 @@ def _measured(text: str, style: str, kind: str, full_width: bool, measure: Measu
     if kind == LATIN:
         return _Atom(text, style, measure(style, text, full_width=full_width), LATIN, 0,
                      full_width=full_width)
+    if full_width:
+        return _Atom(text, style, measure(style, text, full_width=True), HAN, 0, full_width=True)
     width = _han_width(measure, style, text)
     side = FULL_WIDTH.get(text)
     if side and width < 0.99 * size and marks:
@@ -494,8 +501,15 @@ class _Span:
         """A compressed mark prints as a span of its own, its kern in its letter-spacing."""
         return self.atoms[0].kern if len(self.atoms) == 1 else 0.0
 
+    @property
+    def tight(self) -> bool:
+        """Latin text and double marks: no line letter-spacing inside."""
+        return self.kind == LATIN or self.atoms[0].full_width
+
     def letter_spacing(self, plain: float, track: float = 0.0) -> float:
-        return track if self.kind == LATIN else plain + self.kern
+        if self.kind == LATIN:
+            return track
+        return 0.0 if self.tight else plain + self.kern
 
 
 def _spans(line: Sequence[_Atom], end_alone: bool = False) -> list[_Span]:
@@ -533,7 +547,7 @@ def _measure_spans(spans: list[_Span], measure: Measure, plain: float, size: flo
     spacing, Pango turns ligatures off), and the padding that fills a narrow mark's cell."""
     for span in spans:
         atom = span.atoms[0]
-        if span.kind == LATIN:
+        if span.tight:
             span.natural = measure(atom.style, span.text, full_width=atom.full_width)
             continue
         ls = round(span.letter_spacing(plain), 3)
@@ -632,7 +646,7 @@ def _pieces(spans: list[_Span], gaps: list[int], plain: float, loose: float,
         margin = 0.0
         if k + 1 < len(spans):
             margin = {INNER: track, PLAIN: plain, LOOSE: loose}[gaps[k]] + span.kern - ls
-        own = span.kind == LATIN or span.kern != 0.0
+        own = span.tight or span.kern != 0.0
         pieces.append(Piece(span.text, atom.style, round(span.pad_left, 3),
                             round(span.pad_right, 3), round(ls, 3) if own else None,
                             round(margin, 3) if abs(margin) >= 5e-4 else 0.0, atom.full_width))
