@@ -153,12 +153,16 @@ class IssueRenderer:
 
     def load(self, folders: list[Path], problems: list[Problem],
              notices: list[Problem] | None = None) -> list[tuple[Issue, Context]]:
-        """The issues' contexts; schema problems and missing glyphs go to problems, and the
-        characters printed from a 补字 font to notices (each once per issue)."""
+        """The issues' contexts; schema problems, text that cannot be set and missing glyphs go
+        to problems; lines set past the spacing limits and the characters printed from a 补字
+        font (each once per issue) to notices, when a list is given. A notice's message has no
+        "注意：": check adds it, and build's log."""
         loaded = []
         for issue in load_issues(self.root, folders, problems):
             context = build_context(issue, self.fonts, self.measurer)
             problems += context.problems
+            if notices is not None:
+                notices += context.notices
             problems += check_glyphs(context.printed, self.fonts,
                                      lambda message, s=issue.sources[0]: Problem(s.name, 1, 1, message),
                                      notices)
@@ -243,8 +247,8 @@ def build(root: Path, folders: list[Path], out: Path, print_shop: bool = False) 
     loaded = renderer.load(folders, problems, notices)
     if problems:
         raise SourceErrors(problems)
-    for notice in sorted(set(notices)):
-        logger.warning("%s", notice)
+    for notice in sorted(set(notices)):  # check shows them too; the log adds "注意："
+        logger.warning("%s:%d:%d: %s", notice.path, notice.line, notice.column, notice.message)
     rendered = [renderer.render(issue, context, print_shop=print_shop) for issue, context in loaded]
     changed: dict[tuple[str, ...], list[str]] = {}
     for r in rendered:

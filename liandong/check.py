@@ -1,8 +1,9 @@
 """`liandong check`: schema, numbering, typography and glyph coverage, without building; `--fix`.
 
 Errors (exit status 1): a source that cannot be built (schema problems, unreadable files,
-missing glyphs). Warnings (exit status 0, 1 with --strict): numbering across the archive and
-every typography finding. `--fix` converts GBK/UTF-16 files to UTF-8 and applies the safe
+missing glyphs, text that cannot be set within the text area). Warnings (exit status 0, 1 with
+--strict): numbering across the archive, lines set past the spacing limits, and every
+typography finding. `--fix` converts GBK/UTF-16 files to UTF-8 and applies the safe
 typography fixes by editing the original bytes at exact offsets, so comments, key order, line
 endings and a BOM stay as they were; then everything is checked again and reported.
 """

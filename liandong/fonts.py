@@ -553,13 +553,18 @@ class VerticalMetrics:
 
 
 class Measurer:
-    """Shapes text with HarfBuzz exactly as Pango will (language zh-CN), and caches widths."""
+    """Widths from the Pango WeasyPrint draws with (`shaping.PangoShaper`); glyph extents and
+    vertical metrics from the font files (uharfbuzz, fontTools). Caches both.
+
+    A style key is a role key of `fonts`, optionally with "+strong" (CSS bold); any key the
+    fonts dict resolves can be measured."""
 
     def __init__(self, fonts: dict[str, ResolvedFont]):
         self.fonts = fonts
         self._hb: dict[str, object] = {}
-        self._cache: dict[tuple[str, str], float] = {}
+        self._cache: dict[tuple, float] = {}
         self._metrics: dict[str, VerticalMetrics] = {}
+        self._pango = None
 
     def _font(self, role: str):
         """The HarfBuzz font of a role, or of its bold face for "role+strong"."""
@@ -574,36 +579,49 @@ class Measurer:
             self._hb[role] = hb.Font(hb.Face(hb.Blob.from_file_path(str(file)), index))
         return self._hb[role]
 
-    def _shape(self, role: str, text: str, han: bool = True, features: dict | None = None):
-        """The role's font and text shaped as Pango shapes it for lang="zh-CN".
-
-        Marks such as —— belong to no script; inside Chinese text Pango shapes them as Han,
-        which gives the full-width dash, so they are measured as Han too (han=False for text
-        shaped on its own, like the page number). features: OpenType features the CSS turns on
-        (font-variant-east-asian: full-width is {"fwid": True})."""
+    def _shape(self, role: str, text: str, features: dict | None = None):
+        """The role's HarfBuzz font and text shaped on its own (for glyph extents). features:
+        OpenType features the CSS turns on (font-variant-east-asian: full-width is
+        {"fwid": True})."""
         import uharfbuzz as hb
 
         font = self._font(role)
         buf = hb.Buffer()
         buf.add_str(text)
         buf.guess_segment_properties()
-        if han and not any(c.isascii() and c.isalnum() for c in text):
-            buf.script = "Hani"
         buf.language = "zh-cn"
         hb.shape(font, buf, features or {})
         return font, buf
 
-    def width(self, role: str, text: str, size: float) -> float:
-        """Advance width of text at size pt."""
-        key = (role, text)
+    def _shaper(self):
+        if self._pango is None:
+            from liandong.shaping import PangoShaper
+
+            faces = [(font.file, font.css_family, font.weight) for font in self.fonts.values()
+                     if font.origin == "fonts/"]
+            self._pango = PangoShaper(list(dict.fromkeys(faces)))
+        return self._pango
+
+    def width(self, role: str, text: str, size: float, spacing: float = 0.0,
+              full_width: bool = False) -> float:
+        """The width (pt) of text printed as one span in this style at size pt: its advances
+        plus `spacing` (CSS letter-spacing, rounded as the templates write it) after every
+        character. full_width: the span asks for the fonts' full-width forms (fwid), which
+        the typesetter uses for a dash that stands between Latin letters or digits."""
+        spacing = round(spacing, 3)
+        key = (role, text, size, spacing, full_width)
         if key not in self._cache:
-            font, buf = self._shape(role, text)
-            self._cache[key] = sum(p.x_advance for p in buf.glyph_positions) / font.face.upem
-        return self._cache[key] * size
+            name, _, variant = role.partition("+")
+            font = self.fonts[name]
+            weight = 700 if variant == "strong" else font.weight
+            features = "kern 1,fwid 1" if full_width else "kern 1"
+            self._cache[key] = self._shaper().width(font.css_family, weight, size, text,
+                                                    spacing, features)
+        return self._cache[key]
 
     def ink_top(self, role: str, char: str, features: dict | None = None) -> float:
         """Top of a character's ink above the baseline, in em (after zh-CN substitutions)."""
-        font, buf = self._shape(role, char, han=False, features=features)
+        font, buf = self._shape(role, char, features=features)
         extents = font.get_glyph_extents(buf.glyph_infos[0].codepoint)
         return extents.y_bearing / font.face.upem
 

@@ -17,7 +17,8 @@ from markupsafe import Markup
 from liandong.errors import Problem, display_path
 from liandong.fonts import ROLES, Measurer, ResolvedFont, fallback_runs
 from liandong.source import Block, Loc
-from liandong.typeset import Line, Piece, balance_lines, break_lines, chinese_number
+from liandong.typeset import (HAN_STRETCH, LATIN_STRETCH, Line, Piece, balance_lines,
+                              break_lines, chinese_number, title_parts)
 from liandong.validate import Issue, Text
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
@@ -118,7 +119,10 @@ class Context:
     values: dict
     printed: list[Printed] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-    """Values too long for the one line the layout gives them (the masthead, the 版记 lines)."""
+    """Values too long for the one line the layout gives them (the masthead, the 版记 lines),
+    and text that cannot be set within the text area (a unit wider than a line)."""
+    notices: list[Problem] = field(default_factory=list)
+    """Lines the typesetter could set only past its spacing limits (shown as warnings)."""
 
     @functools.cached_property
     def template_values(self) -> dict:
@@ -148,6 +152,7 @@ class _Builder:
         self.issue, self.fonts, self.measurer, self.layout = issue, fonts, measurer, layout
         self.printed: list[Printed] = []
         self.problems: list[Problem] = []
+        self.notices: list[Problem] = []
 
     def one_line(self, width: float, room: float, loc: Loc | None, what: str) -> None:
         """A value the layout sets on one line must fit it: report where it is written."""
@@ -156,7 +161,34 @@ class _Builder:
             self.problems.append(loc.problem(f"{what}太长，一行放不下（超出 {over:.1f} mm），请缩短"))
 
     def _measure(self, size: float):
-        return lambda style, text: self.measurer.width(style, text, size)
+        measurer = self.measurer
+
+        def measure(style: str, text: str, spacing: float = 0.0, full_width: bool = False):
+            return measurer.width(style, text, size, spacing, full_width)
+        return measure
+
+    def report_lines(self, lines: list[Line], text: str, loc: Loc | None, what: str) -> None:
+        """An overfull line is an error, an underfull one a notice, each at its place."""
+        if loc is None:
+            return
+        for line in lines:
+            shown = line.text.strip()
+            if line.overfull:
+                self.problems.append(_place(loc, text, line.offset, shown).problem(
+                    f"{what}里的“{_cut(shown)}”太长，一行排不下，中间又没有可以断行的地方"
+                    "（网址只在 / . - ? & 之后断行，电子邮箱还可在 @ 之前断行；数字、电话号码、"
+                    "起止年份和英文单词都不拆开）：请改写，例如拆开或缩短"))
+            elif line.underfull and not line.stretch and not line.loose:
+                self.notices.append(_place(loc, text, line.offset, shown).problem(
+                    f"{what}里以“{_cut(shown, 12)}”开头的一行没有可以加宽的字间（整行是"
+                    "不能拆开的网址片段、数字或英文），右边留空；可调整这一段的文字"))
+            elif line.underfull:
+                latin = (f"，西文词间和中西文之间已各加宽到上限 {LATIN_STRETCH:.2f} 字"
+                         if line.loose else "")
+                self.notices.append(_place(loc, text, line.offset, shown).problem(
+                    f"{what}里以“{_cut(shown, 12)}”开头的一行排得太松：每个字间加宽 "
+                    f"{max(line.stretch, 0):.2f} 字（上限 {HAN_STRETCH:.2f} 字{latin}），"
+                    "多因下一行开头的长网址、长数字或英文单词放不进这一行；可调整这一段的文字"))
 
     def note_role(self, role: str, text: str, loc: Loc | None, generated: bool = False) -> None:
         self.printed.append(Printed(role, text, loc, generated))
@@ -187,14 +219,23 @@ class _Builder:
                             first_width=L.text_width - indent,
                             width=L.text_width, spacing=L.spacing, size=L.body_size, marks="body")
         self.note_lines(lines, block.loc)
+        text = "".join(p.text for p in pieces)
+        if label:  # the label is generated: offsets in the source start after it
+            text = text[len(label.text):]
+            lines = [_shifted(line, -len(label.text)) for line in lines]
+        self.report_lines(lines, text, block.loc, _BLOCK_NAMES.get(kind, "正文"))
         return Paragraph(kind, "".join(p.text for p in pieces), pieces, lines)
 
-    def title(self, text: Text, role: str, size: float) -> dict:
+    def title(self, text: Text, role: str, size: float, what: str) -> dict:
+        """A centred title, broken between words into balanced lines; a newline the editor
+        wrote (a YAML block scalar, 标题: |) is a line break, never a space."""
         pieces = [Piece(text.value, role)]
         lines = balance_lines(self.with_fallback(pieces), self._measure(size),
                               width=self.layout.text_width, size=size, marks="body")
         self.note_lines(lines, text.loc)
-        return {"text": text.value, "lines": lines}
+        self.report_lines(lines, text.value, text.loc, what)
+        return {"text": title_text(text.value), "lines": lines,
+                "parts": title_parts_text(text.value)}
 
     def styled(self, text: str, role: str) -> dict:
         """Text set on one line by the template (no spacing of its own): its pieces, 补字
@@ -330,8 +371,8 @@ class _Builder:
                 else:
                     blocks.append(self.paragraph(block, "body"))
             articles.append({
-                "title": self.title(article.title, "title", L.title_size),
-                "subtitle": (self.title(article.subtitle, "kai", L.subtitle_size)
+                "title": self.title(article.title, "title", L.title_size, "标题"),
+                "subtitle": (self.title(article.subtitle, "kai", L.subtitle_size, "副标题")
                              if article.subtitle else None),
                 "blocks": blocks,
             })
@@ -341,7 +382,7 @@ class _Builder:
         full_title = f"{issue.name} {issue.year}年第{issue.number}期（总第{issue.total}期）"
         # Document metadata for the PDF (Info and XMP): subject = the article titles, keywords
         # name the bulletin, its compiler and the issue, so an archive can find it.
-        subject = "；".join(article.title.value for article in issue.articles)
+        subject = "；".join(title_text(article.title.value) for article in issue.articles)
         keywords = [issue.name, issue.compiler.value, f"{issue.year}年第{issue.number}期",
                     f"总第{issue.total}期"]
         values = {
@@ -362,7 +403,7 @@ class _Builder:
             "fonts": dict(self.fonts),
             "web_fonts": {role.key: _web_stack(role) for role in ROLES},
         }
-        return Context(values, self.printed, self.problems)
+        return Context(values, self.printed, self.problems, self.notices)
 
     def _print_geometry(self) -> dict:
         """Offsets that put glyph tops, not line boxes, where GB/T 9704 measures them."""
@@ -380,12 +421,67 @@ class _Builder:
         dash = m.ink_top("song", "—", features={"fwid": True})
         dash_top = song.baseline(L.folio_size, folio_lh) - dash * L.folio_size
         return {
+            # A title line is one grid line in the title's face and size; moved down by this
+            # much, its em box starts where a body glyph's does on the same grid line.
+            "title_shift": body_gap - title.glyph_top(L.title_size, L.line_height),
             "margin_top": L.top - body_gap,
             "masthead_shift": body_gap - mast_gap,
             "masthead_line_height": mast_lh,
             "folio_line_height": folio_lh,
             "folio_padding": L.folio_gap - dash_top,
         }
+
+
+_BLOCK_NAMES = {"p": "正文", "h1": "一级标题", "h2": "二级标题", "h3": "三级标题", "h4": "四级标题"}
+
+
+def title_text(value: str) -> str:
+    """A title as one line of text: the editor's line breaks taken out (a space only where
+    they stood between two Latin words)."""
+    parts = title_parts_text(value)
+    text = parts[0] if parts else ""
+    for part in parts[1:]:
+        text += (" " if text[-1].isascii() and text[-1].isalnum() and part[0].isascii()
+                 and part[0].isalnum() else "") + part
+    return text
+
+
+def title_parts_text(value: str) -> list[str]:
+    """The lines an editor asked for in a title (`typeset.title_parts`)."""
+    return [value[start:end] for start, end in title_parts(value)]
+
+
+def _cut(text: str, limit: int = 30) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _shifted(line: Line, by: int) -> Line:
+    from dataclasses import replace
+
+    return replace(line, offset=max(0, line.offset + by))
+
+
+def _place(loc: Loc, text: str, offset: int, shown: str) -> Loc:
+    """Where in the source a line that starts at `offset` of a value's printed text stands.
+
+    The printed text is the source less its markup (Markdown emphasis, joined lines), so the
+    line's first characters are looked up in the source span: the same occurrence as in the
+    printed text. The whole value's place when they cannot be found."""
+    source = loc.source.text
+    for length in (12, 6, 3, 1):
+        probe = text[offset:offset + length]
+        if not probe.strip():
+            break
+        occurrence = text.count(probe, 0, offset)
+        at = loc.start
+        for _ in range(occurrence + 1):
+            at = source.find(probe, at, loc.end)
+            if at == -1:
+                break
+            at += 1
+        if at != -1:
+            return Loc(loc.source, at - 1, loc.end)
+    return loc
 
 
 def _web_stack(role) -> str:

@@ -59,6 +59,39 @@ def test_missing_glyph_is_an_error_found_without_building(tmp_path):
     assert not (root / "build").exists()
 
 
+@pytest.mark.parametrize("name", ["unbreakable_number_too_long", "title_word_too_long"])
+def test_text_that_cannot_be_set_is_an_error_found_without_building(name, tmp_path):
+    """A unit that cannot break and is wider than a line: check said 没有发现问题 and build
+    failed at preflight with a page number; now both name the place."""
+    case = VALIDATE_CASES / name
+    root = make_project(tmp_path, overrides=overrides(case))
+    result = liandong("check", "13", cwd=root)
+    assert result.returncode == 1
+    errors = expected_lines(case, root)[:-1]
+    reported = lines(result)
+    assert [line for line in reported if "注意：" not in line][:-1] == errors
+    assert reported[-1].startswith("检查了 2024 年第 13 期：1 处错误")
+    assert not (root / "build").exists()
+
+
+def test_a_line_set_past_the_spacing_limits_is_a_notice(tmp_path):
+    """Like TeX's underfull box: shown by check (and once by build), failing only --strict."""
+    case = FIXTURES / "check" / "loose_line_before_a_long_word"
+    root = make_project(tmp_path, overrides=overrides(case))
+    notice = (f"{ARTICLE}:5:1: 注意：正文里以“会议指出”开头的一行排得太松：每个字间加宽 ")
+    result = liandong("check", "13", cwd=root)
+    assert result.returncode == 0
+    assert len(lines(result)) == 2 and lines(result)[0].startswith(notice)
+    assert lines(result)[0].endswith("字（上限 0.10 字），多因下一行开头的长网址、长数字或英文单词放不进这一行；"
+                                     "可调整这一段的文字")
+    assert lines(result)[1] == "检查了 2024 年第 13 期：0 处错误，1 处提醒。"
+    assert liandong("check", "13", "--strict", cwd=root).returncode == 1
+    built = liandong("build", "13", cwd=root)
+    assert built.returncode == 0
+    said = [line for line in built.stderr.splitlines() if "排得太松" in line]
+    assert said == ["注意：" + lines(result)[0].replace("注意：", "")]
+
+
 def test_check_does_not_load_weasyprint(tmp_path):
     """`check` runs the glyph check (fonts, typesetting) but never imports WeasyPrint."""
     case = VALIDATE_CASES / "missing_glyph"

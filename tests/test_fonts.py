@@ -302,3 +302,68 @@ def test_a_fallback_font_named_in_series_yaml_is_the_only_other_font_preflight_a
     assert "  ✗ 字体 BuziTest-Regular 不是任何字体角色所定的字体（用于第 4、5 页），应为 " \
         "FandolFang、LXGW-WenKai、Noto-Sans-CJK-SC、Noto-Serif-CJK-SC 之一：" \
         "多半是缺字时系统悄悄换用的字体" in report.text().splitlines()
+
+
+MEASURED = ["AV", "AVATAR", "COVID-19", "iPhone15", "Win11", "office", "0731—85309270", "—", "——",
+            "省——会", "2024—2025年", "A—B", "3—5", "https://www.hnrd.gov.cn/", "hnrldgwxrc@163.com",
+            "The quick fox", "要求He", "today.省", "“金点子”", "省人大常委会，", "8月28日", "（一）", "…", "·"]
+"""Latin words with kerning and ligatures, digits, dashes next to Latin text and inside Chinese
+text, marks: everything whose width depends on how Pango itemizes and shapes it."""
+
+
+def _laid_out_widths(fonts: dict, items: list[tuple[str, str, float, bool]]) -> list[float]:
+    """The width (pt) WeasyPrint gives each text as a span of its own, styled as print.css
+    styles it: family and weight of its role, letter-spacing, full-width forms."""
+    import html
+
+    import weasyprint
+
+    faces = "".join(
+        f"@font-face {{ font-family: '{font.css_family}'; src: url('{font.file.as_uri()}'); "
+        f"font-weight: {font.weight}; }}" for font in fonts.values() if font.origin == "fonts/")
+    spans = []
+    for style, text, spacing, full_width in items:
+        role, _, variant = style.partition("+")
+        font = fonts[role]
+        weight = 700 if variant == "strong" else font.weight
+        east_asian = "full-width" if full_width else "normal"
+        spans.append(f"<p><span style=\"font-family: '{font.css_family}'; font-weight: {weight}; "
+                     f"letter-spacing: {spacing:.3f}pt; font-variant-east-asian: {east_asian}\">"
+                     f"{html.escape(text)}</span></p>")
+    document = weasyprint.HTML(string=(
+        f"<html lang='zh-CN'><style>{faces} @page {{ size: 3000pt 6000pt; margin: 0 }} "
+        "p { white-space: nowrap; margin: 0; font-size: 16pt; line-height: 20pt; "
+        "font-kerning: normal }</style><body>" + "".join(spans) + "</body></html>")).render()
+    widths: list[float] = []
+
+    def walk(box) -> None:
+        if type(box).__name__ == "TextBox":
+            widths.append(box.width * 0.75)  # CSS px → pt
+        for child in getattr(box, "children", []):
+            walk(child)
+
+    for page in document.pages:
+        walk(page._page_box)
+    return widths
+
+
+@pytest.mark.parametrize("project", ["installed", "office"])
+def test_measured_widths_are_the_widths_weasyprint_lays_out(project, request):
+    """Measurer.width asks the system's Pango, as WeasyPrint does. HarfBuzz alone (uharfbuzz, a
+    newer HarfBuzz than Pango's) measured A—B, Win11, a lone dash or office with letter-spacing
+    differently from what was printed: Pango itemizes by script, gives Latin items their own
+    language, and turns ligatures off when letters are spaced."""
+    from liandong.fonts import Measurer
+
+    root = request.getfixturevalue("office_project") if project == "office" else REPO
+    fonts = resolve_fonts(root / "fonts")
+    styles = ["body", "kai", "hei", "title", "body+strong"]
+    items = [(style, text, spacing, full_width) for style in styles for text in MEASURED
+             for spacing in (0.0, -0.207, 1.0) for full_width in (False, True)]
+    laid_out = _laid_out_widths(fonts, items)
+    measurer = Measurer(fonts)
+    measured = [measurer.width(style, text, 16, spacing, full_width)
+                for style, text, spacing, full_width in items]
+    wrong = [(item, round(width, 3), round(mine, 3))
+             for item, width, mine in zip(items, laid_out, measured) if abs(mine - width) > 0.001]
+    assert len(laid_out) == len(items) and wrong == []

@@ -155,7 +155,8 @@ def test_a_line_starting_with_a_closing_mark_fails_kinsoku(tmp_path, baseline, m
 
 
 def test_latin_runs_and_ranges_broken_anywhere_fail_words(tmp_path, baseline, monkeypatch):
-    monkeypatch.setattr(liandong.typeset, "_ATOM", re.compile(r".", re.S))
+    monkeypatch.setattr(liandong.typeset, "_latin_tokens", lambda text, start, end, unit: [
+        (k, k + 1, liandong.typeset.LATIN, True, False, unit * 1000 + k) for k in range(start, end)])
     monkeypatch.setattr(liandong.typeset, "can_break", lambda before, after: True)
     result, _ = _measure(tmp_path, "2024/17")
     assert not baseline["2024/17"].of("words")
