@@ -5,11 +5,27 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
+
+FONTCONFIG_LANGUAGE = "en"
+"""The language fontconfig names fonts in, whatever the user's locale. fontconfig reads FC_LANG,
+then LC_ALL, LC_CTYPE and LANG from the environment (not the process locale) the first time it
+is used, and puts the family name in that language first: under zh_CN.UTF-8 LXGW WenKai becomes
+霞鹜文楷, and Pango wrote that into the PDF's font names, so the bytes depended on the locale.
+"en" is what fontconfig takes for the C locale."""
+
+
+def pin_fontconfig_language() -> None:
+    """Make fontconfig name fonts in FONTCONFIG_LANGUAGE in this process and its children
+    (fc-list). Called before fontconfig is first loaded: by the measurer's Pango
+    (shaping._load), by fc-list (installed_faces) and before WeasyPrint (pdf.py)."""
+    os.environ["FC_LANG"] = FONTCONFIG_LANGUAGE
+
 
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".TTF", ".OTF", ".TTC")
 
@@ -158,6 +174,7 @@ def _css_weight(fc_weight: int) -> int:
 @functools.lru_cache(maxsize=1)
 def installed_faces() -> tuple[Face, ...]:
     """Every installed face, by all its family names (fontconfig's list, not its substitutions)."""
+    pin_fontconfig_language()
     try:
         out = subprocess.run(
             ["fc-list", "--format", "%{family}\t%{weight}\t%{index}\t%{file}\n"],

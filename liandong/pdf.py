@@ -10,18 +10,13 @@ import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-FONTCONFIG_LANGUAGE = "en"
-"""The language fontconfig names fonts in, whatever the user's locale. fontconfig reads FC_LANG,
-then LC_ALL, LC_CTYPE and LANG from the environment (not the process locale) the first time it
-is used, and puts the family name in that language first: under zh_CN.UTF-8 LXGW WenKai becomes
-霞鹜文楷 and Pango writes that into the PDF's font names, so the bytes depended on the locale.
-"en" is what fontconfig takes for the C locale. Set before WeasyPrint (and fontconfig through
-Pango) is loaded in this process; child processes inherit it."""
-os.environ["FC_LANG"] = FONTCONFIG_LANGUAGE
+from liandong.fonts import pin_fontconfig_language  # noqa: E402
+
+pin_fontconfig_language()  # before WeasyPrint loads fontconfig through Pango
 
 import contextvars  # noqa: E402
 
-import weasyprint  # noqa: E402 - after FC_LANG
+import weasyprint  # noqa: E402 - after pin_fontconfig_language
 from weasyprint.pdf import tags as _weasyprint_tags  # noqa: E402
 from weasyprint.text.fonts import FontConfiguration  # noqa: E402
 from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: E402

@@ -74,6 +74,9 @@ _LIBRARIES = {
 
 
 def _load(kind: str) -> ctypes.CDLL:
+    from liandong.fonts import pin_fontconfig_language
+
+    pin_fontconfig_language()  # before fontconfig is first loaded in this process
     error = None
     for name in _LIBRARIES[kind]:
         try:

@@ -341,14 +341,3 @@ def test_chinese_number_spells_every_number_as_cn2an_does():
     numbers = list(range(0, 20001)) + [rng.randrange(10 ** 12) for _ in range(3000)]
     numbers += [10 ** k for k in range(12)] + [10 ** k + 10 for k in range(2, 12)]
     assert [n for n in numbers if chinese_number(n) != cn2an.an2cn(n)] == []
-
-
-def test_dashes_and_ellipses_take_the_line_spacing_inside_them():
-    """A line's letter-spacing goes after every character of —— and ……, which print as two
-    characters of one span: a squeezed or stretched line that holds them still ends flush."""
-    text = "各承办单位要充分认识办理工作的重要意义——这是法定职责……不能敷衍。" * 6
-    lines = typeset(text, spacing=-0.21)
-    marked = [line for line in lines[:-1] if "——" in line.text or "……" in line.text]
-    assert len(marked) >= 3 and any(abs(line.spacing) > 0.3 for line in marked)
-    for line in lines[:-1]:
-        assert line_width(line) == pytest.approx(WIDTH, abs=1e-6), line.text
