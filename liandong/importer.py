@@ -75,10 +75,14 @@ class Para:
     where: str
     """"FILE:LINE:1" for text, "FILE（第 N 段）" for Word: named in messages."""
     role: str = ""
-    """From Word styles: "title", "subtitle", "heading" (else unknown)."""
+    """From Word styles: "title", "subtitle", "heading"; from a PDF's layout also "text" (a
+    paragraph or a numbered heading, never a title), "masthead" and "colophon"; else unknown."""
     page_break_before: bool = False
     joinable: bool = True
-    """Text extracted from a PDF may be split at page breaks; Word paragraphs never are."""
+    """Text extracted from a PDF may be split at page breaks; Word paragraphs never are (nor
+    paragraphs read from a PDF's layout: pdfimport has rejoined them)."""
+    strong: list[tuple[int, int]] = field(default_factory=list)
+    """Bold runs, as offsets into `text` (read from a PDF's fonts or Word's runs)."""
 
     @property
     def text(self) -> str:
@@ -89,8 +93,8 @@ class Para:
 class Article:
     title: str
     subtitle: str | None
-    blocks: list[tuple[int, str]] = field(default_factory=list)
-    """(heading level or 0 for a paragraph, text)."""
+    blocks: list[tuple[int, str, list[tuple[int, int]]]] = field(default_factory=list)
+    """(heading level or 0 for a paragraph, text, bold runs as offsets into the text)."""
     where: str = ""
 
 
@@ -122,12 +126,13 @@ def read_paragraphs(path: Path, name: str) -> list[Para]:
     if suffix in (".txt", ".text"):
         return read_text(path, name)
     if suffix == ".pdf":
-        raise LiandongError(f"{name}: 不能直接导入 PDF，请先提取文字（pdftotext {display_path(path.name)}），"
-                            "再导入得到的 .txt 文件")
+        from liandong.pdfimport import read_pdf  # PDFium loads only for PDFs
+
+        return read_pdf(path, name)
     if suffix in (".doc", ".wps", ".rtf", ".odt"):
         raise LiandongError(f"{name}: 不支持 {display_path(suffix)} 格式，请在 Word/WPS 中另存为 .docx 再导入")
     raise LiandongError(f"{name}: 不认识的文件格式“{display_path(suffix) if suffix else '（无扩展名）'}”："
-                        "只能导入纯文本（.txt，UTF-8 或 GBK 编码）和 Word 文档（.docx）")
+                        "只能导入 PDF（.pdf）、Word 文档（.docx）和纯文本（.txt，UTF-8 或 GBK 编码）")
 
 
 def _decode(raw: bytes, name: str) -> str:
@@ -151,7 +156,7 @@ def _looks_like_text(text: str) -> bool:
     return not any(unicodedata.category(c) == "Cc" and c not in "\t\n\r\f" for c in text)
 
 
-def _read_limited(path: Path, name: str, limit: int, which: str) -> bytes:
+def read_limited(path: Path, name: str, limit: int, which: str) -> bytes:
     """The file's bytes, its size checked before anything is read (and again while reading)."""
     try:
         with path.open("rb") as handle:
@@ -172,7 +177,7 @@ def _size(limit: int) -> str:
 
 def read_text(path: Path, name: str) -> list[Para]:
     """Paragraphs of extracted text: blank lines separate them, page numbers mark page breaks."""
-    raw = _read_limited(path, name, limits.IMPORT_TEXT_BYTES, "IMPORT_TEXT_BYTES")
+    raw = read_limited(path, name, limits.IMPORT_TEXT_BYTES, "IMPORT_TEXT_BYTES")
     text = normalise_newlines(_decode(raw, name))
     groups: list[tuple[list[tuple[int, str]], bool]] = []
     current: list[tuple[int, str]] = []
@@ -261,7 +266,7 @@ def read_docx(path: Path, name: str) -> list[Para]:
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
-    data = io.BytesIO(_read_limited(path, name, limits.DOCX_BYTES, "DOCX_BYTES"))
+    data = io.BytesIO(read_limited(path, name, limits.DOCX_BYTES, "DOCX_BYTES"))
     _check_docx_sizes(data, name)
     try:
         document = docx.Document(data)
@@ -423,8 +428,10 @@ def recognise(paras: list[Para], name: str) -> Imported:
     """Map the paragraphs of a published issue to its parts; raises with a Chinese message."""
     masthead, rest = _masthead(paras, name)
     body, colophon = rest, []
+    # A PDF's layout has found the 版记 already; in text, it starts at its first label.
+    by_layout = any(para.role == "colophon" for para in rest)
     for index, para in enumerate(rest):
-        if _colophon_start(para.text):
+        if para.role == "colophon" if by_layout else _colophon_start(para.text):
             body, colophon = rest[:index], rest[index:]
             break
     note, articles = _body(body, name)
@@ -438,11 +445,14 @@ def _masthead(paras: list[Para], name: str) -> tuple[dict[str, object], list[Par
     values: dict[str, object] = {}
     names: list[Para] = []
     index = 0
+    # A PDF's layout marks the masthead's items: all of them, and nothing else, are read here.
+    by_layout = any(para.role == "masthead" for para in paras)
     for index, para in enumerate(paras):
         text = para.text
-        if _is_note(text):
-            break
-        if "期号" in found and not _is_masthead_line(text):
+        if by_layout:
+            if para.role != "masthead":
+                break
+        elif _is_note(text) or "期号" in found and not _is_masthead_line(text):
             break
         matched = False
         if match := _ISSUE_NUMBER.fullmatch(text):
@@ -462,7 +472,7 @@ def _masthead(paras: list[Para], name: str) -> tuple[dict[str, object], list[Par
                 found.setdefault("日期", (date, para))
                 matched = True
         if not matched:
-            if len(text) > MASTHEAD_NAME_MAX or "期号" in found:
+            if not by_layout and (len(text) > MASTHEAD_NAME_MAX or "期号" in found):
                 break
             names.append(para)
     else:
@@ -530,7 +540,9 @@ def _body(paras: list[Para], name: str) -> tuple[list[str], list[Article]]:
             text = join_lines([text, paras[index].text])
             index += 1
         level = heading_level(text)
-        if para.role == "heading" and not level:
+        if para.role == "text":
+            kind = "heading" if level else "paragraph"
+        elif para.role == "heading" and not level:
             kind = "title"  # a styled heading without a number: Word users style titles so
         elif para.role in ("title", "subtitle"):
             kind = para.role
@@ -556,12 +568,14 @@ def _body(paras: list[Para], name: str) -> tuple[list[str], list[Article]]:
         elif not articles:
             raise LiandongError(f"{para.where}: 找不到文章标题：报头（和编者按）之后应是文章标题")
         else:
-            articles[-1].blocks.append((level if kind == "heading" else 0, text))
+            strong = para.strong if kind == "paragraph" and text == para.text else []
+            articles[-1].blocks.append((level if kind == "heading" else 0, text, strong))
             state = "body"
     # A short last line (a signature, a source) read as a title gets back to its article.
     while articles and not articles[-1].blocks and len(articles) > 1:
         orphan = articles.pop()
-        articles[-1].blocks += [(0, orphan.title)] + ([(0, orphan.subtitle)] if orphan.subtitle else [])
+        articles[-1].blocks += [(0, orphan.title, [])] + \
+            ([(0, orphan.subtitle, [])] if orphan.subtitle else [])
     if not articles:
         raise LiandongError(f"{name}: 找不到任何文章：报头（和编者按）之后应是文章标题和正文")
     if not articles[-1].blocks:
@@ -617,7 +631,9 @@ def _split_list(text: str) -> list[str]:
 
 # --- Writing ------------------------------------------------------------------------------
 
-_SENTENCE_END = re.compile(rf"[。！？]+[{_CLOSERS}]*")
+_SENTENCE_END = re.compile(rf"[。！？]+[{_CLOSERS}]*|[.!?][”’]+(?=[\u4e00-\u9fff])")
+"""A sentence's end: its marks and closing quotes or brackets; a quoted Latin sentence's
+before Chinese text."""
 
 
 def sentences(text: str) -> list[str]:
@@ -625,11 +641,28 @@ def sentences(text: str) -> list[str]:
     lines, start = [], 0
     for match in _SENTENCE_END.finditer(text):
         end = match.end()
-        if end < len(text) and text[end] not in _SPACES + "，、；：,;:" + _TERMINAL:
+        # A bold run that ends with its sentence (a run-in heading: **一是……。**正文) keeps
+        # the text after it on its line; one that starts after it starts a line.
+        closes = text.startswith("**", end) and text.count("**", 0, end) % 2 == 1
+        if end < len(text) and not closes and text[end] not in _SPACES + "，、；：,;:" + _TERMINAL:
             lines.append(text[start:end])
             start = end
     lines.append(text[start:])
     return [line for line in lines if line]
+
+
+def _emphasis(text: str, strong: list[tuple[int, int]]) -> str:
+    """The text with its bold runs as **…**; spaces at a run's edge stay outside it."""
+    out, at = "", 0
+    for start, end in strong:
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if start < end:
+            out += text[at:start] + "**" + text[start:end] + "**"
+            at = end
+    return out + text[at:]
 
 
 def _markdown_lines(text: str) -> list[str]:
@@ -665,9 +698,9 @@ def article_markdown(article: Article) -> str:
     if article.subtitle:
         lines.append(f"副标题: {yaml_scalar(article.subtitle)}")
     lines.append("---")
-    for level, text in article.blocks:
+    for level, text, strong in article.blocks:
         lines.append("")
-        lines += [f"{'#' * level} {text}"] if level else _markdown_lines(text)
+        lines += [f"{'#' * level} {text}"] if level else _markdown_lines(_emphasis(text, strong))
     return "\n".join(lines) + "\n"
 
 
@@ -700,14 +733,30 @@ def import_issue(root: Path, file: Path) -> list[Path]:
             f"{display_path(folder, root)} 已经存在：liandong import 不会覆盖已有的一期"
             f"（{imported.date.year} 年第 {imported.number} 期）。如要重新导入，请先把这个文件夹移走")
     # Values printed as the series has them are not repeated; others override for this issue.
-    overrides = {key: imported.values[key] for key in SERIES_SCHEMA
-                 if key in imported.values and imported.values[key] != series_values.get(key)}
+    # Where a 版记 was read, a list of the series that it does not print is emptied ("送:" with
+    # no value removes the series' list); a text value cannot be removed by an issue: said.
+    colophon_read = any(key in imported.values for key in DISTRIBUTION_KEYS)
+    overrides: dict[str, object] = {}
+    for key in SERIES_SCHEMA:
+        if key in imported.values and imported.values[key] != series_values.get(key):
+            overrides[key] = imported.values[key]
+        elif key in DISTRIBUTION_KEYS and colophon_read and series_values.get(key) \
+                and key not in imported.values:
+            overrides[key] = []
+    unprinted = [key for key in ("责任编辑", "联系方式", "印数")
+                 if colophon_read and series_values.get(key) and key not in imported.values]
     files = {folder / ISSUE_FILE: issue_yaml(imported, overrides, display_path(file.name))}
     for number, article in enumerate(imported.articles, start=1):
         files[folder / f"{number:02d}.md"] = article_markdown(article)
     written = [write_output(path, text) for path, text in files.items()]
-    for key in overrides:
-        logger.info("本期的“%s”与 series.yaml 不同，已写入 issue.yaml 作为本期设置", key)
+    for key, value in overrides.items():
+        if value == []:
+            logger.info("本期的版记没有“%s”，已在 issue.yaml 写“%s:”（不用 series.yaml 的）", key, key)
+        else:
+            logger.info("本期的“%s”与 series.yaml 不同，已写入 issue.yaml 作为本期设置", key)
+    for key in unprinted:
+        logger.warning("%s: 原件的版记没有“%s”，series.yaml 却有：一期不能去掉 series.yaml 的“%s”，"
+                       "生成时会印出它；请核对", name, key, key)
     after: list[Problem] = []
     load_issues(root, [folder], after)
     for problem in sorted(set(after)):

@@ -60,16 +60,16 @@ DOCX_PARTS = 2000
 """Most parts (zip members) in a .docx."""
 
 PDF_BYTES = 64 * 1024 * 1024
-"""Largest PDF `liandong preflight` reads (the sample issue's is 155 KB; 200 pages of text a
-few MB)."""
+"""Largest PDF `liandong preflight` or `liandong import` reads (the sample issue's is 260 KB; 200
+pages of text a few MB; a Word PDF with photos some MB more). Checked before the file is read."""
 
 PDF_PAGES = 1000
-"""Most pages preflight checks: ISSUE_CHARS makes about 200."""
+"""Most pages preflight checks or import reads: ISSUE_CHARS makes about 200."""
 
 PDF_OBJECTS = 500_000
-"""Most objects in a PDF preflight reads (a tagged 200-page issue has tens of thousands)."""
+"""Most objects in a PDF preflight or import reads (a tagged 200-page issue has tens of thousands)."""
 
 PDF_DECODED_BYTES = 128 * 1024 * 1024
-"""All streams of a PDF that preflight decodes (content, fonts, everything but images),
+"""All streams of a PDF that preflight or import decodes (content, fonts, everything but images),
 decompressed: a page whose content inflated to 1.5 GB used 3.2 GB and passed. Measured in
 pieces before anything is parsed."""

@@ -420,3 +420,194 @@ def test_a_docx_part_that_holds_more_than_it_declares_is_refused(tmp_path):
     assert result.returncode == 1
     assert result.stderr == ("错误：liar.docx: 无法读取 Word 文档：文件已损坏，或不是 .docx 格式；"
                              "请在 Word/WPS 中重新另存为 .docx\n")
+
+
+# --- PDF (issue 13): read by fonts, sizes, colours and positions -------------------------------
+
+def _import_pdf(tmp: Path, pdf: Path, name: str = "2024-13.pdf") -> tuple[Path, subprocess.CompletedProcess]:
+    root = project_without_13(tmp)
+    shutil.copy(pdf, root / name)
+    return root, liandong("import", name, cwd=root)
+
+
+def _assert_issue_13_sources(root: Path) -> None:
+    """The imported sources are the repository's issue 13, byte for byte, but for what the
+    import says it cannot know: its provenance comment and 状态 (an import is a draft)."""
+    imported, hand_made = root / ISSUE, REPO / ISSUE
+    assert sorted(p.name for p in imported.iterdir()) == sorted(p.name for p in hand_made.iterdir())
+    assert (imported / "01.md").read_bytes() == (hand_made / "01.md").read_bytes()
+    ours = (imported / "issue.yaml").read_text(encoding="utf-8").splitlines()
+    theirs = (hand_made / "issue.yaml").read_text(encoding="utf-8").splitlines()
+    assert ours[1] == "# 由 liandong import 从 2024-13.pdf 导入：请与原件核对。"
+    assert [line for line in ours if line != ours[1]] == \
+        [line for line in theirs if not line.startswith("状态:")]
+
+
+def _glyphs(pdf: Path) -> list[list[tuple]]:
+    """Every drawn character of every page: its text, font, size and position."""
+    import pdfplumber
+
+    with pdfplumber.open(pdf) as document:
+        return [[(c["text"], c["fontname"].split("+")[-1], round(c["size"], 2), round(c["x0"], 2),
+                  round(c["top"], 2)) for c in page.chars] for page in document.pages]
+
+
+def _pdftotext(pdf: Path) -> str:
+    return subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def test_the_pdf_of_issue_13_imports_back_to_its_sources(tmp_path, sample_build):
+    root, result = _import_pdf(tmp_path, sample_build["pdf"])
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.splitlines() == ["issues/2024/13/issue.yaml", "issues/2024/13/01.md"]
+    _assert_issue_13_sources(root)
+
+    # Rebuilt, the PDF prints the same text, in the same fonts, at the same places.
+    out = tmp_path / "out"
+    liandong("build", "13", "--out", str(out), cwd=root, check=True)
+    assert _pdftotext(out / "2024-13.pdf") == _pdftotext(sample_build["pdf"])
+    assert _glyphs(out / "2024-13.pdf") == _glyphs(sample_build["pdf"])
+
+
+def _untagged(pdf: Path, path: Path) -> Path:
+    """The PDF without its structure tree, as Word and WPS usually write theirs."""
+    import pikepdf
+
+    with pikepdf.open(pdf) as document:
+        del document.Root["/StructTreeRoot"]
+        del document.Root["/MarkInfo"]
+        document.save(path)
+    return path
+
+
+def test_the_pdf_of_issue_13_imports_without_its_tags(tmp_path, sample_build):
+    """The layout alone gives the same sources: the tag tree is used, not needed."""
+    untagged = _untagged(sample_build["pdf"], tmp_path / "untagged.pdf")
+    root, result = _import_pdf(tmp_path / "p", untagged)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    _assert_issue_13_sources(root)
+
+
+def test_the_tag_tree_says_where_a_paragraph_ends(tmp_path, sample_build):
+    """Two paragraphs whose P elements are made one in the tag tree import as one: where the
+    PDF is tagged, its paragraphs are the tree's."""
+    import pikepdf
+
+    tagged = tmp_path / "merged.pdf"
+    with pikepdf.open(sample_build["pdf"]) as document:
+        article = _find(document.Root.StructTreeRoot, "/Art")
+        paragraphs = [kid for kid in article.K if kid.get("/S") == "/P"]
+        first, second = paragraphs[1], paragraphs[2]  # the first body paragraphs
+        kids = list(first.K) + list(second.K)
+        for kid in second.K:
+            if isinstance(kid, pikepdf.Dictionary) and "/P" in kid:
+                kid.P = first
+        first.K = pikepdf.Array(kids)
+        article.K = pikepdf.Array([kid for kid in article.K if kid.objgen != second.objgen])
+        document.save(tagged)
+    root, result = _import_pdf(tmp_path / "p", tagged)
+    assert result.returncode == 0, result.stderr
+    body = (root / ISSUE / "01.md").read_text(encoding="utf-8").split("---\n", 2)[2]
+    hand_made = (REPO / ISSUE / "01.md").read_text(encoding="utf-8").split("---\n", 2)[2]
+    assert body == hand_made.replace("情况。\n\n乙烯项目", "情况。\n乙烯项目", 1)
+
+
+def _find(element, kind: str):
+    """The first structure element of a type, depth first."""
+    import pikepdf
+
+    kids = element.get("/K")
+    for kid in (list(kids) if isinstance(kids, pikepdf.Array) else [kids]):
+        if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+            if kid.S == kind:
+                return kid
+            found = _find(kid, kind)
+            if found is not None:
+                return found
+    return None
+
+
+# --- PDF refusals and limits --------------------------------------------------------------
+
+def _blank_pdf(path: Path, pages: int = 1, content: bytes = b"", inflated: int = 0) -> Path:
+    """A PDF of blank pages; the first page's content stream may inflate to `inflated` bytes."""
+    import zlib
+
+    import pikepdf
+
+    pdf = pikepdf.new()
+    for _ in range(pages):
+        pdf.add_blank_page(page_size=(595.28, 841.89))
+    compress = zlib.compressobj(9)
+    data = compress.compress(content)
+    block = b" " * (1 << 20)
+    for _ in range(inflated // len(block)):
+        data += compress.compress(block)
+    data += compress.flush()
+    stream = pikepdf.Stream(pdf, data)
+    stream.Filter = pikepdf.Name.FlateDecode
+    pdf.pages[0].obj.Contents = pdf.make_indirect(stream)
+    pdf.save(path, compress_streams=False, stream_decode_level=pikepdf.StreamDecodeLevel.none)
+    return path
+
+
+def test_a_pdf_without_text_is_refused(tmp_path):
+    """A scanned issue has pictures of pages, no text."""
+    root = project_without_13(tmp_path)
+    _blank_pdf(root / "scan.pdf")
+    result = liandong("import", "scan.pdf", cwd=root)
+    assert (result.returncode, result.stderr) == (1, (
+        "错误：scan.pdf: PDF 里没有可以提取的文字（可能是扫描件或图片）：扫描件要先做文字识别（OCR），"
+        "无法直接导入\n"))
+    assert not (root / ISSUE).exists()
+
+
+def test_an_encrypted_pdf_is_refused(tmp_path, sample_build):
+    import pikepdf
+
+    root = project_without_13(tmp_path)
+    with pikepdf.open(sample_build["pdf"]) as pdf:
+        pdf.save(root / "locked.pdf", encryption=pikepdf.Encryption(user="secret", owner="secret"))
+    result = liandong("import", "locked.pdf", cwd=root)
+    assert (result.returncode, result.stderr) == (
+        1, "错误：locked.pdf: PDF 设有密码，无法导入；请用不加密的 PDF\n")
+    assert not (root / ISSUE).exists()
+
+
+def test_a_huge_pdf_is_refused_before_it_is_read(tmp_path):
+    root = project_without_13(tmp_path)
+    with open(root / "huge.pdf", "wb") as handle:
+        handle.write(b"%PDF-1.7\n")
+        handle.truncate(300 * 1024 * 1024)  # sparse: no disk used
+    result = _import_with_little_memory(root, "huge.pdf")
+    assert result.returncode == 1
+    assert result.stderr == ("错误：huge.pdf: 文件有 300.0 MB，超过 64 MB 的上限"
+                             "（limits.PDF_BYTES）：这不像是一期简报，没有导入\n")
+    assert not (root / ISSUE).exists()
+
+
+def test_a_pdf_whose_content_inflates_past_the_limit_is_refused(tmp_path):
+    """Preflight's limits on what a PDF decodes to hold for import too."""
+    root = project_without_13(tmp_path)
+    bomb = _blank_pdf(root / "bomb.pdf", content=b"BT /F1 12 Tf (x) Tj ET\n",
+                      inflated=512 * 1024 * 1024)
+    assert bomb.stat().st_size < 4 * 1024 * 1024
+    result = _import_with_little_memory(root, "bomb.pdf")
+    assert result.returncode == 1
+    assert result.stderr == ("错误：bomb.pdf: 内容解压后超过 128 MB 的上限（limits.PDF_DECODED_BYTES）："
+                             "不像是一期简报，可能是恶意构造的文件，未导入\n")
+    assert not (root / ISSUE).exists()
+
+
+def test_a_pdf_of_too_many_pages_is_refused(tmp_path):
+    from liandong import limits
+
+    root = project_without_13(tmp_path)
+    _blank_pdf(root / "many.pdf", pages=limits.PDF_PAGES + 1)
+    result = _import_with_little_memory(root, "many.pdf")
+    assert result.returncode == 1
+    assert result.stderr == (f"错误：many.pdf: 共 {limits.PDF_PAGES + 1} 页，超过 {limits.PDF_PAGES} "
+                             "页的上限（limits.PDF_PAGES），未导入\n")

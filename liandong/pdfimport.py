@@ -1,0 +1,524 @@
+"""Read a published issue's PDF into the importer's paragraphs, by what the page shows.
+
+Every character comes with its font, size, colour and position (PDFium, through pypdfium2);
+lines are rebuilt from the baselines, and the page tells the rest:
+
+- the text column (its left and right edge) is where most body lines start and end, per page
+  parity, since a two-sided bulletin mirrors its margins;
+- a paragraph ends where a line ends short or the next starts with a first-line indent, and
+  goes on over a page break when neither happens; a tagged PDF (liandong's own PDF/A) says where
+  each paragraph ends in its structure tree, and that is used when every line is tagged;
+- the masthead is the top of page 1 down to its date line; titles are set larger than the body;
+  a subtitle is centred under its title; the 版记 starts at its first label on the last pages;
+  page numbers ("— 2 —", or a bare number) above or below the text are dropped;
+- a run of bold (or another face) inside a paragraph is kept as a `Para.strong` span.
+
+The PDF is untrusted: its size is checked before it is read, and its pages, objects and
+decoded streams against preflight's limits before PDFium parses it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import io
+import logging
+import re
+import statistics
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from liandong import limits
+from liandong.errors import LiandongError
+
+logger = logging.getLogger(__name__)
+
+SEGMENT_GAP = 1.5
+"""A gap of this many ems inside a line separates two items set on one line (编印单位 and the
+date, 责任编辑 and 联系方式, the 印数 at the right)."""
+
+SPACE_GAP = 0.25
+"""A gap of this many ems between two Latin letters or digits is a word space that the PDF does
+not draw as a character. Between Chinese and Latin a gap is only spacing (Word, WPS and
+liandong draw every space they mean as a character)."""
+
+INDENT = 1.5
+"""A line that starts this many ems right of the column's edge begins a paragraph (the body's
+first-line indent is two characters)."""
+
+SHORT = 0.75
+"""A line that ends this many ems left of the column's right edge ends its paragraph (a
+justified line reaches the edge)."""
+
+TITLE_SCALE = 1.15
+"""Text this much larger than the body is a title (2号, 22 pt, over a 3号, 16 pt body)."""
+
+_PAGE_NUMBER = re.compile(r"[—–\-－―]{0,2}\s*[0-9０-９]{1,4}\s*[—–\-－―]{0,2}|第\s*[0-9]{1,4}\s*页"
+                          r"(?:\s*共\s*[0-9]{1,4}\s*页)?")
+_BOLD_NAME = re.compile(r"(?i)bold|black|heavy|demi|semibold|,b$|黑")
+_LATIN = re.compile(r"[A-Za-z0-9@%&/.:_\-]")
+_INLINE_TAGS = {"/Span", "/Quote", "/Note", "/Reference", "/BibEntry", "/Code", "/Link",
+                "/Annot", "/Ruby", "/RB", "/RT", "/RP", "/Warichu", "/WT", "/WP", "/Em",
+                "/Strong", "/Sub", "/Lbl", "/LBody", "/NonStruct", "/Private", "/Formula",
+                "/Figure", "/Form"}
+"""Structure types inside a paragraph: a character's paragraph is its nearest other ancestor."""
+
+
+@dataclass
+class Glyph:
+    text: str
+    x0: float
+    x1: float
+    base: float
+    size: float
+    font: str
+    bold: bool
+    red: bool
+    block: int | None = None
+    """The structure element (paragraph, heading, cell) the glyph belongs to, when tagged."""
+
+
+@dataclass
+class Line:
+    page: int
+    glyphs: list[Glyph]
+    text: str = ""
+    strong: list[tuple[int, int]] = field(default_factory=list)
+    segments: list[str] = field(default_factory=list)
+    """The line's text cut at wide gaps: items set apart on one line."""
+
+    @property
+    def x0(self) -> float:
+        return self.glyphs[0].x0
+
+    @property
+    def x1(self) -> float:
+        return max(g.x1 for g in self.glyphs)
+
+    @property
+    def base(self) -> float:
+        return self.glyphs[0].base
+
+    @property
+    def size(self) -> float:
+        return Counter(round(g.size, 1) for g in self.glyphs if not g.text.isspace()).most_common(1)[0][0]
+
+    @property
+    def font(self) -> str:
+        return Counter(g.font for g in self.glyphs if not g.text.isspace()).most_common(1)[0][0]
+
+    @property
+    def red(self) -> bool:
+        return sum(g.red for g in self.glyphs) * 2 > len(self.glyphs)
+
+    @property
+    def blocks(self) -> set[int | None]:
+        return {g.block for g in self.glyphs if not g.text.isspace()}
+
+
+@dataclass
+class Page:
+    number: int
+    lines: list[Line]
+    images: int = 0
+
+
+# --- Reading --------------------------------------------------------------------------------
+
+def read_pages(data: bytes, name: str) -> list[Page]:
+    """The PDF's pages as lines of glyphs; refused with a Chinese reason if it can't be read."""
+    import pikepdf
+    import pypdfium2
+
+    from liandong.preflight import over_limits
+
+    broken = f"{name}: 无法读取 PDF：文件已损坏，或不是 PDF 文件"
+    try:
+        pdf = pikepdf.open(io.BytesIO(data))
+    except pikepdf.PasswordError:
+        raise LiandongError(f"{name}: PDF 设有密码，无法导入；请用不加密的 PDF") from None
+    except pikepdf.PdfError:
+        raise LiandongError(broken) from None
+    try:
+        over = over_limits(pdf, "导入")
+        if over is not None:
+            raise LiandongError(f"{name}: {over}")
+        blocks = _structure(pdf)
+    except pikepdf.PdfError:
+        raise LiandongError(broken) from None
+    finally:
+        pdf.close()
+    try:
+        document = pypdfium2.PdfDocument(data)
+    except pypdfium2.PdfiumError:
+        raise LiandongError(broken) from None
+    try:
+        return [_read_page(document[index], index, blocks) for index in range(len(document))]
+    except pypdfium2.PdfiumError:
+        raise LiandongError(broken) from None
+    finally:
+        document.close()
+
+
+def _structure(pdf) -> dict[tuple[int, int], int]:
+    """(page index, marked-content id) → the paragraph-level structure element that holds it,
+    from the tag tree; empty when the PDF is not tagged. Each element is visited once, so a
+    tree that loops ends."""
+    import pikepdf
+
+    root = pdf.Root.get("/StructTreeRoot")
+    if not isinstance(root, pikepdf.Dictionary):
+        return {}
+    pages = {page.obj.objgen: index for index, page in enumerate(pdf.pages)}
+    role_map = root.get("/RoleMap")
+
+    def kind(element) -> str:
+        name = str(element.get("/S", ""))
+        if isinstance(role_map, pikepdf.Dictionary) and name in role_map and \
+                name not in _INLINE_TAGS:
+            name = str(role_map[name])
+        return name
+
+    found: dict[tuple[int, int], int] = {}
+    seen: set[tuple[int, int]] = set()
+    stack: list[tuple[object, int | None, int | None]] = [(root, None, None)]
+    while stack:
+        element, block, page = stack.pop()
+        if not isinstance(element, pikepdf.Dictionary):
+            continue
+        if element.objgen != (0, 0):
+            if element.objgen in seen:
+                continue
+            seen.add(element.objgen)
+        if "/Pg" in element and isinstance(element["/Pg"], pikepdf.Dictionary):
+            page = pages.get(element["/Pg"].objgen, page)
+        if element is not root and element.get("/Type", "/StructElem") == "/StructElem" \
+                and "/S" in element and kind(element) not in _INLINE_TAGS | {"/Document", "/Part",
+                                                                             "/Sect", "/Art", "/Div"}:
+            block = element.objgen[0] or id(element)
+        kids = element.get("/K")
+        if kids is None:
+            continue
+        for kid in (list(kids) if isinstance(kids, pikepdf.Array) else [kids]):
+            if isinstance(kid, int) and page is not None and block is not None:
+                found[(page, int(kid))] = block
+            elif isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/MCR":
+                kid_page = kid.get("/Pg")
+                where = pages.get(kid_page.objgen, page) if isinstance(kid_page, pikepdf.Dictionary) \
+                    else page
+                if where is not None and block is not None and "/MCID" in kid:
+                    found[(where, int(kid["/MCID"]))] = block
+            elif isinstance(kid, pikepdf.Dictionary):
+                stack.append((kid, block, page))
+    return found
+
+
+def _read_page(page, index: int, blocks: dict[tuple[int, int], int]) -> Page:
+    import pypdfium2.raw as raw
+
+    textpage = page.get_textpage()
+    name = ctypes.create_string_buffer(256)
+    flags = ctypes.c_int()
+    origin_x, origin_y = ctypes.c_double(), ctypes.c_double()
+    box = raw.FS_RECTF()
+    matrix = raw.FS_MATRIX()
+    size = ctypes.c_float()
+    r, g, b, a = (ctypes.c_uint() for _ in range(4))
+    glyphs: list[Glyph] = []
+    fonts: dict[int, tuple[str, bool]] = {}
+    for i in range(raw.FPDFText_CountChars(textpage)):
+        if raw.FPDFText_IsGenerated(textpage, i):
+            continue  # PDFium's guessed spaces and line ends: the lines are rebuilt here
+        code = raw.FPDFText_GetUnicode(textpage, i)
+        if code in (0, 0xFFFE, 0xFFFF) or code in (0x0D, 0x0A):
+            continue
+        text = chr(code)
+        if unicodedata.category(text) in ("Cc", "Cs") and text != "\t":
+            continue
+        obj = raw.FPDFText_GetTextObject(textpage, i)
+        raw.FPDFText_GetCharOrigin(textpage, i, origin_x, origin_y)
+        raw.FPDFText_GetLooseCharBox(textpage, i, box)
+        raw.FPDFText_GetMatrix(textpage, i, matrix)
+        scale = abs(matrix.a * matrix.d - matrix.b * matrix.c) ** 0.5
+        if obj and raw.FPDFTextObj_GetFontSize(obj, size):
+            font_size = size.value * scale
+        else:
+            font_size = raw.FPDFText_GetFontSize(textpage, i)
+        if font_size <= 0 or abs(matrix.b) > 0.01 * scale:
+            continue  # rotated or invisible text: not part of a bulletin's reading text
+        key = ctypes.cast(obj, ctypes.c_void_p).value or 0 if obj else 0
+        if key not in fonts:
+            length = raw.FPDFText_GetFontInfo(textpage, i, name, len(name), flags)
+            font = name.raw[:max(length - 1, 0)].decode("utf-8", "replace").split("+", 1)[-1]
+            weight = raw.FPDFText_GetFontWeight(textpage, i)
+            mode = raw.FPDFTextObj_GetTextRenderMode(obj) if obj else 0
+            fonts[key] = (font, bool(_BOLD_NAME.search(font)) or weight >= 600
+                          or mode == raw.FPDF_TEXTRENDERMODE_FILL_STROKE)
+        font, bold = fonts[key]
+        raw.FPDFText_GetFillColor(textpage, i, r, g, b, a)
+        red = r.value > 150 and g.value < 100 and b.value < 100
+        mcid = raw.FPDFPageObj_GetMarkedContentID(obj) if obj else -1
+        glyphs.append(Glyph(text, box.left, box.right, origin_y.value, font_size, font, bold, red,
+                            blocks.get((index, mcid)) if mcid >= 0 else None))
+    images = sum(1 for obj in page.get_objects(max_depth=3)
+                 if obj.type == raw.FPDF_PAGEOBJ_IMAGE)
+    return Page(index + 1, _lines(glyphs, index + 1), images)
+
+
+def _lines(glyphs: list[Glyph], page: int) -> list[Line]:
+    """Glyphs grouped by baseline, top to bottom, each line left to right."""
+    lines: list[list[Glyph]] = []
+    for glyph in sorted(glyphs, key=lambda g: -g.base):
+        if lines and abs(lines[-1][0].base - glyph.base) <= 0.3 * min(glyph.size, lines[-1][0].size):
+            lines[-1].append(glyph)
+        else:
+            lines.append([glyph])
+    result = []
+    for members in lines:
+        members.sort(key=lambda g: g.x0)
+        if all(g.text.isspace() for g in members):
+            continue
+        line = Line(page, members)
+        _spell(line)
+        result.append(line)
+    return result
+
+
+def _spell(line: Line) -> None:
+    """The line's text, with a space where the PDF leaves a word gap and a segment break where
+    it leaves a wide one; bold runs as offsets into the text."""
+    text, segments, segment = "", [], ""
+    strong: list[tuple[int, int]] = []
+    previous: Glyph | None = None
+    for glyph in line.glyphs:
+        if previous is not None:
+            gap = glyph.x0 - previous.x1
+            em = max(previous.size, glyph.size)
+            if gap >= SEGMENT_GAP * em:
+                segments.append(segment.strip())
+                segment = ""
+                if not text.endswith(" "):
+                    text += " "
+            elif (gap >= SPACE_GAP * em and _LATIN.match(glyph.text) and _LATIN.match(previous.text)):
+                text += " "
+                segment += " "
+        if glyph.bold and not glyph.text.isspace():
+            if strong and strong[-1][1] == len(text):
+                strong[-1] = (strong[-1][0], len(text) + 1)
+            else:
+                strong.append((len(text), len(text) + 1))
+        text += glyph.text
+        segment += glyph.text
+        previous = glyph
+    segments.append(segment.strip())
+    line.text = text.strip()
+    lead = len(text) - len(text.lstrip())
+    line.strong = [(s - lead, e - lead) for s, e in strong]
+    line.segments = [s for s in segments if s]
+
+
+# --- Layout ---------------------------------------------------------------------------------
+
+@dataclass
+class _Column:
+    left: float
+    right: float
+
+
+def _mode(values: list[float]) -> float:
+    return Counter(round(v * 2) / 2 for v in values).most_common(1)[0][0]
+
+
+class _Layout:
+    """The body's size and face, and each page's text column, as most of the text has them."""
+
+    def __init__(self, pages: list[Page]):
+        sizes = Counter()
+        for page in pages:
+            for line in page.lines:
+                for glyph in line.glyphs:
+                    if not glyph.text.isspace():
+                        sizes[round(glyph.size, 1)] += 1
+        self.size = sizes.most_common(1)[0][0] if sizes else 16.0
+        faces = Counter(g.font for page in pages for line in page.lines for g in line.glyphs
+                        if round(g.size, 1) == self.size and not g.text.isspace())
+        self.font = faces.most_common(1)[0][0] if faces else ""
+        self.columns: dict[int, _Column] = {}
+        body = {parity: [line for page in pages if page.number % 2 == parity
+                         for line in page.lines if self.is_body_size(line)]
+                for parity in (0, 1)}
+        everything = body[0] + body[1]
+        for page in pages:
+            lines = body[page.number % 2] or everything or page.lines
+            if lines:
+                self.columns[page.number] = _Column(_mode([line.x0 for line in lines]),
+                                                    _mode([line.x1 for line in lines]))
+            else:
+                self.columns[page.number] = _Column(0.0, 0.0)
+
+    def is_body_size(self, line: Line) -> bool:
+        return abs(line.size - self.size) < 0.5
+
+    def is_title(self, line: Line) -> bool:
+        return line.size >= TITLE_SCALE * self.size
+
+    def indented(self, line: Line) -> bool:
+        return line.x0 - self.columns[line.page].left >= INDENT * self.size
+
+    def short(self, line: Line) -> bool:
+        return self.columns[line.page].right - line.x1 >= SHORT * self.size
+
+    def centred(self, line: Line) -> bool:
+        column = self.columns[line.page]
+        before, after = line.x0 - column.left, column.right - line.x1
+        return before >= 0.5 * self.size and abs(before - after) <= self.size
+
+
+# --- Paragraphs -----------------------------------------------------------------------------
+
+def read_pdf(path: Path, name: str) -> list:
+    """The importer's paragraphs (`importer.Para`) of a PDF file: the masthead's items one by
+    one, titles and subtitles by role, body paragraphs whole, the 版记 line by line."""
+    from liandong.importer import read_limited
+
+    data = read_limited(path, name, limits.PDF_BYTES, "PDF_BYTES")
+    pages = read_pages(data, name)
+    if not any(page.lines for page in pages):
+        raise LiandongError(f"{name}: PDF 里没有可以提取的文字（可能是扫描件或图片）：扫描件要先做文字识别"
+                            "（OCR），无法直接导入")
+    return assemble(pages, name)
+
+
+def _where(name: str, page: int) -> str:
+    return f"{name}（第 {page} 页）"
+
+
+def _drop_page_numbers(pages: list[Page], layout: _Layout) -> None:
+    """A page's first or last line that is only a number ("— 2 —", "2", "第 2 页") is its
+    page number, when it stands apart from the text (set no larger than the body)."""
+    for page in pages:
+        for at in (-1, 0):
+            if not page.lines:
+                break
+            line = page.lines[at]
+            if _PAGE_NUMBER.fullmatch(re.sub(r"\s", "", line.text)) and \
+                    line.size <= layout.size + 0.5 and len(page.lines) > 1:
+                page.lines.pop(at)
+
+
+def assemble(pages: list[Page], name: str) -> list:
+    from liandong.importer import (_DATE, _TOTAL, _ISSUE_NUMBER, Para, _colophon_start,
+                                   _is_masthead_line, _is_note, heading_level)
+
+    layout = _Layout(pages)
+    _drop_page_numbers(pages, layout)
+    lines = [line for page in pages for line in page.lines]
+    for page in pages:
+        if page.images:
+            logger.warning("%s: 有 %d 张图片，从 PDF 导入时不带图片：如需要，请从原件中取出图片文件，"
+                           "放进这一期的文件夹，再在稿件里写上", _where(name, page.number), page.images)
+
+    # The masthead: the top of page 1, down to the line with the date.
+    first_page = [line for line in lines if line.page == pages[0].number]
+    end = 0
+    for index, line in enumerate(first_page):
+        items = line.segments or [line.text]
+        if any(_is_masthead_line(item) or _ISSUE_NUMBER.search(item) or _TOTAL.search(item)
+               for item in items):
+            end = index + 1
+        if _DATE.search(line.text) or _is_note(line.text) or layout.is_title(line) and not line.red \
+                and index > 0:
+            if _DATE.search(line.text):
+                end = index + 1
+            break
+    paras: list = []
+    for line in first_page[:end]:
+        for item in line.segments or [line.text]:
+            paras.append(Para([item], _where(name, line.page), role="masthead"))
+    rest = lines[end:]
+
+    # The 版记: from its first label, on the last two pages with text.
+    last_pages = sorted({line.page for line in rest})[-2:]
+    colophon_at = len(rest)
+    for index, line in enumerate(rest):
+        if line.page in last_pages and _colophon_start(line.text):
+            colophon_at = index
+            break
+    body, colophon = rest[:colophon_at], rest[colophon_at:]
+
+    tagged = bool(body) and all(None not in line.blocks for line in body)
+    groups: list[tuple[str, list[Line]]] = []
+    for line in body:
+        kind, members = groups[-1] if groups else ("", [])
+        previous = members[-1] if members else None
+        if layout.is_title(line):
+            if kind == "title" and previous is not None and _same_title(previous, line, layout):
+                members.append(line)
+            else:
+                groups.append(("title", [line]))
+        elif kind in ("title", "subtitle") and _subtitle_line(line, members, kind, layout) \
+                and not heading_level(line.text):
+            if kind == "subtitle":
+                members.append(line)
+            else:
+                groups.append(("subtitle", [line]))
+        elif kind == "text" and previous is not None and _continues(previous, line, layout, tagged):
+            members.append(line)
+        else:
+            groups.append(("text", [line]))
+    for kind, members in groups:
+        text, strong = _join(members)
+        paras.append(Para([text], _where(name, members[0].page), role=kind,
+                          joinable=False, strong=strong if kind == "text" else []))
+    for line in colophon:
+        paras.append(Para([line.text], _where(name, line.page), role="colophon", joinable=False))
+    return paras
+
+
+def _same_title(previous: Line, line: Line, layout: _Layout) -> bool:
+    return (previous.page == line.page and abs(previous.size - line.size) < 0.5
+            and previous.font == line.font and previous.base - line.base <= 2.2 * line.size)
+
+
+def _subtitle_line(line: Line, members: list[Line], kind: str, layout: _Layout) -> bool:
+    """Under a title: a centred line in another face than the body (or opening with a dash);
+    a subtitle's further lines in its face."""
+    previous = members[-1]
+    if previous.page != line.page or previous.base - line.base > 3 * max(line.size, layout.size):
+        return False
+    if kind == "subtitle":
+        return line.font == previous.font and abs(line.size - previous.size) < 0.5
+    column = layout.columns[line.page]
+    full = line.x0 - column.left < 0.5 * layout.size and column.right - line.x1 < 0.5 * layout.size
+    other_face = line.font != layout.font or line.text.startswith(("—", "－－", "--"))
+    return other_face and (layout.centred(line) or full)
+
+
+def _continues(previous: Line, line: Line, layout: _Layout, tagged: bool) -> bool:
+    """Is `line` the next line of `previous`'s paragraph?"""
+    if tagged:
+        return bool(previous.blocks & line.blocks) and previous.glyphs[-1].block == line.glyphs[0].block
+    if layout.is_body_size(previous) != layout.is_body_size(line):
+        return False
+    return not layout.short(previous) and not layout.indented(line)
+
+
+def _join(lines: list[Line]) -> tuple[str, list[tuple[int, int]]]:
+    """A paragraph's lines as one text (Chinese joins directly, Latin words keep a space), and
+    its bold runs; runs separated only by a line break or spaces are one run."""
+    from liandong.source import join_lines
+
+    text, strong = "", []
+    for line in lines:
+        joined = join_lines([text, line.text]) if text else line.text
+        shift = len(joined) - len(line.text)
+        strong += [(start + shift, end + shift) for start, end in line.strong]
+        text = joined
+    merged: list[tuple[int, int]] = []
+    for start, end in strong:
+        if merged and not text[merged[-1][1]:start].strip():
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return text, merged
