@@ -23,7 +23,7 @@ from pathlib import Path
 
 from liandong import limits
 from liandong.errors import LiandongError, Problem, SourceErrors, display_path, os_reason
-from liandong.files import write_output
+from liandong.files import write_new
 from liandong.source import (ISSUE_FILE, decode_source, join_lines, normalise_newlines,
                              yaml_scalar)
 from liandong.validate import (DISTRIBUTION_KEYS, ISSUE_SCHEMA, SERIES_SCHEMA, issue_folder,
@@ -730,7 +730,7 @@ def import_issue(root: Path, file: Path) -> list[Path]:
     folder = issue_folder(root, imported.date.year, imported.number)  # checked by _masthead
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise LiandongError(
-            f"{display_path(folder, root)} 已经存在：liandong import 不会覆盖已有的一期"
+            f"{name}: {display_path(folder, root)} 已经存在：liandong import 不会覆盖已有的一期"
             f"（{imported.date.year} 年第 {imported.number} 期）。如要重新导入，请先把这个文件夹移走")
     # Values printed as the series has them are not repeated; others override for this issue.
     # Where a 版记 was read, a list of the series that it does not print is emptied ("送:" with
@@ -748,12 +748,13 @@ def import_issue(root: Path, file: Path) -> list[Path]:
     files = {folder / ISSUE_FILE: issue_yaml(imported, overrides, display_path(file.name))}
     for number, article in enumerate(imported.articles, start=1):
         files[folder / f"{number:02d}.md"] = article_markdown(article)
-    written = [write_output(path, text) for path, text in files.items()]
+    written = [write_new(path, text) for path, text in files.items()]
+    settings = display_path(folder / ISSUE_FILE, root)
     for key, value in overrides.items():
         if value == []:
-            logger.info("本期的版记没有“%s”，已在 issue.yaml 写“%s:”（不用 series.yaml 的）", key, key)
+            logger.info("%s: 本期的版记没有“%s”，已写“%s:”（不用 series.yaml 的）", settings, key, key)
         else:
-            logger.info("本期的“%s”与 series.yaml 不同，已写入 issue.yaml 作为本期设置", key)
+            logger.info("%s: 本期的“%s”与 series.yaml 不同，已写入作为本期设置", settings, key)
     for key in unprinted:
         logger.warning("%s: 原件的版记没有“%s”，series.yaml 却有：一期不能去掉 series.yaml 的“%s”，"
                        "生成时会印出它；请核对", name, key, key)
@@ -765,3 +766,117 @@ def import_issue(root: Path, file: Path) -> list[Path]:
         logger.warning("导入的稿件还有上面 %d 处问题，请修改后再生成"
                        "（半角标点可用 liandong check --fix 修正）", len(after))
     return written
+
+
+# --- Several files ------------------------------------------------------------------------
+
+IMPORTABLE = (".pdf", ".docx", ".txt")
+"""What a folder given to `liandong import` is searched for (other files are listed as refused
+only when named one by one)."""
+
+
+@dataclass
+class Outcome:
+    """What became of one file of an import: written, with the reasons to look, or refused."""
+
+    name: str
+    written: list[Path] = field(default_factory=list)
+    look: list[str] = field(default_factory=list)
+    """Notices given while importing it: why an editor should look before building."""
+    refused: str | None = None
+
+
+class _Notices(logging.Handler):
+    """Collects the warnings given while one file is imported (they are printed as well)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _natural(path: Path) -> list:
+    """第2期 before 第10期: digits compare as numbers."""
+    return [(int(part), "") if part.isdigit() else (0, part)
+            for part in re.split(r"(\d+)", path.as_posix())]
+
+
+def files_to_import(paths: list[Path]) -> tuple[list[Path], list[Outcome]]:
+    """The files named, and those a named folder holds (its subfolders too, in natural order,
+    links to folders not followed); a folder without any file to import is refused."""
+    files: list[Path] = []
+    refused: list[Outcome] = []
+    for path in paths:
+        if not path.is_dir():
+            files.append(path)
+            continue
+        found = []
+        for current, folders, names in os.walk(path):
+            folders[:] = [f for f in folders if not f.startswith(".")]
+            found += [Path(current) / n for n in names if Path(n).suffix.lower() in IMPORTABLE
+                      and not n.startswith((".", "~$"))]  # Word's lock files are ~$name.docx
+        if len(found) > limits.IMPORT_FILES:
+            refused.append(Outcome(display_path(path), refused=(
+                f"{display_path(path)}: 文件夹里有 {len(found)} 个可导入的文件，超过 {limits.IMPORT_FILES} "
+                "个的上限（limits.IMPORT_FILES）：请分几次导入")))
+        elif not found:
+            refused.append(Outcome(display_path(path), refused=(
+                f"{display_path(path)}: 文件夹里没有可以导入的文件（.pdf、.docx、.txt）")))
+        files += sorted(found, key=_natural)
+    return files, refused
+
+
+def import_files(root: Path, paths: list[Path]) -> list[Outcome]:
+    """Import each file into its own issue folder, going on past one that is refused.
+
+    The series is read once first: if it has errors nothing is imported."""
+    problems: list[Problem] = []
+    if load_series(root, problems) is None or problems:
+        raise SourceErrors(problems)
+    files, outcomes = files_to_import(paths)
+    package = logging.getLogger("liandong")
+    for file in files:
+        outcome = Outcome(display_path(file, root) if file.is_absolute() else display_path(file))
+        notices = _Notices()
+        package.addHandler(notices)
+        try:
+            outcome.written = import_issue(root, file)
+        except SourceErrors as exc:
+            outcome.refused = "\n".join(str(problem) for problem in exc.problems)
+            exc.show()
+        except LiandongError as exc:
+            outcome.refused = exc.format_message()
+            exc.show()
+        finally:
+            package.removeHandler(notices)
+        outcome.look = notices.messages
+        outcomes.append(outcome)
+    return outcomes
+
+
+def report(outcomes: list[Outcome], root: Path) -> str:
+    """The closing summary of an import of several files, in Chinese."""
+    done = [o for o in outcomes if o.refused is None and not o.look]
+    look = [o for o in outcomes if o.refused is None and o.look]
+    refused = [o for o in outcomes if o.refused is not None]
+
+    def folder(outcome: Outcome) -> str:
+        return display_path(outcome.written[0].parent, root) if outcome.written else ""
+
+    lines = [f"导入结果：共 {len(outcomes)} 个文件，已导入 {len(done) + len(look)} 个"
+             f"（其中 {len(look)} 个需要核对），未导入 {len(refused)} 个。"]
+    if done:
+        lines.append(f"已导入（{len(done)}）：")
+        lines += [f"  {o.name} → {folder(o)}" for o in done]
+    if look:
+        lines.append(f"需要核对（{len(look)}）：")
+        for o in look:
+            lines.append(f"  {o.name} → {folder(o)}")
+            lines += [f"    {message}" for message in o.look]
+    if refused:
+        lines.append(f"未导入（{len(refused)}）：")
+        for o in refused:
+            lines += [f"  {message}" for message in (o.refused or "").splitlines()]
+    return "\n".join(lines)

@@ -45,6 +45,10 @@ IMPORT_TEXT_BYTES = 1024 * 1024
 360 KB in UTF-8) with the spaces and line breaks of extracted text, and room to spare. Checked
 before the file is read."""
 
+IMPORT_FILES = 2000
+"""Most files one `liandong import` of a folder takes (the back catalogue of 联络动态 holds 714
+issues, each a PDF or a Word file, maybe both)."""
+
 DOCX_BYTES = 32 * 1024 * 1024
 """Largest .docx file `liandong import` reads (a Word file of an issue, pictures included)."""
 

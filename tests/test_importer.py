@@ -167,7 +167,7 @@ def test_existing_issue_is_refused(tmp_path):
     before = {path: path.read_bytes() for path in (root / ISSUE).iterdir()}
     result = liandong("import", str(SAMPLE_TEXT), cwd=root)
     assert result.returncode == 1
-    assert result.stderr == ("错误：issues/2024/13 已经存在：liandong import 不会覆盖已有的一期"
+    assert result.stderr == (f"错误：{SAMPLE_TEXT}: issues/2024/13 已经存在：liandong import 不会覆盖已有的一期"
                              "（2024 年第 13 期）。如要重新导入，请先把这个文件夹移走\n")
     assert {path: path.read_bytes() for path in (root / ISSUE).iterdir()} == before
     assert result.stdout == ""
@@ -197,7 +197,7 @@ def test_outside_a_project(tmp_path):
 def test_help_is_chinese():
     result = liandong("import", "--help", cwd=REPO)
     assert result.returncode == 0
-    assert "把已发表的一期导入为稿件" in result.stdout and "用法：" in result.stdout
+    assert "把已发表的一期（或许多期）导入为稿件" in result.stdout and "用法：" in result.stdout
 
 
 # --- Pieces -------------------------------------------------------------------------------
@@ -611,3 +611,86 @@ def test_a_pdf_of_too_many_pages_is_refused(tmp_path):
     assert result.returncode == 1
     assert result.stderr == (f"错误：many.pdf: 共 {limits.PDF_PAGES + 1} 页，超过 {limits.PDF_PAGES} "
                              "页的上限（limits.PDF_PAGES），未导入\n")
+
+
+# --- Several files or a folder: each into its own issue, then a report ---------------------------
+
+def _as_issue(case: str, number: int, path: Path) -> Path:
+    """A text case of issue 13 made into issue `number` of 2024."""
+    text = (CASES / case / "input.txt").read_text(encoding="utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text.replace("第 13 期", f"第 {number} 期"), encoding="utf-8")
+    return path
+
+
+def test_several_files_are_imported_each_into_its_issue_with_a_report(tmp_path, sample_build):
+    root = project_without_13(tmp_path)
+    shutil.copy(sample_build["pdf"], root / "2024-13.pdf")
+    _as_issue("numbered_headings", 14, root / "14.txt")  # imports, with a notice
+    (root / "broken.pdf").write_bytes(b"%PDF-1.7\n%%EOF\n")
+    shutil.copy(sample_build["pdf"], root / "again.pdf")  # issue 13 again: there by then
+    before = (root / "issues" / "series.yaml").read_bytes()
+    result = liandong("import", "2024-13.pdf", "14.txt", "broken.pdf", "again.pdf", cwd=root)
+    assert result.returncode == 1
+    assert result.stdout == (
+        "issues/2024/13/issue.yaml\n"
+        "issues/2024/13/01.md\n"
+        "issues/2024/14/issue.yaml\n"
+        "issues/2024/14/01.md\n"
+        "导入结果：共 4 个文件，已导入 2 个（其中 1 个需要核对），未导入 2 个。\n"
+        "已导入（1）：\n"
+        "  2024-13.pdf → issues/2024/13\n"
+        "需要核对（1）：\n"
+        "  14.txt → issues/2024/14\n"
+        "    issues/2024/14/01.md:17:1: 2级标题（##）应以“（一）”这样的序号开头\n"
+        "    导入的稿件还有上面 1 处问题，请修改后再生成（半角标点可用 liandong check --fix 修正）\n"
+        "未导入（2）：\n"
+        "  broken.pdf: 无法读取 PDF：文件已损坏，或不是 PDF 文件\n"
+        "  again.pdf: issues/2024/13 已经存在：liandong import 不会覆盖已有的一期（2024 年第 13 期）。"
+        "如要重新导入，请先把这个文件夹移走\n")
+    # Each problem was also said as it was found, with its file.
+    assert result.stderr == (
+        "注意：issues/2024/14/01.md:17:1: 2级标题（##）应以“（一）”这样的序号开头\n"
+        "注意：导入的稿件还有上面 1 处问题，请修改后再生成（半角标点可用 liandong check --fix 修正）\n"
+        "错误：broken.pdf: 无法读取 PDF：文件已损坏，或不是 PDF 文件\n"
+        "错误：again.pdf: issues/2024/13 已经存在：liandong import 不会覆盖已有的一期（2024 年第 13 期）。"
+        "如要重新导入，请先把这个文件夹移走\n")
+    _assert_issue_13_sources(root)  # the first import of 13 stands: never overwritten
+    assert (root / "issues" / "series.yaml").read_bytes() == before
+
+
+def test_a_folder_is_imported_in_natural_order_with_its_subfolders(tmp_path):
+    root = project_without_13(tmp_path)
+    archive = root / "往期"
+    _as_issue("two_articles", 13, archive / "第13期.txt")
+    _as_issue("two_articles", 2, archive / "2024" / "第2期.txt")
+    _as_issue("two_articles", 10, archive / "2024" / "第10期.txt")
+    (archive / "说明.doc").write_bytes(b"not imported: not searched for in a folder")
+    (archive / "~$第13期.docx").write_bytes(b"Word's lock file")
+    (archive / ".hidden.txt").write_text("x", encoding="utf-8")
+    result = liandong("import", "往期", cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-4:] == [
+        "已导入（3）：",
+        "  往期/2024/第2期.txt → issues/2024/2",
+        "  往期/2024/第10期.txt → issues/2024/10",
+        "  往期/第13期.txt → issues/2024/13",
+    ]
+    assert result.stdout.splitlines()[-5] == "导入结果：共 3 个文件，已导入 3 个（其中 0 个需要核对），未导入 0 个。"
+
+
+def test_a_folder_without_files_to_import_is_refused(tmp_path):
+    root = project_without_13(tmp_path)
+    (root / "空的").mkdir()
+    (root / "空的" / "说明.doc").write_bytes(b"x")
+    result = liandong("import", "空的", cwd=root)
+    assert result.returncode == 1
+    assert result.stdout == ("导入结果：共 1 个文件，已导入 0 个（其中 0 个需要核对），未导入 1 个。\n"
+                             "未导入（1）：\n"
+                             "  空的: 文件夹里没有可以导入的文件（.pdf、.docx、.txt）\n")
+
+
+def test_no_file_is_a_usage_error():
+    result = liandong("import", cwd=REPO)
+    assert result.returncode == 2
+    assert "缺少参数" in result.stderr
