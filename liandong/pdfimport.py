@@ -43,7 +43,7 @@ SPACE_GAP = 0.25
 not draw as a character. Between Chinese and Latin a gap is only spacing (Word, WPS and
 liandong draw every space they mean as a character)."""
 
-INDENT = 1.5
+INDENT = 1.2
 """A line that starts this many ems right of the column's edge begins a paragraph (the body's
 first-line indent is two characters)."""
 
@@ -349,13 +349,24 @@ class _Layout:
                          for line in page.lines if self.is_body_size(line)]
                 for parity in (0, 1)}
         everything = body[0] + body[1]
+        steps = [a.base - b.base for page in pages for a, b in zip(page.lines, page.lines[1:])
+                 if self.is_body_size(a) and self.is_body_size(b) and a.base > b.base]
+        self._pitch = statistics.median(steps) if steps else 1.8 * self.size
         for page in pages:
-            lines = body[page.number % 2] or everything or page.lines
+            # Too few lines of a parity to tell its edges (a last page with one line): the other
+            # parity's are within a fraction of a character (mirrored margins differ by 2 mm).
+            lines = body[page.number % 2] if len(body[page.number % 2]) >= 3 else everything
+            lines = lines or page.lines
             if lines:
                 self.columns[page.number] = _Column(_mode([line.x0 for line in lines]),
                                                     _mode([line.x1 for line in lines]))
             else:
                 self.columns[page.number] = _Column(0.0, 0.0)
+
+    @property
+    def pitch(self) -> float:
+        """The usual distance from one body line's baseline to the next one's."""
+        return self._pitch
 
     def is_body_size(self, line: Line) -> bool:
         return abs(line.size - self.size) < 0.5
@@ -496,12 +507,34 @@ def _subtitle_line(line: Line, members: list[Line], kind: str, layout: _Layout) 
 
 
 def _continues(previous: Line, line: Line, layout: _Layout, tagged: bool) -> bool:
-    """Is `line` the next line of `previous`'s paragraph?"""
+    """Is `line` the next line of `previous`'s paragraph?
+
+    Tagged: when both are in the same structure element. Else by the layout: not when the
+    line starts with an indent, or stands further below than the lines of a paragraph do, or
+    is in another size or (both being in one face each) another face; not when the line
+    before ended short: by two characters or more, or by part of one at the end of a sentence
+    (a line of text that is not justified may end a character short anywhere)."""
     if tagged:
         return bool(previous.blocks & line.blocks) and previous.glyphs[-1].block == line.glyphs[0].block
-    if layout.is_body_size(previous) != layout.is_body_size(line):
+    if layout.indented(line) or layout.is_body_size(previous) != layout.is_body_size(line):
         return False
-    return not layout.short(previous) and not layout.indented(line)
+    if previous.page == line.page and previous.base - line.base > 1.4 * layout.pitch:
+        return False
+    if previous.font != line.font and _one_face(previous) and _one_face(line):
+        return False
+    short = layout.columns[line.page].right - previous.x1
+    if short >= 2 * layout.size:
+        return False
+    return not (short >= SHORT * layout.size and _ends_sentence(previous.text))
+
+
+def _one_face(line: Line) -> bool:
+    return len({g.font for g in line.glyphs if not g.text.isspace()}) == 1
+
+
+def _ends_sentence(text: str) -> bool:
+    stripped = text.rstrip(" \u3000”’」』）)》】")
+    return bool(stripped) and stripped[-1] in "。！？…：:!?；;"
 
 
 def _join(lines: list[Line]) -> tuple[str, list[tuple[int, int]]]:
