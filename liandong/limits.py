@@ -77,3 +77,24 @@ PDF_DECODED_BYTES = 128 * 1024 * 1024
 """All streams of a PDF that preflight or import decodes (content, fonts, everything but images),
 decompressed: a page whose content inflated to 1.5 GB used 3.2 GB and passed. Measured in
 pieces before anything is parsed."""
+
+IMAGE_BYTES = 20 * 1024 * 1024
+"""Largest image file (JPEG or PNG) an article may print: a 24-megapixel camera's JPEG is
+8–12 MB."""
+
+IMAGE_PIXELS = 50_000_000
+"""Most pixels in one image (checked from its header, before it is decoded): a decoded image
+of this size takes 150 MB; 50 megapixels is more than any office camera gives."""
+
+IMAGES = 50
+"""Most figures in one issue."""
+
+TABLE_COLUMNS = 12
+"""Most columns in a table: 156 mm of 四号 text holds about 31 characters, so 12 columns of a
+number each is already the most that fits."""
+
+TABLE_ROWS = 200
+"""Most body rows in a table (about 10 pages)."""
+
+CELL_CHARS = 200
+"""Longest text of a table cell, in characters."""

@@ -403,7 +403,7 @@ class _Builder:
             "fonts": dict(self.fonts),
             "web_fonts": {role.key: _web_stack(role) for role in ROLES},
         }
-        return Context(values, self.printed, self.problems, self.notices)
+        return Context(values, self.printed, self.problems, list(issue.notices) + self.notices)
 
     def _print_geometry(self) -> dict:
         """Offsets that put glyph tops, not line boxes, where GB/T 9704 measures them."""
