@@ -12,7 +12,6 @@ lines wrapped inside a paragraph, and a title run together with its subtitle.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import logging
 import os
 import re
@@ -81,8 +80,13 @@ class Para:
     joinable: bool = True
     """Text extracted from a PDF may be split at page breaks; Word paragraphs never are (nor
     paragraphs read from a PDF's layout: pdfimport has rejoined them)."""
-    strong: list[tuple[int, int]] = field(default_factory=list)
-    """Bold runs, as offsets into `text` (read from a PDF's fonts or Word's runs)."""
+    styled: str = ""
+    """The face of each character of `text`, when the reader knows it (a PDF's fonts, Word's
+    runs): "." the body's, "b" bold, "f" another face (楷体, 黑体), "F" another face in bold.
+    Empty: all in the body's face."""
+    payload: object = None
+    """What a Word reader found besides text (role "table", "item", "figure"): a Table,
+    an Item or a Figure of this module."""
 
     @property
     def text(self) -> str:
@@ -90,11 +94,69 @@ class Para:
 
 
 @dataclass
+class Text:
+    """A paragraph, or a heading (level 1–4): whole-line, or run in (`lead` > 0: the heading
+    phrase is text[:lead], the paragraph goes on after it)."""
+
+    text: str
+    level: int = 0
+    lead: int = 0
+    strong: list[tuple[int, int]] = field(default_factory=list)
+    """Bold runs, as offsets into the text."""
+
+
+@dataclass
+class Item:
+    """One list item: bulleted, or numbered with the number as printed."""
+
+    text: str
+    ordered: bool
+    number: int = 0
+    strong: list[tuple[int, int]] = field(default_factory=list)
+
+
+@dataclass
+class Items:
+    items: list[Item]
+
+    @property
+    def ordered(self) -> bool:
+        return self.items[0].ordered
+
+
+@dataclass
+class Table:
+    """A table: its caption (表…) and rows of cells (text, bold runs), the first the header."""
+
+    caption: str
+    rows: list[list[tuple[str, list[tuple[int, int]]]]]
+
+
+@dataclass
+class Figure:
+    """A picture to copy into the issue's folder as `file`, with its caption (图…)."""
+
+    caption: str
+    file: str
+    data: bytes
+    width_mm: float | None = None
+
+
+@dataclass
+class NoteBlock:
+    """A 注 block: its first item begins with 注：; the others with their number."""
+
+    items: list[str]
+
+
+Form = Text | Items | Table | Figure | NoteBlock
+
+
+@dataclass
 class Article:
     title: str
     subtitle: str | None
-    blocks: list[tuple[int, str, list[tuple[int, int]]]] = field(default_factory=list)
-    """(heading level or 0 for a paragraph, text, bold runs as offsets into the text)."""
+    blocks: list[Form] = field(default_factory=list)
     where: str = ""
 
 
@@ -122,6 +184,8 @@ def read_paragraphs(path: Path, name: str) -> list[Para]:
     if not path.is_file():
         raise LiandongError(f"{name}: 这不是普通文件（可能是文件夹、管道或设备），无法导入")
     if suffix == ".docx":
+        from liandong.docximport import read_docx  # python-docx loads only for Word files
+
         return read_docx(path, name)
     if suffix in (".txt", ".text"):
         return read_text(path, name)
@@ -166,12 +230,12 @@ def read_limited(path: Path, name: str, limit: int, which: str) -> bytes:
         raise LiandongError(f"{name}: 无法读取文件：{os_reason(exc)}") from None
     if size > limit or len(raw) > limit:
         shown = f"{size / (1024 * 1024):.1f} MB" if size >= 1024 * 1024 else f"{size // 1024} KB"
-        raise LiandongError(f"{name}: 文件有 {shown}，超过 {_size(limit)} 的上限（limits.{which}）："
+        raise LiandongError(f"{name}: 文件有 {shown}，超过 {size_shown(limit)} 的上限（limits.{which}）："
                             "这不像是一期简报，没有导入")
     return raw
 
 
-def _size(limit: int) -> str:
+def size_shown(limit: int) -> str:
     return f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
 
 
@@ -257,98 +321,6 @@ class _Splitter:
                 parts[-1].append((key, line))
             previous = kind
         return parts
-
-
-def read_docx(path: Path, name: str) -> list[Para]:
-    """Paragraphs of a Word/WPS document, tables row by row, with heading and title styles."""
-    import docx  # python-docx loads only for Word files
-    from docx.oxml.ns import qn
-    from docx.table import Table
-    from docx.text.paragraph import Paragraph
-
-    data = io.BytesIO(read_limited(path, name, limits.DOCX_BYTES, "DOCX_BYTES"))
-    _check_docx_sizes(data, name)
-    try:
-        document = docx.Document(data)
-        body = document.element.body
-        items: list[tuple[str, str]] = []
-        for child in body.iterchildren():
-            if child.tag == qn("w:p"):
-                paragraph = Paragraph(child, document)
-                style = paragraph.style.name if paragraph.style is not None else ""
-                items.append((paragraph.text, style or ""))
-            elif child.tag == qn("w:tbl"):
-                for row in Table(child, document).rows:
-                    cells, seen = [], set()
-                    for cell in row.cells:  # merged cells repeat: keep each once
-                        if id(cell._tc) not in seen:
-                            seen.add(id(cell._tc))
-                            cells.append(cell.text.strip())
-                    items.append(("\t".join(c for c in cells if c), ""))
-    except Exception as exc:  # noqa: BLE001 - zip, XML and package errors of a broken file
-        logger.debug("python-docx: %r", exc)
-        raise LiandongError(f"{name}: 无法读取 Word 文档：文件已损坏，或不是 .docx 格式；"
-                            "请在 Word/WPS 中重新另存为 .docx") from None
-    paras = []
-    splitter = _Splitter()
-    for index, (text, style) in enumerate(items, start=1):
-        lines = [line for line in text.replace("\t", "  ").split("\n") if line.strip(_SPACES)]
-        if not lines:
-            continue
-        role = ""
-        if _STYLE_HEADING.fullmatch(style.strip()):
-            role = "heading"
-        elif _STYLE_SUBTITLE.fullmatch(style.strip()):
-            role = "subtitle"
-        elif _STYLE_TITLE.fullmatch(style.strip()):
-            role = "title"
-        for part in splitter.split(list(enumerate(lines))):
-            paras.append(Para([line.strip(_SPACES) for _, line in part], f"{name}（第 {index} 段）",
-                              role=role, joinable=False))
-    return paras
-
-
-def _check_docx_sizes(data: io.BytesIO, name: str) -> None:
-    """Every part of the .docx decompressed, streamed and counted, before python-docx reads it:
-    declared sizes and real ones within limits.DOCX_PART_BYTES and DOCX_TOTAL_BYTES, so a zip
-    bomb is refused after reading at most the limits, in small pieces."""
-    import zipfile
-
-    broken = (f"{name}: 无法读取 Word 文档：文件已损坏，或不是 .docx 格式；"
-              "请在 Word/WPS 中重新另存为 .docx")
-    try:
-        archive = zipfile.ZipFile(data)
-        members = archive.infolist()
-        if len(members) > limits.DOCX_PARTS:
-            raise LiandongError(f"{name}: Word 文档有 {len(members)} 个部分，超过 {limits.DOCX_PARTS} "
-                                "个的上限（limits.DOCX_PARTS）：这不像是一期简报，没有导入")
-        total = 0
-        for member in members:
-            if member.file_size > limits.DOCX_PART_BYTES:
-                _too_big(name, member.filename, member.file_size, "DOCX_PART_BYTES")
-            real = 0
-            with archive.open(member) as part:
-                while chunk := part.read(1 << 16):
-                    real += len(chunk)
-                    if real > min(member.file_size, limits.DOCX_PART_BYTES):
-                        # More than declared: zipfile itself stops at the declared size, but
-                        # a part may not claim less than it holds either.
-                        _too_big(name, member.filename, real, "DOCX_PART_BYTES")
-            total += real
-            if total > limits.DOCX_TOTAL_BYTES:
-                _too_big(name, "全部内容", total, "DOCX_TOTAL_BYTES")
-    except LiandongError:
-        raise
-    except Exception:  # noqa: BLE001 - zip errors, CRC errors, unsupported compression
-        raise LiandongError(broken) from None
-    finally:
-        data.seek(0)
-
-
-def _too_big(name: str, part: str, size: int, which: str) -> None:
-    limit = getattr(limits, which)
-    raise LiandongError(f"{name}: Word 文档的 {display_path(part)} 解压后超过 {_size(limit)} 的上限"
-                        f"（limits.{which}）：文件已损坏或不是一期简报，没有导入")
 
 
 # --- Recognising ------------------------------------------------------------------------
@@ -527,6 +499,14 @@ def _body(paras: list[Para], name: str) -> tuple[list[str], list[Article]]:
         para = paras[index]
         text = para.text
         index += 1
+        if para.payload is not None:
+            if articles:
+                _add_block(articles[-1], para, para.role, 0, text, "")
+                state = "body"
+            else:
+                logger.warning("%s: %s在第一篇文章的标题之前，未导入", para.where,
+                               {"table": "表格", "figure": "图片", "item": "列表"}[para.role])
+            continue
         if state in ("start", "note") and not articles and _is_note(text):
             text = _NOTE_LABEL.sub("", text, count=1)
             state = "note"
@@ -540,7 +520,9 @@ def _body(paras: list[Para], name: str) -> tuple[list[str], list[Article]]:
             text = join_lines([text, paras[index].text])
             index += 1
         level = heading_level(text)
-        if para.role == "text":
+        if para.payload is not None:
+            kind = para.role
+        elif para.role == "text":
             kind = "heading" if level else "paragraph"
         elif para.role == "heading" and not level:
             kind = "title"  # a styled heading without a number: Word users style titles so
@@ -568,19 +550,72 @@ def _body(paras: list[Para], name: str) -> tuple[list[str], list[Article]]:
         elif not articles:
             raise LiandongError(f"{para.where}: 找不到文章标题：报头（和编者按）之后应是文章标题")
         else:
-            strong = para.strong if kind == "paragraph" and text == para.text else []
-            articles[-1].blocks.append((level if kind == "heading" else 0, text, strong))
+            styled = para.styled if text == para.text else ""
+            _add_block(articles[-1], para, kind, level, text, styled)
             state = "body"
     # A short last line (a signature, a source) read as a title gets back to its article.
     while articles and not articles[-1].blocks and len(articles) > 1:
         orphan = articles.pop()
-        articles[-1].blocks += [(0, orphan.title, [])] + \
-            ([(0, orphan.subtitle, [])] if orphan.subtitle else [])
+        articles[-1].blocks += [Text(orphan.title)] + ([Text(orphan.subtitle)] if orphan.subtitle else [])
     if not articles:
         raise LiandongError(f"{name}: 找不到任何文章：报头（和编者按）之后应是文章标题和正文")
     if not articles[-1].blocks:
         raise LiandongError(f"{articles[-1].where}: 文章“{articles[-1].title}”没有正文")
     return note, articles
+
+
+_NOTE_START = re.compile(r"注[：:]")
+_NOTE_ITEM = re.compile(r"(?:[0-9]{1,3}[.．]|（[0-9]{1,3}）|[\u2460-\u2473])")
+_QUOTES = "“”‘’"
+
+
+def _strong(styled: str) -> list[tuple[int, int]]:
+    """Bold runs of a paragraph's faces, as offsets."""
+    return [match.span() for match in re.finditer(r"[bF]+", styled)]
+
+
+def run_in(text: str, styled: str) -> tuple[int, int]:
+    """(level, lead) of a paragraph that opens with a numbered heading phrase set in a heading
+    face (bold, 楷体, 黑体) and goes on in the body's face; (0, 0) for any other paragraph."""
+    from liandong.source import phrase_end
+
+    level = next((level for level, pattern in HEADING_NUMBERS.items() if pattern.match(text)), 0)
+    end = phrase_end(text)
+    if not level or not styled or end is None or end >= len(text) or end > HEADING_MAX:
+        return 0, 0
+    start = HEADING_NUMBERS[level].match(text).end()  # type: ignore[union-attr]
+    phrase = [face for char, face in zip(text[start:end], styled[start:end])
+              if char not in _QUOTES and not char.isspace()]
+    after = [face for char, face in zip(text[end:], styled[end:])
+             if char not in _QUOTES and not char.isspace()][:1]
+    if phrase and sum(face != "." for face in phrase) >= 0.8 * len(phrase) and after == ["."]:
+        return level, end
+    return 0, 0
+
+
+def _add_block(article: Article, para: Para, kind: str, level: int, text: str,
+               styled: str) -> None:
+    """The article's next block: a list item joins the list before it, a numbered line right
+    after a 注 joins the note."""
+    blocks = article.blocks
+    if kind == "item":
+        item: Item = para.payload  # type: ignore[assignment]
+        if blocks and isinstance(blocks[-1], Items) and blocks[-1].ordered == item.ordered:
+            blocks[-1].items.append(item)
+        else:
+            blocks.append(Items([item]))
+    elif kind in ("table", "figure"):
+        blocks.append(para.payload)  # type: ignore[arg-type]
+    elif kind == "heading":
+        blocks.append(Text(text, level))
+    elif _NOTE_START.match(text):
+        blocks.append(NoteBlock([text]))
+    elif blocks and isinstance(blocks[-1], NoteBlock) and _NOTE_ITEM.match(text):
+        blocks[-1].items.append(text)
+    else:
+        level, lead = run_in(text, styled)
+        strong = [(s, e) for s, e in _strong(styled) if s >= lead] if lead else _strong(styled)
+        blocks.append(Text(text, level, lead, strong))
 
 
 def _colophon(paras: list[Para]) -> dict[str, object]:
@@ -651,23 +686,101 @@ def sentences(text: str) -> list[str]:
     return [line for line in lines if line]
 
 
-def _emphasis(text: str, strong: list[tuple[int, int]]) -> str:
-    """The text with its bold runs as **…**; spaces at a run's edge stay outside it."""
+_ASCII_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+_LINK_OPEN = re.compile(r"\[(?=\^|[^\]\n]*\][(\[])")
+_ENTITY = re.compile(r"&(?=#[0-9]{1,7};|#[xX][0-9A-Fa-f]{1,6};|[A-Za-z][A-Za-z0-9]{1,31};)")
+
+
+def escape(text: str, extra: str = "") -> str:
+    """Text as a source writes it so that it prints as it reads (docs/pending/forms.md, 1.7):
+    a backslash before ASCII punctuation, the stars of a **, the [ of a link, footnote or
+    image, every <, the & of an HTML entity, and the `extra` characters (a cell's |, a
+    caption's brackets) get a backslash. Everything else prints as written already."""
+    marks = {match.start() for match in _LINK_OPEN.finditer(text)}
+    marks |= {match.start() for match in _ENTITY.finditer(text)}
+    out = []
+    for index, char in enumerate(text):
+        pair = char == "*" and ((index + 1 < len(text) and text[index + 1] == "*")
+                                or (index and text[index - 1] == "*"))
+        backslash = char == "\\" and index + 1 < len(text) and text[index + 1] in _ASCII_PUNCTUATION
+        if pair or backslash or index in marks or char == "<" or char in extra:
+            out.append("\\")
+        out.append(char)
+    return "".join(out)
+
+
+def _emphasis(text: str, strong: list[tuple[int, int]], extra: str = "") -> str:
+    """The text escaped, with its bold runs as **…** (spaces at a run's edge stay outside)."""
     out, at = "", 0
     for start, end in strong:
         while start < end and text[start].isspace():
             start += 1
         while end > start and text[end - 1].isspace():
             end -= 1
-        if start < end:
-            out += text[at:start] + "**" + text[start:end] + "**"
+        if start < end and start >= at:
+            out += escape(text[at:start], extra) + "**" + escape(text[start:end], extra) + "**"
             at = end
-    return out + text[at:]
+    return out + escape(text[at:], extra)
 
 
-def _markdown_lines(text: str) -> list[str]:
-    # A line starting with # would become a heading; a backslash keeps it text.
-    return ["\\" + line if line.startswith("#") else line for line in sentences(text)]
+_BLOCK_START = re.compile(r"#|>|\||\[|([-*+])[ \t\u3000]|[0-9]{1,9}(?=\.[ \t\u3000])|"
+                          r"(?:([-*_])[ \t]*){3,}$|`{3}|~{3}|=+[ \t]*$")
+
+
+def _as_text_line(line: str) -> str:
+    """A line of a paragraph that would start a block (a heading, list item, table row, rule,
+    quote…) begins with a backslash instead: it stays text."""
+    match = _BLOCK_START.match(line)
+    if not match:
+        return line
+    if match.group(0)[:1].isdigit():  # 1. → 1\.
+        return line[:match.end()] + "\\" + line[match.end():]
+    return "\\" + line
+
+
+def _markdown_lines(markdown: str) -> list[str]:
+    """A paragraph's Markdown one sentence per line, each line text (see _as_text_line); a
+    sentence that begins with 注： stays on the line before (it would start a note)."""
+    lines: list[str] = []
+    for line in sentences(markdown):
+        if lines and _NOTE_START.match(line):
+            lines[-1] += line
+        else:
+            lines.append(line)
+    return [_as_text_line(line) if index or not _NOTE_START.match(line) else line
+            for index, line in enumerate(lines)]
+
+
+def _block_lines(block: Form) -> list[str]:
+    if isinstance(block, Text) and block.level and not block.lead:
+        return [f"{'#' * block.level} {escape(block.text)}"]
+    if isinstance(block, Text) and block.lead:
+        # The heading phrase and the paragraph's first sentence on the heading's line.
+        rest = [(s - block.lead, e - block.lead) for s, e in block.strong]
+        lines = _markdown_lines(_emphasis(block.text[block.lead:], rest)) or [""]
+        return [f"{'#' * block.level} {escape(block.text[:block.lead])}{lines[0]}"] + lines[1:]
+    if isinstance(block, Text):
+        return _markdown_lines(_emphasis(block.text, block.strong))
+    if isinstance(block, Items):
+        result = []
+        for item in block.items:
+            marker = f"{item.number}. " if item.ordered else "- "
+            lines = _markdown_lines(_emphasis(item.text, item.strong))
+            result += [marker + lines[0]] + ["  " + line for line in lines[1:]]
+        return result
+    if isinstance(block, Table):
+        width = max(len(row) for row in block.rows)
+        rows = [row + [("", [])] * (width - len(row)) for row in block.rows]
+        lines = [escape(block.caption)]
+        for number, row in enumerate(rows):
+            lines.append("| " + " | ".join(_emphasis(text, strong, "|") for text, strong in row) + " |")
+            if number == 0:
+                lines.append("|" + "---|" * width)
+        return lines
+    if isinstance(block, Figure):
+        width = f"{{宽={block.width_mm:g}mm}}" if block.width_mm else ""
+        return [f"![{escape(block.caption, '[]')}]({block.file}){width}"]
+    return [escape(item) for item in block.items]  # NoteBlock
 
 
 def issue_yaml(imported: Imported, overrides: dict[str, object], source_name: str) -> str:
@@ -689,7 +802,7 @@ def issue_yaml(imported: Imported, overrides: dict[str, object], source_name: st
         for number, paragraph in enumerate(imported.note):
             if number:
                 lines.append("")
-            lines += [f"  {line}" for line in _markdown_lines(paragraph)]
+            lines += [f"  {line}" for line in _markdown_lines(escape(paragraph))]
     return "\n".join(lines) + "\n"
 
 
@@ -698,9 +811,9 @@ def article_markdown(article: Article) -> str:
     if article.subtitle:
         lines.append(f"副标题: {yaml_scalar(article.subtitle)}")
     lines.append("---")
-    for level, text, strong in article.blocks:
+    for block in article.blocks:
         lines.append("")
-        lines += [f"{'#' * level} {text}"] if level else _markdown_lines(_emphasis(text, strong))
+        lines += _block_lines(block)
     return "\n".join(lines) + "\n"
 
 
@@ -745,9 +858,13 @@ def import_issue(root: Path, file: Path) -> list[Path]:
             overrides[key] = []
     unprinted = [key for key in ("责任编辑", "联系方式", "印数")
                  if colophon_read and series_values.get(key) and key not in imported.values]
-    files = {folder / ISSUE_FILE: issue_yaml(imported, overrides, display_path(file.name))}
+    files: dict[Path, str | bytes] = {folder / ISSUE_FILE: issue_yaml(imported, overrides, display_path(file.name))}
     for number, article in enumerate(imported.articles, start=1):
         files[folder / f"{number:02d}.md"] = article_markdown(article)
+    for article in imported.articles:  # pictures go into the issue's own folder
+        for block in article.blocks:
+            if isinstance(block, Figure):
+                files[folder / block.file] = block.data
     written = [write_new(path, text) for path, text in files.items()]
     settings = display_path(folder / ISSUE_FILE, root)
     for key, value in overrides.items():

@@ -11,7 +11,8 @@ lines are rebuilt from the baselines, and the page tells the rest:
 - the masthead is the top of page 1 down to its date line; titles are set larger than the body;
   a subtitle is centred under its title; the 版记 starts at its first label on the last pages;
   page numbers ("— 2 —", or a bare number) above or below the text are dropped;
-- a run of bold (or another face) inside a paragraph is kept as a `Para.strong` span.
+- each character's face is kept (`Para.styled`): bold runs become **…**, and a paragraph that
+  opens with a numbered phrase in a heading face is a run-in heading.
 
 The PDF is untrusted: its size is checked before it is read, and its pages, objects and
 decoded streams against preflight's limits before PDFium parses it.
@@ -84,7 +85,8 @@ class Line:
     page: int
     glyphs: list[Glyph]
     text: str = ""
-    strong: list[tuple[int, int]] = field(default_factory=list)
+    chars: list[Glyph | None] = field(default_factory=list)
+    """The glyph of each character of `text` (None for a space put in a gap)."""
     segments: list[str] = field(default_factory=list)
     """The line's text cut at wide gaps: items set apart on one line."""
 
@@ -289,7 +291,7 @@ def _spell(line: Line) -> None:
     """The line's text, with a space where the PDF leaves a word gap and a segment break where
     it leaves a wide one; bold runs as offsets into the text."""
     text, segments, segment = "", [], ""
-    strong: list[tuple[int, int]] = []
+    chars: list[Glyph | None] = []
     previous: Glyph | None = None
     for glyph in line.glyphs:
         if previous is not None:
@@ -300,21 +302,19 @@ def _spell(line: Line) -> None:
                 segment = ""
                 if not text.endswith(" "):
                     text += " "
+                    chars.append(None)
             elif (gap >= SPACE_GAP * em and _LATIN.match(glyph.text) and _LATIN.match(previous.text)):
                 text += " "
+                chars.append(None)
                 segment += " "
-        if glyph.bold and not glyph.text.isspace():
-            if strong and strong[-1][1] == len(text):
-                strong[-1] = (strong[-1][0], len(text) + 1)
-            else:
-                strong.append((len(text), len(text) + 1))
         text += glyph.text
+        chars.append(glyph)
         segment += glyph.text
         previous = glyph
     segments.append(segment.strip())
-    line.text = text.strip()
     lead = len(text) - len(text.lstrip())
-    line.strong = [(s - lead, e - lead) for s, e in strong]
+    line.text = text.strip()
+    line.chars = chars[lead:lead + len(line.text)]
     line.segments = [s for s in segments if s]
 
 
@@ -479,9 +479,9 @@ def assemble(pages: list[Page], name: str) -> list:
         else:
             groups.append(("text", [line]))
     for kind, members in groups:
-        text, strong = _join(members)
+        text, styled = _join(members, layout)
         paras.append(Para([text], _where(name, members[0].page), role=kind,
-                          joinable=False, strong=strong if kind == "text" else []))
+                          joinable=False, styled=styled if kind == "text" else ""))
     for line in colophon:
         paras.append(Para([line.text], _where(name, line.page), role="colophon", joinable=False))
     return paras
@@ -537,21 +537,23 @@ def _ends_sentence(text: str) -> bool:
     return bool(stripped) and stripped[-1] in "。！？…：:!?；;"
 
 
-def _join(lines: list[Line]) -> tuple[str, list[tuple[int, int]]]:
+def _join(lines: list[Line], layout: _Layout) -> tuple[str, str]:
     """A paragraph's lines as one text (Chinese joins directly, Latin words keep a space), and
-    its bold runs; runs separated only by a line break or spaces are one run."""
+    the face of each character (importer.Para.styled): "." the body's, "b" bold, "f" another
+    face, "F" another face in bold."""
     from liandong.source import join_lines
 
-    text, strong = "", []
+    text, styled = "", ""
     for line in lines:
         joined = join_lines([text, line.text]) if text else line.text
-        shift = len(joined) - len(line.text)
-        strong += [(start + shift, end + shift) for start, end in line.strong]
+        styled += "." * (len(joined) - len(text) - len(line.text))
+        styled += "".join(_face(glyph, layout) for glyph in line.chars)
         text = joined
-    merged: list[tuple[int, int]] = []
-    for start, end in strong:
-        if merged and not text[merged[-1][1]:start].strip():
-            merged[-1] = (merged[-1][0], end)
-        else:
-            merged.append((start, end))
-    return text, merged
+    return text, styled
+
+
+def _face(glyph: Glyph | None, layout: _Layout) -> str:
+    if glyph is None:
+        return "."
+    other = glyph.font != layout.font
+    return ("F" if glyph.bold else "f") if other else ("b" if glyph.bold else ".")
