@@ -776,3 +776,69 @@ def test_sentences_the_editor_kept_on_one_line_come_back_one_per_line(tmp_path, 
     out = tmp_path / "out"
     liandong("build", "2024/24", "--out", str(out), cwd=root, check=True)
     assert _pdftotext(out / "2024-24.pdf") == _pdftotext(corpus_pdfs["2024/24"])
+
+
+# --- What the import writes prints as it reads (docs/pending/forms.md, 1.7) ----------------------
+
+def _parsed(markdown: str) -> tuple[list, list, list]:
+    from liandong.source import SourceFile, parse_blocks
+
+    source = SourceFile(Path("01.md"), "01.md", markdown)
+    problems: list = []
+    notices: list = []
+    return parse_blocks(source, 0, len(markdown), problems, notices), problems, notices
+
+
+@pytest.mark.parametrize("text", [
+    "说明：*号表示必填项*，4*4 得 16，a_b 与 __ 原样印出。",
+    "加粗写作 **文字**，四个星号 **** 也照印。",
+    "路径 C:\\文件 和 a\\*b 里的反斜杠照印。",
+    "链接写法 [文字](www.hnrd.gov.cn) 与脚注 [^1]、[甲][乙] 都照印。",
+    "尖括号 <b> 与 <https://www.hnrd.gov.cn> 以及 &nbsp; 都照印。",
+    "会议提出。# 不是标题。- 不是列表。1. 不是编号。| 不是表格。> 不是引用。",
+    "第一句。注：这不是注释块的开头。",
+    "第一句。![图](a.jpg) 不是图片。",
+    "第一句。--- 不是分隔线。",
+])
+def test_imported_text_prints_as_it_reads(text):
+    from liandong.importer import Article, Text, article_markdown
+
+    markdown = article_markdown(Article("标题", None, [Text(text)]))
+    body = markdown.split("---\n", 2)[2]
+    blocks, problems, notices = _parsed(body)
+    assert (problems, notices) == ([], [])
+    assert [type(block).__name__ for block in blocks] == ["Block"]
+    assert blocks[0].text == text and all(not run.strong for run in blocks[0].runs)
+
+
+def test_bold_runs_and_run_in_headings_are_written_in_the_forms_syntax():
+    from liandong.importer import Article, Text, article_markdown
+
+    blocks = [Text("（一）完善接待制度。代表每月进社区接待群众一次。现场收集意见建议。", 2, 10),
+              Text("一是完善制度体系。市人大常委会修订了工作规则。", strong=[(0, 9)])]
+    markdown = article_markdown(Article("标题", None, blocks))
+    assert markdown.split("---\n", 2)[2] == (
+        "\n## （一）完善接待制度。代表每月进社区接待群众一次。\n现场收集意见建议。\n"
+        "\n**一是完善制度体系。**市人大常委会修订了工作规则。\n")
+    parsed, problems, notices = _parsed(markdown.split("---\n", 2)[2])
+    assert (problems, notices) == ([], [])
+    assert (parsed[0].level, parsed[0].lead, parsed[0].text) == (2, 10, blocks[0].text)
+    assert [(run.text, run.strong) for run in parsed[1].runs] == [
+        ("一是完善制度体系。", True), ("市人大常委会修订了工作规则。", False)]
+
+
+def test_a_pdf_laid_out_as_word_lays_one_out_imports(tmp_path):
+    """Not liandong's layout: the same margins on every page, ragged lines, a Song body, Hei
+    and Kai headings, bold and Kai run-in headings, a centred page number, the 版记 in a ruled
+    table running onto a third page, no tags (fixtures/import/word_pdf/input.html, rendered
+    here by WeasyPrint itself)."""
+    import weasyprint
+
+    root = project_without_13(tmp_path)
+    case = CASES / "word_pdf"
+    weasyprint.HTML(case / "input.html").write_pdf(root / "input.pdf")
+    result = liandong("import", "input.pdf", cwd=root)
+    assert result.returncode == 0, result.stderr
+    _assert_sources(root, case / "expected", result)
+    problems: list = []
+    assert load_issues(root, [root / ISSUE], problems) and not problems
