@@ -830,13 +830,13 @@ def test_bold_runs_and_run_in_headings_are_written_in_the_forms_syntax():
 def test_a_pdf_laid_out_as_word_lays_one_out_imports(tmp_path):
     """Not liandong's layout: the same margins on every page, ragged lines, a Song body, Hei
     and Kai headings, bold and Kai run-in headings, a centred page number, the 版记 in a ruled
-    table running onto a third page, no tags (fixtures/import/word_pdf/input.html, rendered
+    table running onto a third page, no tags (fixtures/import/word_pdf/layout.html, rendered
     here by WeasyPrint itself)."""
     import weasyprint
 
     root = project_without_13(tmp_path)
     case = CASES / "word_pdf"
-    weasyprint.HTML(case / "input.html").write_pdf(root / "input.pdf")
+    weasyprint.HTML(case / "layout.html").write_pdf(root / "input.pdf")
     result = liandong("import", "input.pdf", cwd=root)
     assert result.returncode == 0, result.stderr
     _assert_sources(root, case / "expected", result)
