@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, REPO, SAMPLE_TEXT, liandong, make_project
+from conftest import FIXTURES, MM, REPO, SAMPLE_TEXT, liandong, make_project
 from liandong.importer import sentences, split_title
 from liandong.validate import load_issues
 
@@ -842,3 +842,219 @@ def test_a_pdf_laid_out_as_word_lays_one_out_imports(tmp_path):
     _assert_sources(root, case / "expected", result)
     problems: list = []
     assert load_issues(root, [root / ISSUE], problems) and not problems
+
+
+# --- Issue 13's done criterion: a Word file with the new forms, made here with python-docx -------
+
+RUN_IN = "（一）联络站建设全面铺开。"
+ITEMS = ["加强阵地建设；", "完善工作制度；", "提升履职实效。"]
+TABLE = [["地区", "联络站（个）", "代表（人）", "覆盖率"],
+         ["长沙市", "1,268", "3,150", "98.5%"],
+         ["株洲市", "562", "1,420", "96%"]]
+"""A 3×4 table: a header row and two body rows of four columns."""
+PHOTO_MM = 120
+
+
+def _photo() -> bytes:
+    """A photo-like JPEG: a colour gradient, 2400 × 1600 pixels (508 dpi at 120 mm)."""
+    import io
+
+    from PIL import Image
+
+    gradient = Image.linear_gradient("L")  # dark to light, top to bottom
+    photo = Image.merge("RGB", (gradient.resize((2400, 1600)),
+                                gradient.rotate(90).resize((2400, 1600)),
+                                Image.new("L", (2400, 1600), 90)))
+    buffer = io.BytesIO()
+    photo.save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def docx_with_forms(path: Path, photo: bytes) -> None:
+    import io
+
+    import docx
+    from docx.shared import Mm
+
+    document = docx.Document()
+    _masthead(document, styled=True)
+    document.add_paragraph("代表联络站建设现场推进会召开", style="Title")
+    document.add_paragraph("推动代表履职常态化", style="Subtitle")
+    document.add_paragraph("今年以来，各地代表联络站建设取得新进展。")
+    paragraph = document.add_paragraph()
+    paragraph.add_run(RUN_IN).bold = True  # a bold run-in heading, as Word users set one
+    paragraph.add_run("各市州把联络站建设作为闭会期间代表工作的重要载体。")
+    document.add_paragraph("会议提出三点要求：")
+    for item in ITEMS:
+        document.add_paragraph(item, style="List Bullet")
+    document.add_paragraph("表1　2024年部分市州代表联络站建设情况")
+    table = document.add_table(rows=len(TABLE), cols=len(TABLE[0]))
+    for row, values in enumerate(TABLE):
+        for column, value in enumerate(values):
+            table.cell(row, column).text = value
+    document.add_picture(io.BytesIO(photo), width=Mm(PHOTO_MM))
+    document.add_paragraph("图1　株洲市代表联络站接待群众")
+    document.add_paragraph("会议要求，进一步完善工作机制。")
+    document.add_paragraph(SEND)
+    document.add_paragraph("责任编辑：王小益 联系方式：0731—85309270 hnrldgwxrc@163.com")
+    document.add_paragraph("批准文号：湘党简准字〔2000〕第 28 号")
+    document.save(str(path))
+
+
+@pytest.fixture(scope="module")
+def forms_issue(tmp_path_factory) -> dict:
+    """The Word file imported, checked (--fix, then --strict) and built."""
+    tmp = tmp_path_factory.mktemp("forms")
+    root = project_without_13(tmp)
+    photo = _photo()
+    docx_with_forms(root / "第13期.docx", photo)
+    imported = liandong("import", "第13期.docx", cwd=root)
+    fixed = liandong("check", "13", "--fix", cwd=root)
+    strict = liandong("check", "13", "--strict", cwd=root)
+    out = tmp / "out"
+    built = liandong("build", "13", "--out", str(out), cwd=root)
+    return {"root": root, "photo": photo, "imported": imported, "fixed": fixed, "strict": strict,
+            "built": built, "pdf": out / "2024-13.pdf", "html": out / "2024-13.html"}
+
+
+def test_a_word_file_with_the_new_forms_imports_checks_clean_and_builds(forms_issue):
+    root = forms_issue["root"]
+    assert forms_issue["imported"].returncode == 0, forms_issue["imported"].stderr
+    assert forms_issue["imported"].stdout.splitlines() == [
+        "issues/2024/13/issue.yaml", "issues/2024/13/01.md", "issues/2024/13/图1.jpg"]
+    # The photo is copied into the issue's folder as it was in the Word file.
+    assert (root / ISSUE / "图1.jpg").read_bytes() == forms_issue["photo"]
+    assert (root / ISSUE / "01.md").read_text(encoding="utf-8").split("---\n", 2)[2] == (
+        "\n今年以来，各地代表联络站建设取得新进展。\n"
+        f"\n## {RUN_IN}各市州把联络站建设作为闭会期间代表工作的重要载体。\n"
+        "\n会议提出三点要求：\n"
+        "\n" + "".join(f"- {item}\n" for item in ITEMS) +
+        "\n表1　2024年部分市州代表联络站建设情况\n"
+        + "".join("| " + " | ".join(row) + " |\n" + ("|---|---|---|---|\n" if not n else "")
+                  for n, row in enumerate(TABLE)) +
+        f"\n![图1　株洲市代表联络站接待群众](图1.jpg){{宽={PHOTO_MM}mm}}\n"
+        "\n会议要求，进一步完善工作机制。\n")
+    for step in ("fixed", "strict", "built"):
+        assert forms_issue[step].returncode == 0, forms_issue[step].stderr
+    assert "没有发现问题" in forms_issue["strict"].stdout + forms_issue["strict"].stderr
+
+
+def _pdf_lines(page) -> list[tuple[float, list[dict]]]:
+    """A page's characters grouped by baseline (within 5 pt: a list's ● sits a little
+    higher than its text), top to bottom, each line left to right."""
+    lines: list[tuple[float, list[dict]]] = []
+    for char in sorted(page.chars, key=lambda c: -c["matrix"][5]):
+        base = char["matrix"][5]
+        if lines and abs(lines[-1][0] - base) <= 5:
+            lines[-1][1].append(char)
+        else:
+            lines.append((base, [char]))
+    return [(base, sorted(chars, key=lambda c: c["x0"])) for base, chars in lines]
+
+
+def _cells(chars: list[dict]) -> list[str]:
+    """A table row's text cut into cells where a gap of more than a character separates them."""
+    cells, previous = [""], None
+    for char in chars:
+        if previous is not None and char["x0"] - previous["x1"] > char["size"]:
+            cells.append("")
+        cells[-1] += char["text"]
+        previous = char
+    return cells
+
+
+def test_the_pdf_prints_the_forms(forms_issue):
+    """The table's cells in order, with rules; the list as separate items; the run-in heading's
+    phrase in its face; the photo as an image."""
+    import pdfplumber
+    import pypdfium2
+
+    with pdfplumber.open(forms_issue["pdf"]) as pdf:
+        lines = [(page.page_number, base, chars) for page in pdf.pages
+                 for base, chars in _pdf_lines(page)]
+        texts = ["".join(c["text"] for c in chars) for _, _, chars in lines]
+
+        # The run-in heading: one paragraph, its phrase in the subtitle's face (楷体), the
+        # text going on in the body's face on the same line.
+        subtitle_font = {c["fontname"] for c in lines[texts.index("推动代表履职常态化")][2]}
+        body_font = {c["fontname"] for c in lines[texts.index("今年以来，各地代表联络站建设取得新进展。")][2]}
+        (run_in,) = [chars for _, _, chars in lines if "".join(c["text"] for c in chars).startswith(RUN_IN)]
+        assert {c["fontname"] for c in run_in[:len(RUN_IN)]} == subtitle_font
+        assert {c["fontname"] for c in run_in[len(RUN_IN):]} == body_font
+        assert subtitle_font != body_font
+
+        # The list: each item on a line of its own, after its marker.
+        start = texts.index("会议提出三点要求：") + 1
+        assert texts[start:start + len(ITEMS)] == [f"●{item}" for item in ITEMS]
+
+        # The table: caption, then each row's cells in order, then rules all round.
+        caption = next(i for i, text in enumerate(texts) if text.startswith("表1"))
+        rows = [_cells(chars) for _, _, chars in lines[caption + 1:caption + 1 + len(TABLE)]]
+        assert rows == TABLE
+        page = pdf.pages[lines[caption][0] - 1]
+        top = page.height - lines[caption + 1][1] - 28  # a row is a grid line (29 pt) high
+        bottom = page.height - lines[caption + len(TABLE)][1] + 10
+        # Rules are drawn cell by cell: where they run, not how long each piece is, counts.
+        across = {round(e["top"]) for e in page.edges if e["orientation"] == "h"
+                  and e["width"] > 20 and top <= e["top"] <= bottom}
+        down = {round(e["x0"]) for e in page.edges if e["orientation"] == "v"
+                and e["height"] > 10 and e["top"] >= top - 1 and e["bottom"] <= bottom + 1}
+        assert len(_merged(across)) == len(TABLE) + 1  # a rule above, between and under the rows
+        assert len(_merged(down)) == len(TABLE[0]) + 1  # and left, between and right of the cells
+
+        # The photo: one image, as wide as the Word file set it (less the little the grid takes
+        # to round its height to whole lines), in its proportions; what is drawn there is it.
+        (number, image), = [(p.page_number, i) for p in pdf.pages for i in p.images]
+        assert 0.9 * PHOTO_MM * MM < image["width"] <= PHOTO_MM * MM + 0.5
+        assert abs(image["width"] / image["height"] - 2400 / 1600) < 0.01
+    document = pypdfium2.PdfDocument(forms_issue["pdf"])
+    scale = 72 / 72
+    bitmap = document[number - 1].render(scale=scale).to_pil()
+    box = bitmap.crop((int(image["x0"] * scale) + 2, int(image["top"] * scale) + 2,
+                       int(image["x1"] * scale) - 2, int(image["bottom"] * scale) - 2))
+    # The photo's red runs dark to light from top to bottom, its green across.
+    top, bottom = box.getpixel((box.width // 2, 2)), box.getpixel((box.width // 2, box.height - 3))
+    left, right = box.getpixel((2, box.height // 2)), box.getpixel((box.width - 3, box.height // 2))
+    assert bottom[0] - top[0] > 150 and abs(right[1] - left[1]) > 150
+    document.close()
+
+
+def _merged(positions: set[int]) -> list[int]:
+    """Positions closer than 2 pt taken as one (a rule drawn as a thin box has two edges)."""
+    result: list[int] = []
+    for position in sorted(positions):
+        if not result or position - result[-1] > 2:
+            result.append(position)
+    return result
+
+
+def test_the_web_page_shows_the_forms(forms_issue, browser):
+    """The same in a browser: the table's cells in order with rules, the list as separate
+    items, the heading phrase in the 楷体 face, the photo shown."""
+    page = browser.new_page(viewport={"width": 1000, "height": 900})
+    page.goto(forms_issue["html"].as_uri())
+    cells = page.eval_on_selector_all(
+        "table tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent.trim()))")
+    assert cells == TABLE
+    borders = page.eval_on_selector_all(
+        "table td, table th", "cells => cells.map(c => getComputedStyle(c).borderTopWidth)")
+    assert all(width != "0px" for width in borders)
+
+    items = page.eval_on_selector_all(
+        "ul li", "items => items.map(i => [i.textContent.trim(), i.getBoundingClientRect().top])")
+    assert [text for text, _ in items] == [f"●{item}" for item in ITEMS]
+    assert len({top for _, top in items}) == len(ITEMS)  # one under the other
+
+    phrase, phrase_font, text_font = page.evaluate("""() => {
+        const heading = document.querySelector('.runin');
+        const kai = heading.querySelector('.kai');
+        return [kai.textContent, getComputedStyle(kai).fontFamily, getComputedStyle(heading).fontFamily];
+    }""")
+    assert phrase == RUN_IN
+    assert phrase_font != text_font and "WenKai" in phrase_font
+
+    shown = page.evaluate("""() => { const img = document.querySelector('figure img');
+        return [img.complete && img.naturalWidth > 0, img.alt,
+                document.querySelector('figure figcaption').textContent]; }""")
+    assert shown == [True, "图1　株洲市代表联络站接待群众", "图1　株洲市代表联络站接待群众"]
+    page.close()
