@@ -44,6 +44,10 @@ SPACE_GAP = 0.25
 not draw as a character. Between Chinese and Latin a gap is only spacing (Word, WPS and
 liandong draw every space they mean as a character)."""
 
+WIDE_SPACE_GAP = 0.75
+"""A gap of this many ems (less than SEGMENT_GAP) is a full-width space (U+3000), as in
+“表1　……” and “图1　……”."""
+
 INDENT = 1.2
 """A line that starts this many ems right of the column's edge begins a paragraph (the body's
 first-line indent is two characters)."""
@@ -76,8 +80,12 @@ class Glyph:
     font: str
     bold: bool
     red: bool
-    block: int | None = None
-    """The structure element (paragraph, heading, cell) the glyph belongs to, when tagged."""
+    tag: Tag | None = None
+    """Where the glyph stands in the tag tree, when the PDF is tagged."""
+
+    @property
+    def block(self) -> int | None:
+        return self.tag.block if self.tag else None
 
 
 @dataclass
@@ -120,10 +128,25 @@ class Line:
 
 
 @dataclass
+class Picture:
+    """An image drawn on a page: where (PDF points, y upwards), and the file it gives."""
+
+    page: int
+    top: float
+    bottom: float
+    x0: float
+    x1: float
+    data: bytes = b""
+    ext: str = ""
+    refused: str = ""
+    """Why the image gives no file (too large, unreadable), or empty."""
+
+
+@dataclass
 class Page:
     number: int
     lines: list[Line]
-    images: int = 0
+    pictures: list[Picture] = field(default_factory=list)
 
 
 # --- Reading --------------------------------------------------------------------------------
@@ -163,10 +186,24 @@ def read_pages(data: bytes, name: str) -> list[Page]:
         document.close()
 
 
-def _structure(pdf) -> dict[tuple[int, int], int]:
-    """(page index, marked-content id) → the paragraph-level structure element that holds it,
-    from the tag tree; empty when the PDF is not tagged. Each element is visited once, so a
-    tree that loops ends."""
+@dataclass(frozen=True)
+class Tag:
+    """Where a glyph stands in the tag tree: its paragraph-level element (P, H1, LI, TD, TH,
+    Caption…) and that element's type, the list or table around it, and its table row."""
+
+    block: int
+    kind: str
+    group: int | None = None
+    group_kind: str = ""
+    row: int | None = None
+
+
+_GROUPING_TAGS = {"/Document", "/Part", "/Sect", "/Art", "/Div", "/THead", "/TBody", "/TFoot"}
+
+
+def _structure(pdf) -> dict[tuple[int, int], Tag]:
+    """(page index, marked-content id) → its Tag, from the tag tree; empty when the PDF is not
+    tagged. Each element is visited once, so a tree that loops ends."""
     import pikepdf
 
     root = pdf.Root.get("/StructTreeRoot")
@@ -182,11 +219,11 @@ def _structure(pdf) -> dict[tuple[int, int], int]:
             name = str(role_map[name])
         return name
 
-    found: dict[tuple[int, int], int] = {}
+    found: dict[tuple[int, int], Tag] = {}
     seen: set[tuple[int, int]] = set()
-    stack: list[tuple[object, int | None, int | None]] = [(root, None, None)]
+    stack: list[tuple[object, Tag | None, int | None]] = [(root, None, None)]
     while stack:
-        element, block, page = stack.pop()
+        element, tag, page = stack.pop()
         if not isinstance(element, pikepdf.Dictionary):
             continue
         if element.objgen != (0, 0):
@@ -196,27 +233,33 @@ def _structure(pdf) -> dict[tuple[int, int], int]:
         if "/Pg" in element and isinstance(element["/Pg"], pikepdf.Dictionary):
             page = pages.get(element["/Pg"].objgen, page)
         if element is not root and element.get("/Type", "/StructElem") == "/StructElem" \
-                and "/S" in element and kind(element) not in _INLINE_TAGS | {"/Document", "/Part",
-                                                                             "/Sect", "/Art", "/Div"}:
-            block = element.objgen[0] or id(element)
+                and "/S" in element:
+            name, number = kind(element), element.objgen[0] or id(element)
+            if name in ("/L", "/Table"):
+                tag = Tag(number, name, number, name)
+            elif name == "/TR":
+                tag = Tag(number, name, tag.group if tag else None, tag.group_kind if tag else "",
+                          number)
+            elif name not in _INLINE_TAGS | _GROUPING_TAGS:
+                tag = Tag(number, name, *((tag.group, tag.group_kind, tag.row) if tag else ()))
         kids = element.get("/K")
         if kids is None:
             continue
         for kid in (list(kids) if isinstance(kids, pikepdf.Array) else [kids]):
-            if isinstance(kid, int) and page is not None and block is not None:
-                found[(page, int(kid))] = block
+            if isinstance(kid, int) and page is not None and tag is not None:
+                found[(page, int(kid))] = tag
             elif isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/MCR":
                 kid_page = kid.get("/Pg")
                 where = pages.get(kid_page.objgen, page) if isinstance(kid_page, pikepdf.Dictionary) \
                     else page
-                if where is not None and block is not None and "/MCID" in kid:
-                    found[(where, int(kid["/MCID"]))] = block
+                if where is not None and tag is not None and "/MCID" in kid:
+                    found[(where, int(kid["/MCID"]))] = tag
             elif isinstance(kid, pikepdf.Dictionary):
-                stack.append((kid, block, page))
+                stack.append((kid, tag, page))
     return found
 
 
-def _read_page(page, index: int, blocks: dict[tuple[int, int], int]) -> Page:
+def _read_page(page, index: int, blocks: dict[tuple[int, int], Tag]) -> Page:
     import pypdfium2.raw as raw
 
     textpage = page.get_textpage()
@@ -263,16 +306,43 @@ def _read_page(page, index: int, blocks: dict[tuple[int, int], int]) -> Page:
         mcid = raw.FPDFPageObj_GetMarkedContentID(obj) if obj else -1
         glyphs.append(Glyph(text, box.left, box.right, origin_y.value, font_size, font, bold, red,
                             blocks.get((index, mcid)) if mcid >= 0 else None))
-    images = sum(1 for obj in page.get_objects(max_depth=3)
-                 if obj.type == raw.FPDF_PAGEOBJ_IMAGE)
-    return Page(index + 1, _lines(glyphs, index + 1), images)
+    pictures = [_picture(obj, index + 1) for obj in page.get_objects(max_depth=3)
+                 if obj.type == raw.FPDF_PAGEOBJ_IMAGE]
+    return Page(index + 1, _lines(glyphs, index + 1), [p for p in pictures if p is not None])
+
+
+def _picture(obj, page: int) -> Picture | None:
+    """An image object as a file: a JPEG as it is stored, anything else as PNG (with its mask
+    applied). Its pixels are counted before anything is decoded (limits.IMAGE_PIXELS)."""
+    import pypdfium2
+
+    left, bottom, right, top = obj.get_bounds()
+    if right - left < 1 or top - bottom < 1:
+        return None
+    picture = Picture(page, top, bottom, left, right)
+    try:
+        width, height = obj.get_px_size()
+        if width * height > limits.IMAGE_PIXELS:
+            picture.refused = f"有 {width} × {height} 像素，超过 {limits.IMAGE_PIXELS} 的上限（limits.IMAGE_PIXELS）"
+            return picture
+        filters = obj.get_filters()
+        raw_data = bytes(obj.get_data(decode_simple=False)) if filters == ["DCTDecode"] else b""
+        if raw_data.startswith(b"\xff\xd8\xff") and len(raw_data) <= limits.IMAGE_BYTES:
+            picture.data, picture.ext = raw_data, "jpg"
+        else:
+            out = io.BytesIO()
+            obj.get_bitmap(render=True).to_pil().convert("RGB").save(out, "PNG")
+            picture.data, picture.ext = out.getvalue(), "png"
+    except (pypdfium2.PdfiumError, OSError, ValueError):
+        picture.refused = "无法读出"
+    return picture
 
 
 def _lines(glyphs: list[Glyph], page: int) -> list[Line]:
     """Glyphs grouped by baseline, top to bottom, each line left to right."""
     lines: list[list[Glyph]] = []
     for glyph in sorted(glyphs, key=lambda g: -g.base):
-        if lines and abs(lines[-1][0].base - glyph.base) <= 0.3 * min(glyph.size, lines[-1][0].size):
+        if lines and abs(lines[-1][0].base - glyph.base) <= 0.3 * max(glyph.size, lines[-1][0].size):
             lines[-1].append(glyph)
         else:
             lines.append([glyph])
@@ -303,6 +373,10 @@ def _spell(line: Line) -> None:
                 if not text.endswith(" "):
                     text += " "
                     chars.append(None)
+            elif gap >= WIDE_SPACE_GAP * em and not glyph.text.isspace() and not previous.text.isspace():
+                text += "\u3000"  # a full-width space, which PDFs often leave undrawn
+                chars.append(None)
+                segment += "\u3000"
             elif (gap >= SPACE_GAP * em and _LATIN.match(glyph.text) and _LATIN.match(previous.text)):
                 text += " "
                 chars.append(None)
@@ -326,8 +400,14 @@ class _Column:
     right: float
 
 
-def _mode(values: list[float]) -> float:
-    return Counter(round(v * 2) / 2 for v in values).most_common(1)[0][0]
+def _edge(values: list[float], pick) -> float:
+    """The column's left (pick=min) or right (max) edge: the outermost place where two lines
+    or more start (or end). Continuation lines start at the left edge and justified lines end
+    at the right one, but in a short issue indented first lines and short last lines may be
+    the most; an edge that only one line reaches may be a stray (a date set right)."""
+    counts = Counter(round(v * 2) / 2 for v in values)
+    shared = [value for value, count in counts.items() if count >= 2]
+    return pick(shared) if shared else pick(counts)
 
 
 class _Layout:
@@ -358,8 +438,8 @@ class _Layout:
             lines = body[page.number % 2] if len(body[page.number % 2]) >= 3 else everything
             lines = lines or page.lines
             if lines:
-                self.columns[page.number] = _Column(_mode([line.x0 for line in lines]),
-                                                    _mode([line.x1 for line in lines]))
+                self.columns[page.number] = _Column(_edge([line.x0 for line in lines], min),
+                                                    _edge([line.x1 for line in lines], max))
             else:
                 self.columns[page.number] = _Column(0.0, 0.0)
 
@@ -425,10 +505,6 @@ def assemble(pages: list[Page], name: str) -> list:
     layout = _Layout(pages)
     _drop_page_numbers(pages, layout)
     lines = [line for page in pages for line in page.lines]
-    for page in pages:
-        if page.images:
-            logger.warning("%s: 有 %d 张图片，从 PDF 导入时不带图片：如需要，请从原件中取出图片文件，"
-                           "放进这一期的文件夹，再在稿件里写上", _where(name, page.number), page.images)
 
     # The masthead: the top of page 1, down to the line with the date.
     first_page = [line for line in lines if line.page == pages[0].number]
@@ -459,10 +535,41 @@ def assemble(pages: list[Page], name: str) -> list:
     body, colophon = rest[:colophon_at], rest[colophon_at:]
 
     tagged = bool(body) and all(None not in line.blocks for line in body)
-    groups: list[tuple[str, list[Line]]] = []
-    for line in body:
+    groups: list[tuple[str, list]] = []
+    flow = _with_pictures(body, pages, colophon[0] if colophon else None,
+                          first_page[end - 1] if end else None)
+    index = 0
+    while index < len(flow):
+        line = flow[index]
+        index += 1
         kind, members = groups[-1] if groups else ("", [])
-        previous = members[-1] if members else None
+        previous = members[-1] if members and isinstance(members[-1], Line) else None
+        if isinstance(line, Picture):
+            caption = []
+            while index < len(flow) and isinstance(flow[index], Line) and (
+                    (flow[index].glyphs[0].tag and flow[index].glyphs[0].tag.kind == "/Caption")
+                    or not caption and _FIGURE_CAPTION.match(flow[index].text)):
+                caption.append(flow[index])
+                index += 1
+                if not tagged:
+                    break
+            groups.append(("figure", [line] + caption))
+            continue
+        group = line.glyphs[0].tag
+        if tagged and group and group.group is not None:
+            members = [line]
+            while index < len(flow) and isinstance(flow[index], Line) and flow[index].glyphs[0].tag \
+                    and flow[index].glyphs[0].tag.group == group.group:
+                members.append(flow[index])
+                index += 1
+            groups.append(("table" if group.group_kind == "/Table" else "list", members))
+            continue
+        if not tagged and _TABLE_CAPTION.match(line.text):
+            rows = _untagged_rows(flow, index)
+            if rows:
+                groups.append(("table", [line] + rows))
+                index += len(rows)
+                continue
         if layout.is_title(line):
             if kind == "title" and previous is not None and _same_title(previous, line, layout):
                 members.append(line)
@@ -478,10 +585,25 @@ def assemble(pages: list[Page], name: str) -> list:
             members.append(line)
         else:
             groups.append(("text", [line]))
+    figures = 0
     for kind, members in groups:
-        text, styled = _join(members, layout)
-        paras.append(Para([text], _where(name, members[0].page), role=kind,
-                          joinable=False, styled=styled if kind == "text" else ""))
+        where = _where(name, members[0].page)
+        if kind == "figure":
+            figures += 1
+            para = _figure(members[0], members[1:], figures, where, layout)
+            if para is not None:
+                paras.append(para)
+        elif kind == "table":
+            paras.append(_table(members, where, layout, tagged))
+        elif kind == "list":
+            paras += _items(members, where, layout)
+        else:
+            text, styled = _join(members, layout)
+            if kind == "text" and _BULLET.match(text):
+                paras += _items(members, where, layout)
+                continue
+            paras.append(Para([text], where, role=kind, joinable=False,
+                              styled=styled if kind == "text" else ""))
     for line in colophon:
         paras.append(Para([line.text], _where(name, line.page), role="colophon", joinable=False))
     return paras
@@ -557,3 +679,136 @@ def _face(glyph: Glyph | None, layout: _Layout) -> str:
         return "."
     other = glyph.font != layout.font
     return ("F" if glyph.bold else "f") if other else ("b" if glyph.bold else ".")
+
+
+# --- Figures, tables and lists ----------------------------------------------------------------
+
+MM = 72 / 25.4
+_FIGURE_CAPTION = re.compile(r"图\s*[0-9一二三四五六七八九十]")
+_TABLE_CAPTION = re.compile(r"表\s*[0-9一二三四五六七八九十]")
+_BULLET = re.compile(r"[●•▪■◆◦○·]\s*")
+_NUMBER = re.compile(r"([0-9]{1,3})[.．]\s*")
+
+
+def _top(item: Line | Picture) -> float:
+    return item.top if isinstance(item, Picture) else item.base + 0.8 * item.size
+
+
+def _with_pictures(body: list[Line], pages: list[Page], colophon: Line | None,
+                   masthead: Line | None) -> list:
+    """The body's lines with the pictures drawn among them, in reading order (a picture in
+    the masthead or in the 版记 is not part of an article)."""
+    flow: list = []
+    for page in pages:
+        lines = [line for line in body if line.page == page.number]
+        pictures = [picture for picture in page.pictures
+                    if not (masthead and page.number == masthead.page and picture.bottom >= masthead.base)
+                    and not (colophon and (page.number > colophon.page or page.number == colophon.page
+                                           and picture.top <= _top(colophon)))]
+        flow += sorted(lines + pictures, key=lambda item: -_top(item))
+    return flow
+
+
+def _untagged_rows(flow: list, index: int) -> list[Line]:
+    """Under a caption 表…: the lines that are rows of one table, each cut into as many cells
+    (items set apart by wide gaps) as the first; none if there are fewer than two."""
+    rows: list[Line] = []
+    while index < len(flow) and isinstance(flow[index], Line) and len(flow[index].segments) >= 2:
+        if rows and len(flow[index].segments) != len(rows[0].segments):
+            break
+        rows.append(flow[index])
+        index += 1
+    return rows if len(rows) >= 2 else []
+
+
+def _figure(picture: Picture, caption: list[Line], number: int, where: str, layout: _Layout):
+    from liandong.importer import Figure, Para
+
+    if picture.refused:
+        logger.warning("%s: 一张图片%s，未导入", where, picture.refused)
+        return None
+    text = " ".join(line.text for line in caption).strip() if caption else ""
+    if not text:
+        text = f"图{number}"
+        logger.warning("%s: 图片没有图题，已写作“%s”：请补上图题", where, text)
+    width = (picture.x1 - picture.x0) / MM
+    shown = None if width >= 150 else max(20.0, float(round(width)))
+    return Para([text], where, role="figure", joinable=False,
+                payload=Figure(text, f"图{number}.{picture.ext}", picture.data, shown))
+
+
+def _table(lines: list[Line], where: str, layout: _Layout, tagged: bool):
+    """A table's caption and rows: by its tags (TR, TH/TD, Caption), or under a caption by the
+    wide gaps between cells; a header row repeated on a later page is read once."""
+    from liandong.importer import Para, Table
+    from liandong.source import join_lines
+
+    if not tagged:
+        caption, rows = lines[0].text, [[(cell, []) for cell in line.segments] for line in lines[1:]]
+        logger.warning("%s: 表格“%s”是按各行文字的位置读出的：请核对每一格", where, caption)
+        return Para([caption], where, role="table", joinable=False, payload=Table(caption, rows))
+    cells: dict[tuple, list[list[str]]] = {}
+    first_page: dict[tuple, int] = {}
+    order: list[tuple] = []
+    caption: list[list[str]] = []
+    first_row = None
+    for line in lines:
+        current = None
+        pieces: dict[int, str] = {}
+        for char, glyph in zip(line.text, line.chars):
+            tag = glyph.tag if glyph is not None else None
+            if tag is not None:
+                current = ("caption",) if tag.kind == "/Caption" else (tag.row, tag.block)
+                if first_row is None and tag.row is not None:
+                    first_row = tag.row
+            if current is None:
+                continue
+            if current not in first_page:
+                first_page[current] = line.page
+                order.append(current)
+            if current[0] == first_row and line.page > first_page[current]:
+                continue  # the header row, repeated at the top of a page
+            pieces.setdefault(id(current), "")
+            target = caption if current == ("caption",) else cells.setdefault(current, [])
+            if not target or target[-1][0] != id(line):
+                target.append([id(line), ""])  # type: ignore[list-item]
+            target[-1][1] += char  # type: ignore[index]
+    rows: dict[int | None, list[tuple[str, list]]] = {}
+    for key in order:
+        if key == ("caption",):
+            continue
+        text = join_lines([piece for _, piece in cells.get(key, [])])
+        rows.setdefault(key[0], []).append((text, []))
+    text = join_lines([piece for _, piece in caption]) if caption else ""
+    if not text:
+        text = "表"
+        logger.warning("%s: 表格没有表题，已写作“表”：请补上表题", where)
+    return Para([text], where, role="table", joinable=False, payload=Table(text, list(rows.values())))
+
+
+def _items(lines: list[Line], where: str, layout: _Layout) -> list:
+    """List items: one for each LI of the tags, or this paragraph opening with a bullet."""
+    from liandong.importer import Item, Para, _strong
+
+    groups: list[list[Line]] = []
+    for line in lines:
+        block = line.glyphs[0].block
+        if groups and (block is None or groups[-1][0].glyphs[0].block == block):
+            groups[-1].append(line)
+        else:
+            groups.append([line])
+    paras = []
+    for group in groups:
+        text, styled = _join(group, layout)
+        bullet, number = _BULLET.match(text), _NUMBER.match(text)
+        marker = bullet or number
+        cut = marker.end() if marker else 0
+        item = Item(text[cut:], bool(number) and not bullet, int(number.group(1)) if number and not bullet else 0,
+                    _strong(styled[cut:]))
+        paras.append(Para([item.text], _where_of(where, group), role="item", joinable=False,
+                          payload=item))
+    return paras
+
+
+def _where_of(where: str, lines: list[Line]) -> str:
+    return re.sub(r"第 \d+ 页", f"第 {lines[0].page} 页", where)

@@ -1058,3 +1058,25 @@ def test_the_web_page_shows_the_forms(forms_issue, browser):
                 document.querySelector('figure figcaption').textContent]; }""")
     assert shown == [True, "图1　株洲市代表联络站接待群众", "图1　株洲市代表联络站接待群众"]
     page.close()
+
+
+def test_the_pdf_with_the_forms_imports_back_to_its_sources(forms_issue, tmp_path):
+    """liandong's PDF of that issue imports back to the same sources (its tags give the list
+    items, the table's cells and the figure's caption), but for the figure's width: the print
+    rounds the photo's height to whole grid lines, so 120 mm comes back as what was printed."""
+    root = project_without_13(tmp_path)
+    shutil.copy(forms_issue["pdf"], root / "2024-13.pdf")
+    result = liandong("import", "2024-13.pdf", cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "issues/2024/13/issue.yaml", "issues/2024/13/01.md", "issues/2024/13/图1.jpg"]
+    original = (forms_issue["root"] / ISSUE / "01.md").read_text(encoding="utf-8")
+    imported = (root / ISSUE / "01.md").read_text(encoding="utf-8")
+    printed = re.search(r"\{宽=(\d+)mm\}", imported).group(1)
+    assert 108 <= int(printed) < PHOTO_MM
+    assert imported == original.replace(f"{{宽={PHOTO_MM}mm}}", f"{{宽={printed}mm}}")
+    # The photo is the one the PDF holds (converted for print, in its proportions).
+    from PIL import Image
+
+    with Image.open(root / ISSUE / "图1.jpg") as photo:
+        assert abs(photo.width / photo.height - 1.5) < 0.01
