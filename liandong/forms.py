@@ -178,7 +178,7 @@ def table_form(builder, form: Table) -> dict:
             if least > narrowest[index]:
                 narrowest[index] = least
                 culprit[index] = (cell, unit, least)
-    room = L.text_width - columns * 2 * pad
+    room = L.text_width - L.table_rule - columns * 2 * pad  # the outer rules inside the area
     if sum(narrowest) > room + 0.01:
         cell, unit, least = max((c for c in culprit if c), key=lambda c: c[2])
         builder.problems.append(cell.loc.problem(
