@@ -29,6 +29,9 @@ FIGURE_MIN_LINES = 2
 FIGURE_WIDTHS = (20 * MM, 156 * MM)
 """What `{宽=…}` may ask for, in pt: 20 mm to the text area's width."""
 
+KEEP_WHOLE = 8
+"""A cell of up to this many characters (em) is kept on one line when the table can give every
+column that much: only longer texts wrap first."""
 NUMBER = re.compile(r"[+\-−±]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?[%‰]?")
 """A number as a table cell holds it: 1,268 · 98.5% · -3 · 0.25."""
 NO_DATA = frozenset({"", "—", "——", "-", "–", "/", "…", "……"})
@@ -161,6 +164,7 @@ def table_form(builder, form: Table) -> dict:
     grid += [[(cell, cell_pieces(cell, False), False) for cell in row] for row in form.rows]
     natural = [0.0] * columns
     narrowest = [0.0] * columns
+    compact = [0.0] * columns
     culprit: list[tuple[Block, str, float] | None] = [None] * columns
     for row in grid:
         for index, (cell, pieces, header) in enumerate(row):
@@ -170,10 +174,11 @@ def table_form(builder, form: Table) -> dict:
                 wide += decimal(index, cell.text)
                 least += decimal(index, cell.text)
             natural[index] = max(natural[index], wide)
+            compact[index] = max(compact[index], min(wide, max(least, KEEP_WHOLE * size)))
             if least > narrowest[index]:
                 narrowest[index] = least
                 culprit[index] = (cell, unit, least)
-    room = L.text_width - columns * 2 * pad
+    room = L.text_width - L.table_rule - columns * 2 * pad  # the outer rules inside the area
     if sum(narrowest) > room + 0.01:
         cell, unit, least = max((c for c in culprit if c), key=lambda c: c[2])
         builder.problems.append(cell.loc.problem(
@@ -187,9 +192,12 @@ def table_form(builder, form: Table) -> dict:
         total = sum(natural) or 1.0
         widths = [w + extra * w / total for w in natural]
     else:
-        slack = sum(n - m for n, m in zip(natural, narrowest)) or 1.0
-        share = (room - sum(narrowest)) / slack
-        widths = [m + (n - m) * share for n, m in zip(natural, narrowest)]
+        # Short texts stay on one line first (a place name, a header of a few characters);
+        # what is left goes to the columns of longer text, in proportion to what they lack.
+        low, high = (compact, natural) if sum(compact) <= room else (narrowest, compact)
+        slack = sum(h - m for h, m in zip(high, low)) or 1.0
+        share = (room - sum(low)) / slack
+        widths = [m + (h - m) * share for h, m in zip(high, low)]
 
     rows = []
     for row in grid:

@@ -540,6 +540,14 @@ def _spans(line: Sequence[_Atom], end_alone: bool = False) -> list[_Span]:
         if last is not None and atom.kind == SPACE:
             last.atoms.append(atom)
             continue
+        if (last is not None and atom.kind == HAN and not atom.text.strip()
+                and not atom.special and last.atoms[-1].kind != SPACE
+                and not (last.kind == HAN and last.atoms[-1].style == atom.style)):
+            # An ideographic space between two Latin units (表1　2024年) would be a span of its
+            # own, and WeasyPrint draws no text box that holds only white space: its room stays,
+            # the character goes, and a copy of the text loses it. It goes with the span before.
+            last.atoms.append(atom)
+            continue
         previous = last.atoms[-1] if last else None
         if (previous is not None and previous.kind != SPACE and previous.style == atom.style
                 and not previous.special and not atom.special
