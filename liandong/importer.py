@@ -811,8 +811,9 @@ def article_markdown(article: Article) -> str:
     if article.subtitle:
         lines.append(f"副标题: {yaml_scalar(article.subtitle)}")
     lines.append("---")
-    for block in article.blocks:
-        lines.append("")
+    for number, block in enumerate(article.blocks):
+        if not (isinstance(block, NoteBlock) and number and isinstance(article.blocks[number - 1], Table)):
+            lines.append("")  # a 注 right under a table is written as its note
         lines += _block_lines(block)
     return "\n".join(lines) + "\n"
 

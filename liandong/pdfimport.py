@@ -774,11 +774,18 @@ def _table(lines: list[Line], where: str, layout: _Layout, tagged: bool):
                 target.append([id(line), ""])  # type: ignore[list-item]
             target[-1][1] += char  # type: ignore[index]
     rows: dict[int | None, list[tuple[str, list]]] = {}
+    row_pages: dict[int | None, int] = {}
     for key in order:
         if key == ("caption",):
             continue
         text = join_lines([piece for _, piece in cells.get(key, [])])
         rows.setdefault(key[0], []).append((text, []))
+        row_pages.setdefault(key[0], first_page[key])
+    header = next(iter(rows), None)
+    for key in list(rows)[1:]:
+        # The header row repeated at the top of a later page, tagged as a row of its own.
+        if rows[key] == rows[header] and row_pages[key] > row_pages[header]:
+            del rows[key]
     text = join_lines([piece for _, piece in caption]) if caption else ""
     if not text:
         text = "表"
