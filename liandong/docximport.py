@@ -36,22 +36,12 @@ _CHINESE_FORMATS = {"chineseCounting", "chineseCountingThousand", "ideographTrad
                     "taiwaneseCounting", "taiwaneseCountingThousand", "chineseLegalSimplified",
                     "ideographLegalTraditional", "ideographDigital", "japaneseCounting"}
 _CONVERTIBLE = {"GIF", "BMP", "TIFF", "WEBP"}
-_NAMESPACES = {"w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main",
-               "a": "http://schemas.openxmlformats.org/drawingml/2006/main",
-               "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-               "v": "urn:schemas-microsoft-com:vml",
-               "wp": "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"}
-
-
-def _xpath(path: str):
-    from lxml import etree
-
-    return etree.XPath(path, namespaces=_NAMESPACES)
-
-
-_DRAWINGS = _xpath(".//w:drawing | .//w:pict")
-_PICTURE_IDS = _xpath(".//a:blip/@r:embed | .//v:imagedata/@r:id")
-_EXTENT = _xpath(".//wp:extent/@cx")
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+_R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_V = "{urn:schemas-microsoft-com:vml}"
+_WP = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}"
+"""Word's XML namespaces, for the pictures (DrawingML, and VML in older files)."""
 _BROKEN = "无法读取 Word 文档：文件已损坏，或不是 .docx 格式；请在 Word/WPS 中重新另存为 .docx"
 
 
@@ -175,9 +165,12 @@ class _Reader:
     def _pictures(self, element) -> list[tuple[bytes, float | None]]:
         """The pictures a paragraph holds (DrawingML and the older VML), with their width."""
         found = []
-        for drawing in _DRAWINGS(element):
-            ids = _PICTURE_IDS(drawing)
-            extent = _EXTENT(drawing)
+        drawings = [node for tag in (f"{_W}drawing", f"{_W}pict") for node in element.iter(tag)]
+        for drawing in drawings:
+            ids = [node.get(f"{_R}embed") for node in drawing.iter(f"{_A}blip")]
+            ids += [node.get(f"{_R}id") for node in drawing.iter(f"{_V}imagedata")]
+            ids = [rid for rid in ids if rid]
+            extent = [node.get("cx", "") for node in drawing.iter(f"{_WP}extent")]
             width = int(extent[0]) / 36000 if extent and extent[0].isdigit() else None
             for rid in ids[:1]:
                 part = self.document.part.related_parts.get(rid)
