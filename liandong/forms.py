@@ -179,7 +179,8 @@ def table_form(builder, form: Table) -> dict:
                 narrowest[index] = least
                 culprit[index] = (cell, unit, least)
     room = L.text_width - L.table_rule - columns * 2 * pad  # the outer rules inside the area
-    if sum(narrowest) > room + 0.01:
+    too_wide = sum(narrowest) > room + 0.01
+    if too_wide:
         cell, unit, least = max((c for c in culprit if c), key=lambda c: c[2])
         builder.problems.append(cell.loc.problem(
             f"表格太宽，版心放不下：各列最窄也要 {(sum(narrowest) + columns * 2 * pad) / MM:.0f} mm"
@@ -209,7 +210,8 @@ def table_form(builder, form: Table) -> dict:
                                 width=widths[index] - shift + 0.01, spacing=0.0, size=size,
                                 marks="body", ragged=True) if pieces else []
             builder.note_lines(lines, cell.loc)
-            builder.report_lines(lines, cell.text, cell.loc, "表格")
+            if not too_wide:  # else the table's problem says it all
+                builder.report_lines(lines, cell.text, cell.loc, "表格")
             cells.append({"text": cell.text, "runs": pieces, "lines": lines,
                           "align": "center" if header else align, "header": header,
                           "decimal": round(shift, 3)})

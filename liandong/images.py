@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from liandong import limits
-from liandong.errors import LiandongError, Problem, display_path
+from liandong.errors import LiandongError, Problem, printable
 
 JPEG_MAGIC = b"\xff\xd8\xff"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -57,7 +57,7 @@ def find_image(folder: Path, figure, problems: list[Problem]) -> ImageFile | Non
     path, no `..`, no link out of it), present, a JPEG or PNG by its content, within the size
     limits, and readable to its last byte. Problems at the file name's place."""
     src, loc = figure.src, figure.src_loc
-    shown = display_path(src) if src else ""
+    shown = printable(src)
     if not src:
         problems.append(loc.problem("图片缺少文件名：写在圆括号里，如“![图题](照片.jpg)”"))
         return None

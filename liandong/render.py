@@ -415,6 +415,8 @@ class _Builder:
             "masthead": masthead,
             "note": note,
             "articles": articles,
+            "has_forms": any(type(block) is dict for article in articles
+                             for block in article["blocks"]),
             "banji": banji,
             "pdf_name": pdf_name,
             "layout": L,

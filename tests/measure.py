@@ -1019,12 +1019,13 @@ def _table_parts(s: _State, block: Block, lines: list[Line]) -> list[_TablePart]
             continue
         top = on_page[0].em_top - LINE_PITCH
         bottom = on_page[-1].em_bottom + LINE_PITCH
-        rows = _rules(image, page, top, bottom)
+        rows = _rules(image, page, top, bottom, coverage=0.5)
         if len(rows) < 2:
             parts.append(_TablePart(page, rows, [], []))
             continue
-        columns = _vertical_rules(image, rows[0][1], rows[-1][0], text_left(page) - 1 * MM,
-                                  text_right(page) + 1 * MM)
+        columns = _vertical_rules(image, rows[0][1], rows[-1][0],
+                                  max(0.0, text_left(page) - 15 * MM),
+                                  min(image.width * 72 / INK_DPI, text_right(page) + 15 * MM))
         cells = []
         for (_, upper, _, _), (lower, _, _, _) in zip(rows, rows[1:]):
             band = [line for line in on_page if upper < line.baseline < lower]
@@ -1460,10 +1461,11 @@ def _ink_top(image, box: tuple[float, float, float, float]) -> float | None:
     return None if bbox is None else box[1] + bbox[1] * 72 / INK_DPI
 
 
-def _rules(image, page: int, top: float, bottom: float) -> list[tuple[float, float, float, float]]:
+def _rules(image, page: int, top: float, bottom: float,
+           coverage: float = 0.98) -> list[tuple[float, float, float, float]]:
     """Full-width horizontal rules between top and bottom (pt): (top, bottom, left, right).
 
-    A rule is a run of rows inked across 98 % of the text area's width; its thickness is the
+    A rule is a run of rows inked across `coverage` of the text area's width; its thickness is the
     integrated coverage of its rows (so anti-aliasing counts for what it is) and its top and
     bottom are centred on the coverage's centroid; its ends are those of its middle row."""
     from PIL import Image
@@ -1477,11 +1479,11 @@ def _rules(image, page: int, top: float, bottom: float) -> list[tuple[float, flo
     found, y = [], 0
     scale = 72 / INK_DPI
     while y < len(rows):
-        if rows[y] < 0.98 * 255:
+        if rows[y] < coverage * 255:
             y += 1
             continue
         start = y
-        while y < len(rows) and rows[y] >= 0.98 * 255:
+        while y < len(rows) and rows[y] >= coverage * 255:
             y += 1
         lo, hi = max(0, start - 3), min(band.height, y + 3)
         darkness = [255 - v for v in band.crop((0, lo, band.width, hi))
