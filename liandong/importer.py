@@ -520,9 +520,7 @@ def _body(paras: list[Para], name: str) -> tuple[list[str], list[Article]]:
             text = join_lines([text, paras[index].text])
             index += 1
         level = heading_level(text)
-        if para.payload is not None:
-            kind = para.role
-        elif para.role == "text":
+        if para.role == "text":
             kind = "heading" if level else "paragraph"
         elif para.role == "heading" and not level:
             kind = "title"  # a styled heading without a number: Word users style titles so

@@ -514,6 +514,9 @@ def assemble(pages: list[Page], name: str) -> list:
         if any(_is_masthead_line(item) or _ISSUE_NUMBER.search(item) or _TOTAL.search(item)
                for item in items):
             end = index + 1
+        elif index and layout.is_body_size(line) and not layout.short(line) \
+                and not layout.centred(line) and not _DATE.search(line.text):
+            break  # a full line of body text: the masthead (if any) is above it
         if _DATE.search(line.text) or _is_note(line.text) or layout.is_title(line) and not line.red \
                 and index > 0:
             if _DATE.search(line.text):

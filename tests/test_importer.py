@@ -1119,3 +1119,19 @@ def test_a_corpus_issue_imports_back_to_the_same_forms(tmp_path, corpus_pdfs, na
     year, number = name.split("/")
     pdf = f"{year}-{int(number):02d}.pdf"
     assert _pdftotext(out / pdf) == _pdftotext(corpus_pdfs[name])
+
+
+def test_a_pdf_without_a_masthead_is_refused(tmp_path):
+    """The Word-like layout without its masthead: refused at its first page, nothing written
+    (a body line with a date in it is not taken for the masthead's)."""
+    import weasyprint
+
+    root = project_without_13(tmp_path)
+    case = CASES / "word_pdf"
+    html = (case / "layout.html").read_text(encoding="utf-8")
+    start, end = html.index('<p class="name">'), html.index('<p><span class="label">')
+    weasyprint.HTML(string=html[:start] + html[end:], base_url=str(case)).write_pdf(root / "input.pdf")
+    result = liandong("import", "input.pdf", cwd=root)
+    assert (result.returncode, result.stderr) == (1, (
+        "错误：input.pdf（第 1 页）: 找不到报头：文件开头应是刊名和“第 N 期”，这不像是一期已发表的简报\n"))
+    assert not (root / ISSUE).exists()
