@@ -147,6 +147,8 @@ class Page:
     number: int
     lines: list[Line]
     pictures: list[Picture] = field(default_factory=list)
+    unmapped: int = 0
+    """Characters whose font gives no Unicode text (left out)."""
 
 
 # --- Reading --------------------------------------------------------------------------------
@@ -170,6 +172,7 @@ def read_pages(data: bytes, name: str) -> list[Page]:
         if over is not None:
             raise LiandongError(f"{name}: {over}")
         blocks = _structure(pdf)
+        textless = _fonts_without_text(pdf)
     except pikepdf.PdfError:
         raise LiandongError(broken) from None
     finally:
@@ -179,7 +182,8 @@ def read_pages(data: bytes, name: str) -> list[Page]:
     except pypdfium2.PdfiumError:
         raise LiandongError(broken) from None
     try:
-        return [_read_page(document[index], index, blocks) for index in range(len(document))]
+        return [_read_page(document[index], index, blocks, textless)
+                for index in range(len(document))]
     except pypdfium2.PdfiumError:
         raise LiandongError(broken) from None
     finally:
@@ -259,7 +263,26 @@ def _structure(pdf) -> dict[tuple[int, int], Tag]:
     return found
 
 
-def _read_page(page, index: int, blocks: dict[tuple[int, int], Tag]) -> Page:
+def _fonts_without_text(pdf) -> set[str]:
+    """Names of the composite fonts (Identity-encoded CID fonts) that have no ToUnicode map:
+    their glyph numbers say nothing about the characters, whatever a reader makes of them."""
+    import pikepdf
+
+    found: set[str] = set()
+    for page in pdf.pages:
+        resources = page.obj.get("/Resources")
+        fonts = resources.get("/Font") if isinstance(resources, pikepdf.Dictionary) else None
+        if not isinstance(fonts, pikepdf.Dictionary):
+            continue
+        for font in fonts.values():
+            if isinstance(font, pikepdf.Dictionary) and font.get("/Subtype") == "/Type0" \
+                    and "/ToUnicode" not in font \
+                    and str(font.get("/Encoding", "")).startswith("/Identity"):
+                found.add(str(font.get("/BaseFont", ""))[1:])
+    return found
+
+
+def _read_page(page, index: int, blocks: dict[tuple[int, int], Tag], textless: set[str]) -> Page:
     import pypdfium2.raw as raw
 
     textpage = page.get_textpage()
@@ -272,10 +295,19 @@ def _read_page(page, index: int, blocks: dict[tuple[int, int], Tag]) -> Page:
     r, g, b, a = (ctypes.c_uint() for _ in range(4))
     glyphs: list[Glyph] = []
     fonts: dict[int, tuple[str, bool]] = {}
+    unmapped = 0
     for i in range(raw.FPDFText_CountChars(textpage)):
         if raw.FPDFText_IsGenerated(textpage, i):
             continue  # PDFium's guessed spaces and line ends: the lines are rebuilt here
         code = raw.FPDFText_GetUnicode(textpage, i)
+        if raw.FPDFText_HasUnicodeMapError(textpage, i) or code == 0xFFFD or 0xE000 <= code <= 0xF8FF:
+            unmapped += 1  # a glyph without its text (a font with no ToUnicode map)
+            continue
+        if textless:
+            length = raw.FPDFText_GetFontInfo(textpage, i, name, len(name), flags)
+            if name.raw[:max(length - 1, 0)].decode("utf-8", "replace") in textless:
+                unmapped += 1
+                continue
         if code in (0, 0xFFFE, 0xFFFF) or code in (0x0D, 0x0A):
             continue
         text = chr(code)
@@ -308,7 +340,8 @@ def _read_page(page, index: int, blocks: dict[tuple[int, int], Tag]) -> Page:
                             blocks.get((index, mcid)) if mcid >= 0 else None))
     pictures = [_picture(obj, index + 1) for obj in page.get_objects(max_depth=3)
                  if obj.type == raw.FPDF_PAGEOBJ_IMAGE]
-    return Page(index + 1, _lines(glyphs, index + 1), [p for p in pictures if p is not None])
+    return Page(index + 1, _lines(glyphs, index + 1), [p for p in pictures if p is not None],
+                unmapped)
 
 
 def _picture(obj, page: int) -> Picture | None:
@@ -475,9 +508,14 @@ def read_pdf(path: Path, name: str) -> list:
 
     data = read_limited(path, name, limits.PDF_BYTES, "PDF_BYTES")
     pages = read_pages(data, name)
-    if not any(page.lines for page in pages):
+    if not any(page.lines for page in pages) and not any(page.unmapped for page in pages):
         raise LiandongError(f"{name}: PDF 里没有可以提取的文字（可能是扫描件或图片）：扫描件要先做文字识别"
                             "（OCR），无法直接导入")
+    read = sum(len(line.glyphs) for page in pages for line in page.lines)
+    unmapped = sum(page.unmapped for page in pages)
+    if unmapped > read:
+        raise LiandongError(f"{name}: PDF 里的字大多没有对应的文字编码（字体缺少 Unicode 映射），读不出"
+                            "文字，无法导入：请用原来的 Word 文件，或先做文字识别（OCR）")
     return assemble(pages, name)
 
 
@@ -504,6 +542,10 @@ def assemble(pages: list[Page], name: str) -> list:
 
     layout = _Layout(pages)
     _drop_page_numbers(pages, layout)
+    for page in pages:
+        if page.unmapped:
+            logger.warning("%s: 有 %d 个字在 PDF 里没有对应的文字编码（字体缺少 Unicode 映射），导入时"
+                           "缺了这些字：请对照原件补上", _where(name, page.number), page.unmapped)
     lines = [line for page in pages for line in page.lines]
 
     # The masthead: the top of page 1, down to the line with the date.

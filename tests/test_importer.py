@@ -1135,3 +1135,43 @@ def test_a_pdf_without_a_masthead_is_refused(tmp_path):
     assert (result.returncode, result.stderr) == (1, (
         "错误：input.pdf（第 1 页）: 找不到报头：文件开头应是刊名和“第 N 期”，这不像是一期已发表的简报\n"))
     assert not (root / ISSUE).exists()
+
+
+def test_characters_a_pdf_gives_no_text_for_are_said(tmp_path, sample_build):
+    """A font without its ToUnicode map (the 编者按's 楷体 here) gives glyphs, not characters:
+    they are left out with a notice at their page, never imported as garbage."""
+    import pikepdf
+
+    root = project_without_13(tmp_path)
+    with pikepdf.open(sample_build["pdf"]) as pdf:
+        for font in pdf.pages[0].Resources.Font.values():
+            if "WenKai" in str(font.BaseFont):
+                del font["/ToUnicode"]
+        pdf.save(root / "2024-13.pdf")
+    result = liandong("import", "2024-13.pdf", cwd=root)
+    assert result.returncode == 0, result.stderr
+    kai = _glyphs_in(root / "2024-13.pdf", 0, "WenKai")
+    assert result.stderr.splitlines()[0] == (
+        f"注意：2024-13.pdf（第 1 页）: 有 {kai} 个字在 PDF 里没有对应的文字编码（字体缺少 Unicode 映射），"
+        "导入时缺了这些字：请对照原件补上")
+    note = (root / ISSUE / "issue.yaml").read_text(encoding="utf-8").split("编者按: |\n")[1]
+    assert set(note) <= set("“”‘’ \n")  # the note's quotes are set in 仿宋, which has its map
+
+
+def _glyphs_in(pdf: Path, page: int, font: str) -> int:
+    """How many characters a page draws in a font, as PDFium counts them (pdfplumber counts
+    one fewer in the sample's 楷体: the count the notice gives is PDFium's)."""
+    import ctypes
+
+    import pypdfium2
+    import pypdfium2.raw as raw
+
+    document = pypdfium2.PdfDocument(pdf)
+    textpage = document[page].get_textpage()
+    name, flags, count = ctypes.create_string_buffer(256), ctypes.c_int(), 0
+    for index in range(raw.FPDFText_CountChars(textpage)):
+        if not raw.FPDFText_IsGenerated(textpage, index):
+            length = raw.FPDFText_GetFontInfo(textpage, index, name, len(name), flags)
+            count += font in name.raw[:length].decode("utf-8", "replace")
+    document.close()
+    return count
