@@ -365,5 +365,9 @@ def test_banji_holds_in_every_form(name, tmp_path):
                 left, right = row.split(" | ")
                 assert line.x1 == pytest.approx(end, abs=0.2 * MM), (name, row)
                 gap = line.chars[len(left)]["x0"] - line.chars[len(left) - 1]["x1"]
-                assert gap >= 2 * 14 - 0.01, (name, row)  # two characters at least
+                assert gap >= 0.5 * 14 - 0.01, (name, row)  # half a character at least
+                # Squeezed, if at all, by at most SQUEEZE (0.05 em) between two characters
+                # (what WeasyPrint writes drifts by up to 1/1000 em a glyph: 0.01 em allowed).
+                for a, b in zip(line.chars, line.chars[1:]):
+                    assert b["x0"] - a["x1"] >= -0.06 * 14, (name, row, a["text"], b["text"])
         assert not inside, (name, [line.text for line in inside])
