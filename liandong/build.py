@@ -317,7 +317,7 @@ def synthetic_bold(fonts: dict[str, ResolvedFont]) -> frozenset[str]:
 
 def pdf_names(fonts: dict[str, ResolvedFont]) -> dict[str, str]:
     """The private @font-face name of each project font, and the real name its PDF font is
-    given instead (pdf.rename_fonts)."""
+    given instead (pdf.rename_font)."""
     return {font.css_family: font.pdf_name for font in fonts.values() if font.origin == "fonts/"}
 
 

@@ -328,7 +328,7 @@ def check_out_folder(out: Path, owned: Callable[[str], bool], *, force: bool = F
     """Refuse an output folder that is a system folder (always), or a folder with files that
     liandong did not write (unless force): a folder is liandong's output when every file in it
     has a name `owned` accepts (or is liandong's temporary file or journal) and, if `marks`
-    are given, one of them is there (a site's search-index.js: an `index.html` alone may be
+    are given, one of them is there (a site's search/meta.js: an `index.html` alone may be
     anybody's). Subfolders are not looked into: liandong writes none there."""
     real = Path(os.path.realpath(out))
     shown = display_path(out)

@@ -18,7 +18,7 @@ from liandong.errors import Problem, display_path
 from liandong.fonts import ROLES, Measurer, ResolvedFont, fallback_runs
 from liandong.source import Block, Loc
 from liandong.typeset import (HAN_STRETCH, LATIN_STRETCH, Line, Piece, balance_lines,
-                              break_lines, chinese_number, title_parts)
+                              break_lines, chinese_number, set_pair, title_parts)
 from liandong.validate import Issue, Text
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
@@ -47,7 +47,12 @@ class Layout:
     banji_padding: float = 1.5      # above and below the lines of each 版记 row
     banji_outer_rule: float = 0.35 * MM  # the 版记's first and last rules
     banji_inner_rule: float = 0.25 * MM  # the rules between its rows
-    banji_gap: float = 2.0          # least gap, in characters, between two parts of one line
+    banji_gap: float = 0.5
+    """Least gap, in 版记 characters, between the two parts of one 版记 line (责任编辑 and
+    联系方式, 批准文号 and 印数): half a character, wider than a word space (a third of one) and
+    than the quarter em clreq puts between Chinese and Latin, so the two read as two fields,
+    and narrow enough that the published issue 13 keeps its one credits line. The parts may be
+    squeezed (typeset.set_pair) to leave it."""
     folio_size: float = 14.0        # 四号
     folio_gap: float = 7 * MM       # from the text area's bottom to the top of the page number's dashes
     masthead_lines: int = 7         # the masthead and the space under its rule, in grid lines
@@ -275,14 +280,16 @@ class _Builder:
     def banji(self) -> dict:
         """The 版记, laid out here so that every form holds: the lists 报, 送, 发 (wrapped lines
         after the colon), then 责任编辑 at the left and 联系方式 at the right of one line when
-        both fit with two characters between them (else 联系方式 on the next line, flush
-        left), then 批准文号 at the left with （共印 N 份） flush right on its line (or, when
-        they cannot share it, on the next line, flush right). A rule above every row; the
-        lists are one row (GB/T 9704 §7.4.2: no rule between 主送 and 抄送).
+        both fit with `Layout.banji_gap` between them, squeezed if need be as a body line may
+        be (typeset.set_pair; else 联系方式 on the next line, flush left), then 批准文号 at the
+        left with （共印 N 份） flush right on its line, by the same rule (or, when they cannot
+        share it, on the next line, flush right). A rule above every row; the lists are one
+        row (GB/T 9704 §7.4.2: no rule between 主送 and 抄送).
 
         Each line is either one part (left or right aligned) or a pair, which the template
         justifies: the one space between the two parts takes up the room left, so the right
-        part ends exactly at the right edge whatever its width."""
+        part ends exactly at the right edge. A pair's parts are typeset lines ("lines"), each
+        as wide as set_pair measured it."""
         issue, L = self.issue, self.layout
         lists = [self.distribution(label, items) for label, items in issue.distribution]
         count_text = f"（共印 {issue.print_count} 份）" if issue.print_count else None
@@ -306,8 +313,11 @@ class _Builder:
         def pair(left: str, right: str, right_align: str) -> list[dict]:
             """Two parts on one line when they fit, else each on its own line."""
             a, b = fields.get(left), fields.get(right)
-            if a and b and a["width"] + gap + b["width"] <= L.banji_room + 0.01:
-                return [{"align": "pair", "parts": [a, b]}]
+            lines = a and b and set_pair(a["pieces"], b["pieces"], self._measure(L.banji_size),
+                                         width=L.banji_room, gap=gap, size=L.banji_size)
+            if lines:
+                return [{"align": "pair", "parts": [{**a, "lines": [lines[0]]},
+                                                     {**b, "lines": [lines[1]]}]}]
             return ([{"align": "left", "parts": [a]}] if a else []) + \
                 ([{"align": right_align, "parts": [b]}] if b else [])
 

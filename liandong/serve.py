@@ -17,7 +17,7 @@ from stat import S_ISREG
 from typing import Callable
 from urllib.parse import unquote
 
-from liandong.errors import LiandongError, SourceErrors, internal_error, os_reason
+from liandong.errors import LiandongError, SourceErrors, display_path, internal_error, os_reason
 from liandong.build import resolve_project_fonts
 from liandong.site import SitePlan, SiteRenderer, build_site
 
@@ -380,7 +380,8 @@ def _message(exc: BaseException) -> str:
     if isinstance(exc, LiandongError):
         return exc.format_message()
     if isinstance(exc, OSError):  # a file that vanished mid-save, a full disk: say so, keep serving
-        return f"无法读取或写入文件 {exc.filename or ''}：{os_reason(exc)}"
+        shown = display_path(exc.filename) if exc.filename else ""
+        return f"无法读取或写入文件 {shown}：{os_reason(exc)}"
     logger.debug("内部错误", exc_info=True)
     return internal_error(exc)
 

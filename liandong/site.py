@@ -123,10 +123,15 @@ class SiteRenderer:
         """The issue's page and PDF; with pdf=False only the page. strict: the typography and
         glyph findings of `liandong check --strict` count as problems (a signed-off issue)."""
         result = Rendered(issue_slug(folder))
-        loaded = self.issues.load([folder], result.problems)
+        notices: list[Problem] = []
+        loaded = self.issues.load([folder], result.problems, notices)
         if strict:
             from liandong.check import lint_paths, source_paths
 
+            # What check --strict fails on: the typesetter's and the glyph check's notices (a
+            # loose line, a character printed from a 补字 font), then the typography lint.
+            result.problems += [Problem(p.path, p.line, p.column, f"注意：{p.message}")
+                                for p in notices]
             paths = [p for p in source_paths(self.issues.root, [folder]) if p.name != SERIES_FILE]
             result.problems += [finding.problem() for finding in lint_paths(self.issues.root, paths)]
         if result.problems or not loaded:
@@ -933,5 +938,5 @@ def run_site(root: Path, out: Path, base_url: str | None, echo: Callable[[str], 
     if base_url is None:
         echo("未指定 --base-url，没有生成订阅源 feed.xml 和 sitemap.xml。")
     echo(result.summary())
-    echo(f"网站在 {out}（本次写入 {len(result.written)} 个文件）")
+    echo(f"网站在 {display_path(out)}（本次写入 {len(result.written)} 个文件）")
     return result

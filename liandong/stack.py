@@ -1,7 +1,8 @@
 """What an issue was built with, so that it can be built the same way years later.
 
 The bytes of an issue depend on more than its sources: WeasyPrint, Pango, HarfBuzz and
-fontconfig lay the text out, uharfbuzz measures it for liandong's line breaking, and a new
+fontconfig lay the text out and measure it for liandong's line breaking (through Pango),
+uharfbuzz reads the fonts' coverage and metrics and subsets them, and a new
 release of a font moves glyphs and line breaks. `build_record` lists them: liandong's version,
 the versions of those libraries (read from the shared libraries themselves, with ctypes, so
 `check` needs no WeasyPrint), the Python packages that shape the bytes, and for each font role
@@ -35,7 +36,7 @@ PACKAGES = ("weasyprint", "pydyf", "tinycss2", "cssselect2", "tinyhtml5", "pyphe
 
 LAYOUT = (("liandong", "liandong"), ("weasyprint", "WeasyPrint"), ("pango", "Pango"),
           ("harfbuzz", "HarfBuzz（Pango 排版用）"), ("fontconfig", "fontconfig"),
-          ("uharfbuzz", "uharfbuzz（liandong 断行测量用）"))
+          ("uharfbuzz", "uharfbuzz（liandong 读字体、精简字体用）"))
 """Record keys that can move the layout (with the fonts), and how a message names them."""
 
 

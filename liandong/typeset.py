@@ -592,10 +592,7 @@ def _set_line(line: Sequence[_Atom], measure: Measure, avail: float, spacing: fl
     u = e = 0.0
     if centred:
         spacing = 0.0
-    gaps = [_gap(span.atoms[-1], following.atoms[0]) for span, following in zip(spans, spans[1:])]
-    plain_count = sum(len(span.atoms) - 1 for span in spans if span.kind == HAN)
-    plain_count += sum(1 for gap in gaps if gap == PLAIN)
-    loose_count = sum(1 for gap in gaps if gap == LOOSE)
+    gaps, plain_count, loose_count = _gap_counts(spans)
     count = plain_count + loose_count
     kerns = sum(span.kern for span in spans[:-1])
     if not last and not centred and count:  # from the units' widths, to measure spans with
@@ -652,6 +649,55 @@ def _set_line(line: Sequence[_Atom], measure: Measure, avail: float, spacing: fl
             pieces[-2] = replace(before, margin_right=round(before.margin_right + residual, 3))
     return Line(tuple(pieces), round(spacing + u, 3), last, offset,
                 u / size, e / size, underfull, overfull)
+
+
+def _gap_counts(spans: list[_Span]) -> tuple[list[int], int, int]:
+    """The gaps between a line's spans, and how many of its gaps take the line's letter-spacing
+    (plain: between Chinese units, inside a Chinese span too) and how many the Latin stretch
+    as well (loose)."""
+    gaps = [_gap(span.atoms[-1], following.atoms[0]) for span, following in zip(spans, spans[1:])]
+    plain = sum(len(span.atoms) - 1 for span in spans if span.kind == HAN)
+    plain += sum(1 for gap in gaps if gap == PLAIN)
+    return gaps, plain, sum(1 for gap in gaps if gap == LOOSE)
+
+
+def set_pair(left: Sequence[Piece], right: Sequence[Piece], measure: Measure, *,
+             width: float, gap: float, size: float) -> tuple[Line, Line] | None:
+    """Two parts of one line `width` wide, at least `gap` apart, for a template that puts the
+    first at the left edge and the second at the right edge (the 版记's 责任编辑 and 联系方式,
+    批准文号 and 印数), or None when they cannot share a line.
+
+    Each part is set at its natural width when that leaves `gap` between them. Otherwise both
+    are squeezed alike, by the same amount at every gap the line breaker counts (between
+    Chinese units, and at Latin words), up to SQUEEZE per gap as a body line may be, and only
+    as far as it takes to leave `gap`. A squeezed part is a justified line (its last character
+    a span of its own, see _spans) with no letter-spacing after its last glyph, so that its box
+    ends where its drawn width does: the gap is all the template has to stretch. `gap` must be
+    at least the advance of the space the template puts between the parts."""
+    parts = []
+    for pieces in (left, right):
+        items = atoms(pieces, measure, size)
+        if len(items) > 1 and items[-1].kind == SPACE:
+            items = items[:-1]
+        natural = _set_line(items, measure, width, 0.0, size, last=True)
+        _, plain, loose = _gap_counts(_spans(items, end_alone=True))
+        parts.append((items, natural, _drawn_width(natural.pieces, 0.0, measure, size),
+                      plain + loose))
+    over = parts[0][2] + parts[1][2] + gap - width
+    if over <= 0:
+        return parts[0][1], parts[1][1]
+    count = parts[0][3] + parts[1][3]
+    if over > SQUEEZE * size * count + 1e-9:
+        return None
+    squeezed = []
+    for items, natural, drawn, gaps in parts:
+        if not gaps:
+            squeezed.append(natural)
+            continue
+        line = _set_line(items, measure, drawn - over * gaps / count, 0.0, size, last=False)
+        end = replace(line.pieces[-1], spacing=0.0)
+        squeezed.append(replace(line, pieces=(*line.pieces[:-1], end)))
+    return squeezed[0], squeezed[1]
 
 
 def _pieces(spans: list[_Span], gaps: list[int], plain: float, loose: float,

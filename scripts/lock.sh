@@ -5,7 +5,7 @@
 #   requirements/dev.txt      what `bash setup.sh --dev` installs (also the test and bench extras)
 #
 # Both include setuptools (liandong's build backend: setup.sh installs liandong itself with
-# --no-build-isolation, so nothing unpinned is downloaded) and pip. Run this after changing the
+# --no-build-isolation, so nothing unpinned is downloaded). Run this after changing the
 # dependencies in pyproject.toml, or with --upgrade to move every package to the newest version
 # pyproject.toml allows; then run `bash setup.sh --dev` and the tests, and commit both files.
 #

@@ -21,13 +21,32 @@ set -euo pipefail
 
 fail() { echo "publish.sh：$*" >&2; exit 1; }
 
+usage() {
+  cat <<'EOF'
+用法：bash scripts/publish.sh [目录] [--to 目标] [--upload-only]
+
+与自动发布相同的步骤：
+  1. bash setup.sh（只装编辑用的第一级，不装测试工具）；
+  2. liandong site --out 目录（默认 build/site）：只发布已签发（状态: 已签发）且通过
+     liandong check --strict 的各期；草稿不发布。缓存放在“目录-cache/”，不上传。
+     设置了环境变量 SITE_BASE_URL（网站网址）时，同时生成订阅源和 sitemap。
+  3. 有 --to 时把目录上传到网站服务器，服务器上多出的旧文件会删掉：
+       user@host:/var/www/liandong/     经 ssh 的 rsync
+       rsync://host/module/liandong/    rsync 服务
+       /srv/www/liandong/               本机文件夹或挂载的共享文件夹
+       s3://bucket/liandong/            S3 兼容的对象存储（阿里云 OSS、腾讯云 COS、MinIO 等），
+                                        用 aws 命令；S3_ENDPOINT 写服务地址
+  --upload-only  不安装、不生成，只上传目录里现有的网站。
+EOF
+}
+
 dir="" target="" upload_only=no
 while [ $# -gt 0 ]; do
   case "$1" in
     --to) [ $# -ge 2 ] || fail "--to 后面要写上传的目标，如 user@host:/var/www/liandong/"; target="$2"; shift 2 ;;
     --to=*) target="${1#--to=}"; shift ;;
     --upload-only) upload_only=yes; shift ;;
-    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) usage; exit 0 ;;
     -*) fail "不认识的选项“$1”：可用 --to 目标、--upload-only。" ;;
     *) [ -z "$dir" ] || fail "只能指定一个网站文件夹（多出了“$1”）。"; dir="$1"; shift ;;
   esac

@@ -62,6 +62,13 @@ MARK_SQUEEZE = 0.6
 """... or, where one of them is a full-width punctuation mark, which may give up its blank half."""
 LATIN_SQUEEZE = 0.25
 """Most space (em) taken out between a Latin glyph and its neighbour (kerning)."""
+PAIR_GAP = 0.5
+"""Least space (em) between the two parts of one 版记 line (责任编辑 and 联系方式, 批准文号
+and 印数)."""
+PAIR_SQUEEZE = 0.05
+"""The two parts must share one line when they fit there with PAIR_GAP between them, squeezed
+by at most this much (em) between each two neighbouring full-width glyphs of theirs: the body's
+limit. Where they share it, what is taken out between two glyphs is held to HAN_SQUEEZE."""
 
 RULE_THICK = 0.35 * MM   # the 版记's first and last rules (GB/T 9704 §7.4.1)
 RULE_THIN = 0.25 * MM    # the rules between its parts
@@ -1274,6 +1281,30 @@ def _glyph_span(line: Line, start: int, end: int | None = None) -> tuple[float, 
     return ink[0].cell_left, ink[-1].cell_right
 
 
+def _part_glyphs(line: Line, start: int, end: int | None = None) -> list[Glyph]:
+    """The inked glyphs printing line.text[start:end]."""
+    first = _glyph_index(line, start)
+    last = len(line.glyphs) if end is None else _glyph_index(line, end)
+    return [g for g in line.glyphs[first:last] if g.inked]
+
+
+def _wide_pairs(glyphs: list[Glyph]) -> int:
+    """How many neighbouring glyphs are both full-width: the gaps a part can be squeezed at
+    (counted from what is drawn, so fewer than the typesetter may count at Latin words)."""
+    return sum(1 for a, b in zip(glyphs, glyphs[1:]) if a.wide and b.wide)
+
+
+def _check_pair_squeeze(s: _State, line: Line, glyphs: list[Glyph]) -> None:
+    """Two parts squeezed to share a 版记 line: never more than HAN_SQUEEZE between two
+    neighbouring full-width glyphs (each glyph's em box against the next one's origin)."""
+    for a, b in zip(glyphs, glyphs[1:]):
+        if a.wide and b.wide and b.x0 - a.x1 < -HAN_SQUEEZE * a.size:
+            s.result.fail("banji", line.page, f"版记{line.quote()}挤得太紧：“{a.text}{b.text}”之间"
+                                              f"收紧 {(a.x1 - b.x0) / a.size:.2f} 字"
+                                              f"（上限 {HAN_SQUEEZE:g} 字）")
+            return
+
+
 def _check_banji(s: _State) -> None:
     """`banji`: the 版记 is complete, in order, in place, and ruled as GB/T 9704 §7.4 rules it.
 
@@ -1286,9 +1317,11 @@ def _check_banji(s: _State) -> None:
       lines start under the first unit, after the colon (hanging indent); a list's lines but
       its last end one character in from the right edge; the 印数 ends one character in from the
       right edge; all within EDGE_TOLERANCE.
-    - 联系方式 is on the 责任编辑 line, after it with at least one character of space, whenever
-      both fit there: their drawn widths plus two characters are at most 156 mm less the two
-      indents. Otherwise it opens the next line.
+    - 联系方式 is on the 责任编辑 line, after it with at least PAIR_GAP of space, whenever
+      both fit there: their drawn widths plus PAIR_GAP are at most 156 mm less the two indents
+      plus PAIR_SQUEEZE for each two neighbouring full-width glyphs of theirs. Otherwise it
+      opens the next line. A 印数 on the 批准文号 line stands at least PAIR_GAP after it. On a
+      line of two parts, no two neighbouring full-width glyphs come closer than HAN_SQUEEZE.
     - Rules as drawn (rendered ink, spanning the text area's width within EDGE_TOLERANCE at
       both ends): one above the 版记, one between the lists (报/送/发, no rule between them,
       §7.4.2) and the 责任编辑 part, one between that part and 批准文号 (one only if either
@@ -1370,9 +1403,14 @@ def _check_banji(s: _State) -> None:
                                       contact.start if same else None)
         c_left, c_right = _glyph_span(contact.lines[0], contact.start)
         room = TEXT_W - 2 * inset
-        fits = (e_right - e_left) + (c_right - c_left) + 2 * size <= room + 0.01
-        if same and c_left - e_right < size - 0.01:
-            fail(contact.lines[0].page, "联系方式与责任编辑之间不足一字")
+        e_glyphs = _part_glyphs(editor.lines[0], editor.start, contact.start if same else None)
+        c_glyphs = _part_glyphs(contact.lines[0], contact.start)
+        squeeze = PAIR_SQUEEZE * size * (_wide_pairs(e_glyphs) + _wide_pairs(c_glyphs))
+        fits = (e_right - e_left) + (c_right - c_left) + PAIR_GAP * size <= room + squeeze + 0.01
+        if same and c_left - e_right < PAIR_GAP * size - 0.01:
+            fail(contact.lines[0].page, f"联系方式与责任编辑之间不足 {PAIR_GAP:g} 字")
+        if same:
+            _check_pair_squeeze(s, contact.lines[0], e_glyphs + c_glyphs)
         if same and c_right > text_right(contact.lines[0].page) - inset + EDGE_TOLERANCE:
             fail(contact.lines[0].page, "联系方式超出版记右边（距版心右边应有一字）")
         if fits and not same:
@@ -1394,6 +1432,13 @@ def _check_banji(s: _State) -> None:
         elif match:
             if match.end() != len(text):
                 fail(line.page, "印数应在批准文号一行的最右端")
+            count_at = line.text.rfind("（共印") if "（共印" in line.text else line.text.rfind("共印")
+            a_glyphs = _part_glyphs(line, approval.start, count_at)
+            n_glyphs = _part_glyphs(line, count_at)
+            if a_glyphs and n_glyphs:
+                if n_glyphs[0].cell_left - a_glyphs[-1].cell_right < PAIR_GAP * size - 0.01:
+                    fail(line.page, f"印数与批准文号之间不足 {PAIR_GAP:g} 字")
+                _check_pair_squeeze(s, line, a_glyphs + n_glyphs)
             error = line.right - (text_right(line.page) - inset)
             if abs(error) > EDGE_TOLERANCE:
                 fail(line.page, f"印数“{match.group()}”应右空一字排在版心右边，偏 {error / MM:+.2f} mm")

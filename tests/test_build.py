@@ -66,6 +66,38 @@ def test_banji_never_overlaps_the_body_and_moves_when_it_does_not_fit(tmp_path):
     assert outcomes == {"shares the page", "moved to the next page"}
 
 
+@pytest.mark.parametrize("count", [11, 12])
+def test_a_body_ending_at_the_foot_of_page_1_stays_there_and_the_banji_moves_alone(count,
+                                                                                 tmp_path):
+    """No note, a one-line title and `count` one-line paragraphs: the body ends on grid line
+    10 + count of page 1 (the masthead takes 7 lines, the title 3), where the sample's long
+    版记 does not fit below it. The body stays on page 1 and only the 版记 goes to the foot of
+    page 2 (with 12 lines, the page's last line, WeasyPrint 70 moved the whole article to page
+    2 and left the masthead alone: the empty footnote area kept its padding)."""
+    from conftest import REPO
+
+    article = (REPO / ARTICLE).read_text(encoding="utf-8")
+    front = article[:article.index("---", 3) + 3]
+    front = "\n".join(line for line in front.splitlines() if not line.startswith("副标题"))
+    article = front + "".join(f"\n\n第{k + 1}项，代表联络站接待群众。" for k in range(count)) + "\n"
+    issue = (REPO / ISSUE).read_text(encoding="utf-8")
+    project = make_project(tmp_path, overrides={ARTICLE: article,
+                                                ISSUE: issue[:issue.index("编者按")]})
+    liandong("build", "13", "--out", "out", cwd=project, check=True)
+    pdf = project / "out" / "2024-13.pdf"
+    all_lines = lines(pdf)
+    body = [line for line in all_lines if "代表联络站接待群众" in line.text]
+    assert len(body) == count and {line.page for line in body} == {1}
+    # The last body line on grid line 10 + count: its baseline in that line's band.
+    band_bottom = BOTTOM - (22 - 10 - count) * LINE
+    assert band_bottom - LINE < body[-1].baseline < band_bottom
+    assert max(line.page for line in all_lines) == 2
+    found = rules(pdf, 2, TOP, BOTTOM + 5 * MM)
+    assert len(found) == 4
+    assert found[-1][1] == pytest.approx(BOTTOM, abs=0.3 * MM)
+    assert all(line.page == 2 for line in all_lines if line.text.startswith(("送：", "批准文号")))
+
+
 def test_a_short_issue_keeps_its_banji_on_its_only_page(tmp_path):
     """No note and a one-line article: the 版记 fits under the body and must stay there."""
     from conftest import REPO
@@ -333,5 +365,9 @@ def test_banji_holds_in_every_form(name, tmp_path):
                 left, right = row.split(" | ")
                 assert line.x1 == pytest.approx(end, abs=0.2 * MM), (name, row)
                 gap = line.chars[len(left)]["x0"] - line.chars[len(left) - 1]["x1"]
-                assert gap >= 2 * 14 - 0.01, (name, row)  # two characters at least
+                assert gap >= 0.5 * 14 - 0.01, (name, row)  # half a character at least
+                # Squeezed, if at all, by at most SQUEEZE (0.05 em) between two characters
+                # (what WeasyPrint writes drifts by up to 1/1000 em a glyph: 0.01 em allowed).
+                for a, b in zip(line.chars, line.chars[1:]):
+                    assert b["x0"] - a["x1"] >= -0.06 * 14, (name, row, a["text"], b["text"])
         assert not inside, (name, [line.text for line in inside])

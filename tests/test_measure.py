@@ -102,6 +102,15 @@ CASES = {
     "banji_without_indent": (
         "2025/4", "banji", "应距版心左边一字",
         ".banji > * { padding-left: 0; }"),
+    "banji_contact_apart_though_it_fits": (
+        "2024/13", "banji", "却另起了一行",
+        ".banji .pair .part { display: block; text-align-last: left; }"),
+    "banji_pair_without_its_gap": (
+        "2024/13", "banji", "之间不足 0.5 字",
+        ".banji .pair { text-align: left; text-align-last: left; }"),
+    "banji_pair_squeezed_too_tight": (
+        "2024/13", "banji", "挤得太紧",
+        ".banji .pair .line { letter-spacing: -2pt !important; }"),
     "banji_lifted_from_the_bottom": (
         "2025/4", "banji", "下沿在",
         "@page { @footnote { padding-bottom: 3mm !important; } }"),

@@ -34,7 +34,10 @@ def _run(tmp_path: Path, *, os_release: str = "ID=debian\nVERSION_ID=12\n",
            "HOME": str(tmp_path), "LANG": "C.UTF-8"}
     if python:
         env["PYTHON"] = python
-    command = [shutil.which("bash"), str(REPO / "setup.sh")]
+    # A copy of setup.sh where nobody can read it too (the clone may lie under /root).
+    shutil.copy(REPO / "setup.sh", bin_ / "setup.sh")
+    (bin_ / "setup.sh").chmod(0o755)
+    command = [shutil.which("bash"), str(bin_ / "setup.sh")]
     if user:  # as an ordinary user: nobody, who has no sudo either
         command = [shutil.which("setpriv"), "--reuid=65534", "--regid=65534", "--clear-groups",
                    *command]

@@ -249,6 +249,28 @@ def test_a_signed_off_issue_must_pass_check_strict(two_issues):
     assert not (out / "2024-12.html").exists()
 
 
+@pytest.mark.parametrize("change", ["补字", "loose line"])
+def test_a_notice_of_check_strict_stops_a_signed_off_issue(two_issues, change):
+    """A character printed from a 补字 font and a line set past the spacing limits are notices
+    that fail check --strict: a signed-off issue with one is not published either."""
+    article = two_issues / "issues" / "2024" / "12" / "01.md"
+    text = article.read_text(encoding="utf-8")
+    if change == "补字":
+        text = text.replace("省委书记", "省委书记李珺", 1)
+    else:
+        text += ("\n会议指出 Pneumonoultramicroscopicsilicovolcanoconiosiscases "
+                 "是一个很长的英文单词。\n")
+    article.write_text(text, encoding="utf-8")
+    strict = liandong("check", "2024/12", "--strict", cwd=two_issues)
+    assert strict.returncode == 1
+    notice = next(line for line in strict.stdout.splitlines()
+                  if line.startswith("issues/2024/12/01.md:"))
+    result = liandong("site", cwd=two_issues)
+    assert result.returncode == 1
+    assert notice in result.stderr.splitlines()
+    assert not (two_issues / "build" / "site").exists()
+
+
 def test_a_numbering_warning_stops_a_signed_off_issue(two_issues):
     meta = two_issues / "issues" / "2024" / "12" / "issue.yaml"
     meta.write_text(meta.read_text(encoding="utf-8").replace("总期号: 713", "总期号: 714"), encoding="utf-8")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from liandong.typeset import (BLANK_RIGHT, CLOSING, HAN_STRETCH, LATIN_STRETCH, OPENING, RESIDUAL,
-                              TRACK, Piece, balance_lines, break_lines, chinese_number)
+                              SQUEEZE, TRACK, Piece, balance_lines, break_lines, chinese_number,
+                              set_pair)
 
 SIZE = 16.0
 CHARS = 28
@@ -341,3 +342,63 @@ def test_chinese_number_spells_every_number_as_cn2an_does():
     numbers = list(range(0, 20001)) + [rng.randrange(10 ** 12) for _ in range(3000)]
     numbers += [10 ** k for k in range(12)] + [10 ** k + 10 for k in range(2, 12)]
     assert [n for n in numbers if chinese_number(n) != cn2an.an2cn(n)] == []
+
+
+# --- Two parts of one line (the 版记's 责任编辑 + 联系方式, 批准文号 + 印数) -------------------
+
+EDITOR = [Piece("责任编辑：王小益", "body")]   # 8 cells: 128 pt, 7 gaps
+CONTACT = [Piece("联系方式：热线电话", "body")]  # 9 cells: 144 pt, 8 gaps
+PAIR_GAP = 8.0
+
+
+def box_width(line) -> float:
+    """The width of the box the template puts a part in: every span with its spacing."""
+    return sum(measure(p.style, p.text, line.spacing if p.spacing is None else p.spacing)
+               + p.pad_left + p.pad_right + p.margin_right for p in line.pieces)
+
+
+def test_two_parts_that_fit_keep_their_natural_width():
+    width = 128 + 144 + PAIR_GAP + 10
+    left, right = set_pair(EDITOR, CONTACT, measure, width=width, gap=PAIR_GAP, size=SIZE)
+    assert (left.text, right.text) == ("责任编辑：王小益", "联系方式：热线电话")
+    assert left.spacing == right.spacing == 0.0
+    assert (box_width(left), box_width(right)) == (128, 144)
+
+
+def test_two_parts_a_little_too_wide_are_squeezed_alike_to_leave_the_gap():
+    """Over by 12 pt, 15 gaps: each gives up 0.8 pt (0.05 em is 0.8 pt at 16 pt). The parts'
+    boxes end at their last glyphs (no spacing after it), so the gap is what is left."""
+    over = 12.0
+    width = 128 + 144 + PAIR_GAP - over
+    left, right = set_pair(EDITOR, CONTACT, measure, width=width, gap=PAIR_GAP, size=SIZE)
+    assert left.spacing == right.spacing == pytest.approx(-over / 15, abs=1e-3)
+    assert left.stretch == pytest.approx(-over / 15 / SIZE, abs=1e-4)
+    assert all(line.pieces[-1].spacing == 0.0 and len(line.pieces[-1].text) == 1
+               for line in (left, right))
+    assert box_width(left) == pytest.approx(line_width(left), abs=1e-9)
+    assert line_width(left) == pytest.approx(128 - 7 * over / 15, abs=RESIDUAL)
+    assert line_width(right) == pytest.approx(144 - 8 * over / 15, abs=RESIDUAL)
+    assert width - box_width(left) - box_width(right) == pytest.approx(PAIR_GAP, abs=2 * RESIDUAL)
+    assert not (left.overfull or right.overfull)
+
+
+def test_two_parts_that_need_more_than_the_squeeze_go_on_two_lines():
+    limit = SQUEEZE * SIZE * 15
+    width = 128 + 144 + PAIR_GAP
+    assert set_pair(EDITOR, CONTACT, measure, width=width - limit + 0.01, gap=PAIR_GAP,
+                    size=SIZE) is not None
+    assert set_pair(EDITOR, CONTACT, measure, width=width - limit - 0.01, gap=PAIR_GAP,
+                    size=SIZE) is None
+
+
+def test_a_part_squeezed_at_a_latin_word_keeps_the_word_whole():
+    """Latin is set tight: the squeeze goes to the gaps between Chinese units and at the words
+    (as in a body line), never inside a word or number."""
+    contact = [Piece("联系方式：0731—85309270 ab@163.com", "body")]
+    natural = 5 * 16 + 8 * 12 + 16 + 8 + 8 * 10  # 12 digits, a full-width dash, a space
+    width = 128 + natural + PAIR_GAP - 6
+    left, right = set_pair(EDITOR, contact, measure, width=width, gap=PAIR_GAP, size=SIZE)
+    latin = [p for p in right.pieces if p.text.strip() and ord(p.text[0]) < 128]
+    assert latin and all(p.spacing == 0.0 for p in latin)
+    assert "".join(p.text for p in right.pieces) == "联系方式：0731—85309270 ab@163.com"
+    assert width - box_width(left) - box_width(right) == pytest.approx(PAIR_GAP, abs=2 * RESIDUAL)
