@@ -42,7 +42,11 @@ _OPENERS = "（(【[《“‘「『"
 _SPACES = " \t\u3000"
 
 _NOTE_LABEL = re.compile(r"^[【\[]?\s*编\s*者\s*按\s*[】\]]?\s*[：:]?\s*")
-_COLOPHON_LABEL = re.compile(r"(?:^|(?<=[\s　]))(报|送|发|责任编辑|联系方式|批准文号)\s*[：:]\s*")
+_COLOPHON_LABEL = re.compile(
+    r"(?:(?:^|(?<=[\s　]))(报|送|发)|(责任编辑|联系方式|批准文号))\s*[：:]\s*")
+"""A 版记 label. 报, 送 and 发 open a line or follow a space (印发：… is not 发：); the longer
+labels may follow the text before them directly: the 版记 sets 联系方式 half a character after
+责任编辑's name, which a PDF gives as no space at all."""
 _PRINT_COUNT = re.compile(r"[(（]?\s*共印\s*([0-9０-９]+)\s*份\s*[)）]?")
 _PAGE_NUMBER = re.compile(r"[—–\-－―]{1,2}\s*[0-9０-９]{1,3}\s*[—–\-－―]{1,2}|[0-9０-９]{1,3}")
 
@@ -634,7 +638,7 @@ def _colophon(paras: list[Para]) -> dict[str, object]:
             elif lead.strip(_SPACES):
                 logger.warning("%s: 版记中的“%s”不属于任何已知项目，未导入", para.where, lead)
         for label, following in zip(labels, labels[1:] + [None]):
-            key = label.group(1)
+            key = label.group(1) or label.group(2)
             end = following.start() if following else len(text)
             texts[key] = text[label.end():end].strip(_SPACES)
     for key, text in texts.items():
