@@ -295,7 +295,7 @@ def _setup_logging(verbose: bool) -> None:
   liandong build 13 --print-shop
                              另外生成交印刷厂用的 PDF（出血、裁切线）
   liandong preflight 文件.pdf  预检一份 PDF（生成时也会自动预检）
-  liandong import 文件       把已发表的一期（.txt 或 .docx）导入为稿件
+  liandong import 文件       把已发表的一期（.pdf、.docx 或 .txt）导入为稿件
   liandong site              生成全部各期的网站（build/site/）
   liandong serve             在本机预览网站，保存后自动刷新
   liandong fonts             查看每种字体角色实际使用的字体文件

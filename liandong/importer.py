@@ -694,7 +694,7 @@ _ENTITY = re.compile(r"&(?=#[0-9]{1,7};|#[xX][0-9A-Fa-f]{1,6};|[A-Za-z][A-Za-z0-
 
 
 def escape(text: str, extra: str = "") -> str:
-    """Text as a source writes it so that it prints as it reads (docs/pending/forms.md, 1.7):
+    """Text as a source writes it so that it prints as it reads (docs/syntax.md, 7 and 9):
     a backslash before ASCII punctuation, the stars of a **, the [ of a link, footnote or
     image, every <, the & of an HTML entity, and the `extra` characters (a cell's |, a
     caption's brackets) get a backslash. Everything else prints as written already."""

@@ -383,16 +383,16 @@ def split_front_matter(source: SourceFile) -> tuple[str, int, int] | None:
 # --- Markdown bodies -------------------------------------------------------
 #
 # Article bodies (and 编者按) are written in liandong's own small Markdown dialect, specified in
-# the README ("文章里的各种写法"): paragraphs, headings whole-line and run-in (接排标题), lists,
-# tables, figures and 注 notes, with **strong** and backslash escapes inside text. Everything
-# else prints as written, or, where it is markup that would print raw or vanish (links, HTML,
-# images inside text, footnotes, blockquotes, code fences, rules), is reported at its
-# file:line:column with what to write instead. It is parsed here, line by line, rather than by
-# a CommonMark library, because the dialect is not CommonMark: a run-in heading continues on
-# the lines under it, a table's caption is the line above it, a 注 block has items, and
-# CommonMark's rule for ** (flanking delimiter runs) leaves **一是……。**市 unbolded, as it does
-# most bold phrases that end in Chinese punctuation. python-markdown, used before, gave no
-# positions and silently dropped `*` pairs and backslashes.
+# docs/syntax.md (for editors: the README's "小标题、列表、表格、图片和“注：”"): paragraphs,
+# headings whole-line and run-in (接排标题), lists, tables, figures and 注 notes, with **strong**
+# and backslash escapes inside text. Everything else prints as written, or, where it is markup
+# that would print raw or vanish (links, HTML, images inside text, footnotes, blockquotes, code
+# fences, rules), is reported at its file:line:column with what to write instead. It is parsed
+# here, line by line, rather than by a CommonMark library, because the dialect is not
+# CommonMark: a run-in heading continues on the lines under it, a table's caption is the line
+# above it, a 注 block has items, and CommonMark's rule for ** (flanking delimiter runs) leaves
+# **一是……。**市 unbolded, as it does most bold phrases that end in Chinese punctuation.
+# python-markdown, used before, gave no positions and silently dropped `*` pairs and backslashes.
 
 _SPACES = " \t\u3000"
 _LATIN = re.compile(r"[A-Za-z0-9]")

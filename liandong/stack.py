@@ -31,7 +31,7 @@ RECORD_SUFFIX = ".build.json"
 """2024-13.build.json beside 2024-13.pdf."""
 
 PACKAGES = ("weasyprint", "pydyf", "tinycss2", "cssselect2", "tinyhtml5", "pyphen", "uharfbuzz",
-            "fonttools", "pikepdf", "jinja2", "markdown", "pyyaml")
+            "fonttools", "pikepdf", "jinja2", "pyyaml")
 """Python packages whose version shapes the PDF's bytes (the lock file pins them all)."""
 
 LAYOUT = (("liandong", "liandong"), ("weasyprint", "WeasyPrint"), ("pango", "Pango"),

@@ -788,7 +788,7 @@ def test_sentences_the_editor_kept_on_one_line_come_back_one_per_line(tmp_path, 
     assert _pdftotext(out / "2024-24.pdf") == _pdftotext(corpus_pdfs["2024/24"])
 
 
-# --- What the import writes prints as it reads (docs/pending/forms.md, 1.7) ----------------------
+# --- What the import writes prints as it reads (docs/syntax.md, 7 and 9) ----------------------
 
 def _parsed(markdown: str) -> tuple[list, list, list]:
     from liandong.source import SourceFile, parse_blocks
