@@ -78,7 +78,7 @@ def list_form(builder, form: ListBlock) -> dict:
     character indent, the item's lines aligned after the markers' cells."""
     L = builder.layout
     cells = _marker_cells(builder, [item.marker for item in form.items])
-    return {"kind": "list", "ordered": form.ordered, "marker_width": cells * L.pitch,
+    return {"kind": "list", "ordered": form.ordered, "cells": cells, "marker_width": cells * L.pitch,
             "indent": (2 + cells) * L.pitch, "spacing": L.spacing,
             "entries": _hanging(builder, form.items, cells, "列表")}
 

@@ -172,14 +172,48 @@ def test_the_web_page_shows_the_same_forms(built):
     html = built["html"]
     assert '<span class="kai">（一）联络站建设全面铺开。</span>各市州' in html
     assert "<strong>1.完善制度体系。</strong>" in html
-    assert re.search(r'<ul class="list">\s*<li><span class="lbl">●</span>组织代表接待群众', html)
-    assert re.search(r'<ol class="list">\s*<li><span class="lbl">1.</span>推进', html)
+    assert re.search(r'<ul class="list cells-1">\s*<li><span class="lbl">●</span>组织代表接待群众', html)
+    assert re.search(r'<ol class="list cells-1">\s*<li><span class="lbl">1.</span>推进', html)
     assert "<caption>表1　各市州代表联络站建设情况</caption>" in html
     assert '<th scope="col">联络站（个）</th>' in html
     assert re.search(r'<td class="right"[^>]*>1,268</td>', html)
     assert re.search(r'<img src="data:image/jpeg;base64,[A-Za-z0-9+/=]+" alt="图1　代表在联络站接待群众"', html)
     assert '<div class="zhu" role="note">' in html
     assert '<span class="lbl">注：</span>*号表示必填项*，4*4 的格子，a*b，\\ 和 C:\\文件' in html
+
+
+def test_the_web_page_hangs_list_items_as_print_does(built, browser, tmp_path):
+    """The web page sets a list as the PDF does: the marker at the paragraph's two-character
+    indent, the item's text one character further in, its second line under that text (the
+    bullet and the number were 1 and 1.5 characters in, each list its own way)."""
+    page_file = tmp_path / "forms.html"
+    page_file.write_text(built["html"], encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(page_file.as_uri())
+    boxes = page.evaluate("""() => {
+        const box = (node, start, end) => { const r = document.createRange();
+            r.setStart(node, start); r.setEnd(node, end); return [...r.getClientRects()]; };
+        const article = document.querySelector('article');
+        const em = parseFloat(getComputedStyle(article.querySelector('p')).fontSize);
+        const left = article.querySelector('p').getBoundingClientRect().left;
+        const out = {em, left, lists: []};
+        for (const li of document.querySelectorAll('.list > li')) {
+            const lbl = li.querySelector('.lbl');
+            const text = lbl.nextSibling;
+            const glyph = box(lbl.firstChild, 0, 1)[0];
+            const rects = box(text, 0, text.length);
+            out.lists.push({marker: glyph.left, text: rects[0].left,
+                            lines: rects.map(r => r.left)});
+        }
+        return out; }""")
+    page.close()
+    em, left = boxes["em"], boxes["left"]
+    assert len(boxes["lists"]) == 4  # two bulleted items, two numbered (the fixture)
+    for item in boxes["lists"]:
+        assert abs(item["text"] - (left + 3 * em)) < 0.5, item
+        assert all(abs(x - item["text"]) < 0.5 for x in item["lines"]), item
+        # The marker's glyph starts in the cell at the indent (● is narrower than its cell).
+        assert left + 2 * em - 0.5 <= item["marker"] < left + 2.5 * em, item
 
 
 def test_the_tagged_pdf_names_the_forms(built):
