@@ -41,6 +41,7 @@ RUNTIME_PACKAGES=(
   fonts-noto-cjk        # Noto Serif/Sans CJK SC: title and Hei defaults
   fonts-lxgw-wenkai     # LXGW WenKai: the Kai default
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0  # WeasyPrint's text stack
+  libgs-common          # a CMYK profile: photos are separated with it for the print-shop PDF
 )
 DEV_PACKAGES=(
   chromium              # the web pages in a browser, at phone and desktop widths

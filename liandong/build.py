@@ -174,6 +174,7 @@ class IssueRenderer:
         """The print HTML, the web page and (print_shop) the print-shop HTML.
 
         Raises LiandongError, naming the template file and line, for a template mistake."""
+        web_images(context)
         try:
             return (render_print(self.env, context),
                     render_web(self.env, context, web_template, **web_extra),
@@ -183,6 +184,7 @@ class IssueRenderer:
 
     def web(self, context: Context, template: str = "web.html", **extra: object) -> str:
         """Only the web page: what the preview shows first, before the PDF is ready."""
+        web_images(context)
         try:
             return render_web(self.env, context, template, **extra)
         except jinja2.TemplateError as exc:
@@ -219,14 +221,40 @@ class IssueRenderer:
         renderer = self._pdf_renderer()
         allowed = self.allowed + [issue.folder]
         names = pdf_names(self.fonts)
-        pdf = renderer.render(print_html, issue.folder, allowed, record=self.record, names=names)
+        bold = synthetic_bold(self.fonts)
+        pdf = renderer.render(print_html, issue.folder, allowed, record=self.record, names=names,
+                              images=pdf_images(context), synthetic=bold)
         _preflight(f"{issue.slug}.pdf", pdf, self.fonts)
         shop_pdf = None
         if shop_html is not None:
             shop_pdf = renderer.render(shop_html, issue.folder, allowed, print_shop=True,
-                                       names=names)
+                                       names=names, images=pdf_images(context, print_shop=True),
+                                       synthetic=bold)
             _preflight(f"{issue.slug}{PRINT_SHOP_SUFFIX}.pdf", shop_pdf, self.fonts)
         return Rendered(issue, pdf, web_html, shop_pdf, self.record)
+
+
+def web_images(context: Context) -> None:
+    """Give each figure of the web page its picture (a data: URI), once per context."""
+    missing = [(values, image) for values, image in context.images if not values["web_src"]]
+    if not missing:
+        return
+    from liandong.images import web_source
+
+    for values, image in missing:
+        values["web_src"] = web_source(image)
+    context.__dict__.pop("template_values", None)  # made again, with the pictures
+
+
+def pdf_images(context: Context, print_shop: bool = False) -> dict[Path, tuple[bytes, str]]:
+    """What each figure's image file is replaced with in a PDF: RGB for the archival PDF,
+    CMYK for the print shop's (images.archival, images.print_shop); read by the fetcher."""
+    if not context.images:
+        return {}
+    from liandong import images
+
+    convert = images.print_shop if print_shop else images.archival
+    return {image.path: convert(image) for _, image in context.images}
 
 
 def build(root: Path, folders: list[Path], out: Path, print_shop: bool = False) -> list[Built]:
@@ -278,6 +306,13 @@ def build(root: Path, folders: list[Path], out: Path, print_shop: bool = False) 
             "这次生成的换行和分页可能与上次不同，请核对后再发布。"
             for differences, slugs in changed.items()))
     return built
+
+
+def synthetic_bold(fonts: dict[str, ResolvedFont]) -> frozenset[str]:
+    """The PDF names of the bold of each font that has no bold face (FandolFang, a project
+    font): pdf.embolden draws text in them bold."""
+    return frozenset(font.css_family.replace(" ", "-") + "-Bold" for font in fonts.values()
+                     if font.bold is None and font.weight < 600)
 
 
 def pdf_names(fonts: dict[str, ResolvedFont]) -> dict[str, str]:

@@ -96,8 +96,9 @@ def lint_source(source: SourceFile, kind: str) -> list[Finding]:
         yaml_text, yaml_offset, body_start = front
         node = compose_yaml(source, ignored, offset=yaml_offset, text=yaml_text)
         spans += _yaml_units(source, node, ARTICLE_SCHEMA)
-        blocks = parse_blocks(source, body_start, len(source.text))
-        spans += [(b.loc.start, b.loc.end, None) for b in blocks]
+        forms = parse_blocks(source, body_start, len(source.text))
+        # Only what prints: a figure's caption, not its file name; a table's cells, not its |.
+        spans += [(start, end, None) for form in forms for start, end in form.spans()]
     else:
         node = compose_yaml(source, ignored)
         spans += _yaml_units(source, node, SERIES_SCHEMA if kind == "series" else ISSUE_SCHEMA)

@@ -295,7 +295,7 @@ def _setup_logging(verbose: bool) -> None:
   liandong build 13 --print-shop
                              另外生成交印刷厂用的 PDF（出血、裁切线）
   liandong preflight 文件.pdf  预检一份 PDF（生成时也会自动预检）
-  liandong import 文件       把已发表的一期（.txt 或 .docx）导入为稿件
+  liandong import 文件       把已发表的一期（.pdf、.docx 或 .txt）导入为稿件
   liandong site              生成全部各期的网站（build/site/）
   liandong serve             在本机预览网站，保存后自动刷新
   liandong fonts             查看每种字体角色实际使用的字体文件
@@ -523,25 +523,44 @@ def fonts() -> None:
             click.echo(f"注意：{font.notice}", err=True)
 
 
-@main.command("import", context_settings=CONTEXT, options_metavar="[选项]", short_help="把已发表的一期导入为稿件。", help="""把已发表的一期导入为稿件：issues/<年>/<期>/ 下的 issue.yaml 和 01.md 等。
+@main.command("import", context_settings=CONTEXT, options_metavar="[选项]", short_help="把已发表的各期导入为稿件。", help="""把已发表的一期（或许多期）导入为稿件：每期写进自己的 issues/<年>/<期>/，
+即 issue.yaml 和 01.md 等。
 
 \b
 文件可以是：
+  .pdf    印出的 PDF（Word、WPS 导出的，或 liandong 生成的）
+  .docx   Word/WPS 文档（表格、列表、图片一并导入）
   .txt    从 PDF 提取的文字（UTF-8；GBK/GB18030 编码会自动转换并提示）
-  .docx   Word/WPS 文档
+
+可以给几个文件，或一个文件夹（连同子文件夹里的 .pdf、.docx、.txt）。
 
 识别报头（刊名、期号、总期号、编印单位、日期）、编者按、标题和副标题、正文段落和
-一、（一）1.（1）各级标题、版记（报、送、发、责任编辑、联系方式、批准文号）。
+一、（一）1.（1）各级标题、版记（报、送、发、责任编辑、联系方式、批准文号、印数）。
 去掉页码，接回跨页断开的段落。文字保持原样：半角逗号等由 liandong check --fix 修正。
-与 series.yaml 相同的设置不重复写入。已有的一期绝不覆盖。""")
-@click.argument("file", type=click.Path(path_type=Path, dir_okay=False), metavar="文件")
-def import_(file: Path) -> None:
+与 series.yaml 相同的设置不重复写入。已有的一期绝不覆盖。
+
+导入几个文件时，最后列出：已导入、需要核对（及原因）、未导入（及原因）。
+
+\b
+退出状态：0 全部导入（可能有需要核对的）；1 有文件未导入（其余照常导入）；
+2 命令用法错误。""")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="文件或文件夹...")
+def import_(files: tuple[Path, ...]) -> None:
     from liandong.build import find_root
-    from liandong.importer import import_issue
+    from liandong.importer import import_files, import_issue, report
 
     root = find_root(Path.cwd())
-    for path in import_issue(root, file):
-        click.echo(_shown(path))
+    if len(files) == 1 and not files[0].is_dir():
+        for path in import_issue(root, files[0]):
+            click.echo(_shown(path))
+        return
+    outcomes = import_files(root, list(files))
+    for outcome in outcomes:
+        for path in outcome.written:
+            click.echo(_shown(path))
+    click.echo(report(outcomes, root))
+    if any(outcome.refused is not None for outcome in outcomes):
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -116,6 +116,33 @@ def write_atomic(path: Path, data: Data, *, mode: int = 0o644) -> Path:
     return path
 
 
+def write_new(path: Path, data: Data, *, mode: int = 0o644) -> Path:
+    """Write a file that must not exist yet (what `liandong import` creates): complete in a
+    temporary file, then linked into place, which fails rather than replace a file that
+    appeared meanwhile. On a file system without hard links the name is claimed first
+    (O_EXCL), then the finished file renamed over the claim. Raises LiandongError."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = _write_temporary(path, data, mode)
+    except OSError as exc:
+        raise LiandongError(f"无法写入 {display_path(path)}：{os_reason(exc)}") from None
+    try:
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise
+        except OSError:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode))
+            os.replace(tmp, path)
+    except FileExistsError:
+        raise LiandongError(f"{display_path(path)} 已经存在，没有覆盖") from None
+    except OSError as exc:
+        raise LiandongError(f"无法写入 {display_path(path)}：{os_reason(exc)}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
 def write_output(path: Path, data: bytes | str) -> Path:
     """write_atomic, with a Chinese reason when the file system refuses (no traceback)."""
     try:

@@ -12,7 +12,6 @@ lines wrapped inside a paragraph, and a title run together with its subtitle.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import logging
 import os
 import re
@@ -23,7 +22,7 @@ from pathlib import Path
 
 from liandong import limits
 from liandong.errors import LiandongError, Problem, SourceErrors, display_path, os_reason
-from liandong.files import write_output
+from liandong.files import write_new
 from liandong.source import (ISSUE_FILE, decode_source, join_lines, normalise_newlines,
                              yaml_scalar)
 from liandong.validate import (DISTRIBUTION_KEYS, ISSUE_SCHEMA, SERIES_SCHEMA, issue_folder,
@@ -43,7 +42,11 @@ _OPENERS = "（(【[《“‘「『"
 _SPACES = " \t\u3000"
 
 _NOTE_LABEL = re.compile(r"^[【\[]?\s*编\s*者\s*按\s*[】\]]?\s*[：:]?\s*")
-_COLOPHON_LABEL = re.compile(r"(?:^|(?<=[\s　]))(报|送|发|责任编辑|联系方式|批准文号)\s*[：:]\s*")
+_COLOPHON_LABEL = re.compile(
+    r"(?:(?:^|(?<=[\s　]))(报|送|发)|(责任编辑|联系方式|批准文号))\s*[：:]\s*")
+"""A 版记 label. 报, 送 and 发 open a line or follow a space (印发：… is not 发：); the longer
+labels may follow the text before them directly: the 版记 sets 联系方式 half a character after
+责任编辑's name, which a PDF gives as no space at all."""
 _PRINT_COUNT = re.compile(r"[(（]?\s*共印\s*([0-9０-９]+)\s*份\s*[)）]?")
 _PAGE_NUMBER = re.compile(r"[—–\-－―]{1,2}\s*[0-9０-９]{1,3}\s*[—–\-－―]{1,2}|[0-9０-９]{1,3}")
 
@@ -75,10 +78,19 @@ class Para:
     where: str
     """"FILE:LINE:1" for text, "FILE（第 N 段）" for Word: named in messages."""
     role: str = ""
-    """From Word styles: "title", "subtitle", "heading" (else unknown)."""
+    """From Word styles: "title", "subtitle", "heading"; from a PDF's layout also "text" (a
+    paragraph or a numbered heading, never a title), "masthead" and "colophon"; else unknown."""
     page_break_before: bool = False
     joinable: bool = True
-    """Text extracted from a PDF may be split at page breaks; Word paragraphs never are."""
+    """Text extracted from a PDF may be split at page breaks; Word paragraphs never are (nor
+    paragraphs read from a PDF's layout: pdfimport has rejoined them)."""
+    styled: str = ""
+    """The face of each character of `text`, when the reader knows it (a PDF's fonts, Word's
+    runs): "." the body's, "b" bold, "f" another face (楷体, 黑体), "F" another face in bold.
+    Empty: all in the body's face."""
+    payload: object = None
+    """What a Word reader found besides text (role "table", "item", "figure"): a Table,
+    an Item or a Figure of this module."""
 
     @property
     def text(self) -> str:
@@ -86,11 +98,69 @@ class Para:
 
 
 @dataclass
+class Text:
+    """A paragraph, or a heading (level 1–4): whole-line, or run in (`lead` > 0: the heading
+    phrase is text[:lead], the paragraph goes on after it)."""
+
+    text: str
+    level: int = 0
+    lead: int = 0
+    strong: list[tuple[int, int]] = field(default_factory=list)
+    """Bold runs, as offsets into the text."""
+
+
+@dataclass
+class Item:
+    """One list item: bulleted, or numbered with the number as printed."""
+
+    text: str
+    ordered: bool
+    number: int = 0
+    strong: list[tuple[int, int]] = field(default_factory=list)
+
+
+@dataclass
+class Items:
+    items: list[Item]
+
+    @property
+    def ordered(self) -> bool:
+        return self.items[0].ordered
+
+
+@dataclass
+class Table:
+    """A table: its caption (表…) and rows of cells (text, bold runs), the first the header."""
+
+    caption: str
+    rows: list[list[tuple[str, list[tuple[int, int]]]]]
+
+
+@dataclass
+class Figure:
+    """A picture to copy into the issue's folder as `file`, with its caption (图…)."""
+
+    caption: str
+    file: str
+    data: bytes
+    width_mm: float | None = None
+
+
+@dataclass
+class NoteBlock:
+    """A 注 block: its first item begins with 注：; the others with their number."""
+
+    items: list[str]
+
+
+Form = Text | Items | Table | Figure | NoteBlock
+
+
+@dataclass
 class Article:
     title: str
     subtitle: str | None
-    blocks: list[tuple[int, str]] = field(default_factory=list)
-    """(heading level or 0 for a paragraph, text)."""
+    blocks: list[Form] = field(default_factory=list)
     where: str = ""
 
 
@@ -118,16 +188,19 @@ def read_paragraphs(path: Path, name: str) -> list[Para]:
     if not path.is_file():
         raise LiandongError(f"{name}: 这不是普通文件（可能是文件夹、管道或设备），无法导入")
     if suffix == ".docx":
+        from liandong.docximport import read_docx  # python-docx loads only for Word files
+
         return read_docx(path, name)
     if suffix in (".txt", ".text"):
         return read_text(path, name)
     if suffix == ".pdf":
-        raise LiandongError(f"{name}: 不能直接导入 PDF，请先提取文字（pdftotext {display_path(path.name)}），"
-                            "再导入得到的 .txt 文件")
+        from liandong.pdfimport import read_pdf  # PDFium loads only for PDFs
+
+        return read_pdf(path, name)
     if suffix in (".doc", ".wps", ".rtf", ".odt"):
         raise LiandongError(f"{name}: 不支持 {display_path(suffix)} 格式，请在 Word/WPS 中另存为 .docx 再导入")
     raise LiandongError(f"{name}: 不认识的文件格式“{display_path(suffix) if suffix else '（无扩展名）'}”："
-                        "只能导入纯文本（.txt，UTF-8 或 GBK 编码）和 Word 文档（.docx）")
+                        "只能导入 PDF（.pdf）、Word 文档（.docx）和纯文本（.txt，UTF-8 或 GBK 编码）")
 
 
 def _decode(raw: bytes, name: str) -> str:
@@ -151,7 +224,7 @@ def _looks_like_text(text: str) -> bool:
     return not any(unicodedata.category(c) == "Cc" and c not in "\t\n\r\f" for c in text)
 
 
-def _read_limited(path: Path, name: str, limit: int, which: str) -> bytes:
+def read_limited(path: Path, name: str, limit: int, which: str) -> bytes:
     """The file's bytes, its size checked before anything is read (and again while reading)."""
     try:
         with path.open("rb") as handle:
@@ -161,18 +234,18 @@ def _read_limited(path: Path, name: str, limit: int, which: str) -> bytes:
         raise LiandongError(f"{name}: 无法读取文件：{os_reason(exc)}") from None
     if size > limit or len(raw) > limit:
         shown = f"{size / (1024 * 1024):.1f} MB" if size >= 1024 * 1024 else f"{size // 1024} KB"
-        raise LiandongError(f"{name}: 文件有 {shown}，超过 {_size(limit)} 的上限（limits.{which}）："
+        raise LiandongError(f"{name}: 文件有 {shown}，超过 {size_shown(limit)} 的上限（limits.{which}）："
                             "这不像是一期简报，没有导入")
     return raw
 
 
-def _size(limit: int) -> str:
+def size_shown(limit: int) -> str:
     return f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
 
 
 def read_text(path: Path, name: str) -> list[Para]:
     """Paragraphs of extracted text: blank lines separate them, page numbers mark page breaks."""
-    raw = _read_limited(path, name, limits.IMPORT_TEXT_BYTES, "IMPORT_TEXT_BYTES")
+    raw = read_limited(path, name, limits.IMPORT_TEXT_BYTES, "IMPORT_TEXT_BYTES")
     text = normalise_newlines(_decode(raw, name))
     groups: list[tuple[list[tuple[int, str]], bool]] = []
     current: list[tuple[int, str]] = []
@@ -254,98 +327,6 @@ class _Splitter:
         return parts
 
 
-def read_docx(path: Path, name: str) -> list[Para]:
-    """Paragraphs of a Word/WPS document, tables row by row, with heading and title styles."""
-    import docx  # python-docx loads only for Word files
-    from docx.oxml.ns import qn
-    from docx.table import Table
-    from docx.text.paragraph import Paragraph
-
-    data = io.BytesIO(_read_limited(path, name, limits.DOCX_BYTES, "DOCX_BYTES"))
-    _check_docx_sizes(data, name)
-    try:
-        document = docx.Document(data)
-        body = document.element.body
-        items: list[tuple[str, str]] = []
-        for child in body.iterchildren():
-            if child.tag == qn("w:p"):
-                paragraph = Paragraph(child, document)
-                style = paragraph.style.name if paragraph.style is not None else ""
-                items.append((paragraph.text, style or ""))
-            elif child.tag == qn("w:tbl"):
-                for row in Table(child, document).rows:
-                    cells, seen = [], set()
-                    for cell in row.cells:  # merged cells repeat: keep each once
-                        if id(cell._tc) not in seen:
-                            seen.add(id(cell._tc))
-                            cells.append(cell.text.strip())
-                    items.append(("\t".join(c for c in cells if c), ""))
-    except Exception as exc:  # noqa: BLE001 - zip, XML and package errors of a broken file
-        logger.debug("python-docx: %r", exc)
-        raise LiandongError(f"{name}: 无法读取 Word 文档：文件已损坏，或不是 .docx 格式；"
-                            "请在 Word/WPS 中重新另存为 .docx") from None
-    paras = []
-    splitter = _Splitter()
-    for index, (text, style) in enumerate(items, start=1):
-        lines = [line for line in text.replace("\t", "  ").split("\n") if line.strip(_SPACES)]
-        if not lines:
-            continue
-        role = ""
-        if _STYLE_HEADING.fullmatch(style.strip()):
-            role = "heading"
-        elif _STYLE_SUBTITLE.fullmatch(style.strip()):
-            role = "subtitle"
-        elif _STYLE_TITLE.fullmatch(style.strip()):
-            role = "title"
-        for part in splitter.split(list(enumerate(lines))):
-            paras.append(Para([line.strip(_SPACES) for _, line in part], f"{name}（第 {index} 段）",
-                              role=role, joinable=False))
-    return paras
-
-
-def _check_docx_sizes(data: io.BytesIO, name: str) -> None:
-    """Every part of the .docx decompressed, streamed and counted, before python-docx reads it:
-    declared sizes and real ones within limits.DOCX_PART_BYTES and DOCX_TOTAL_BYTES, so a zip
-    bomb is refused after reading at most the limits, in small pieces."""
-    import zipfile
-
-    broken = (f"{name}: 无法读取 Word 文档：文件已损坏，或不是 .docx 格式；"
-              "请在 Word/WPS 中重新另存为 .docx")
-    try:
-        archive = zipfile.ZipFile(data)
-        members = archive.infolist()
-        if len(members) > limits.DOCX_PARTS:
-            raise LiandongError(f"{name}: Word 文档有 {len(members)} 个部分，超过 {limits.DOCX_PARTS} "
-                                "个的上限（limits.DOCX_PARTS）：这不像是一期简报，没有导入")
-        total = 0
-        for member in members:
-            if member.file_size > limits.DOCX_PART_BYTES:
-                _too_big(name, member.filename, member.file_size, "DOCX_PART_BYTES")
-            real = 0
-            with archive.open(member) as part:
-                while chunk := part.read(1 << 16):
-                    real += len(chunk)
-                    if real > min(member.file_size, limits.DOCX_PART_BYTES):
-                        # More than declared: zipfile itself stops at the declared size, but
-                        # a part may not claim less than it holds either.
-                        _too_big(name, member.filename, real, "DOCX_PART_BYTES")
-            total += real
-            if total > limits.DOCX_TOTAL_BYTES:
-                _too_big(name, "全部内容", total, "DOCX_TOTAL_BYTES")
-    except LiandongError:
-        raise
-    except Exception:  # noqa: BLE001 - zip errors, CRC errors, unsupported compression
-        raise LiandongError(broken) from None
-    finally:
-        data.seek(0)
-
-
-def _too_big(name: str, part: str, size: int, which: str) -> None:
-    limit = getattr(limits, which)
-    raise LiandongError(f"{name}: Word 文档的 {display_path(part)} 解压后超过 {_size(limit)} 的上限"
-                        f"（limits.{which}）：文件已损坏或不是一期简报，没有导入")
-
-
 # --- Recognising ------------------------------------------------------------------------
 
 def _to_int(text: str) -> int | None:
@@ -423,8 +404,10 @@ def recognise(paras: list[Para], name: str) -> Imported:
     """Map the paragraphs of a published issue to its parts; raises with a Chinese message."""
     masthead, rest = _masthead(paras, name)
     body, colophon = rest, []
+    # A PDF's layout has found the 版记 already; in text, it starts at its first label.
+    by_layout = any(para.role == "colophon" for para in rest)
     for index, para in enumerate(rest):
-        if _colophon_start(para.text):
+        if para.role == "colophon" if by_layout else _colophon_start(para.text):
             body, colophon = rest[:index], rest[index:]
             break
     note, articles = _body(body, name)
@@ -438,11 +421,14 @@ def _masthead(paras: list[Para], name: str) -> tuple[dict[str, object], list[Par
     values: dict[str, object] = {}
     names: list[Para] = []
     index = 0
+    # A PDF's layout marks the masthead's items: all of them, and nothing else, are read here.
+    by_layout = any(para.role == "masthead" for para in paras)
     for index, para in enumerate(paras):
         text = para.text
-        if _is_note(text):
-            break
-        if "期号" in found and not _is_masthead_line(text):
+        if by_layout:
+            if para.role != "masthead":
+                break
+        elif _is_note(text) or "期号" in found and not _is_masthead_line(text):
             break
         matched = False
         if match := _ISSUE_NUMBER.fullmatch(text):
@@ -462,7 +448,7 @@ def _masthead(paras: list[Para], name: str) -> tuple[dict[str, object], list[Par
                 found.setdefault("日期", (date, para))
                 matched = True
         if not matched:
-            if len(text) > MASTHEAD_NAME_MAX or "期号" in found:
+            if not by_layout and (len(text) > MASTHEAD_NAME_MAX or "期号" in found):
                 break
             names.append(para)
     else:
@@ -517,6 +503,14 @@ def _body(paras: list[Para], name: str) -> tuple[list[str], list[Article]]:
         para = paras[index]
         text = para.text
         index += 1
+        if para.payload is not None:
+            if articles:
+                _add_block(articles[-1], para, para.role, 0, text, "")
+                state = "body"
+            else:
+                logger.warning("%s: %s在第一篇文章的标题之前，未导入", para.where,
+                               {"table": "表格", "figure": "图片", "item": "列表"}[para.role])
+            continue
         if state in ("start", "note") and not articles and _is_note(text):
             text = _NOTE_LABEL.sub("", text, count=1)
             state = "note"
@@ -530,7 +524,9 @@ def _body(paras: list[Para], name: str) -> tuple[list[str], list[Article]]:
             text = join_lines([text, paras[index].text])
             index += 1
         level = heading_level(text)
-        if para.role == "heading" and not level:
+        if para.role == "text":
+            kind = "heading" if level else "paragraph"
+        elif para.role == "heading" and not level:
             kind = "title"  # a styled heading without a number: Word users style titles so
         elif para.role in ("title", "subtitle"):
             kind = para.role
@@ -556,17 +552,72 @@ def _body(paras: list[Para], name: str) -> tuple[list[str], list[Article]]:
         elif not articles:
             raise LiandongError(f"{para.where}: 找不到文章标题：报头（和编者按）之后应是文章标题")
         else:
-            articles[-1].blocks.append((level if kind == "heading" else 0, text))
+            styled = para.styled if text == para.text else ""
+            _add_block(articles[-1], para, kind, level, text, styled)
             state = "body"
     # A short last line (a signature, a source) read as a title gets back to its article.
     while articles and not articles[-1].blocks and len(articles) > 1:
         orphan = articles.pop()
-        articles[-1].blocks += [(0, orphan.title)] + ([(0, orphan.subtitle)] if orphan.subtitle else [])
+        articles[-1].blocks += [Text(orphan.title)] + ([Text(orphan.subtitle)] if orphan.subtitle else [])
     if not articles:
         raise LiandongError(f"{name}: 找不到任何文章：报头（和编者按）之后应是文章标题和正文")
     if not articles[-1].blocks:
         raise LiandongError(f"{articles[-1].where}: 文章“{articles[-1].title}”没有正文")
     return note, articles
+
+
+_NOTE_START = re.compile(r"注[：:]")
+_NOTE_ITEM = re.compile(r"(?:[0-9]{1,3}[.．]|（[0-9]{1,3}）|[\u2460-\u2473])")
+_QUOTES = "“”‘’"
+
+
+def _strong(styled: str) -> list[tuple[int, int]]:
+    """Bold runs of a paragraph's faces, as offsets."""
+    return [match.span() for match in re.finditer(r"[bF]+", styled)]
+
+
+def run_in(text: str, styled: str) -> tuple[int, int]:
+    """(level, lead) of a paragraph that opens with a numbered heading phrase set in a heading
+    face (bold, 楷体, 黑体) and goes on in the body's face; (0, 0) for any other paragraph."""
+    from liandong.source import phrase_end
+
+    level = next((level for level, pattern in HEADING_NUMBERS.items() if pattern.match(text)), 0)
+    end = phrase_end(text)
+    if not level or not styled or end is None or end >= len(text) or end > HEADING_MAX:
+        return 0, 0
+    start = HEADING_NUMBERS[level].match(text).end()  # type: ignore[union-attr]
+    phrase = [face for char, face in zip(text[start:end], styled[start:end])
+              if char not in _QUOTES and not char.isspace()]
+    after = [face for char, face in zip(text[end:], styled[end:])
+             if char not in _QUOTES and not char.isspace()][:1]
+    if phrase and sum(face != "." for face in phrase) >= 0.8 * len(phrase) and after == ["."]:
+        return level, end
+    return 0, 0
+
+
+def _add_block(article: Article, para: Para, kind: str, level: int, text: str,
+               styled: str) -> None:
+    """The article's next block: a list item joins the list before it, a numbered line right
+    after a 注 joins the note."""
+    blocks = article.blocks
+    if kind == "item":
+        item: Item = para.payload  # type: ignore[assignment]
+        if blocks and isinstance(blocks[-1], Items) and blocks[-1].ordered == item.ordered:
+            blocks[-1].items.append(item)
+        else:
+            blocks.append(Items([item]))
+    elif kind in ("table", "figure"):
+        blocks.append(para.payload)  # type: ignore[arg-type]
+    elif kind == "heading":
+        blocks.append(Text(text, level))
+    elif _NOTE_START.match(text):
+        blocks.append(NoteBlock([text]))
+    elif blocks and isinstance(blocks[-1], NoteBlock) and _NOTE_ITEM.match(text):
+        blocks[-1].items.append(text)
+    else:
+        level, lead = run_in(text, styled)
+        strong = [(s, e) for s, e in _strong(styled) if s >= lead] if lead else _strong(styled)
+        blocks.append(Text(text, level, lead, strong))
 
 
 def _colophon(paras: list[Para]) -> dict[str, object]:
@@ -587,7 +638,7 @@ def _colophon(paras: list[Para]) -> dict[str, object]:
             elif lead.strip(_SPACES):
                 logger.warning("%s: 版记中的“%s”不属于任何已知项目，未导入", para.where, lead)
         for label, following in zip(labels, labels[1:] + [None]):
-            key = label.group(1)
+            key = label.group(1) or label.group(2)
             end = following.start() if following else len(text)
             texts[key] = text[label.end():end].strip(_SPACES)
     for key, text in texts.items():
@@ -617,7 +668,9 @@ def _split_list(text: str) -> list[str]:
 
 # --- Writing ------------------------------------------------------------------------------
 
-_SENTENCE_END = re.compile(rf"[。！？]+[{_CLOSERS}]*")
+_SENTENCE_END = re.compile(rf"[。！？]+[{_CLOSERS}]*|[.!?][”’]+(?=[\u4e00-\u9fff])")
+"""A sentence's end: its marks and closing quotes or brackets; a quoted Latin sentence's
+before Chinese text."""
 
 
 def sentences(text: str) -> list[str]:
@@ -625,16 +678,111 @@ def sentences(text: str) -> list[str]:
     lines, start = [], 0
     for match in _SENTENCE_END.finditer(text):
         end = match.end()
-        if end < len(text) and text[end] not in _SPACES + "，、；：,;:" + _TERMINAL:
+        # A bold run that ends with its sentence (a run-in heading: **一是……。**正文) keeps
+        # the text after it on its line; one that starts after it starts a line.
+        closes = text.startswith("**", end) and text.count("**", 0, end) % 2 == 1
+        if end < len(text) and not closes and text[end] not in _SPACES + "，、；：,;:" + _TERMINAL:
             lines.append(text[start:end])
             start = end
     lines.append(text[start:])
     return [line for line in lines if line]
 
 
-def _markdown_lines(text: str) -> list[str]:
-    # A line starting with # would become a heading; a backslash keeps it text.
-    return ["\\" + line if line.startswith("#") else line for line in sentences(text)]
+_ASCII_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+_LINK_OPEN = re.compile(r"\[(?=\^|[^\]\n]*\][(\[])")
+_ENTITY = re.compile(r"&(?=#[0-9]{1,7};|#[xX][0-9A-Fa-f]{1,6};|[A-Za-z][A-Za-z0-9]{1,31};)")
+
+
+def escape(text: str, extra: str = "") -> str:
+    """Text as a source writes it so that it prints as it reads (docs/syntax.md, 7 and 9):
+    a backslash before ASCII punctuation, the stars of a **, the [ of a link, footnote or
+    image, every <, the & of an HTML entity, and the `extra` characters (a cell's |, a
+    caption's brackets) get a backslash. Everything else prints as written already."""
+    marks = {match.start() for match in _LINK_OPEN.finditer(text)}
+    marks |= {match.start() for match in _ENTITY.finditer(text)}
+    out = []
+    for index, char in enumerate(text):
+        pair = char == "*" and ((index + 1 < len(text) and text[index + 1] == "*")
+                                or (index and text[index - 1] == "*"))
+        backslash = char == "\\" and index + 1 < len(text) and text[index + 1] in _ASCII_PUNCTUATION
+        if pair or backslash or index in marks or char == "<" or char in extra:
+            out.append("\\")
+        out.append(char)
+    return "".join(out)
+
+
+def _emphasis(text: str, strong: list[tuple[int, int]], extra: str = "") -> str:
+    """The text escaped, with its bold runs as **…** (spaces at a run's edge stay outside)."""
+    out, at = "", 0
+    for start, end in strong:
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if start < end and start >= at:
+            out += escape(text[at:start], extra) + "**" + escape(text[start:end], extra) + "**"
+            at = end
+    return out + escape(text[at:], extra)
+
+
+_BLOCK_START = re.compile(r"#|>|\||\[|([-*+])[ \t\u3000]|[0-9]{1,9}(?=\.[ \t\u3000])|"
+                          r"(?:([-*_])[ \t]*){3,}$|`{3}|~{3}|=+[ \t]*$")
+
+
+def _as_text_line(line: str) -> str:
+    """A line of a paragraph that would start a block (a heading, list item, table row, rule,
+    quote…) begins with a backslash instead: it stays text."""
+    match = _BLOCK_START.match(line)
+    if not match:
+        return line
+    if match.group(0)[:1].isdigit():  # 1. → 1\.
+        return line[:match.end()] + "\\" + line[match.end():]
+    return "\\" + line
+
+
+def _markdown_lines(markdown: str) -> list[str]:
+    """A paragraph's Markdown one sentence per line, each line text (see _as_text_line); a
+    sentence that begins with 注： stays on the line before (it would start a note)."""
+    lines: list[str] = []
+    for line in sentences(markdown):
+        if lines and _NOTE_START.match(line):
+            lines[-1] += line
+        else:
+            lines.append(line)
+    return [_as_text_line(line) if index or not _NOTE_START.match(line) else line
+            for index, line in enumerate(lines)]
+
+
+def _block_lines(block: Form) -> list[str]:
+    if isinstance(block, Text) and block.level and not block.lead:
+        return [f"{'#' * block.level} {escape(block.text)}"]
+    if isinstance(block, Text) and block.lead:
+        # The heading phrase and the paragraph's first sentence on the heading's line.
+        rest = [(s - block.lead, e - block.lead) for s, e in block.strong]
+        lines = _markdown_lines(_emphasis(block.text[block.lead:], rest)) or [""]
+        return [f"{'#' * block.level} {escape(block.text[:block.lead])}{lines[0]}"] + lines[1:]
+    if isinstance(block, Text):
+        return _markdown_lines(_emphasis(block.text, block.strong))
+    if isinstance(block, Items):
+        result = []
+        for item in block.items:
+            marker = f"{item.number}. " if item.ordered else "- "
+            lines = _markdown_lines(_emphasis(item.text, item.strong))
+            result += [marker + lines[0]] + ["  " + line for line in lines[1:]]
+        return result
+    if isinstance(block, Table):
+        width = max(len(row) for row in block.rows)
+        rows = [row + [("", [])] * (width - len(row)) for row in block.rows]
+        lines = [escape(block.caption)]
+        for number, row in enumerate(rows):
+            lines.append("| " + " | ".join(_emphasis(text, strong, "|") for text, strong in row) + " |")
+            if number == 0:
+                lines.append("|" + "---|" * width)
+        return lines
+    if isinstance(block, Figure):
+        width = f"{{宽={block.width_mm:g}mm}}" if block.width_mm else ""
+        return [f"![{escape(block.caption, '[]')}]({block.file}){width}"]
+    return [escape(item) for item in block.items]  # NoteBlock
 
 
 def issue_yaml(imported: Imported, overrides: dict[str, object], source_name: str) -> str:
@@ -656,7 +804,7 @@ def issue_yaml(imported: Imported, overrides: dict[str, object], source_name: st
         for number, paragraph in enumerate(imported.note):
             if number:
                 lines.append("")
-            lines += [f"  {line}" for line in _markdown_lines(paragraph)]
+            lines += [f"  {line}" for line in _markdown_lines(escape(paragraph))]
     return "\n".join(lines) + "\n"
 
 
@@ -665,9 +813,10 @@ def article_markdown(article: Article) -> str:
     if article.subtitle:
         lines.append(f"副标题: {yaml_scalar(article.subtitle)}")
     lines.append("---")
-    for level, text in article.blocks:
-        lines.append("")
-        lines += [f"{'#' * level} {text}"] if level else _markdown_lines(text)
+    for number, block in enumerate(article.blocks):
+        if not (isinstance(block, NoteBlock) and number and isinstance(article.blocks[number - 1], Table)):
+            lines.append("")  # a 注 right under a table is written as its note
+        lines += _block_lines(block)
     return "\n".join(lines) + "\n"
 
 
@@ -697,17 +846,38 @@ def import_issue(root: Path, file: Path) -> list[Path]:
     folder = issue_folder(root, imported.date.year, imported.number)  # checked by _masthead
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise LiandongError(
-            f"{display_path(folder, root)} 已经存在：liandong import 不会覆盖已有的一期"
+            f"{name}: {display_path(folder, root)} 已经存在：liandong import 不会覆盖已有的一期"
             f"（{imported.date.year} 年第 {imported.number} 期）。如要重新导入，请先把这个文件夹移走")
     # Values printed as the series has them are not repeated; others override for this issue.
-    overrides = {key: imported.values[key] for key in SERIES_SCHEMA
-                 if key in imported.values and imported.values[key] != series_values.get(key)}
-    files = {folder / ISSUE_FILE: issue_yaml(imported, overrides, display_path(file.name))}
+    # Where a 版记 was read, a list of the series that it does not print is emptied ("送:" with
+    # no value removes the series' list); a text value cannot be removed by an issue: said.
+    colophon_read = any(key in imported.values for key in DISTRIBUTION_KEYS)
+    overrides: dict[str, object] = {}
+    for key in SERIES_SCHEMA:
+        if key in imported.values and imported.values[key] != series_values.get(key):
+            overrides[key] = imported.values[key]
+        elif key in DISTRIBUTION_KEYS and colophon_read and series_values.get(key) \
+                and key not in imported.values:
+            overrides[key] = []
+    unprinted = [key for key in ("责任编辑", "联系方式", "印数")
+                 if colophon_read and series_values.get(key) and key not in imported.values]
+    files: dict[Path, str | bytes] = {folder / ISSUE_FILE: issue_yaml(imported, overrides, display_path(file.name))}
     for number, article in enumerate(imported.articles, start=1):
         files[folder / f"{number:02d}.md"] = article_markdown(article)
-    written = [write_output(path, text) for path, text in files.items()]
-    for key in overrides:
-        logger.info("本期的“%s”与 series.yaml 不同，已写入 issue.yaml 作为本期设置", key)
+    for article in imported.articles:  # pictures go into the issue's own folder
+        for block in article.blocks:
+            if isinstance(block, Figure):
+                files[folder / block.file] = block.data
+    written = [write_new(path, text) for path, text in files.items()]
+    settings = display_path(folder / ISSUE_FILE, root)
+    for key, value in overrides.items():
+        if value == []:
+            logger.info("%s: 本期的版记没有“%s”，已写“%s:”（不用 series.yaml 的）", settings, key, key)
+        else:
+            logger.info("%s: 本期的“%s”与 series.yaml 不同，已写入作为本期设置", settings, key)
+    for key in unprinted:
+        logger.warning("%s: 原件的版记没有“%s”，series.yaml 却有：一期不能去掉 series.yaml 的“%s”，"
+                       "生成时会印出它；请核对", name, key, key)
     after: list[Problem] = []
     load_issues(root, [folder], after)
     for problem in sorted(set(after)):
@@ -716,3 +886,117 @@ def import_issue(root: Path, file: Path) -> list[Path]:
         logger.warning("导入的稿件还有上面 %d 处问题，请修改后再生成"
                        "（半角标点可用 liandong check --fix 修正）", len(after))
     return written
+
+
+# --- Several files ------------------------------------------------------------------------
+
+IMPORTABLE = (".pdf", ".docx", ".txt")
+"""What a folder given to `liandong import` is searched for (other files are listed as refused
+only when named one by one)."""
+
+
+@dataclass
+class Outcome:
+    """What became of one file of an import: written, with the reasons to look, or refused."""
+
+    name: str
+    written: list[Path] = field(default_factory=list)
+    look: list[str] = field(default_factory=list)
+    """Notices given while importing it: why an editor should look before building."""
+    refused: str | None = None
+
+
+class _Notices(logging.Handler):
+    """Collects the warnings given while one file is imported (they are printed as well)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _natural(path: Path) -> list:
+    """第2期 before 第10期: digits compare as numbers."""
+    return [(int(part), "") if part.isdigit() else (0, part)
+            for part in re.split(r"(\d+)", path.as_posix())]
+
+
+def files_to_import(paths: list[Path]) -> tuple[list[Path], list[Outcome]]:
+    """The files named, and those a named folder holds (its subfolders too, in natural order,
+    links to folders not followed); a folder without any file to import is refused."""
+    files: list[Path] = []
+    refused: list[Outcome] = []
+    for path in paths:
+        if not path.is_dir():
+            files.append(path)
+            continue
+        found = []
+        for current, folders, names in os.walk(path):
+            folders[:] = [f for f in folders if not f.startswith(".")]
+            found += [Path(current) / n for n in names if Path(n).suffix.lower() in IMPORTABLE
+                      and not n.startswith((".", "~$"))]  # Word's lock files are ~$name.docx
+        if len(found) > limits.IMPORT_FILES:
+            refused.append(Outcome(display_path(path), refused=(
+                f"{display_path(path)}: 文件夹里有 {len(found)} 个可导入的文件，超过 {limits.IMPORT_FILES} "
+                "个的上限（limits.IMPORT_FILES）：请分几次导入")))
+        elif not found:
+            refused.append(Outcome(display_path(path), refused=(
+                f"{display_path(path)}: 文件夹里没有可以导入的文件（.pdf、.docx、.txt）")))
+        files += sorted(found, key=_natural)
+    return files, refused
+
+
+def import_files(root: Path, paths: list[Path]) -> list[Outcome]:
+    """Import each file into its own issue folder, going on past one that is refused.
+
+    The series is read once first: if it has errors nothing is imported."""
+    problems: list[Problem] = []
+    if load_series(root, problems) is None or problems:
+        raise SourceErrors(problems)
+    files, outcomes = files_to_import(paths)
+    package = logging.getLogger("liandong")
+    for file in files:
+        outcome = Outcome(display_path(file, root) if file.is_absolute() else display_path(file))
+        notices = _Notices()
+        package.addHandler(notices)
+        try:
+            outcome.written = import_issue(root, file)
+        except SourceErrors as exc:
+            outcome.refused = "\n".join(str(problem) for problem in exc.problems)
+            exc.show()
+        except LiandongError as exc:
+            outcome.refused = exc.format_message()
+            exc.show()
+        finally:
+            package.removeHandler(notices)
+        outcome.look = notices.messages
+        outcomes.append(outcome)
+    return outcomes
+
+
+def report(outcomes: list[Outcome], root: Path) -> str:
+    """The closing summary of an import of several files, in Chinese."""
+    done = [o for o in outcomes if o.refused is None and not o.look]
+    look = [o for o in outcomes if o.refused is None and o.look]
+    refused = [o for o in outcomes if o.refused is not None]
+
+    def folder(outcome: Outcome) -> str:
+        return display_path(outcome.written[0].parent, root) if outcome.written else ""
+
+    lines = [f"导入结果：共 {len(outcomes)} 个文件，已导入 {len(done) + len(look)} 个"
+             f"（其中 {len(look)} 个需要核对），未导入 {len(refused)} 个。"]
+    if done:
+        lines.append(f"已导入（{len(done)}）：")
+        lines += [f"  {o.name} → {folder(o)}" for o in done]
+    if look:
+        lines.append(f"需要核对（{len(look)}）：")
+        for o in look:
+            lines.append(f"  {o.name} → {folder(o)}")
+            lines += [f"    {message}" for message in o.look]
+    if refused:
+        lines.append(f"未导入（{len(refused)}）：")
+        for o in refused:
+            lines += [f"  {message}" for message in (o.refused or "").splitlines()]
+    return "\n".join(lines)

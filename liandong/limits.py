@@ -45,6 +45,10 @@ IMPORT_TEXT_BYTES = 1024 * 1024
 360 KB in UTF-8) with the spaces and line breaks of extracted text, and room to spare. Checked
 before the file is read."""
 
+IMPORT_FILES = 2000
+"""Most files one `liandong import` of a folder takes (the back catalogue of 联络动态 holds 714
+issues, each a PDF or a Word file, maybe both)."""
+
 DOCX_BYTES = 32 * 1024 * 1024
 """Largest .docx file `liandong import` reads (a Word file of an issue, pictures included)."""
 
@@ -60,16 +64,37 @@ DOCX_PARTS = 2000
 """Most parts (zip members) in a .docx."""
 
 PDF_BYTES = 64 * 1024 * 1024
-"""Largest PDF `liandong preflight` reads (the sample issue's is 155 KB; 200 pages of text a
-few MB)."""
+"""Largest PDF `liandong preflight` or `liandong import` reads (the sample issue's is 260 KB; 200
+pages of text a few MB; a Word PDF with photos some MB more). Checked before the file is read."""
 
 PDF_PAGES = 1000
-"""Most pages preflight checks: ISSUE_CHARS makes about 200."""
+"""Most pages preflight checks or import reads: ISSUE_CHARS makes about 200."""
 
 PDF_OBJECTS = 500_000
-"""Most objects in a PDF preflight reads (a tagged 200-page issue has tens of thousands)."""
+"""Most objects in a PDF preflight or import reads (a tagged 200-page issue has tens of thousands)."""
 
 PDF_DECODED_BYTES = 128 * 1024 * 1024
-"""All streams of a PDF that preflight decodes (content, fonts, everything but images),
+"""All streams of a PDF that preflight or import decodes (content, fonts, everything but images),
 decompressed: a page whose content inflated to 1.5 GB used 3.2 GB and passed. Measured in
 pieces before anything is parsed."""
+
+IMAGE_BYTES = 20 * 1024 * 1024
+"""Largest image file (JPEG or PNG) an article may print: a 24-megapixel camera's JPEG is
+8–12 MB."""
+
+IMAGE_PIXELS = 50_000_000
+"""Most pixels in one image (checked from its header, before it is decoded): a decoded image
+of this size takes 150 MB; 50 megapixels is more than any office camera gives."""
+
+IMAGES = 50
+"""Most figures in one issue."""
+
+TABLE_COLUMNS = 12
+"""Most columns in a table: 156 mm of 四号 text holds about 31 characters, so 12 columns of a
+number each is already the most that fits."""
+
+TABLE_ROWS = 200
+"""Most body rows in a table (about 10 pages)."""
+
+CELL_CHARS = 200
+"""Longest text of a table cell, in characters."""

@@ -8,7 +8,7 @@ import mimetypes
 import os
 import re
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from liandong.fonts import pin_fontconfig_language  # noqa: E402
 
@@ -41,6 +41,11 @@ def _record_tag_sources(box, parent, pdf, *args):
     every level passes through here; the first (innermost) note of an object wins."""
     sources = _TAG_SOURCES.get()
     for element in _build_box_tree(box, parent, pdf, *args):
+        html = getattr(getattr(box, "_box", box), "element", None)
+        if html is not None and str(element.get("S", "")) in _GENERIC:
+            for name in (html.get("class") or "").split():
+                if name in STRUCTURE_TYPES:
+                    element["S"] = STRUCTURE_TYPES[name]
         if sources is not None:
             number = getattr(element, "number", None)
             source = getattr(box, "_box", box)  # an absolutely positioned box's placeholder
@@ -49,6 +54,11 @@ def _record_tag_sources(box, parent, pdf, *args):
                 sources[number] = (id(html), source.element_tag, type(source).__name__)
         yield element
 
+
+STRUCTURE_TYPES = {"lbl": "/Lbl", "zhu": "/Note"}
+"""Structure types WeasyPrint has no HTML element for, by the class of the element: a list
+item's marker is its label (Lbl), a 注 block a Note."""
+_GENERIC = {"/Span", "/Div", "/NonStruct"}
 
 _weasyprint_tags._build_box_tree = _record_tag_sources
 
@@ -64,9 +74,12 @@ class ProjectFetcher(URLFetcher):
     named inside an allowed folder that does not exist (a designer's typo) goes to `missing`.
     """
 
-    def __init__(self, allowed: list[Path]):
+    def __init__(self, allowed: list[Path], images: dict[Path, tuple[bytes, str]] | None = None):
         super().__init__(allowed_protocols={"file"}, allow_redirects=False)
         self.allowed = [folder.resolve() for folder in allowed]
+        self.images = images or {}
+        """Image files (real paths) and what is served in their place: the version of a photo
+        the PDF prints (RGB for the archival PDF, CMYK for the print shop's)."""
         self.refused: list[str] = []
         self.missing: list[str] = []
 
@@ -97,6 +110,11 @@ class ProjectFetcher(URLFetcher):
         path = self.local_path(url)
         if path is None:
             raise ValueError(f"refused by liandong: {url}")
+        if path in self.images:
+            # Not a file: URL, or WeasyPrint would embed the file it names, not these bytes.
+            body, mime = self.images[path]
+            return URLFetcherResponse(f"liandong-image:{quote(path.name)}", body=body,
+                                      headers={"Content-Type": mime})
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return URLFetcherResponse(path.as_uri(), body=path.read_bytes(),
                                   headers={"Content-Type": mime})
@@ -133,12 +151,14 @@ class PdfRenderer:
         self._sheets: dict[tuple[str, str | None], weasyprint.CSS] = {}
 
     def render(self, html: str, base: Path, allowed: list[Path], print_shop: bool = False,
-               record: dict | None = None, names: dict[str, str] | None = None) -> bytes:
+               record: dict | None = None, names: dict[str, str] | None = None,
+               images: dict[Path, tuple[bytes, str]] | None = None,
+               synthetic: frozenset[str] = frozenset()) -> bytes:
         """The PDF's bytes. Identical input gives identical bytes: dates come from the HTML's
         dcterms meta (the issue date), the /ID and the font subset tags are content hashes.
         record (stack.build_record) goes into the archival PDF's XMP; `names` maps a private
         @font-face family to the name its PDF font is given."""
-        fetcher = ProjectFetcher(allowed)
+        fetcher = ProjectFetcher(allowed, images)
         base_url = str(base) + "/"
         html, sheets = self._style_sheets(html, base_url, fetcher)
         page = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher)
@@ -154,7 +174,7 @@ class PdfRenderer:
         finally:
             _TAG_SOURCES.reset(token)
         data = finish(written, print_shop=print_shop, record=record, tag_sources=sources,
-                      names=names)
+                      names=names, synthetic=synthetic)
         if fetcher.refused:
             logger.warning("已拒绝读取项目之外的资源：%s",
                            "、".join(printable(url) for url in dict.fromkeys(fetcher.refused)))
@@ -195,15 +215,19 @@ def _internal_links_only(document) -> None:
 
 
 def finish(data: bytes, *, print_shop: bool = False, record: dict | None = None,
-           tag_sources: dict | None = None, names: dict[str, str] | None = None) -> bytes:
-    """What WeasyPrint wrote, made ready to publish, in one pass through pikepdf: fonts
-    compacted; the archival PDF's tags tidied and its XMP rewritten (with the build record);
-    the print-shop PDF made PDF/X-1a. Saved compressed, with a content-derived /ID."""
+           tag_sources: dict | None = None, names: dict[str, str] | None = None,
+           synthetic: frozenset[str] = frozenset()) -> bytes:
+    """What WeasyPrint wrote, made ready to publish, in one pass through pikepdf: bold text of
+    a font without a bold face emboldened (`synthetic`: see embolden); fonts compacted; the
+    archival PDF's tags tidied and its XMP rewritten (with the build record); the print-shop
+    PDF made PDF/X-1a. Saved compressed, with a content-derived /ID."""
     import pikepdf
 
     from liandong import metadata, pdfx, tags
 
     with pikepdf.open(io.BytesIO(data)) as pdf:
+        if synthetic:
+            embolden(pdf, synthetic)
         compact_fonts(pdf, names)
         if print_shop:
             pdfx.make_pdfx(pdf)
@@ -216,6 +240,81 @@ def finish(data: bytes, *, print_shop: bool = False, record: dict | None = None,
         out = io.BytesIO()
         pdf.save(out, deterministic_id=True, **options)
         return out.getvalue()
+
+
+EMBOLDEN = 0.025
+"""The outline drawn around each glyph of a synthetic bold, in em of its size (0.4 pt at 三号):
+what word processors do for a font without a bold face. It widens the ink by half that on
+either side and changes no advance, so what the typesetter measured stays true."""
+
+_STROKE_OF = {"g": "G", "rg": "RG", "k": "K", "cs": "CS", "sc": "SC", "scn": "SCN"}
+
+
+def embolden(pdf, synthetic: frozenset[str]) -> None:
+    """Make the bold of fonts without a bold face bold in print.
+
+    WeasyPrint does not embolden: for `font-weight: bold` in a family with no bold face (the
+    open FangSong, FandolFang, has none) Pango names the font "<family>-Bold" and WeasyPrint
+    embeds and draws the regular outlines, so **bold** printed regular. `synthetic` holds those
+    names (family with hyphens, "-Bold"): text shown in them is drawn filled and stroked
+    (text rendering mode 2) in its own colour, EMBOLDEN of an em wide; the line width and the
+    stroke colour are put back after each text object. Nothing else of the content changes."""
+    import pikepdf
+
+    for page in pdf.pages:
+        fonts = page.obj.get("/Resources", {}).get("/Font", {})
+        bold = {str(name) for name, font in fonts.items()
+                if str(font.get("/BaseFont", ""))[1:].rpartition("+")[2] in synthetic}
+        if not bold:
+            continue
+        out: list = []
+        fill: list = []        # the operators that set the current fill colour
+        stroke: list = []      # … and the stroke colour
+        width: list = [[1]]    # the current line width's operands
+        saved: list = []
+        active = changed = False
+        for operands, operator in pikepdf.parse_content_stream(page):
+            op = str(operator)
+            out.append(pikepdf.ContentStreamInstruction(operands, operator))
+            if op == "q":
+                saved.append((list(fill), list(stroke), list(width)))
+            elif op == "Q" and saved:
+                fill, stroke, width = saved.pop()
+            elif op in ("g", "rg", "k"):
+                fill = [(operands, op)]
+            elif op == "cs":
+                fill = [(operands, op)]
+            elif op in ("sc", "scn"):
+                fill = [item for item in fill if item[1] == "cs"] + [(operands, op)]
+            elif op in ("G", "RG", "K", "CS"):
+                stroke = [(operands, op)]
+            elif op in ("SC", "SCN"):
+                stroke = [item for item in stroke if item[1] == "CS"] + [(operands, op)]
+            elif op == "w":
+                width = [list(operands)]
+            if op in ("g", "rg", "k", "cs", "sc", "scn") and active:
+                out.append(pikepdf.ContentStreamInstruction(operands, pikepdf.Operator(_STROKE_OF[op])))
+            elif op == "Tf":
+                if str(operands[0]) in bold:
+                    size = float(operands[1])
+                    out += [pikepdf.ContentStreamInstruction(o, pikepdf.Operator(_STROKE_OF[f]))
+                            for o, f in fill]
+                    out.append(pikepdf.ContentStreamInstruction([round(size * EMBOLDEN, 4)],
+                                                                pikepdf.Operator("w")))
+                    out.append(pikepdf.ContentStreamInstruction([2], pikepdf.Operator("Tr")))
+                    active = changed = True
+                elif active:
+                    out.append(pikepdf.ContentStreamInstruction([0], pikepdf.Operator("Tr")))
+                    active = False
+            elif op == "ET" and active:
+                out.pop()
+                out.append(pikepdf.ContentStreamInstruction([0], pikepdf.Operator("Tr")))
+                out.append(pikepdf.ContentStreamInstruction(operands, operator))
+                out.append(pikepdf.ContentStreamInstruction(width[-1], pikepdf.Operator("w")))
+                out += [pikepdf.ContentStreamInstruction(o, pikepdf.Operator(f)) for o, f in stroke]
+                active = False
+        if changed:
+            page.Contents = pdf.make_stream(pikepdf.unparse_content_stream(out))
 
 
 def compact_fonts(pdf, names: dict[str, str] | None = None) -> None:

@@ -99,7 +99,7 @@ def preflight(data: bytes, fonts: dict[str, ResolvedFont], name: str = "PDF",
     except pikepdf.PdfError:
         return _unreadable(name)
     try:
-        over = _over_limits(pdf)
+        over = over_limits(pdf)
     except pikepdf.PdfError:
         pdf.close()
         return _unreadable(name)
@@ -166,29 +166,31 @@ _PASSTHROUGH = {"/ASCIIHexDecode", "/AHx", "/ASCII85Decode", "/A85"}
 """Filters whose output is no longer than their input: counted at their input's size."""
 
 
-def _over_limits(pdf) -> str | None:
-    """Why this PDF is too large to preflight (in Chinese), or None: pages, objects, and the
-    decoded size of every stream but images, measured in pieces before anything is parsed."""
+def over_limits(pdf, what: str = "预检") -> str | None:
+    """Why this PDF is too large to read (in Chinese, ending with 未 `what`: the step that was
+    not done), or None: pages, objects, and the decoded size of every stream but images, measured
+    in pieces before anything is parsed. Preflight and `liandong import` share it."""
     import pikepdf
 
     from liandong import limits
 
+    action = f"未{what}"
     if len(pdf.pages) > limits.PDF_PAGES:
-        return f"共 {len(pdf.pages)} 页，超过 {limits.PDF_PAGES} 页的上限（limits.PDF_PAGES），未预检"
+        return f"共 {len(pdf.pages)} 页，超过 {limits.PDF_PAGES} 页的上限（limits.PDF_PAGES），{action}"
     objects = len(pdf.objects)
     if objects > limits.PDF_OBJECTS:
         return (f"有 {objects} 个对象，超过 {limits.PDF_OBJECTS} 个的上限（limits.PDF_OBJECTS），"
-                "未预检")
+                f"{action}")
     left = limits.PDF_DECODED_BYTES
     too_big = (f"内容解压后超过 {limits.PDF_DECODED_BYTES // (1024 * 1024)} MB 的上限"
-               "（limits.PDF_DECODED_BYTES）：不像是一期简报，可能是恶意构造的文件，未预检")
+               f"（limits.PDF_DECODED_BYTES）：不像是一期简报，可能是恶意构造的文件，{action}")
     for obj in pdf.objects:
         if not isinstance(obj, pikepdf.Stream) or obj.get("/Subtype") == "/Image":
             continue
         size = _decoded_size(obj, left)
         if size is None:
-            return ("用了预检不支持的压缩方式（"
-                    + "、".join(str(f) for f in _filters(obj)) + "），未预检")
+            return (f"用了{what}不支持的压缩方式（"
+                    + "、".join(str(f) for f in _filters(obj)) + f"），{action}")
         left -= size
         if left < 0:
             return too_big

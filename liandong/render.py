@@ -56,6 +56,9 @@ class Layout:
     folio_size: float = 14.0        # 四号
     folio_gap: float = 7 * MM       # from the text area's bottom to the top of the page number's dashes
     masthead_lines: int = 7         # the masthead and the space under its rule, in grid lines
+    table_size: float = 14.0        # 四号: table cells
+    cell_padding: float = 7.0       # left and right in every table cell (half a 四号 character)
+    table_rule: float = 0.5         # every rule of a table (全框线), pt
 
     @property
     def outer(self) -> float:
@@ -106,6 +109,8 @@ class Paragraph:
     text: str
     runs: list[Piece]
     lines: list[Line]
+    runin: int = 0
+    """A paragraph that opens with a run-in heading (接排标题): the heading's level."""
 
     @property
     def tag(self) -> str:
@@ -128,6 +133,9 @@ class Context:
     and text that cannot be set within the text area (a unit wider than a line)."""
     notices: list[Problem] = field(default_factory=list)
     """Lines the typesetter could set only past its spacing limits (shown as warnings)."""
+    images: list = field(default_factory=list)
+    """(figure values, images.ImageFile) for each figure: what the outputs' image versions
+    are made from (build.IssueRenderer), only when something is rendered."""
 
     @functools.cached_property
     def template_values(self) -> dict:
@@ -136,6 +144,9 @@ class Context:
 
 
 HEADING_ROLES = {1: "hei", 2: "kai", 3: "body", 4: "body"}
+RUNIN_ROLES = {1: "hei", 2: "kai", 3: "body+strong", 4: "body+strong"}
+"""The face of a run-in heading's phrase: 一、 黑体, （一） 楷体, 1. and （1） bold 仿宋 (a
+whole-line 1. or （1） heading stands out by its own line; run in, only by its face)."""
 
 
 def date_text(date: dt.date) -> str:
@@ -158,6 +169,7 @@ class _Builder:
         self.printed: list[Printed] = []
         self.problems: list[Problem] = []
         self.notices: list[Problem] = []
+        self.images: list = []
 
     def one_line(self, width: float, room: float, loc: Loc | None, what: str) -> None:
         """A value the layout sets on one line must fit it: report where it is written."""
@@ -217,6 +229,8 @@ class _Builder:
                   label: Piece | None = None) -> Paragraph:
         L = self.layout
         pieces = [Piece(run.text, role + ("+strong" if run.strong else "")) for run in block.runs]
+        if block.lead:  # a run-in heading: its phrase in the heading's face
+            pieces = _runin_pieces(block, role)
         if label:
             pieces.insert(0, label)
         indent = 2 * L.pitch
@@ -229,7 +243,8 @@ class _Builder:
             text = text[len(label.text):]
             lines = [_shifted(line, -len(label.text)) for line in lines]
         self.report_lines(lines, text, block.loc, _BLOCK_NAMES.get(kind, "正文"))
-        return Paragraph(kind, "".join(p.text for p in pieces), pieces, lines)
+        return Paragraph(kind, "".join(p.text for p in pieces), pieces, lines,
+                         block.level if block.lead else 0)
 
     def title(self, text: Text, role: str, size: float, what: str) -> dict:
         """A centred title, broken between words into balanced lines; a newline the editor
@@ -373,9 +388,13 @@ class _Builder:
 
         articles = []
         for article in issue.articles:
-            blocks = []
+            blocks: list[Paragraph | dict] = []
             for block in article.blocks:
-                if block.level:
+                if not isinstance(block, Block):
+                    from liandong.forms import article_form  # only for an issue that has one
+
+                    blocks.append(article_form(self, block))
+                elif block.level and not block.lead:
                     role = HEADING_ROLES[block.level]
                     blocks.append(self.paragraph(block, role, kind=f"h{block.level}"))
                 else:
@@ -406,6 +425,8 @@ class _Builder:
             "masthead": masthead,
             "note": note,
             "articles": articles,
+            "has_forms": any(type(block) is dict for article in articles
+                             for block in article["blocks"]),
             "banji": banji,
             "pdf_name": pdf_name,
             "layout": L,
@@ -413,7 +434,8 @@ class _Builder:
             "fonts": dict(self.fonts),
             "web_fonts": {role.key: _web_stack(role) for role in ROLES},
         }
-        return Context(values, self.printed, self.problems, self.notices)
+        return Context(values, self.printed, self.problems, list(issue.notices) + self.notices,
+                       self.images)
 
     def _print_geometry(self) -> dict:
         """Offsets that put glyph tops, not line boxes, where GB/T 9704 measures them."""
@@ -459,6 +481,22 @@ def title_text(value: str) -> str:
 def title_parts_text(value: str) -> list[str]:
     """The lines an editor asked for in a title (`typeset.title_parts`)."""
     return [value[start:end] for start, end in title_parts(value)]
+
+
+def _runin_pieces(block: Block, body: str) -> list[Piece]:
+    """A run-in heading's pieces: the first `lead` characters (the heading phrase) in the face
+    of its level (RUNIN_ROLES), the rest in the body's, **strong** kept."""
+    head = RUNIN_ROLES[block.level]
+    pieces, at = [], 0
+    for run in block.runs:
+        for start, end, role in ((at, min(at + len(run.text), block.lead), head),
+                                 (max(at, block.lead), at + len(run.text), body)):
+            if start < end:
+                text = run.text[start - at:end - at]
+                strong = run.strong and "+strong" not in role and role != "kai"
+                pieces.append(Piece(text, role + ("+strong" if strong else "")))
+        at += len(run.text)
+    return pieces
 
 
 def _cut(text: str, limit: int = 30) -> str:
@@ -566,7 +604,8 @@ def plain_data(value: object) -> object:
         return [plain_data(item) for item in value]
     if isinstance(value, Paragraph):
         return {"kind": value.kind, "tag": value.tag, "text": value.text,
-                "runs": plain_data(value.runs), "lines": plain_data(value.lines)}
+                "runs": plain_data(value.runs), "lines": plain_data(value.lines),
+                "runin": value.runin}
     if isinstance(value, Line):
         return {"pieces": plain_data(value.pieces), "spacing": value.spacing,
                 "last": value.last, "text": value.text}

@@ -94,8 +94,8 @@ def issue_units(issue: Issue) -> dict:
         units.append([number, KIND_TITLE, article.title.value])
         if article.subtitle:
             units.append([number, KIND_TITLE, article.subtitle.value])
-        units += [[number, KIND_HEADING if block.level else KIND_BODY, block.text]
-                  for block in article.blocks]
+        for form in article.blocks:
+            units += _form_units(number, form)
     boiler = [f"{issue.compiler.value}编", date_text(issue.date)]
     boiler += [f"{label}：{'，'.join(item.value for item in items)}。"
                for label, items in issue.distribution]
@@ -105,6 +105,24 @@ def issue_units(issue: Issue) -> dict:
         boiler.append(f"联系方式：{issue.contact.value}")
     boiler.append(f"批准文号：{issue.approval.value}")
     return {"units": [u for u in units if u[2]], "boiler": boiler}
+
+
+def _form_units(number: int, form) -> list[list]:
+    """The units of one form of an article, each as it prints: a paragraph or heading (a
+    run-in heading is one unit, ranked a heading), each list item and note item with its
+    marker (● 1. 注：), a table's caption (ranked a heading) and each of its cells, a figure's
+    caption (ranked a heading)."""
+    from liandong.source import Block, Figure, Table
+
+    if isinstance(form, Block):
+        return [[number, KIND_HEADING if form.level else KIND_BODY, form.text]]
+    if isinstance(form, Table):
+        cells = [cell for row in (form.header, *form.rows) for cell in row]
+        return ([[number, KIND_HEADING, form.caption.text]]
+                + [[number, KIND_BODY, cell.text] for cell in cells])
+    if isinstance(form, Figure):
+        return [[number, KIND_HEADING, form.caption.text]]
+    return [[number, KIND_BODY, item.marker + item.text] for item in form.units()]
 
 
 def _positions(texts: list[tuple[int, str]]) -> dict[str, list[tuple[int, list[int]]]]:

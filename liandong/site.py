@@ -263,8 +263,9 @@ def common_key(root: Path, fonts: dict[str, ResolvedFont]) -> Common:
 def folder_hash(folder: Path, root: Path) -> str:
     """An issue folder: the bytes of its sources (issue.yaml and *.md, what `build` reads; one
     over the size limit only by its size, since the build refuses it anyway), and only the name,
-    type, size and time of anything else, which liandong never reads. Links are not followed
-    out of the project. (The folder itself is checked where its issue.yaml is read.)"""
+    type, size and time of anything else (an article's photo included: a changed image has a
+    new time). Links are not followed out of the project. (The folder itself is checked where
+    its issue.yaml is read.)"""
     digest = hashlib.sha256()
     sources = {folder / ISSUE_FILE, *folder.glob("*.md")}
     entries: list[Path] = []

@@ -31,8 +31,9 @@ RECORD_SUFFIX = ".build.json"
 """2024-13.build.json beside 2024-13.pdf."""
 
 PACKAGES = ("weasyprint", "pydyf", "tinycss2", "cssselect2", "tinyhtml5", "pyphen", "uharfbuzz",
-            "fonttools", "pikepdf", "jinja2", "markdown", "pyyaml")
-"""Python packages whose version shapes the PDF's bytes (the lock file pins them all)."""
+            "fonttools", "pikepdf", "jinja2", "pyyaml", "rjieba", "pillow")
+"""Python packages whose version shapes the PDF's bytes (the lock file pins them all): rjieba
+breaks titles, Pillow (with its littleCMS) converts photos."""
 
 LAYOUT = (("liandong", "liandong"), ("weasyprint", "WeasyPrint"), ("pango", "Pango"),
           ("harfbuzz", "HarfBuzz（Pango 排版用）"), ("fontconfig", "fontconfig"),

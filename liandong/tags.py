@@ -15,7 +15,9 @@ text in grouping Span and NonStruct elements. (Borders and rules it already mark
   replaced by their kids: P holds the runs of text directly;
 - marked content that no element owns (the page numbers) becomes /Artifact (pagination);
 - `actual_text` roles (the masthead's H1) get /ActualText on their marked content, the text
-  without the gaps of its letter-spacing, so extractors give 联络动态 rather than 联 络 动 态.
+  without the gaps of its letter-spacing, so extractors give 联络动态 rather than 联 络 动 态;
+- each list item is LI > (Lbl, LBody): its marker (● 1.) and its text. (Lbl and Note come
+  from pdf.STRUCTURE_TYPES, by the HTML element's class.)
 
 The reading order is the order of the HTML: the masthead, the editor's note, the articles and
 the 版记, page after page.
@@ -239,6 +241,28 @@ def _rewrite_page(pdf: pikepdf.Pdf, page, owned: set[int], actual: dict[int, str
         page.Contents = pdf.make_stream(pikepdf.unparse_content_stream(out))
 
 
+def _list_bodies(pdf: pikepdf.Pdf, root) -> None:
+    """Each list item as PDF/UA wants it: LI holding its label (Lbl, the ● or number) and a
+    body (LBody) with the item's text. WeasyPrint's LBody comes from the same HTML element as
+    its LI, so tidying lifted it; it is made again around everything but the label. Only
+    elements move (their marked content stays theirs, so the parent tree holds)."""
+    for item in _elements_of(root, "/LI"):
+        kids = _kids(item)
+        if any(not _is_element(kid) for kid in kids):
+            continue
+        rest = [kid for kid in kids if kid.get("/S") not in ("/Lbl", "/LBody")]
+        if not rest or len(rest) == len(kids) and any(k.get("/S") == "/LBody" for k in kids):
+            continue
+        body = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructElem,
+                                                    S=pikepdf.Name.LBody, P=item,
+                                                    K=pikepdf.Array(rest)))
+        if "/Pg" in item:
+            body.Pg = item.Pg
+        for kid in rest:
+            kid.P = body
+        item.K = pikepdf.Array([kid for kid in kids if kid.get("/S") == "/Lbl"] + [body])
+
+
 def tidy(pdf: pikepdf.Pdf, keys: dict[int, object], actual_text: tuple[str, ...] = ("/H1",)) -> None:
     """Tidy the structure tree of a tagged PDF in place (see the module's docstring)."""
     root = pdf.Root.get("/StructTreeRoot")
@@ -248,6 +272,7 @@ def tidy(pdf: pikepdf.Pdf, keys: dict[int, object], actual_text: tuple[str, ...]
     for top in _kids(root):
         if _is_element(top):
             tidier.tidy(top)
+    _list_bodies(pdf, root)
     # Marked content is found through the parent tree: point it at the elements kept.
     parent_tree = root.get("/ParentTree")
     owned = _owned_content(root)

@@ -370,7 +370,7 @@ def _fill(need: float, plain: int, loose: int, size: float) -> tuple[float, floa
 
 def break_lines(pieces: Sequence[Piece], measure: Measure, *,
                 first_width: float, width: float, spacing: float, size: float,
-                marks: str | None = None) -> list[Line]:
+                marks: str | None = None, ragged: bool = False) -> list[Line]:
     """Break a paragraph into flush lines.
 
     Every line but the last is justified so that its last glyph ends exactly at the right
@@ -383,6 +383,9 @@ def break_lines(pieces: Sequence[Piece], measure: Measure, *,
     gaps), avoids a last line of a single character, and sets a line past the limits only
     when nothing else fits (the line is then marked underfull; a unit wider than the line is
     marked overfull).
+
+    ragged: lines are not justified (a table cell): every line is set at its natural spacing,
+    and the breaks keep the lines' slack even (the squared slack, in ems, is the cost).
     """
     items = atoms(pieces, measure, size, marks)
     n = len(items)
@@ -425,7 +428,8 @@ def break_lines(pieces: Sequence[Piece], measure: Measure, *,
         avail = first_width if i == 0 else width
         # Lines that even stretched to the limits stay short are skipped, unless nothing else
         # can be set from here; the last line may always be short.
-        start = max(first_end, bisect.bisect_left(reach_ends, reach[i] + widest_gap + avail - 1e-6))
+        start = first_end if ragged else max(
+            first_end, bisect.bisect_left(reach_ends, reach[i] + widest_gap + avail - 1e-6))
         candidates = range(start, len(ends))
         if start > first_end:
             candidates = [*candidates, len(ends) - 1] if start == len(ends) else candidates
@@ -438,7 +442,13 @@ def break_lines(pieces: Sequence[Piece], measure: Measure, *,
             loose = prefix_loose[end - 1] - prefix_loose[i]
             gaps = plain + loose
             need = avail - natural - gaps * spacing
-            if j == n and need >= -1e-6:
+            if ragged and need < -1e-6:
+                if k != first_end:
+                    break
+                cost = 1e6
+            elif ragged:
+                cost = 0.0 if j == n else (need / size) ** 2
+            elif j == n and need >= -1e-6:
                 solo = sum(1 for a in items[i:j] if a.text[0] not in CLOSING)
                 cost = 25.0 if solo <= 1 and i > 0 else 0.0
             elif need < -squeeze * gaps - 1e-9:
@@ -476,7 +486,8 @@ def break_lines(pieces: Sequence[Piece], measure: Measure, *,
     while j > 0:
         i = choice[j]
         avail = first_width if i == 0 else width
-        lines.append(_set_line(items[i:j], measure, avail, spacing, size, last=j == n))
+        lines.append(_set_line(items[i:j], measure, avail, spacing, size,
+                               last=j == n or ragged))
         j = i
     return lines[::-1]
 
@@ -527,6 +538,14 @@ def _spans(line: Sequence[_Atom], end_alone: bool = False) -> list[_Span]:
     for index, atom in enumerate(line):
         last = spans[-1] if spans else None
         if last is not None and atom.kind == SPACE:
+            last.atoms.append(atom)
+            continue
+        if (last is not None and atom.kind == HAN and not atom.text.strip()
+                and not atom.special and last.atoms[-1].kind != SPACE
+                and not (last.kind == HAN and last.atoms[-1].style == atom.style)):
+            # An ideographic space between two Latin units (表1　2024年) would be a span of its
+            # own, and WeasyPrint draws no text box that holds only white space: its room stays,
+            # the character goes, and a copy of the text loses it. It goes with the span before.
             last.atoms.append(atom)
             continue
         previous = last.atoms[-1] if last else None

@@ -16,10 +16,10 @@ import yaml
 
 from liandong import limits
 from liandong.errors import Problem, display_path
-from liandong.source import (_CONTROL, ISSUE_FILE, SERIES_FILE, Block, Loc, SourceFile,
-                             compose_yaml, control_message, key_slip, node_loc, parse_blocks,
-                             read_source, source_name, split_front_matter)
-from liandong.typeset import CLOSING, OPENING
+from liandong.source import (_CONTROL, ISSUE_FILE, SERIES_FILE, Block, Figure, Form, Loc,
+                             SourceFile, Table, compose_yaml, control_message, key_slip, node_loc,
+                             parse_blocks, read_source, source_name, split_front_matter)
+from liandong.typeset import CLOSING, OPENING, chinese_number
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +101,8 @@ ARTICLE_SCHEMA: dict[str, Field] = {
     "标题": Field("text", "文章标题。", required=True),
     "副标题": Field("text", "副标题，另起一行印在标题之下。"),
 }
-"""Front matter of each article (*.md in the issue's folder, in file-name order)."""
+"""Front matter of each article (*.md in the issue's folder, in the numeric order of their
+names: see `article_order`)."""
 
 HEADING_PATTERNS = {
     1: (re.compile(r"[一二三四五六七八九十百]+、"), "一、"),
@@ -124,7 +125,8 @@ class Text:
 class Article:
     title: Text
     subtitle: Text | None
-    blocks: tuple[Block, ...]
+    blocks: tuple[Form, ...]
+    """The body: paragraphs and headings (Block), lists, notes, tables and figures."""
     source: SourceFile
 
 
@@ -153,6 +155,14 @@ class Issue:
     """The series' 时区, an IANA name: the issue date is midnight there."""
     signed_off: bool = False
     """状态: 已签发 in issue.yaml: the issue may be published (a draft otherwise)."""
+    notices: tuple[Problem, ...] = ()
+    """Warnings about the sources' forms (a heading written as text, an unpaired **, a list
+    that skips a number …): check shows them, build logs them."""
+
+    @property
+    def figures(self) -> tuple[Figure, ...]:
+        return tuple(form for article in self.articles for form in article.blocks
+                     if isinstance(form, Figure))
 
     @property
     def slug(self) -> str:
@@ -351,25 +361,43 @@ def _list(source: SourceFile, key: str, node: yaml.Node,
 
 
 def _markdown_blocks(source: SourceFile, key: str, node: yaml.Node,
-                     problems: list[Problem]) -> tuple[Block, ...] | None:
-    """A Markdown value inside YAML. Block scalars (|) map back to the file line by line."""
+                     problems: list[Problem], notices: list[Problem] | None = None
+                     ) -> tuple[Block, ...] | None:
+    """A Markdown value inside YAML (编者按): paragraphs only. Block scalars (|) map back to
+    the file line by line."""
     value = _scalar(source, key, node, problems)
     if value is None:
         return None
     loc = node_loc(source, node)
+    before = len(problems)
     if getattr(node, "style", None) == "|":
         # The literal block's lines are the file's lines minus indentation; parse the file span.
         newline = source.text.find("\n", loc.start, loc.end)
         if newline == -1:  # "编者按: |" on the file's last line: an empty note
             return ()
-        blocks = parse_blocks(source, newline + 1, loc.end)
+        forms = parse_blocks(source, newline + 1, loc.end, problems, notices)
     else:
         # Folded or plain scalars: parse the value, then anchor each paragraph at its start.
         temp = SourceFile(source.path, source.name, value)
-        blocks = [Block(b.runs, loc, b.level) for b in parse_blocks(temp, 0, len(value))]
-    before = len(problems)
-    _check_paragraphs(blocks, problems)
-    return tuple(blocks) if len(problems) == before else None
+        errors: list[Problem] = []
+        warnings: list[Problem] = []
+        forms = [_anchored(form, loc) for form in parse_blocks(temp, 0, len(value), errors,
+                                                                warnings)]
+        problems += [loc.problem(problem.message) for problem in errors]
+        if notices is not None:
+            notices += [loc.problem(problem.message) for problem in warnings]
+    for form in forms:
+        if not isinstance(form, Block) or form.level:
+            problems.append(form.loc.problem(
+                f"“{key}”里只能写段落（可以用 **加粗**）：标题、列表、表格、图片和“注：”请写在文章里"))
+    _check_paragraphs(forms, problems)
+    return tuple(forms) if len(problems) == before else None  # type: ignore[arg-type]
+
+
+def _anchored(form: Form, loc: Loc) -> Form:
+    if isinstance(form, Block):
+        return Block(form.runs, loc, form.level, form.lead, form.marker)
+    return form
 
 
 def _timezone(source: SourceFile, key: str, node: yaml.Node, problems: list[Problem]) -> str | None:
@@ -429,12 +457,13 @@ _CONVERTERS: dict[str, Callable] = {
 
 
 def _values(source: SourceFile, nodes: dict[str, yaml.Node], schema: dict[str, Field],
-            problems: list[Problem]) -> dict[str, object]:
+            problems: list[Problem], notices: list[Problem] | None = None) -> dict[str, object]:
     values = {}
     for key, node in nodes.items():
         spec = schema[key]
         extra = ({"maximum": spec.maximum} if spec.kind == "number" else
-                 {"choices": spec.choices} if spec.kind == "choice" else {})
+                 {"choices": spec.choices} if spec.kind == "choice" else
+                 {"notices": notices} if spec.kind == "markdown" else {})
         value = _CONVERTERS[spec.kind](source, key, node, problems, **extra)
         if value is not None:
             values[key] = value
@@ -478,7 +507,8 @@ def font_settings(root: Path):
                         accepted=values.get("接受代用仿宋"))  # type: ignore[arg-type]
 
 
-def _load_article(path: Path, root: Path, problems: list[Problem]) -> Article | None:
+def _load_article(path: Path, root: Path, problems: list[Problem],
+                  notices: list[Problem] | None = None) -> Article | None:
     source = read_source(path, root, problems)
     if source is None:
         return None
@@ -495,9 +525,10 @@ def _load_article(path: Path, root: Path, problems: list[Problem]) -> Article | 
     node = compose_yaml(source, problems, offset=yaml_offset, text=yaml_text)
     nodes = _mapping(source, node, ARTICLE_SCHEMA, problems, parsed=len(problems) == before)
     values = _values(source, nodes, ARTICLE_SCHEMA, problems)
-    blocks = parse_blocks(source, body_start, len(source.text))
-    _check_headings(blocks, problems)
+    blocks = parse_blocks(source, body_start, len(source.text), problems, notices)
+    _check_headings(blocks, problems, notices)
     _check_paragraphs(blocks, problems)
+    _check_tables(blocks, problems)
     if not blocks:
         end_line = source.text.count("\n", 0, body_start) + 1
         problems.append(Problem(source.name, end_line, 1, "文章没有正文"))
@@ -506,36 +537,123 @@ def _load_article(path: Path, root: Path, problems: list[Problem]) -> Article | 
     return Article(values["标题"], values.get("副标题"), tuple(blocks), source)  # type: ignore
 
 
+_NUMBER_PART = re.compile(r"([0-9]+)")
+
+
+def article_order(path: Path) -> tuple:
+    """The order articles print in: their names compared piece by piece, digits by their value
+    (1.md, 2.md, 10.md; 01-开幕.md, 02-视察.md), then the names as text."""
+    parts = _NUMBER_PART.split(path.name)
+    return tuple((0, int(part), "") if index % 2 else (1, 0, part)
+                 for index, part in enumerate(parts)), path.name
+
+
 _PUNCTUATION_RUN = re.compile(
     "[" + re.escape("".join(sorted(OPENING | CLOSING))) + "]{%d,}" % (limits.PUNCTUATION_RUN + 1))
 
 
 def _check_paragraphs(blocks, problems: list[Problem]) -> None:
-    for block in blocks:
-        if len(block.text) > limits.PARAGRAPH_CHARS:
-            problems.append(block.loc.problem(
-                f"这一段有 {len(block.text)} 字，超过 {limits.PARAGRAPH_CHARS} 字的上限"
-                "（limits.PARAGRAPH_CHARS），请分段"))
+    for form in blocks:
+        for block in form.units():
+            if len(block.text) > limits.PARAGRAPH_CHARS:
+                problems.append(block.loc.problem(
+                    f"这一段有 {len(block.text)} 字，超过 {limits.PARAGRAPH_CHARS} 字的上限"
+                    "（limits.PARAGRAPH_CHARS），请分段"))
+                continue
+            run = max((len(m.group()) for m in _PUNCTUATION_RUN.finditer(block.text)), default=0)
+            if run:
+                problems.append(block.loc.problem(
+                    f"这一段有连续 {run} 个标点，超过 {limits.PUNCTUATION_RUN} 个的上限"
+                    "（limits.PUNCTUATION_RUN）：标点之间不能换行"))
+
+
+def _check_tables(blocks, problems: list[Problem]) -> None:
+    for form in blocks:
+        if not isinstance(form, Table):
             continue
-        run = max((len(m.group()) for m in _PUNCTUATION_RUN.finditer(block.text)), default=0)
-        if run:
-            problems.append(block.loc.problem(
-                f"这一段有连续 {run} 个标点，超过 {limits.PUNCTUATION_RUN} 个的上限"
-                "（limits.PUNCTUATION_RUN）：标点之间不能换行"))
+        if len(form.header) > limits.TABLE_COLUMNS:
+            problems.append(form.header[0].loc.problem(
+                f"表格有 {len(form.header)} 列，超过 {limits.TABLE_COLUMNS} 列的上限"
+                "（limits.TABLE_COLUMNS）：请拆成两个表格"))
+        if len(form.rows) > limits.TABLE_ROWS:
+            problems.append(form.rows[limits.TABLE_ROWS][0].loc.problem(
+                f"表格有 {len(form.rows)} 行，超过 {limits.TABLE_ROWS} 行的上限"
+                "（limits.TABLE_ROWS）：请拆成几个表格"))
+        for cell in (*form.header, *(cell for row in form.rows for cell in row)):
+            if len(cell.text) > limits.CELL_CHARS:
+                problems.append(cell.loc.problem(
+                    f"这一格有 {len(cell.text)} 字，超过 {limits.CELL_CHARS} 字的上限"
+                    "（limits.CELL_CHARS）：表格里只写简短的文字，说明请写在表下的“注：”里"))
 
 
-def _check_headings(blocks: list[Block], problems: list[Problem]) -> None:
+_CN_DIGITS = {char: value for value, char in enumerate("零一二三四五六七八九")}
+
+
+def _cn_value(text: str) -> int:
+    """一 → 1, 十二 → 12, 二十 → 20, 一百零五 → 105 (heading numbers)."""
+    total = current = 0
+    for char in text:
+        if char in _CN_DIGITS:
+            current = _CN_DIGITS[char]
+        elif char == "十":
+            total += (current or 1) * 10
+            current = 0
+        elif char == "百":
+            total += (current or 1) * 100
+            current = 0
+    return total + current
+
+
+def _heading_value(level: int, number: str) -> int:
+    digits = number.strip("（）、.．")
+    return int(digits) if level >= 3 else _cn_value(digits)
+
+
+def heading_number(level: int, value: int) -> str:
+    """The number of a heading at a level: 一、 （一） 1. （1）."""
+    return (f"{chinese_number(value)}、", f"（{chinese_number(value)}）", f"{value}.",
+            f"（{value}）")[level - 1]
+
+
+def _check_headings(blocks, problems: list[Problem], notices: list[Problem] | None = None) -> None:
+    """Every heading's number matches its level (error); the numbers of each level follow on
+    from 1 under their parent (warning): whole-line and run-in headings alike."""
+    last = {level: 0 for level in range(1, 5)}
     for block in blocks:
-        if not block.level:
+        if not isinstance(block, Block) or not block.level:
             continue
         if block.level > 4:
             problems.append(block.loc.problem("标题最多四级：# 一、 ## （一） ### 1. #### （1）"))
             continue
         pattern, example = HEADING_PATTERNS[block.level]
-        if not pattern.match(block.text):
+        match = pattern.match(block.text)
+        if not match:
             marks = "#" * block.level
             problems.append(block.loc.problem(
                 f"{block.level}级标题（{marks}）应以“{example}”这样的序号开头"))
+            continue
+        value = _heading_value(block.level, match.group())
+        expected = last[block.level] + 1
+        if value != expected and notices is not None:
+            notices.append(block.loc.problem(
+                f"标题序号不连续：这里是“{match.group()}”，按顺序应是“{heading_number(block.level, expected)}”"))
+        last[block.level] = value
+        for deeper in range(block.level + 1, 5):
+            last[deeper] = 0
+
+
+def _with_images(article: Article, folder: Path, problems: list[Problem]) -> Article:
+    """The article with each figure's image found and checked (images.find_image); Pillow is
+    loaded only for an article that has a figure."""
+    if not any(isinstance(form, Figure) for form in article.blocks):
+        return article
+    import dataclasses
+
+    from liandong.images import find_image
+
+    blocks = tuple(dataclasses.replace(form, image=find_image(folder, form, problems))
+                   if isinstance(form, Figure) else form for form in article.blocks)
+    return dataclasses.replace(article, blocks=blocks)
 
 
 YEAR_NAME = re.compile(r"[1-9][0-9]{3}")
@@ -734,7 +852,8 @@ def load_issue(folder: Path, root: Path, series: tuple[dict[str, object], dict[s
         return None
     node = compose_yaml(source, problems)
     nodes = _mapping(source, node, ISSUE_SCHEMA, problems, parsed=len(problems) == before)
-    values = _values(source, nodes, ISSUE_SCHEMA, problems)
+    note_notices: list[Problem] = []
+    values = _values(source, nodes, ISSUE_SCHEMA, problems, note_notices)
 
     year, number = int(folder.parent.name), int(folder.name)
     if "期号" in values and values["期号"] != number:
@@ -746,17 +865,22 @@ def load_issue(folder: Path, root: Path, series: tuple[dict[str, object], dict[s
 
     _lookalikes(folder, root, problems)
     articles = []
-    files = sorted(folder.glob("*.md"))
+    notices: list[Problem] = []
+    files = sorted(folder.glob("*.md"), key=article_order)
     if len(files) > limits.ARTICLES:
         problems.append(Problem(source.name, 1, 1, f"本期有 {len(files)} 篇文章，超过 "
                                                    f"{limits.ARTICLES} 篇的上限（limits.ARTICLES）"))
         files = []
     for md in files:
-        article = _load_article(md, root, problems)
+        article = _load_article(md, root, problems, notices)
         if article:
-            articles.append(article)
+            articles.append(_with_images(article, folder, problems))
     chars = sum(len(a.title.value) + len(a.subtitle.value if a.subtitle else "")
                 + sum(len(b.text) for b in a.blocks) for a in articles)
+    figures = [form for a in articles for form in a.blocks if isinstance(form, Figure)]
+    if len(figures) > limits.IMAGES:
+        problems.append(figures[limits.IMAGES].loc.problem(
+            f"本期有 {len(figures)} 张图片，超过 {limits.IMAGES} 张的上限（limits.IMAGES）"))
     chars += sum(len(b.text) for b in values.get("编者按", ()))  # type: ignore[union-attr]
     if chars > limits.ISSUE_CHARS:
         problems.append(Problem(source.name, 1, 1, f"本期正文共 {chars} 字，超过 "
@@ -790,6 +914,7 @@ def load_issue(folder: Path, root: Path, series: tuple[dict[str, object], dict[s
         locs={**series_locs, **{key: node_loc(source, node) for key, node in nodes.items()}},
         timezone=series_values.get(TIMEZONE_KEY, DEFAULT_TIMEZONE),  # type: ignore[arg-type]
         signed_off=values.get(STATUS_KEY, DRAFT) == SIGNED_OFF,
+        notices=tuple(note_notices + notices),
     )
 
 

@@ -90,9 +90,23 @@ INK_TOLERANCE = 0.1 * MM
 """Ink may reach 0.1 mm past the text area (anti-aliasing) and still be inside."""
 
 CRITERIA = ("build", "text", "edges", "grid", "kinsoku", "words", "spacing", "keep", "banji",
-            "outside")
+            "outside", "forms")
 """The criteria, in the order failures are reported. `build` is the harness's: the issue was
-refused (a source problem or a failed preflight); the others are measured on the PDF."""
+refused (a source problem or a failed preflight); the others are measured on the PDF.
+`forms` judges what only lists, 注 notes, tables and figures have (see _check_forms)."""
+
+TABLE_RULE = 0.5
+"""pt: every rule of a table (全框线). Drawn rules are measured on the rendered ink."""
+TABLE_RULE_TOLERANCE = 0.3
+"""pt: a table rule may be this much thicker or thinner (anti-aliasing at INK_DPI)."""
+DPI_FLOOR = 100
+"""An image printed below this resolution fails; ..."""
+DPI_NOTICE = 200
+"""... below this it needs a notice at its figure's place."""
+NUMBER = re.compile(r"[+\-−±]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?[%‰]?")
+"""A number in a table cell (1,268, 98.5%, -3): a column of them is set right, decimal points
+in line."""
+NO_DATA = frozenset({"", "—", "——", "-", "–", "/", "…", "……"})
 
 # --- Punctuation classes (clreq), written here and not imported, so the measure stays
 # independent of the typesetting it judges. -----------------------------------------------------
@@ -182,7 +196,9 @@ class Line:
 
     @property
     def baseline(self) -> float:
-        return self.glyphs[0].baseline
+        """The baseline of the line's largest glyph (a smaller raised mark, such as a list's
+        bullet, sits in the line without being on its baseline)."""
+        return max(self.glyphs, key=lambda g: g.size).baseline
 
     @property
     def size(self) -> float:
@@ -216,6 +232,8 @@ class Line:
 class Page:
     number: int
     lines: list[Line]
+    images: list[tuple[float, float, float, float, tuple[int, int]]] = field(default_factory=list)
+    """Images drawn: (x0, top, x1, bottom) in pt from the trim's left and top, and pixels."""
 
 
 def read_glyphs(data: bytes) -> list[Page]:
@@ -242,10 +260,37 @@ def read_glyphs(data: bytes) -> list[Page]:
                     lines[-1].glyphs.append(glyph)
                 else:
                     lines.append(Line(number, [glyph]))
+            lines = _with_small_marks(lines)
             for line in lines:
                 line.glyphs.sort(key=lambda g: g.x0)
-            pages.append(Page(number, [line for line in lines if line.ink]))
+            shift = float(page.mediabox[3]) - float(top)  # pdfplumber's tops count from the media box
+            images = [(image["x0"] - left, image["top"] - shift, image["x1"] - left,
+                       image["bottom"] - shift, tuple(image["srcsize"])) for image in page.images]
+            pages.append(Page(number, [line for line in lines if line.ink], images))
     return pages
+
+
+def _with_small_marks(lines: list[Line]) -> list[Line]:
+    """Lines of glyphs smaller than three quarters of a neighbouring line's size, drawn inside
+    that line's em box (a list's bullet, set at half size and raised to the ideographs'
+    middle), are part of that line."""
+    kept: list[Line] = []
+    for k, line in enumerate(lines):
+        host = None
+        for other in (lines[k - 1] if k else None, lines[k + 1] if k + 1 < len(lines) else None):
+            if other is None or not other.ink or not line.ink:
+                continue
+            if all(g.size < 0.75 * other.size
+                   and g.baseline - EMBOX_TOP * g.size >= other.em_top - 0.5
+                   and g.baseline + (1 - EMBOX_TOP) * g.size <= other.em_bottom + 0.5
+                   for g in line.glyphs):
+                host = other
+                break
+        if host is None:
+            kept.append(line)
+        else:
+            host.glyphs.extend(line.glyphs)
+    return kept
 
 
 def render_pages(data: bytes, dpi: int = INK_DPI) -> list:
@@ -266,16 +311,22 @@ def render_pages(data: bytes, dpi: int = INK_DPI) -> list:
 class Block:
     """A paragraph, heading, title or subtitle as the sources write it."""
 
-    kind: str          # "note", "title", "subtitle", "p", "h1" … "h4"
+    kind: str          # "note", "title", "subtitle", "p", "h1" … "h4"; "li" (a list item),
+                       # "zhu" (an item of a 注 note), "caption" (a table's), "table",
+                       # "figcaption" (a figure's)
     text: str          # as written: whitespace kept (a title's line breaks are whitespace)
     source: str = ""   # the file, as the editor sees it
     lines: tuple[int, int] = (0, 0)  # first and last source line
     words: str = ""    # a title's words separated by "/": where it may break
+    marker: str = ""   # what a list or note item prints before its text (● 1. 注：)
+    group: int = -1    # the list or note an item belongs to
+    cells: tuple[tuple[str, ...], ...] = ()  # a table's rows, the header first
 
     @property
     def running(self) -> bool:
-        """Running text: justified lines on the grid (编者按, paragraphs, headings)."""
-        return self.kind not in ("title", "subtitle")
+        """Running text: justified lines on the grid (编者按, paragraphs, headings, list and
+        note items)."""
+        return self.kind not in ("title", "subtitle", "caption", "table", "figcaption")
 
     @property
     def where(self) -> str:
@@ -328,12 +379,34 @@ def expected_issue(root: Path, folder: Path, title_words: dict | None = None) ->
             blocks.append(block("subtitle", article.subtitle.value, article.subtitle.loc,
                                 words.get("副标题", "")))
         for b in article.blocks:
-            blocks.append(block(f"h{b.level}" if b.level else "p", b.text, b.loc))
+            blocks += _form_blocks(block, b, len(blocks))
     banji = Banji(tuple((key, tuple(t.value for t in items)) for key, items in issue.distribution),
                   issue.editor.value if issue.editor else None,
                   issue.contact.value if issue.contact else None,
                   issue.approval.value, issue.print_count)
     return Expected(name, tuple(blocks), banji)
+
+
+def _form_blocks(block, form, group: int) -> list[Block]:
+    """The blocks one form of an article body prints: a paragraph or heading (a run-in heading
+    is a paragraph), each item of a list or note, a table's caption and its cells, a figure's
+    caption."""
+    from dataclasses import replace
+
+    from liandong.source import Figure, ListBlock, Note, Table
+
+    if isinstance(form, (ListBlock, Note)):
+        kind = "li" if isinstance(form, ListBlock) else "zhu"
+        return [replace(block(kind, item.marker + item.text, item.loc), marker=item.marker,
+                        group=group) for item in form.items]
+    if isinstance(form, Table):
+        rows = tuple(tuple(cell.text for cell in row) for row in (form.header, *form.rows))
+        return [block("caption", form.caption.text, form.caption.loc),
+                replace(block("table", "".join("".join(row) for row in rows), form.loc),
+                        cells=rows)]
+    if isinstance(form, Figure):
+        return [block("figcaption", form.caption.text, form.caption.loc)]
+    return [block(f"h{form.level}" if form.level and not form.lead else "p", form.text, form.loc)]
 
 
 # --- The measurement --------------------------------------------------------------------------
@@ -385,6 +458,8 @@ class _State:
     banji_lines: list[Line] = field(default_factory=list)
     folios: list[Line] = field(default_factory=list)
     masthead: list[Line] = field(default_factory=list)
+    headers: set[int] = field(default_factory=set)   # id(line) of a table header repeated
+    hangs: dict[int, float] = field(default_factory=dict)  # a list's or note's hang (pt from left)
 
 
 def measure(pdf: bytes | Path, expected: Expected, notices: Sequence[str] = ()) -> Measurement:
@@ -396,7 +471,7 @@ def measure(pdf: bytes | Path, expected: Expected, notices: Sequence[str] = ()) 
                    Measurement(expected.name, pages=len(pages)))
     _match(state)
     for check in (_check_edges, _check_grid, _check_kinsoku, _check_words, _check_spacing,
-                  _check_keep, _check_banji, _check_outside):
+                  _check_keep, _check_banji, _check_outside, _check_forms):
         check(state)
     return state.result
 
@@ -431,6 +506,12 @@ def _match(s: _State) -> None:
                                                       f"{flow[len(s.masthead)].quote()}")
     for block in blocks:
         want, got, lines = norm(block.text), "", []
+        if block.kind == "table":
+            pos = _match_table(s, block, flow, pos)
+            if pos < 0:
+                s.flow = [line for _, ls in s.block_lines for line in ls]
+                return
+            continue
         while len(got) < len(want) and pos < len(flow):
             text = norm(flow[pos].ink_text)
             if not want.startswith(got + text):
@@ -458,10 +539,56 @@ def _match(s: _State) -> None:
         s.result.last_body = (last.page, _grid_index(last)[0] + 1)
 
 
-def _grid_index(line: Line) -> tuple[int, float]:
+def _match_table(s: _State, block: Block, flow: list[Line], pos: int) -> int:
+    """The lines of a table: as many as hold its cells' characters (a row's cells share their
+    lines), plus its header row again at the top of each further page it runs onto. The lines
+    hold exactly the cells' characters (in any order here; _check_forms reads them cell by
+    cell). Returns where the flow goes on, or -1 after a failure."""
+    want = sorted(norm(block.text))
+    header = sorted(norm("".join(block.cells[0]))) if block.cells else []
+    got: list[str] = []
+    lines: list[Line] = []
+    while len(got) < len(want) and pos < len(flow):
+        line = flow[pos]
+        if lines and line.page != lines[-1].page and header:
+            # A new page: the header row first, again.
+            repeated, k = [], pos
+            while k < len(flow) and len(repeated) < len(header) and flow[k].page == line.page:
+                repeated += norm(flow[k].ink_text)
+                k += 1
+            if sorted(repeated) == header:
+                for line in flow[pos:k]:
+                    s.headers.add(id(line))
+                    lines.append(line)
+                pos = k
+                continue
+            s.result.fail("forms", line.page, f"{block.where}：表格转到下一页，页首没有重复表头")
+        got += norm(flow[pos].ink_text)
+        lines.append(flow[pos])
+        pos += 1
+    if sorted(got) != want:
+        s.result.fail("text", lines[0].page if lines else None,
+                      f"{block.where}：表格里印出的字与稿件的各格不同")
+        return -1
+    s.block_lines.append((block, lines))
+    for line in lines:
+        s.block_of[id(line)] = block
+    return pos
+
+
+def _em_top(line: Line, block: Block | None = None) -> float:
+    """A line's em-box top; a table's lines (四号) by their baseline, which is the body's: the
+    em-box top a 三号 glyph on that baseline would have."""
+    if block is not None and block.kind == "table":
+        return line.baseline - EMBOX_TOP * BODY_SIZE
+    return line.em_top
+
+
+def _grid_index(line: Line, block: Block | None = None) -> tuple[int, float]:
     """The grid line (0–21) nearest the line's em-box top, and the distance to it (pt)."""
-    k = round((line.em_top - TOP) / LINE_PITCH)
-    return k, line.em_top - (TOP + k * LINE_PITCH)
+    top = _em_top(line, block)
+    k = round((top - TOP) / LINE_PITCH)
+    return k, top - (TOP + k * LINE_PITCH)
 
 
 def _running_lines(s: _State) -> Iterator[tuple[Block, int, Line, bool]]:
@@ -496,10 +623,20 @@ def _check_edges(s: _State) -> None:
     worst = 0.0
     for block, index, line, last in _running_lines(s):
         left = text_left(line.page) + (2 * PITCH if index == 0 else 0.0)
+        kind = "首行应缩进两字" if index == 0 else "应顶格"
+        if block.kind in ("li", "zhu"):
+            # An item: its marker at the two-character indent, everything else hangs after
+            # the marker of its list's or note's first item.
+            if index == 0 and block.marker:
+                marks = len(norm(block.marker))
+                s.hangs.setdefault(block.group, line.ink[marks].cell_left - text_left(line.page)
+                                   if len(line.ink) > marks else 2 * PITCH)
+            elif block.group in s.hangs:
+                left = text_left(line.page) + s.hangs[block.group]
+                kind = "应与标记后的文字对齐"
         error = line.left - left
         worst = max(worst, abs(error))
         if abs(error) > EDGE_TOLERANCE:
-            kind = "首行应缩进两字" if index == 0 else "应顶格"
             s.result.fail("edges", line.page, f"{_where(line, block)}左边缘偏 {error / MM:+.2f} mm（{kind}）")
         error = line.right - text_right(line.page)
         if not last:
@@ -508,7 +645,7 @@ def _check_edges(s: _State) -> None:
             what = "没有排满" if error < 0 else "超出版心"
             s.result.fail("edges", line.page, f"{_where(line, block)}右边缘偏 {error / MM:+.2f} mm（{what}）")
     for block, lines in s.block_lines:
-        if block.running:
+        if block.running or block.kind == "table":
             continue
         for line in lines:
             middle = (text_left(line.page) + text_right(line.page)) / 2
@@ -539,7 +676,7 @@ def _check_grid(s: _State) -> None:
         if block.kind == "title":
             continue
         for line in lines:
-            k, error = _grid_index(line)
+            k, error = _grid_index(line, block)
             worst = max(worst, abs(error))
             if abs(error) > GRID_TOLERANCE or not 0 <= k < GRID_LINES:
                 s.result.fail("grid", line.page, f"{_where(line, block)}不在网格上：字框上沿距"
@@ -558,9 +695,11 @@ def _check_grid(s: _State) -> None:
             if not TOP - GRID_TOLERANCE <= line.em_top <= low + GRID_TOLERANCE:
                 s.result.fail("grid", page, f"页首的标题{line.quote()}不在第一行：字框上沿在 "
                                             f"{line.em_top / MM:.2f} mm（应在 37 至 {low / MM:.2f} mm 之间）")
-        elif _grid_index(line)[0] != 0:
-            s.result.fail("grid", page, f"本页第一行{line.quote()}的字框上沿在 {line.em_top / MM:.2f} mm，"
-                                        "不在版心第一行（37 mm）")
+        elif block.kind == "figcaption" and _figure_opens(s, page, line):
+            continue  # the picture above it opens the page (_check_forms checks where)
+        elif _grid_index(line, block)[0] != 0:
+            s.result.fail("grid", page, f"本页第一行{line.quote()}的字框上沿在 "
+                                        f"{_em_top(line, block) / MM:.2f} mm，不在版心第一行（37 mm）")
     if s.expected.masthead and s.images:
         top = _ink_top(s.images[0], (text_left(1), TOP - 10 * MM, text_right(1), TOP + 25 * MM))
         if top is None or abs(top - TOP) > MASTHEAD_TOLERANCE:
@@ -573,7 +712,7 @@ def _check_kinsoku(s: _State) -> None:
     punctuation (，。、；：？！）》」』】〕〗〉”’ and their half-width forms), none ends with
     opening punctuation (（《「『【〔〖〈“‘ and half-width ([{), and —— or …… is never split
     between two lines of one block."""
-    groups = [(b, ls) for b, ls in s.block_lines] + [(None, ls) for ls in _banji_parts(s)]
+    groups = [(b, ls) for b, ls in _cell_blocks(s)] + [(None, ls) for ls in _banji_parts(s)]
     for block, lines in groups:
         for index, line in enumerate(lines):
             text = line.ink_text
@@ -618,7 +757,7 @@ def _check_words(s: _State) -> None:
     by "/"), every other break falls between two words; no line holds fewer than three
     characters, and within the lines between two editor's breaks none is narrower than half the
     widest (balanced, GB/T 9704 §7.3.2)."""
-    for block, lines in s.block_lines:
+    for block, lines in _cell_blocks(s):
         text, want = block.text, norm(block.text)
         index = _source_index(text)
         breaks = _breaks(lines)
@@ -647,14 +786,16 @@ def _check_words(s: _State) -> None:
                 s.result.fail("words", line.page, f"{block.where}：在{shown}的“—”之前回行（电话号码、起止范围不能拆开）")
         if block.running:
             continue
-        _check_title_breaks(s, block, lines, breaks, index)
+        _check_title_breaks(s, block, lines, breaks, index,
+                            editor=block.kind in ("title", "subtitle"))
 
 
 def _check_title_breaks(s: _State, block: Block, lines: list[Line], breaks: list[int],
-                        index: list[int]) -> None:
+                        index: list[int], editor: bool = True) -> None:
+    """A title's (or, without the editor's breaks, a caption's) lines: see _check_words."""
     text, want = block.text, norm(block.text)
     forced = [at for at in range(1, len(want))
-              if any(c.isspace() for c in text[index[at - 1] + 1:index[at]])
+              if editor and any(c.isspace() for c in text[index[at - 1] + 1:index[at]])
               and not (_latin(want[at - 1]) and _latin(want[at]))]
     page = lines[0].page
     for at in forced:
@@ -728,14 +869,19 @@ def _check_spacing(s: _State) -> None:
     Latin glyph, a narrow glyph or a space is involved, at most LATIN_STRETCH em and at least
     −LATIN_SQUEEZE em (em = a's size). A line beyond a stretch limit passes only if the build
     gave a notice placed inside its paragraph's source lines (file:line:column). Squeezing
-    beyond the limits always fails: glyphs would collide."""
+    beyond the limits always fails: glyphs would collide. The gap after a list's or note's
+    marker (● 1. 注：) is not spacing: `forms` judges where the item's text starts."""
     han = latin = 0.0
-    groups = list(s.block_lines) + [(None, ls) for ls in _banji_parts(s)]
+    groups = list(_cell_blocks(s)) + [(None, ls) for ls in _banji_parts(s)]
     for block, lines in groups:
-        for line in lines:
+        for number, line in enumerate(lines):
             worst_line = None
             glyphs = line.glyphs
             inked = [i for i, g in enumerate(glyphs) if g.inked]
+            # A list's or note's marker stands in its own cells: the gap after it is the hang
+            # (judged by `forms`), not spacing.
+            marks = len(norm(block.marker)) if block is not None and number == 0 else 0
+            inked = inked[marks:]
             for i, j in zip(inked, inked[1:]):
                 a, b = glyphs[i], glyphs[j]
                 blank = sum(g.x1 - g.x0 for g in glyphs[i + 1:j])
@@ -769,7 +915,7 @@ def _row(line: Line) -> int:
     return int(((line.em_top + line.em_bottom) / 2 - TOP) // LINE_PITCH)
 
 
-_HEADS = ("title", "subtitle", "h1", "h2", "h3", "h4")
+_HEADS = ("title", "subtitle", "h1", "h2", "h3", "h4", "caption")
 
 
 def _check_keep(s: _State) -> None:
@@ -823,6 +969,258 @@ def _check_keep(s: _State) -> None:
             allowed = _row(group[-1]) + 1 + (2 if titled else 0)
         if free >= allowed:
             fail(page, f"这一页下面空了 {free} 行，下一页开头的{first.quote()}本可排在这里")
+
+
+# --- Lists, notes, tables and figures ----------------------------------------------------------
+
+@dataclass
+class _TablePart:
+    """A table as drawn on one page: its rules and the cells they enclose."""
+
+    page: int
+    rows: list[tuple[float, float, float, float]]     # horizontal rules: top, bottom, left, right
+    columns: list[tuple[float, float]]                 # vertical rules: left, right (pt)
+    cells: list[list[tuple[str, list[Line]]]]          # per row band, per column: text, lines
+
+
+def _vertical_rules(image, top: float, bottom: float, left: float,
+                    right: float) -> list[tuple[float, float]]:
+    """Vertical rules inked over 95 % of the band top–bottom between left and right (pt):
+    (left, right) of each, from the integrated coverage of its columns."""
+    from PIL import Image
+
+    x0, x1, y0, y1 = _px(left), _px(right), _px(top), _px(bottom)
+    if x1 <= x0 or y1 <= y0:
+        return []
+    band = _mask(image.crop((x0, y0, x1, y1)))
+    cols = list(band.resize((band.width, 1), Image.BOX).tobytes())
+    found, x, scale = [], 0, 72 / INK_DPI
+    while x < len(cols):
+        if cols[x] < 0.95 * 255:
+            x += 1
+            continue
+        start = x
+        while x < len(cols) and cols[x] >= 0.95 * 255:
+            x += 1
+        lo, hi = max(0, start - 3), min(len(cols), x + 3)
+        grey = image.crop((x0 + lo, y0, x0 + hi, y1)).resize((hi - lo, 1), Image.BOX).tobytes()
+        weight = sum(255 - v for v in grey)
+        centre = lo + sum((c + 0.5) * (255 - v) for c, v in enumerate(grey)) / max(weight, 1)
+        thickness = weight / 255
+        found.append(((x0 + centre - thickness / 2) * scale, (x0 + centre + thickness / 2) * scale))
+    return found
+
+
+def _table_parts(s: _State, block: Block, lines: list[Line]) -> list[_TablePart]:
+    """The table on each page it is drawn on: its horizontal and vertical rules (rendered ink)
+    and, for each band between two horizontal rules, the text of each column (the glyphs of
+    the band's lines whose middle lies between two vertical rules), line by line."""
+    key = ("table", id(block))
+    if key in s.hangs:  # cached
+        return s.hangs[key]  # type: ignore[return-value]
+    parts = []
+    for page in sorted({line.page for line in lines}):
+        on_page = [line for line in lines if line.page == page]
+        image = s.images[page - 1] if page <= len(s.images) else None
+        if image is None:
+            continue
+        top = on_page[0].em_top - LINE_PITCH
+        bottom = on_page[-1].em_bottom + LINE_PITCH
+        rows = _rules(image, page, top, bottom, coverage=0.5)
+        if len(rows) < 2:
+            parts.append(_TablePart(page, rows, [], []))
+            continue
+        columns = _vertical_rules(image, rows[0][1], rows[-1][0],
+                                  max(0.0, text_left(page) - 15 * MM),
+                                  min(image.width * 72 / INK_DPI, text_right(page) + 15 * MM))
+        cells = []
+        for (_, upper, _, _), (lower, _, _, _) in zip(rows, rows[1:]):
+            band = [line for line in on_page if upper < line.baseline < lower]
+            row = []
+            for (_, c0), (c1, _) in zip(columns, columns[1:]):
+                fragments = []
+                for line in band:
+                    glyphs = [g for g in line.glyphs if c0 < (g.x0 + g.x1) / 2 < c1]
+                    if any(g.inked for g in glyphs):
+                        fragments.append(Line(line.page, glyphs))
+                row.append(("".join(norm(f.ink_text) for f in fragments), fragments))
+            cells.append(row)
+        parts.append(_TablePart(page, rows, columns, cells))
+    s.hangs[key] = parts  # type: ignore[assignment]
+    return parts
+
+
+def _drawn_rows(s: _State, block: Block, lines: list[Line]) -> list[list[tuple[str, list[Line]]]]:
+    """The table's rows as drawn, page after page, without the header repeated on later pages."""
+    rows = []
+    for number, part in enumerate(_table_parts(s, block, lines)):
+        for k, row in enumerate(part.cells):
+            repeated = number > 0 and k == 0 and any(
+                id(line) in s.headers for _, fragments in row for f in fragments
+                for line in lines if line.page == f.page and line.baseline == f.baseline)
+            if not repeated:
+                rows.append(row)
+    return rows
+
+
+def _cell_blocks(s: _State) -> Iterator[tuple[Block, list[Line]]]:
+    """The blocks and their lines, a table's replaced by one block for each cell drawn as the
+    sources write it (its lines the cell's fragments of the table's lines): what kinsoku,
+    words and spacing judge line by line."""
+    from dataclasses import replace
+
+    for block, lines in s.block_lines:
+        if block.kind != "table":
+            yield block, lines
+            continue
+        drawn = _drawn_rows(s, block, lines)
+        for want, got in zip(block.cells, drawn):
+            for text, (printed, fragments) in zip(want, got):
+                if fragments and norm(text) == printed:
+                    yield replace(block, kind="cell", text=text), fragments
+
+
+def _figure_opens(s: _State, page: int, line: Line) -> bool:
+    """Whether a picture above the line opens the page: its top in the first grid line."""
+    images = s.pages[page - 1].images if page <= len(s.pages) else []
+    return any(bottom <= line.em_top and TOP - GRID_TOLERANCE <= top < TOP + LINE_PITCH
+               for _, top, _, bottom, _ in images)
+
+
+def _integer_end(line: Line) -> float | None:
+    """Where a number's integer part ends on a line (the start of its . or %, else its end)."""
+    ink = line.ink
+    for k, glyph in enumerate(ink):
+        if glyph.text in ".%‰" and k > 0:
+            return glyph.x0
+    return ink[-1].x1 if ink else None
+
+
+def _check_forms(s: _State) -> None:
+    """`forms`: what only lists, notes, tables and figures have.
+
+    - Lists and notes: every item of a list (or note) hangs at the same place, a whole number
+      of grid characters (156 mm ÷ 28) after the two-character indent, within EDGE_TOLERANCE
+      (that each line starts there is `edges`).
+    - Tables (rendered ink): ruled all round (全框线): a horizontal rule above the table, below
+      every row and below the last, and a vertical rule at both ends and between every two
+      columns, each as long as the table, TABLE_RULE thick within TABLE_RULE_TOLERANCE; the
+      outer rules on the text area's edges (the table is as wide as the text area) within
+      EDGE_TOLERANCE. Read cell by cell between the rules, the table prints the sources' cells
+      in their rows and columns, in order, the header again at the top of every further page.
+      In a column whose body cells are all numbers (NUMBER, or NO_DATA), the integer parts of
+      the numbers end at one place (their decimal points in line) within EDGE_TOLERANCE.
+    - Figures: a picture (an image drawn) lies right above each figure caption, on its page:
+      between the line before it (if on the page) and the caption, inside the text area's
+      width and centred in it within EDGE_TOLERANCE; a picture that opens its page starts in
+      the first grid line. Its resolution at its printed size is at least DPI_FLOOR, and below
+      DPI_NOTICE only with a notice placed at its figure in the sources."""
+    fail = lambda page, message: s.result.fail("forms", page, message)  # noqa: E731
+    hangs: dict[int, float] = {}
+    for block, lines in s.block_lines:
+        if block.kind in ("li", "zhu") and block.marker:
+            line = lines[0]
+            marks = len(norm(block.marker))
+            if len(line.ink) <= marks:
+                continue
+            hang = line.ink[marks].cell_left - text_left(line.page)
+            cells = (hang - 2 * PITCH) / PITCH
+            if abs(cells - round(cells)) * PITCH > EDGE_TOLERANCE or round(cells) < 1:
+                fail(line.page, f"{_where(line, block)}：标记后的文字不在整字的位置上"
+                                f"（标记占 {cells:.2f} 字）")
+            if block.group in hangs and abs(hangs[block.group] - hang) > EDGE_TOLERANCE:
+                fail(line.page, f"{_where(line, block)}：各条目标记后的文字没有对齐"
+                                f"（差 {(hang - hangs[block.group]) / MM:+.2f} mm）")
+            hangs.setdefault(block.group, hang)
+    previous: Line | None = None
+    for block, lines in s.block_lines:
+        if block.kind == "table":
+            _check_table(s, block, lines, fail)
+        elif block.kind == "figcaption":
+            _check_figure(s, block, lines[0], previous, fail)
+        previous = lines[-1]
+
+
+def _check_table(s: _State, block: Block, lines: list[Line], fail) -> None:
+    parts = _table_parts(s, block, lines)
+    for part in parts:
+        page = part.page
+        bands = len(part.rows) - 1
+        shown_rows = len(part.cells)
+        if bands < 1 or len(part.columns) < 2:
+            fail(page, f"{block.where}：表格没有画出框线")
+            continue
+        if len(part.columns) != len(block.cells[0]) + 1:
+            fail(page, f"{block.where}：表格有 {len(part.columns)} 条竖线，{len(block.cells[0])} 列"
+                       f"应有 {len(block.cells[0]) + 1} 条（全框线）")
+        first, last = part.columns[0], part.columns[-1]
+        if abs(first[0] - text_left(page)) > EDGE_TOLERANCE or \
+                abs(last[1] - text_right(page)) > EDGE_TOLERANCE:
+            fail(page, f"{block.where}：表格从 {first[0] / MM:.2f} mm 到 {last[1] / MM:.2f} mm，"
+                       "应与版心同宽")
+        for t, b, left, right in part.rows:
+            if abs((b - t) - TABLE_RULE) > TABLE_RULE_TOLERANCE:
+                fail(page, f"{block.where}：表格横线粗 {b - t:.2f} pt，应为 {TABLE_RULE} pt")
+        for left, right in part.columns:
+            if abs((right - left) - TABLE_RULE) > TABLE_RULE_TOLERANCE:
+                fail(page, f"{block.where}：表格竖线粗 {right - left:.2f} pt，应为 {TABLE_RULE} pt")
+        for row in part.cells:
+            if not any(text for text, _ in row):
+                fail(page, f"{block.where}：表格里有一行空格（两条横线之间没有文字），行线多画了")
+        del shown_rows
+    drawn = _drawn_rows(s, block, lines)
+    want = [[norm(cell) for cell in row] for row in block.cells]
+    got = [[text for text, _ in row] for row in drawn]
+    if got != want:
+        for k, (w, g) in enumerate(zip(want, got)):
+            if w != g:
+                fail(lines[0].page, f"{block.where}：表格第 {k + 1} 行按格读出“{'｜'.join(g)}”，"
+                                    f"应为“{'｜'.join(w)}”")
+                break
+        else:
+            fail(lines[0].page, f"{block.where}：表格画出 {len(got)} 行，稿件有 {len(want)} 行")
+        return
+    for column in range(len(want[0])):
+        values = [row[column] for row in block.cells[1:]]
+        if not (any(NUMBER.fullmatch(v) for v in values)
+                and all(NUMBER.fullmatch(v) or v in NO_DATA for v in values)):
+            continue
+        ends = []
+        for row in drawn[1:]:
+            text, fragments = row[column]
+            end = _integer_end(fragments[0]) if NUMBER.fullmatch(text) and fragments else None
+            if end is not None:  # from the text area's left: pages differ in their binding
+                ends.append((end - text_left(fragments[0].page), fragments[0]))
+        if ends and max(e for e, _ in ends) - min(e for e, _ in ends) > EDGE_TOLERANCE:
+            worst = max(ends, key=lambda item: abs(item[0] - ends[0][0]))[1]
+            fail(worst.page, f"{block.where}：第 {column + 1} 列的数字没有按小数点对齐"
+                             f"（{worst.quote()}，相差 {(max(e for e, _ in ends) - min(e for e, _ in ends)) / MM:.2f} mm）")
+
+
+def _check_figure(s: _State, block: Block, caption: Line, previous: Line | None, fail) -> None:
+    page = caption.page
+    images = [image for image in (s.pages[page - 1].images if page <= len(s.pages) else [])
+              if image[3] <= caption.em_top + 0.5]
+    if previous is not None and previous.page == page:
+        images = [image for image in images if image[1] >= previous.em_bottom - 0.5]
+    if not images:
+        fail(page, f"{block.where}：图题{caption.quote()}之上没有图片")
+        return
+    x0, top, x1, bottom, (width, height) = max(images, key=lambda image: image[3])
+    if x0 < text_left(page) - EDGE_TOLERANCE or x1 > text_right(page) + EDGE_TOLERANCE:
+        fail(page, f"{block.where}：图片超出版心（{x0 / MM:.1f}–{x1 / MM:.1f} mm）")
+    error = (x0 + x1) / 2 - (text_left(page) + text_right(page)) / 2
+    if abs(error) > EDGE_TOLERANCE:
+        fail(page, f"{block.where}：图片没有居中，偏 {error / MM:+.2f} mm")
+    if caption.em_top - bottom > LINE_PITCH:
+        fail(page, f"{block.where}：图片与图题之间空了 {(caption.em_top - bottom) / MM:.1f} mm")
+    if (previous is None or previous.page != page) and not TOP - GRID_TOLERANCE <= top < TOP + LINE_PITCH:
+        fail(page, f"{block.where}：页首的图片上沿在 {top / MM:.2f} mm，不在版心第一行")
+    dpi = width / ((x1 - x0) / 72) if x1 > x0 else 0.0
+    if dpi < DPI_FLOOR:
+        fail(page, f"{block.where}：图片只有 {dpi:.0f} dpi，低于 {DPI_FLOOR} dpi")
+    elif dpi < DPI_NOTICE and not _noticed(s, block):
+        fail(page, f"{block.where}：图片只有 {dpi:.0f} dpi（低于 {DPI_NOTICE}），而生成时没有提示")
 
 
 # --- The 版记 --------------------------------------------------------------------------------
@@ -1108,10 +1506,11 @@ def _ink_top(image, box: tuple[float, float, float, float]) -> float | None:
     return None if bbox is None else box[1] + bbox[1] * 72 / INK_DPI
 
 
-def _rules(image, page: int, top: float, bottom: float) -> list[tuple[float, float, float, float]]:
+def _rules(image, page: int, top: float, bottom: float,
+           coverage: float = 0.98) -> list[tuple[float, float, float, float]]:
     """Full-width horizontal rules between top and bottom (pt): (top, bottom, left, right).
 
-    A rule is a run of rows inked across 98 % of the text area's width; its thickness is the
+    A rule is a run of rows inked across `coverage` of the text area's width; its thickness is the
     integrated coverage of its rows (so anti-aliasing counts for what it is) and its top and
     bottom are centred on the coverage's centroid; its ends are those of its middle row."""
     from PIL import Image
@@ -1125,11 +1524,11 @@ def _rules(image, page: int, top: float, bottom: float) -> list[tuple[float, flo
     found, y = [], 0
     scale = 72 / INK_DPI
     while y < len(rows):
-        if rows[y] < 0.98 * 255:
+        if rows[y] < coverage * 255:
             y += 1
             continue
         start = y
-        while y < len(rows) and rows[y] >= 0.98 * 255:
+        while y < len(rows) and rows[y] >= coverage * 255:
             y += 1
         lo, hi = max(0, start - 3), min(band.height, y + 3)
         darkness = [255 - v for v in band.crop((0, lo, band.width, hi))
@@ -1156,7 +1555,9 @@ def _check_outside(s: _State) -> None:
     boxes (widened by 0.5 mm). Every page has exactly one page number: “— N —” with N the page
     (em dashes U+2014, 四号), the dashes' ink top FOLIO_GAP below the text area within
     FOLIO_GAP_TOLERANCE, standing FOLIO_INSET in from the outer edge (right on odd pages, left
-    on even ones) within EDGE_TOLERANCE."""
+    on even ones) within EDGE_TOLERANCE. One exception: on a page whose first line is a table's
+    (its header, repeated), the table's top rule lies in that line's box, above the text area
+    by the line's half leading ((22-line pitch − 16 pt) ÷ 2, 2.3 mm) and half the rule."""
     from PIL import ImageDraw
 
     folios: dict[int, list[Line]] = {}
@@ -1168,6 +1569,13 @@ def _check_outside(s: _State) -> None:
         left, right = text_left(number), text_right(number)
         draw.rectangle((_px(left - INK_TOLERANCE), _px(TOP - INK_TOLERANCE),
                         _px(right + INK_TOLERANCE), _px(BOTTOM + INK_TOLERANCE)), fill=0)
+        opening = [line for block, lines in s.block_lines if block.kind == "table"
+                   for line in lines[:1] + [l for l in lines if l.page == number][:1]
+                   if line.page == number and _grid_index(line, block)[0] == 0]
+        if opening:
+            lead = (LINE_PITCH - BODY_SIZE) / 2 + TABLE_RULE
+            draw.rectangle((_px(left - INK_TOLERANCE), _px(TOP - lead),
+                            _px(right + INK_TOLERANCE), _px(TOP)), fill=0)
         for line in folios.get(number, []):
             draw.rectangle((_px(line.glyphs[0].x0 - 0.5 * MM), _px(line.em_top - 0.5 * MM),
                             _px(line.glyphs[-1].x1 + 0.5 * MM), _px(line.em_bottom + 0.5 * MM)),

@@ -74,6 +74,50 @@ def test_text_that_cannot_be_set_is_an_error_found_without_building(name, tmp_pa
     assert not (root / "build").exists()
 
 
+FORM_CASES = ["table_too_wide", "table_without_caption", "image_missing",
+              "image_outside_the_issue_folder", "image_from_the_network", "image_not_a_picture",
+              "image_too_coarse_to_print", "heading_with_text_on_the_next_line",
+              "blockquote_footnote_and_inline_image", "nested_list", "editor_note_with_a_list",
+              "markup_in_markdown_is_refused"]
+"""Issue 13: what build refuses in the new forms (a table too wide, an image missing, outside
+the issue's folder, remote, not a picture or too coarse, markup that would print raw)."""
+
+
+@pytest.mark.parametrize("name", FORM_CASES)
+def test_check_reports_the_forms_build_refuses(name, tmp_path):
+    case = VALIDATE_CASES / name
+    root = make_project(tmp_path, overrides=overrides(case))
+    result = liandong("check", "13", cwd=root)
+    assert result.returncode == 1
+    errors = expected_lines(case, root)[:-1]
+    reported = [line for line in lines(result) if "注意：" not in line]
+    assert reported[:-1] == errors
+    assert reported[-1].startswith(f"检查了 2024 年第 13 期：{len(errors)} 处错误")
+    assert not (root / "build").exists()
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("image_under_200_dpi",
+     "issues/2024/13/01.md:7:11: 注意：图片“照片.jpg”印成 143 mm 宽只有 142 dpi（低于 200 dpi），"
+     "印出来可能发虚：最好换用更清晰的原图，或用“{宽=…mm}”把它印小"),
+    ("heading_number_written_as_text",
+     "issues/2024/13/01.md:5:1: 注意：这一段以“（一）”开头，像是二级标题，写成正文就印不出标题的字体："
+     "独立成行的标题写成“## （一）……”，标题与正文同段（接排标题）写成“## （一）标题短语。正文……”"),
+])
+def test_a_form_worth_a_look_is_a_notice(name, expected, tmp_path):
+    """Issue 13: a run-in heading written as text lost its face and check said nothing; an
+    image under 200 dpi at its printed size prints, with a notice in check and in build."""
+    case = FIXTURES / "check" / name
+    root = make_project(tmp_path, overrides=overrides(case))
+    result = liandong("check", "13", cwd=root)
+    assert result.returncode == 0
+    assert expected in lines(result)
+    assert liandong("check", "13", "--strict", cwd=root).returncode == 1
+    built = liandong("build", "13", "--out", str(tmp_path / "out"), cwd=root)
+    assert built.returncode == 0, built.stderr
+    assert expected.replace("注意：", "") in built.stderr
+
+
 def test_a_line_set_past_the_spacing_limits_is_a_notice(tmp_path):
     """Like TeX's underfull box: shown by check (and once by build), failing only --strict."""
     case = FIXTURES / "check" / "loose_line_before_a_long_word"

@@ -53,7 +53,8 @@ def _measure(tmp_path: Path, issue: str, css: str = "", templates: dict[str, str
 def baseline(tmp_path_factory):
     """The corpus issues the cases start from, unchanged: {issue: Measurement}."""
     results = {}
-    for issue in ("2025/1", "2025/4", "2024/13", "2024/14", "2024/17", "2024/23"):
+    for issue in ("2025/1", "2025/4", "2024/13", "2024/14", "2024/17", "2024/23", "2025/16",
+                  "2025/17", "2025/18"):
         results[issue] = _measure(tmp_path_factory.mktemp("baseline"), issue)[0]
     return results
 
@@ -122,6 +123,35 @@ CASES = {
     "page_number_lower": (
         "2025/4", "outside", "页码一字线上沿",
         "@page :right { @bottom-right { padding-top: 12mm !important; } }"),
+    # The forms of issue 13: lists, tables, figures.
+    "list_text_in_part_of_a_character": (
+        "2025/16", "forms", "不在整字的位置上",
+        ".lbl { width: 20pt !important; }"),
+    "list_lines_hanging_under_the_marker": (
+        "2025/16", "edges", "应与标记后的文字对齐",
+        "article .list li { text-indent: -31.58pt !important; }"),
+    "table_without_rules": (
+        "2025/17", "forms", "没有画出框线",
+        "table.grid th, table.grid td { outline: none !important; }"),
+    "table_inner_rules_missing": (
+        "2025/17", "forms", "条竖线",
+        "table.grid td, table.grid th { outline: none !important; } table.grid { "
+        "outline: 0.5pt solid black; }"),
+    "table_numbers_set_left": (
+        "2025/17", "forms", "没有按小数点对齐",
+        "table.grid td.right { text-align: left !important; padding-right: 7pt !important; }"),
+    "table_header_not_repeated": (
+        "2025/17", "forms", "没有重复表头",
+        "table.grid thead { display: table-row-group !important; }"),
+    "table_narrower_than_the_text_area": (
+        "2025/17", "forms", "应与版心同宽",
+        "table.grid { margin-left: 10mm !important; }"),
+    "figure_not_centred": (
+        "2025/18", "forms", "没有居中",
+        "figure.figure img { margin-left: 0 !important; }"),
+    "figure_picture_missing": (
+        "2025/18", "forms", "之上没有图片",
+        "figure.figure img { visibility: hidden !important; }"),
 }
 
 
