@@ -78,14 +78,16 @@ case "$target" in
     endpoint=()
     [ -n "${S3_ENDPOINT:-}" ] && endpoint=(--endpoint-url "$S3_ENDPOINT")
     echo "正在上传 $out 到 $target"
-    aws "${endpoint[@]}" s3 sync "$out/" "$target" --delete --no-progress
+    aws "${endpoint[@]}" s3 sync "$out/" "$target" --delete --no-progress \
+      || fail "上传到 $target 没有完成（aws 的出错信息见上）：请检查地址、S3_ENDPOINT 和密钥后重新运行。"
     ;;
   *)
     command -v rsync >/dev/null || fail "上传需要 rsync：apt-get install rsync（服务器上也要有 rsync）。"
     echo "正在上传 $out 到 $target"
     # New and changed files first, all put in place together at the end; then what is gone.
     rsync --recursive --links --times --omit-dir-times --chmod=D755,F644 \
-      --delete-after --delay-updates "$out/" "$target"
+      --delete-after --delay-updates "$out/" "$target" \
+      || fail "上传到 $target 没有完成（rsync 的出错信息见上）：请检查地址、权限和网络后重新运行。"
     ;;
 esac
 echo "已上传到 $target"

@@ -89,6 +89,18 @@ def test_publish_refuses_to_upload_liandong_records(built, tmp_path):
     assert not (tmp_path / "www").exists()
 
 
+@pytest.mark.skipif(shutil.which("rsync") is None, reason="rsync: bash setup.sh --dev installs it")
+def test_a_failed_upload_says_so_in_chinese(built, tmp_path):
+    """rsync's own error is English; the editor also reads what happened, and the exit status
+    is publish.sh's 1, not rsync's code."""
+    target = f"{tmp_path / 'nowhere' / 'deeper'}/"  # rsync makes one missing level, not two
+    result = publish(str(built), "--to", target, "--upload-only")
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"publish.sh：上传到 {target} 没有完成（rsync 的出错信息见上）：请检查地址、权限和网络后重新运行。")
+    assert "已上传" not in result.stdout
+
+
 def test_upload_only_needs_a_target():
     result = publish("build/site", "--upload-only")
     assert result.returncode == 1
