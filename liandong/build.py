@@ -222,15 +222,17 @@ class IssueRenderer:
         allowed = self.allowed + [issue.folder]
         names = pdf_names(self.fonts)
         bold = synthetic_bold(self.fonts)
+        notices: list[str] = []
         pdf = renderer.render(print_html, issue.folder, allowed, record=self.record, names=names,
-                              images=pdf_images(context), synthetic=bold)
-        _preflight(f"{issue.slug}.pdf", pdf, self.fonts)
+                              images=pdf_images(context), synthetic=bold, notices=notices)
+        _preflight(f"{issue.slug}.pdf", pdf, self.fonts, notices)
         shop_pdf = None
         if shop_html is not None:
+            notices = []
             shop_pdf = renderer.render(shop_html, issue.folder, allowed, print_shop=True,
                                        names=names, images=pdf_images(context, print_shop=True),
-                                       synthetic=bold)
-            _preflight(f"{issue.slug}{PRINT_SHOP_SUFFIX}.pdf", shop_pdf, self.fonts)
+                                       synthetic=bold, notices=notices)
+            _preflight(f"{issue.slug}{PRINT_SHOP_SUFFIX}.pdf", shop_pdf, self.fonts, notices)
         return Rendered(issue, pdf, web_html, shop_pdf, self.record)
 
 
@@ -332,14 +334,17 @@ def is_build_output(name: str) -> bool:
     return BUILD_OUTPUT.fullmatch(name) is not None
 
 
-def _preflight(name: str, data: bytes, fonts: dict[str, ResolvedFont]) -> None:
-    """Preflight the bytes before they replace anything: a broken PDF is never published."""
+def _preflight(name: str, data: bytes, fonts: dict[str, ResolvedFont],
+               notices: list[str] | None = None) -> None:
+    """Preflight the bytes before they replace anything: a broken PDF is never published.
+    The preflight's warnings and the renderer's notices (pdf.compact_fonts) are logged
+    after the file's name."""
     from liandong.preflight import preflight
 
     report = preflight(data, fonts, name=name)
     if not report.ok:
         raise LiandongError(f"{report.text()}\n{name} 预检未通过：没有写出任何文件，原有文件保持不变。")
-    for warning in report.warnings:
+    for warning in [*(notices or []), *report.warnings]:
         logger.warning("%s：%s", name, warning)
 
 

@@ -153,11 +153,13 @@ class PdfRenderer:
     def render(self, html: str, base: Path, allowed: list[Path], print_shop: bool = False,
                record: dict | None = None, names: dict[str, str] | None = None,
                images: dict[Path, tuple[bytes, str]] | None = None,
-               synthetic: frozenset[str] = frozenset()) -> bytes:
+               synthetic: frozenset[str] = frozenset(),
+               notices: list[str] | None = None) -> bytes:
         """The PDF's bytes. Identical input gives identical bytes: dates come from the HTML's
         dcterms meta (the issue date), the /ID and the font subset tags are content hashes.
         record (stack.build_record) goes into the archival PDF's XMP; `names` maps a private
-        @font-face family to the name its PDF font is given."""
+        @font-face family to the name its PDF font is given. Notices about the PDF (Chinese,
+        without the file's name) are added to `notices`."""
         fetcher = ProjectFetcher(allowed, images)
         base_url = str(base) + "/"
         html, sheets = self._style_sheets(html, base_url, fetcher)
@@ -174,7 +176,7 @@ class PdfRenderer:
         finally:
             _TAG_SOURCES.reset(token)
         data = finish(written, print_shop=print_shop, record=record, tag_sources=sources,
-                      names=names, synthetic=synthetic)
+                      names=names, synthetic=synthetic, notices=notices)
         if fetcher.refused:
             logger.warning("已拒绝读取项目之外的资源：%s",
                            "、".join(printable(url) for url in dict.fromkeys(fetcher.refused)))
@@ -216,9 +218,10 @@ def _internal_links_only(document) -> None:
 
 def finish(data: bytes, *, print_shop: bool = False, record: dict | None = None,
            tag_sources: dict | None = None, names: dict[str, str] | None = None,
-           synthetic: frozenset[str] = frozenset()) -> bytes:
+           synthetic: frozenset[str] = frozenset(), notices: list[str] | None = None) -> bytes:
     """What WeasyPrint wrote, made ready to publish, in one pass through pikepdf: bold text of
-    a font without a bold face emboldened (`synthetic`: see embolden); fonts compacted; the
+    a font without a bold face emboldened (`synthetic`: see embolden); fonts compacted (a
+    compaction that failed its check is undone, with a notice added to `notices`); the
     archival PDF's tags tidied and its XMP rewritten (with the build record); the print-shop
     PDF made PDF/X-1a. Saved compressed, with a content-derived /ID."""
     import pikepdf
@@ -228,7 +231,9 @@ def finish(data: bytes, *, print_shop: bool = False, record: dict | None = None,
     with pikepdf.open(io.BytesIO(data)) as pdf:
         if synthetic:
             embolden(pdf, synthetic)
-        compact_fonts(pdf, names)
+        refused = compact_fonts(pdf, names)
+        if notices is not None:
+            notices += refused
         if print_shop:
             pdfx.make_pdfx(pdf)
             options = {"force_version": pdfx.PDF_VERSION,
@@ -317,24 +322,39 @@ def embolden(pdf, synthetic: frozenset[str]) -> None:
             page.Contents = pdf.make_stream(pikepdf.unparse_content_stream(out))
 
 
-def compact_fonts(pdf, names: dict[str, str] | None = None) -> None:
-    """Every embedded CJK font of an open pikepdf document cut down to the glyphs it prints.
+WEASYPRINT_CHECKED = "70.0"
+"""The WeasyPrint version whose output compact_fonts was checked against: pyproject.toml pins
+it exactly, and tests/test_pdf.py fails, naming both versions, on any other. compact_fonts
+verifies every result anyway (see there), so another version costs at worst the size."""
+
+
+def compact_fonts(pdf, names: dict[str, str] | None = None) -> list[str]:
+    """Every embedded CJK font of an open pikepdf document cut down to the glyphs it prints;
+    the notices (Chinese) to log, empty when all went well.
 
     WeasyPrint subsets fonts keeping the original glyph ids, so a font program keeps an empty
     slot, a width and a vertical metric for every glyph up to the highest one used: about
     60,000 for Noto Serif CJK, 230 KB compressed for one page of text. The content streams
-    select glyphs by CID (Identity-H), so the fonts can be truly subset without touching them:
-    a CID-keyed CFF font keeps each glyph's CID in its charset and is embedded bare
-    (FontFile3 /CIDFontType0C, the format PDF defines for it); a TrueType font gets a
-    CIDToGIDMap from the old glyph ids to the new. The widths, ToUnicode maps, text and
-    structure are untouched. A font that is neither is left as WeasyPrint wrote it.
+    select glyphs by code (Identity-H: the code is the CID), so the fonts can be truly subset
+    without touching them: a CID-keyed CFF font keeps each glyph's CID in its charset and is
+    embedded bare (FontFile3 /CIDFontType0C, the format PDF defines for it); a TrueType font
+    gets a CIDToGIDMap from each code to its new glyph id. The glyphs kept are those of the
+    codes the content streams print and the CIDs /W gives a width for, each read the way a PDF
+    reader reads it (through a CIDToGIDMap stream or the CFF charset; /DW for a code /W omits).
+    The widths, ToUnicode maps, text and structure are untouched. A font that is neither, or
+    not Identity-H, or already bare CFF, is left as WeasyPrint wrote it.
+
+    The result is verified: every code of every compacted font must draw the same outline
+    (components decomposed) with the same advance (the PDF's width and the program's) as
+    before. If any differs, every font goes back to what WeasyPrint wrote and a notice says so.
 
     With `names`, a font WeasyPrint named after a private @font-face family (the project's
     fonts/ are loaded as "liandong-body" and so on, so that no installed font of the same
     name can take their place) gets its real name back: see rename_font."""
     import pikepdf
 
-    programs: dict[tuple[int, int], tuple[object, object, list, set[int]]] = {}
+    printed = _printed_codes(pdf)
+    programs: dict[tuple[int, int], tuple[object, str, list]] = {}
     for obj in pdf.objects:
         if not isinstance(obj, pikepdf.Dictionary) or obj.get("/Subtype") != "/Type0":
             continue
@@ -342,94 +362,253 @@ def compact_fonts(pdf, names: dict[str, str] | None = None) -> None:
         descriptor = cid_font.get("/FontDescriptor")
         if names:
             rename_font(obj, names)
-        if descriptor is None:
+        if descriptor is None or obj.get("/Encoding") != "/Identity-H":
             continue
         key = "/FontFile3" if "/FontFile3" in descriptor else "/FontFile2"
         program = descriptor.get(key)
         if program is None:
             continue
-        entry = programs.setdefault(program.objgen, (descriptor, key, [], {0}))
-        entry[2].append(cid_font)
-        entry[3].update(_widths_cids(cid_font.get("/W")))
-    for descriptor, key, cid_fonts, cids in programs.values():
-        _compact_program(pdf, descriptor, key, cid_fonts, cids)
+        codes = printed.get(obj.objgen, set()) | set(_widths(cid_font)[0])
+        programs.setdefault(program.objgen, (descriptor, key, []))[2].append((cid_font, codes))
+    undo: list[tuple[object, str, object]] = []
+    checks = []
+    for descriptor, key, fonts in programs.values():
+        check = _compact_program(pdf, descriptor, key, fonts, undo)
+        if check is not None:
+            checks.append(check)
+    for descriptor, key, fonts, before, opentype in checks:
+        after = _program_glyphs(_read_program(descriptor, key, opentype), fonts)
+        if after != before:
+            for obj, name, value in reversed(undo):
+                obj[name] = value
+            where, code = next((where for where, drawn in before.items()
+                                if after is None or after.get(where) != drawn), (None, None))
+            font = next(str(cid_font.get("/BaseFont", "/?"))[1:] for cid_font, _ in fonts
+                        if where in (None, cid_font.objgen))
+            what = f"字体 {font} " + ("" if code is None else f"的编码 {code:04X} ")
+            return [f"压缩后{what}画出的字形或字宽与压缩前不同，这份 PDF 保留了未压缩的字体"
+                    f"（内容无误，只是文件大一些）。liandong 的字体压缩只在 WeasyPrint "
+                    f"{WEASYPRINT_CHECKED} 上核对过，请告诉维护者。"]
+    return []
 
 
-def rename_font(font, names: dict[str, str]) -> None:
-    """Give a Type0 font, its CID font and its descriptor the real name of the font file
-    they embed, in place of the private @font-face family WeasyPrint named them after.
-
-    WeasyPrint writes "/TAG+family" (the family as CSS named it, spaces as hyphens, a style
-    such as "-Bold" after it); the subset tag is kept, the style goes, as the PostScript name
-    already says which face it is."""
+def _printed_codes(pdf) -> dict[tuple[int, int], set[int]]:
+    """The two-byte codes each Type0 font prints, by the font's object: read from the text
+    operators of every page's content stream and of the form XObjects they use."""
     import pikepdf
 
-    cid_font = font.DescendantFonts[0]
-    descriptor = cid_font.get("/FontDescriptor")
-    base = str(font.get("/BaseFont", ""))[1:]
-    tag, plus, family = base.rpartition("+")
-    # Longest first: liandong-body-fallback is not liandong-body in the Bold style.
-    for private, real in sorted(names.items(), key=lambda item: -len(item[0])):
-        css = private.replace(" ", "-")
-        if family == css or family.startswith(css + "-"):
-            name = pikepdf.Name("/" + tag + plus + real)
-            font.BaseFont = name
-            cid_font.BaseFont = name
-            if descriptor is not None:
-                descriptor.FontName = name
-            return
+    codes: dict[tuple[int, int], set[int]] = {}
+    seen: set[tuple[int, int]] = set()
+
+    def read(stream, resources) -> None:
+        fonts = resources.get("/Font", {}) if resources is not None else {}
+        xobjects = resources.get("/XObject", {}) if resources is not None else {}
+        current = None
+        for operands, operator in pikepdf.parse_content_stream(stream):
+            op = str(operator)
+            if op == "Tf":
+                font = fonts.get(str(operands[0]))
+                current = (None if font is None or font.get("/Subtype") != "/Type0"
+                           else codes.setdefault(font.objgen, set()))
+            elif op in ("Tj", "TJ", "'", '"') and current is not None:
+                for item in (operands[-1] if op == "TJ" else [operands[-1]]):
+                    if isinstance(item, pikepdf.String):
+                        raw = bytes(item)
+                        current.update(int.from_bytes(raw[i:i + 2], "big")
+                                       for i in range(0, len(raw) - 1, 2))
+            elif op == "Do":
+                form = xobjects.get(str(operands[0]))
+                if (form is not None and form.get("/Subtype") == "/Form"
+                        and form.objgen not in seen):
+                    seen.add(form.objgen)
+                    read(form, form.get("/Resources", resources))
+
+    for page in pdf.pages:
+        read(page, page.obj.get("/Resources"))
+    return codes
 
 
-def _widths_cids(widths) -> set[int]:
-    """The CIDs a /W array gives widths for: WeasyPrint writes one for every glyph it draws.
-    Its entries are `first [w1 w2 …]` or `first last w`."""
+def _widths(cid_font) -> tuple[dict[int, float], float]:
+    """The widths a CID font's /W gives, by CID, and its default width /DW (1000 if none).
+    /W's entries are `first [w1 w2 …]` or `first last w`."""
     import pikepdf
 
-    cids: set[int] = set()
-    if widths is None:
-        return cids
-    items = list(widths)
+    widths: dict[int, float] = {}
+    items = list(cid_font.get("/W", []))
     i = 0
     while i + 1 < len(items):
         first, nxt = int(items[i]), items[i + 1]
         if isinstance(nxt, pikepdf.Array):
-            cids.update(range(first, first + len(nxt)))
+            widths.update((first + n, float(w)) for n, w in enumerate(nxt))
             i += 2
-        else:
-            cids.update(range(first, int(nxt) + 1))
+        elif i + 2 < len(items):
+            widths.update((cid, float(items[i + 2])) for cid in range(first, int(nxt) + 1))
             i += 3
-    return cids
+        else:
+            break
+    return widths, float(cid_font.get("/DW", 1000))
 
 
-def _compact_program(pdf, descriptor, key: str, cid_fonts: list, cids: set[int]) -> None:
+class _Program:
+    """A font program as a PDF reader reads it: which glyph a CID selects, and what it draws.
+
+    `kind` is "truetype" (FontFile2: the CID goes through the CID font's CIDToGIDMap),
+    "opentype" (FontFile3 /OpenType with a CFF table) or "cff" (bare CFF, FontFile3
+    /CIDFontType0C): a CID-keyed CFF finds the CID in its charset (fontTools reads it), a
+    name-keyed one takes the CID as the glyph id. Glyphs are drawn by HarfBuzz, which reads
+    TrueType and OpenType but not bare CFF: a bare CFF is drawn from `opentype`, a font whose
+    CFF table must be exactly these bytes (the subset it was taken from)."""
+
+    def __init__(self, data: bytes, kind: str, opentype: bytes | None = None):
+        import uharfbuzz as hb
+        from fontTools.cffLib import CFFFontSet
+        from fontTools.ttLib import TTFont
+
+        self.kind = kind
+        self._maps: dict[tuple[int, int], bytes | None] = {}
+        self.charset: list[str] | None = None
+        self.cid_keyed = False
+        face = hb.Face(data if opentype is None else opentype)
+        if kind == "cff":
+            if opentype is None or bytes(face.reference_table("CFF ").data) != data:
+                raise ValueError("the bare CFF is not the table of the font drawn")
+            fonts = CFFFontSet()
+            fonts.decompile(io.BytesIO(data), otFont=None)
+            top = fonts.topDictIndex[0]
+        elif kind == "opentype":
+            top = TTFont(io.BytesIO(data), lazy=True)["CFF "].cff.topDictIndex[0]
+        if kind != "truetype":
+            self.charset = list(top.charset)
+            self.cid_keyed = hasattr(top, "ROS")
+            self._cid_gids: dict[int, int] | None = None
+        self.glyph_count = face.glyph_count
+        self.font = hb.Font(face)
+        self.funcs = hb.DrawFuncs()
+        self.funcs.set_move_to_func(lambda x, y, out: out.append(("M", x, y)))
+        self.funcs.set_line_to_func(lambda x, y, out: out.append(("L", x, y)))
+        self.funcs.set_quadratic_to_func(lambda a, b, x, y, out: out.append(("Q", a, b, x, y)))
+        self.funcs.set_cubic_to_func(
+            lambda a, b, c, d, x, y, out: out.append(("C", a, b, c, d, x, y)))
+        self.funcs.set_close_path_func(lambda out: out.append(("Z",)))
+
+    def gid(self, cid_font, cid: int) -> int:
+        """The glyph id a CID selects; 0 (.notdef) for none."""
+        import pikepdf
+
+        if self.kind == "truetype":
+            if cid_font.objgen not in self._maps:
+                table = cid_font.get("/CIDToGIDMap")  # a stream, or /Identity (the default)
+                self._maps[cid_font.objgen] = (table.read_bytes()
+                                               if isinstance(table, pikepdf.Stream) else None)
+            raw = self._maps[cid_font.objgen]
+            if raw is None:
+                gid = cid
+            else:
+                gid = int.from_bytes(raw[2 * cid:2 * cid + 2], "big") if 2 * cid + 2 <= len(raw) else 0
+        elif self.cid_keyed:
+            gid = self._cid_gid(cid)
+        else:
+            gid = cid
+        return gid if gid < self.glyph_count else 0
+
+    def _cid_gid(self, cid: int) -> int:
+        """The glyph a CID-keyed CFF's charset gives the CID (fontTools names it cidNNNNN).
+        WeasyPrint's subsets keep each glyph at its CID; any other charset is indexed once."""
+        name = f"cid{cid:05d}"
+        charset = self.charset or []
+        if cid < len(charset) and charset[cid] == name:
+            return cid
+        if self._cid_gids is None:
+            self._cid_gids = {int(n[3:]): gid for gid, n in enumerate(charset)
+                              if n.startswith("cid") and n[3:].isdigit()}
+        return self._cid_gids.get(cid, 0)
+
+    def drawn(self, gid: int) -> tuple:
+        """The glyph's outline (components resolved) and its advance in the program."""
+        outline: list = []
+        self.font.draw_glyph(gid, self.funcs, outline)
+        return tuple(outline), self.font.get_glyph_h_advance(gid)
+
+
+def _kind(descriptor, key: str) -> str | None:
+    if key == "/FontFile2":
+        return "truetype"
+    subtype = descriptor[key].get("/Subtype")
+    return {"/OpenType": "opentype", "/CIDFontType0C": "cff"}.get(str(subtype))
+
+
+def _read_program(descriptor, key: str, opentype: bytes | None = None) -> _Program | None:
+    """The program a font descriptor embeds, read; None if it is of no known kind or unreadable."""
+    kind = _kind(descriptor, key)
+    if kind is None:
+        return None
+    try:
+        return _Program(descriptor[key].read_bytes(), kind, opentype)
+    except Exception:  # noqa: BLE001 - an unreadable program is left alone, or fails the check
+        return None
+
+
+def _program_glyphs(program: _Program | None, fonts: list) -> dict | None:
+    """What each code of each CID font using this program draws: (CID font's object, code) →
+    (outline, program advance, PDF width). None if the program cannot be read."""
+    if program is None:
+        return None
+    try:
+        drawn = {}
+        for cid_font, codes in fonts:
+            widths, default = _widths(cid_font)
+            for code in sorted(codes):
+                outline, advance = program.drawn(program.gid(cid_font, code))
+                drawn[(cid_font.objgen, code)] = (outline, advance, widths.get(code, default))
+        return drawn
+    except Exception:  # noqa: BLE001 - an unreadable program counts as a difference
+        return None
+
+
+def _compact_program(pdf, descriptor, key: str, fonts: list, undo: list):
+    """Subset one font program to the glyphs its CID fonts' codes select, noting in `undo`
+    every entry replaced. Returns what the check needs (the program's place, its fonts, what
+    it drew before, and for CFF the subset it was taken from), or None when it is left alone."""
     import pikepdf
     import uharfbuzz as hb
 
-    program = descriptor[key]
-    face = hb.Face(program.read_bytes())
+    kind = _kind(descriptor, key)
+    if kind not in ("truetype", "opentype"):
+        return None  # bare CFF is compact already; any other format is left alone
+    program = _read_program(descriptor, key)
+    if program is None or (kind == "opentype" and not program.cid_keyed):
+        return None  # a name-keyed CFF selects glyphs by id: keep WeasyPrint's retained ids
+    before = _program_glyphs(program, fonts)
+    if before is None:
+        return None
+    data = descriptor[key].read_bytes()
+    gids = {font.objgen: {code: program.gid(font, code) for code in codes} for font, codes in fonts}
     subset = hb.SubsetInput()
-    for cid in sorted(c for c in cids if c < face.glyph_count):
-        subset.glyph_set.add(cid)
+    for gid in sorted({0}.union(*(g.values() for g in gids.values()))):
+        subset.glyph_set.add(gid)
     subset.flags = hb.SubsetFlags.DESUBROUTINIZE | hb.SubsetFlags.PASSTHROUGH_UNRECOGNIZED
-    plan = hb.SubsetPlan(face, subset)
+    plan = hb.SubsetPlan(hb.Face(data), subset)
     result = plan.execute()
-    if key == "/FontFile3" and program.get("/Subtype") == "/OpenType":
+    font = bytes(result.blob.data)
+    if not font:
+        return None
+    if kind == "opentype":
         cff = bytes(result.reference_table("CFF ").data)
         if not _cid_keyed(cff):
-            return  # a name-keyed CFF selects glyphs by id: keep WeasyPrint's retained ids
+            return None
+        undo.append((descriptor, key, descriptor[key]))
         descriptor[key] = pikepdf.Stream(pdf, cff, Subtype=pikepdf.Name.CIDFontType0C)
-    elif key == "/FontFile2":
-        font = bytes(result.blob.data)
-        if not font:
-            return
-        mapping = plan.old_to_new_glyph_mapping
-        table = bytearray(2 * (max(mapping) + 1))
-        for old, new in mapping.items():
-            table[2 * old:2 * old + 2] = new.to_bytes(2, "big")
-        descriptor[key] = pikepdf.Stream(pdf, font, Length1=len(font))
-        cid_map = pikepdf.Stream(pdf, bytes(table))
-        for cid_font in cid_fonts:
-            cid_font.CIDToGIDMap = cid_map
+        return descriptor, key, fonts, before, font
+    mapping = dict(plan.old_to_new_glyph_mapping.items())
+    undo.append((descriptor, key, descriptor[key]))
+    descriptor[key] = pikepdf.Stream(pdf, font, Length1=len(font))
+    for cid_font, codes in fonts:
+        table = bytearray(2 * (max(codes, default=0) + 1))
+        for code, gid in gids[cid_font.objgen].items():
+            table[2 * code:2 * code + 2] = mapping.get(gid, 0).to_bytes(2, "big")
+        undo.append((cid_font, "/CIDToGIDMap", cid_font.get("/CIDToGIDMap", pikepdf.Name.Identity)))
+        cid_font.CIDToGIDMap = pikepdf.Stream(pdf, bytes(table))
+    return descriptor, key, fonts, before, None
 
 
 def _cid_keyed(cff: bytes) -> bool:

@@ -569,39 +569,323 @@ def _printed_codes(doc) -> dict:
     return codes
 
 
-def test_embedded_fonts_hold_only_the_printed_glyphs(pdf):
+def _pdf_widths(cid_font) -> tuple[dict[int, float], float]:
+    """A CID font's /W by CID, and its /DW (1000 by default), as the PDF reference defines them."""
+    import pikepdf
+
+    items, widths = list(cid_font.get("/W", [])), {}
+    while len(items) >= 2:
+        if isinstance(items[1], pikepdf.Array):
+            widths.update((int(items[0]) + n, float(w)) for n, w in enumerate(items[1]))
+            items = items[2:]
+        else:
+            widths.update((c, float(items[2])) for c in range(int(items[0]), int(items[1]) + 1))
+            items = items[3:]
+    return widths, float(cid_font.get("/DW", 1000))
+
+
+def _program_outlines(descriptor):
+    """A function giving the outline (fontTools pen, components decomposed) a CID font draws
+    for a code, read from its embedded program the way a PDF reader reads it: TrueType through
+    the CID font's CIDToGIDMap (identity by default), CID-keyed CFF by the CID in its charset,
+    name-keyed CFF with the CID as glyph index; .notdef for a glyph the program lacks."""
+    import io
+
+    import pikepdf
+    from fontTools.cffLib import CFFFontSet
+    from fontTools.pens.recordingPen import DecomposingRecordingPen, RecordingPen
+    from fontTools.ttLib import TTFont
+
+    if "/FontFile2" in descriptor:
+        font = TTFont(io.BytesIO(descriptor.FontFile2.read_bytes()))
+        order, glyphs = font.getGlyphOrder(), font.getGlyphSet()
+
+        def truetype(cid_font, code):
+            table = cid_font.get("/CIDToGIDMap")
+            gid = code
+            if isinstance(table, pikepdf.Stream):
+                raw = table.read_bytes()
+                gid = int.from_bytes(raw[2 * code:2 * code + 2], "big") if 2 * code < len(raw) else 0
+            pen = DecomposingRecordingPen(glyphs)
+            glyphs[order[gid] if gid < len(order) else order[0]].draw(pen)
+            return tuple(pen.value)
+        return truetype
+    program = descriptor.FontFile3
+    if program.get("/Subtype") == "/OpenType":
+        top = TTFont(io.BytesIO(program.read_bytes()))["CFF "].cff.topDictIndex[0]
+    else:
+        cff = CFFFontSet()
+        cff.decompile(io.BytesIO(program.read_bytes()), otFont=None)
+        top = cff.topDictIndex[0]
+    charset, strings, cid_keyed = list(top.charset), top.CharStrings, hasattr(top, "ROS")
+
+    def cff_outline(cid_font, code):
+        name = f"cid{code:05d}" if cid_keyed else (charset[code] if code < len(charset) else "")
+        pen = RecordingPen()
+        strings[name if name in strings else ".notdef"].draw(pen)
+        return tuple(pen.value)
+    return cff_outline
+
+
+def _drawn(doc, only: str = "") -> dict:
+    """What each printed code draws: (font name, code) → (outline, width in the PDF), for the
+    fonts whose name contains `only`."""
+    drawn, programs = {}, {}
+    for font, codes in _printed_codes(doc).values():
+        name = str(font.BaseFont)
+        if only not in name:
+            continue
+        cid_font = font.DescendantFonts[0]
+        descriptor = cid_font.FontDescriptor
+        if descriptor.objgen not in programs:
+            programs[descriptor.objgen] = _program_outlines(descriptor)
+        widths, default = _pdf_widths(cid_font)
+        for code in codes:
+            drawn[(name, code)] = (programs[descriptor.objgen](cid_font, code),
+                                   widths.get(code, default))
+    return drawn
+
+
+@pytest.fixture(scope="module")
+def raw_pdf(tmp_path_factory):
+    """Issue 13 as the build makes it, but its fonts as WeasyPrint wrote them (not compacted)."""
+    import liandong.pdf
+    from liandong.build import IssueRenderer, resolve_project_fonts, select_folders
+
+    renderer = IssueRenderer(REPO, resolve_project_fonts(REPO))
+    (issue, context), = renderer.load(select_folders(REPO, "13", False), [])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(liandong.pdf, "_compact_program", lambda *args: None)
+        data = renderer.render(issue, context).pdf
+    path = tmp_path_factory.mktemp("raw") / "2024-13-raw.pdf"
+    path.write_bytes(data)
+    return path
+
+
+def _compacted(path, tmp_path, edit=None):
+    """The PDF at path (changed by `edit(doc)` first), its copy compacted again, and the
+    notices compact_fonts gave."""
+    import pikepdf
+
+    from liandong.pdf import compact_fonts
+
+    before, after = tmp_path / "before.pdf", tmp_path / "after.pdf"
+    with pikepdf.open(path) as doc:
+        if edit is not None:
+            edit(doc)
+        doc.save(before)
+    with pikepdf.open(before) as doc:
+        notices = compact_fonts(doc)
+        doc.save(after)
+    return before, after, notices
+
+
+def test_embedded_fonts_hold_only_the_printed_glyphs(pdf, raw_pdf):
     """compact_fonts: each font program keeps the glyphs the pages print and nothing else, and
-    every printed code still selects its own glyph (CFF by CID through the charset, TrueType
-    through the CIDToGIDMap)."""
+    every printed code still draws the outline, at the width, it drew in what WeasyPrint wrote."""
     import io
 
     import pikepdf
     from fontTools.cffLib import CFFFontSet
     from fontTools.ttLib import TTFont
 
-    with pikepdf.open(pdf) as doc:
+    with pikepdf.open(pdf) as doc, pikepdf.open(raw_pdf) as raw:
         printed = _printed_codes(doc)
         assert len(printed) >= 3
         for font, codes in printed.values():
-            cid_font = font.DescendantFonts[0]
-            descriptor = cid_font.FontDescriptor
+            descriptor = font.DescendantFonts[0].FontDescriptor
             if "/FontFile3" in descriptor:
                 program = descriptor.FontFile3
                 assert program.Subtype == "/CIDFontType0C"
                 cff = CFFFontSet()
                 cff.decompile(io.BytesIO(program.read_bytes()), otFont=None)
-                top = cff.topDictIndex[0]
-                assert hasattr(top, "ROS")
-                cids = {int(name[3:]) for name in top.charset if name.startswith("cid")}
-                assert codes <= cids  # every printed CID is there, under its own CID
-                assert len(top.charset) <= len(codes) + 1  # ... and nothing else but .notdef
+                assert hasattr(cff.topDictIndex[0], "ROS")
+                assert len(cff.topDictIndex[0].charset) <= len(codes) + 1  # and .notdef
             else:
                 program = descriptor.FontFile2
                 glyphs = TTFont(io.BytesIO(program.read_bytes()))["maxp"].numGlyphs
-                table = cid_font.CIDToGIDMap.read_bytes()
-                gids = {int.from_bytes(table[2 * c:2 * c + 2], "big") for c in codes}
-                assert 0 not in gids and max(gids) < glyphs
                 assert glyphs <= len(codes) + 1
+        drawn, written = _drawn(doc), _drawn(raw)
+        assert drawn.keys() == written.keys()
+        wrong = sorted(key for key in drawn if drawn[key] != written[key])
+        assert not wrong, f"{len(wrong)} codes draw another glyph: {wrong[:5]}"
+
+
+def test_compacting_issue_13_twice_draws_the_same_glyphs(pdf, tmp_path):
+    """What a WeasyPrint that wrote compact fonts (here: the built PDF compacted again) would
+    give: every code draws what it drew, or the fonts are left as they were, with a notice."""
+    before, after, notices = _compacted(pdf, tmp_path)
+    import pikepdf
+
+    with pikepdf.open(before) as old, pikepdf.open(after) as new:
+        drawn, was = _drawn(new), _drawn(old)
+        wrong = sorted(key for key in was if drawn[key] != was[key])
+        assert not wrong, f"{len(wrong)} codes draw another glyph: {wrong[:5]}"
+        if notices:
+            assert all(a.read_raw_bytes() == b.read_raw_bytes() for a, b in
+                       zip(_programs(old), _programs(new), strict=True))
+
+
+def _programs(doc) -> list:
+    return [font.DescendantFonts[0].FontDescriptor.get(key)
+            for font, _ in _printed_codes(doc).values()
+            for key in ("/FontFile2", "/FontFile3")
+            if key in font.DescendantFonts[0].FontDescriptor]
+
+
+def _default_widths(doc) -> None:
+    """Each CID font gives its commonest width as /DW, and /W only the other widths."""
+    import pikepdf
+
+    for font, _ in _printed_codes(doc).values():
+        cid_font = font.DescendantFonts[0]
+        widths, _default = _pdf_widths(cid_font)
+        common = statistics.mode(widths.values())
+        cid_font.DW = common
+        cid_font.W = pikepdf.Array([item for cid, width in sorted(widths.items()) if width != common
+                                    for item in (cid, pikepdf.Array([width]))])
+
+
+def test_a_font_with_a_default_width_and_widths_left_out_is_compacted_right(raw_pdf, tmp_path):
+    """A CID font may leave the commonest width to /DW and list only the others in /W: the
+    glyphs it does not list are printed too, and must stay."""
+    import pikepdf
+
+    before, after, notices = _compacted(raw_pdf, tmp_path, _default_widths)
+    with pikepdf.open(before) as old, pikepdf.open(after) as new:
+        assert sum(len(cid.get("/W", [])) for cid in
+                   (f.DescendantFonts[0] for f, _ in _printed_codes(old).values())) < 200
+        drawn, was = _drawn(new), _drawn(old)
+        wrong = sorted(key for key in was if drawn[key] != was[key])
+        assert not wrong, f"{len(wrong)} codes draw another glyph: {wrong[:5]}"
+        assert notices == []  # and the fonts were compacted
+        assert sum(len(p.read_raw_bytes()) for p in _programs(new)) < 0.8 * sum(
+            len(p.read_raw_bytes()) for p in _programs(old))
+
+
+def _renumbered_truetype(doc) -> None:
+    """The TrueType font's codes renumbered 1, 2, 3 … in the content streams, /W and a
+    CIDToGIDMap stream that sends each to its glyph: the same glyphs, printed by other codes."""
+    import pikepdf
+
+    (font, codes), = [(f, c) for f, c in _printed_codes(doc).values()
+                      if "/FontFile2" in f.DescendantFonts[0].FontDescriptor]
+    cid_font = font.DescendantFonts[0]
+    assert str(cid_font.get("/CIDToGIDMap", "/Identity")) == "/Identity"
+    new = {code: n for n, code in enumerate(sorted(codes), start=1)}
+    table = bytearray(2 * (len(new) + 1))
+    for code, n in new.items():
+        table[2 * n:2 * n + 2] = code.to_bytes(2, "big")
+    widths, default = _pdf_widths(cid_font)
+    cid_font.CIDToGIDMap = pikepdf.Stream(doc, bytes(table))
+    cid_font.W = pikepdf.Array([1, pikepdf.Array([widths.get(c, default) for c in sorted(codes)])])
+
+    def renumber(item):
+        if not isinstance(item, pikepdf.String):
+            return item
+        raw = bytes(item)
+        return pikepdf.String(b"".join(new[int.from_bytes(raw[i:i + 2], "big")].to_bytes(2, "big")
+                                       for i in range(0, len(raw), 2)))
+
+    for page in doc.pages:
+        fonts, current, out = page.Resources.Font, None, []
+        for operands, operator in pikepdf.parse_content_stream(page):
+            if str(operator) == "Tf":
+                current = fonts[operands[0]].objgen
+            elif str(operator) in ("Tj", "TJ") and current == font.objgen:
+                operands = [pikepdf.Array([renumber(i) for i in operands[0]])
+                            if str(operator) == "TJ" else renumber(operands[0])]
+            out.append(pikepdf.ContentStreamInstruction(operands, operator))
+        page.Contents = doc.make_stream(pikepdf.unparse_content_stream(out))
+
+
+def test_a_truetype_font_with_a_cid_to_gid_map_is_compacted_right(raw_pdf, tmp_path):
+    """A TrueType CID font whose codes reach their glyphs through a CIDToGIDMap stream (not the
+    identity): each code keeps its glyph."""
+    import pikepdf
+
+    before, after, notices = _compacted(raw_pdf, tmp_path, _renumbered_truetype)
+    with pikepdf.open(before) as old, pikepdf.open(after) as new:
+        drawn, was = _drawn(new, "WenKai"), _drawn(old, "WenKai")
+        assert len(was) > 50 and max(code for _, code in was) == len(was)
+        wrong = sorted(key for key in was if drawn[key] != was[key])
+        assert not wrong, f"{len(wrong)} codes draw another glyph: {wrong[:5]}"
+        assert notices == []
+
+
+def _swap_two_glyphs(monkeypatch):
+    """Make compact_fonts give two codes of the TrueType font each other's glyph (as a change
+    in WeasyPrint's output that it does not follow might); return where the first goes wrong."""
+    import pikepdf
+
+    import liandong.pdf
+
+    real = liandong.pdf._compact_program
+    wrong = []
+
+    def compact_wrongly(pdf, descriptor, key, *args):
+        result = real(pdf, descriptor, key, *args)
+        if key == "/FontFile2":
+            for font in pdf.objects:
+                if (isinstance(font, pikepdf.Dictionary) and font.get("/Subtype") == "/Type0"
+                        and font.DescendantFonts[0].FontDescriptor.objgen == descriptor.objgen):
+                    cid_font = font.DescendantFonts[0]
+                    table = bytearray(cid_font.CIDToGIDMap.read_bytes())
+                    first, second = [i for i in range(0, len(table), 2) if table[i:i + 2] != b"\0\0"][:2]
+                    table[first:first + 2], table[second:second + 2] = (table[second:second + 2],
+                                                                        table[first:first + 2])
+                    cid_font.CIDToGIDMap.write(bytes(table))
+                    wrong.append((str(font.BaseFont)[1:], first // 2))
+        return result
+
+    monkeypatch.setattr(liandong.pdf, "_compact_program", compact_wrongly)
+    return wrong
+
+
+REFUSED = ("压缩后字体 {} 的编码 {:04X} 画出的字形或字宽与压缩前不同，这份 PDF 保留了未压缩的字体"
+           "（内容无误，只是文件大一些）。liandong 的字体压缩只在 WeasyPrint 70.0 上核对过，请告诉维护者。")
+
+
+def test_a_compaction_that_changes_a_glyph_is_undone_with_a_notice(raw_pdf, tmp_path, monkeypatch):
+    """Any code drawn differently after compaction: every font goes back to what WeasyPrint
+    wrote, and the notice names the font and the code."""
+    import pikepdf
+
+    wrong = _swap_two_glyphs(monkeypatch)
+    before, after, notices = _compacted(raw_pdf, tmp_path)
+    assert notices == [REFUSED.format(*wrong[0])]
+    with pikepdf.open(before) as old, pikepdf.open(after) as new:
+        assert _drawn(new) == _drawn(old)
+        assert [p.read_bytes() for p in _programs(new)] == [p.read_bytes() for p in _programs(old)]
+
+
+def test_the_build_logs_a_refused_compaction_after_the_file_name(monkeypatch, caplog):
+    """build's log: `2024-13.pdf：<notice>`; the PDF is written with WeasyPrint's fonts."""
+    from liandong.build import IssueRenderer, resolve_project_fonts, select_folders
+
+    wrong = _swap_two_glyphs(monkeypatch)
+    renderer = IssueRenderer(REPO, resolve_project_fonts(REPO))
+    (issue, context), = renderer.load(select_folders(REPO, "13", False), [])
+    renderer.render(issue, context)
+    logged = [r.getMessage() for r in caplog.records if r.name == "liandong.build"]
+    assert logged == ["2024-13.pdf：" + REFUSED.format(*wrong[0])]
+
+
+def test_weasyprint_is_the_version_compact_fonts_was_checked_with():
+    """compact_fonts reads WeasyPrint's font output; it was checked with one version, which
+    pyproject.toml pins. Another version must be checked (and WEASYPRINT_CHECKED moved) first."""
+    import tomllib
+    from importlib.metadata import version
+
+    from liandong.pdf import WEASYPRINT_CHECKED
+
+    installed = version("weasyprint")
+    assert installed == WEASYPRINT_CHECKED, (
+        f"WeasyPrint {installed} is installed, but compact_fonts (liandong/pdf.py) was checked "
+        f"with WeasyPrint {WEASYPRINT_CHECKED} only: check its font output, then update "
+        "WEASYPRINT_CHECKED and the pin in pyproject.toml")
+    dependencies = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert f"weasyprint=={WEASYPRINT_CHECKED}" in [d.split("#")[0].strip() for d in dependencies]
 
 
 def _print_html(project: Path) -> tuple[str, Path, list[Path]]:
@@ -716,14 +1000,15 @@ def test_a_second_article_at_the_top_of_a_page_has_one_blank_line_not_two(tmp_pa
     pytest.fail("no cut put the second article at the top of a page")
 
 
-def test_widths_array_gives_the_printed_cids_in_both_forms():
+def test_widths_array_gives_the_widths_in_both_forms_and_the_default():
     import pikepdf
 
-    from liandong.pdf import _widths_cids
+    from liandong.pdf import _widths
 
     widths = pikepdf.Array([3, pikepdf.Array([500, 1000]), 10, 12, 1000, 40, pikepdf.Array([250])])
-    assert _widths_cids(widths) == {3, 4, 10, 11, 12, 40}
-    assert _widths_cids(None) == set()
+    assert _widths(pikepdf.Dictionary(W=widths, DW=500)) == (
+        {3: 500, 4: 1000, 10: 1000, 11: 1000, 12: 1000, 40: 250}, 500)
+    assert _widths(pikepdf.Dictionary()) == ({}, 1000)
 
 
 def test_page_numbers_use_the_full_width_dash(pdf, all_lines):
