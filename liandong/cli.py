@@ -332,8 +332,8 @@ def main(verbose: bool) -> None:
               help="--out 的文件夹里已有别的文件时也写入（根文件夹和系统文件夹仍然拒绝）。")
 def build(issue: str | None, every: bool, out: Path | None, print_shop: bool,
           force: bool) -> None:
-    from liandong.build import (build as build_issues, default_out, find_root, is_build_output,
-                                select_folders)
+    from liandong.build import build as build_issues, is_build_output
+    from liandong.project import default_out, find_root, select_folders
     from liandong.files import check_out_folder
 
     if issue and every:
@@ -359,7 +359,7 @@ def build(issue: str | None, every: bool, out: Path | None, print_shop: bool,
 liandong build 每次写出 PDF 之前都会自动预检。有错误时退出状态为 1。""")
 @click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="PDF文件")
 def preflight(pdf: Path) -> None:
-    from liandong.build import project_fonts
+    from liandong.project import project_fonts
     from liandong.preflight import preflight_file
 
     report = preflight_file(pdf, project_fonts(Path.cwd()))
@@ -403,7 +403,7 @@ def is_site_output(name: str) -> bool:
 @click.option("--force", is_flag=True,
               help="--out 的文件夹里已有别的文件时也写入（根文件夹和系统文件夹仍然拒绝）。")
 def site(out: Path | None, base_url: str | None, force: bool) -> None:
-    from liandong.build import default_out, find_root
+    from liandong.project import default_out, find_root
     from liandong.files import check_out_folder
     from liandong.site import DEFAULT_SITE_OUT, run_site
 
@@ -428,7 +428,7 @@ def site(out: Path | None, base_url: str | None, force: bool) -> None:
 @click.option("--force", is_flag=True,
               help="--out 的文件夹里已有别的文件时也写入（根文件夹和系统文件夹仍然拒绝）。")
 def serve(port: int, out: Path | None, force: bool) -> None:
-    from liandong.build import default_out, find_root
+    from liandong.project import default_out, find_root
     from liandong.files import check_out_folder
     from liandong.serve import serve as run_server
     from liandong.site import DEFAULT_PREVIEW_OUT
@@ -452,7 +452,7 @@ def serve(port: int, out: Path | None, force: bool) -> None:
 def new(date: str | None) -> None:
     import datetime as dt
 
-    from liandong.build import find_root
+    from liandong.project import find_root
     from liandong.errors import display_path
     from liandong.new import new_issue, parse_date_option
 
@@ -484,7 +484,7 @@ def new(date: str | None) -> None:
 @click.option("--strict", is_flag=True, help="提醒也算作错误（退出状态为 1），适合付印前或自动检查。")
 @click.option("--fix", is_flag=True, help="就地修正可以安全修正的问题，并列出改动。")
 def check(issue: str | None, every: bool, strict: bool, fix: bool) -> None:
-    from liandong.build import find_root, select_folders
+    from liandong.project import find_root, select_folders
     from liandong.check import check as check_issues
     from liandong.validate import scan_archive
 
@@ -504,7 +504,7 @@ def check(issue: str | None, every: bool, strict: bool, fix: bool) -> None:
 字体按名称精确匹配，不让系统悄悄替换成别的字体。某个字体缺的字，逐字改用这一角色的
 补字字体印出（series.yaml 的“补字字体”可以另选），liandong check 会逐字列出。""")
 def fonts() -> None:
-    from liandong.build import find_root, resolve_project_fonts
+    from liandong.project import find_root, resolve_project_fonts
     from liandong.errors import display_path, printable
     from liandong.validate import font_settings
 
@@ -546,7 +546,7 @@ def fonts() -> None:
 2 命令用法错误。""")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="文件或文件夹...")
 def import_(files: tuple[Path, ...]) -> None:
-    from liandong.build import find_root
+    from liandong.project import find_root
     from liandong.importer import import_files, import_issue, report
 
     root = find_root(Path.cwd())

@@ -18,7 +18,7 @@ from typing import Callable
 from urllib.parse import unquote
 
 from liandong.errors import LiandongError, SourceErrors, display_path, internal_error, os_reason
-from liandong.build import resolve_project_fonts
+from liandong.project import resolve_project_fonts
 from liandong.site import SitePlan, SiteRenderer, build_site
 
 __all__ = ["Preview", "serve"]

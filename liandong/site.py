@@ -21,9 +21,10 @@ from xml.sax.saxutils import escape
 import jinja2
 
 from liandong import __version__, limits, search
-from liandong.build import IssueRenderer, resolve_project_fonts, template_error
+from liandong.build import IssueRenderer, template_error
 from liandong.errors import LiandongError, Problem, SourceErrors, display_path
 from liandong.files import recover, write_output
+from liandong.project import resolve_project_fonts
 from liandong.fonts import ResolvedFont
 from liandong.render import PACKAGE_TEMPLATES, date_text, template_environment
 from liandong.source import ISSUE_FILE, SERIES_FILE

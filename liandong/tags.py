@@ -25,6 +25,8 @@ the 版记, page after page.
 
 from __future__ import annotations
 
+import re
+
 import pikepdf
 
 GROUPING = {"/NonStruct", "/Span", "/Div"}
@@ -178,10 +180,24 @@ def _mcid(operands) -> int | None:
     return None
 
 
-def _decode(font, data: bytes) -> str:
-    from liandong.preflight import _to_unicode
+def to_unicode(font) -> dict[int, str]:
+    """The bfchar entries of a font's ToUnicode CMap (what WeasyPrint writes);
+    preflight reads it too."""
+    cmap = font.get("/ToUnicode")
+    if cmap is None:
+        return {}
+    text = cmap.read_bytes().decode("latin-1")
+    result = {}
+    for code, value in re.findall(r"<([0-9A-Fa-f]{4})>\s*<([0-9A-Fa-f]+)>", text):
+        try:
+            result[int(code, 16)] = bytes.fromhex(value).decode("utf-16-be")
+        except (ValueError, UnicodeDecodeError):
+            pass
+    return result
 
-    mapping = _to_unicode(font)
+
+def _decode(font, data: bytes) -> str:
+    mapping = to_unicode(font)
     if font.get("/Subtype") == "/Type0":
         codes = [int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data) - 1, 2)]
     else:

@@ -16,7 +16,7 @@ import yaml
 
 from liandong import limits
 from liandong.errors import Problem, display_path
-from liandong.source import (_CONTROL, ISSUE_FILE, SERIES_FILE, Block, Figure, Form, Loc,
+from liandong.source import (CONTROL, ISSUE_FILE, SERIES_FILE, Block, Figure, Form, Loc,
                              SourceFile, Table, compose_yaml, control_message, key_slip, node_loc,
                              parse_blocks, read_source, source_name, split_front_matter)
 from liandong.typeset import CLOSING, OPENING, chinese_number
@@ -252,7 +252,7 @@ def _scalar(source: SourceFile, key: str, node: yaml.Node, problems: list[Proble
         problems.append(node_loc(source, node).problem(f"“{key}”应是{expected}"))
         return None
     value = str(node.value)
-    control = _CONTROL.search(value)  # written as a YAML escape such as "\x01"
+    control = CONTROL.search(value)  # written as a YAML escape such as "\x01"
     if control:
         problems.append(node_loc(source, node).problem(f"“{key}”{control_message(control.group())}"))
         return None

@@ -1659,8 +1659,8 @@ def build_corpus(root: Path, out: Path | None = None) -> tuple[dict[str, Built],
     """Render every issue of the project at root the way `liandong build` does, but keep going
     past an issue that `build` would refuse, so that its PDF can still be measured.
 
-    The fonts are resolved as `build` resolves them (`build.resolve_project_fonts` where the
-    code has it: series.yaml's font settings); an issue's notices are what the liandong
+    The fonts are resolved as `build` resolves them (`project.resolve_project_fonts`, before it
+    `build.resolve_project_fonts`, where the code has it: series.yaml's font settings); an issue's notices are what the liandong
     loggers warn while it is loaded and rendered, plus the notices `IssueRenderer.load` hands
     back where it takes a list for them. Returns the issues by name ("2024/13"), the notices
     and problems given once for the whole build (the fonts') and the total time in seconds.
@@ -1676,8 +1676,12 @@ def build_corpus(root: Path, out: Path | None = None) -> tuple[dict[str, Built],
     started = time.perf_counter()
     font_problems: list = []
     with _collecting() as general:
-        if hasattr(build_module, "resolve_project_fonts"):
-            fonts = build_module.resolve_project_fonts(root, notice=True, problems=font_problems)
+        try:
+            from liandong.project import resolve_project_fonts
+        except ImportError:  # older code: build had it, or nothing did
+            resolve_project_fonts = getattr(build_module, "resolve_project_fonts", None)
+        if resolve_project_fonts is not None:
+            fonts = resolve_project_fonts(root, notice=True, problems=font_problems)
         else:
             fonts = resolve_fonts(root / "fonts", notice=True)
         renderer = IssueRenderer(root, fonts)

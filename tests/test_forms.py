@@ -249,8 +249,8 @@ def test_the_search_text_holds_the_forms(built):
 
 def test_images_and_tables_load_only_for_an_issue_that_has_them():
     """Speed: the sample issue (no figure, no table) never imports the forms' code or Pillow."""
-    code = ("import sys; from pathlib import Path; from liandong.build import IssueRenderer, "
-            "resolve_project_fonts; root = Path('.'); r = IssueRenderer(root, "
+    code = ("import sys; from pathlib import Path; from liandong.load import IssueLoader; "
+            "from liandong.project import resolve_project_fonts; root = Path('.'); r = IssueLoader(root, "
             "resolve_project_fonts(root)); r.load([root / 'issues/2024/13'], []); "
             "print(sorted(m for m in ('liandong.forms', 'liandong.images', 'PIL') "
             "if m in sys.modules))")

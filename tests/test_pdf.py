@@ -535,7 +535,8 @@ def test_every_printed_glyph_maps_to_unicode(pdf):
     """PDF/A-2u: each glyph code the pages print has a ToUnicode entry, so text can be found."""
     import pikepdf
 
-    from liandong.preflight import _check_fonts, _to_unicode
+    from liandong.preflight import _check_fonts
+    from liandong.tags import to_unicode
 
     used: dict = {}
     with pikepdf.open(pdf) as doc:
@@ -544,7 +545,7 @@ def test_every_printed_glyph_maps_to_unicode(pdf):
         assert len(used) >= 4
         for font, codes in used.values():
             printed = set().union(*codes.values())
-            mapped = _to_unicode(font)
+            mapped = to_unicode(font)
             assert printed and printed <= set(mapped), str(font.BaseFont)
 
 
@@ -605,7 +606,8 @@ def test_embedded_fonts_hold_only_the_printed_glyphs(pdf):
 
 
 def _print_html(project: Path) -> tuple[str, Path, list[Path]]:
-    from liandong.build import IssueRenderer, select_folders
+    from liandong.build import IssueRenderer
+    from liandong.project import select_folders
 
     renderer = IssueRenderer(project, resolve_fonts(project / "fonts"))
     (issue, context), = renderer.load(select_folders(project, "13", False), [])
