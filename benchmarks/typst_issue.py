@@ -235,7 +235,7 @@ def issue_markup(root: Path, selector: str) -> tuple[str, tuple[Path, ...]]:
     loaded = renderer.load(select_folders(root, selector, False), problems)
     if problems:
         raise SourceErrors(problems)
-    [(issue, context)] = loaded
+    [(_, context)] = loaded
     values = context.values
     folders = font_folders(renderer.fonts)
     return (_Markup(values["fonts"], values["layout"], _families(folders)).document(values),

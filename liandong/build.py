@@ -5,18 +5,24 @@ from __future__ import annotations
 import logging
 import re
 import traceback
-
-import jinja2
 from dataclasses import dataclass
 from pathlib import Path
+
+import jinja2
 
 from liandong.errors import LiandongError, Problem, SourceErrors, display_path
 from liandong.files import recover, replace_together
 from liandong.fonts import ResolvedFont
 from liandong.load import IssueLoader
 from liandong.project import resolve_project_fonts
-from liandong.render import (PACKAGE_TEMPLATES, Context, TemplateOutsideProject, render_print,
-                             render_web, template_environment)
+from liandong.render import (
+    PACKAGE_TEMPLATES,
+    Context,
+    TemplateOutsideProject,
+    render_print,
+    render_web,
+    template_environment,
+)
 from liandong.source import outside_project
 from liandong.stack import RECORD_SUFFIX
 from liandong.validate import Issue
@@ -114,7 +120,7 @@ class IssueRenderer(IssueLoader):
         print_html, web_html, shop_html = self.pages(
             issue, context, print_shop=print_shop, web_template=web_template, **web_extra)
         renderer = self._pdf_renderer()
-        allowed = self.allowed + [issue.folder]
+        allowed = [*self.allowed, issue.folder]
         names = pdf_names(self.fonts)
         bold = synthetic_bold(self.fonts)
         pdf = renderer.render(print_html, issue.folder, allowed, record=self.record, names=names,

@@ -10,10 +10,11 @@ endings and a BOM stay as they were; then everything is checked again and report
 
 from __future__ import annotations
 
+import itertools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import yaml
 
@@ -23,11 +24,27 @@ from liandong.files import rewrite
 from liandong.fonts import ResolvedFont
 from liandong.lint import Finding, lint_unit
 from liandong.numbering import check_numbering, numbering_rule, read_archive
-from liandong.source import (ISSUE_FILE, SERIES_FILE, SourceFile, compose_yaml, decode_source,
-                             foreign_encoding, normalise_newlines, outside_project, parse_blocks,
-                             read_source, split_front_matter)
-from liandong.validate import (ARTICLE_SCHEMA, ISSUE_SCHEMA, SERIES_SCHEMA, Archive, Field,
-                               load_series)
+from liandong.source import (
+    ISSUE_FILE,
+    SERIES_FILE,
+    SourceFile,
+    compose_yaml,
+    decode_source,
+    foreign_encoding,
+    normalise_newlines,
+    outside_project,
+    parse_blocks,
+    read_source,
+    split_front_matter,
+)
+from liandong.validate import (
+    ARTICLE_SCHEMA,
+    ISSUE_SCHEMA,
+    SERIES_SCHEMA,
+    Archive,
+    Field,
+    load_series,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -255,9 +272,9 @@ def apply_fixes(root: Path, findings: list[Finding], echo: Callable[[str], None]
             spans = sorted(finding.edits)
             # Overlapping fixes (a half-width comma inside doubled punctuation): the first wins,
             # the next round reports and fixes what is left.
-            if any(a[1] > b[0] for a, b in zip(spans, spans[1:])):
+            if any(a[1] > b[0] for a, b in itertools.pairwise(spans)):
                 continue
-            if any(s[0] < e[1] and e[0] < s[1] or s[0] == e[0] for s in spans for e in edits):
+            if any((s[0] < e[1] and e[0] < s[1]) or s[0] == e[0] for s in spans for e in edits):
                 continue
             edits += spans
             count += 1

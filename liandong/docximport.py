@@ -270,8 +270,18 @@ def _join_styled(parts: list[tuple[str, str]]) -> tuple[str, str]:
 # --- Entries → paragraphs ---------------------------------------------------------------------
 
 def _paras(entries: list[_Entry], name: str) -> list:
-    from liandong.importer import (STYLE_HEADING, STYLE_SUBTITLE, STYLE_TITLE, Figure, Item,
-                                   Para, Table, colophon_start, is_masthead_line, Splitter)
+    from liandong.importer import (
+        STYLE_HEADING,
+        STYLE_SUBTITLE,
+        STYLE_TITLE,
+        Figure,
+        Item,
+        Para,
+        Splitter,
+        Table,
+        colophon_start,
+        is_masthead_line,
+    )
 
     paras = []
     splitter = Splitter()
@@ -358,7 +368,7 @@ def _paras(entries: list[_Entry], name: str) -> list:
         if not lines:
             continue
         for part in splitter.split([(number, piece[0]) for number, piece in lines]):
-            joined, faces = _join_styled([offsets[number] for number, _ in part])
+            _, faces = _join_styled([offsets[number] for number, _ in part])
             paras.append(Para([piece.strip(" \t\u3000") for _, piece in part], entry.where,
                               role=role, joinable=False, styled=faces))
     return paras

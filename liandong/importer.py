@@ -19,14 +19,19 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 from liandong import limits
 from liandong.errors import LiandongError, Problem, SourceErrors, display_path, os_reason
 from liandong.files import write_new
-from liandong.source import (ISSUE_FILE, decode_source, join_lines, normalise_newlines,
-                             yaml_scalar)
-from liandong.validate import (DISTRIBUTION_KEYS, ISSUE_SCHEMA, SERIES_SCHEMA, issue_folder,
-                               issue_place, load_issues, load_series)
+from liandong.source import ISSUE_FILE, decode_source, join_lines, normalise_newlines, yaml_scalar
+from liandong.validate import (
+    DISTRIBUTION_KEYS,
+    ISSUE_SCHEMA,
+    SERIES_SCHEMA,
+    issue_folder,
+    issue_place,
+    load_issues,
+    load_series,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -346,8 +351,8 @@ def _to_int(text: str) -> int | None:
 
 def is_masthead_line(text: str) -> bool:
     return bool(ISSUE_NUMBER.fullmatch(text) or TOTAL_NUMBER.fullmatch(text) or MASTHEAD_DATE.fullmatch(text)
-                or _COMPILER.fullmatch(text) and len(text) <= 40
-                or (m := _COMPILER.match(text)) and MASTHEAD_DATE.fullmatch(text[m.end():].strip(_SPACES)))
+                or (_COMPILER.fullmatch(text) and len(text) <= 40)
+                or ((m := _COMPILER.match(text)) and MASTHEAD_DATE.fullmatch(text[m.end():].strip(_SPACES))))
 
 
 def _finished(text: str) -> bool:
@@ -423,12 +428,12 @@ def _masthead(paras: list[Para], name: str) -> tuple[dict[str, object], list[Par
     index = 0
     # A PDF's layout marks the masthead's items: all of them, and nothing else, are read here.
     by_layout = any(para.role == "masthead" for para in paras)
-    for index, para in enumerate(paras):
+    for index, para in enumerate(paras):  # noqa: B007 - where it breaks: read after the loop
         text = para.text
         if by_layout:
             if para.role != "masthead":
                 break
-        elif is_note(text) or "期号" in found and not is_masthead_line(text):
+        elif is_note(text) or ("期号" in found and not is_masthead_line(text)):
             break
         matched = False
         if match := ISSUE_NUMBER.fullmatch(text):
@@ -637,7 +642,7 @@ def _colophon(paras: list[Para]) -> dict[str, object]:
                 texts[key] = join_lines([texts[key], lead])
             elif lead.strip(_SPACES):
                 logger.warning("%s: 版记中的“%s”不属于任何已知项目，未导入", para.where, lead)
-        for label, following in zip(labels, labels[1:] + [None]):
+        for label, following in zip(labels, [*labels[1:], None]):
             key = label.group(1) or label.group(2)
             end = following.start() if following else len(text)
             texts[key] = text[label.end():end].strip(_SPACES)
@@ -760,7 +765,7 @@ def _block_lines(block: Form) -> list[str]:
         # The heading phrase and the paragraph's first sentence on the heading's line.
         rest = [(s - block.lead, e - block.lead) for s, e in block.strong]
         lines = _markdown_lines(_emphasis(block.text[block.lead:], rest)) or [""]
-        return [f"{'#' * block.level} {escape(block.text[:block.lead])}{lines[0]}"] + lines[1:]
+        return [f"{'#' * block.level} {escape(block.text[:block.lead])}{lines[0]}", *lines[1:]]
     if isinstance(block, Text):
         return _markdown_lines(_emphasis(block.text, block.strong))
     if isinstance(block, Items):

@@ -537,8 +537,16 @@ def _drop_page_numbers(pages: list[Page], layout: _Layout) -> None:
 
 
 def assemble(pages: list[Page], name: str) -> list:
-    from liandong.importer import (MASTHEAD_DATE, TOTAL_NUMBER, ISSUE_NUMBER, Para, colophon_start,
-                                   is_masthead_line, is_note, heading_level)
+    from liandong.importer import (
+        ISSUE_NUMBER,
+        MASTHEAD_DATE,
+        TOTAL_NUMBER,
+        Para,
+        colophon_start,
+        heading_level,
+        is_masthead_line,
+        is_note,
+    )
 
     layout = _Layout(pages)
     _drop_page_numbers(pages, layout)
@@ -559,8 +567,8 @@ def assemble(pages: list[Page], name: str) -> list:
         elif index and layout.is_body_size(line) and not layout.short(line) \
                 and not layout.centred(line) and not MASTHEAD_DATE.search(line.text):
             break  # a full line of body text: the masthead (if any) is above it
-        if MASTHEAD_DATE.search(line.text) or is_note(line.text) or layout.is_title(line) and not line.red \
-                and index > 0:
+        if (MASTHEAD_DATE.search(line.text) or is_note(line.text)
+                or (layout.is_title(line) and not line.red and index > 0)):
             if MASTHEAD_DATE.search(line.text):
                 end = index + 1
             break
@@ -593,12 +601,12 @@ def assemble(pages: list[Page], name: str) -> list:
             caption = []
             while index < len(flow) and isinstance(flow[index], Line) and (
                     (flow[index].glyphs[0].tag and flow[index].glyphs[0].tag.kind == "/Caption")
-                    or not caption and _FIGURE_CAPTION.match(flow[index].text)):
+                    or (not caption and _FIGURE_CAPTION.match(flow[index].text))):
                 caption.append(flow[index])
                 index += 1
                 if not tagged:
                     break
-            groups.append(("figure", [line] + caption))
+            groups.append(("figure", [line, *caption]))
             continue
         group = line.glyphs[0].tag
         if tagged and group and group.group is not None:
@@ -612,7 +620,7 @@ def assemble(pages: list[Page], name: str) -> list:
         if not tagged and _TABLE_CAPTION.match(line.text):
             rows = _untagged_rows(flow, index)
             if rows:
-                groups.append(("table", [line] + rows))
+                groups.append(("table", [line, *rows]))
                 index += len(rows)
                 continue
         if layout.is_title(line):
@@ -748,8 +756,8 @@ def _with_pictures(body: list[Line], pages: list[Page], colophon: Line | None,
         lines = [line for line in body if line.page == page.number]
         pictures = [picture for picture in page.pictures
                     if not (masthead and page.number == masthead.page and picture.bottom >= masthead.base)
-                    and not (colophon and (page.number > colophon.page or page.number == colophon.page
-                                           and picture.top <= _top(colophon)))]
+                    and not (colophon and (page.number > colophon.page or (page.number == colophon.page
+                                           and picture.top <= _top(colophon))))]
         flow += sorted(lines + pictures, key=lambda item: -_top(item))
     return flow
 

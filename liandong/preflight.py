@@ -233,7 +233,7 @@ def _decoded_size(stream, limit: int) -> int | None:
     return total
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _face_names(file: Path, index: int) -> frozenset[str]:
     """Every family and full name a face has, in every language, as a PDF font name spells it.
 

@@ -13,8 +13,7 @@ from pathlib import Path
 from liandong.errors import LiandongError, Problem, SourceErrors, display_path
 from liandong.fonts import ResolvedFont, resolve_fonts
 from liandong.source import outside_project, source_name
-from liandong.validate import (Archive, folder_number, folder_year, font_settings,
-                               issue_folders)
+from liandong.validate import Archive, folder_number, folder_year, font_settings, issue_folders
 
 DEFAULT_OUT = "build"
 """Outputs go to build/ in the project unless --out says otherwise."""

@@ -18,8 +18,17 @@ from liandong.errors import Problem, display_path
 from liandong.fonts import ROLES, Measurer, ResolvedFont, fallback_runs
 from liandong.page import MM, Layout
 from liandong.source import Block, Loc
-from liandong.typeset import (HAN_STRETCH, LATIN_STRETCH, Line, Piece, balance_lines,
-                              break_lines, chinese_number, set_pair, title_parts)
+from liandong.typeset import (
+    HAN_STRETCH,
+    LATIN_STRETCH,
+    Line,
+    Piece,
+    balance_lines,
+    break_lines,
+    chinese_number,
+    set_pair,
+    title_parts,
+)
 from liandong.validate import Issue, Text
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"

@@ -433,7 +433,7 @@ class Block:
     def text(self) -> str:
         return "".join(run.text for run in self.runs)
 
-    def units(self) -> tuple["Block", ...]:
+    def units(self) -> tuple[Block, ...]:
         return (self,)
 
     def spans(self) -> list[tuple[int, int]]:
@@ -897,7 +897,7 @@ class _BodyParser:
         block = self._block(lines)
         if not block.text:
             return
-        for level, pattern, example in _LOOKALIKE:
+        for level, pattern, _example in _LOOKALIKE:
             found = pattern.match(block.text)
             if found:
                 number, marks = found.group(), "#" * level

@@ -25,6 +25,7 @@ the 版记, page after page.
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import pikepdf
@@ -74,11 +75,11 @@ class _Tidier:
         for kid in _kids(merged):
             if _is_element(kid):
                 kid.P = kept
-            elif isinstance(kid, int) or (isinstance(kid, pikepdf.Object)
-                                          and kid._type_code == pikepdf.ObjectType.integer):
-                if not same_page and page is not None:
-                    kid = self.pdf.make_indirect(pikepdf.Dictionary(
-                        Type=pikepdf.Name.MCR, Pg=page, MCID=int(kid)))
+            elif not same_page and page is not None and (
+                    isinstance(kid, int) or (isinstance(kid, pikepdf.Object)
+                                             and kid._type_code == pikepdf.ObjectType.integer)):
+                kid = self.pdf.make_indirect(pikepdf.Dictionary(
+                    Type=pikepdf.Name.MCR, Pg=page, MCID=int(kid)))
             kids.append(kid)
         kept.K = pikepdf.Array(kids)
         self.replaced[merged.objgen] = kept
@@ -189,10 +190,8 @@ def to_unicode(font) -> dict[int, str]:
     text = cmap.read_bytes().decode("latin-1")
     result = {}
     for code, value in re.findall(r"<([0-9A-Fa-f]{4})>\s*<([0-9A-Fa-f]+)>", text):
-        try:
+        with contextlib.suppress(ValueError, UnicodeDecodeError):
             result[int(code, 16)] = bytes.fromhex(value).decode("utf-16-be")
-        except (ValueError, UnicodeDecodeError):
-            pass
     return result
 
 
@@ -267,7 +266,7 @@ def _list_bodies(pdf: pikepdf.Pdf, root) -> None:
         if any(not _is_element(kid) for kid in kids):
             continue
         rest = [kid for kid in kids if kid.get("/S") not in ("/Lbl", "/LBody")]
-        if not rest or len(rest) == len(kids) and any(k.get("/S") == "/LBody" for k in kids):
+        if not rest or (len(rest) == len(kids) and any(k.get("/S") == "/LBody" for k in kids)):
             continue
         body = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructElem,
                                                     S=pikepdf.Name.LBody, P=item,

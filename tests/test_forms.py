@@ -133,7 +133,7 @@ def test_a_figure_prints_its_picture_and_caption(built):
         pages = [p for p in doc.pages if p.images]
         assert len(pages) == 1
         image = pages[0].images[0]
-        caption = [c for c in pages[0].chars if c["text"] == "图"][0]
+        caption = next(c for c in pages[0].chars if c["text"] == "图")
     assert image["bottom"] <= caption["top"]
     assert abs((image["x0"] + image["x1"]) / 2 - (caption["x0"] + caption["x1"]) / 2) < 120
 

@@ -56,10 +56,9 @@ def imports(path: Path) -> list[tuple[int, str, list[str]]]:
             found += [(node.lineno, alias.name, []) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             names = [alias.name for alias in node.names]
-            if node.level:  # relative: from . import x, from .x import y
-                base = "liandong" + (f".{node.module}" if node.module else "")
-            else:
-                base = node.module or ""
+            # relative: from . import x, from .x import y
+            relative = "liandong" + (f".{node.module}" if node.module else "")
+            base = relative if node.level else node.module or ""
             if base == "liandong":  # from liandong import limits: each name is a module
                 found += [(node.lineno, f"liandong.{name}", []) for name in names
                           if name in RANK]
