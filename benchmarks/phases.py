@@ -26,12 +26,13 @@ import liandong.cli  # what every command pays: click and the CLI
 mark("CLI imports")
 from liandong import build as B
 from liandong.fonts import resolve_fonts
+from liandong.project import select_folders
 mark("liandong imports")
 root = Path(sys.argv[1]).resolve()
 fonts = resolve_fonts(root / "fonts")
 mark("font resolution (fc-list)")
 r = B.IssueRenderer(root, fonts)
-(issue, ctx), = r.load(B.select_folders(root, sys.argv[2], False), [])
+(issue, ctx), = r.load(select_folders(root, sys.argv[2], False), [])
 mark("load: sources, line breaking, glyph check")
 html, web, _ = r.pages(issue, ctx)
 mark("Jinja: print and web HTML")
@@ -55,7 +56,7 @@ def render(label):
 render("")
 t2 = len(t)
 mark("warm start")
-r.load(B.select_folders(root, sys.argv[2], False), [])
+r.load(select_folders(root, sys.argv[2], False), [])
 mark("warm: load")
 r.pages(issue, ctx)
 mark("warm: Jinja")

@@ -44,7 +44,7 @@ sys.path.insert(0, str(BENCH))
 import generate  # noqa: E402 - benchmarks/ is not a package
 
 try:
-    import typst_issue  # noqa: E402 - written alongside, may not have landed yet
+    import typst_issue  # written alongside, may not have landed yet
 except ImportError:
     typst_issue = None
 
@@ -187,7 +187,7 @@ def machine() -> str:
     try:
         from importlib.metadata import version
         weasy = version("weasyprint")
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - the version is only shown in the report
         weasy = "?"
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=CODE, capture_output=True,
                             text=True).stdout.strip() or "?"
@@ -356,7 +356,7 @@ def measure_serve(tmp: Path, issues: int, runs: int, rows: dict[str, Row]) -> No
     pdf = out / f"{made[-1].year}-{made[-1].number:02d}.pdf"
     port = free_port()
     progress(f"b：liandong serve（{issues} 期，端口 {port}），等待首次生成")
-    log = open(tmp / "serve.log", "wb")
+    log = open(tmp / "serve.log", "wb")  # noqa: SIM115 - closed in the finally below
     child = subprocess.Popen([LIANDONG, "serve", "--port", str(port), "--out", str(out)],
                              cwd=project, stdout=log, stderr=subprocess.STDOUT)
     stop = threading.Event()
@@ -408,6 +408,7 @@ def measure_serve(tmp: Path, issues: int, runs: int, rows: dict[str, Row]) -> No
 
     # The same rebuild in this process, without the watcher's polling: Preview.rebuild().
     import logging
+
     from liandong.serve import Preview
     logging.getLogger("liandong").setLevel(logging.ERROR)
     preview = Preview(project, out, lambda message: None)
@@ -438,7 +439,7 @@ def measure_site(tmp: Path, issues: int, runs_c: int, runs_d: int, rows: dict[st
     for k in range(runs_c if "c" in want else 1):
         out = tmp / f"site-{k}"
         progress(f"c：liandong site，全部 {issues} 期，冷（第 {k + 1}/{runs_c} 次）")
-        run = run_process(site + [str(out)], project)
+        run = run_process([*site, str(out)], project)
         pdfs = len(list(out.glob("*.pdf")))
         if pdfs != issues:
             raise SystemExit(f"应有 {issues} 份 PDF，实际 {pdfs} 份：{out}")
@@ -454,13 +455,13 @@ def measure_site(tmp: Path, issues: int, runs_c: int, runs_d: int, rows: dict[st
         return out
     for k in range(runs_d):
         progress(f"d：liandong site，无变化（第 {k + 1}/{runs_d} 次）")
-        run = run_process(site + [str(out)], project, expect="均无变化")
+        run = run_process([*site, str(out)], project, expect="均无变化")
         rows["d_none"].values.append(run.seconds)
     step = max(1, len(made) // (runs_d + 1))
     for k in range(runs_d):
         edit_sentence(made[(k + 1) * step - 1].folder / "01.md", f"丙{k}")
         progress(f"d：liandong site，改动一期（第 {k + 1}/{runs_d} 次）")
-        run = run_process(site + [str(out)], project, expect="重新生成 1 期")
+        run = run_process([*site, str(out)], project, expect="重新生成 1 期")
         rows["d_one"].values.append(run.seconds)
     _keep(keep, project, out)
     return out
@@ -489,6 +490,7 @@ def site_pages_only(tmp: Path, issues: int) -> Path:
     """A generated archive's site without issue pages and PDFs (the same home, years, search
     page and search index as `liandong site` writes), for s without c's cold build."""
     import logging
+
     from liandong.site import SitePlan
 
     logging.getLogger("liandong").setLevel(logging.ERROR)
@@ -508,7 +510,7 @@ def _static_server(folder: Path):
     import http.server
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format, *args):  # noqa: A002
+        def log_message(self, format, *args):  # noqa: A002 - http.server's own signature
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
@@ -533,9 +535,10 @@ def measure_browser(site: Path, runs: int, rows: dict[str, Row]) -> None:
                 cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
                 received: dict[str, int] = {}
                 urls: dict[str, str] = {}
-                cdp.on("Network.requestWillBeSent", lambda e: urls.__setitem__(e["requestId"], e["request"]["url"]))
-                cdp.on("Network.loadingFinished",
-                       lambda e: received.__setitem__(e["requestId"], e["encodedDataLength"]))
+                cdp.on("Network.requestWillBeSent",
+                       lambda e, urls=urls: urls.__setitem__(e["requestId"], e["request"]["url"]))
+                cdp.on("Network.loadingFinished", lambda e, received=received: received.__setitem__(
+                    e["requestId"], e["encodedDataLength"]))
                 page.goto(url + "index.html")
                 page.wait_for_load_state("networkidle")
                 home = sum(received.values())

@@ -17,11 +17,12 @@ import re
 import sys
 from pathlib import Path
 
-from liandong.build import IssueRenderer, select_folders
+from liandong.build import IssueRenderer
 from liandong.errors import LiandongError, SourceErrors
 from liandong.files import write_output
 from liandong.fonts import ResolvedFont, resolve_fonts
-from liandong.render import Layout
+from liandong.page import Layout
+from liandong.project import select_folders
 
 RED = "#e60012"
 """The sRGB red liandong's print CSS uses for the masthead name and rule."""
@@ -234,7 +235,7 @@ def issue_markup(root: Path, selector: str) -> tuple[str, tuple[Path, ...]]:
     loaded = renderer.load(select_folders(root, selector, False), problems)
     if problems:
         raise SourceErrors(problems)
-    [(issue, context)] = loaded
+    [(_, context)] = loaded
     values = context.values
     folders = font_folders(renderer.fonts)
     return (_Markup(values["fonts"], values["layout"], _families(folders)).document(values),

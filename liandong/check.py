@@ -10,23 +10,41 @@ endings and a BOM stay as they were; then everything is checked again and report
 
 from __future__ import annotations
 
+import itertools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import yaml
 
 from liandong import limits
 from liandong.errors import Problem, display_path
 from liandong.files import rewrite
+from liandong.fonts import ResolvedFont
 from liandong.lint import Finding, lint_unit
 from liandong.numbering import check_numbering, numbering_rule, read_archive
-from liandong.source import (ISSUE_FILE, SERIES_FILE, SourceFile, compose_yaml, decode_source,
-                             foreign_encoding, normalise_newlines, outside_project, parse_blocks,
-                             read_source, split_front_matter)
-from liandong.validate import (ARTICLE_SCHEMA, ISSUE_SCHEMA, SERIES_SCHEMA, Archive, Field,
-                               load_series)
+from liandong.source import (
+    ISSUE_FILE,
+    SERIES_FILE,
+    SourceFile,
+    compose_yaml,
+    decode_source,
+    foreign_encoding,
+    normalise_newlines,
+    outside_project,
+    parse_blocks,
+    read_source,
+    split_front_matter,
+)
+from liandong.validate import (
+    ARTICLE_SCHEMA,
+    ISSUE_SCHEMA,
+    SERIES_SCHEMA,
+    Archive,
+    Field,
+    load_series,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +145,8 @@ def _kind(path: Path) -> str:
 def run_checks(root: Path, folders: list[Path], archive: Archive | None = None) -> Report:
     """Every check on the named issues; nothing is written. `archive` (from
     `validate.scan_archive`) adds its misnamed folders: errors, and notices as warnings."""
-    from liandong.build import IssueRenderer, resolve_project_fonts
+    from liandong.load import IssueLoader
+    from liandong.project import resolve_project_fonts
 
     report = Report()
     if archive is not None:
@@ -137,11 +156,11 @@ def run_checks(root: Path, folders: list[Path], archive: Archive | None = None) 
     # Schema problems, then (for the issues that load) the build's glyph check: every printed
     # character against the font that prints it, the ones a 补字 font prints as notices.
     # No WeasyPrint: nothing is rendered.
-    renderer = IssueRenderer(root, resolve_project_fonts(root, notice=True, problems=report.errors))
+    loader = IssueLoader(root, resolve_project_fonts(root, notice=True, problems=report.errors))
     notices: list[Problem] = []
-    renderer.load(folders, report.errors, notices)
+    loader.load(folders, report.errors, notices)
     report.warnings += [Problem(p.path, p.line, p.column, f"注意：{p.message}") for p in notices]
-    report.warnings += stack_warnings(root, folders, renderer)
+    report.warnings += stack_warnings(root, folders, loader.fonts)
 
     ignored: list[Problem] = []
     numbers_read = read_archive(root, ignored, archive.folders if archive is not None else None)
@@ -157,19 +176,23 @@ def run_checks(root: Path, folders: list[Path], archive: Archive | None = None) 
     return report
 
 
-def stack_warnings(root: Path, folders: list[Path], renderer) -> list[Problem]:
+def stack_warnings(root: Path, folders: list[Path],
+                   fonts: dict[str, ResolvedFont]) -> list[Problem]:
     """An issue last built (build/<slug>.build.json, or the site's PDF) with a stack that
-    differs from this machine's in a way that can move the layout: building it again may
-    break lines and pages differently from the published PDF."""
-    from liandong.stack import find_record, layout_differences
+    differs from this machine's (with these fonts) in a way that can move the layout: building
+    it again may break lines and pages differently from the published PDF."""
+    from liandong.stack import build_record, find_record, layout_differences
 
     warnings = []
+    current: dict | None = None  # this machine's record, made only when there is one to compare
     for folder in folders:
         found = find_record(root, f"{folder.parent.name}-{int(folder.name):02d}")
         if found is None:
             continue
         record, path = found
-        differences = layout_differences(record, renderer.record)
+        if current is None:
+            current = build_record(fonts)
+        differences = layout_differences(record, current)
         if differences:
             warnings.append(Problem(
                 display_path(folder / ISSUE_FILE, root), 1, 1,
@@ -249,9 +272,9 @@ def apply_fixes(root: Path, findings: list[Finding], echo: Callable[[str], None]
             spans = sorted(finding.edits)
             # Overlapping fixes (a half-width comma inside doubled punctuation): the first wins,
             # the next round reports and fixes what is left.
-            if any(a[1] > b[0] for a, b in zip(spans, spans[1:])):
+            if any(a[1] > b[0] for a, b in itertools.pairwise(spans)):
                 continue
-            if any(s[0] < e[1] and e[0] < s[1] or s[0] == e[0] for s in spans for e in edits):
+            if any((s[0] < e[1] and e[0] < s[1]) or s[0] == e[0] for s in spans for e in edits):
                 continue
             edits += spans
             count += 1

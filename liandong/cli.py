@@ -7,6 +7,7 @@ import re
 import sys
 import unicodedata
 from pathlib import Path
+from typing import ClassVar
 
 import click
 import click.formatting
@@ -149,7 +150,7 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
             raise
-        except Exception as exc:  # noqa: BLE001 - the last line of defence for editors
+        except Exception as exc:  # the last line of defence for editors
             logging.getLogger("liandong").debug("内部错误", exc_info=True)
             from liandong.errors import internal_error
 
@@ -194,7 +195,6 @@ def _fill(text: str, width: int, first: str, rest: str) -> str:
         else:
             words.append(token)
     lines, line = [], first
-    indent = first
     for word in words:
         if word == " ":
             if line.strip():
@@ -202,7 +202,7 @@ def _fill(text: str, width: int, first: str, rest: str) -> str:
             continue
         if line.strip() and _columns(line.rstrip() + word) > width:
             lines.append(line.rstrip())
-            line = indent = rest
+            line = rest
         line += word
     lines.append(line.rstrip())
     return "\n".join(lines)
@@ -251,7 +251,8 @@ click.formatting.term_len = _columns
 
 
 class _ChineseFormatter(logging.Formatter):
-    LABELS = {logging.WARNING: "注意", logging.ERROR: "错误", logging.CRITICAL: "错误"}
+    LABELS: ClassVar[dict[int, str]] = {logging.WARNING: "注意", logging.ERROR: "错误",
+                                        logging.CRITICAL: "错误"}
 
     def format(self, record: logging.LogRecord) -> str:
         label = self.LABELS.get(record.levelno)
@@ -281,7 +282,9 @@ def _setup_logging(verbose: bool) -> None:
         logger.propagate = False
 
 
-@click.group(cls=_Group, context_settings=CONTEXT, options_metavar="[选项]", subcommand_metavar="命令 [参数]...", help="""联络动态排版工具：把 issues/ 中的 YAML/Markdown
+@click.group(cls=_Group, context_settings=CONTEXT, options_metavar="[选项]",
+             subcommand_metavar="命令 [参数]...",
+             help="""联络动态排版工具：把 issues/ 中的 YAML/Markdown
 稿件排成印刷用 PDF（GB/T 9704 版式）和网页。
 
 \b
@@ -332,9 +335,9 @@ def main(verbose: bool) -> None:
               help="--out 的文件夹里已有别的文件时也写入（根文件夹和系统文件夹仍然拒绝）。")
 def build(issue: str | None, every: bool, out: Path | None, print_shop: bool,
           force: bool) -> None:
-    from liandong.build import (build as build_issues, default_out, find_root, is_build_output,
-                                select_folders)
+    from liandong.build import build as build_issues, is_build_output
     from liandong.files import check_out_folder
+    from liandong.project import default_out, find_root, select_folders
 
     if issue and every:
         raise click.UsageError("不能同时指定期号和 --all。")
@@ -359,8 +362,8 @@ def build(issue: str | None, every: bool, out: Path | None, print_shop: bool,
 liandong build 每次写出 PDF 之前都会自动预检。有错误时退出状态为 1。""")
 @click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="PDF文件")
 def preflight(pdf: Path) -> None:
-    from liandong.build import project_fonts
     from liandong.preflight import preflight_file
+    from liandong.project import project_fonts
 
     report = preflight_file(pdf, project_fonts(Path.cwd()))
     click.echo(report.text())
@@ -386,7 +389,8 @@ def is_site_output(name: str) -> bool:
     return _SITE_PAGES.fullmatch(name) is not None or name in ASSETS.values()
 
 
-@main.command(context_settings=CONTEXT, options_metavar="[选项]", help="""生成全部各期的网站：往期目录、每期网页和 PDF、全文搜索、订阅源。
+@main.command(context_settings=CONTEXT, options_metavar="[选项]",
+              help="""生成全部各期的网站：往期目录、每期网页和 PDF、全文搜索、订阅源。
 
 只发布已签发（issue.yaml 写“状态: 已签发”）且通过 liandong check --strict 的各期；草稿不发布。
 
@@ -403,8 +407,8 @@ def is_site_output(name: str) -> bool:
 @click.option("--force", is_flag=True,
               help="--out 的文件夹里已有别的文件时也写入（根文件夹和系统文件夹仍然拒绝）。")
 def site(out: Path | None, base_url: str | None, force: bool) -> None:
-    from liandong.build import default_out, find_root
     from liandong.files import check_out_folder
+    from liandong.project import default_out, find_root
     from liandong.site import DEFAULT_SITE_OUT, run_site
 
     root = find_root(Path.cwd())
@@ -414,7 +418,8 @@ def site(out: Path | None, base_url: str | None, force: bool) -> None:
              click.echo)
 
 
-@main.command(context_settings=CONTEXT, options_metavar="[选项]", help="""在本机预览网站：保存稿件后自动重新生成，浏览器自动刷新。
+@main.command(context_settings=CONTEXT, options_metavar="[选项]",
+              help="""在本机预览网站：保存稿件后自动重新生成，浏览器自动刷新。
 
 预览立即可以打开：各期在后台生成，浏览器打开的页面优先生成。草稿也显示，标明“草稿”。
 
@@ -428,8 +433,8 @@ def site(out: Path | None, base_url: str | None, force: bool) -> None:
 @click.option("--force", is_flag=True,
               help="--out 的文件夹里已有别的文件时也写入（根文件夹和系统文件夹仍然拒绝）。")
 def serve(port: int, out: Path | None, force: bool) -> None:
-    from liandong.build import default_out, find_root
     from liandong.files import check_out_folder
+    from liandong.project import default_out, find_root
     from liandong.serve import serve as run_server
     from liandong.site import DEFAULT_PREVIEW_OUT
 
@@ -440,7 +445,8 @@ def serve(port: int, out: Path | None, force: bool) -> None:
                click.echo)
 
 
-@main.command(context_settings=CONTEXT, options_metavar="[选项]", short_help="新建下一期的稿件。", help="""新建下一期的稿件：issues/<年>/<期>/ 下的 issue.yaml 和一篇文章 01.md。
+@main.command(context_settings=CONTEXT, options_metavar="[选项]", short_help="新建下一期的稿件。",
+              help="""新建下一期的稿件：issues/<年>/<期>/ 下的 issue.yaml 和一篇文章 01.md。
 
 期号为当年最后一期加 1（新的一年从第 1 期起；series.yaml 写“期号编排: 连续”则跨年接着编）。
 
@@ -452,9 +458,8 @@ def serve(port: int, out: Path | None, force: bool) -> None:
 def new(date: str | None) -> None:
     import datetime as dt
 
-    from liandong.build import find_root
-    from liandong.errors import display_path
     from liandong.new import new_issue, parse_date_option
+    from liandong.project import find_root
 
     root = find_root(Path.cwd())
     numbers, written = new_issue(root, parse_date_option(date, dt.date.today()))
@@ -464,7 +469,8 @@ def new(date: str | None) -> None:
         click.echo(_shown(path))
 
 
-@main.command(context_settings=CONTEXT, options_metavar="[选项]", help="""检查稿件，不生成文件：设置和格式、期号、中文标点排版、字体缺字。
+@main.command(context_settings=CONTEXT, options_metavar="[选项]",
+              help="""检查稿件，不生成文件：设置和格式、期号、中文标点排版、字体缺字。
 
 \b
 期号可写作：
@@ -484,8 +490,8 @@ def new(date: str | None) -> None:
 @click.option("--strict", is_flag=True, help="提醒也算作错误（退出状态为 1），适合付印前或自动检查。")
 @click.option("--fix", is_flag=True, help="就地修正可以安全修正的问题，并列出改动。")
 def check(issue: str | None, every: bool, strict: bool, fix: bool) -> None:
-    from liandong.build import find_root, select_folders
     from liandong.check import check as check_issues
+    from liandong.project import find_root, select_folders
     from liandong.validate import scan_archive
 
     if issue and every:
@@ -497,15 +503,16 @@ def check(issue: str | None, every: bool, strict: bool, fix: bool) -> None:
                           archive=archive))
 
 
-@main.command(context_settings=CONTEXT, options_metavar="[选项]", help="""列出每种字体角色 → 字体名称 → 字体文件，以及各角色的补字字体。
+@main.command(context_settings=CONTEXT, options_metavar="[选项]",
+              help="""列出每种字体角色 → 字体名称 → 字体文件，以及各角色的补字字体。
 
 查找顺序：项目 fonts/ 文件夹中的字体（如授权的方正小标宋简体、仿宋_GB2312），
 然后是本机已安装的字体，最后是开源默认字体（FandolFang 仿宋、Noto CJK、霞鹜文楷）。
 字体按名称精确匹配，不让系统悄悄替换成别的字体。某个字体缺的字，逐字改用这一角色的
 补字字体印出（series.yaml 的“补字字体”可以另选），liandong check 会逐字列出。""")
 def fonts() -> None:
-    from liandong.build import find_root, resolve_project_fonts
     from liandong.errors import display_path, printable
+    from liandong.project import find_root, resolve_project_fonts
     from liandong.validate import font_settings
 
     root = find_root(Path.cwd())
@@ -523,7 +530,9 @@ def fonts() -> None:
             click.echo(f"注意：{font.notice}", err=True)
 
 
-@main.command("import", context_settings=CONTEXT, options_metavar="[选项]", short_help="把已发表的各期导入为稿件。", help="""把已发表的一期（或许多期）导入为稿件：每期写进自己的 issues/<年>/<期>/，
+@main.command("import", context_settings=CONTEXT, options_metavar="[选项]",
+              short_help="把已发表的各期导入为稿件。",
+              help="""把已发表的一期（或许多期）导入为稿件：每期写进自己的 issues/<年>/<期>/，
 即 issue.yaml 和 01.md 等。
 
 \b
@@ -546,8 +555,8 @@ def fonts() -> None:
 2 命令用法错误。""")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="文件或文件夹...")
 def import_(files: tuple[Path, ...]) -> None:
-    from liandong.build import find_root
     from liandong.importer import import_files, import_issue, report
+    from liandong.project import find_root
 
     root = find_root(Path.cwd())
     if len(files) == 1 and not files[0].is_dir():

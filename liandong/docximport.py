@@ -270,11 +270,21 @@ def _join_styled(parts: list[tuple[str, str]]) -> tuple[str, str]:
 # --- Entries → paragraphs ---------------------------------------------------------------------
 
 def _paras(entries: list[_Entry], name: str) -> list:
-    from liandong.importer import (_STYLE_HEADING, _STYLE_SUBTITLE, _STYLE_TITLE, Figure, Item,
-                                   Para, Table, _colophon_start, _is_masthead_line, _Splitter)
+    from liandong.importer import (
+        STYLE_HEADING,
+        STYLE_SUBTITLE,
+        STYLE_TITLE,
+        Figure,
+        Item,
+        Para,
+        Splitter,
+        Table,
+        colophon_start,
+        is_masthead_line,
+    )
 
     paras = []
-    splitter = _Splitter()
+    splitter = Splitter()
     used: set[int] = set()  # entries taken as captions
     figures = 0
     for index, entry in enumerate(entries):
@@ -299,7 +309,7 @@ def _paras(entries: list[_Entry], name: str) -> list:
         if entry.kind == "table":
             texts = [text for row in entry.rows for text, _ in row if text]
             columns = max((len(row) for row in entry.rows), default=0)
-            layout = any(_is_masthead_line(t) or _colophon_start(t) for t in texts)
+            layout = any(is_masthead_line(t) or colophon_start(t) for t in texts)
             if len(entry.rows) < 2 or columns < 2 or layout:
                 # A table that lays out the masthead or the 版记, or lines: its rows as text.
                 for row in entry.rows:
@@ -323,19 +333,19 @@ def _paras(entries: list[_Entry], name: str) -> list:
             if entry.style == "merged":
                 logger.warning("%s: 表格有合并的单元格，已拆开（合并处留空）：请核对", entry.where)
             rows = [[(text, styled) for text, styled in row] for row in entry.rows]
-            from liandong.importer import _strong
+            from liandong.importer import strong_runs
 
             paras.append(Para([caption], entry.where, role="table", joinable=False,
-                              payload=Table(caption, [[(t, _strong(s)) for t, s in row]
+                              payload=Table(caption, [[(t, strong_runs(s)) for t, s in row]
                                                       for row in rows])))
             continue
         role = ""
         style = entry.style.strip()
-        if _STYLE_HEADING.fullmatch(style):
+        if STYLE_HEADING.fullmatch(style):
             role = "heading"
-        elif _STYLE_SUBTITLE.fullmatch(style):
+        elif STYLE_SUBTITLE.fullmatch(style):
             role = "subtitle"
-        elif _STYLE_TITLE.fullmatch(style):
+        elif STYLE_TITLE.fullmatch(style):
             role = "title"
         text, styled = entry.text, entry.styled
         if entry.number is not None:
@@ -343,11 +353,11 @@ def _paras(entries: list[_Entry], name: str) -> list:
             if kind == "label" or (kind == "ordered" and role == "heading"):
                 text, styled = label + text.lstrip(), "." * len(label) + styled[len(text) - len(text.lstrip()):]
             elif not role:
-                from liandong.importer import _strong
+                from liandong.importer import strong_runs
 
                 stripped, faces = _join_styled([(text, styled)])
                 paras.append(Para([stripped], entry.where, role="item", joinable=False,
-                                  payload=Item(stripped, kind == "ordered", value, _strong(faces))))
+                                  payload=Item(stripped, kind == "ordered", value, strong_runs(faces))))
                 continue
         pieces = text.split("\n")
         offsets, at = [], 0
@@ -358,7 +368,7 @@ def _paras(entries: list[_Entry], name: str) -> list:
         if not lines:
             continue
         for part in splitter.split([(number, piece[0]) for number, piece in lines]):
-            joined, faces = _join_styled([offsets[number] for number, _ in part])
+            _, faces = _join_styled([offsets[number] for number, _ in part])
             paras.append(Para([piece.strip(" \t\u3000") for _, piece in part], entry.where,
                               role=role, joinable=False, styled=faces))
     return paras

@@ -9,6 +9,7 @@ killed run left between two renames, so an issue's PDF and HTML never stay out o
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import json
@@ -18,8 +19,9 @@ import secrets
 import stat
 import tempfile
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterable
+from typing import BinaryIO
 
 from liandong.errors import LiandongError, display_path, os_reason
 
@@ -244,10 +246,8 @@ def recover(folder: Path) -> list[Path]:
                 completed.append(folder / target)
         except (OSError, ValueError, TypeError, KeyError):
             pass  # unreadable or forged: nothing of it is trusted
-        try:
+        with contextlib.suppress(OSError):
             journal.unlink()
-        except OSError:
-            pass
     _remove_stale(folder)
     return completed
 
@@ -266,10 +266,8 @@ def _remove_stale(folder: Path, name: str | None = None) -> None:
         else:
             continue
         if stale and not leftover.is_dir():
-            try:
+            with contextlib.suppress(OSError):
                 leftover.unlink()
-            except OSError:
-                pass
 
 
 def glob_escape(name: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import logging
 import os
 import subprocess
@@ -348,13 +349,13 @@ def check_font_data(data: bytes) -> FontFileCheck:
         if "glyf" in font:
             offsets = list(font["loca"])
             size = len(font.reader["glyf"])
-            if any(a > b for a, b in zip(offsets, offsets[1:])) or not (
+            if any(a > b for a, b in itertools.pairwise(offsets)) or not (
                     size - 4 <= offsets[-1] <= size):
                 return FontFileCheck(f"字形位置表（loca）与字形数据不符：{damaged}")
         names = {str(record.toUnicode()).strip() for record in font["name"].names
                  if record.nameID in (1, 4, 6, 16)}
         postscript = _postscript_name(font["name"].getDebugName(6) or "")
-        os2 = font["OS/2"] if "OS/2" in font else None
+        os2 = font.get("OS/2")
         weight = os2.usWeightClass if os2 is not None else 400
         fs_type = os2.fsType if os2 is not None else 0
     except Exception:  # noqa: BLE001 - any decoding failure of a damaged file
@@ -422,7 +423,7 @@ def _outline_font(file: Path, index: int):
     return hb.Font(hb.Face(hb.Blob.from_file_path(str(file)), index))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def has_outline(font: ResolvedFont, char: str) -> bool:
     """Does the glyph that prints `char` in this font draw anything (or is it blank by
     design, like a space)? A glyph with no outline prints a blank without any other error."""
@@ -544,7 +545,7 @@ def _with_bold(font: ResolvedFont, installed: tuple[Face, ...]) -> ResolvedFont:
 
 # --- Coverage and measurement -------------------------------------------------
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def coverage(file: Path, index: int) -> frozenset[int]:
     """The code points a face can print (HarfBuzz reads the cmap in C: fast on CJK fonts)."""
     import uharfbuzz as hb

@@ -135,7 +135,7 @@ def find_image(folder: Path, figure, problems: list[Problem]) -> ImageFile | Non
         image.load()
     except LiandongError:
         raise
-    except Exception:  # Pillow raises many kinds for damaged files
+    except Exception:  # noqa: BLE001 - Pillow raises many kinds for damaged files
         problems.append(loc.problem(f"图片“{shown}”已损坏或不完整，无法读取：请换一个文件"))
         return None
     return ImageFile(real, src, kind, width, height, mode, hashlib.sha256(data).hexdigest())
@@ -152,7 +152,7 @@ def _rotated(image) -> bool:
     """Whether the EXIF orientation turns the image by 90° (width and height swap)."""
     try:
         orientation = image.getexif().get(0x0112, 1)
-    except Exception:
+    except Exception:  # noqa: BLE001 - damaged EXIF: taken as upright, as Pillow draws it
         return False
     return orientation in (5, 6, 7, 8)
 

@@ -19,14 +19,19 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 from liandong import limits
 from liandong.errors import LiandongError, Problem, SourceErrors, display_path, os_reason
 from liandong.files import write_new
-from liandong.source import (ISSUE_FILE, decode_source, join_lines, normalise_newlines,
-                             yaml_scalar)
-from liandong.validate import (DISTRIBUTION_KEYS, ISSUE_SCHEMA, SERIES_SCHEMA, issue_folder,
-                               issue_place, load_issues, load_series)
+from liandong.source import ISSUE_FILE, decode_source, join_lines, normalise_newlines, yaml_scalar
+from liandong.validate import (
+    DISTRIBUTION_KEYS,
+    ISSUE_SCHEMA,
+    SERIES_SCHEMA,
+    issue_folder,
+    issue_place,
+    load_issues,
+    load_series,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +57,9 @@ _PAGE_NUMBER = re.compile(r"[—–\-－―]{1,2}\s*[0-9０-９]{1,3}\s*[—–\
 
 _CN_DIGITS = "〇零一二三四五六七八九十百千"
 _NUMBER = rf"[0-9０-９]+|[{_CN_DIGITS}]+"
-_ISSUE_NUMBER = re.compile(rf"第\s*({_NUMBER})\s*期")
-_TOTAL = re.compile(rf"[(（]\s*总\s*第\s*({_NUMBER})\s*期\s*[)）]")
-_DATE = re.compile(rf"({_NUMBER})\s*年\s*({_NUMBER})\s*月\s*({_NUMBER})\s*日")
+ISSUE_NUMBER = re.compile(rf"第\s*({_NUMBER})\s*期")
+TOTAL_NUMBER = re.compile(rf"[(（]\s*总\s*第\s*({_NUMBER})\s*期\s*[)）]")
+MASTHEAD_DATE = re.compile(rf"({_NUMBER})\s*年\s*({_NUMBER})\s*月\s*({_NUMBER})\s*日")
 _COMPILER = re.compile(r"(\S(?:.*\S)?)\s*编(?=\s|$)")
 
 HEADING_NUMBERS = {
@@ -65,9 +70,9 @@ HEADING_NUMBERS = {
 }
 """Body headings by their number, both widths (the text stays raw; check --fix repairs it)."""
 
-_STYLE_HEADING = re.compile(r"(?i)(?:heading|标题)\s*([1-9])")
-_STYLE_TITLE = re.compile(r"(?i)title|标题")
-_STYLE_SUBTITLE = re.compile(r"(?i)subtitle|副标题")
+STYLE_HEADING = re.compile(r"(?i)(?:heading|标题)\s*([1-9])")
+STYLE_TITLE = re.compile(r"(?i)title|标题")
+STYLE_SUBTITLE = re.compile(r"(?i)subtitle|副标题")
 
 
 @dataclass
@@ -276,7 +281,7 @@ def read_text(path: Path, name: str) -> list[Para]:
                 current.append((number, piece))
     flush()
     paras = []
-    splitter = _Splitter()
+    splitter = Splitter()
     for lines, after_break in groups:
         for part in splitter.split(lines):
             paras.append(Para([line.strip(_SPACES) for _, line in part], f"{name}:{part[0][0]}:1",
@@ -295,7 +300,7 @@ def _starts_new_paragraph(line: str, previous: str) -> bool:
     return _indent(line) >= 2 and _indent(line) > _indent(previous)
 
 
-class _Splitter:
+class Splitter:
     """Cuts a reader's line groups where a line must stand alone even without a blank line:
     the masthead lines (only at the top, so a wrapped body line ending in 编 stays put),
     【编者按】 and the 版记 labels."""
@@ -305,11 +310,11 @@ class _Splitter:
 
     def _kind(self, text: str) -> str:
         """"masthead" (a line of its own), "label" (starts a paragraph) or ""."""
-        if _is_note(text) or _colophon_start(text):
+        if is_note(text) or colophon_start(text):
             self.in_masthead = False
             return "label"
-        if self.in_masthead and _is_masthead_line(text):
-            if _DATE.search(text):  # the date is the masthead's last line
+        if self.in_masthead and is_masthead_line(text):
+            if MASTHEAD_DATE.search(text):  # the date is the masthead's last line
                 self.in_masthead = False
             return "masthead"
         return ""
@@ -344,10 +349,10 @@ def _to_int(text: str) -> int | None:
         return None
 
 
-def _is_masthead_line(text: str) -> bool:
-    return bool(_ISSUE_NUMBER.fullmatch(text) or _TOTAL.fullmatch(text) or _DATE.fullmatch(text)
-                or _COMPILER.fullmatch(text) and len(text) <= 40
-                or (m := _COMPILER.match(text)) and _DATE.fullmatch(text[m.end():].strip(_SPACES)))
+def is_masthead_line(text: str) -> bool:
+    return bool(ISSUE_NUMBER.fullmatch(text) or TOTAL_NUMBER.fullmatch(text) or MASTHEAD_DATE.fullmatch(text)
+                or (_COMPILER.fullmatch(text) and len(text) <= 40)
+                or ((m := _COMPILER.match(text)) and MASTHEAD_DATE.fullmatch(text[m.end():].strip(_SPACES))))
 
 
 def _finished(text: str) -> bool:
@@ -392,11 +397,11 @@ def _title_like(text: str, relaxed: bool) -> bool:
     return relaxed or not re.search(r"[，,；;]", title)
 
 
-def _is_note(text: str) -> bool:
+def is_note(text: str) -> bool:
     return bool(_NOTE_LABEL.match(text)) and "编者按" in text[:6]
 
 
-def _colophon_start(text: str) -> bool:
+def colophon_start(text: str) -> bool:
     return bool(_COLOPHON_LABEL.match(text) or _PRINT_COUNT.fullmatch(text))
 
 
@@ -407,7 +412,7 @@ def recognise(paras: list[Para], name: str) -> Imported:
     # A PDF's layout has found the 版记 already; in text, it starts at its first label.
     by_layout = any(para.role == "colophon" for para in rest)
     for index, para in enumerate(rest):
-        if para.role == "colophon" if by_layout else _colophon_start(para.text):
+        if para.role == "colophon" if by_layout else colophon_start(para.text):
             body, colophon = rest[:index], rest[index:]
             break
     note, articles = _body(body, name)
@@ -423,28 +428,28 @@ def _masthead(paras: list[Para], name: str) -> tuple[dict[str, object], list[Par
     index = 0
     # A PDF's layout marks the masthead's items: all of them, and nothing else, are read here.
     by_layout = any(para.role == "masthead" for para in paras)
-    for index, para in enumerate(paras):
+    for index, para in enumerate(paras):  # noqa: B007 - where it breaks: read after the loop
         text = para.text
         if by_layout:
             if para.role != "masthead":
                 break
-        elif _is_note(text) or "期号" in found and not _is_masthead_line(text):
+        elif is_note(text) or ("期号" in found and not is_masthead_line(text)):
             break
         matched = False
-        if match := _ISSUE_NUMBER.fullmatch(text):
+        if match := ISSUE_NUMBER.fullmatch(text):
             found.setdefault("期号", (_to_int(match.group(1)), para, match.group(1)))
             matched = True
-        elif match := _TOTAL.fullmatch(text):
+        elif match := TOTAL_NUMBER.fullmatch(text):
             found.setdefault("总期号", (_to_int(match.group(1)), para, match.group(1)))
             matched = True
         else:
             rest = text
             if (compiler := _COMPILER.match(text)) and (
-                    _DATE.fullmatch(text[compiler.end():].strip(_SPACES)) or not text[compiler.end():].strip()):
+                    MASTHEAD_DATE.fullmatch(text[compiler.end():].strip(_SPACES)) or not text[compiler.end():].strip()):
                 values.setdefault("编印单位", compiler.group(1))
                 rest = text[compiler.end():].strip(_SPACES)
                 matched = True
-            if date := _DATE.fullmatch(rest):
+            if date := MASTHEAD_DATE.fullmatch(rest):
                 found.setdefault("日期", (date, para))
                 matched = True
         if not matched:
@@ -511,7 +516,7 @@ def _body(paras: list[Para], name: str) -> tuple[list[str], list[Article]]:
                 logger.warning("%s: %s在第一篇文章的标题之前，未导入", para.where,
                                {"table": "表格", "figure": "图片", "item": "列表"}[para.role])
             continue
-        if state in ("start", "note") and not articles and _is_note(text):
+        if state in ("start", "note") and not articles and is_note(text):
             text = _NOTE_LABEL.sub("", text, count=1)
             state = "note"
             if not text:
@@ -571,7 +576,7 @@ _NOTE_ITEM = re.compile(r"(?:[0-9]{1,3}[.．]|（[0-9]{1,3}）|[\u2460-\u2473])"
 _QUOTES = "“”‘’"
 
 
-def _strong(styled: str) -> list[tuple[int, int]]:
+def strong_runs(styled: str) -> list[tuple[int, int]]:
     """Bold runs of a paragraph's faces, as offsets."""
     return [match.span() for match in re.finditer(r"[bF]+", styled)]
 
@@ -616,7 +621,7 @@ def _add_block(article: Article, para: Para, kind: str, level: int, text: str,
         blocks[-1].items.append(text)
     else:
         level, lead = run_in(text, styled)
-        strong = [(s, e) for s, e in _strong(styled) if s >= lead] if lead else _strong(styled)
+        strong = [(s, e) for s, e in strong_runs(styled) if s >= lead] if lead else strong_runs(styled)
         blocks.append(Text(text, level, lead, strong))
 
 
@@ -637,7 +642,7 @@ def _colophon(paras: list[Para]) -> dict[str, object]:
                 texts[key] = join_lines([texts[key], lead])
             elif lead.strip(_SPACES):
                 logger.warning("%s: 版记中的“%s”不属于任何已知项目，未导入", para.where, lead)
-        for label, following in zip(labels, labels[1:] + [None]):
+        for label, following in zip(labels, [*labels[1:], None]):
             key = label.group(1) or label.group(2)
             end = following.start() if following else len(text)
             texts[key] = text[label.end():end].strip(_SPACES)
@@ -760,7 +765,7 @@ def _block_lines(block: Form) -> list[str]:
         # The heading phrase and the paragraph's first sentence on the heading's line.
         rest = [(s - block.lead, e - block.lead) for s, e in block.strong]
         lines = _markdown_lines(_emphasis(block.text[block.lead:], rest)) or [""]
-        return [f"{'#' * block.level} {escape(block.text[:block.lead])}{lines[0]}"] + lines[1:]
+        return [f"{'#' * block.level} {escape(block.text[:block.lead])}{lines[0]}", *lines[1:]]
     if isinstance(block, Text):
         return _markdown_lines(_emphasis(block.text, block.strong))
     if isinstance(block, Items):

@@ -176,7 +176,7 @@ def _lint_line(out: _Collector, line: str, base: int) -> None:
 
     for match in _DOUBLED.finditer(line):
         text = match.group()
-        if set(text) <= {"。"} and len(text) >= 3 or set(text) <= {"？", "！"} and len(set(text)) > 1:
+        if (set(text) <= {"。"} and len(text) >= 3) or (set(text) <= {"？", "！"} and len(set(text)) > 1):
             continue  # 。。。 is an ellipsis; ？！ and ！？ are allowed
         if len(set(text)) == 1:
             out.add("doubled_punctuation", base + match.start(),

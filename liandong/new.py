@@ -6,7 +6,6 @@ import datetime as dt
 import os
 from pathlib import Path
 
-
 from liandong.errors import LiandongError, Problem, SourceErrors, display_path, os_reason
 from liandong.files import write_output
 from liandong.lint import PLACEHOLDER

@@ -8,11 +8,19 @@ years. The running total (总期号) always goes on, one per issue. The archive 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
 from liandong.errors import Problem
-from liandong.validate import CONTINUOUS, NUMBERING_KEY, PER_YEAR, Numbers, issue_folders, read_numbers
+from liandong.validate import (
+    CONTINUOUS,
+    NUMBERING_KEY,
+    PER_YEAR,
+    Numbers,
+    issue_folders,
+    read_numbers,
+)
 
 
 def numbering_rule(series: tuple[dict[str, object], dict] | None) -> str:
@@ -101,13 +109,13 @@ def check_numbering(archive: list[Numbers], rule: str) -> list[Problem]:
                                  f"总期号 {before.total}）")
         first_with[numbers.total] = numbers
     totals = sorted(first_with)
-    for low, high in zip(totals, totals[1:]):
+    for low, high in itertools.pairwise(totals):
         if high > low + 1:
             gap = (f"总第 {low + 1} 期" if high == low + 2 else f"总第 {low + 1} 至 {high - 1} 期")
             warn(first_with[high], "总期号", f"缺少{gap}（总期号 {low} 是 {first_with[low].label}）")
 
     dated = [n for n in ordered if n.date is not None]
-    for before, numbers in zip(dated, dated[1:]):
+    for before, numbers in itertools.pairwise(dated):
         assert before.date is not None and numbers.date is not None
         if numbers.date < before.date:
             warn(numbers, "日期", f"日期 {numbers.date.isoformat()} 早于上一期（{before.label}，"

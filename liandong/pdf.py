@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
+import contextvars
 import io
 import logging
 import mimetypes
-import os
 import re
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
-from liandong.fonts import pin_fontconfig_language  # noqa: E402
+from liandong.errors import printable
+from liandong.fonts import pin_fontconfig_language
 
 pin_fontconfig_language()  # before WeasyPrint loads fontconfig through Pango
 
-import contextvars  # noqa: E402
-
 import weasyprint  # noqa: E402 - after pin_fontconfig_language
-from weasyprint.pdf import tags as _weasyprint_tags  # noqa: E402
-from weasyprint.text.fonts import FontConfiguration  # noqa: E402
-from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: E402
-
-from liandong.errors import printable
+from weasyprint.pdf import tags as _weasyprint_tags  # noqa: E402 - after pin_fontconfig_language
+from weasyprint.text.fonts import FontConfiguration  # noqa: E402 - after pin_fontconfig_language
+from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: E402 - after pin_fontconfig_language
 
 logger = logging.getLogger(__name__)
 
@@ -285,9 +282,7 @@ def embolden(pdf, synthetic: frozenset[str]) -> None:
                 saved.append((list(fill), list(stroke), list(width)))
             elif op == "Q" and saved:
                 fill, stroke, width = saved.pop()
-            elif op in ("g", "rg", "k"):
-                fill = [(operands, op)]
-            elif op == "cs":
+            elif op in ("g", "rg", "k", "cs"):
                 fill = [(operands, op)]
             elif op in ("sc", "scn"):
                 fill = [item for item in fill if item[1] == "cs"] + [(operands, op)]

@@ -537,8 +537,16 @@ def _drop_page_numbers(pages: list[Page], layout: _Layout) -> None:
 
 
 def assemble(pages: list[Page], name: str) -> list:
-    from liandong.importer import (_DATE, _TOTAL, _ISSUE_NUMBER, Para, _colophon_start,
-                                   _is_masthead_line, _is_note, heading_level)
+    from liandong.importer import (
+        ISSUE_NUMBER,
+        MASTHEAD_DATE,
+        TOTAL_NUMBER,
+        Para,
+        colophon_start,
+        heading_level,
+        is_masthead_line,
+        is_note,
+    )
 
     layout = _Layout(pages)
     _drop_page_numbers(pages, layout)
@@ -553,15 +561,15 @@ def assemble(pages: list[Page], name: str) -> list:
     end = 0
     for index, line in enumerate(first_page):
         items = line.segments or [line.text]
-        if any(_is_masthead_line(item) or _ISSUE_NUMBER.search(item) or _TOTAL.search(item)
+        if any(is_masthead_line(item) or ISSUE_NUMBER.search(item) or TOTAL_NUMBER.search(item)
                for item in items):
             end = index + 1
         elif index and layout.is_body_size(line) and not layout.short(line) \
-                and not layout.centred(line) and not _DATE.search(line.text):
+                and not layout.centred(line) and not MASTHEAD_DATE.search(line.text):
             break  # a full line of body text: the masthead (if any) is above it
-        if _DATE.search(line.text) or _is_note(line.text) or layout.is_title(line) and not line.red \
-                and index > 0:
-            if _DATE.search(line.text):
+        if (MASTHEAD_DATE.search(line.text) or is_note(line.text)
+                or (layout.is_title(line) and not line.red and index > 0)):
+            if MASTHEAD_DATE.search(line.text):
                 end = index + 1
             break
     paras: list = []
@@ -574,7 +582,7 @@ def assemble(pages: list[Page], name: str) -> list:
     last_pages = sorted({line.page for line in rest})[-2:]
     colophon_at = len(rest)
     for index, line in enumerate(rest):
-        if line.page in last_pages and _colophon_start(line.text):
+        if line.page in last_pages and colophon_start(line.text):
             colophon_at = index
             break
     body, colophon = rest[:colophon_at], rest[colophon_at:]
@@ -593,12 +601,12 @@ def assemble(pages: list[Page], name: str) -> list:
             caption = []
             while index < len(flow) and isinstance(flow[index], Line) and (
                     (flow[index].glyphs[0].tag and flow[index].glyphs[0].tag.kind == "/Caption")
-                    or not caption and _FIGURE_CAPTION.match(flow[index].text)):
+                    or (not caption and _FIGURE_CAPTION.match(flow[index].text))):
                 caption.append(flow[index])
                 index += 1
                 if not tagged:
                     break
-            groups.append(("figure", [line] + caption))
+            groups.append(("figure", [line, *caption]))
             continue
         group = line.glyphs[0].tag
         if tagged and group and group.group is not None:
@@ -612,7 +620,7 @@ def assemble(pages: list[Page], name: str) -> list:
         if not tagged and _TABLE_CAPTION.match(line.text):
             rows = _untagged_rows(flow, index)
             if rows:
-                groups.append(("table", [line] + rows))
+                groups.append(("table", [line, *rows]))
                 index += len(rows)
                 continue
         if layout.is_title(line):
@@ -748,8 +756,8 @@ def _with_pictures(body: list[Line], pages: list[Page], colophon: Line | None,
         lines = [line for line in body if line.page == page.number]
         pictures = [picture for picture in page.pictures
                     if not (masthead and page.number == masthead.page and picture.bottom >= masthead.base)
-                    and not (colophon and (page.number > colophon.page or page.number == colophon.page
-                                           and picture.top <= _top(colophon)))]
+                    and not (colophon and (page.number > colophon.page or (page.number == colophon.page
+                                           and picture.top <= _top(colophon))))]
         flow += sorted(lines + pictures, key=lambda item: -_top(item))
     return flow
 
@@ -840,7 +848,7 @@ def _table(lines: list[Line], where: str, layout: _Layout, tagged: bool):
 
 def _items(lines: list[Line], where: str, layout: _Layout) -> list:
     """List items: one for each LI of the tags, or this paragraph opening with a bullet."""
-    from liandong.importer import Item, Para, _strong
+    from liandong.importer import Item, Para, strong_runs
 
     groups: list[list[Line]] = []
     for line in lines:
@@ -856,7 +864,7 @@ def _items(lines: list[Line], where: str, layout: _Layout) -> list:
         marker = bullet or number
         cut = marker.end() if marker else 0
         item = Item(text[cut:], bool(number) and not bullet, int(number.group(1)) if number and not bullet else 0,
-                    _strong(styled[cut:]))
+                    strong_runs(styled[cut:]))
         paras.append(Para([item.text], _where_of(where, group), role="item", joinable=False,
                           payload=item))
     return paras

@@ -89,7 +89,7 @@ def _check_resources(resources, where: str, problems: list[str], seen: set) -> N
     """Transparency and colour in a resource dictionary and the forms and images it holds."""
     if resources is None:
         return
-    for name, state in resources.get("/ExtGState", {}).items():
+    for state in resources.get("/ExtGState", {}).values():
         for key in ("/CA", "/ca"):
             if key in state and float(state[key]) != 1:
                 problems.append(f"{where}用了透明度（{key[1:]} {float(state[key]):g}）")
@@ -99,7 +99,7 @@ def _check_resources(resources, where: str, problems: list[str], seen: set) -> N
             problems.append(f"{where}用了软蒙版（SMask）透明效果")
         if "/BM" in state and state.BM not in (pikepdf.Name.Normal, pikepdf.Name.Compatible):
             problems.append(f"{where}用了混合模式 {state.BM}")
-    for name, xobject in resources.get("/XObject", {}).items():
+    for xobject in resources.get("/XObject", {}).values():
         if xobject.objgen in seen:
             continue
         seen.add(xobject.objgen)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from liandong.errors import display_path, printable
 from liandong.fonts import ResolvedFont
-from liandong.render import MM, Layout
+from liandong.page import MM, Layout
 
 TRIM_TOLERANCE = 0.5 * MM
 """A4 within half a millimetre: PDF boxes are in pt, rounded by the writer."""
@@ -233,7 +233,7 @@ def _decoded_size(stream, limit: int) -> int | None:
     return total
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _face_names(file: Path, index: int) -> frozenset[str]:
     """Every family and full name a face has, in every language, as a PDF font name spells it.
 
@@ -337,6 +337,8 @@ def _missing_glyphs(font, program, codes: dict[int, set[int]]) -> dict[int, list
     import pikepdf
     from fontTools.ttLib import TTFont, TTLibError
 
+    from liandong.tags import to_unicode
+
     glyphs = None
     charset: set[int] | None = None  # the CIDs a bare CID-keyed CFF program has
     if program is not None:
@@ -358,7 +360,7 @@ def _missing_glyphs(font, program, codes: dict[int, set[int]]) -> dict[int, list
             return 0
         return int.from_bytes(table[2 * code:2 * code + 2], "big")
 
-    unicode = _to_unicode(font)
+    unicode = to_unicode(font)
     result = {}
     for page, page_codes in sorted(codes.items()):
         bad = sorted(code for code in page_codes
@@ -379,21 +381,6 @@ def _cff_cids(data: bytes) -> set[int] | None:
     if not hasattr(top, "ROS"):
         return None
     return {int(name[3:]) for name in top.charset if name.startswith("cid")}
-
-
-def _to_unicode(font) -> dict[int, str]:
-    """The bfchar entries of a font's ToUnicode CMap (what WeasyPrint writes)."""
-    cmap = font.get("/ToUnicode")
-    if cmap is None:
-        return {}
-    text = cmap.read_bytes().decode("latin-1")
-    result = {}
-    for code, value in re.findall(r"<([0-9A-Fa-f]{4})>\s*<([0-9A-Fa-f]+)>", text):
-        try:
-            result[int(code, 16)] = bytes.fromhex(value).decode("utf-16-be")
-        except (ValueError, UnicodeDecodeError):
-            pass
-    return result
 
 
 def _destination(pdf, name: str) -> tuple[int, float] | None:

@@ -33,9 +33,9 @@ import json
 import logging
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from liandong.files import write_atomic
 from liandong.render import date_text

@@ -12,13 +12,13 @@ import os
 import re
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from stat import S_ISREG
-from typing import Callable
 from urllib.parse import unquote
 
 from liandong.errors import LiandongError, SourceErrors, display_path, internal_error, os_reason
-from liandong.build import resolve_project_fonts
+from liandong.project import resolve_project_fonts
 from liandong.site import SitePlan, SiteRenderer, build_site
 
 __all__ = ["Preview", "serve"]
@@ -63,9 +63,11 @@ _PAGE = """<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} · liandong 预览</title>
 <style>
-body {{ margin: 0 auto; max-width: 56rem; padding: 1.5rem; font-family: "Noto Sans CJK SC", sans-serif; line-height: 1.7; }}
+body {{ margin: 0 auto; max-width: 56rem; padding: 1.5rem; line-height: 1.7;
+       font-family: "Noto Sans CJK SC", sans-serif; }}
 h1 {{ color: #b0000e; font-size: 1.5rem; }}
-pre {{ white-space: pre-wrap; overflow-wrap: anywhere; background: #fff4f4; border-left: 4px solid #e60012; padding: 1rem; font-size: 1rem; }}
+pre {{ white-space: pre-wrap; overflow-wrap: anywhere; background: #fff4f4;
+      border-left: 4px solid #e60012; padding: 1rem; font-size: 1rem; }}
 </style>
 </head>
 <body>
@@ -278,7 +280,7 @@ class Preview:
             try:
                 with self.lock:
                     self.renderer.issues.warm()
-            except Exception:  # noqa: BLE001 - a failure here shows at the next rebuild
+            except Exception:  # a failure here shows at the next rebuild
                 logger.debug("预热失败", exc_info=True)
 
     def _build(self, *, pdfs: bool, reload_for_pdfs: bool = True, only: list[Path] | None = None):
@@ -400,7 +402,7 @@ def _handler(preview: Preview, port: Callable[[], int]):
 
         def send_error(self, code, message=None, explain=None):
             """A plain Chinese text instead of http.server's English HTML."""
-            body = f"{code} {_REASONS.get(code, '请求无效')}\n".encode("utf-8")
+            body = f"{code} {_REASONS.get(code, '请求无效')}\n".encode()
             self.send_response(code)
             self.send_header("Content-Type", "text/plain; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
@@ -418,10 +420,10 @@ def _handler(preview: Preview, port: Callable[[], int]):
                 allowed |= {"127.0.0.1", "localhost"}
             return host in allowed
 
-        def do_GET(self):  # noqa: N802 - http.server's naming
+        def do_GET(self):  # http.server's naming
             self._guarded(self._get)
 
-        def do_HEAD(self):  # noqa: N802
+        def do_HEAD(self):
             self._guarded(super().do_HEAD)
 
         def _guarded(self, action) -> None:
@@ -435,7 +437,7 @@ def _handler(preview: Preview, port: Callable[[], int]):
                 if exc.errno in (errno.EPIPE, errno.ECONNRESET):
                     return
                 self.send_error(404)
-            except Exception:  # noqa: BLE001 - never a traceback on the terminal
+            except Exception:  # never a traceback on the terminal
                 logger.debug("预览请求出错", exc_info=True)
                 self.send_error(500)
 

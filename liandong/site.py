@@ -11,26 +11,37 @@ import re
 import signal
 import stat
 import sys
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 
 import jinja2
 
 from liandong import __version__, limits, search
-from liandong.build import IssueRenderer, resolve_project_fonts, template_error
+from liandong.build import IssueRenderer, template_error
 from liandong.errors import LiandongError, Problem, SourceErrors, display_path
 from liandong.files import recover, write_output
 from liandong.fonts import ResolvedFont
+from liandong.project import resolve_project_fonts
 from liandong.render import PACKAGE_TEMPLATES, date_text, template_environment
 from liandong.source import ISSUE_FILE, SERIES_FILE
 from liandong.stack import stack_key
 from liandong.typeset import chinese_number
-from liandong.validate import (DEFAULT_TIMEZONE, SIGNED_OFF, TIMEZONE_KEY, Issue, Numbers,
-                               issue_folders, load_issues, load_series, read_state, read_status)
+from liandong.validate import (
+    DEFAULT_TIMEZONE,
+    SIGNED_OFF,
+    TIMEZONE_KEY,
+    Issue,
+    Numbers,
+    issue_folders,
+    load_issues,
+    load_series,
+    read_state,
+    read_status,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -323,7 +334,7 @@ def _check_meta(slug: str, meta: object) -> str | None:
     if not isinstance(meta, dict) or set(meta) != set(_META_FIELDS):
         return f"{slug} 的记录不完整"
     for name, kind in _META_FIELDS.items():
-        if type(meta[name]) is not kind:  # noqa: E721 - bool is not an int here
+        if type(meta[name]) is not kind:  # bool is not an int here
             return f"{slug} 的“{name}”类型不对"
     if meta["slug"] != slug or f"{meta['year']}-{meta['number']:02d}" != slug:
         return f"{slug} 的期号与记录不符"

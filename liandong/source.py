@@ -134,7 +134,7 @@ def outside_project(path: Path, root: Path) -> Path | None:
     return None if real.is_relative_to(root.resolve()) else real
 
 
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 """Invisible control characters: never meant in a bulletin, and they break the HTML/PDF stages."""
 
 
@@ -185,7 +185,7 @@ def read_source(path: Path, root: Path, problems: list[Problem]) -> SourceFile |
         problems.append(Problem(name, line, column, "文件不是 UTF-8 编码，请另存为 UTF-8"))
         return None
     source = SourceFile(path, name, normalise_newlines(text))
-    control = _CONTROL.search(source.text)
+    control = CONTROL.search(source.text)
     if control:
         line, column = source.position(control.start())
         problems.append(Problem(name, line, column, control_message(control.group())))
@@ -433,7 +433,7 @@ class Block:
     def text(self) -> str:
         return "".join(run.text for run in self.runs)
 
-    def units(self) -> tuple["Block", ...]:
+    def units(self) -> tuple[Block, ...]:
         return (self,)
 
     def spans(self) -> list[tuple[int, int]]:
@@ -897,7 +897,7 @@ class _BodyParser:
         block = self._block(lines)
         if not block.text:
             return
-        for level, pattern, example in _LOOKALIKE:
+        for level, pattern, _example in _LOOKALIKE:
             found = pattern.match(block.text)
             if found:
                 number, marks = found.group(), "#" * level

@@ -25,6 +25,9 @@ the 版记, page after page.
 
 from __future__ import annotations
 
+import contextlib
+import re
+
 import pikepdf
 
 GROUPING = {"/NonStruct", "/Span", "/Div"}
@@ -72,11 +75,11 @@ class _Tidier:
         for kid in _kids(merged):
             if _is_element(kid):
                 kid.P = kept
-            elif isinstance(kid, int) or (isinstance(kid, pikepdf.Object)
-                                          and kid._type_code == pikepdf.ObjectType.integer):
-                if not same_page and page is not None:
-                    kid = self.pdf.make_indirect(pikepdf.Dictionary(
-                        Type=pikepdf.Name.MCR, Pg=page, MCID=int(kid)))
+            elif not same_page and page is not None and (
+                    isinstance(kid, int) or (isinstance(kid, pikepdf.Object)
+                                             and kid._type_code == pikepdf.ObjectType.integer)):
+                kid = self.pdf.make_indirect(pikepdf.Dictionary(
+                    Type=pikepdf.Name.MCR, Pg=page, MCID=int(kid)))
             kids.append(kid)
         kept.K = pikepdf.Array(kids)
         self.replaced[merged.objgen] = kept
@@ -178,10 +181,22 @@ def _mcid(operands) -> int | None:
     return None
 
 
-def _decode(font, data: bytes) -> str:
-    from liandong.preflight import _to_unicode
+def to_unicode(font) -> dict[int, str]:
+    """The bfchar entries of a font's ToUnicode CMap (what WeasyPrint writes);
+    preflight reads it too."""
+    cmap = font.get("/ToUnicode")
+    if cmap is None:
+        return {}
+    text = cmap.read_bytes().decode("latin-1")
+    result = {}
+    for code, value in re.findall(r"<([0-9A-Fa-f]{4})>\s*<([0-9A-Fa-f]+)>", text):
+        with contextlib.suppress(ValueError, UnicodeDecodeError):
+            result[int(code, 16)] = bytes.fromhex(value).decode("utf-16-be")
+    return result
 
-    mapping = _to_unicode(font)
+
+def _decode(font, data: bytes) -> str:
+    mapping = to_unicode(font)
     if font.get("/Subtype") == "/Type0":
         codes = [int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data) - 1, 2)]
     else:
@@ -251,7 +266,7 @@ def _list_bodies(pdf: pikepdf.Pdf, root) -> None:
         if any(not _is_element(kid) for kid in kids):
             continue
         rest = [kid for kid in kids if kid.get("/S") not in ("/Lbl", "/LBody")]
-        if not rest or len(rest) == len(kids) and any(k.get("/S") == "/LBody" for k in kids):
+        if not rest or (len(rest) == len(kids) and any(k.get("/S") == "/LBody" for k in kids)):
             continue
         body = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructElem,
                                                     S=pikepdf.Name.LBody, P=item,

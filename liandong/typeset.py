@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import math
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Callable, Sequence
 
 OPENING = frozenset("（《「『【“‘〔〖〈([{")
 """Opening punctuation: never at the end of a line."""
@@ -251,7 +252,7 @@ def _latin_tokens(text: str, start: int, end: int, unit: int):
                   | {k + 1 for k, c in enumerate(run) if c in JOINERS}
                   | {0, len(run)})
     tokens = []
-    for a, b in zip(cuts, cuts[1:]):
+    for a, b in itertools.pairwise(cuts):
         if a < b:
             dash = run[a:b] in JOINERS
             tokens.append((start + a, start + b, LATIN, b - 1 in breaks, dash, unit))
@@ -655,7 +656,7 @@ def _gap_counts(spans: list[_Span]) -> tuple[list[int], int, int]:
     """The gaps between a line's spans, and how many of its gaps take the line's letter-spacing
     (plain: between Chinese units, inside a Chinese span too) and how many the Latin stretch
     as well (loose)."""
-    gaps = [_gap(span.atoms[-1], following.atoms[0]) for span, following in zip(spans, spans[1:])]
+    gaps = [_gap(span.atoms[-1], following.atoms[0]) for span, following in itertools.pairwise(spans)]
     plain = sum(len(span.atoms) - 1 for span in spans if span.kind == HAN)
     plain += sum(1 for gap in gaps if gap == PLAIN)
     return gaps, plain, sum(1 for gap in gaps if gap == LOOSE)
@@ -871,7 +872,7 @@ def _balanced(items: list[_Atom], allowed: list[int], penalty: dict[int, float],
 
     total = length(0, n)
     inf = float("inf")
-    starts = [0] + allowed[:-1]
+    starts = [0, *allowed[:-1]]
     for count in range(max(1, math.ceil(total / width - 1e-9)), len(allowed) + 1):
         target = total / count
         best = {(0, 0): 0.0}

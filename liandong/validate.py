@@ -8,17 +8,33 @@ import functools
 import logging
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import yaml
 
 from liandong import limits
 from liandong.errors import Problem, display_path
-from liandong.source import (_CONTROL, ISSUE_FILE, SERIES_FILE, Block, Figure, Form, Loc,
-                             SourceFile, Table, compose_yaml, control_message, key_slip, node_loc,
-                             parse_blocks, read_source, source_name, split_front_matter)
+from liandong.source import (
+    CONTROL,
+    ISSUE_FILE,
+    SERIES_FILE,
+    Block,
+    Figure,
+    Form,
+    Loc,
+    SourceFile,
+    Table,
+    compose_yaml,
+    control_message,
+    key_slip,
+    node_loc,
+    parse_blocks,
+    read_source,
+    source_name,
+    split_front_matter,
+)
 from liandong.typeset import CLOSING, OPENING, chinese_number
 
 logger = logging.getLogger(__name__)
@@ -252,7 +268,7 @@ def _scalar(source: SourceFile, key: str, node: yaml.Node, problems: list[Proble
         problems.append(node_loc(source, node).problem(f"“{key}”应是{expected}"))
         return None
     value = str(node.value)
-    control = _CONTROL.search(value)  # written as a YAML escape such as "\x01"
+    control = CONTROL.search(value)  # written as a YAML escape such as "\x01"
     if control:
         problems.append(node_loc(source, node).problem(f"“{key}”{control_message(control.group())}"))
         return None
@@ -295,7 +311,7 @@ def _number(source: SourceFile, key: str, node: yaml.Node, problems: list[Proble
 _DATE = re.compile(r"([0-9]{4})(?:-([0-9]{1,2})-([0-9]{1,2})|年([0-9]{1,2})月([0-9]{1,2})日)")
 
 
-def parse_date(value: str) -> dt.date | None | bool:
+def parse_date(value: str) -> dt.date | bool | None:
     """A date written 2024-08-30 or 2024年8月30日: the date, None if not written so, False if
     written so but impossible (2024-02-30)."""
     match = _DATE.fullmatch(value.strip())
@@ -549,7 +565,7 @@ def article_order(path: Path) -> tuple:
 
 
 _PUNCTUATION_RUN = re.compile(
-    "[" + re.escape("".join(sorted(OPENING | CLOSING))) + "]{%d,}" % (limits.PUNCTUATION_RUN + 1))
+    "[" + re.escape("".join(sorted(OPENING | CLOSING))) + f"]{{{limits.PUNCTUATION_RUN + 1},}}")
 
 
 def _check_paragraphs(blocks, problems: list[Problem]) -> None:
@@ -788,7 +804,7 @@ def scan_archive(root: Path) -> Archive:
     return archive
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _notice_once(message: str) -> None:
     logger.warning("%s", message)
 

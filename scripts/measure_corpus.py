@@ -19,7 +19,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
-from measure import CRITERIA, build_corpus, load_title_words, measure_built  # noqa: E402
+from measure import CRITERIA, build_corpus, load_title_words, measure_built  # noqa: E402 - after tests/ is on sys.path
 
 
 def main(argv: list[str] | None = None) -> int:

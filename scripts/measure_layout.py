@@ -11,8 +11,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from pdfmeasure import (BOTTOM, MM, PITCH, TOP, ink_rows, lines, rules,  # noqa: E402
-                        text_left, text_right)
+import itertools
+
+from pdfmeasure import BOTTOM, MM, PITCH, TOP, ink_rows, lines, rules, text_left, text_right
 
 
 def main(pdf: Path) -> None:
@@ -20,7 +21,7 @@ def main(pdf: Path) -> None:
     grid = [l for l in all_lines if abs(l.size - 16) < 0.01
             and min(abs(l.x0 - text_left(l.page)), abs(l.x0 - text_left(l.page) - 2 * PITCH)) < 0.1 * MM
             and not (l.page == 1 and l.baseline < 100 * MM)]
-    flush = [(a.x1 - text_right(a.page)) / MM for a, b in zip(grid, grid[1:])
+    flush = [(a.x1 - text_right(a.page)) / MM for a, b in itertools.pairwise(grid)
              if abs(b.x0 - text_left(b.page)) < 0.1 * MM]
     print(f"flush lines: {len(flush)}, right edge off by at most {max(map(abs, flush)):.3f} mm")
     page2 = [l for l in grid if l.page == 2]

@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
 # The whole test suite, on a machine where `bash setup.sh` has run (or on a fresh one): installs
-# the test tools if they are missing (setup.sh --dev), then runs pytest. Arguments go to pytest.
+# the test tools if they are missing (setup.sh --dev), lints the code with ruff (pyproject.toml's
+# [tool.ruff]; a finding stops the run before any test), then runs pytest. Arguments go to pytest.
 #
 #   bash scripts/test.sh                 # every test
 #   bash scripts/test.sh tests/test_typeset.py -k title
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash setup.sh --dev
+if ! .venv/bin/ruff check --no-cache .; then
+  echo "scripts/test.sh：ruff 检查发现上面这些问题，请先修正（能自动修正的：.venv/bin/ruff check --fix .）。" >&2
+  exit 1
+fi
+# Enabled after the one-time reformat of the whole tree (`.venv/bin/ruff format .`):
+# if ! .venv/bin/ruff format --no-cache --check .; then
+#   echo "scripts/test.sh：上面这些文件没有按 ruff format 排版，请运行 .venv/bin/ruff format .。" >&2
+#   exit 1
+# fi
 status=0
 .venv/bin/python -m pytest "$@" || status=$?
 if [ "$status" -eq 5 ]; then

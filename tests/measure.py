@@ -16,14 +16,15 @@ of a given paragraph, title or 版记 part, and nothing is guessed from the layo
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import time
 import unicodedata
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import pdfplumber
 
@@ -781,9 +782,11 @@ def _check_words(s: _State) -> None:
                     s.result.fail("words", line.page, f"{block.where}：“{run[:40]}”在{shown}处"
                                                       f"回行，{kind}")
             if a == "—" and at >= 2 and _latin(want[at - 2]) and want[at - 2] not in "—" and _latin(b):
-                s.result.fail("words", line.page, f"{block.where}：在{shown}的“—”之后回行（电话号码、起止范围不能拆开）")
+                s.result.fail("words", line.page,
+                              f"{block.where}：在{shown}的“—”之后回行（电话号码、起止范围不能拆开）")
             if b == "—" and _latin(a) and at + 1 < len(want) and _latin(want[at + 1]):
-                s.result.fail("words", line.page, f"{block.where}：在{shown}的“—”之前回行（电话号码、起止范围不能拆开）")
+                s.result.fail("words", line.page,
+                              f"{block.where}：在{shown}的“—”之前回行（电话号码、起止范围不能拆开）")
         if block.running:
             continue
         _check_title_breaks(s, block, lines, breaks, index,
@@ -882,7 +885,7 @@ def _check_spacing(s: _State) -> None:
             # (judged by `forms`), not spacing.
             marks = len(norm(block.marker)) if block is not None and number == 0 else 0
             inked = inked[marks:]
-            for i, j in zip(inked, inked[1:]):
+            for i, j in itertools.pairwise(inked):
                 a, b = glyphs[i], glyphs[j]
                 blank = sum(g.x1 - g.x0 for g in glyphs[i + 1:j])
                 em = a.size
@@ -935,7 +938,7 @@ def _check_keep(s: _State) -> None:
       blank lines above an article). The 版记 never explains a short page: the text flows
       first and the 版记 follows it.
     """
-    fail = lambda page, message: s.result.fail("keep", page, message)  # noqa: E731
+    fail = lambda page, message: s.result.fail("keep", page, message)  # noqa: E731 - a one-line alias
     blocks = s.block_lines
     for k, (block, lines) in enumerate(blocks[:-1]):
         if block.kind in _HEADS:
@@ -948,7 +951,7 @@ def _check_keep(s: _State) -> None:
         fail(1, f"第 1 页报头之下没有正文：正文从第 {s.flow[0].page} 页才开始")
     index_of = {id(line): j for j, (_, lines) in enumerate(blocks) for line in lines}
     pages = sorted({line.page for line in s.flow})
-    for page, following in zip(pages, pages[1:]):
+    for page, following in itertools.pairwise(pages):
         if following != page + 1:
             fail(page + 1, "这一页没有正文，正文却在后面接着排")
             continue
@@ -1034,10 +1037,10 @@ def _table_parts(s: _State, block: Block, lines: list[Line]) -> list[_TablePart]
                                   max(0.0, text_left(page) - 15 * MM),
                                   min(image.width * 72 / INK_DPI, text_right(page) + 15 * MM))
         cells = []
-        for (_, upper, _, _), (lower, _, _, _) in zip(rows, rows[1:]):
+        for (_, upper, _, _), (lower, _, _, _) in itertools.pairwise(rows):
             band = [line for line in on_page if upper < line.baseline < lower]
             row = []
-            for (_, c0), (c1, _) in zip(columns, columns[1:]):
+            for (_, c0), (c1, _) in itertools.pairwise(columns):
                 fragments = []
                 for line in band:
                     glyphs = [g for g in line.glyphs if c0 < (g.x0 + g.x1) / 2 < c1]
@@ -1115,7 +1118,7 @@ def _check_forms(s: _State) -> None:
       width and centred in it within EDGE_TOLERANCE; a picture that opens its page starts in
       the first grid line. Its resolution at its printed size is at least DPI_FLOOR, and below
       DPI_NOTICE only with a notice placed at its figure in the sources."""
-    fail = lambda page, message: s.result.fail("forms", page, message)  # noqa: E731
+    fail = lambda page, message: s.result.fail("forms", page, message)  # noqa: E731 - a one-line alias
     hangs: dict[int, float] = {}
     for block, lines in s.block_lines:
         if block.kind in ("li", "zhu") and block.marker:
@@ -1158,7 +1161,7 @@ def _check_table(s: _State, block: Block, lines: list[Line], fail) -> None:
                 abs(last[1] - text_right(page)) > EDGE_TOLERANCE:
             fail(page, f"{block.where}：表格从 {first[0] / MM:.2f} mm 到 {last[1] / MM:.2f} mm，"
                        "应与版心同宽")
-        for t, b, left, right in part.rows:
+        for t, b, _, _ in part.rows:
             if abs((b - t) - TABLE_RULE) > TABLE_RULE_TOLERANCE:
                 fail(page, f"{block.where}：表格横线粗 {b - t:.2f} pt，应为 {TABLE_RULE} pt")
         for left, right in part.columns:
@@ -1191,10 +1194,11 @@ def _check_table(s: _State, block: Block, lines: list[Line], fail) -> None:
             end = _integer_end(fragments[0]) if NUMBER.fullmatch(text) and fragments else None
             if end is not None:  # from the text area's left: pages differ in their binding
                 ends.append((end - text_left(fragments[0].page), fragments[0]))
-        if ends and max(e for e, _ in ends) - min(e for e, _ in ends) > EDGE_TOLERANCE:
+        spread = max(e for e, _ in ends) - min(e for e, _ in ends) if ends else 0
+        if spread > EDGE_TOLERANCE:
             worst = max(ends, key=lambda item: abs(item[0] - ends[0][0]))[1]
             fail(worst.page, f"{block.where}：第 {column + 1} 列的数字没有按小数点对齐"
-                             f"（{worst.quote()}，相差 {(max(e for e, _ in ends) - min(e for e, _ in ends)) / MM:.2f} mm）")
+                             f"（{worst.quote()}，相差 {spread / MM:.2f} mm）")
 
 
 def _check_figure(s: _State, block: Block, caption: Line, previous: Line | None, fail) -> None:
@@ -1206,7 +1210,7 @@ def _check_figure(s: _State, block: Block, caption: Line, previous: Line | None,
     if not images:
         fail(page, f"{block.where}：图题{caption.quote()}之上没有图片")
         return
-    x0, top, x1, bottom, (width, height) = max(images, key=lambda image: image[3])
+    x0, top, x1, bottom, (width, _) = max(images, key=lambda image: image[3])
     if x0 < text_left(page) - EDGE_TOLERANCE or x1 > text_right(page) + EDGE_TOLERANCE:
         fail(page, f"{block.where}：图片超出版心（{x0 / MM:.1f}–{x1 / MM:.1f} mm）")
     error = (x0 + x1) / 2 - (text_left(page) + text_right(page)) / 2
@@ -1243,7 +1247,7 @@ def _parts(s: _State) -> list[_Part]:
     for line in s.banji_lines:
         text = line.text
         stripped = text.lstrip()
-        label = next((l for l in _LIST_LABELS + ("责任编辑", "联系方式", "批准文号")
+        label = next((l for l in (*_LIST_LABELS, "责任编辑", "联系方式", "批准文号")
                       if stripped.startswith(l + "：")), None)
         if label is None:
             if parts and parts[-1].label in _LIST_LABELS:
@@ -1291,13 +1295,13 @@ def _part_glyphs(line: Line, start: int, end: int | None = None) -> list[Glyph]:
 def _wide_pairs(glyphs: list[Glyph]) -> int:
     """How many neighbouring glyphs are both full-width: the gaps a part can be squeezed at
     (counted from what is drawn, so fewer than the typesetter may count at Latin words)."""
-    return sum(1 for a, b in zip(glyphs, glyphs[1:]) if a.wide and b.wide)
+    return sum(1 for a, b in itertools.pairwise(glyphs) if a.wide and b.wide)
 
 
 def _check_pair_squeeze(s: _State, line: Line, glyphs: list[Glyph]) -> None:
     """Two parts squeezed to share a 版记 line: never more than HAN_SQUEEZE between two
     neighbouring full-width glyphs (each glyph's em box against the next one's origin)."""
-    for a, b in zip(glyphs, glyphs[1:]):
+    for a, b in itertools.pairwise(glyphs):
         if a.wide and b.wide and b.x0 - a.x1 < -HAN_SQUEEZE * a.size:
             s.result.fail("banji", line.page, f"版记{line.quote()}挤得太紧：“{a.text}{b.text}”之间"
                                               f"收紧 {(a.x1 - b.x0) / a.size:.2f} 字"
@@ -1331,7 +1335,7 @@ def _check_banji(s: _State) -> None:
     banji = s.expected.banji
     if banji is None:
         return
-    fail = lambda page, message: s.result.fail("banji", page, message)  # noqa: E731
+    fail = lambda page, message: s.result.fail("banji", page, message)  # noqa: E731 - a one-line alias
     lines = s.banji_lines
     if not lines:
         if s.block_lines:
@@ -1381,7 +1385,7 @@ def _check_banji(s: _State) -> None:
                     if abs(error) > EDGE_TOLERANCE:
                         fail(line.page, f"“{part.label}”一栏的{line.quote()}右端应距版心右边一字，"
                                         f"偏 {error / MM:+.2f} mm")
-        if part.label in _LIST_LABELS + ("责任编辑", "批准文号") or part.start == 0:
+        if part.label in (*_LIST_LABELS, "责任编辑", "批准文号") or part.start == 0:
             error = left - (text_left(page) + inset)
             if abs(error) > EDGE_TOLERANCE:
                 fail(page, f"“{part.label}”应距版心左边一字，偏 {error / MM:+.2f} mm")
@@ -1448,7 +1452,7 @@ def _check_banji(s: _State) -> None:
 
 
 def _check_banji_rules(s: _State, parts: list[_Part], inset: float) -> None:
-    fail = lambda page, message: s.result.fail("banji", page, message)  # noqa: E731
+    fail = lambda page, message: s.result.fail("banji", page, message)  # noqa: E731 - a one-line alias
     page = s.banji_lines[-1].page
     if page > len(s.images):
         return
@@ -1492,7 +1496,7 @@ def _check_banji_rules(s: _State, parts: list[_Part], inset: float) -> None:
 # --- Ink -------------------------------------------------------------------------------------
 
 def _px(value: float) -> int:
-    return int(round(value * INK_DPI / 72))
+    return round(value * INK_DPI / 72)
 
 
 def _mask(image):
@@ -1607,10 +1611,8 @@ def _check_outside(s: _State) -> None:
         if top is None or abs(top - BOTTOM - FOLIO_GAP) > FOLIO_GAP_TOLERANCE:
             shown = "无墨迹" if top is None else f"{(top - BOTTOM) / MM:.2f} mm"
             s.result.fail("outside", number, f"页码一字线上沿距版心下边缘 {shown}，应为 7 mm")
-        if number % 2:
-            error = line.ink[-1].x1 - (right - FOLIO_INSET)
-        else:
-            error = line.ink[0].x0 - (left + FOLIO_INSET)
+        error = (line.ink[-1].x1 - (right - FOLIO_INSET) if number % 2
+                 else line.ink[0].x0 - (left + FOLIO_INSET))
         if abs(error) > EDGE_TOLERANCE:
             side = "右" if number % 2 else "左"
             s.result.fail("outside", number, f"页码应居{side}空一字，偏 {error / MM:+.2f} mm")
@@ -1659,12 +1661,12 @@ def build_corpus(root: Path, out: Path | None = None) -> tuple[dict[str, Built],
     """Render every issue of the project at root the way `liandong build` does, but keep going
     past an issue that `build` would refuse, so that its PDF can still be measured.
 
-    The fonts are resolved as `build` resolves them (`build.resolve_project_fonts` where the
-    code has it: series.yaml's font settings); an issue's notices are what the liandong
-    loggers warn while it is loaded and rendered, plus the notices `IssueRenderer.load` hands
-    back where it takes a list for them. Returns the issues by name ("2024/13"), the notices
-    and problems given once for the whole build (the fonts') and the total time in seconds.
-    With out, each PDF is also written there."""
+    The fonts are resolved as `build` resolves them (`project.resolve_project_fonts`, before it
+    `build.resolve_project_fonts`, where the code has it: series.yaml's font settings); an
+    issue's notices are what the liandong loggers warn while it is loaded and rendered, plus
+    the notices `IssueRenderer.load` hands back where it takes a list for them. Returns the
+    issues by name ("2024/13"), the notices and problems given once for the whole build (the
+    fonts') and the total time in seconds. With out, each PDF is also written there."""
     import inspect
 
     from liandong import build as build_module
@@ -1676,8 +1678,12 @@ def build_corpus(root: Path, out: Path | None = None) -> tuple[dict[str, Built],
     started = time.perf_counter()
     font_problems: list = []
     with _collecting() as general:
-        if hasattr(build_module, "resolve_project_fonts"):
-            fonts = build_module.resolve_project_fonts(root, notice=True, problems=font_problems)
+        try:
+            from liandong.project import resolve_project_fonts
+        except ImportError:  # older code: build had it, or nothing did
+            resolve_project_fonts = getattr(build_module, "resolve_project_fonts", None)
+        if resolve_project_fonts is not None:
+            fonts = resolve_project_fonts(root, notice=True, problems=font_problems)
         else:
             fonts = resolve_fonts(root / "fonts", notice=True)
         renderer = IssueRenderer(root, fonts)
@@ -1705,7 +1711,7 @@ def build_corpus(root: Path, out: Path | None = None) -> tuple[dict[str, Built],
                     refused.append(exc.message)
                     html = renderer.pages(issue, context)[0]
                     pdf = renderer._pdf_renderer().render(html, issue.folder,
-                                                          renderer.allowed + [issue.folder])
+                                                          [*renderer.allowed, issue.folder])
         if out is not None and pdf is not None:
             out.mkdir(parents=True, exist_ok=True)
             (out / f"{folder.parent.name}-{int(folder.name):02d}.pdf").write_bytes(pdf)

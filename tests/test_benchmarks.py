@@ -12,7 +12,9 @@ import yaml
 from conftest import REPO, liandong
 
 sys.path.insert(0, str(REPO / "benchmarks"))
-import generate  # noqa: E402 - benchmarks/ is not a package
+import itertools
+
+import generate  # benchmarks/ is not a package
 
 
 def _issues(root: Path) -> list[tuple[Path, dict]]:
@@ -38,7 +40,7 @@ def test_generated_archive_passes_check_and_numbers_like_a_real_one(tmp_path):
     assert [meta["总期号"] for _, meta in issues] == [1, 2, 3, 4, 5, 6]
     dates = [meta["日期"] for _, meta in issues]
     assert all(isinstance(d, dt.date) for d in dates)
-    assert all(a < b for a, b in zip(dates, dates[1:]))
+    assert all(a < b for a, b in itertools.pairwise(dates))
 
     titles = [t for f, _ in issues for t in _titles(f)]
     assert len(titles) == len(set(titles))

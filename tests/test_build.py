@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from conftest import FIXTURES, liandong, make_project
@@ -130,7 +132,7 @@ def test_lines_with_dashes_and_ellipses_stay_flush(tmp_path):
     liandong("build", "13", "--out", "out", cwd=project, check=True)
     body = [l for l in lines(project / "out" / "2024-13.pdf") if abs(l.size - 16) < 0.01]
     marked = 0
-    for line, following in zip(body, body[1:]):
+    for line, following in itertools.pairwise(body):
         continues = (following.page == line.page
                      and abs(following.x0 - text_left(following.page)) < 0.1 * MM)
         if continues and ("——" in line.text or "……" in line.text):
@@ -152,7 +154,7 @@ def test_bold_latin_is_measured_in_the_bold_face_and_stays_flush(tmp_path):
     liandong("build", "13", "--out", "out", cwd=project, check=True)  # preflight: nothing sticks out
     body = [l for l in lines(project / "out" / "2024-13.pdf") if abs(l.size - 16) < 0.01]
     bold = 0
-    for line, following in zip(body, body[1:]):
+    for line, following in itertools.pairwise(body):
         continues = (following.page == line.page
                      and abs(following.x0 - text_left(following.page)) < 0.1 * MM)
         if continues and any(word in line.text for word in ("APEC", "Business", "Council")):
@@ -187,7 +189,7 @@ def test_mixed_text_ends_on_the_right_edge_as_drawn(tmp_path):
     liandong("build", "13", "--out", "out", cwd=project, check=True)
     body = [l for l in lines(project / "out" / "2024-13.pdf") if abs(l.size - 16) < 0.01]
     checked = 0
-    for line, following in zip(body, body[1:]):
+    for line, following in itertools.pairwise(body):
         continues = (following.page == line.page
                      and abs(following.x0 - text_left(following.page)) < 0.1 * MM)
         if not continues or not any(c.isascii() and c.isalnum() for c in line.text):
@@ -260,7 +262,6 @@ def test_the_same_bytes_in_every_locale(tmp_path, locales):
     import sys
     from pathlib import Path
 
-    from conftest import REPO
 
     environments = {
         "C": {"LANG": "C"},
@@ -313,7 +314,7 @@ def _banji_case_names() -> list[str]:
 
 @pytest.mark.parametrize("name", _banji_case_names())
 def test_banji_holds_in_every_form(name, tmp_path):
-    from pdfmeasure import PITCH, text_left, text_right
+    from pdfmeasure import text_left, text_right
 
     case = BANJI_CASES / name
     project = make_project(tmp_path, overrides={

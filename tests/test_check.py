@@ -47,7 +47,7 @@ def test_schema_problems_all_at_once(tmp_path):
     result = liandong("check", cwd=root)
     assert result.returncode == 1
     errors = expected_lines(case, root)[:-1]  # without build's "未生成任何文件" line
-    assert lines(result) == errors + [f"检查了 2024 年第 13 期：{len(errors)} 处错误，0 处提醒。"]
+    assert lines(result) == [*errors, f"检查了 2024 年第 13 期：{len(errors)} 处错误，0 处提醒。"]
 
 
 def test_missing_glyph_is_an_error_found_without_building(tmp_path):
@@ -55,7 +55,7 @@ def test_missing_glyph_is_an_error_found_without_building(tmp_path):
     root = make_project(tmp_path, overrides=overrides(case))
     result = liandong("check", "13", cwd=root)
     assert result.returncode == 1
-    assert lines(result) == expected_lines(case, root)[:-1] + ["检查了 2024 年第 13 期：1 处错误，0 处提醒。"]
+    assert lines(result) == [*expected_lines(case, root)[:-1], "检查了 2024 年第 13 期：1 处错误，0 处提醒。"]
     assert not (root / "build").exists()
 
 
@@ -295,7 +295,8 @@ def test_the_group_help_lists_new_and_check():
     out = liandong("--help", cwd=REPO, check=True).stdout
     assert "liandong new " in out and "liandong check " in out
     commands = out.split("命令：")[-1]
-    assert [line.split()[0] for line in commands.strip().splitlines()] == ["build", "check", "fonts", "import", "new", "preflight", "serve", "site"]
+    assert [line.split()[0] for line in commands.strip().splitlines()] == [
+        "build", "check", "fonts", "import", "new", "preflight", "serve", "site"]
 
 
 def test_a_fix_that_would_break_the_yaml_is_not_written(tmp_path):
@@ -305,13 +306,13 @@ def test_a_fix_that_would_break_the_yaml_is_not_written(tmp_path):
     from liandong.source import read_source
 
     path = tmp_path / "issue.yaml"
-    path.write_bytes("期号: 13\n总期号: 714\n日期: 2024-08-30\n编印单位: 测试\n".encode("utf-8"))
+    path.write_bytes("期号: 13\n总期号: 714\n日期: 2024-08-30\n编印单位: 测试\n".encode())
     source = read_source(path, tmp_path, [])
     at = source.text.index("测试")
     finding = Finding("test", source, at, "test", ((at, at + 2, "a: b"),), safe=True)
     said = []
     assert apply_fixes(tmp_path, [finding], said.append) == 0
-    assert path.read_bytes() == "期号: 13\n总期号: 714\n日期: 2024-08-30\n编印单位: 测试\n".encode("utf-8")
+    assert path.read_bytes() == "期号: 13\n总期号: 714\n日期: 2024-08-30\n编印单位: 测试\n".encode()
     assert said == ["注意：issue.yaml 修正后不再是有效的 YAML，未做修改，请手工修改"]
 
 
@@ -345,7 +346,7 @@ def test_a_banji_taller_than_a_page_is_found_by_check(tmp_path):
     root = make_project(tmp_path, overrides=overrides(case))
     result = liandong("check", "13", cwd=root)
     assert result.returncode == 1
-    assert lines(result) == expected_lines(case, root)[:-1] + ["检查了 2024 年第 13 期：1 处错误，0 处提醒。"]
+    assert lines(result) == [*expected_lines(case, root)[:-1], "检查了 2024 年第 13 期：1 处错误，0 处提醒。"]
 
 
 def test_fix_keeps_a_private_files_mode(tmp_path):

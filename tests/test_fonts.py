@@ -11,7 +11,7 @@ import pytest
 
 from conftest import FIXTURES, REPO, liandong, make_project
 from liandong import fonts as fonts_module
-from liandong.fonts import Face, ROLES, resolve_fonts
+from liandong.fonts import ROLES, Face, resolve_fonts
 
 WENKAI = Path("/usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf")
 
@@ -145,11 +145,11 @@ def test_a_font_in_fonts_folder_wins_and_is_embedded(office_project):
 def test_installed_family_beats_the_default_and_matches_by_exact_name(monkeypatch, tmp_path):
     fake = Face(("仿宋", "FangSong"), WENKAI, 0, 400)
     real = fonts_module.installed_faces()
-    monkeypatch.setattr(fonts_module, "installed_faces", lambda: real + (fake,))
+    monkeypatch.setattr(fonts_module, "installed_faces", lambda: (*real, fake))
     resolved = resolve_fonts(tmp_path / "fonts")
     assert (resolved["body"].family, resolved["body"].origin) == ("仿宋", "installed")
     near_miss = Face(("仿宋体 Light",), WENKAI, 0, 400)  # not a listed family: never taken
-    monkeypatch.setattr(fonts_module, "installed_faces", lambda: real + (near_miss,))
+    monkeypatch.setattr(fonts_module, "installed_faces", lambda: (*real, near_miss))
     assert resolve_fonts(tmp_path / "fonts")["body"].origin == "default"
 
 
@@ -184,7 +184,7 @@ def test_characters_the_body_font_lacks_are_notices_of_check_and_errors_with_str
     result = liandong("check", "13", cwd=root)
     assert result.returncode == 0
     expected = _notices("name_characters_the_body_font_lacks")
-    assert result.stdout.splitlines() == expected + ["检查了 2024 年第 13 期：0 处错误，4 处提醒。"]
+    assert result.stdout.splitlines() == [*expected, "检查了 2024 年第 13 期：0 处错误，4 处提醒。"]
     strict = liandong("check", "13", "--strict", cwd=root)
     assert strict.returncode == 1
     assert strict.stdout.splitlines()[-1] == (
@@ -192,7 +192,7 @@ def test_characters_the_body_font_lacks_are_notices_of_check_and_errors_with_str
 
 
 def test_characters_the_body_font_lacks_print_from_the_fallback_font(tmp_path):
-    from pdfmeasure import lines, text_left, text_right, MM
+    from pdfmeasure import MM, lines, text_right
 
     root = _case(tmp_path, "name_characters_the_body_font_lacks")
     result = liandong("build", "13", "--out", "out", cwd=root, check=True)

@@ -133,7 +133,7 @@ def test_a_figure_prints_its_picture_and_caption(built):
         pages = [p for p in doc.pages if p.images]
         assert len(pages) == 1
         image = pages[0].images[0]
-        caption = [c for c in pages[0].chars if c["text"] == "图"][0]
+        caption = next(c for c in pages[0].chars if c["text"] == "图")
     assert image["bottom"] <= caption["top"]
     assert abs((image["x0"] + image["x1"]) / 2 - (caption["x0"] + caption["x1"]) / 2) < 120
 
@@ -249,8 +249,8 @@ def test_the_search_text_holds_the_forms(built):
 
 def test_images_and_tables_load_only_for_an_issue_that_has_them():
     """Speed: the sample issue (no figure, no table) never imports the forms' code or Pillow."""
-    code = ("import sys; from pathlib import Path; from liandong.build import IssueRenderer, "
-            "resolve_project_fonts; root = Path('.'); r = IssueRenderer(root, "
+    code = ("import sys; from pathlib import Path; from liandong.load import IssueLoader; "
+            "from liandong.project import resolve_project_fonts; root = Path('.'); r = IssueLoader(root, "
             "resolve_project_fonts(root)); r.load([root / 'issues/2024/13'], []); "
             "print(sorted(m for m in ('liandong.forms', 'liandong.images', 'PIL') "
             "if m in sys.modules))")

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import REPO
 from liandong.build import IssueRenderer, build
@@ -60,7 +59,8 @@ chunk = st.one_of(fragment, fragment, st.text(max_size=8))
 free_text = st.lists(chunk, max_size=12).map("".join)
 """Anything at all: random unicode mixed with syntax of every stage."""
 
-printable = st.lists(st.sampled_from(FRAGMENTS[:20] + [
+printable = st.lists(st.sampled_from([
+    *FRAGMENTS[:20],
     "正文", "会议", "abc", " ", "2024", "**", "<script>alert(1)</script>", "&lt;", "&amp;",
     "[链接](javascript:alert(1))", "<img src=x onerror=alert(1)>", "{{ 7*7 }}", "\\*"]),
     min_size=1, max_size=10).map("".join)

@@ -15,6 +15,7 @@ import sys
 import threading
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import ClassVar
 
 import pdfplumber
 import pikepdf
@@ -58,9 +59,9 @@ def test_hostile_source_is_refused_with_a_clear_message(name: str, tmp_path: Pat
 class Recorder(http.server.BaseHTTPRequestHandler):
     """A local server that answers every request and remembers it."""
 
-    requests: list[str] = []
+    requests: ClassVar[list[str]] = []
 
-    def do_GET(self):  # noqa: N802 - http.server's naming
+    def do_GET(self):  # http.server's naming
         Recorder.requests.append(self.path)
         self.send_response(200)
         self.send_header("Content-Type", "text/css")
@@ -829,8 +830,9 @@ def font_project(tmp_path: Path, font: Path, damage=None, name: str = "fangsong.
 
 
 def _wipe_every_glyph(path: Path) -> None:
-    from fontfiles import blank_glyphs
     from fontTools.ttLib import TTFont
+
+    from fontfiles import blank_glyphs
 
     chars = "".join(chr(code) for code in TTFont(path).getBestCmap() if chr(code).strip())
     blank_glyphs(path, chars)

@@ -76,7 +76,7 @@ def test_imported_cases_validate(tmp_path):
     for case in _cases(with_sources=True):
         if case == "numbered_headings":  # keeps its half-width (二) for check --fix
             continue
-        root, result = _import_case(tmp_path / case, case)
+        root, _ = _import_case(tmp_path / case, case)
         problems: list = []
         assert load_issues(root, [root / ISSUE], problems) and not problems, (case, problems)
 
@@ -415,7 +415,7 @@ def _declare(path: Path, member: str, size: int) -> Path:
 def test_a_docx_part_that_holds_more_than_it_declares_is_refused(tmp_path):
     """A part whose header claims a small size but inflates further: never read past it."""
     root = project_without_13(tmp_path)
-    path = _declare(_docx_bomb(root / "liar.docx", 64 * 1024 * 1024), "word/document.xml", 1024)
+    _declare(_docx_bomb(root / "liar.docx", 64 * 1024 * 1024), "word/document.xml", 1024)
     result = _import_with_little_memory(root, "liar.docx")
     assert result.returncode == 1
     assert result.stderr == ("错误：liar.docx: 无法读取 Word 文档：文件已损坏，或不是 .docx 格式；"
@@ -720,7 +720,7 @@ block the same (kind, level, run-in phrase, text, bold), the rebuilt PDF's text 
 def corpus_pdfs(tmp_path_factory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("corpus-pdf")
     built = {}
-    for name in ROUND_TRIP + ["2024/21", "2024/24"] + list(SAME_FORMS):
+    for name in [*ROUND_TRIP, "2024/21", "2024/24", *SAME_FORMS]:
         liandong("build", name, "--out", str(out), cwd=CORPUS, check=True)
         year, number = name.split("/")
         built[name] = out / f"{year}-{int(number):02d}.pdf"

@@ -15,10 +15,19 @@ import pytest
 
 import liandong.typeset
 from conftest import REPO
-from measure import (BLANK_RIGHT, EDGE_TOLERANCE, MM, Glyph, Line, build_corpus, load_title_words,
-                     measure, measure_built, expected_issue)
-from pdfmeasure import lines as char_box_lines
-from pdfmeasure import text_right
+from measure import (
+    BLANK_RIGHT,
+    EDGE_TOLERANCE,
+    MM,
+    Glyph,
+    Line,
+    build_corpus,
+    expected_issue,
+    load_title_words,
+    measure,
+    measure_built,
+)
+from pdfmeasure import lines as char_box_lines, text_right
 
 CORPUS = REPO / "tests" / "corpus"
 WORDS = load_title_words(CORPUS / "title-words.yaml")

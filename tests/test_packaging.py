@@ -93,7 +93,7 @@ def test_every_locked_package_is_pinned_with_hashes():
     for level, path in LOCKS.items():
         locked = _locked(path)
         assert len(locked) > 20, level
-        for name, (version, hashes) in locked.items():
+        for name, (_, hashes) in locked.items():
             assert hashes, f"{level}: {name} has no hash"
         # Nothing else in the file: no unpinned requirement, no index of this machine.
         lines = [line for line in path.read_text(encoding="utf-8").splitlines()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import statistics
 import subprocess
+from pathlib import Path
 
 import pdfplumber
 import pytest
@@ -12,8 +14,22 @@ import pytest
 from conftest import REPO
 from liandong.fonts import resolve_fonts
 from liandong.typeset import BLANK_RIGHT, CLOSING, OPENING
-from pdfmeasure import (BOTTOM, MM, PAGE_H, PAGE_W, PITCH, TEXT_H, TEXT_W, TOP, ink_rows,
-                        lines, pdf_font_name, rules, text_left, text_right)
+from pdfmeasure import (
+    BOTTOM,
+    MM,
+    PAGE_H,
+    PAGE_W,
+    PITCH,
+    TEXT_H,
+    TEXT_W,
+    TOP,
+    ink_rows,
+    lines,
+    pdf_font_name,
+    rules,
+    text_left,
+    text_right,
+)
 
 FOLIO = re.compile(r"^— \d+ —$")
 
@@ -111,7 +127,7 @@ def test_top_margin_is_37_mm_to_the_glyphs(pdf, body_lines):
 def test_body_is_on_the_22_line_grid(body_lines):
     page2 = [l for l in body_lines if l.page == 2]
     assert len(page2) == 22
-    pitches = [b.baseline - a.baseline for a, b in zip(page2, page2[1:])]
+    pitches = [b.baseline - a.baseline for a, b in itertools.pairwise(page2)]
     for pitch in pitches:
         assert pitch == pytest.approx(TEXT_H / 22, abs=0.05)
     assert page2[-1].baseline <= BOTTOM
@@ -189,8 +205,8 @@ def test_pdftotext_gives_the_text_back_without_inserted_spaces(pdf):
                           check=True).stdout
     body = [line for line in text.splitlines() if re.search(r"[\u4e00-\u9fff]{10}", line)]
     assert len(body) > 50
-    spaced = [line for line in body
-              if re.search(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef“”] +[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef“”]", line)]
+    wide = r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef“”]"
+    spaced = [line for line in body if re.search(wide + " +" + wide, line)]
     assert spaced == []
 
 
@@ -205,7 +221,7 @@ def test_masthead_is_large_red_song_bold_at_the_top(pdf, all_lines, fonts):
     # rendering of C0 M100 Y100 K0 (the print-shop PDF keeps the CMYK; see test_print_shop).
     assert colors == {(0.901961, 0.0, 0.070588)}
     ink = ink_rows(pdf, 1, (text_left(1), 20 * MM, text_right(1), 80 * MM), color="red")
-    top, bottom = ink
+    top, _ = ink
     assert top / MM == pytest.approx(37, abs=0.3)
     glyph = ink_rows(pdf, 1, (name.chars[0]["x0"], 20 * MM, name.chars[0]["x1"], top + 30 * MM),
                      color="red")
@@ -280,7 +296,7 @@ def test_banji_sits_at_the_bottom_of_the_last_page_with_its_rules(pdf, all_lines
     last = max(l.page for l in all_lines)
     found = rules(pdf, last, TOP, BOTTOM + 5 * MM)
     assert len(found) == 4  # above the lists, between lists and credits, credits and approval, below
-    for top, bottom, left, right in found:
+    for _, _, left, right in found:
         assert left == pytest.approx(text_left(last), abs=0.1 * MM)
         assert right == pytest.approx(text_right(last), abs=0.1 * MM)
     thickness = [(bottom - top) / MM for top, bottom, _, _ in found]
@@ -535,7 +551,8 @@ def test_every_printed_glyph_maps_to_unicode(pdf):
     """PDF/A-2u: each glyph code the pages print has a ToUnicode entry, so text can be found."""
     import pikepdf
 
-    from liandong.preflight import _check_fonts, _to_unicode
+    from liandong.preflight import _check_fonts
+    from liandong.tags import to_unicode
 
     used: dict = {}
     with pikepdf.open(pdf) as doc:
@@ -544,7 +561,7 @@ def test_every_printed_glyph_maps_to_unicode(pdf):
         assert len(used) >= 4
         for font, codes in used.values():
             printed = set().union(*codes.values())
-            mapped = _to_unicode(font)
+            mapped = to_unicode(font)
             assert printed and printed <= set(mapped), str(font.BaseFont)
 
 
@@ -889,11 +906,12 @@ def test_weasyprint_is_the_version_compact_fonts_was_checked_with():
 
 
 def _print_html(project: Path) -> tuple[str, Path, list[Path]]:
-    from liandong.build import IssueRenderer, select_folders
+    from liandong.build import IssueRenderer
+    from liandong.project import select_folders
 
     renderer = IssueRenderer(project, resolve_fonts(project / "fonts"))
     (issue, context), = renderer.load(select_folders(project, "13", False), [])
-    return renderer.pages(issue, context)[0], issue.folder, renderer.allowed + [issue.folder]
+    return renderer.pages(issue, context)[0], issue.folder, [*renderer.allowed, issue.folder]
 
 
 def test_the_print_css_is_parsed_once_and_gives_the_same_pdf(monkeypatch):
@@ -962,7 +980,7 @@ def _check_title_on_top(pdf, page: int, title) -> None:
     body = [line for line in lines(pdf) if line.page == page and line.size < 17
             and line.text and not FOLIO.match(line.text.strip())]
     baselines = [line.baseline for line in body]
-    steps = [b - a for a, b in zip(baselines, baselines[1:])]
+    steps = [b - a for a, b in itertools.pairwise(baselines)]
     assert steps and all(abs(step - PITCH_LINE) < 0.05 for step in steps[2:])
 
 

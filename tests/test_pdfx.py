@@ -66,7 +66,7 @@ def test_print_shop_pdf_has_only_cmyk_and_registration_and_no_transparency(print
             assert not resources.get("/XObject")
             operators = {str(op) for _, op in pikepdf.parse_content_stream(page)}
             assert not {"rg", "RG", "sh", "BI"} & operators
-            for operands, op in pikepdf.parse_content_stream(page, "cs CS"):
+            for operands, _ in pikepdf.parse_content_stream(page, "cs CS"):
                 assert str(operands[0]) in ("/DeviceCMYK", "/LiandongRegistration")
 
 
@@ -141,9 +141,8 @@ def test_a_print_pdf_with_rgb_is_refused(sample_build):
     """RGB colour (here: the archival PDF's sRGB) cannot go into PDF/X-1a; every page is named."""
     from liandong.pdfx import NotPrintable, check_printable
 
-    with pikepdf.open(sample_build["pdf"]) as doc:
-        with pytest.raises(NotPrintable) as raised:
-            check_printable(doc)
+    with pikepdf.open(sample_build["pdf"]) as doc, pytest.raises(NotPrintable) as raised:
+        check_printable(doc)
     assert raised.value.message == (
         "印刷用 PDF 不能做成 PDF/X-1a：第 1 页用了 RGB 颜色；第 2 页用了 RGB 颜色；"
         "第 3 页用了 RGB 颜色；第 4 页用了 RGB 颜色。印刷版只能用 device-cmyk() 颜色，"

@@ -10,8 +10,8 @@ import pikepdf
 import pytest
 
 from conftest import FIXTURES, REPO, liandong, make_project
-from liandong.build import select_folders
 from liandong.fonts import Measurer, resolve_fonts
+from liandong.project import select_folders
 from liandong.render import PACKAGE_TEMPLATES, build_context, render_print, template_environment
 from liandong.validate import load_issues
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -10,14 +11,20 @@ from html.parser import HTMLParser
 
 import jinja2
 import pytest
+from hypothesis import HealthCheck, example, given, settings, strategies as st, target
 from jinja2.utils import Namespace
-from hypothesis import HealthCheck, example, given, settings, target
-from hypothesis import strategies as st
 
 from conftest import REPO, add_issue, make_project
 from liandong.fonts import Measurer, resolve_fonts
-from liandong.render import (PACKAGE_TEMPLATES, PLAIN_TYPES, build_context, impure, render_print,
-                             render_web, template_environment)
+from liandong.render import (
+    PACKAGE_TEMPLATES,
+    PLAIN_TYPES,
+    build_context,
+    impure,
+    render_print,
+    render_web,
+    template_environment,
+)
 from liandong.validate import load_issues
 from test_roundtrip import pdf_text
 
@@ -161,7 +168,7 @@ def template_contexts(tmp_path_factory) -> list[tuple[str, dict]]:
     recorded = []
     real = jinja2.Template.new_context
 
-    def record(self, vars=None, shared=False, locals=None):
+    def record(self, vars=None, shared=False, locals=None):  # noqa: A002 - Jinja's own names
         if not shared:  # includes share their parent's context, already recorded
             recorded.append((self.name, dict(vars or {})))
         return real(self, vars, shared, locals)
@@ -231,10 +238,8 @@ def _reachable(env, values: dict) -> tuple[list[object], list[tuple[str, object]
         if callable(obj):
             callables.append((path, obj))
             if env.is_safe_callable(obj) and not isinstance(obj, type):
-                try:
+                with contextlib.suppress(TypeError):  # needs arguments (get, range)
                     push(f"{path}()", obj())
-                except TypeError:  # needs arguments (get, range)
-                    pass
         kind = type(obj)
         if kind in (str, int, float, bool, type(None)):
             if kind in scalar_types:
@@ -288,9 +293,9 @@ class _Touches:
     def hook(cls, event: str, args: tuple) -> None:
         if cls.events is None or not event.startswith(_TOUCHING):
             return
-        if event == "open" and isinstance(args[0], (str, bytes, os.PathLike)):
-            if os.fsdecode(args[0]).startswith(_LIBRARY):  # a module a filter imports lazily
-                return
+        if (event == "open" and isinstance(args[0], (str, bytes, os.PathLike))
+                and os.fsdecode(args[0]).startswith(_LIBRARY)):  # a module a filter imports lazily
+            return
         if event in ("compile", "exec") and _JINJA_RERAISE in repr(args[0]) + repr(
                 getattr(args[0], "co_names", "")):
             return  # Jinja rewriting a template error's traceback

@@ -7,7 +7,6 @@ from __future__ import annotations
 import functools
 import http.server
 import threading
-from pathlib import Path
 
 import pytest
 
@@ -44,7 +43,7 @@ def search_url(tmp_path_factory):
     assert any(name.startswith("search/s/c") for name in files)  # characters with shards of their own
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format, *args):  # noqa: A002
+        def log_message(self, format, *args):  # noqa: A002 - http.server's own signature
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(out)))

@@ -38,7 +38,7 @@ def wait_for(url: str, condition, server: subprocess.Popen) -> str:
     while time.monotonic() < deadline:
         assert server.poll() is None, "the preview server stopped"
         try:
-            status, last = fetch(url)
+            _, last = fetch(url)
             if condition(last):
                 return last
         except (urllib.error.URLError, ConnectionError, TimeoutError):

@@ -3,6 +3,7 @@ pages in chromium, and what `site` may read and delete."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import json
@@ -385,10 +386,8 @@ def test_a_link_out_of_the_project_is_refused_even_when_nothing_changed(tmp_path
 def _children(pid: int) -> list[int]:
     found = []
     for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
+        with contextlib.suppress(OSError):
             found += [int(c) for c in (task / "children").read_text().split()]
-        except OSError:
-            pass
     return found
 
 
@@ -507,7 +506,7 @@ def test_nu_html_checker_finds_no_errors(site_dir):
 # --- In chromium, served from a sub-path ----------------------------------------------
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002
+    def log_message(self, format, *args):  # noqa: A002 - http.server's own signature
         pass
 
 

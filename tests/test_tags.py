@@ -60,7 +60,7 @@ def _content(element, pages) -> list[tuple[int, int]]:
 
 def _marked_content(doc) -> dict[tuple[int, int], str]:
     """The text inside each MCID's marked content, page by page, through ToUnicode."""
-    from liandong.preflight import _to_unicode
+    from liandong.tags import to_unicode
 
     texts: dict[tuple[int, int], str] = {}
     for number, page in enumerate(doc.pages, start=1):
@@ -80,7 +80,7 @@ def _marked_content(doc) -> dict[tuple[int, int], str]:
             elif op == "Tf":
                 font = fonts[operands[0]]
             elif op in ("Tj", "TJ") and stack and stack[-1] is not None:
-                mapping = _to_unicode(font)
+                mapping = to_unicode(font)
                 for item in (operands[0] if op == "TJ" else [operands[0]]):
                     if isinstance(item, pikepdf.String):
                         data = bytes(item)
@@ -134,7 +134,7 @@ def test_reading_order_is_masthead_note_articles_banji(doc):
 
 def _pagination_text(doc, number: int) -> str:
     """The text a page prints inside /Artifact <</Type /Pagination>> marked content."""
-    from liandong.preflight import _to_unicode
+    from liandong.tags import to_unicode
 
     page = doc.pages[number - 1]
     fonts = page.Resources.Font
@@ -152,7 +152,7 @@ def _pagination_text(doc, number: int) -> str:
         elif op == "Tf":
             font = fonts[operands[0]]
         elif op in ("Tj", "TJ") and any(stack):
-            mapping = _to_unicode(font)
+            mapping = to_unicode(font)
             for item in (operands[0] if op == "TJ" else [operands[0]]):
                 if isinstance(item, pikepdf.String):
                     data = bytes(item)

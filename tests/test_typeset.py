@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
-from liandong.typeset import (BLANK_RIGHT, CLOSING, HAN_STRETCH, LATIN_STRETCH, OPENING, RESIDUAL,
-                              SQUEEZE, TRACK, Piece, balance_lines, break_lines, chinese_number,
-                              set_pair)
+from liandong.typeset import (
+    BLANK_RIGHT,
+    CLOSING,
+    HAN_STRETCH,
+    LATIN_STRETCH,
+    OPENING,
+    RESIDUAL,
+    SQUEEZE,
+    TRACK,
+    Piece,
+    balance_lines,
+    break_lines,
+    chinese_number,
+    set_pair,
+)
 
 SIZE = 16.0
 CHARS = 28
@@ -152,7 +166,7 @@ def test_an_email_address_breaks_only_before_at_or_after_a_dot():
     for shift in range(8):
         text = HAN[:CHARS - 2 - shift] + "hnrldgwxrc@163.com" + HAN
         lines = typeset(text)
-        for line, following in zip(lines, lines[1:]):
+        for line, following in itertools.pairwise(lines):
             if line.text[-1].isascii() and following.text[0].isascii():
                 assert line.text[-1] == "." or following.text[0] == "@", (line.text, following.text)
 
@@ -327,7 +341,7 @@ def test_a_number_keeps_its_unit_when_the_spacing_allows():
     for shift in range(4):
         text = HAN[:CHARS - 3 - shift] + "，8月28日，" + HAN
         lines = typeset(text, spacing=-0.2)
-        for line, following in zip(lines, lines[1:]):
+        for line, following in itertools.pairwise(lines):
             assert not (line.text[-1].isdigit() and following.text[0] in "月日"), (
                 [l.text for l in lines])
 

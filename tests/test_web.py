@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 
-
 @pytest.fixture(params=[375, 1280], ids=["phone", "desktop"])
 def page(request, browser, sample_build):
     page = browser.new_page(viewport={"width": request.param, "height": 800})
