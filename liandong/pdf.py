@@ -387,6 +387,31 @@ def compact_fonts(pdf, names: dict[str, str] | None = None) -> list[str]:
     return []
 
 
+def rename_font(font, names: dict[str, str]) -> None:
+    """Give a Type0 font, its CID font and its descriptor the real name of the font file
+    they embed, in place of the private @font-face family WeasyPrint named them after.
+
+    WeasyPrint writes "/TAG+family" (the family as CSS named it, spaces as hyphens, a style
+    such as "-Bold" after it); the subset tag is kept, the style goes, as the PostScript name
+    already says which face it is."""
+    import pikepdf
+
+    cid_font = font.DescendantFonts[0]
+    descriptor = cid_font.get("/FontDescriptor")
+    base = str(font.get("/BaseFont", ""))[1:]
+    tag, plus, family = base.rpartition("+")
+    # Longest first: liandong-body-fallback is not liandong-body in the Bold style.
+    for private, real in sorted(names.items(), key=lambda item: -len(item[0])):
+        css = private.replace(" ", "-")
+        if family == css or family.startswith(css + "-"):
+            name = pikepdf.Name("/" + tag + plus + real)
+            font.BaseFont = name
+            cid_font.BaseFont = name
+            if descriptor is not None:
+                descriptor.FontName = name
+            return
+
+
 def _printed_codes(pdf) -> dict[tuple[int, int], set[int]]:
     """The two-byte codes each Type0 font prints, by the font's object: read from the text
     operators of every page's content stream and of the form XObjects they use."""
