@@ -667,7 +667,8 @@ def _drawn(doc, only: str = "") -> dict:
 def raw_pdf(tmp_path_factory):
     """Issue 13 as the build makes it, but its fonts as WeasyPrint wrote them (not compacted)."""
     import liandong.pdf
-    from liandong.build import IssueRenderer, resolve_project_fonts, select_folders
+    from liandong.build import IssueRenderer
+    from liandong.project import resolve_project_fonts, select_folders
 
     renderer = IssueRenderer(REPO, resolve_project_fonts(REPO))
     (issue, context), = renderer.load(select_folders(REPO, "13", False), [])
@@ -878,7 +879,8 @@ def test_a_compaction_that_changes_a_glyph_is_undone_with_a_notice(raw_pdf, tmp_
 
 def test_the_build_logs_a_refused_compaction_after_the_file_name(monkeypatch, caplog):
     """build's log: `2024-13.pdf：<notice>`; the PDF is written with WeasyPrint's fonts."""
-    from liandong.build import IssueRenderer, resolve_project_fonts, select_folders
+    from liandong.build import IssueRenderer
+    from liandong.project import resolve_project_fonts, select_folders
 
     wrong = _swap_two_glyphs(monkeypatch)
     renderer = IssueRenderer(REPO, resolve_project_fonts(REPO))
