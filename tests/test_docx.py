@@ -295,3 +295,38 @@ def test_libreoffice_renders_issue_13_with_the_same_text(issue13, tmp_path):
     with pdfplumber.open(rendered) as document:
         fonts = {char["fontname"].split("+")[1] for page in document.pages for char in page.chars}
     assert any(font.startswith("FandolFang") for font in fonts)
+
+
+# --- The site: series.yaml's 网站附带 --------------------------------------------------------
+
+def _series_with(tmp: Path, lines: str) -> Path:
+    shutil.copytree(REPO / "issues", tmp / "issues")
+    series = tmp / "issues" / "series.yaml"
+    series.write_text(series.read_text(encoding="utf-8") + lines, encoding="utf-8")
+    return tmp
+
+
+def test_site_publishes_the_word_file_when_series_asks(tmp_path):
+    root = _series_with(tmp_path, "网站附带:\n  - Word\n")
+    result = liandong("site", "--out", str(tmp_path / "site"), cwd=root)
+    assert result.returncode == 0, result.stderr
+    word = tmp_path / "site" / "2024-13.docx"
+    assert docx.Document(str(word)).core_properties.title == "联络动态 2024年第13期（总第714期）"
+    page = (tmp_path / "site" / "2024-13.html").read_text(encoding="utf-8")
+    assert '<a href="2024-13.docx" type="application/vnd.openxmlformats-officedocument.wordprocessingml.document">Word 电子版</a>' in page
+
+
+def test_site_without_the_setting_has_no_word_file(tmp_path):
+    root = _series_with(tmp_path, "")
+    result = liandong("site", "--out", str(tmp_path / "site"), cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert not (tmp_path / "site" / "2024-13.docx").exists()
+    assert "Word 电子版" not in (tmp_path / "site" / "2024-13.html").read_text(encoding="utf-8")
+
+
+def test_an_unknown_attachment_is_reported_where_it_is_written(tmp_path):
+    root = _series_with(tmp_path, "网站附带:\n  - Word\n  - PDF/A\n")
+    result = liandong("check", "13", cwd=root)
+    assert result.returncode == 1
+    line = len((root / "issues" / "series.yaml").read_text(encoding="utf-8").splitlines())
+    assert f"issues/series.yaml:{line}:5: “网站附带”里没有“PDF/A”这一项：可写的有Word、OFD" in result.stdout
