@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 import zipfile
 from zoneinfo import ZoneInfo
 
@@ -22,7 +23,7 @@ from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Pt
+from docx.shared import Pt, Twips
 
 from liandong.fonts import FALLBACK, ROLES, ResolvedFont
 from liandong.render import Context, Layout
@@ -62,8 +63,6 @@ def grid_spacing(layout: Layout) -> float:
     paragraphs keep off its character cells: LibreOffice gives a character wider than a cell
     (16 pt against 15.79) two cells, 14 characters a line, where Word squeezes it into one.
     Set 0.25 pt narrower, 28 characters fit a line in every renderer, justified to the edge."""
-    import math
-
     return math.floor(layout.spacing * 20) / 20
 
 
@@ -204,6 +203,7 @@ class _Writer:
         if keep_next:
             children.append(_el("w:keepNext"))
         children.append(_el("w:widowControl"))
+        children += _typography()
         children.append(_el("w:snapToGrid", val=0))
         children.append(_spacing(line_pitch(L) if line is None else line))
         if first_indent:
@@ -228,6 +228,19 @@ class _Writer:
         for child in list(rpr):
             rpr.remove(child)
         _set_run_props(rpr, self.names["body"], L.body_size)
+        # No automatic quarter em between Chinese and Latin or digits, no punctuation hanging
+        # past the margin (both Word's defaults): the PDF sets "2024年8月30日" solid and its
+        # lines within the measure, and liandong's line breaks count on it. In the defaults
+        # as well as in each style: LibreOffice reads them only there.
+        ppr_default = defaults.find(qn("w:pPrDefault"))
+        if ppr_default is None:
+            ppr_default = _el("w:pPrDefault")
+            defaults.append(ppr_default)
+        ppr = ppr_default.find(qn("w:pPr"))
+        if ppr is None:
+            ppr = _el("w:pPr")
+            ppr_default.append(ppr)
+        _ppr_children(ppr, *_typography())
         normal = self.style("Normal", first_indent=True, spacing=grid_spacing(L), based_on=None)
         normal.element.set(qn("w:default"), "1")
         self.style("刊名", font="title", size=L.masthead_size, color=RED, align="center",
@@ -287,7 +300,10 @@ class _Writer:
         self.run(meta, masthead["date_line"])
         rule = 2.0
         used = (self.values["print"]["masthead_line_height"] + 4 * lh + 4 + rule)
-        after = max(0.0, L.masthead_lines * lh - used)
+        # Seven grid lines in all, as in the PDF, less half a point: LibreOffice converts each
+        # paragraph's twips to its own unit (1/100 mm) and came out 0.1 pt over, which pushed a
+        # full page 1's last line (and the article's title with it) to page 2.
+        after = max(0.0, L.masthead_lines * lh - used - 0.5)
         _ppr_children(meta._p.get_or_add_pPr(),
                       _tabs(("right", L.text_width)),
                       _border("bottom", rule, RED, space=4),
@@ -415,7 +431,11 @@ class _Writer:
         tblpr = tbl.tblPr
         for tag in ("w:tblStyle", "w:tblW", "w:tblLook"):
             _replace(tblpr, tag)
-        tblpr.append(_el("w:tblW", w=twips(sum(widths)), type="dxa"))
+        # Each column rounded up to whole twips and each decimal indent down: liandong broke the
+        # cells' lines to fit these widths within 0.01 pt, and a rounding the other way wraps
+        # "100%" in two.
+        cols = [math.ceil(width * 20) for width in widths]
+        tblpr.append(_el("w:tblW", w=sum(cols), type="dxa"))
         tblpr.append(_el("w:jc", val="center"))
         borders = _el("w:tblBorders")
         for side in ("top", "left", "bottom", "right", "insideH", "insideV"):
@@ -428,22 +448,22 @@ class _Writer:
             margins.append(_el(f"w:{side}", w=twips(form["padding"]), type="dxa"))
         tblpr.append(margins)
         grid = tbl.tblGrid
-        for col, width in zip(grid.findall(qn("w:gridCol")), widths):
-            col.set(qn("w:w"), str(twips(width)))
+        for col, width in zip(grid.findall(qn("w:gridCol")), cols):
+            col.set(qn("w:w"), str(width))
         for row_values, row in zip(rows, table.rows):
             trpr = row._tr.get_or_add_trPr()
             trpr.append(_el("w:cantSplit"))
             if row_values is form["header"]:
                 trpr.append(_el("w:tblHeader"))
-            for cell_values, cell, width in zip(row_values["cells"], row.cells, widths):
-                cell.width = Pt(width)
+            for cell_values, cell, width in zip(row_values["cells"], row.cells, cols):
+                cell.width = Twips(width)
                 paragraph = cell.paragraphs[0]
                 paragraph.style = self.doc.styles["表格文字"]
                 align = cell_values["align"]
                 children = [_el("w:jc", val={"left": "left", "right": "right",
                                              "center": "center"}.get(align, "left"))]
                 if cell_values["decimal"]:
-                    children.append(_el("w:ind", right=twips(cell_values["decimal"]),
+                    children.append(_el("w:ind", right=math.floor(cell_values["decimal"] * 20),
                                         firstLine=0))
                 _ppr_children(paragraph._p.get_or_add_pPr(), *children)
                 for piece in self.pieces(cell_values["runs"]):
@@ -527,11 +547,15 @@ class _Writer:
                     continue
                 parts = item["parts"]
                 if item["align"] == "pair":
-                    for piece in parts[0]["pieces"]:
-                        self.run(paragraph, piece.text, piece.style)
-                    paragraph.add_run("\t")
-                    for piece in parts[1]["pieces"]:
-                        self.run(paragraph, piece.text, piece.style)
+                    # Two parts on one line, squeezed as liandong set them (typeset.set_pair):
+                    # each part's line keeps its letter-spacing, rounded down to what Word stores.
+                    for number, part in enumerate(parts):
+                        if number:
+                            paragraph.add_run("\t")
+                        line = part["lines"][0]
+                        for piece in line.pieces:
+                            self.run(paragraph, piece.text, piece.style,
+                                     spacing=math.floor(line.spacing * 20) / 20)
                     _ppr_children(ppr, _tabs(("right", room)))
                 else:
                     for piece in parts[0]["pieces"]:
@@ -545,8 +569,6 @@ class _Writer:
 
     # The page ----------------------------------------------------------------------------------
     def page(self) -> None:
-        from docx.shared import Twips
-
         L = self.L
         section = self.doc.sections[0]
         mm = lambda value: Twips(twips(value))  # noqa: E731
@@ -650,6 +672,12 @@ def _insert_setting(settings, child) -> None:
             found.addprevious(child)
             return
     settings.append(child)
+
+
+def _typography() -> list:
+    """Paragraph properties that keep the PDF's Chinese typography (see _Writer.styles)."""
+    return [_el("w:overflowPunct", val=0), _el("w:autoSpaceDE", val=0),
+            _el("w:autoSpaceDN", val=0)]
 
 
 def _tabs(*stops: tuple[str, float]):
