@@ -34,8 +34,8 @@ RED = "E60012"
 
 ALT_NAMES = {"title": "宋体", "body": "仿宋", "kai": "楷体", "hei": "黑体", "song": "宋体"}
 """The face a Windows installation without the office's licensed fonts has for each role
-(simfang, simkai, simhei, simsun): the fonts table's w:altName, which Word and WPS read when
-the named font is missing."""
+(simfang, simkai, simhei, simsun): the fonts table's w:altName (font_table), an alternative
+name Word and WPS may substitute when the named font is missing."""
 
 STYLE_NAMES = {
     "title": "Heading 1", "subtitle": "Subtitle",
@@ -638,8 +638,33 @@ class _Writer:
             if rel.reltype.endswith("/thumbnail"):
                 del package.rels[rid]
 
+    def font_table(self) -> None:
+        """Each office font in the fonts table, with the Chinese character set and the face a
+        Windows installation has for its role as w:altName: what Word and WPS may substitute
+        where the licensed font is missing."""
+        from docx.opc.constants import RELATIONSHIP_TYPE as RT
+        from lxml import etree
+
+        part = self.doc.part.part_related_by(RT.FONT_TABLE)
+        table = etree.fromstring(part.blob)
+        known = {font.get(qn("w:name")) for font in table.findall(qn("w:font"))}
+        for role in ROLES:
+            name = self.names[role.key]
+            if name in known:
+                continue
+            known.add(name)
+            font = etree.SubElement(table, qn("w:font"), {qn("w:name"): name})
+            if ALT_NAMES[role.key] != name:
+                etree.SubElement(font, qn("w:altName"), {qn("w:val"): ALT_NAMES[role.key]})
+            etree.SubElement(font, qn("w:charset"), {qn("w:val"): "86"})
+            etree.SubElement(font, qn("w:family"), {qn("w:val"): "auto"})
+            etree.SubElement(font, qn("w:pitch"), {qn("w:val"): "variable"})
+        part._blob = etree.tostring(table, xml_declaration=True, encoding="UTF-8",
+                                    standalone=True)
+
     def build(self) -> bytes:
         self.styles()
+        self.font_table()
         self.page()
         body = self.doc.element.body
         for paragraph in list(body.findall(qn("w:p"))):  # the template's empty paragraph

@@ -187,6 +187,14 @@ def test_styles_have_outline_levels_and_office_fonts(issue13):
     assert titles == ["沈晓明主持召开人大代表建议办理专题会议"]
 
 
+def test_the_fonts_table_gives_windows_faces_as_alternatives(issue13):
+    with zipfile.ZipFile(issue13["docx"]) as package:
+        table = package.read("word/fontTable.xml").decode()
+    fonts = dict(re.findall(r'<w:font w:name="([^"]+)"><w:altName w:val="([^"]+)"/>'
+                            r'<w:charset w:val="86"/>', table))
+    assert fonts == {"方正小标宋简体": "宋体", "仿宋_GB2312": "仿宋", "楷体_GB2312": "楷体"}
+
+
 def test_the_masthead_is_red_and_ruled(issue13):
     document = docx.Document(str(issue13["docx"]))
     name = document.paragraphs[0]
