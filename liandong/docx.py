@@ -367,7 +367,12 @@ class _Writer:
         ppr.append(_el("w:ind", left=twips(indent), hanging=twips(hanging)))
         level.append(ppr)
         rpr = _el("w:rPr")
-        _set_run_props(rpr, self.names["body"])
+        L = self.L
+        if ordered:  # the body's letter-spacing: the number stays within its grid characters
+            _set_run_props(rpr, self.names["body"], spacing=grid_spacing(L))
+        else:  # ● at half size, raised to the ideographs' middle (print.css's .lbl.bullet)
+            _set_run_props(rpr, self.names["body"], size=L.body_size / 2, spacing=0.0)
+            rpr.insert(len(rpr) - 3, _el("w:position", val=round(0.19 * L.body_size * 2)))
         level.append(rpr)
         abstract.append(level)
         nums = numbering.findall(qn("w:num"))

@@ -278,6 +278,10 @@ def test_lists_are_word_numbering(corpus):
                      sorted((CORPUS / "issues" / "2025" / corpus["docx"].stem[5:]).glob("*.md")))
     if re.search(r"^- ", source, re.M):
         assert "bullet" in formats
+        bullet = next(a.find(f"{W}lvl") for a in numbering.findall(f"{W}abstractNum")
+                      if a.find(f"{W}lvl").find(f"{W}numFmt").get(f"{W}val") == "bullet")
+        assert bullet.find(f"{W}lvlText").get(f"{W}val") == "●"
+        assert bullet.find(f"{W}rPr").find(f"{W}sz").get(f"{W}val") == "16"  # 8 pt, as printed
     if re.search(r"^[0-9]+\. ", source, re.M):
         assert "decimal" in formats
 
@@ -339,3 +343,14 @@ def test_an_unknown_attachment_is_reported_where_it_is_written(tmp_path):
     assert result.returncode == 1
     line = len((root / "issues" / "series.yaml").read_text(encoding="utf-8").splitlines())
     assert f"issues/series.yaml:{line}:5: “网站附带”里没有“PDF/A”这一项：可写的有Word、OFD" in result.stdout
+
+
+def test_python_docx_loads_only_for_a_word_file(tmp_path):
+    """A build without --docx never imports python-docx nor liandong.docx."""
+    import sys
+
+    code = ("import sys; from pathlib import Path; from liandong.build import build; "
+            f"build(Path('.'), [Path('issues/2024/13')], Path({str(tmp_path)!r})); "
+            "print(sorted(m for m in ('docx', 'liandong.docx') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stderr
