@@ -267,19 +267,20 @@ def test_lists_are_word_numbering(corpus):
     numbering = document.part.numbering_part.element
     used = {p._p.pPr.numPr.numId.val for p in document.paragraphs
             if p._p.pPr is not None and p._p.pPr.numPr is not None}
-    formats = set()
+    levels = {}
     for num in numbering.findall(f"{W}num"):
         if int(num.get(f"{W}numId")) in used:
             abstract = num.find(f"{W}abstractNumId").get(f"{W}val")
             for a in numbering.findall(f"{W}abstractNum"):
                 if a.get(f"{W}abstractNumId") == abstract:
-                    formats.add(a.find(f"{W}lvl").find(f"{W}numFmt").get(f"{W}val"))
+                    level = a.find(f"{W}lvl")
+                    levels[level.find(f"{W}numFmt").get(f"{W}val")] = level
+    formats = set(levels)
     source = "".join(p.read_text(encoding="utf-8") for p in
                      sorted((CORPUS / "issues" / "2025" / corpus["docx"].stem[5:]).glob("*.md")))
     if re.search(r"^- ", source, re.M):
         assert "bullet" in formats
-        bullet = next(a.find(f"{W}lvl") for a in numbering.findall(f"{W}abstractNum")
-                      if a.find(f"{W}lvl").find(f"{W}numFmt").get(f"{W}val") == "bullet")
+        bullet = levels["bullet"]
         assert bullet.find(f"{W}lvlText").get(f"{W}val") == "●"
         assert bullet.find(f"{W}rPr").find(f"{W}sz").get(f"{W}val") == "16"  # 8 pt, as printed
     if re.search(r"^[0-9]+\. ", source, re.M):
