@@ -448,9 +448,12 @@ class _Writer:
                                color="000000"))
         tblpr.append(borders)
         tblpr.append(_el("w:tblLayout", type="fixed"))
+        # The padding less half a rule: LibreOffice takes the rules' width out of the cells,
+        # and a header that fills its column exactly (改造数（个）) would wrap.
         margins = _el("w:tblCellMar")
         for side in ("left", "right"):
-            margins.append(_el(f"w:{side}", w=twips(form["padding"]), type="dxa"))
+            margins.append(_el(f"w:{side}", w=math.floor((form["padding"] - form["rule"] / 2) * 20),
+                               type="dxa"))
         tblpr.append(margins)
         grid = tbl.tblGrid
         for col, width in zip(grid.findall(qn("w:gridCol")), cols):
