@@ -20,7 +20,6 @@ import zipfile
 from zoneinfo import ZoneInfo
 
 from docx import Document
-from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Pt, Twips
@@ -386,7 +385,6 @@ class _Writer:
         return num_id
 
     def form_list(self, form: dict) -> None:
-        L = self.L
         indent, hanging = form["indent"], form["marker_width"]
         entries = form["entries"]
         numbers = [int(e["marker"][:-1]) for e in entries] if form["ordered"] else []
@@ -409,7 +407,6 @@ class _Writer:
                           _tabs(("left", indent)))
             for piece in self.pieces(entry["runs"]):
                 self.run(paragraph, piece.text, piece.style)
-        del L
 
     def form_zhu(self, form: dict) -> None:
         indent, hanging = form["indent"], form["marker_width"]
@@ -478,7 +475,6 @@ class _Writer:
                     self.run(paragraph, piece.text, piece.style, size=L.table_size)
 
     def form_figure(self, form: dict) -> None:
-        L = self.L
         image = next((image for values, image in self.context.images if values is form), None)
         if image is not None:
             from liandong.images import archival
@@ -496,7 +492,6 @@ class _Writer:
         caption = self.doc.add_paragraph(style="图题")
         for piece in self.pieces(form["caption"]["runs"]):
             self.run(caption, piece.text, piece.style)
-        del L
 
     # The 版记 -----------------------------------------------------------------------------------
     def banji(self) -> None:
