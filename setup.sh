@@ -54,6 +54,7 @@ DEV_PACKAGES=(
   locales               # localedef: the tests build in zh_CN, ja_JP and en_US as well as C
   ghostscript           # tiffsep: the print-shop PDF's separations, plate by plate
   libpdfbox2-java libactivation-java libjaxb-api-java  # Apache PDFBox Preflight (PDF/A)
+  libreoffice-writer-nogui  # soffice --headless: an independent renderer of the .docx (build --docx)
 )
 
 packages=("${RUNTIME_PACKAGES[@]}")

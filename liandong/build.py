@@ -32,6 +32,9 @@ logger = logging.getLogger(__name__)
 PRINT_SHOP_SUFFIX = "-print"
 """The print-shop PDF sits beside the published one: 2024-13.pdf and 2024-13-print.pdf."""
 
+DOCX_SUFFIX = ".docx"
+"""The Word document sits beside the PDF: 2024-13.docx."""
+
 
 @dataclass
 class Built:
@@ -40,6 +43,7 @@ class Built:
     html: Path
     print_pdf: Path | None = None
     record: Path | None = None
+    docx: Path | None = None
 
 
 @dataclass
@@ -52,6 +56,8 @@ class Rendered:
     print_pdf: bytes | None = None
     record: dict | None = None
     """What it was built with (stack.build_record), also in the PDF's XMP."""
+    docx: bytes | None = None
+    """The Word document (docx.issue_docx), when asked for."""
 
 
 class IssueRenderer(IssueLoader):
@@ -113,8 +119,10 @@ class IssueRenderer(IssueLoader):
         return self._pdf
 
     def render(self, issue: Issue, context: Context, *, print_shop: bool = False,
-               web_template: str = "web.html", **web_extra: object) -> Rendered:
-        """PDF, web page and (print_shop) the print-shop PDF, each PDF preflighted.
+               docx: bool = False, web_template: str = "web.html",
+               **web_extra: object) -> Rendered:
+        """PDF, web page, (print_shop) the print-shop PDF, each PDF preflighted, and (docx) the
+        Word document.
 
         Raises LiandongError for a template mistake or a PDF that fails preflight."""
         print_html, web_html, shop_html = self.pages(
@@ -134,7 +142,12 @@ class IssueRenderer(IssueLoader):
                                        names=names, images=pdf_images(context, print_shop=True),
                                        synthetic=bold, notices=notices)
             _preflight(f"{issue.slug}{PRINT_SHOP_SUFFIX}.pdf", shop_pdf, self.fonts, notices)
-        return Rendered(issue, pdf, web_html, shop_pdf, self.record)
+        word = None
+        if docx:
+            from liandong.docx import issue_docx  # python-docx loads only when asked for
+
+            word = issue_docx(issue, context, self.fonts)
+        return Rendered(issue, pdf, web_html, shop_pdf, self.record, word)
 
 
 def web_images(context: Context) -> None:
@@ -160,13 +173,15 @@ def pdf_images(context: Context, print_shop: bool = False) -> dict[Path, tuple[b
     return {image.path: convert(image) for _, image in context.images}
 
 
-def build(root: Path, folders: list[Path], out: Path, print_shop: bool = False) -> list[Built]:
+def build(root: Path, folders: list[Path], out: Path, print_shop: bool = False,
+          docx: bool = False) -> list[Built]:
     """Build the named issues into out/.
 
     Everything is loaded and checked first (SourceErrors lists every problem), then every
     issue is rendered and preflighted in memory, and only then written: a bad source, a
     template mistake or a PDF that fails preflight leaves every previous file untouched.
-    print_shop=True also writes <slug>-print.pdf with bleed and crop marks, in CMYK (PDF/X-1a).
+    print_shop=True also writes <slug>-print.pdf with bleed and crop marks, in CMYK (PDF/X-1a);
+    docx=True also writes <slug>.docx, the Word document (docx.py).
     Beside them, <slug>.build.json records what the issue was built with; when the previous
     record there differs in a way that can move the layout, one warning says so.
     """
@@ -180,7 +195,8 @@ def build(root: Path, folders: list[Path], out: Path, print_shop: bool = False) 
         raise SourceErrors(problems)
     for notice in sorted(set(notices)):  # check shows them too; the log adds "注意："
         logger.warning("%s:%d:%d: %s", notice.path, notice.line, notice.column, notice.message)
-    rendered = [renderer.render(issue, context, print_shop=print_shop) for issue, context in loaded]
+    rendered = [renderer.render(issue, context, print_shop=print_shop, docx=docx)
+                for issue, context in loaded]
     changed: dict[tuple[str, ...], list[str]] = {}
     for r in rendered:
         previous = read_record_file(record_path(out, r.issue.slug))
@@ -201,8 +217,11 @@ def build(root: Path, folders: list[Path], out: Path, print_shop: bool = False) 
                                           record: record_json(r.record or {})}
         if shop is not None:
             files[shop] = r.print_pdf  # type: ignore[assignment]
+        word = None if r.docx is None else out / f"{slug}{DOCX_SUFFIX}"
+        if word is not None:
+            files[word] = r.docx  # type: ignore[assignment]
         replace_together(files)
-        built.append(Built(r.issue, pdf, html, shop, record))
+        built.append(Built(r.issue, pdf, html, shop, record, word))
     if changed:
         logger.warning("%s", "\n".join(
             f"{'、'.join(slugs)} 上次生成时的排版环境与现在不同：{'；'.join(differences)}。"
@@ -225,8 +244,9 @@ def pdf_names(fonts: dict[str, ResolvedFont]) -> dict[str, str]:
 
 
 BUILD_OUTPUT = re.compile(r"[1-9][0-9]{3}-[0-9]{2,3}(?:" + PRINT_SHOP_SUFFIX + r"\.pdf|\.pdf|\.html"
+                          + r"|" + re.escape(DOCX_SUFFIX)
                           + r"|" + re.escape(RECORD_SUFFIX) + r")")
-"""The file names `build` writes: 2024-13.pdf, 2024-13.html, 2024-13-print.pdf and the build
+"""The file names `build` writes: 2024-13.pdf, 2024-13.html, 2024-13-print.pdf, 2024-13.docx and the build
 record 2024-13.build.json. A folder of only these (and liandong's temporary files) is a liandong
 output folder (`--out` guard)."""
 

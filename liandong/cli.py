@@ -331,9 +331,12 @@ def main(verbose: bool) -> None:
 @click.option("--print-shop", "print_shop", is_flag=True,
               help="另外生成交印刷厂用的 <年>-<期>-print.pdf：四周各加 3 mm 出血和裁切线，"
                    "印刷四色（红色 C0 M100 Y100 K0，黑色只用 K）。")
+@click.option("--docx", "docx", is_flag=True,
+              help="另外生成 Word 文件 <年>-<期>.docx（电子版，可在 WPS、Word 里打开和复制）："
+                   "GB/T 9704 版面、文档网格、标题样式、报头、页码和版记。")
 @click.option("--force", is_flag=True,
               help="--out 的文件夹里已有别的文件时也写入（根文件夹和系统文件夹仍然拒绝）。")
-def build(issue: str | None, every: bool, out: Path | None, print_shop: bool,
+def build(issue: str | None, every: bool, out: Path | None, print_shop: bool, docx: bool,
           force: bool) -> None:
     from liandong.build import build as build_issues, is_build_output
     from liandong.files import check_out_folder
@@ -346,8 +349,8 @@ def build(issue: str | None, every: bool, out: Path | None, print_shop: bool,
         check_out_folder(out, is_build_output, force=force)
     folders = select_folders(root, issue, every)
     out_dir = out if out is not None else default_out(root)
-    for built in build_issues(root, folders, out_dir, print_shop=print_shop):
-        for path in (built.pdf, built.html, built.print_pdf):
+    for built in build_issues(root, folders, out_dir, print_shop=print_shop, docx=docx):
+        for path in (built.pdf, built.html, built.print_pdf, built.docx):
             if path is not None:
                 click.echo(_shown(path))
 
@@ -372,7 +375,7 @@ def preflight(pdf: Path) -> None:
 
 
 _SITE_PAGES = re.compile(r"(?:index|search|subscribe|404)\.html|feed\.xml|sitemap\.xml|search"
-                         r"|[1-9][0-9]{3}(?:-[0-9]{2,3})?\.html|[1-9][0-9]{3}-[0-9]{2,3}\.pdf")
+                         r"|[1-9][0-9]{3}(?:-[0-9]{2,3})?\.html|[1-9][0-9]{3}-[0-9]{2,3}\.(?:pdf|docx)")
 """The names `liandong site` writes at its top level: pages, year pages, each issue's page and
 PDF, the feed, the sitemap and the search/ folder."""
 

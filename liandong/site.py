@@ -116,6 +116,8 @@ class Rendered:
     errors: list[str] = field(default_factory=list)
     pdf: bytes | None = None
     html: str | None = None
+    docx: bytes | None = None
+    """The Word document, when series.yaml's 网站附带 lists Word."""
 
     @property
     def ok(self) -> bool:
@@ -150,9 +152,10 @@ class SiteRenderer:
         issue, context = loaded[0]
         try:
             if pdf:
+                word = WORD in site["settings"].get("attachments", ())
                 rendered = self.issues.render(issue, context, web_template="site_issue.html",
-                                              site=site)
-                result.pdf, result.html = rendered.pdf, rendered.html
+                                              docx=word, site=site)
+                result.pdf, result.html, result.docx = rendered.pdf, rendered.html, rendered.docx
             else:
                 result.html = self.issues.web(context, "site_issue.html", site=site)
         except LiandongError as exc:
@@ -490,7 +493,10 @@ class SitePlan:
                                                                   ensure_ascii=False))
             old = self.manifest.issues.get(item.slug)
             outputs = [self.out / f"{item.slug}.html", self.out / "search" / "t" / f"{item.slug}.js"]
-            item.pdf = old is None or old["pdf"] != item.pdf_key or not (self.out / f"{item.slug}.pdf").is_file()
+            attached = [f"{item.slug}.pdf"] + ([f"{item.slug}.docx"]
+                                               if WORD in self.settings["attachments"] else [])
+            item.pdf = old is None or old["pdf"] != item.pdf_key or not all(
+                (self.out / name).is_file() for name in attached)
             if item.pdf or old["page"] != item.page_key or not all(p.is_file() for p in outputs):
                 self.changed.append(item)
             else:
@@ -617,6 +623,8 @@ class SitePlan:
     def write_issue(self, result: Rendered) -> None:
         if result.pdf is not None:
             self.written.append(write_output(self.out / f"{result.slug}.pdf", result.pdf))
+        if result.docx is not None:
+            self.written.append(write_output(self.out / f"{result.slug}.docx", result.docx))
         if result.html is not None and _write_if_changed(self.out / f"{result.slug}.html", result.html):
             self.written.append(self.out / f"{result.slug}.html")
 
@@ -629,7 +637,7 @@ class SitePlan:
                 self.written.append(self.out / name)
         current = set(self.slugs)
         for slug in sorted(set(self.manifest.issues) - current):
-            for name in (f"{slug}.pdf", f"{slug}.html", f"search/t/{slug}.js"):
+            for name in (f"{slug}.pdf", f"{slug}.docx", f"{slug}.html", f"search/t/{slug}.js"):
                 (self.out / name).unlink(missing_ok=True)
         years = {f"{item.meta['year']}.html" for item in self.items}
         if self.out.is_dir():
@@ -683,6 +691,12 @@ class NotSignable(SourceErrors):
                    "未生成任何文件。请改正，或把这一期改回“状态: 草稿”。", err=True, file=file)
 
 
+ATTACHMENTS_KEY = "网站附带"
+WORD = "Word"
+"""网站附带: Word puts each issue's .docx beside its PDF (OFD is accepted by the schema; the site
+does not write it yet)."""
+
+
 def site_settings(series: dict) -> dict:
     """The site's settings from series.yaml, as plain text for the templates."""
     def text(key: str) -> str | None:
@@ -701,6 +715,7 @@ def site_settings(series: dict) -> dict:
         "contact": text("网站联系方式") or text("联系方式"),
         "feed_issues": series.get("订阅期数", FEED_ISSUES),
         "zone": series.get(TIMEZONE_KEY, DEFAULT_TIMEZONE),
+        "attachments": list(series.get(ATTACHMENTS_KEY, ())),
     }
 
 

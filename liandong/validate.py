@@ -81,12 +81,14 @@ SERIES_SCHEMA: dict[str, Field] = {
     "公安备案号": Field("text", "公安机关互联网站安全备案号，如“湘公网安备 43010502000001号”，印在网站页脚。"),
     "网站联系方式": Field("text", "网站页脚的联系方式；默认用版记的“联系方式”。"),
     "订阅期数": Field("number", "订阅源（feed.xml）收录最近多少期，默认 20。", maximum=500),
+    "网站附带": Field("attachments", "网站上每期除 PDF 外还附带哪些文件，每行一项：“Word”（.docx 电子版）"
+                  "或“OFD”（版式文档）。不写时只附 PDF。", choices=("Word", "OFD")),
 }
 """series.yaml: what every issue shares. Each issue may override any of these except the
 series-only ones (SERIES_ONLY: 刊名, 期号编排, 时区, the font settings and the site's settings)."""
 
 SERIES_ONLY = ("刊名", "期号编排", "时区", "补字字体", "接受代用仿宋", "网站名称", "主办单位", "备案号",
-               "公安备案号", "网站联系方式", "订阅期数")
+               "公安备案号", "网站联系方式", "订阅期数", "网站附带")
 FONT_KEYS = ("补字字体", "接受代用仿宋")
 """Font settings: fonts are resolved once for the whole project, so they are series-only."""
 NUMBERING_KEY = "期号编排"
@@ -466,9 +468,29 @@ def _fonts(source: SourceFile, key: str, node: yaml.Node,
     return found if len(problems) == before else None
 
 
+def _attachments(source: SourceFile, key: str, node: yaml.Node, problems: list[Problem],
+                 choices: tuple[str, ...] = ()) -> tuple[str, ...] | None:
+    """网站附带: a list of the file kinds a site publishes beside each PDF (Word, OFD)."""
+    items = _list(source, key, node, problems)
+    if items is None:
+        return None
+    found: list[str] = []
+    before = len(problems)
+    for item in items:
+        value = item.value.strip()
+        if value not in choices:
+            problems.append(item.loc.problem(
+                f"“{key}”里没有“{_shown(value)}”这一项：可写的有{'、'.join(choices)}"))
+        elif value in found:
+            problems.append(item.loc.problem(f"“{key}”里“{value}”重复出现"))
+        else:
+            found.append(value)
+    return tuple(found) if len(problems) == before else None
+
+
 _CONVERTERS: dict[str, Callable] = {
     "text": _text, "number": _number, "date": _date, "list": _list, "markdown": _markdown_blocks,
-    "choice": _choice, "timezone": _timezone, "fonts": _fonts,
+    "choice": _choice, "timezone": _timezone, "fonts": _fonts, "attachments": _attachments,
 }
 
 
@@ -478,7 +500,7 @@ def _values(source: SourceFile, nodes: dict[str, yaml.Node], schema: dict[str, F
     for key, node in nodes.items():
         spec = schema[key]
         extra = ({"maximum": spec.maximum} if spec.kind == "number" else
-                 {"choices": spec.choices} if spec.kind == "choice" else
+                 {"choices": spec.choices} if spec.kind in ("choice", "attachments") else
                  {"notices": notices} if spec.kind == "markdown" else {})
         value = _CONVERTERS[spec.kind](source, key, node, problems, **extra)
         if value is not None:

@@ -25,7 +25,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("project", {"project"}),
     ("render", {"render", "forms"}),
     ("load", {"load"}),
-    ("pdf", {"pdf", "metadata", "pdfx", "tags", "stack"}),
+    ("output", {"pdf", "metadata", "pdfx", "tags", "stack", "docx"}),
     ("preflight", {"preflight"}),
     ("tools", {"lint", "numbering", "search"}),
     ("check", {"check"}),
