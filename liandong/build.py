@@ -121,6 +121,7 @@ class Built:
     html: Path
     print_pdf: Path | None = None
     record: Path | None = None
+    ofd: Path | None = None
 
 
 @dataclass
@@ -257,13 +258,15 @@ def pdf_images(context: Context, print_shop: bool = False) -> dict[Path, tuple[b
     return {image.path: convert(image) for _, image in context.images}
 
 
-def build(root: Path, folders: list[Path], out: Path, print_shop: bool = False) -> list[Built]:
+def build(root: Path, folders: list[Path], out: Path, print_shop: bool = False,
+          ofd: bool = False) -> list[Built]:
     """Build the named issues into out/.
 
     Everything is loaded and checked first (SourceErrors lists every problem), then every
     issue is rendered and preflighted in memory, and only then written: a bad source, a
     template mistake or a PDF that fails preflight leaves every previous file untouched.
     print_shop=True also writes <slug>-print.pdf with bleed and crop marks, in CMYK (PDF/X-1a).
+    ofd=True also writes <slug>.ofd (GB/T 33190), made from the archival PDF (ofd.pdf_to_ofd).
     Beside them, <slug>.build.json records what the issue was built with; when the previous
     record there differs in a way that can move the layout, one warning says so.
     """
@@ -278,6 +281,11 @@ def build(root: Path, folders: list[Path], out: Path, print_shop: bool = False) 
     for notice in sorted(set(notices)):  # check shows them too; the log adds "注意："
         logger.warning("%s:%d:%d: %s", notice.path, notice.line, notice.column, notice.message)
     rendered = [renderer.render(issue, context, print_shop=print_shop) for issue, context in loaded]
+    ofds: dict[str, bytes] = {}
+    if ofd:
+        from liandong.ofd import pdf_to_ofd  # only for --ofd
+
+        ofds = {r.issue.slug: pdf_to_ofd(r.pdf) for r in rendered}
     changed: dict[tuple[str, ...], list[str]] = {}
     for r in rendered:
         previous = read_record_file(record_path(out, r.issue.slug))
@@ -298,8 +306,11 @@ def build(root: Path, folders: list[Path], out: Path, print_shop: bool = False) 
                                           record: record_json(r.record or {})}
         if shop is not None:
             files[shop] = r.print_pdf  # type: ignore[assignment]
+        ofd_path = out / f"{slug}.ofd" if slug in ofds else None
+        if ofd_path is not None:
+            files[ofd_path] = ofds[slug]
         replace_together(files)
-        built.append(Built(r.issue, pdf, html, shop, record))
+        built.append(Built(r.issue, pdf, html, shop, record, ofd_path))
     if changed:
         logger.warning("%s", "\n".join(
             f"{'、'.join(slugs)} 上次生成时的排版环境与现在不同：{'；'.join(differences)}。"
@@ -321,10 +332,10 @@ def pdf_names(fonts: dict[str, ResolvedFont]) -> dict[str, str]:
     return {font.css_family: font.pdf_name for font in fonts.values() if font.origin == "fonts/"}
 
 
-BUILD_OUTPUT = re.compile(r"[1-9][0-9]{3}-[0-9]{2,3}(?:" + PRINT_SHOP_SUFFIX + r"\.pdf|\.pdf|\.html"
+BUILD_OUTPUT = re.compile(r"[1-9][0-9]{3}-[0-9]{2,3}(?:" + PRINT_SHOP_SUFFIX + r"\.pdf|\.pdf|\.html|\.ofd"
                           + r"|" + re.escape(RECORD_SUFFIX) + r")")
 """The file names `build` writes: 2024-13.pdf, 2024-13.html, 2024-13-print.pdf and the build
-record 2024-13.build.json. A folder of only these (and liandong's temporary files) is a liandong
+record 2024-13.build.json, and 2024-13.ofd. A folder of only these (and liandong's temporary files) is a liandong
 output folder (`--out` guard)."""
 
 

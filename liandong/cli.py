@@ -328,9 +328,12 @@ def main(verbose: bool) -> None:
 @click.option("--print-shop", "print_shop", is_flag=True,
               help="另外生成交印刷厂用的 <年>-<期>-print.pdf：四周各加 3 mm 出血和裁切线，"
                    "印刷四色（红色 C0 M100 Y100 K0，黑色只用 K）。")
+@click.option("--ofd", "ofd", is_flag=True,
+              help="另外生成 OFD 版式文件 <年>-<期>.ofd（GB/T 33190，电子公文交换和归档用）："
+                   "与 PDF 同一版面，文字可检索、复制。")
 @click.option("--force", is_flag=True,
               help="--out 的文件夹里已有别的文件时也写入（根文件夹和系统文件夹仍然拒绝）。")
-def build(issue: str | None, every: bool, out: Path | None, print_shop: bool,
+def build(issue: str | None, every: bool, out: Path | None, print_shop: bool, ofd: bool,
           force: bool) -> None:
     from liandong.build import (build as build_issues, default_out, find_root, is_build_output,
                                 select_folders)
@@ -343,8 +346,8 @@ def build(issue: str | None, every: bool, out: Path | None, print_shop: bool,
         check_out_folder(out, is_build_output, force=force)
     folders = select_folders(root, issue, every)
     out_dir = out if out is not None else default_out(root)
-    for built in build_issues(root, folders, out_dir, print_shop=print_shop):
-        for path in (built.pdf, built.html, built.print_pdf):
+    for built in build_issues(root, folders, out_dir, print_shop=print_shop, ofd=ofd):
+        for path in (built.pdf, built.html, built.print_pdf, built.ofd):
             if path is not None:
                 click.echo(_shown(path))
 

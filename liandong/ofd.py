@@ -712,6 +712,7 @@ def convert_font(font: Font, used: set[int]) -> None:
                        for gid, name in enumerate(order)}
         _finish_font(fb, font, order, metrics, upm, used)
     out = io.BytesIO()
+    fb.font.recalcTimestamp = False  # head.modified stays what _finish_font set: no clock
     fb.font.save(out, reorderTables=True)
     font.program = out.getvalue()
 
