@@ -372,9 +372,9 @@ def preflight(pdf: Path) -> None:
 
 
 _SITE_PAGES = re.compile(r"(?:index|search|subscribe|404)\.html|feed\.xml|sitemap\.xml|search"
-                         r"|[1-9][0-9]{3}(?:-[0-9]{2,3})?\.html|[1-9][0-9]{3}-[0-9]{2,3}\.pdf")
+                         r"|[1-9][0-9]{3}(?:-[0-9]{2,3})?\.html|[1-9][0-9]{3}-[0-9]{2,3}\.(?:pdf|ofd)")
 """The names `liandong site` writes at its top level: pages, year pages, each issue's page and
-PDF, the feed, the sitemap and the search/ folder."""
+PDF (and .ofd), the feed, the sitemap and the search/ folder."""
 
 
 SITE_MARKS = ("search/meta.js",)

@@ -105,6 +105,7 @@ class Rendered:
     errors: list[str] = field(default_factory=list)
     pdf: bytes | None = None
     html: str | None = None
+    ofd: bytes | None = None
 
     @property
     def ok(self) -> bool:
@@ -142,6 +143,10 @@ class SiteRenderer:
                 rendered = self.issues.render(issue, context, web_template="site_issue.html",
                                               site=site)
                 result.pdf, result.html = rendered.pdf, rendered.html
+                if site.get("settings", {}).get("ofd"):  # 网站附带: OFD
+                    from liandong.ofd import pdf_to_ofd
+
+                    result.ofd = pdf_to_ofd(rendered.pdf)
             else:
                 result.html = self.issues.web(context, "site_issue.html", site=site)
         except LiandongError as exc:
@@ -606,6 +611,10 @@ class SitePlan:
     def write_issue(self, result: Rendered) -> None:
         if result.pdf is not None:
             self.written.append(write_output(self.out / f"{result.slug}.pdf", result.pdf))
+            if result.ofd is not None:
+                self.written.append(write_output(self.out / f"{result.slug}.ofd", result.ofd))
+            else:
+                (self.out / f"{result.slug}.ofd").unlink(missing_ok=True)
         if result.html is not None and _write_if_changed(self.out / f"{result.slug}.html", result.html):
             self.written.append(self.out / f"{result.slug}.html")
 
@@ -618,7 +627,7 @@ class SitePlan:
                 self.written.append(self.out / name)
         current = set(self.slugs)
         for slug in sorted(set(self.manifest.issues) - current):
-            for name in (f"{slug}.pdf", f"{slug}.html", f"search/t/{slug}.js"):
+            for name in (f"{slug}.pdf", f"{slug}.ofd", f"{slug}.html", f"search/t/{slug}.js"):
                 (self.out / name).unlink(missing_ok=True)
         years = {f"{item.meta['year']}.html" for item in self.items}
         if self.out.is_dir():
@@ -690,6 +699,7 @@ def site_settings(series: dict) -> dict:
         "contact": text("网站联系方式") or text("联系方式"),
         "feed_issues": series.get("订阅期数", FEED_ISSUES),
         "zone": series.get(TIMEZONE_KEY, DEFAULT_TIMEZONE),
+        "ofd": "OFD" in series.get("网站附带", ()),  # each issue's .ofd beside its PDF
     }
 
 

@@ -31,11 +31,11 @@ DISTRIBUTION_KEYS = ("报", "送", "发")
 class Field:
     """One key of a source file: its kind and what it means."""
 
-    kind: str  # "text", "number", "date", "list", "markdown", "choice", "timezone", "fonts"
+    kind: str  # "text", "number", "date", "list", "markdown", "choice", "choices", "timezone", "fonts"
     doc: str
     required: bool = False
     maximum: int | None = None  # for numbers
-    choices: tuple[str, ...] = ()  # for choices (期号编排: the first is the default)
+    choices: tuple[str, ...] = ()  # for choice(s) (期号编排: the first is the default)
 
 
 SERIES_SCHEMA: dict[str, Field] = {
@@ -65,12 +65,14 @@ SERIES_SCHEMA: dict[str, Field] = {
     "公安备案号": Field("text", "公安机关互联网站安全备案号，如“湘公网安备 43010502000001号”，印在网站页脚。"),
     "网站联系方式": Field("text", "网站页脚的联系方式；默认用版记的“联系方式”。"),
     "订阅期数": Field("number", "订阅源（feed.xml）收录最近多少期，默认 20。", maximum=500),
+    "网站附带": Field("choices", "网站上每期 PDF 旁边另外提供的文件，写成列表，每行一项："
+                  "“Word”（.docx）、“OFD”（.ofd 版式文件）。", choices=("Word", "OFD")),
 }
 """series.yaml: what every issue shares. Each issue may override any of these except the
 series-only ones (SERIES_ONLY: 刊名, 期号编排, 时区, the font settings and the site's settings)."""
 
 SERIES_ONLY = ("刊名", "期号编排", "时区", "补字字体", "接受代用仿宋", "网站名称", "主办单位", "备案号",
-               "公安备案号", "网站联系方式", "订阅期数")
+               "公安备案号", "网站联系方式", "订阅期数", "网站附带")
 FONT_KEYS = ("补字字体", "接受代用仿宋")
 """Font settings: fonts are resolved once for the whole project, so they are series-only."""
 NUMBERING_KEY = "期号编排"
@@ -339,6 +341,35 @@ def _choice(source: SourceFile, key: str, node: yaml.Node, problems: list[Proble
     return value.strip()
 
 
+def _choices(source: SourceFile, key: str, node: yaml.Node, problems: list[Problem],
+             choices: tuple[str, ...] = ()) -> tuple[str, ...] | None:
+    """A list of some of the choices, each once (网站附带: Word, OFD)."""
+    if isinstance(node, yaml.ScalarNode) and node.tag == _YAML + "null":
+        return ()
+    options = "、".join(f"“{choice}”" for choice in choices)
+    if not isinstance(node, yaml.SequenceNode):
+        if _tag_ok(source, key, node, problems):
+            problems.append(node_loc(source, node).problem(
+                f"“{key}”应是列表，每行以“- ”开头写一项：{options}"))
+        return None
+    values: list[str] = []
+    ok = True
+    for item in node.value:
+        value = _scalar(source, key, item, problems)
+        if value is None:
+            ok = False
+        elif value.strip() not in choices:
+            problems.append(node_loc(source, item).problem(
+                f"“{key}”里的“{_shown(value)}”不是可选的一项：可写{options}"))
+            ok = False
+        elif value.strip() in values:
+            problems.append(node_loc(source, item).problem(f"“{key}”里“{value.strip()}”重复出现"))
+            ok = False
+        else:
+            values.append(value.strip())
+    return tuple(values) if ok else None
+
+
 def _list(source: SourceFile, key: str, node: yaml.Node,
           problems: list[Problem]) -> tuple[Text, ...] | None:
     if isinstance(node, yaml.ScalarNode) and node.tag == _YAML + "null":
@@ -452,7 +483,7 @@ def _fonts(source: SourceFile, key: str, node: yaml.Node,
 
 _CONVERTERS: dict[str, Callable] = {
     "text": _text, "number": _number, "date": _date, "list": _list, "markdown": _markdown_blocks,
-    "choice": _choice, "timezone": _timezone, "fonts": _fonts,
+    "choice": _choice, "choices": _choices, "timezone": _timezone, "fonts": _fonts,
 }
 
 
@@ -462,7 +493,7 @@ def _values(source: SourceFile, nodes: dict[str, yaml.Node], schema: dict[str, F
     for key, node in nodes.items():
         spec = schema[key]
         extra = ({"maximum": spec.maximum} if spec.kind == "number" else
-                 {"choices": spec.choices} if spec.kind == "choice" else
+                 {"choices": spec.choices} if spec.kind in ("choice", "choices") else
                  {"notices": notices} if spec.kind == "markdown" else {})
         value = _CONVERTERS[spec.kind](source, key, node, problems, **extra)
         if value is not None:
