@@ -476,6 +476,17 @@ class Reader:
             else:
                 tx = -float(item) / 1000 * size * hscale
                 gs.tm = _mul((1, 0, 0, 1, tx, 0), gs.tm)
+        # A space at either end of a text object draws nothing, and XML readers that trim text
+        # would lose it and shift every position after it: leave it out (the spaces between
+        # characters stay).
+        def blank(glyph: Glyph) -> bool:
+            text = font.to_unicode.get(glyph.code, "")
+            return bool(text) and text.isspace()
+
+        while glyphs and blank(glyphs[-1]):
+            glyphs.pop()
+        while glyphs and blank(glyphs[0]):
+            glyphs.pop(0)
         if not glyphs:
             return
         a, b, c, d = trm0[:4]
