@@ -20,6 +20,7 @@ Imported only for `liandong build --ofd` and for a site that publishes OFD (seri
 from __future__ import annotations
 
 import io
+import logging
 import math
 import re
 import uuid
@@ -29,6 +30,8 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from liandong.errors import LiandongError
+
+logger = logging.getLogger(__name__)
 
 NS = "http://www.ofdspec.org/2016"
 MM = 25.4 / 72
@@ -1054,6 +1057,10 @@ def _write_text(layer, text: Text, ids: _Ids, font_ids: dict) -> None:
 
 # -- The whole conversion ----------------------------------------------------------------------
 
+SKIPPED = {"sh": "渐变", "BI": "内嵌图片", "d0": "Type 3 字体", "d1": "Type 3 字体",
+           "image mask": "图片蒙版", "rotated or mirrored text": "旋转或镜像的文字"}
+"""What the OFD leaves out, as the warning names it."""
+
 def pdf_to_ofd(data: bytes) -> bytes:
     """The OFD package drawing what the PDF draws, page by page.
 
@@ -1077,5 +1084,8 @@ def pdf_to_ofd(data: bytes) -> bytes:
             if stream is not None and int(stream.get("/N", 0)) == 3:
                 profile = stream.read_bytes()
                 break
+        if reader.unsupported:
+            shown = sorted(SKIPPED.get(what, what) for what in reader.unsupported)
+            logger.warning("生成 OFD 时略去了 PDF 里的%s：OFD 的这些地方与 PDF 不同。", "、".join(shown))
         meta = metadata_from_pdf(pdf)
         return write_package(pages, fonts, list(reader.media.values()), meta, profile)
