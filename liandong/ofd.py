@@ -432,9 +432,14 @@ class Reader:
             rects = _rectangles(path, gs.ctm, even_odd)
             if rects is not None:
                 if gs.clip is not None:
-                    rects = [r for r in (_intersect(r, gs.clip) for r in rects) if r is not None]
+                    rects = _merge([r for r in (_intersect(r, gs.clip) for r in rects)
+                                    if r is not None])
                 alpha = _alpha(gs.fill_alpha)
-                out.objects += [Rect(x, y, w, h, fill_colour, alpha) for x, y, w, h in rects]
+                for x, y, w, h in rects:
+                    rect = Rect(x, y, w, h, fill_colour, alpha)
+                    # adjoining sides of a border both draw the corner square: once is enough
+                    if not (out.objects and out.objects[-1] == rect):
+                        out.objects.append(rect)
                 return
         segments = []
         for item in path:
@@ -638,16 +643,44 @@ def _rectangles(path: list, ctm: tuple, even_odd: bool) -> list[tuple] | None:
 
 
 def _clip_rect(path: list, ctm: tuple, previous: tuple | None) -> tuple | None:
-    """The clip as one rectangle (x, y, w, h) in page mm, when the clip path is one; a clip of
-    any other shape keeps the previous one (OFD objects here are not clipped further)."""
+    """The clip as one rectangle (x, y, w, h) in page mm: the clip path's bounding box when it
+    is one polygon of straight lines. WeasyPrint clips each side of a border to a trapezoid
+    (outer edge, inner edge, mitred ends) before filling the border's ring: the box of that
+    trapezoid cuts the ring to the side and its corners. A clip with curves keeps the previous
+    one (OFD objects here are not clipped further)."""
     subpaths = _points(path, ctm)
-    if len(subpaths) != 1:
+    if len(subpaths) != 1 or len(subpaths[0]) < 3:
         return previous
-    box = _axis_rect(subpaths[0])
-    if box is None:
-        return previous
-    rect = (box[0], box[1], box[2] - box[0], box[3] - box[1])
+    xs, ys = [p[0] for p in subpaths[0]], [p[1] for p in subpaths[0]]
+    rect = (min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
     return rect if previous is None else _intersect(rect, previous)
+
+
+def _merge(rects: list[tuple]) -> list[tuple]:
+    """Rectangles (x, y, w, h) that continue each other, edge to edge with the same span, as
+    one."""
+    rects = list(rects)
+    merged = True
+    while merged:
+        merged = False
+        for i, a in enumerate(rects):
+            for j, b in enumerate(rects):
+                if i == j:
+                    continue
+                same_x = abs(a[0] - b[0]) < 1e-6 and abs(a[2] - b[2]) < 1e-6
+                same_y = abs(a[1] - b[1]) < 1e-6 and abs(a[3] - b[3]) < 1e-6
+                if same_x and abs(a[1] + a[3] - b[1]) < 1e-6:
+                    rects[i] = (a[0], a[1], a[2], a[3] + b[3])
+                elif same_y and abs(a[0] + a[2] - b[0]) < 1e-6:
+                    rects[i] = (a[0], a[1], a[2] + b[2], a[3])
+                else:
+                    continue
+                del rects[j]
+                merged = True
+                break
+            if merged:
+                break
+    return rects
 
 
 def _intersect(r: tuple, s: tuple) -> tuple | None:
