@@ -288,10 +288,14 @@ class Reader:
         self.run(page, page.obj.get("/Resources", {}), to_page, result)
         return result
 
-    def run(self, stream_owner, resources, base: tuple, out: Page) -> None:
+    def run(self, stream_owner, resources, base: tuple, out: Page,
+            inherited: "_State | None" = None) -> None:
+        """Interpret one content stream (a page's, or a form XObject's, which starts from the
+        graphics state of the `Do` that draws it)."""
         import pikepdf
 
-        gs = _State(ctm=base)
+        gs = inherited.copy() if inherited is not None else _State()
+        gs.ctm = base
         stack: list[_State] = []
         path: list[tuple] = []        # in user space: ("M", x, y) …
         current = (0.0, 0.0)
@@ -418,7 +422,8 @@ class Reader:
                                                _alpha(gs.fill_alpha)))
                 elif subtype == "/Form":
                     matrix = tuple(float(v) for v in xobject.get("/Matrix", IDENTITY))
-                    self.run(xobject, xobject.get("/Resources", resources), _mul(matrix, gs.ctm), out)
+                    self.run(xobject, xobject.get("/Resources", resources), _mul(matrix, gs.ctm), out,
+                             gs)
             elif op in ("sh", "BI", "d0", "d1"):
                 self.unsupported.add(op)
 
