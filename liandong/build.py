@@ -44,6 +44,7 @@ class Built:
     print_pdf: Path | None = None
     record: Path | None = None
     docx: Path | None = None
+    ofd: Path | None = None
 
 
 @dataclass
@@ -174,14 +175,15 @@ def pdf_images(context: Context, print_shop: bool = False) -> dict[Path, tuple[b
 
 
 def build(root: Path, folders: list[Path], out: Path, print_shop: bool = False,
-          docx: bool = False) -> list[Built]:
+          docx: bool = False, ofd: bool = False) -> list[Built]:
     """Build the named issues into out/.
 
     Everything is loaded and checked first (SourceErrors lists every problem), then every
     issue is rendered and preflighted in memory, and only then written: a bad source, a
     template mistake or a PDF that fails preflight leaves every previous file untouched.
     print_shop=True also writes <slug>-print.pdf with bleed and crop marks, in CMYK (PDF/X-1a);
-    docx=True also writes <slug>.docx, the Word document (docx.py).
+    docx=True also writes <slug>.docx, the Word document (docx.py);
+    ofd=True also writes <slug>.ofd (GB/T 33190), made from the archival PDF (ofd.pdf_to_ofd).
     Beside them, <slug>.build.json records what the issue was built with; when the previous
     record there differs in a way that can move the layout, one warning says so.
     """
@@ -197,6 +199,11 @@ def build(root: Path, folders: list[Path], out: Path, print_shop: bool = False,
         logger.warning("%s:%d:%d: %s", notice.path, notice.line, notice.column, notice.message)
     rendered = [renderer.render(issue, context, print_shop=print_shop, docx=docx)
                 for issue, context in loaded]
+    ofds: dict[str, bytes] = {}
+    if ofd:
+        from liandong.ofd import pdf_to_ofd  # only for --ofd
+
+        ofds = {r.issue.slug: pdf_to_ofd(r.pdf) for r in rendered}
     changed: dict[tuple[str, ...], list[str]] = {}
     for r in rendered:
         previous = read_record_file(record_path(out, r.issue.slug))
@@ -220,8 +227,11 @@ def build(root: Path, folders: list[Path], out: Path, print_shop: bool = False,
         word = None if r.docx is None else out / f"{slug}{DOCX_SUFFIX}"
         if word is not None:
             files[word] = r.docx  # type: ignore[assignment]
+        ofd_path = out / f"{slug}.ofd" if slug in ofds else None
+        if ofd_path is not None:
+            files[ofd_path] = ofds[slug]
         replace_together(files)
-        built.append(Built(r.issue, pdf, html, shop, record, word))
+        built.append(Built(r.issue, pdf, html, shop, record, word, ofd_path))
     if changed:
         logger.warning("%s", "\n".join(
             f"{'、'.join(slugs)} 上次生成时的排版环境与现在不同：{'；'.join(differences)}。"
@@ -243,12 +253,12 @@ def pdf_names(fonts: dict[str, ResolvedFont]) -> dict[str, str]:
     return {font.css_family: font.pdf_name for font in fonts.values() if font.origin == "fonts/"}
 
 
-BUILD_OUTPUT = re.compile(r"[1-9][0-9]{3}-[0-9]{2,3}(?:" + PRINT_SHOP_SUFFIX + r"\.pdf|\.pdf|\.html"
+BUILD_OUTPUT = re.compile(r"[1-9][0-9]{3}-[0-9]{2,3}(?:" + PRINT_SHOP_SUFFIX + r"\.pdf|\.pdf|\.html|\.ofd"
                           + r"|" + re.escape(DOCX_SUFFIX)
                           + r"|" + re.escape(RECORD_SUFFIX) + r")")
-"""The file names `build` writes: 2024-13.pdf, 2024-13.html, 2024-13-print.pdf, 2024-13.docx and the build
-record 2024-13.build.json. A folder of only these (and liandong's temporary files) is a liandong
-output folder (`--out` guard)."""
+"""The file names `build` writes: 2024-13.pdf, 2024-13.html, 2024-13-print.pdf, 2024-13.docx,
+2024-13.ofd and the build record 2024-13.build.json. A folder of only these (and liandong's
+temporary files) is a liandong output folder (`--out` guard)."""
 
 
 def is_build_output(name: str) -> bool:

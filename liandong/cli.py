@@ -334,9 +334,12 @@ def main(verbose: bool) -> None:
 @click.option("--docx", "docx", is_flag=True,
               help="另外生成 Word 文件 <年>-<期>.docx（电子版，可在 WPS、Word 里打开和复制）："
                    "GB/T 9704 版面、文档网格、标题样式、报头、页码和版记。")
+@click.option("--ofd", "ofd", is_flag=True,
+              help="另外生成 OFD 版式文件 <年>-<期>.ofd（GB/T 33190，电子公文交换和归档用）："
+                   "与 PDF 同一版面，文字可检索、复制。")
 @click.option("--force", is_flag=True,
               help="--out 的文件夹里已有别的文件时也写入（根文件夹和系统文件夹仍然拒绝）。")
-def build(issue: str | None, every: bool, out: Path | None, print_shop: bool, docx: bool,
+def build(issue: str | None, every: bool, out: Path | None, print_shop: bool, docx: bool, ofd: bool,
           force: bool) -> None:
     from liandong.build import build as build_issues, is_build_output
     from liandong.files import check_out_folder
@@ -349,8 +352,8 @@ def build(issue: str | None, every: bool, out: Path | None, print_shop: bool, do
         check_out_folder(out, is_build_output, force=force)
     folders = select_folders(root, issue, every)
     out_dir = out if out is not None else default_out(root)
-    for built in build_issues(root, folders, out_dir, print_shop=print_shop, docx=docx):
-        for path in (built.pdf, built.html, built.print_pdf, built.docx):
+    for built in build_issues(root, folders, out_dir, print_shop=print_shop, docx=docx, ofd=ofd):
+        for path in (built.pdf, built.html, built.print_pdf, built.docx, built.ofd):
             if path is not None:
                 click.echo(_shown(path))
 
@@ -375,9 +378,9 @@ def preflight(pdf: Path) -> None:
 
 
 _SITE_PAGES = re.compile(r"(?:index|search|subscribe|404)\.html|feed\.xml|sitemap\.xml|search"
-                         r"|[1-9][0-9]{3}(?:-[0-9]{2,3})?\.html|[1-9][0-9]{3}-[0-9]{2,3}\.(?:pdf|docx)")
+                         r"|[1-9][0-9]{3}(?:-[0-9]{2,3})?\.html|[1-9][0-9]{3}-[0-9]{2,3}\.(?:pdf|docx|ofd)")
 """The names `liandong site` writes at its top level: pages, year pages, each issue's page and
-PDF, the feed, the sitemap and the search/ folder."""
+PDF (and .ofd), the feed, the sitemap and the search/ folder."""
 
 
 SITE_MARKS = ("search/meta.js",)

@@ -118,6 +118,8 @@ class Rendered:
     html: str | None = None
     docx: bytes | None = None
     """The Word document, when series.yaml's 网站附带 lists Word."""
+    ofd: bytes | None = None
+    """The OFD, when series.yaml's 网站附带 lists OFD."""
 
     @property
     def ok(self) -> bool:
@@ -156,6 +158,10 @@ class SiteRenderer:
                 rendered = self.issues.render(issue, context, web_template="site_issue.html",
                                               docx=word, site=site)
                 result.pdf, result.html, result.docx = rendered.pdf, rendered.html, rendered.docx
+                if OFD in site["settings"].get("attachments", ()):
+                    from liandong.ofd import pdf_to_ofd  # only when the series asks for OFD
+
+                    result.ofd = pdf_to_ofd(rendered.pdf)
             else:
                 result.html = self.issues.web(context, "site_issue.html", site=site)
         except LiandongError as exc:
@@ -493,8 +499,9 @@ class SitePlan:
                                                                   ensure_ascii=False))
             old = self.manifest.issues.get(item.slug)
             outputs = [self.out / f"{item.slug}.html", self.out / "search" / "t" / f"{item.slug}.js"]
-            attached = [f"{item.slug}.pdf"] + ([f"{item.slug}.docx"]
-                                               if WORD in self.settings["attachments"] else [])
+            attached = [f"{item.slug}.pdf"] + [
+                f"{item.slug}{suffix}" for name, suffix in ((WORD, ".docx"), (OFD, ".ofd"))
+                if name in self.settings["attachments"]]
             item.pdf = old is None or old["pdf"] != item.pdf_key or not all(
                 (self.out / name).is_file() for name in attached)
             if item.pdf or old["page"] != item.page_key or not all(p.is_file() for p in outputs):
@@ -623,8 +630,13 @@ class SitePlan:
     def write_issue(self, result: Rendered) -> None:
         if result.pdf is not None:
             self.written.append(write_output(self.out / f"{result.slug}.pdf", result.pdf))
-        if result.docx is not None:
-            self.written.append(write_output(self.out / f"{result.slug}.docx", result.docx))
+            # The attachments 网站附带 asks for; one it no longer asks for goes.
+            for suffix, data in ((".docx", result.docx), (".ofd", result.ofd)):
+                path = self.out / f"{result.slug}{suffix}"
+                if data is not None:
+                    self.written.append(write_output(path, data))
+                else:
+                    path.unlink(missing_ok=True)
         if result.html is not None and _write_if_changed(self.out / f"{result.slug}.html", result.html):
             self.written.append(self.out / f"{result.slug}.html")
 
@@ -637,7 +649,8 @@ class SitePlan:
                 self.written.append(self.out / name)
         current = set(self.slugs)
         for slug in sorted(set(self.manifest.issues) - current):
-            for name in (f"{slug}.pdf", f"{slug}.docx", f"{slug}.html", f"search/t/{slug}.js"):
+            for name in (f"{slug}.pdf", f"{slug}.docx", f"{slug}.ofd", f"{slug}.html",
+                         f"search/t/{slug}.js"):
                 (self.out / name).unlink(missing_ok=True)
         years = {f"{item.meta['year']}.html" for item in self.items}
         if self.out.is_dir():
@@ -693,8 +706,8 @@ class NotSignable(SourceErrors):
 
 ATTACHMENTS_KEY = "网站附带"
 WORD = "Word"
-"""网站附带: Word puts each issue's .docx beside its PDF (OFD is accepted by the schema; the site
-does not write it yet)."""
+OFD = "OFD"
+"""网站附带: Word puts each issue's .docx beside its PDF, OFD its .ofd."""
 
 
 def site_settings(series: dict) -> dict:

@@ -47,11 +47,11 @@ DISTRIBUTION_KEYS = ("报", "送", "发")
 class Field:
     """One key of a source file: its kind and what it means."""
 
-    kind: str  # "text", "number", "date", "list", "markdown", "choice", "timezone", "fonts"
+    kind: str  # "text", "number", "date", "list", "markdown", "choice", "choices", "timezone", "fonts"
     doc: str
     required: bool = False
     maximum: int | None = None  # for numbers
-    choices: tuple[str, ...] = ()  # for choices (期号编排: the first is the default)
+    choices: tuple[str, ...] = ()  # for choice(s) (期号编排: the first is the default)
 
 
 SERIES_SCHEMA: dict[str, Field] = {

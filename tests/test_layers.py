@@ -25,7 +25,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("project", {"project"}),
     ("render", {"render", "forms"}),
     ("load", {"load"}),
-    ("output", {"pdf", "metadata", "pdfx", "tags", "stack", "docx"}),
+    ("output", {"pdf", "metadata", "pdfx", "tags", "stack", "docx", "ofd"}),
     ("preflight", {"preflight"}),
     ("tools", {"lint", "numbering", "search"}),
     ("check", {"check"}),

@@ -735,3 +735,22 @@ def test_axe_finds_no_serious_violations(page, site_url, path):
         .filter(v => v.impact === 'serious' || v.impact === 'critical')
         .map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))""")
     assert violations == []
+
+
+def test_site_publishes_each_issues_ofd_when_the_series_asks(tmp_path):
+    """网站附带: OFD puts 2024-13.ofd beside 2024-13.pdf, linked from the issue's page; without
+    it there is neither file nor link."""
+    project = make_project(tmp_path / "with")
+    series = project / "issues" / "series.yaml"
+    series.write_text(series.read_text(encoding="utf-8") + "网站附带:\n  - OFD\n", encoding="utf-8")
+    out = tmp_path / "site"
+    liandong("site", "--out", str(out), cwd=project, check=True)
+    assert (out / "2024-13.ofd").read_bytes()[:2] == b"PK"
+    link = '<a href="2024-13.ofd" type="application/ofd">OFD 版式文件（与印刷版同一版面）</a>'
+    assert link in (out / "2024-13.html").read_text(encoding="utf-8")
+
+    plain = make_project(tmp_path / "without")
+    out = tmp_path / "plain"
+    liandong("site", "--out", str(out), cwd=plain, check=True)
+    assert not (out / "2024-13.ofd").exists()
+    assert ".ofd" not in (out / "2024-13.html").read_text(encoding="utf-8")
