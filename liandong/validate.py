@@ -357,14 +357,14 @@ def _choice(source: SourceFile, key: str, node: yaml.Node, problems: list[Proble
     return value.strip()
 
 
-def _list(source: SourceFile, key: str, node: yaml.Node,
-          problems: list[Problem]) -> tuple[Text, ...] | None:
+def _list(source: SourceFile, key: str, node: yaml.Node, problems: list[Problem],
+          what: str = "一个单位") -> tuple[Text, ...] | None:
     if isinstance(node, yaml.ScalarNode) and node.tag == _YAML + "null":
         return ()
     if not isinstance(node, yaml.SequenceNode):
         if _tag_ok(source, key, node, problems):
             problems.append(node_loc(source, node).problem(
-                f"“{key}”应是列表，每行以“- ”开头写一个单位"))
+                f"“{key}”应是列表，每行以“- ”开头写{what}"))
         return None
     if not _tag_ok(source, key, node, problems):
         return None
@@ -471,7 +471,8 @@ def _fonts(source: SourceFile, key: str, node: yaml.Node,
 def _attachments(source: SourceFile, key: str, node: yaml.Node, problems: list[Problem],
                  choices: tuple[str, ...] = ()) -> tuple[str, ...] | None:
     """网站附带: a list of the file kinds a site publishes beside each PDF (Word, OFD)."""
-    items = _list(source, key, node, problems)
+    options = "、".join(f"“{choice}”" for choice in choices)
+    items = _list(source, key, node, problems, what=f"一项：{options}")
     if items is None:
         return None
     found: list[str] = []
