@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import click.formatting
 import pytest
+from click.testing import CliRunner
 from playwright import sync_api as playwright
 
 REPO = Path(__file__).resolve().parent.parent
@@ -24,15 +27,68 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"
 """Headless chromium for the browser tests, quiet and offline."""
 
 
-def liandong(*args: str, cwd: Path, check: bool = False,
-             env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """Run the installed command as an editor would (env: variables to add or change)."""
-    exe = Path(sys.executable).with_name("liandong")
-    result = subprocess.run([str(exe), *args], cwd=cwd, capture_output=True, text=True,
-                            env={**os.environ, "COLUMNS": "100", **(env or {})})
+SUBPROCESS = os.environ.get("LIANDONG_TESTS_SUBPROCESS") == "1"
+"""LIANDONG_TESTS_SUBPROCESS=1: every `liandong(...)` starts the installed command, as before
+the suite ran the CLI in-process (slower; for a run that trusts nothing in-process)."""
+
+_LOGGERS = ("liandong", "weasyprint", "fontTools")
+
+
+class _Runner(CliRunner):
+    """CliRunner without its fixed 80-column help: the width comes from COLUMNS, as in a shell."""
+
+    @contextlib.contextmanager
+    def isolation(self, *args, **kwargs):
+        with super().isolation(*args, **kwargs) as streams:
+            click.formatting.FORCED_WIDTH = None  # put back by CliRunner on the way out
+            yield streams
+
+
+def liandong(*args: str, cwd: Path, check: bool = False, env: dict[str, str] | None = None,
+             installed: bool = False) -> subprocess.CompletedProcess:
+    """Run the command as an editor would (env: variables to add or change).
+
+    In this process through click's CliRunner on `liandong.cli:main`, from the folder `cwd`,
+    with separate stdout and stderr and the exit status main gives: what a shell would see,
+    without starting Python and importing liandong (and WeasyPrint) once per call. An exception
+    that escapes main fails the test (a user would have seen a traceback). installed=True (or
+    LIANDONG_TESTS_SUBPROCESS=1) starts the installed `.venv/bin/liandong` instead: for tests
+    about the installed command, the process, its environment or its locale."""
+    variables = {"COLUMNS": "100", **(env or {})}
+    if installed or SUBPROCESS:
+        exe = Path(sys.executable).with_name("liandong")
+        result = subprocess.run([str(exe), *args], cwd=cwd, capture_output=True, text=True,
+                                env={**os.environ, **variables})
+    else:
+        result = _in_process(list(args), Path(cwd), variables)
     if check and result.returncode != 0:
         raise AssertionError(f"liandong {' '.join(args)} failed:\n{result.stderr}")
     return result
+
+
+def _in_process(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    import logging
+
+    from liandong.cli import main
+
+    # main sets up logging for the process (handlers on the runner's stderr, propagation
+    # off): put it back afterwards, for caplog and the next call.
+    saved = [(logger, logger.handlers[:], logger.level, logger.propagate)
+             for logger in map(logging.getLogger, _LOGGERS)]
+    before = os.getcwd()
+    os.chdir(cwd)
+    try:
+        result = _Runner(env=env).invoke(main, args, prog_name="liandong")
+    finally:
+        os.chdir(before)
+        for logger, handlers, level, propagate in saved:
+            logger.handlers[:] = handlers
+            logger.setLevel(level)
+            logger.propagate = propagate
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return subprocess.CompletedProcess(["liandong", *args], result.exit_code,
+                                       result.stdout, result.stderr)
 
 
 def make_project(tmp: Path, *, overrides: dict[str, bytes | str] | None = None,
@@ -53,11 +109,33 @@ def make_project(tmp: Path, *, overrides: dict[str, bytes | str] | None = None,
 
 @pytest.fixture(scope="session")
 def sample_build(tmp_path_factory) -> dict[str, Path]:
-    """`liandong build 13 --out DIR` on the repository itself, once per test session."""
-    out = tmp_path_factory.mktemp("build")
-    result = liandong("build", "13", "--out", str(out), cwd=REPO, check=True)
+    """`liandong build 13 --out DIR` on the repository itself (the installed command), once per
+    test session: under pytest-xdist the first worker builds it, the others wait for it and
+    read it (a folder next to the workers' own, under a file lock)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker is None:
+        out = tmp_path_factory.mktemp("build")
+        result = liandong("build", "13", "--out", str(out), cwd=REPO, check=True, installed=True)
+        return _sample(out, result.stdout, result.stderr)
+    from filelock import FileLock
+
+    shared = tmp_path_factory.getbasetemp().parent  # this run's, shared by its workers
+    out = shared / "sample-build"
+    with FileLock(str(shared / "sample-build.lock")):
+        if not (out / "done").exists():
+            out.mkdir(exist_ok=True)
+            result = liandong("build", "13", "--out", str(out / "out"), cwd=REPO, check=True,
+                              installed=True)
+            (out / "stdout").write_text(result.stdout, encoding="utf-8")
+            (out / "stderr").write_text(result.stderr, encoding="utf-8")
+            (out / "done").touch()
+    return _sample(out / "out", (out / "stdout").read_text(encoding="utf-8"),
+                   (out / "stderr").read_text(encoding="utf-8"))
+
+
+def _sample(out: Path, stdout: str, stderr: str) -> dict[str, Path]:
     return {"pdf": out / "2024-13.pdf", "html": out / "2024-13.html", "out": out,
-            "stdout": result.stdout, "stderr": result.stderr}
+            "stdout": stdout, "stderr": stderr}
 
 
 def add_issue(project: Path, year: int, number: int, total: int, date: str,
