@@ -27,6 +27,46 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"
 """Headless chromium for the browser tests, quiet and offline."""
 
 
+REGENERATE = False
+"""`pytest --regenerate`: the golden fixtures are rewritten from what the code gives now (see
+golden and scripts/regenerate_fixtures.py) instead of being compared."""
+
+
+def pytest_addoption(parser):
+    parser.addoption("--regenerate", action="store_true", default=False,
+                     help="rewrite the expected outputs under tests/fixtures (expected.txt, "
+                          "fixed.*, fixed/, import expected/) from what the code gives now")
+
+
+def pytest_configure(config):
+    global REGENERATE
+    REGENERATE = config.getoption("--regenerate")
+
+
+def golden(path: Path, actual: str | bytes) -> str | bytes:
+    """The expected output kept in the fixture `path`, to compare `actual` with; with
+    --regenerate the file is first rewritten to `actual` (review `git diff tests/fixtures`
+    before committing: a regenerated fixture is only as right as the code that wrote it)."""
+    if REGENERATE:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(actual, bytes):
+            path.write_bytes(actual)
+        else:
+            path.write_text(actual, encoding="utf-8", newline="")
+    if isinstance(actual, bytes):
+        return path.read_bytes()
+    return path.read_text(encoding="utf-8")
+
+
+def golden_folder(folder: Path, actual: Path) -> Path:
+    """A folder of expected files (an import's sources); with --regenerate, first replaced by
+    a copy of the files in `actual`."""
+    if REGENERATE:
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.copytree(actual, folder)
+    return folder
+
+
 SUBPROCESS = os.environ.get("LIANDONG_TESTS_SUBPROCESS") == "1"
 """LIANDONG_TESTS_SUBPROCESS=1: every `liandong(...)` starts the installed command, as before
 the suite ran the CLI in-process (slower; for a run that trusts nothing in-process)."""
