@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import click.formatting
 import pytest
@@ -19,6 +20,8 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SAMPLE_TEXT = FIXTURES / "samples" / "2024-13-as-published.txt"
 """The published text of issue 13 (2024), as extracted from the printed PDF, damage included."""
 MM = 72 / 25.4
+
+T = TypeVar("T")
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's; `playwright install` is never run
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -147,35 +150,51 @@ def make_project(tmp: Path, *, overrides: dict[str, bytes | str] | None = None,
     return tmp
 
 
-@pytest.fixture(scope="session")
-def sample_build(tmp_path_factory) -> dict[str, Path]:
-    """`liandong build 13 --out DIR` on the repository itself (the installed command), once per
-    test session: under pytest-xdist the first worker builds it, the others wait for it and
-    read it (a folder next to the workers' own, under a file lock)."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if worker is None:
-        out = tmp_path_factory.mktemp("build")
-        result = liandong("build", "13", "--out", str(out), cwd=REPO, check=True, installed=True)
-        return _sample(out, result.stdout, result.stderr)
+def once_per_run(tmp_path_factory, name: str, make: Callable[[Path], T]) -> T:
+    """make(folder), once per test run: `make` gets an empty folder to write into and returns
+    what the fixture gives (it must pickle). Under pytest-xdist the first worker to ask makes it
+    in the run's shared temporary folder, under a file lock, and pickles the result beside it;
+    the others wait for the lock and read it."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        return make(tmp_path_factory.mktemp(name))
+    import pickle
+
     from filelock import FileLock
 
     shared = tmp_path_factory.getbasetemp().parent  # this run's, shared by its workers
-    out = shared / "sample-build"
-    with FileLock(str(shared / "sample-build.lock")):
-        if not (out / "done").exists():
-            out.mkdir(exist_ok=True)
-            result = liandong("build", "13", "--out", str(out / "out"), cwd=REPO, check=True,
-                              installed=True)
-            (out / "stdout").write_text(result.stdout, encoding="utf-8")
-            (out / "stderr").write_text(result.stderr, encoding="utf-8")
-            (out / "done").touch()
-    return _sample(out / "out", (out / "stdout").read_text(encoding="utf-8"),
-                   (out / "stderr").read_text(encoding="utf-8"))
+    folder = shared / name
+    done = shared / f"{name}.pickle"
+    with FileLock(str(shared / f"{name}.lock")):
+        if not done.exists():
+            folder.mkdir()
+            result = make(folder)
+            done.write_bytes(pickle.dumps(result))
+            return result
+    return pickle.loads(done.read_bytes())
 
 
-def _sample(out: Path, stdout: str, stderr: str) -> dict[str, Path]:
-    return {"pdf": out / "2024-13.pdf", "html": out / "2024-13.html", "out": out,
-            "stdout": stdout, "stderr": stderr}
+@pytest.fixture(scope="session")
+def sample_build(tmp_path_factory) -> dict[str, Path]:
+    """`liandong build 13 --out DIR` on the repository itself (the installed command), once per
+    test run (shared by the xdist workers)."""
+    def make(out: Path) -> dict:
+        result = liandong("build", "13", "--out", str(out), cwd=REPO, check=True, installed=True)
+        return {"pdf": out / "2024-13.pdf", "html": out / "2024-13.html", "out": out,
+                "stdout": result.stdout, "stderr": result.stderr}
+
+    return once_per_run(tmp_path_factory, "sample-build", make)
+
+
+@pytest.fixture(scope="session")
+def corpus_build(tmp_path_factory) -> dict:
+    """Every issue of tests/corpus rendered in memory, as `liandong build` renders it (the same
+    bytes) but going on past an issue build would refuse (measure.build_corpus): {"2024/13":
+    measure.Built}, once per test run for the corpus test, the measure's baselines and the
+    importer's round trips."""
+    from measure import build_corpus
+
+    return once_per_run(tmp_path_factory, "corpus-build",
+                        lambda out: build_corpus(REPO / "tests" / "corpus")[0])
 
 
 def add_issue(project: Path, year: int, number: int, total: int, date: str,
