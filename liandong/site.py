@@ -951,19 +951,20 @@ def _sitemap(newest: list[dict], years: list[int], base_url: str) -> str:
 def run_site(root: Path, out: Path, base_url: str | None, echo: Callable[[str], None]) -> SiteResult:
     """`liandong site`: a progress bar on a terminal, one plain line per issue otherwise."""
     if sys.stderr.isatty():
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+        import contextlib
 
-        bar = Progress(TextColumn("排版"), BarColumn(), MofNCompleteColumn(),
-                       TextColumn("{task.description}"), transient=True)
-        task = None
+        import click
 
-        def progress(slug: str, done: int, total: int, ok: bool) -> None:
-            nonlocal task
-            if task is None:
-                task = bar.add_task("", total=total)
-            bar.update(task, completed=done, description=slug if ok else f"{slug} 未通过")
+        with contextlib.ExitStack() as stack:
+            bars: list = []
 
-        with bar:
+            def progress(slug: str, done: int, total: int, ok: bool) -> None:
+                if not bars:  # the total is known with the first issue
+                    bars.append(stack.enter_context(click.progressbar(
+                        length=total, label="排版", file=sys.stderr, show_eta=False,
+                        show_percent=False, show_pos=True, item_show_func=lambda item: item)))
+                bars[0].update(done - bars[0].pos, slug if ok else f"{slug} 未通过")
+
             result = build_site(root, out, base_url, progress=progress)
     else:
         def lines(slug: str, done: int, total: int, ok: bool) -> None:

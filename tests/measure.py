@@ -271,6 +271,20 @@ def read_glyphs(data: bytes) -> list[Page]:
     return pages
 
 
+def drawn_lines(pdf: bytes | Path) -> list[Line]:
+    """Every line of drawn glyphs of a PDF, page after page, top to bottom (see read_glyphs):
+    for tests that ask whether a line is flush, by its visible edges (`Line.left`,
+    `Line.right`), never by character boxes, which count a trailing space."""
+    data = pdf if isinstance(pdf, bytes) else Path(pdf).read_bytes()
+    return [line for page in read_glyphs(data) for line in page.lines]
+
+
+def line_at(lines: Sequence[Line], page: int, baseline: float) -> Line:
+    """The drawn line of `lines` on `page` whose baseline is `baseline` (within 0.5 pt)."""
+    return next(line for line in lines
+                if line.page == page and abs(line.baseline - baseline) < 0.5)
+
+
 def _with_small_marks(lines: list[Line]) -> list[Line]:
     """Lines of glyphs smaller than three quarters of a neighbouring line's size, drawn inside
     that line's em box (a list's bullet, set at half size and raised to the ideographs'

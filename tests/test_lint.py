@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, REPO, SAMPLE_TEXT
+from conftest import FIXTURES, REPO, SAMPLE_TEXT, golden
 from liandong.check import _kind, apply_fixes, lint_source
 from liandong.lint import lint_unit
 from liandong.source import SourceFile, read_source
@@ -35,8 +35,9 @@ def findings(path: Path, root: Path):
 @pytest.mark.parametrize("name", case_names())
 def test_findings(name: str) -> None:
     case = CASES / name
-    expected = (case / "expected.txt").read_text(encoding="utf-8").splitlines()
-    assert [str(f.problem()) for f in findings(source_of(case), case)] == expected
+    found = [str(f.problem()) for f in findings(source_of(case), case)]
+    expected = golden(case / "expected.txt", "".join(line + "\n" for line in found))
+    assert found == expected.splitlines()
 
 
 @pytest.mark.parametrize("name", [n for n in case_names()
@@ -53,7 +54,7 @@ def test_fix(name: str, tmp_path: Path) -> None:
     # --fix fixes exactly what check listed as fixable: no fix may reveal another one.
     assert applied == listed
     (fixed,) = case.glob("fixed.*")
-    assert path.read_bytes() == fixed.read_bytes()
+    assert path.read_bytes() == golden(fixed, path.read_bytes())
     # What was fixed is gone; only findings without a safe fix may remain.
     assert all(not (f.safe and f.edits) for f in findings(path, tmp_path))
 

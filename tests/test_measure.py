@@ -59,13 +59,12 @@ def _measure(tmp_path: Path, issue: str, css: str = "", templates: dict[str, str
 
 
 @pytest.fixture(scope="module")
-def baseline(tmp_path_factory):
-    """The corpus issues the cases start from, unchanged: {issue: Measurement}."""
-    results = {}
-    for issue in ("2025/1", "2025/4", "2024/13", "2024/14", "2024/17", "2024/23", "2025/16",
-                  "2025/17", "2025/18"):
-        results[issue] = _measure(tmp_path_factory.mktemp("baseline"), issue)[0]
-    return results
+def baseline(corpus_build):
+    """The corpus issues the cases start from, unchanged (conftest.corpus_build, rendered once
+    per run): {issue: Measurement}."""
+    return {issue: measure_built(CORPUS, corpus_build[issue], WORDS)
+            for issue in ("2025/1", "2025/4", "2024/13", "2024/14", "2024/17", "2024/23",
+                          "2025/16", "2025/17", "2025/18")}
 
 
 def _fails(result, criterion: str, pattern: str) -> list[str]:

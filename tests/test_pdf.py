@@ -169,10 +169,14 @@ def test_first_lines_are_indented_two_characters(body_lines):
         assert line.x0 - text_left(line.page) == pytest.approx(2 * PITCH, abs=0.05 * MM)
 
 
-def test_both_edges_flush(body_lines, all_lines):
+def test_both_edges_flush(pdf, body_lines, all_lines):
     """Every line but a paragraph's last ends within 0.05 mm of the text area's right edge: its
-    last visible glyph's box, a space (which prints nothing) left out. Letter-spacing drifted
-    up to 0.12 mm before each line's last glyph got a span of its own."""
+    visible edge, measured from what is drawn (the cell of its last inked glyph; a space, which
+    has a character box but prints nothing, left out). Letter-spacing drifted up to 0.12 mm
+    before each line's last glyph got a span of its own."""
+    from measure import drawn_lines, line_at
+
+    drawn = drawn_lines(pdf)
     checked = 0
     for index, line in enumerate(body_lines):
         following = body_lines[index + 1] if index + 1 < len(body_lines) else None
@@ -184,7 +188,7 @@ def test_both_edges_flush(body_lines, all_lines):
         if last_of_paragraph:
             continue
         checked += 1
-        edge = [c for c in line.chars if c["text"].strip()][-1]["x1"]
+        edge = line_at(drawn, line.page, line.baseline).right
         assert abs(edge - text_right(line.page)) <= 0.05 * MM, (
             f"page {line.page}: “{line.text}” ends {(edge - text_right(line.page)) / MM:+.2f} mm "
             "from the right edge")

@@ -72,6 +72,35 @@ def two_issues(tmp_path) -> Path:
     return project
 
 
+def test_on_a_terminal_site_shows_one_progress_bar(tmp_path):
+    """stderr a terminal: click's progress bar (排版, done/total, the issue), no plain lines.
+    A subprocess on a pseudo-terminal: what is tested is the terminal."""
+    import pty
+
+    project = make_project(tmp_path)
+    leader, follower = pty.openpty()
+    exe = Path(sys.executable).with_name("liandong")
+    process = subprocess.Popen([str(exe), "site"], cwd=project, stdout=subprocess.PIPE,
+                               stderr=follower, text=True)
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the command closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    stdout = process.communicate(timeout=WAIT)[0]
+    os.close(leader)
+    assert process.returncode == 0
+    terminal = shown.decode("utf-8")
+    assert "排版" in terminal and "1/1" in terminal and "2024-13" in terminal
+    assert "Traceback" not in terminal
+    assert "已排好" not in stdout and "重新生成 1 期" in stdout
+
+
 def test_second_run_renders_nothing_and_says_so(two_issues):
     out = two_issues / "build" / "site"
     first = liandong("site", cwd=two_issues, check=True)

@@ -7,7 +7,6 @@ import itertools
 import pytest
 
 from liandong.typeset import (
-    BLANK_RIGHT,
     CLOSING,
     HAN_STRETCH,
     LATIN_STRETCH,
@@ -227,9 +226,20 @@ def test_no_single_character_last_line():
 
 
 def test_squeeze_is_bounded_and_stretch_keeps_the_edge():
-    lines = typeset(HAN * 3, spacing=-0.2)
-    for line in lines[:-1]:
-        assert line.spacing >= -0.2 - 0.05 * SIZE - 1e-9
+    """A closing mark kept on a full line squeezes every gap by at most SQUEEZE; a line short
+    of the measure is stretched. Either way its last glyph ends on the edge."""
+    squeezed = stretched = 0
+    for shift in range(6):
+        for text, spacing in ((HAN[:CHARS - shift] + "，" + HAN[:shift] + HAN * 2, 0.0),
+                              (HAN * 3, -0.2)):
+            lines = typeset(text, spacing=spacing)
+            for line in lines[:-1]:
+                assert line.spacing >= spacing - SQUEEZE * SIZE - 1e-9, line.text
+                assert line.stretch >= -SQUEEZE - 1e-9, line.text
+                assert line_width(line) == pytest.approx(WIDTH, abs=RESIDUAL), line.text
+                squeezed += line.stretch < 0
+                stretched += line.stretch > 0
+    assert squeezed and stretched
 
 
 def test_first_line_width_allows_for_the_indent():
@@ -323,7 +333,11 @@ def test_closing_mark_blank_is_trimmed_at_the_end_of_a_centred_line():
     lines = balance_lines([Piece("金钥匙”", "title")], measure, width=20 * SIZE, size=SIZE)
     last = lines[-1].pieces[-1]
     assert last.text == "”" and last.spacing == -SIZE / 2
-    assert "”" in BLANK_RIGHT
+    # The box the template centres ends where the mark's ink does: three characters and the
+    # mark's left half. An opening mark keeps its cell (its blank half is on the other side).
+    assert box_width(lines[-1]) == pytest.approx(3.5 * SIZE)
+    plain = balance_lines([Piece("金钥匙“", "title")], measure, width=20 * SIZE, size=SIZE)
+    assert box_width(plain[-1]) == pytest.approx(4 * SIZE)
 
 
 def test_double_marks_are_one_span_without_spacing_inside():
