@@ -130,7 +130,7 @@ def _flush_lines(pdf, chosen) -> int:
 
     body = [l for l in drawn_lines(pdf) if abs(l.size - 16) < 0.01]
     checked = 0
-    for line, following in zip(body, body[1:]):
+    for line, following in itertools.pairwise(body):
         continues = (following.page == line.page
                      and abs(following.left - text_left(following.page)) < 0.1 * MM)
         if continues and chosen(line.ink_text):
