@@ -236,14 +236,12 @@ class IssueRenderer:
 
 def web_images(context: Context) -> None:
     """Give each figure of the web page its picture (a data: URI), once per context."""
-    missing = [(values, image) for values, image in context.images if not values["web_src"]]
+    missing = [(figure, image) for figure, image in context.images if not figure.web_src]
     if not missing:
         return
     from liandong.images import web_source
 
-    for values, image in missing:
-        values["web_src"] = web_source(image)
-    context.__dict__.pop("template_values", None)  # made again, with the pictures
+    context.with_web_sources({id(figure): web_source(image) for figure, image in missing})
 
 
 def pdf_images(context: Context, print_shop: bool = False) -> dict[Path, tuple[bytes, str]]:

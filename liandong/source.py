@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import yaml
 
 from liandong import limits
 from liandong.errors import Problem, display_path, os_reason
+
+if TYPE_CHECKING:
+    from liandong.images import ImageFile
 
 SERIES_FILE = "series.yaml"
 ISSUE_FILE = "issue.yaml"
@@ -520,7 +523,7 @@ class Figure:
     src_loc: Loc
     width: tuple[float, str] | None  # (80.0, "mm") or (50.0, "%"); None: the text width
     loc: Loc
-    image: object = None
+    image: ImageFile | None = None
     level: ClassVar[int] = 0
 
     @property
