@@ -226,7 +226,6 @@ class Caption:
     """A table's or a figure's caption, centred in balanced lines."""
 
     text: str
-    runs: tuple[Piece, ...]
     lines: tuple[Line, ...]
 
 
@@ -237,7 +236,6 @@ class TableCell:
     lines: tuple[Line, ...]
     align: str
     """"left", "right" or "center" (a header cell)."""
-    header: bool
     decimal: float
     """Room (pt) right of a number, so that the decimal points of its column line up."""
     pad_top: float
@@ -247,7 +245,6 @@ class TableCell:
 @dataclass(frozen=True)
 class TableRow:
     cells: tuple[TableCell, ...]
-    lines: int
 
 
 @dataclass(frozen=True)
@@ -260,8 +257,9 @@ class TableForm:
     header: TableRow
     rows: tuple[TableRow, ...]
     size: float
+    """The cells' font size (pt): the web page gives a number's decimal room in em."""
     padding: float
-    rule: float
+    """Left and right in every cell (pt)."""
 
 
 @dataclass(frozen=True)
@@ -311,7 +309,6 @@ class BanjiField:
 
     text: str
     pieces: tuple[Piece, ...]
-    width: float
 
 
 @dataclass(frozen=True)
@@ -320,7 +317,6 @@ class BanjiPairPart:
 
     text: str
     pieces: tuple[Piece, ...]
-    width: float
     lines: tuple[Line, ...]
 
 

@@ -108,7 +108,7 @@ def caption(builder: ContextBuilder, block: Block, role: str, what: str) -> ctx.
                           width=L.text_width, size=L.body_size, marks="body")
     builder.note_lines(lines, block.loc)
     builder.report_lines(lines, block.text, block.loc, what)
-    return ctx.Caption(block.text, tuple(pieces), typeset_lines(lines))
+    return ctx.Caption(block.text, typeset_lines(lines))
 
 
 # --- Tables --------------------------------------------------------------------------
@@ -220,16 +220,16 @@ def table_form(builder: ContextBuilder, form: Table) -> ctx.TableForm:
             builder.note_lines(lines, cell.loc)
             if not too_wide:  # else the table's problem says it all
                 builder.report_lines(lines, cell.text, cell.loc, "表格")
-            cells.append((cell, pieces, lines, "center" if header else align, header, shift))
-        count = max(1, *(len(lines) for _, _, lines, _, _, _ in cells))
+            cells.append((cell, pieces, lines, "center" if header else align, shift))
+        count = max(1, *(len(lines) for _, _, lines, _, _ in cells))
         rows.append(ctx.TableRow(tuple(
             ctx.TableCell(text=cell.text, runs=tuple(pieces), lines=typeset_lines(lines),
-                          align=align, header=header, decimal=round(shift, 3),
+                          align=align, decimal=round(shift, 3),
                           pad_top=(count - max(1, len(lines))) // 2 * L.line_height)
-            for cell, pieces, lines, align, header, shift in cells), count))
+            for cell, pieces, lines, align, shift in cells)))
     return ctx.TableForm(kind="table", caption=caption(builder, form.caption, "hei", "表题"),
                          widths=tuple(w + 2 * pad for w in widths), header=rows[0],
-                         rows=tuple(rows[1:]), size=size, padding=pad, rule=L.table_rule)
+                         rows=tuple(rows[1:]), size=size, padding=pad)
 
 
 # --- Figures -------------------------------------------------------------------------

@@ -198,10 +198,13 @@ class ContextBuilder:
 
     def styled(self, text: str, role: str) -> ctx.BanjiField:
         """Text set on one line by the template (no spacing of its own): its pieces, 补字
-        characters apart, and its width at the 版记's size."""
-        pieces = self.with_fallback([Piece(text, role)])
-        width = sum(self.measurer.width(p.style, p.text, self.layout.banji_size) for p in pieces)
-        return ctx.BanjiField(text, tuple(pieces), width)
+        characters apart."""
+        return ctx.BanjiField(text, tuple(self.with_fallback([Piece(text, role)])))
+
+    def banji_width(self, field: ctx.BanjiField) -> float:
+        """A 版记 part's width at the 版记's size."""
+        return sum(self.measurer.width(p.style, p.text, self.layout.banji_size)
+                   for p in field.pieces)
 
     def distribution(self, label: str, items: tuple[Text, ...]) -> ctx.DistributionList:
         L = self.layout
@@ -240,7 +243,7 @@ class ContextBuilder:
                 self.note_role("body", label, value.loc, generated=True)
                 self.note_role("body", value.value, value.loc)
                 fields[key] = self.styled(label + value.value, "body")
-                self.one_line(fields[key].width, L.banji_room, value.loc,
+                self.one_line(self.banji_width(fields[key]), L.banji_room, value.loc,
                               f"版记的“{label[:-1]}”")
         if count_text:
             self.note_role("body", count_text, issue.locs.get("印数"), generated=True)
@@ -414,7 +417,7 @@ def _tag(kind: str) -> str:
 
 
 def _pair_part(field: ctx.BanjiField, line: Line) -> ctx.BanjiPairPart:
-    return ctx.BanjiPairPart(field.text, field.pieces, field.width, typeset_lines([line]))
+    return ctx.BanjiPairPart(field.text, field.pieces, typeset_lines([line]))
 
 
 def font_face(font: ResolvedFont) -> ctx.FontFace:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import sys
@@ -184,6 +185,32 @@ def test_every_template_is_rendered_with_plain_data_only(template_contexts):
     assert {name for name, _ in template_contexts} >= TOP_LEVEL
     for name, values in template_contexts:
         assert impure(values) is None, (name, impure(values))
+
+
+def test_impure_looks_inside_the_context_dataclasses():
+    """A context dataclass is plain only if its fields are: a path smuggled into a font's
+    `url` is found (issue 14's ResolvedFont.file), and so is an object in a tuple field."""
+    from pathlib import Path
+
+    face = ctx.FontFace("body", '"FandolFang"', 400, "fonts/", False, "file:///f.otf")
+    assert impure({"fonts": {"body": face}}) is None
+    bad = dataclasses.replace(face, url=Path("/etc/passwd"))
+    assert impure({"fonts": {"body": bad}}) == "fonts.body.url: pathlib.PosixPath"
+    line = ctx.Line((ctx.Piece("字", "body"), object()), 0.0)  # type: ignore[arg-type]
+    assert impure({"lines": [line]}) == "lines[0].pieces[1]: builtins.object"
+
+
+def test_the_sandbox_reads_only_the_fields_of_a_context_dataclass(context):
+    """Fields and properties of the context's types are read; anything else of them (their
+    class, a dataclass helper) is undefined, like a private attribute."""
+    env = template_environment(REPO)
+    values = context.template_values
+    assert env.from_string("{{ layout.pitch }} {{ masthead.name }}").render(**values) == \
+        f"{context.values.layout.pitch} 联络动态"
+    for expression in ("masthead.__class__", "masthead.__dataclass_fields__",
+                       "layout.__init__", "masthead.__eq__", "masthead.__setattr__"):
+        with pytest.raises((jinja2.exceptions.SecurityError, jinja2.exceptions.UndefinedError)):
+            env.from_string(f"{{{{ {expression}() }}}}").render(**values)
 
 
 def test_the_shipped_templates_are_all_rendered():
