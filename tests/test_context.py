@@ -363,3 +363,11 @@ def test_the_contract_reads_the_templates_the_issue_pages_reach():
                                 text))
     assert found <= set(ISSUE_TEMPLATES), found - set(ISSUE_TEMPLATES)
     assert Path(PACKAGE_TEMPLATES / "print.html").is_file()
+
+
+def test_docs_templates_names_every_field():
+    """docs/templates.md lists every type and every name a template may read of it."""
+    text = (PACKAGE_TEMPLATES.parent.parent / "docs" / "templates.md").read_text(encoding="utf-8")
+    missing = sorted(f"{kind.__name__}.{name}" for kind, name in _all_names()
+                     if f"`{name}`" not in text or f"`{kind.__name__}`" not in text)
+    assert missing == []
