@@ -8,6 +8,7 @@ import mimetypes
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
 
 from liandong.fonts import pin_fontconfig_language  # noqa: E402
@@ -22,6 +23,11 @@ from weasyprint.text.fonts import FontConfiguration  # noqa: E402
 from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: E402
 
 from liandong.errors import printable
+
+if TYPE_CHECKING:
+    import pikepdf
+
+    from liandong.tags import PdfObject
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +108,7 @@ class ProjectFetcher(URLFetcher):
             return None
         return real if real.is_file() else self._refuse(url)
 
-    def _refuse(self, url: str) -> None:
+    def _refuse(self, url: str) -> Path | None:
         self.refused.append(url)
         return None
 
@@ -183,7 +189,7 @@ class PdfRenderer:
                            "、".join(printable(url) for url in dict.fromkeys(fetcher.missing)))
         return data
 
-    def _style_sheets(self, html: str, base_url: str, fetcher: ProjectFetcher):
+    def _style_sheets(self, html: str, base_url: str, fetcher: ProjectFetcher) -> tuple[str, list[weasyprint.CSS]]:
         """The HTML without its <style>, and that sheet parsed (or taken from the cache).
 
         A sheet passed to WeasyPrint cascades after the document's own and resolves its
@@ -206,7 +212,7 @@ class PdfRenderer:
         return STYLE.sub("", html, count=1), [sheet]
 
 
-def _internal_links_only(document) -> None:
+def _internal_links_only(document: weasyprint.Document) -> None:
     """Keep only links to a place in the document itself (`href="#…"`): a link out of it
     (javascript:, http:, file:, mailto:, a relative file, an attachment) would become a link
     annotation that a PDF reader opens or runs, so a template's link prints as plain text."""
@@ -250,7 +256,7 @@ either side and changes no advance, so what the typesetter measured stays true."
 _STROKE_OF = {"g": "G", "rg": "RG", "k": "K", "cs": "CS", "sc": "SC", "scn": "SCN"}
 
 
-def embolden(pdf, synthetic: frozenset[str]) -> None:
+def embolden(pdf: pikepdf.Pdf, synthetic: frozenset[str]) -> None:
     """Make the bold of fonts without a bold face bold in print.
 
     WeasyPrint does not embolden: for `font-weight: bold` in a family with no bold face (the
@@ -262,7 +268,7 @@ def embolden(pdf, synthetic: frozenset[str]) -> None:
     import pikepdf
 
     for page in pdf.pages:
-        fonts = page.obj.get("/Resources", {}).get("/Font", {})
+        fonts: PdfObject = page.obj.get("/Resources", pikepdf.Dictionary()).get("/Font", {})
         bold = {str(name) for name, font in fonts.items()
                 if str(font.get("/BaseFont", ""))[1:].rpartition("+")[2] in synthetic}
         if not bold:
@@ -273,7 +279,8 @@ def embolden(pdf, synthetic: frozenset[str]) -> None:
         width: list = [[1]]    # the current line width's operands
         saved: list = []
         active = changed = False
-        for operands, operator in pikepdf.parse_content_stream(page):
+        for instruction in pikepdf.parse_content_stream(page):
+            operands, operator = instruction.operands, instruction.operator
             op = str(operator)
             out.append(pikepdf.ContentStreamInstruction(operands, operator))
             if op == "q":
@@ -317,7 +324,7 @@ def embolden(pdf, synthetic: frozenset[str]) -> None:
             page.Contents = pdf.make_stream(pikepdf.unparse_content_stream(out))
 
 
-def compact_fonts(pdf, names: dict[str, str] | None = None) -> None:
+def compact_fonts(pdf: pikepdf.Pdf, names: dict[str, str] | None = None) -> None:
     """Every embedded CJK font of an open pikepdf document cut down to the glyphs it prints.
 
     WeasyPrint subsets fonts keeping the original glyph ids, so a font program keeps an empty
@@ -334,7 +341,7 @@ def compact_fonts(pdf, names: dict[str, str] | None = None) -> None:
     name can take their place) gets its real name back: see rename_font."""
     import pikepdf
 
-    programs: dict[tuple[int, int], tuple[object, object, list, set[int]]] = {}
+    programs: dict[tuple[int, int], tuple[PdfObject, str, list[PdfObject], set[int]]] = {}
     for obj in pdf.objects:
         if not isinstance(obj, pikepdf.Dictionary) or obj.get("/Subtype") != "/Type0":
             continue
@@ -355,7 +362,7 @@ def compact_fonts(pdf, names: dict[str, str] | None = None) -> None:
         _compact_program(pdf, descriptor, key, cid_fonts, cids)
 
 
-def rename_font(font, names: dict[str, str]) -> None:
+def rename_font(font: PdfObject, names: dict[str, str]) -> None:
     """Give a Type0 font, its CID font and its descriptor the real name of the font file
     they embed, in place of the private @font-face family WeasyPrint named them after.
 
@@ -380,7 +387,7 @@ def rename_font(font, names: dict[str, str]) -> None:
             return
 
 
-def _widths_cids(widths) -> set[int]:
+def _widths_cids(widths: PdfObject) -> set[int]:
     """The CIDs a /W array gives widths for: WeasyPrint writes one for every glyph it draws.
     Its entries are `first [w1 w2 …]` or `first last w`."""
     import pikepdf
@@ -401,7 +408,8 @@ def _widths_cids(widths) -> set[int]:
     return cids
 
 
-def _compact_program(pdf, descriptor, key: str, cid_fonts: list, cids: set[int]) -> None:
+def _compact_program(pdf: pikepdf.Pdf, descriptor: PdfObject, key: str,
+                     cid_fonts: list[PdfObject], cids: set[int]) -> None:
     import pikepdf
     import uharfbuzz as hb
 
