@@ -9,9 +9,10 @@ import traceback
 import jinja2
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 from liandong.errors import LiandongError, Problem, SourceErrors, display_path
-from liandong.files import recover, replace_together
+from liandong.files import Data, recover, replace_together
 from liandong.fonts import Measurer, ResolvedFont, check_glyphs, resolve_fonts
 from liandong.render import (PACKAGE_TEMPLATES, Context, TemplateOutsideProject, build_context,
                              render_print, render_web, template_environment)
@@ -19,6 +20,9 @@ from liandong.source import outside_project, source_name
 from liandong.stack import RECORD_SUFFIX
 from liandong.validate import (Archive, Issue, folder_number, folder_year, issue_folders,
                                load_issues)
+
+if TYPE_CHECKING:
+    from liandong.pdf import PdfRenderer
 
 logger = logging.getLogger(__name__)
 
@@ -144,7 +148,7 @@ class IssueRenderer:
         self.root, self.fonts = root, fonts
         self.measurer = Measurer(fonts)
         self.env = template_environment(root)
-        self._pdf = None
+        self._pdf: PdfRenderer | None = None
         self._record: dict | None = None
         # What WeasyPrint may read, besides the issue's own folder: the project's templates/ and
         # fonts/ (only where they really lie inside the project) and the shipped templates.
@@ -164,8 +168,7 @@ class IssueRenderer:
             if notices is not None:
                 notices += context.notices
             problems += check_glyphs(context.printed, self.fonts,
-                                     lambda message, s=issue.sources[0]: Problem(s.name, 1, 1, message),
-                                     notices)
+                                     _at_start(issue.sources[0].name), notices)
             loaded.append((issue, context))
         return loaded
 
@@ -234,6 +237,11 @@ class IssueRenderer:
         return Rendered(issue, pdf, web_html, shop_pdf, self.record)
 
 
+def _at_start(name: str) -> Callable[[str], Problem]:
+    """A problem at the first line of a file, for text printed from no place in it."""
+    return lambda message: Problem(name, 1, 1, message)
+
+
 def web_images(context: Context) -> None:
     """Give each figure of the web page its picture (a data: URI), once per context."""
     missing = [(figure, image) for figure, image in context.images if not figure.web_src]
@@ -292,10 +300,10 @@ def build(root: Path, folders: list[Path], out: Path, print_shop: bool = False) 
         pdf, html = out / f"{slug}.pdf", out / f"{slug}.html"
         shop = None if r.print_pdf is None else out / f"{slug}{PRINT_SHOP_SUFFIX}.pdf"
         record = record_path(out, slug)
-        files: dict[Path, bytes | str] = {pdf: r.pdf, html: r.html,
-                                          record: record_json(r.record or {})}
-        if shop is not None:
-            files[shop] = r.print_pdf  # type: ignore[assignment]
+        files: dict[Path, Data] = {pdf: r.pdf, html: r.html,
+                                   record: record_json(r.record or {})}
+        if shop is not None and r.print_pdf is not None:
+            files[shop] = r.print_pdf
         replace_together(files)
         built.append(Built(r.issue, pdf, html, shop, record))
     if changed:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import yaml
 
@@ -26,7 +26,10 @@ from liandong.source import (ISSUE_FILE, SERIES_FILE, SourceFile, compose_yaml, 
                              foreign_encoding, normalise_newlines, outside_project, parse_blocks,
                              read_source, split_front_matter)
 from liandong.validate import (ARTICLE_SCHEMA, ISSUE_SCHEMA, SERIES_SCHEMA, Archive, Field,
-                               load_series)
+                               Numbers, load_series)
+
+if TYPE_CHECKING:
+    from liandong.build import IssueRenderer
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +160,7 @@ def run_checks(root: Path, folders: list[Path], archive: Archive | None = None) 
     return report
 
 
-def stack_warnings(root: Path, folders: list[Path], renderer) -> list[Problem]:
+def stack_warnings(root: Path, folders: list[Path], renderer: IssueRenderer) -> list[Problem]:
     """An issue last built (build/<slug>.build.json, or the site's PDF) with a stack that
     differs from this machine's in a way that can move the layout: building it again may
     break lines and pages differently from the published PDF."""
@@ -178,9 +181,9 @@ def stack_warnings(root: Path, folders: list[Path], renderer) -> list[Problem]:
     return warnings
 
 
-def _located(problems: list[Problem], archive) -> list[tuple[Problem, object]]:
+def _located(problems: list[Problem], archive: list[Numbers]) -> list[tuple[Problem, Numbers]]:
     """Pair each numbering warning with the issue whose issue.yaml it is in."""
-    by_name = {}
+    by_name: dict[str, Numbers] = {}
     for numbers in archive:
         for loc in numbers.locs.values():
             by_name[loc.source.name] = numbers

@@ -584,11 +584,13 @@ def run_in(text: str, styled: str) -> tuple[int, int]:
     face (bold, 楷体, 黑体) and goes on in the body's face; (0, 0) for any other paragraph."""
     from liandong.source import phrase_end
 
-    level = next((level for level, pattern in HEADING_NUMBERS.items() if pattern.match(text)), 0)
+    level, number = next(((level, match) for level, pattern in HEADING_NUMBERS.items()
+                          if (match := pattern.match(text))), (0, None))
     end = phrase_end(text)
-    if not level or not styled or end is None or end >= len(text) or end > HEADING_MAX:
+    if not level or number is None or not styled or end is None or end >= len(text) \
+            or end > HEADING_MAX:
         return 0, 0
-    start = HEADING_NUMBERS[level].match(text).end()  # type: ignore[union-attr]
+    start = number.end()
     phrase = [face for char, face in zip(text[start:end], styled[start:end])
               if char not in _QUOTES and not char.isspace()]
     after = [face for char, face in zip(text[end:], styled[end:])
@@ -604,13 +606,17 @@ def _add_block(article: Article, para: Para, kind: str, level: int, text: str,
     after a 注 joins the note."""
     blocks = article.blocks
     if kind == "item":
-        item: Item = para.payload  # type: ignore[assignment]
+        item = para.payload
+        if not isinstance(item, Item):
+            raise TypeError(f"{para.where}: a list item without its Item")
         if blocks and isinstance(blocks[-1], Items) and blocks[-1].ordered == item.ordered:
             blocks[-1].items.append(item)
         else:
             blocks.append(Items([item]))
     elif kind in ("table", "figure"):
-        blocks.append(para.payload)  # type: ignore[arg-type]
+        if not isinstance(para.payload, (Table, Figure)):
+            raise TypeError(f"{para.where}: a {kind} without its {kind.title()}")
+        blocks.append(para.payload)
     elif kind == "heading":
         blocks.append(Text(text, level))
     elif _NOTE_START.match(text):

@@ -594,7 +594,7 @@ class _Sandbox(SandboxedEnvironment):
         wrappers of wrappers through `__wrapped__`): the `format` filter does the same job."""
         return None
 
-    def is_safe_attribute(self, obj, attr, value) -> bool:
+    def is_safe_attribute(self, obj: object, attr: str, value: object) -> bool:
         if not super().is_safe_attribute(obj, attr, value):
             return False
         if type(obj) in CONTEXT_TYPES:  # the context's dataclasses: their fields, no methods
@@ -603,7 +603,7 @@ class _Sandbox(SandboxedEnvironment):
             return False
         return not callable(value) or self.is_safe_callable(value)
 
-    def is_safe_callable(self, obj) -> bool:
+    def is_safe_callable(self, obj: object) -> bool:
         if not super().is_safe_callable(obj):
             return False
         if isinstance(obj, (Macro, BlockReference, LoopContext)):

@@ -232,7 +232,8 @@ def _joins(text: str, i: int) -> bool:
             and text[i + 1].isascii() and text[i + 1].isalnum())
 
 
-def _latin_tokens(text: str, start: int, end: int, unit: int):
+def _latin_tokens(text: str, start: int, end: int,
+                  unit: int) -> list[tuple[int, int, str, bool, bool, int]]:
     """A Latin unit, cut where it may break (a URL after / . - ? &, an e-mail after . - and
     before @) and around a joining dash, which is printed full-width in a span of its own."""
     run = text[start:end]
@@ -430,7 +431,7 @@ def break_lines(pieces: Sequence[Piece], measure: Measure, *,
         # can be set from here; the last line may always be short.
         start = first_end if ragged else max(
             first_end, bisect.bisect_left(reach_ends, reach[i] + widest_gap + avail - 1e-6))
-        candidates = range(start, len(ends))
+        candidates: Sequence[int] = range(start, len(ends))
         if start > first_end:
             candidates = [*candidates, len(ends) - 1] if start == len(ends) else candidates
         found = False
@@ -549,7 +550,7 @@ def _spans(line: Sequence[_Atom], end_alone: bool = False) -> list[_Span]:
             last.atoms.append(atom)
             continue
         previous = last.atoms[-1] if last else None
-        if (previous is not None and previous.kind != SPACE and previous.style == atom.style
+        if (last is not None and previous is not None and previous.kind != SPACE and previous.style == atom.style
                 and not previous.special and not atom.special
                 and not (end_alone and index == len(line) - 1 and atom.kind == HAN)
                 and ((atom.kind == HAN and previous.kind == HAN)
