@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from liandong.build import IssueRenderer
+from liandong.context import Banji, IssueContext, Title
 from liandong.errors import LiandongError, SourceErrors
 from liandong.files import write_output
 from liandong.fonts import ResolvedFont, resolve_fonts
@@ -92,18 +93,18 @@ class _Markup:
         pieces = [piece for line in par.lines for piece in line.pieces]
         return self.runs(pieces, default)
 
-    def title_lines(self, title: dict, default: str) -> str:
-        return " \\\n".join(self.runs(line.pieces, default) for line in title["lines"])
+    def title_lines(self, title: Title, default: str) -> str:
+        return " \\\n".join(self.runs(line.pieces, default) for line in title.lines)
 
-    def document(self, values: dict) -> str:
+    def document(self, values: IssueContext) -> str:
         L = self.L
         pitch = L.line_height
         leading = pitch - L.body_size
         top = L.top - (_TOP_EDGE - _INK_TOP) * L.body_size
-        issue, masthead, banji = values["issue"], values["masthead"], values["banji"]
+        issue, masthead, banji = values.issue, values.masthead, values.banji
         out = [
-            f"#set document(title: {_string(issue['full_title'])}, "
-            f"author: {_string(masthead['compiler_line'][:-1])})",
+            f"#set document(title: {_string(issue.full_title)}, "
+            f"author: {_string(masthead.compiler_line[:-1])})",
             f"#let red = rgb({_string(RED)})",
             # Folio: 四号 "— N —", odd pages right and even pages left, one character in; the
             # dashes' tops about 7 mm below the text area.
@@ -134,57 +135,58 @@ class _Markup:
             "#set par(first-line-indent: 0pt, justify: false)",
             f"#align(center, text({self.font('title')}, size: {_pt(L.masthead_size)}, "
             f"tracking: 0.25em, fill: red, top-edge: \"cap-height\")"
-            f"[#h(0.25em){escape(masthead['name'])}])",
+            f"[#h(0.25em){escape(masthead.name)}])",
             f"#v({_pt(0.5 * pitch)})",
-            f"#align(center)[{escape(masthead['number_line'])}]",
-            f"#align(center)[{escape(masthead['total_line'])}]",
+            f"#align(center)[{escape(masthead.number_line)}]",
+            f"#align(center)[{escape(masthead.total_line)}]",
             f"#v({_pt(0.5 * pitch)})",
             f"#block(width: 100%, inset: (bottom: 4pt), stroke: (bottom: 2pt + red), "
-            f"spacing: 0pt)[#set text(tracking: 0pt); {escape(masthead['compiler_line'])}"
-            f"#h(1fr){escape(masthead['date_line'])}]",
+            f"spacing: 0pt)[#set text(tracking: 0pt); {escape(masthead.compiler_line)}"
+            f"#h(1fr){escape(masthead.date_line)}]",
             "]",
         ]
         # 【编者按】: the note in Kai, its label in Hei (the label's own piece style).
-        for par in values["note"]:
+        for par in values.note:
             out.append(f"#[#set text({self.font('kai')}); #par[{self.paragraph(par, 'kai')}]]")
-        for number, article in enumerate(values["articles"]):
+        for number, article in enumerate(values.articles):
             # One blank grid line above and below the title, two between articles; the title
             # stays with what follows it.
             above = (2 if number else 1) * pitch + leading
             header = ["#set par(first-line-indent: 0pt, justify: false)",
                       f"#align(center, text({self.font('title')}, size: {_pt(L.title_size)}, "
                       f"tracking: 0pt)[#set par(leading: {_pt(pitch - L.title_size)}); "
-                      f"{self.title_lines(article['title'], 'title')}])"]
-            if article["subtitle"]:
+                      f"{self.title_lines(article.title, 'title')}])"]
+            if article.subtitle:
                 header.append(f"#align(center, text({self.font('kai')}, "
                               f"size: {_pt(L.subtitle_size)}, tracking: 0pt)"
-                              f"[{self.title_lines(article['subtitle'], 'kai')}])")
+                              f"[{self.title_lines(article.subtitle, 'kai')}])")
             out.append(f"#block(sticky: true, width: 100%, above: {_pt(above)}, "
                        f"below: {_pt(pitch + leading)})[\n" + "\n".join(header) + "\n]")
-            for par in article["blocks"]:
+            for par in article.blocks:
                 text = f"#par[{self.paragraph(par, 'body')}]"
                 # A heading never ends a page.
                 out.append(f"#block(sticky: true)[{text}]" if par.kind != "p" else text)
         out.append(self.banji(banji))
         return "\n\n".join(out) + "\n"
 
-    def banji(self, banji: dict) -> str:
+    def banji(self, banji: Banji) -> str:
         """The 版记 at the foot of the last page; it moves whole to a new page if it doesn't fit."""
         L = self.L
         size = L.banji_size
         rows = []
-        for item in banji["lists"]:
-            rows.append(f"#par(hanging-indent: {_pt(item['label_width'])})"
-                        f"[{escape(item['label'] + '：')}{escape(item['text'])}]")
-        if banji["credits_one_line"]:
-            rows.append(f"#par[{escape(banji['editor'] or '')}#h(1fr)"
-                        f"{escape(banji['contact'] or '')}]")
+        for item in banji.lists:
+            rows.append(f"#par(hanging-indent: {_pt(item.label_width)})"
+                        f"[{escape(item.label + '：')}{escape(item.text)}]")
+        credits_row = banji.rows[0] if banji.rows[0].kind == "credits" else None
+        if credits_row and len(credits_row.lines) == 1 and len(credits_row.lines[0].parts) == 2:
+            rows.append(f"#par[{escape(banji.editor or '')}#h(1fr)"
+                        f"{escape(banji.contact or '')}]")
         else:
             # Editor and contact on their own lines, in one cell (no rule between them).
-            credits = [escape(line) for line in (banji["editor"], banji["contact"]) if line]
+            credits = [escape(line) for line in (banji.editor, banji.contact) if line]
             rows.append("#par[" + " \\\n".join(credits) + "]")
-        count = f"#h(1fr){escape(banji['count_text'])}" if banji["count_text"] else ""
-        rows.append(f"#par[{escape('批准文号：' + banji['approval'])}{count}]")
+        count = f"#h(1fr){escape(banji.count_text)}" if banji.count_text else ""
+        rows.append(f"#par[{escape('批准文号：' + banji.approval)}{count}]")
         cells = "\n#line(length: 100%, stroke: 0.25mm)\n".join(
             f"#block(width: 100%, inset: (x: {_pt(size)}, y: 1.5pt))[{row}]" for row in rows)
         return (f"#v(1fr)\n#block(breakable: false, width: 100%, above: {_pt(L.line_height)}, "
@@ -238,7 +240,7 @@ def issue_markup(root: Path, selector: str) -> tuple[str, tuple[Path, ...]]:
     [(_, context)] = loaded
     values = context.values
     folders = font_folders(renderer.fonts)
-    return (_Markup(values["fonts"], values["layout"], _families(folders)).document(values),
+    return (_Markup(renderer.fonts, values.layout, _families(folders)).document(values),
             folders)
 
 

@@ -7,11 +7,12 @@ import re
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 
 from liandong.errors import LiandongError, Problem, SourceErrors, display_path
-from liandong.files import recover, replace_together
+from liandong.files import Data, recover, replace_together
 from liandong.fonts import ResolvedFont
 from liandong.load import IssueLoader
 from liandong.project import resolve_project_fonts
@@ -26,6 +27,9 @@ from liandong.render import (
 from liandong.source import outside_project
 from liandong.stack import RECORD_SUFFIX
 from liandong.validate import Issue
+
+if TYPE_CHECKING:
+    from liandong.pdf import PdfRenderer
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +74,7 @@ class IssueRenderer(IssueLoader):
     def __init__(self, root: Path, fonts: dict[str, ResolvedFont]):
         super().__init__(root, fonts)
         self.env = template_environment(root)
-        self._pdf = None
+        self._pdf: PdfRenderer | None = None
         self._record: dict | None = None
         # What WeasyPrint may read, besides the issue's own folder: the project's templates/ and
         # fonts/ (only where they really lie inside the project) and the shipped templates.
@@ -153,14 +157,12 @@ class IssueRenderer(IssueLoader):
 
 def web_images(context: Context) -> None:
     """Give each figure of the web page its picture (a data: URI), once per context."""
-    missing = [(values, image) for values, image in context.images if not values["web_src"]]
+    missing = [(figure, image) for figure, image in context.images if not figure.web_src]
     if not missing:
         return
     from liandong.images import web_source
 
-    for values, image in missing:
-        values["web_src"] = web_source(image)
-    context.__dict__.pop("template_values", None)  # made again, with the pictures
+    context.with_web_sources({id(figure): web_source(image) for figure, image in missing})
 
 
 def pdf_images(context: Context, print_shop: bool = False) -> dict[Path, tuple[bytes, str]]:
@@ -220,13 +222,13 @@ def build(root: Path, folders: list[Path], out: Path, print_shop: bool = False,
         pdf, html = out / f"{slug}.pdf", out / f"{slug}.html"
         shop = None if r.print_pdf is None else out / f"{slug}{PRINT_SHOP_SUFFIX}.pdf"
         record = record_path(out, slug)
-        files: dict[Path, bytes | str] = {pdf: r.pdf, html: r.html,
-                                          record: record_json(r.record or {})}
-        if shop is not None:
-            files[shop] = r.print_pdf  # type: ignore[assignment]
+        files: dict[Path, Data] = {pdf: r.pdf, html: r.html,
+                                   record: record_json(r.record or {})}
+        if shop is not None and r.print_pdf is not None:
+            files[shop] = r.print_pdf
         word = None if r.docx is None else out / f"{slug}{DOCX_SUFFIX}"
-        if word is not None:
-            files[word] = r.docx  # type: ignore[assignment]
+        if word is not None and r.docx is not None:
+            files[word] = r.docx
         ofd_path = out / f"{slug}.ofd" if slug in ofds else None
         if ofd_path is not None:
             files[ofd_path] = ofds[slug]

@@ -43,6 +43,7 @@ from liandong.validate import (
     SERIES_SCHEMA,
     Archive,
     Field,
+    Numbers,
     load_series,
 )
 
@@ -201,9 +202,9 @@ def stack_warnings(root: Path, folders: list[Path],
     return warnings
 
 
-def _located(problems: list[Problem], archive) -> list[tuple[Problem, object]]:
+def _located(problems: list[Problem], archive: list[Numbers]) -> list[tuple[Problem, Numbers]]:
     """Pair each numbering warning with the issue whose issue.yaml it is in."""
-    by_name = {}
+    by_name: dict[str, Numbers] = {}
     for numbers in archive:
         for loc in numbers.locs.values():
             by_name[loc.source.name] = numbers

@@ -136,16 +136,15 @@ def _chinese_click() -> None:
 
     for module in (click.core, click.decorators, click.exceptions, click.formatting,
                    click.parser, click.types):
-        if hasattr(module, "_"):
-            module._ = gettext
-        if hasattr(module, "ngettext"):
-            module.ngettext = ngettext
+        for name, function in (("_", gettext), ("ngettext", ngettext)):
+            if hasattr(module, name):  # the modules that translate their messages
+                setattr(module, name, function)
 
 
 class _Group(click.Group):
     """Turns an unexpected failure into one Chinese sentence and exit status 1."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
@@ -167,9 +166,10 @@ class _Formatter(click.HelpFormatter):
         self.write(f"{'':>{self.current_indent}}{heading}：\n")
 
 
-def _columns(text: str) -> int:
-    """Terminal columns: East Asian wide and full-width characters take two."""
-    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+def _columns(x: str) -> int:
+    """Terminal columns: East Asian wide and full-width characters take two. (Named as the
+    argument of click.formatting.term_len, which it replaces.)"""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in x)
 
 
 def _wide(char: str) -> bool:

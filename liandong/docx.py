@@ -17,6 +17,8 @@ import datetime as dt
 import io
 import math
 import zipfile
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from docx import Document
@@ -24,10 +26,18 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Pt, Twips
 
+from liandong import context as ctx
 from liandong.fonts import FALLBACK, ROLES, ResolvedFont
 from liandong.page import Layout
 from liandong.render import Context
+from liandong.typeset import Piece
 from liandong.validate import Issue
+
+if TYPE_CHECKING:
+    from docx.oxml.xmlchemy import BaseOxmlElement as Element
+    from docx.styles.style import ParagraphStyle
+    from docx.text.paragraph import Paragraph
+    from docx.text.run import Run
 
 RED = "E60012"
 """The masthead's red: print.css's #e60012, the sRGB rendering of C0 M100 Y100 K0."""
@@ -83,14 +93,14 @@ def font_names(fonts: dict[str, ResolvedFont]) -> dict[str, str]:
 
 # --- Raw OOXML helpers -----------------------------------------------------------------------
 
-def _el(tag: str, **attrs: object):
+def _el(tag: str, **attrs: object) -> Element:
     element = OxmlElement(tag)
     for key, value in attrs.items():
         element.set(qn(f"w:{key}"), str(value))
     return element
 
 
-def _replace(parent, tag: str, child=None):
+def _replace(parent: Element, tag: str, child: Element | None = None) -> Element | None:
     """Remove parent's `tag` children; append child, if given, where the schema wants it
     (python-docx's insert order when it knows the element, else at the end)."""
     for old in parent.findall(qn(tag)):
@@ -104,11 +114,11 @@ def _replace(parent, tag: str, child=None):
     return child
 
 
-def _rfonts(name: str):
+def _rfonts(name: str) -> Element:
     return _el("w:rFonts", ascii=name, hAnsi=name, eastAsia=name, cs=name, hint="eastAsia")
 
 
-def _set_run_props(rpr, name: str | None = None, size: float | None = None, bold: bool | None = None,
+def _set_run_props(rpr: Element, name: str | None = None, size: float | None = None, bold: bool | None = None,
                    color: str | None = None, spacing: float | None = None) -> None:
     """Character properties in schema order (rFonts, b, color, spacing, sz, szCs)."""
     for tag in ("w:rFonts", "w:b", "w:bCs", "w:color", "w:spacing", "w:sz", "w:szCs", "w:lang"):
@@ -132,7 +142,7 @@ def _set_run_props(rpr, name: str | None = None, size: float | None = None, bold
         rpr.insert(at + offset, child)
 
 
-def _ppr_children(ppr, *children) -> None:
+def _ppr_children(ppr: Element, *children: Element) -> None:
     """Set paragraph properties, each put in schema order."""
     order = ("w:pStyle", "w:keepNext", "w:keepLines", "w:pageBreakBefore", "w:framePr",
              "w:widowControl", "w:numPr", "w:suppressLineNumbers", "w:pBdr", "w:shd", "w:tabs",
@@ -155,7 +165,7 @@ def _ppr_children(ppr, *children) -> None:
 
 
 def _spacing(line: float | None = None, before: float = 0.0, after: float = 0.0,
-             exact: bool = True):
+             exact: bool = True) -> Element:
     attrs: dict[str, object] = {"before": twips(before), "after": twips(after)}
     if line is not None:
         attrs.update(line=twips(line), lineRule="exact" if exact else "auto")
@@ -170,7 +180,7 @@ class _Writer:
     def __init__(self, issue: Issue, context: Context, fonts: dict[str, ResolvedFont]):
         self.issue, self.context = issue, context
         self.values = context.values
-        self.L: Layout = context.values["layout"]
+        self.L: Layout = context.values.layout
         self.names = font_names(fonts)
         self.doc = Document()
         self._nums = 0
@@ -180,7 +190,7 @@ class _Writer:
               bold: bool = False, color: str | None = None, align: str | None = None,
               first_indent: bool = False, outline: int | None = None, keep_next: bool = False,
               spacing: float | None = 0.0, line: float | None = None,
-              based_on: str | None = "Normal"):
+              based_on: str | None = "Normal") -> ParagraphStyle:
         """A paragraph style. Every style keeps off the character grid (w:snapToGrid 0): text
         on the grid is set 28 characters a line by its letter-spacing (grid_spacing), which
         every renderer honours the same way. spacing None inherits Normal's."""
@@ -244,7 +254,7 @@ class _Writer:
         normal = self.style("Normal", first_indent=True, spacing=grid_spacing(L), based_on=None)
         normal.element.set(qn("w:default"), "1")
         self.style("刊名", font="title", size=L.masthead_size, color=RED, align="center",
-                   line=self.values["print"]["masthead_line_height"])
+                   line=self.values.print.masthead_line_height)
         self.style("报头", align="center")
         self.style("编者按", font="kai", first_indent=True, spacing=None)
         self.style(STYLE_NAMES["title"], font="title", size=L.title_size, align="center",
@@ -263,18 +273,21 @@ class _Writer:
         self.style("注", spacing=None)
         self.style("版记", size=L.banji_size, align="left", line=L.banji_line_height)
         self.style("页码", font="song", size=L.folio_size,
-                   line=self.values["print"]["folio_line_height"])
+                   line=self.values.print.folio_line_height)
 
     # Runs and paragraphs ------------------------------------------------------------------------
-    def run(self, paragraph, text: str, style: str = "body", **props):
+    def run(self, paragraph: Paragraph, text: str, style: str = "body", *,
+            size: float | None = None, color: str | None = None,
+            spacing: float | None = None) -> Run:
         run = paragraph.add_run(text)
         key, _, extra = style.partition("+")
         rpr = run._r.get_or_add_rPr()
-        _set_run_props(rpr, self.names.get(key, self.names["body"]),
-                       bold=True if "strong" in extra else None, **props)
+        _set_run_props(rpr, self.names.get(key, self.names["body"]), size=size,
+                       bold=True if "strong" in extra else None, color=color, spacing=spacing)
         return run
 
-    def paragraph(self, style: str, pieces=(), text: str | None = None, role: str = "body"):
+    def paragraph(self, style: str, pieces: Iterable[Piece] = (), text: str | None = None,
+                  role: str = "body") -> Paragraph:
         paragraph = self.doc.add_paragraph(style=style)
         if text is not None:
             self.run(paragraph, text, role)
@@ -283,23 +296,23 @@ class _Writer:
         return paragraph
 
     def masthead(self) -> None:
-        L, masthead = self.L, self.values["masthead"]
+        L, masthead = self.L, self.values.masthead
         lh = line_pitch(L)
         name = self.doc.add_paragraph(style="刊名")
-        for piece in masthead["name_pieces"]:
+        for piece in masthead.name_pieces:
             self.run(name, piece.text, piece.style, size=L.masthead_size, color=RED,
                      spacing=0.25 * L.masthead_size)
         # The letter-spacing after the last character, balanced by as much indent before.
         _ppr_children(name._p.get_or_add_pPr(), _el("w:ind", left=twips(0.25 * L.masthead_size),
                                                     firstLine=0))
-        number = self.paragraph("报头", text=masthead["number_line"])
+        number = self.paragraph("报头", text=masthead.number_line)
         _ppr_children(number._p.get_or_add_pPr(), _spacing(lh, before=0.5 * lh))
-        self.paragraph("报头", text=masthead["total_line"])
-        meta = self.paragraph("报头", masthead["compiler_pieces"])
+        self.paragraph("报头", text=masthead.total_line)
+        meta = self.paragraph("报头", masthead.compiler_pieces)
         meta.add_run("\t")
-        self.run(meta, masthead["date_line"])
+        self.run(meta, masthead.date_line)
         rule = 2.0
-        used = (self.values["print"]["masthead_line_height"] + 4 * lh + 4 + rule)
+        used = (self.values.print.masthead_line_height + 4 * lh + 4 + rule)
         # Seven grid lines in all, as in the PDF, less half a point: LibreOffice converts each
         # paragraph's twips to its own unit (1/100 mm) and came out 0.1 pt over, which pushed a
         # full page 1's last line (and the article's title with it) to page 2.
@@ -311,27 +324,27 @@ class _Writer:
                       _el("w:jc", val="left"))
 
     def note(self) -> None:
-        for par in self.values["note"]:
+        for par in self.values.note:
             self.paragraph("编者按", self.pieces(par.runs))
 
-    def pieces(self, pieces):
+    def pieces(self, pieces: Sequence[Piece]) -> list[Piece]:
         return [p for p in pieces if p.text]
 
-    def article(self, index: int, article: dict) -> None:
+    def article(self, index: int, article: ctx.Article) -> None:
         L = self.L
         lh = line_pitch(L)
         title = self.doc.add_paragraph(style=STYLE_NAMES["title"])
         # The lines liandong balanced (GB/T 9704 §7.3.2: words kept whole): a line break each.
-        for number, line in enumerate(article["title"]["lines"]):
+        for number, line in enumerate(article.title.lines):
             if number:
                 title.add_run().add_break()
             for piece in line.pieces:
                 self.run(title, piece.text, piece.style)
         before = (2 if index else 1) * lh
         header = [title]
-        if article["subtitle"]:
+        if article.subtitle:
             subtitle = self.doc.add_paragraph(style=STYLE_NAMES["subtitle"])
-            for number, line in enumerate(article["subtitle"]["lines"]):
+            for number, line in enumerate(article.subtitle.lines):
                 if number:
                     subtitle.add_run().add_break()
                 for piece in line.pieces:
@@ -340,9 +353,15 @@ class _Writer:
         _ppr_children(title._p.get_or_add_pPr(), _spacing(lh, before=before))
         _ppr_children(header[-1]._p.get_or_add_pPr(),
                       _spacing(lh, before=before if len(header) == 1 else 0, after=lh))
-        for block in article["blocks"]:
-            if type(block) is dict:
-                getattr(self, "form_" + block["kind"])(block)
+        for block in article.blocks:
+            if isinstance(block, ctx.ListForm):
+                self.form_list(block)
+            elif isinstance(block, ctx.NoteForm):
+                self.form_zhu(block)
+            elif isinstance(block, ctx.TableForm):
+                self.form_table(block)
+            elif isinstance(block, ctx.FigureForm):
+                self.form_figure(block)
             elif block.kind == "p":
                 self.paragraph("Normal", self.pieces(block.runs))
             else:
@@ -385,14 +404,14 @@ class _Writer:
         numbering.append(num)
         return num_id
 
-    def form_list(self, form: dict) -> None:
-        indent, hanging = form["indent"], form["marker_width"]
-        entries = form["entries"]
-        numbers = [int(e["marker"][:-1]) for e in entries] if form["ordered"] else []
-        native = not form["ordered"] or (
-            all(e["marker"].endswith(".") for e in entries)
+    def form_list(self, form: ctx.ListForm) -> None:
+        indent, hanging = form.indent, form.marker_width
+        entries = form.entries
+        numbers = [int(e.marker[:-1]) for e in entries] if form.ordered else []
+        native = not form.ordered or (
+            all(e.marker.endswith(".") for e in entries)
             and numbers == list(range(numbers[0], numbers[0] + len(numbers))))
-        num_id = self.numbering(form["ordered"], numbers[0] if numbers else 1, indent,
+        num_id = self.numbering(form.ordered, numbers[0] if numbers else 1, indent,
                                 hanging) if native else None
         for entry in entries:
             paragraph = self.doc.add_paragraph(style="列表")
@@ -403,32 +422,32 @@ class _Writer:
                 numpr.append(_el("w:numId", val=num_id))
                 _ppr_children(ppr, numpr)
             else:  # numbers as written, out of sequence: printed as text
-                self.run(paragraph, entry["marker"] + "\t")
+                self.run(paragraph, entry.marker + "\t")
             _ppr_children(ppr, _el("w:ind", left=twips(indent), hanging=twips(hanging)),
                           _tabs(("left", indent)))
-            for piece in self.pieces(entry["runs"]):
+            for piece in self.pieces(entry.runs):
                 self.run(paragraph, piece.text, piece.style)
 
-    def form_zhu(self, form: dict) -> None:
-        indent, hanging = form["indent"], form["marker_width"]
-        for entry in form["entries"]:
+    def form_zhu(self, form: ctx.NoteForm) -> None:
+        indent, hanging = form.indent, form.marker_width
+        for entry in form.entries:
             paragraph = self.doc.add_paragraph(style="注")
             _ppr_children(paragraph._p.get_or_add_pPr(),
                           _el("w:ind", left=twips(indent),
-                              hanging=twips(hanging) if entry["marker"] else 0))
-            if entry["marker"]:
-                for piece in entry["marker_pieces"]:
+                              hanging=twips(hanging) if entry.marker else 0))
+            if entry.marker:
+                for piece in entry.marker_pieces:
                     self.run(paragraph, piece.text, piece.style)
-            for piece in self.pieces(entry["runs"]):
+            for piece in self.pieces(entry.runs):
                 self.run(paragraph, piece.text, piece.style)
 
-    def form_table(self, form: dict) -> None:
+    def form_table(self, form: ctx.TableForm) -> None:
         L = self.L
         caption = self.doc.add_paragraph(style="表题")
-        for piece in self.pieces(form["caption"]["runs"]):
+        for piece in self.pieces(form.caption.runs):
             self.run(caption, piece.text, piece.style)
-        widths = form["widths"]
-        rows = [form["header"], *form["rows"]]
+        widths = form.widths
+        rows = [form.header, *form.rows]
         table = self.doc.add_table(rows=len(rows), cols=len(widths))
         tbl = table._tbl
         tblpr = tbl.tblPr
@@ -442,7 +461,7 @@ class _Writer:
         tblpr.append(_el("w:jc", val="center"))
         borders = _el("w:tblBorders")
         for side in ("top", "left", "bottom", "right", "insideH", "insideV"):
-            borders.append(_el(f"w:{side}", val="single", sz=round(form["rule"] * 8), space=0,
+            borders.append(_el(f"w:{side}", val="single", sz=round(L.table_rule * 8), space=0,
                                color="000000"))
         tblpr.append(borders)
         tblpr.append(_el("w:tblLayout", type="fixed"))
@@ -450,7 +469,7 @@ class _Writer:
         # and a header that fills its column exactly (改造数（个）) would wrap.
         margins = _el("w:tblCellMar")
         for side in ("left", "right"):
-            margins.append(_el(f"w:{side}", w=math.floor((form["padding"] - form["rule"] / 2) * 20),
+            margins.append(_el(f"w:{side}", w=math.floor((form.padding - L.table_rule / 2) * 20),
                                type="dxa"))
         tblpr.append(margins)
         grid = tbl.tblGrid
@@ -459,39 +478,39 @@ class _Writer:
         for row_values, row in zip(rows, table.rows):
             trpr = row._tr.get_or_add_trPr()
             trpr.append(_el("w:cantSplit"))
-            if row_values is form["header"]:
+            if row_values is form.header:
                 trpr.append(_el("w:tblHeader"))
-            for cell_values, cell, width in zip(row_values["cells"], row.cells, cols):
+            for cell_values, cell, width in zip(row_values.cells, row.cells, cols):
                 cell.width = Twips(width)
                 paragraph = cell.paragraphs[0]
                 paragraph.style = self.doc.styles["表格文字"]
-                align = cell_values["align"]
+                align = cell_values.align
                 children = [_el("w:jc", val={"left": "left", "right": "right",
                                              "center": "center"}.get(align, "left"))]
-                if cell_values["decimal"]:
-                    children.append(_el("w:ind", right=math.floor(cell_values["decimal"] * 20),
+                if cell_values.decimal:
+                    children.append(_el("w:ind", right=math.floor(cell_values.decimal * 20),
                                         firstLine=0))
                 _ppr_children(paragraph._p.get_or_add_pPr(), *children)
-                for piece in self.pieces(cell_values["runs"]):
+                for piece in self.pieces(cell_values.runs):
                     self.run(paragraph, piece.text, piece.style, size=L.table_size)
 
-    def form_figure(self, form: dict) -> None:
-        image = next((image for values, image in self.context.images if values is form), None)
+    def form_figure(self, form: ctx.FigureForm) -> None:
+        image = next((image for figure, image in self.context.images if figure is form), None)
         if image is not None:
             from liandong.images import archival
 
             data, _ = archival(image)
             paragraph = self.doc.add_paragraph(style="图")
-            gap = (form["box"] - form["height"]) / 2
+            gap = (form.box - form.height) / 2
             _ppr_children(paragraph._p.get_or_add_pPr(), _spacing(None, before=gap, after=gap),
                           _el("w:keepNext"))
-            paragraph.add_run().add_picture(io.BytesIO(data), width=Pt(form["width"]),
-                                            height=Pt(form["height"]))
+            paragraph.add_run().add_picture(io.BytesIO(data), width=Pt(form.width),
+                                            height=Pt(form.height))
             doc_pr = paragraph._p.xpath(".//wp:docPr")
             if doc_pr:
-                doc_pr[0].set("descr", form["alt"])
+                doc_pr[0].set("descr", form.alt)
         caption = self.doc.add_paragraph(style="图题")
-        for piece in self.pieces(form["caption"]["runs"]):
+        for piece in self.pieces(form.caption.runs):
             self.run(caption, piece.text, piece.style)
 
     # The 版记 -----------------------------------------------------------------------------------
@@ -500,12 +519,12 @@ class _Writer:
         (text flows around it, so it never covers the body; it goes to the next page with its
         anchor when the body leaves no room), ruled above and below every row, the outer rules
         0.35 mm and the inner 0.25 mm, no side rules."""
-        L, banji = self.L, self.values["banji"]
-        rows = []
-        if banji["lists"]:
-            rows.append([("list", item) for item in banji["lists"]])
-        for row in banji["rows"]:
-            rows.append([("line", line) for line in row["lines"]])
+        L, banji = self.L, self.values.banji
+        rows: list[list[ctx.DistributionList | ctx.BanjiLine]] = []
+        if banji.lists:
+            rows.append(list(banji.lists))
+        for row in banji.rows:
+            rows.append(list(row.lines))
         table = self.doc.add_table(rows=len(rows), cols=1)
         tbl = table._tbl
         tblpr = tbl.tblPr
@@ -538,33 +557,34 @@ class _Writer:
             cell = row.cells[0]
             cell.width = Pt(L.text_width)
             first = True
-            for kind, item in items:
+            for item in items:
                 paragraph = cell.paragraphs[0] if first else cell.add_paragraph()
                 first = False
                 paragraph.style = self.doc.styles["版记"]
                 ppr = paragraph._p.get_or_add_pPr()
-                if kind == "list":
-                    self.run(paragraph, f"{item['label']}：")
-                    self.run(paragraph, item["text"])
-                    _ppr_children(ppr, _el("w:ind", left=twips(item["label_width"]),
-                                           hanging=twips(item["label_width"])))
+                if isinstance(item, ctx.DistributionList):
+                    self.run(paragraph, f"{item.label}：")
+                    self.run(paragraph, item.text)
+                    _ppr_children(ppr, _el("w:ind", left=twips(item.label_width),
+                                           hanging=twips(item.label_width)))
                     continue
-                parts = item["parts"]
-                if item["align"] == "pair":
+                parts = item.parts
+                if item.align == "pair":
                     # Two parts on one line, squeezed as liandong set them (typeset.set_pair):
                     # each part's line keeps its letter-spacing, rounded down to what Word stores.
                     for number, part in enumerate(parts):
                         if number:
                             paragraph.add_run("\t")
-                        line = part["lines"][0]
+                        assert isinstance(part, ctx.BanjiPairPart)  # typeset.set_pair made them
+                        line = part.lines[0]
                         for piece in line.pieces:
                             self.run(paragraph, piece.text, piece.style,
                                      spacing=math.floor(line.spacing * 20) / 20)
                     _ppr_children(ppr, _tabs(("right", room)))
                 else:
-                    for piece in parts[0]["pieces"]:
+                    for piece in parts[0].pieces:
                         self.run(paragraph, piece.text, piece.style)
-                    _ppr_children(ppr, _el("w:jc", val="right" if item["align"] == "right"
+                    _ppr_children(ppr, _el("w:jc", val="right" if item.align == "right"
                                            else "left"))
         # A floating table is anchored to the paragraph after it, and a document cannot end
         # with a table: an empty paragraph, one point high, so that it never makes a page.
@@ -579,14 +599,14 @@ class _Writer:
         section.page_width, section.page_height = mm(L.page_width), mm(L.page_height)
         # As in the PDF: GB/T 9704's 37 mm is measured to the first line's glyph tops, and a
         # line box starts above them (render._print_geometry's margin_top).
-        section.top_margin = mm(self.values["print"]["margin_top"])
+        section.top_margin = mm(self.values.print.margin_top)
         section.bottom_margin = mm(L.bottom)
         section.left_margin, section.right_margin = mm(L.binding), mm(L.outer)
         section.gutter = Twips(0)
-        folio_lh = self.values["print"]["folio_line_height"]
+        folio_lh = self.values.print.folio_line_height
         # The page number's line box starts where the PDF's does, folio_padding below the text
         # area, so the dashes are 7 mm below it; Word measures the footer from the page's foot.
-        section.footer_distance = mm(L.bottom - self.values["print"]["folio_padding"] - folio_lh)
+        section.footer_distance = mm(L.bottom - self.values.print.folio_padding - folio_lh)
         section.header_distance = mm(15 * 72 / 25.4)
         self.doc.settings.odd_and_even_pages_header_footer = True
         settings = self.doc.settings.element
@@ -616,18 +636,18 @@ class _Writer:
         section.header.is_linked_to_previous = True
 
     def metadata(self) -> None:
-        issue, values = self.issue, self.values["issue"]
+        issue, values = self.issue, self.values.issue
         core = self.doc.core_properties
-        core.title = values["full_title"]
+        core.title = values.full_title
         core.author = issue.compiler.value
         core.last_modified_by = issue.compiler.value
-        core.subject = values["subject"]
-        core.keywords = "；".join(values["keywords"])
+        core.subject = values.subject
+        core.keywords = "；".join(values.keywords)
         core.comments = ""
         core.category = ""
         core.revision = 1
         core.language = "zh-CN"
-        when = dt.datetime.fromisoformat(values["created"])
+        when = dt.datetime.fromisoformat(values.created)
         core.created = when
         core.modified = when
         # python-docx writes times as UTC with a Z; the issue's date is midnight in the
@@ -675,7 +695,7 @@ class _Writer:
             body.remove(paragraph)
         self.masthead()
         self.note()
-        for index, article in enumerate(self.values["articles"]):
+        for index, article in enumerate(self.values.articles):
             self.article(index, article)
         self.banji()
         self.metadata()
@@ -684,7 +704,7 @@ class _Writer:
         return _normalised_zip(out.getvalue(), self.issue)
 
 
-def _insert_setting(settings, child) -> None:
+def _insert_setting(settings: Element, child: Element) -> None:
     """mirrorMargins goes before what follows it in CT_Settings."""
     after = ("w:alignBordersAndEdges", "w:bordersDoNotSurroundHeader",
              "w:bordersDoNotSurroundFooter", "w:gutterAtTop", "w:hideSpellingErrors",
@@ -703,30 +723,29 @@ def _insert_setting(settings, child) -> None:
     settings.append(child)
 
 
-def _typography() -> list:
+def _typography() -> list[Element]:
     """Paragraph properties that keep the PDF's Chinese typography (see _Writer.styles)."""
     return [_el("w:overflowPunct", val=0), _el("w:autoSpaceDE", val=0),
             _el("w:autoSpaceDN", val=0)]
 
 
-def _tabs(*stops: tuple[str, float]):
+def _tabs(*stops: tuple[str, float]) -> Element:
     tabs = _el("w:tabs")
     for kind, position in stops:
         tabs.append(_el("w:tab", val=kind, pos=twips(position)))
     return tabs
 
 
-def _border(side: str, width: float, color: str, space: float = 0):
+def _border(side: str, width: float, color: str, space: float = 0) -> Element:
     border = _el("w:pBdr")
     border.append(_el(f"w:{side}", val="single", sz=round(width * 8), space=round(space),
                       color=color))
     return border
 
 
-def _page_field(writer: _Writer, paragraph) -> None:
+def _page_field(writer: _Writer, paragraph: Paragraph) -> None:
     """A PAGE field (begin, instruction, separate, the number shown until it is updated, end)."""
-    for kind, text in (("begin", None), (None, " PAGE "), ("separate", None), (None, "1"),
-                       ("end", None)):
+    for kind, text in (("begin", ""), ("", " PAGE "), ("separate", ""), ("", "1"), ("end", "")):
         run = writer.run(paragraph, "", "song")
         if kind:
             run._r.append(_el("w:fldChar", fldCharType=kind))

@@ -18,11 +18,18 @@ from __future__ import annotations
 import io
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from liandong import limits
 from liandong.errors import LiandongError, display_path
+
+if TYPE_CHECKING:
+    from docx.document import Document as DocxDocument
+    from docx.oxml.xmlchemy import BaseOxmlElement
+    from docx.text.paragraph import Paragraph as DocxParagraph
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +88,7 @@ def read_docx(path: Path, name: str) -> list:
 
 
 class _Reader:
-    def __init__(self, document, name: str):
+    def __init__(self, document: DocxDocument, name: str):
         from docx.oxml.ns import qn
 
         self.document, self.name, self.qn = document, name, qn
@@ -94,7 +101,7 @@ class _Reader:
         self._children(self.document.element.body)
         return self.entries
 
-    def _children(self, parent) -> None:
+    def _children(self, parent: BaseOxmlElement) -> None:
         qn = self.qn
         for child in parent.iterchildren():
             if child.tag == qn("w:p"):
@@ -109,7 +116,7 @@ class _Reader:
     def _where(self) -> str:
         return f"{self.name}（第 {self.paragraphs} 段）"
 
-    def _paragraph(self, element) -> None:
+    def _paragraph(self, element: BaseOxmlElement) -> None:
         from docx.text.paragraph import Paragraph
 
         self.paragraphs += 1
@@ -122,7 +129,7 @@ class _Reader:
             self.entries.append(_Entry("p", self._where(), text, styled, style or "",
                                        self._number(paragraph)))
 
-    def _number(self, paragraph) -> tuple[str, int, str] | None:
+    def _number(self, paragraph: DocxParagraph) -> tuple[str, int, str] | None:
         """The paragraph's list numbering (its own, or its style's), counted as Word counts."""
         qn = self.qn
         num_pr = None
@@ -162,7 +169,7 @@ class _Reader:
             return ("ordered", value, label)
         return ("label", value, label)
 
-    def _pictures(self, element) -> list[tuple[bytes, float | None]]:
+    def _pictures(self, element: BaseOxmlElement) -> list[tuple[bytes, float | None]]:
         """The pictures a paragraph holds (DrawingML and the older VML), with their width."""
         found = []
         drawings = [node for tag in (f"{_W}drawing", f"{_W}pict") for node in element.iter(tag)]
@@ -178,7 +185,7 @@ class _Reader:
                     found.append((part.blob, width))
         return found
 
-    def _table(self, element) -> None:
+    def _table(self, element: BaseOxmlElement) -> None:
         from docx.table import Table
 
         self.paragraphs += 1
@@ -203,7 +210,7 @@ class _Reader:
         self.entries.append(entry)
 
 
-def _numbering(document) -> dict[tuple[str, int], tuple[str, str, int]]:
+def _numbering(document: DocxDocument) -> dict[tuple[str, int], tuple[str, str, int]]:
     """(numId, level) → (numFmt, lvlText, start) from the document's numbering part."""
     from docx.oxml.ns import qn
 
@@ -233,7 +240,7 @@ def _numbering(document) -> dict[tuple[str, int], tuple[str, str, int]]:
     return result
 
 
-def _styled_text(paragraph, qn) -> tuple[str, str]:
+def _styled_text(paragraph: DocxParagraph, qn: Callable[[str], str]) -> tuple[str, str]:
     """A paragraph's text (tabs as two spaces, soft line breaks as \\n) and each character's
     face: "." regular, "b" bold, "f" 楷体/黑体, "F" both."""
     text, styled = "", ""

@@ -10,6 +10,7 @@ import errno
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import click
 
@@ -33,7 +34,7 @@ class LiandongError(click.ClickException):
     def format_message(self) -> str:
         return self.message
 
-    def show(self, file=None) -> None:
+    def show(self, file: IO[str] | None = None) -> None:
         click.echo(f"错误：{self.format_message()}", err=True, file=file)
 
 
@@ -44,7 +45,7 @@ class SourceErrors(LiandongError):
         self.problems = sorted(set(problems))
         super().__init__("\n".join(str(p) for p in self.problems))
 
-    def show(self, file=None) -> None:
+    def show(self, file: IO[str] | None = None) -> None:
         for problem in self.problems:
             click.echo(str(problem), err=True, file=file)
         click.echo(f"共 {len(self.problems)} 处错误，未生成任何文件。", err=True, file=file)

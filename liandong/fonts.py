@@ -8,8 +8,18 @@ import itertools
 import logging
 import os
 import subprocess
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from liandong.errors import Problem
+    from liandong.shaping import PangoShaper
+
+HarfBuzzFont = Any
+"""A uharfbuzz Font (uharfbuzz has no type information)."""
+
 
 logger = logging.getLogger(__name__)
 
@@ -244,7 +254,7 @@ class FontFileCheck:
     weight: int = 400
     postscript: str = ""  # the name its PDF fonts carry (_postscript_name)
 
-    def problem_at(self, name: str):
+    def problem_at(self, name: str) -> Problem:
         from liandong.errors import Problem
 
         return Problem(name, 1, 1, self.problem or "")
@@ -408,7 +418,7 @@ def _blank_sample(data: bytes) -> tuple[int, int, str] | None:
     return len(blank), len(sample), chr(blank[0])
 
 
-def _has_outline(font, code: int) -> bool:
+def _has_outline(font: HarfBuzzFont, code: int) -> bool:
     glyph = font.get_nominal_glyph(code)
     if not glyph:
         return True  # not in the font: the coverage check reports it
@@ -417,7 +427,7 @@ def _has_outline(font, code: int) -> bool:
 
 
 @functools.lru_cache(maxsize=16)
-def _outline_font(file: Path, index: int):
+def _outline_font(file: Path, index: int) -> HarfBuzzFont:
     import uharfbuzz as hb
 
     return hb.Font(hb.Face(hb.Blob.from_file_path(str(file)), index))
@@ -493,9 +503,9 @@ def resolve_fonts(fonts_dir: Path, notice: bool = False, settings: FontSettings 
                 break
         if choice is None:
             for family in role.defaults:
-                face = _pick(installed, family, role.weight)
-                if face is not None:
-                    choice = ResolvedFont(role, family, face.file, face.index, face.weight,
+                picked = _pick(installed, family, role.weight)
+                if picked is not None:
+                    choice = ResolvedFont(role, family, picked.file, picked.index, picked.weight,
                                           "default")
                     break
         if choice is None:
@@ -579,12 +589,12 @@ class Measurer:
 
     def __init__(self, fonts: dict[str, ResolvedFont]):
         self.fonts = fonts
-        self._hb: dict[str, object] = {}
+        self._hb: dict[str, HarfBuzzFont] = {}
         self._cache: dict[tuple, float] = {}
         self._metrics: dict[str, VerticalMetrics] = {}
-        self._pango = None
+        self._pango: PangoShaper | None = None
 
-    def _font(self, role: str):
+    def _font(self, role: str) -> HarfBuzzFont:
         """The HarfBuzz font of a role, or of its bold face for "role+strong"."""
         if role not in self._hb:
             import uharfbuzz as hb
@@ -597,7 +607,8 @@ class Measurer:
             self._hb[role] = hb.Font(hb.Face(hb.Blob.from_file_path(str(file)), index))
         return self._hb[role]
 
-    def _shape(self, role: str, text: str, features: dict | None = None):
+    def _shape(self, role: str, text: str,
+               features: dict | None = None) -> tuple[HarfBuzzFont, Any]:
         """The role's HarfBuzz font and text shaped on its own (for glyph extents). features:
         OpenType features the CSS turns on (font-variant-east-asian: full-width is
         {"fwid": True})."""
@@ -611,7 +622,7 @@ class Measurer:
         hb.shape(font, buf, features or {})
         return font, buf
 
-    def _shaper(self):
+    def _shaper(self) -> PangoShaper:
         if self._pango is None:
             from liandong.shaping import PangoShaper
 
@@ -685,7 +696,41 @@ def fallback_runs(text: str, style: str, fonts: dict[str, ResolvedFont]) -> list
     return runs
 
 
-def check_glyphs(printed, fonts: dict[str, ResolvedFont], fallback_problem,
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+class _Place(Protocol):
+    """Where printed text stands in its source (source.Loc)."""
+
+    @property
+    def source(self) -> _Named: ...
+
+    def problem(self, message: str, offset: int | None = None) -> Problem: ...
+
+    def find(self, char: str) -> list[int]: ...
+
+
+class PrintedText(Protocol):
+    """What check_glyphs reads of a piece of printed text (render.Printed): its font role, the
+    text, its place in the sources (None: none) and whether it was generated from a value."""
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def loc(self) -> _Place | None: ...
+
+    @property
+    def generated(self) -> bool: ...
+
+
+def check_glyphs(printed: Sequence[PrintedText], fonts: dict[str, ResolvedFont],
+                 fallback_problem: Callable[[str], Problem],
                  notices: list | None = None) -> list:
     """Every character against the font that will print it; one problem per place.
 
@@ -709,13 +754,13 @@ def check_glyphs(printed, fonts: dict[str, ResolvedFont], fallback_problem,
                 continue
             offsets = item.loc.find(char) if item.loc else []
             if ord(char) not in covered:
-                if ord(char) in extra:
+                if fallback is not None and ord(char) in extra:
                     if item.generated and not offsets:
                         continue  # a label the template adds: no place to name, nothing to choose
                     if (key, char) not in borrowed:
                         message = (f"{font.role.label}所用字体 {font_label(font)}没有“{char}”"
                                    f"（U+{ord(char):04X}），这个字改用补字字体 {fallback.family} 印出")
-                        where = (item.loc.problem(message, offsets[0]) if offsets
+                        where = (item.loc.problem(message, offsets[0]) if item.loc and offsets
                                  else fallback_problem(message) if item.loc is None
                                  else item.loc.problem(message))
                         borrowed[(key, char)] = (where, set())
@@ -736,11 +781,11 @@ def check_glyphs(printed, fonts: dict[str, ResolvedFont], fallback_problem,
             if not offsets:
                 problems.append(fallback_problem(message) if item.loc is None
                                 else item.loc.problem(message))
-            for offset in offsets:
-                key_seen = (item.loc.source.name, char, offset)
-                if key_seen not in seen:
-                    seen.add(key_seen)
-                    problems.append(item.loc.problem(message, offset))
+            for offset in offsets:  # found only in a value that has a place (item.loc)
+                loc = item.loc
+                if loc is not None and (loc.source.name, char, offset) not in seen:
+                    seen.add((loc.source.name, char, offset))
+                    problems.append(loc.problem(message, offset))
     if notices is not None:
         for where, places in borrowed.values():
             suffix = f"（本期共 {len(places)} 处）" if len(places) > 1 else ""

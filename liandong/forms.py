@@ -11,10 +11,17 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from liandong.source import Block, Figure, ListBlock, Note, Table
-from liandong.typeset import SPACE, Piece, atoms, balance_lines, break_lines, can_break
+from liandong import context as ctx
+from liandong.render import typeset_lines
+from liandong.source import Block, Figure, Form, ListBlock, Note, Table
+from liandong.typeset import SPACE, Atom, Piece, atoms, balance_lines, break_lines, can_break
+
+if TYPE_CHECKING:
+    from liandong.render import ContextBuilder
 
 MM = 72 / 25.4
 
@@ -43,7 +50,7 @@ def _pieces(block: Block, role: str) -> list[Piece]:
     return [Piece(run.text, role + ("+strong" if run.strong else "")) for run in block.runs]
 
 
-def _marker_cells(builder, markers: list[str]) -> int:
+def _marker_cells(builder: ContextBuilder, markers: list[str]) -> int:
     """How many grid characters a list's markers take: the widest, rounded up."""
     L = builder.layout
     widest = max(builder.measurer.width("body", marker, L.body_size, L.spacing)
@@ -51,7 +58,8 @@ def _marker_cells(builder, markers: list[str]) -> int:
     return max(1, math.ceil(widest / L.pitch - 0.01))
 
 
-def _hanging(builder, items, cells: int, what: str) -> list[dict]:
+def _hanging(builder: ContextBuilder, items: Sequence[Block], cells: int,
+             what: str) -> tuple[ctx.Entry, ...]:
     """Items set as paragraphs with a hanging indent: the marker at the paragraph indent (two
     characters), every line of the text aligned after the marker's cells."""
     L = builder.layout
@@ -67,32 +75,33 @@ def _hanging(builder, items, cells: int, what: str) -> list[dict]:
         marker = item.marker
         if marker:
             builder.note_role("body", marker, item.loc, generated=True)
-        out.append({"marker": marker,
-                    "marker_pieces": builder.with_fallback([Piece(marker, "body")]) if marker else [],
-                    "text": item.text, "runs": pieces, "lines": lines})
-    return out
+        out.append(ctx.Entry(
+            marker=marker,
+            marker_pieces=tuple(builder.with_fallback([Piece(marker, "body")])) if marker else (),
+            text=item.text, runs=tuple(pieces), lines=typeset_lines(lines)))
+    return tuple(out)
 
 
-def list_form(builder, form: ListBlock) -> dict:
+def list_form(builder: ContextBuilder, form: ListBlock) -> ctx.ListForm:
     """A list: each item a paragraph, its marker (● or the number as written) at the two-
     character indent, the item's lines aligned after the markers' cells."""
     L = builder.layout
     cells = _marker_cells(builder, [item.marker for item in form.items])
-    return {"kind": "list", "ordered": form.ordered, "cells": cells, "marker_width": cells * L.pitch,
-            "indent": (2 + cells) * L.pitch, "spacing": L.spacing,
-            "entries": _hanging(builder, form.items, cells, "列表")}
+    return ctx.ListForm(kind="list", ordered=form.ordered, cells=cells,
+                        marker_width=cells * L.pitch, indent=(2 + cells) * L.pitch,
+                        spacing=L.spacing, entries=_hanging(builder, form.items, cells, "列表"))
 
 
-def note_form(builder, form: Note) -> dict:
+def note_form(builder: ContextBuilder, form: Note) -> ctx.NoteForm:
     """A 注 block: 注： at the two-character indent, its text and every further item aligned
     after it."""
     L = builder.layout
     cells = _marker_cells(builder, [form.items[0].marker])
-    return {"kind": "zhu", "marker_width": cells * L.pitch, "indent": (2 + cells) * L.pitch,
-            "spacing": L.spacing, "entries": _hanging(builder, form.items, cells, "注")}
+    return ctx.NoteForm(kind="zhu", marker_width=cells * L.pitch, indent=(2 + cells) * L.pitch,
+                        spacing=L.spacing, entries=_hanging(builder, form.items, cells, "注"))
 
 
-def caption(builder, block: Block, role: str, what: str) -> dict:
+def caption(builder: ContextBuilder, block: Block, role: str, what: str) -> ctx.Caption:
     """A caption: centred, broken between words into balanced lines, in 三号."""
     L = builder.layout
     pieces = _pieces(block, role)
@@ -100,7 +109,7 @@ def caption(builder, block: Block, role: str, what: str) -> dict:
                           width=L.text_width, size=L.body_size, marks="body")
     builder.note_lines(lines, block.loc)
     builder.report_lines(lines, block.text, block.loc, what)
-    return {"text": block.text, "runs": pieces, "lines": lines}
+    return ctx.Caption(block.text, tuple(pieces), typeset_lines(lines))
 
 
 # --- Tables --------------------------------------------------------------------------
@@ -109,7 +118,7 @@ def _is_number(text: str) -> bool:
     return NUMBER.fullmatch(text) is not None
 
 
-def _widths(items) -> tuple[float, float, str]:
+def _widths(items: Sequence[Atom]) -> tuple[float, float, str]:
     """A cell's natural width on one line, its narrowest (the widest run that cannot break,
     kinsoku included) and that run's text."""
     natural = sum(atom.width for atom in items)
@@ -127,7 +136,7 @@ def _widths(items) -> tuple[float, float, str]:
     return natural, widest, text
 
 
-def table_form(builder, form: Table) -> dict:
+def table_form(builder: ContextBuilder, form: Table) -> ctx.TableForm:
     """A table the width of the text area, ruled all round (全框线), its header repeated on
     every page it runs onto. Columns share the width by what their text needs: each at least
     its widest unbreakable run, the rest in proportion to their natural widths. Cell text is
@@ -137,7 +146,7 @@ def table_form(builder, form: Table) -> dict:
     size, pad = L.table_size, L.cell_padding
     measure = builder._measure(size)
     columns = len(form.header)
-    aligns = []
+    aligns: list[tuple[str, bool]] = []
     for index, explicit in enumerate(form.aligns):
         values = [row[index].text for row in form.rows]
         numeric = any(_is_number(v) for v in values) and all(
@@ -212,21 +221,21 @@ def table_form(builder, form: Table) -> dict:
             builder.note_lines(lines, cell.loc)
             if not too_wide:  # else the table's problem says it all
                 builder.report_lines(lines, cell.text, cell.loc, "表格")
-            cells.append({"text": cell.text, "runs": pieces, "lines": lines,
-                          "align": "center" if header else align, "header": header,
-                          "decimal": round(shift, 3)})
-        count = max(1, *(len(c["lines"]) for c in cells))
-        for c in cells:
-            c["pad_top"] = (count - max(1, len(c["lines"]))) // 2 * L.line_height
-        rows.append({"cells": cells, "lines": count})
-    return {"kind": "table", "caption": caption(builder, form.caption, "hei", "表题"),
-            "widths": [w + 2 * pad for w in widths], "header": rows[0], "rows": rows[1:],
-            "size": size, "padding": pad, "rule": L.table_rule}
+            cells.append((cell, pieces, lines, "center" if header else align, shift))
+        count = max(1, *(len(lines) for _, _, lines, _, _ in cells))
+        rows.append(ctx.TableRow(tuple(
+            ctx.TableCell(text=cell.text, runs=tuple(pieces), lines=typeset_lines(lines),
+                          align=align, decimal=round(shift, 3),
+                          pad_top=(count - max(1, len(lines))) // 2 * L.line_height)
+            for cell, pieces, lines, align, shift in cells)))
+    return ctx.TableForm(kind="table", caption=caption(builder, form.caption, "hei", "表题"),
+                         widths=tuple(w + 2 * pad for w in widths), header=rows[0],
+                         rows=tuple(rows[1:]), size=size, padding=pad)
 
 
 # --- Figures -------------------------------------------------------------------------
 
-def figure_form(builder, form: Figure) -> dict:
+def figure_form(builder: ContextBuilder, form: Figure) -> ctx.FigureForm:
     """A figure: the picture as wide as the text area (or as `宽` asks), never taller than
     FIGURE_LINES grid lines, its height rounded to whole grid lines less half a line (a
     quarter line of space above and below it), the caption centred under it in 三号楷体.
@@ -235,8 +244,8 @@ def figure_form(builder, form: Figure) -> dict:
     image = form.image
     cap = caption(builder, form.caption, "kai", "图题")
     if image is None:  # not found: validation has said why
-        return {"kind": "figure", "src": "", "alt": form.caption.text, "width": 0.0,
-                "height": 0.0, "box": 0.0, "caption": cap, "web_src": "", "pixels": [0, 0]}
+        return ctx.FigureForm(kind="figure", src="", alt=form.caption.text, width=0.0,
+                              height=0.0, box=0.0, caption=cap, web_src="", pixels=(0, 0))
     lh = L.line_height
     if form.width is None:
         wanted = L.text_width
@@ -269,14 +278,14 @@ def figure_form(builder, form: Figure) -> dict:
             f"图片“{shown}”印成 {pic_w / MM:.0f} mm 宽只有 {dpi:.0f} dpi（低于 {DPI_NOTICE} dpi），"
             "印出来可能发虚：最好换用更清晰的原图，或用“{宽=…mm}”把它印小"))
     src = "/".join(quote(part) for part in image.name.split("/"))
-    values = {"kind": "figure", "src": src, "alt": form.caption.text, "width": round(pic_w, 3),
-              "height": round(pic_h, 3), "box": lines * lh, "caption": cap, "web_src": "",
-              "pixels": [image.width, image.height], "dpi": round(dpi)}
-    builder.images.append((values, image))
-    return values
+    figure = ctx.FigureForm(kind="figure", src=src, alt=form.caption.text, width=round(pic_w, 3),
+                            height=round(pic_h, 3), box=lines * lh, caption=cap, web_src="",
+                            pixels=(image.width, image.height))
+    builder.images.append((figure, image))
+    return figure
 
 
-def article_form(builder, form) -> dict:
+def article_form(builder: ContextBuilder, form: Form) -> ctx.Block:
     if isinstance(form, ListBlock):
         return list_form(builder, form)
     if isinstance(form, Note):

@@ -13,9 +13,15 @@ import io
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from liandong import limits
 from liandong.errors import LiandongError, Problem, printable
+
+if TYPE_CHECKING:
+    from PIL import Image as PILImage, ImageCms as PILImageCms
+
+    from liandong.source import Figure, Loc
 
 JPEG_MAGIC = b"\xff\xd8\xff"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -48,11 +54,11 @@ class ImageFile:
     digest: str
 
 
-def _problem(loc, message: str) -> Problem:
+def _problem(loc: Loc, message: str) -> Problem:
     return loc.problem(message)
 
 
-def find_image(folder: Path, figure, problems: list[Problem]) -> ImageFile | None:
+def find_image(folder: Path, figure: Figure, problems: list[Problem]) -> ImageFile | None:
     """The image a figure names, checked: inside the issue's folder (no network, no absolute
     path, no `..`, no link out of it), present, a JPEG or PNG by its content, within the size
     limits, and readable to its last byte. Problems at the file name's place."""
@@ -141,14 +147,14 @@ def find_image(folder: Path, figure, problems: list[Problem]) -> ImageFile | Non
     return ImageFile(real, src, kind, width, height, mode, hashlib.sha256(data).hexdigest())
 
 
-def _open(data: bytes):
+def _open(data: bytes) -> PILImage.Image:
     from PIL import Image
 
     # Our own pixel limit is checked right after opening; Pillow's bomb check stays as a guard.
     return Image.open(io.BytesIO(data))
 
 
-def _rotated(image) -> bool:
+def _rotated(image: PILImage.Image) -> bool:
     """Whether the EXIF orientation turns the image by 90° (width and height swap)."""
     try:
         orientation = image.getexif().get(0x0112, 1)
@@ -172,11 +178,33 @@ def _near(folder: Path, src: str) -> str | None:
 
 # --- Versions for the outputs -----------------------------------------------------------
 
-def _normalised(image_file: ImageFile):
+def _srgb(image: PILImage.Image, source: PILImageCms.ImageCmsProfile) -> PILImage.Image:
+    """The image converted from the source profile to sRGB."""
+    from PIL import ImageCms
+
+    return _convert(image, source, ImageCms.createProfile("sRGB"), "RGB")
+
+
+def _convert(image: PILImage.Image,
+             source: PILImageCms.ImageCmsProfile | PILImageCms.core.CmsProfile,
+             target: PILImageCms.ImageCmsProfile | PILImageCms.core.CmsProfile,
+             mode: str) -> PILImage.Image:
+    """ImageCms.profileToProfile (perceptual), as a new image (it returns None only when
+    converting in place, which liandong never asks for)."""
+    from PIL import ImageCms
+
+    converted = ImageCms.profileToProfile(image, source, target, outputMode=mode,
+                                          renderingIntent=ImageCms.Intent.PERCEPTUAL)
+    if converted is None:
+        raise ValueError("ImageCms.profileToProfile converted in place")
+    return converted
+
+
+def _normalised(image_file: ImageFile) -> PILImage.Image:
     """The image upright, without alpha (flattened onto white), in RGB or L, in sRGB."""
     from PIL import Image, ImageCms, ImageOps
 
-    image = Image.open(image_file.path)
+    image: PILImage.Image = Image.open(image_file.path)
     profile = image.info.get("icc_profile")
     image = ImageOps.exif_transpose(image)
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
@@ -186,16 +214,14 @@ def _normalised(image_file: ImageFile):
     elif image.mode == "CMYK":
         source = (ImageCms.ImageCmsProfile(io.BytesIO(profile)) if profile
                   else ImageCms.getOpenProfile(str(_cmyk_profile())))
-        image = ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"),
-                                          outputMode="RGB")
+        image = _srgb(image, source)
         profile = None
     elif image.mode not in ("RGB", "L"):
         image = image.convert("L" if image.mode in ("1", "I", "I;16", "F") else "RGB")
     if profile and image.mode == "RGB":
         try:
             source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
-            image = ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"),
-                                              outputMode="RGB")
+            image = _srgb(image, source)
         except (ImageCms.PyCMSError, OSError):
             pass  # a profile littleCMS cannot read: the pixels are taken as sRGB
     return image
@@ -209,7 +235,7 @@ def _cmyk_profile() -> Path:
     return CMYK_PROFILE
 
 
-def _encoded(image, kind: str, quality: int = 92) -> bytes:
+def _encoded(image: PILImage.Image, kind: str, quality: int = 92) -> bytes:
     out = io.BytesIO()
     if kind == "JPEG":
         image.save(out, "JPEG", quality=quality, subsampling=0 if quality >= 90 else 2,
@@ -248,9 +274,8 @@ def print_shop(image_file: ImageFile) -> tuple[bytes, str]:
 
     image = _normalised(image_file)
     if image.mode != "L":
-        image = ImageCms.profileToProfile(
-            image, ImageCms.createProfile("sRGB"), ImageCms.getOpenProfile(str(_cmyk_profile())),
-            renderingIntent=ImageCms.Intent.PERCEPTUAL, outputMode="CMYK")
+        image = _convert(image, ImageCms.createProfile("sRGB"),
+                         ImageCms.getOpenProfile(str(_cmyk_profile())), "CMYK")
     return _encoded(image, "JPEG", quality=95), FORMATS["JPEG"]
 
 

@@ -415,14 +415,17 @@ def recognise(paras: list[Para], name: str) -> Imported:
         if para.role == "colophon" if by_layout else colophon_start(para.text):
             body, colophon = rest[:index], rest[index:]
             break
-    note, articles = _body(body, name)
-    values = {**masthead.pop("values"), **_colophon(colophon)}  # type: ignore[dict-item]
-    return Imported(values=values, note=note, articles=articles, **masthead)  # type: ignore[arg-type]
+    masthead.note, masthead.articles = _body(body, name)
+    masthead.values.update(_colophon(colophon))
+    return masthead
 
 
-def _masthead(paras: list[Para], name: str) -> tuple[dict[str, object], list[Para]]:
-    """刊名, 第 N 期, （总第 N 期）, “…编” and the date, from the first lines."""
-    found: dict[str, object] = {}
+def _masthead(paras: list[Para], name: str) -> tuple[Imported, list[Para]]:
+    """刊名, 第 N 期, （总第 N 期）, “…编” and the date, from the first lines (the issue without
+    its note, articles and 版记 values yet)."""
+    found_number: tuple[int | None, Para, str] | None = None
+    found_total: tuple[int | None, Para, str] | None = None
+    found_date: tuple[re.Match[str], Para] | None = None
     values: dict[str, object] = {}
     names: list[Para] = []
     index = 0
@@ -433,14 +436,14 @@ def _masthead(paras: list[Para], name: str) -> tuple[dict[str, object], list[Par
         if by_layout:
             if para.role != "masthead":
                 break
-        elif is_note(text) or ("期号" in found and not is_masthead_line(text)):
+        elif is_note(text) or (found_number and not is_masthead_line(text)):
             break
         matched = False
         if match := ISSUE_NUMBER.fullmatch(text):
-            found.setdefault("期号", (_to_int(match.group(1)), para, match.group(1)))
+            found_number = found_number or (_to_int(match.group(1)), para, match.group(1))
             matched = True
         elif match := TOTAL_NUMBER.fullmatch(text):
-            found.setdefault("总期号", (_to_int(match.group(1)), para, match.group(1)))
+            found_total = found_total or (_to_int(match.group(1)), para, match.group(1))
             matched = True
         else:
             rest = text
@@ -449,32 +452,32 @@ def _masthead(paras: list[Para], name: str) -> tuple[dict[str, object], list[Par
                 values.setdefault("编印单位", compiler.group(1))
                 rest = text[compiler.end():].strip(_SPACES)
                 matched = True
-            if date := MASTHEAD_DATE.fullmatch(rest):
-                found.setdefault("日期", (date, para))
+            if dated := MASTHEAD_DATE.fullmatch(rest):
+                found_date = found_date or (dated, para)
                 matched = True
         if not matched:
-            if not by_layout and (len(text) > MASTHEAD_NAME_MAX or "期号" in found):
+            if not by_layout and (len(text) > MASTHEAD_NAME_MAX or found_number):
                 break
             names.append(para)
     else:
         index = len(paras)
-    if "期号" not in found:
+    if not found_number:
         where = paras[0].where if paras else f"{name}:1:1"
         if not names:
             raise LiandongError(f"{where}: 找不到报头：文件开头应是刊名和“第 N 期”，"
                                 "这不像是一期已发表的简报")
         raise LiandongError(f"{where}: 报头里找不到期号（如“第 13 期”）")
-    number, number_para, number_text = found["期号"]  # type: ignore[misc]
+    number, number_para, number_text = found_number
     if not number:
         raise LiandongError(f"{number_para.where}: 期号“{number_text}”不是数字")
-    if "总期号" not in found:
+    if not found_total:
         raise LiandongError(f"{number_para.where}: 报头里找不到总期号（如“（总第七百一十四期）”）")
-    total, total_para, total_text = found["总期号"]  # type: ignore[misc]
+    total, total_para, total_text = found_total
     if not total:
         raise LiandongError(f"{total_para.where}: 总期号“{total_text}”不是数字")
-    if "日期" not in found:
+    if not found_date:
         raise LiandongError(f"{number_para.where}: 报头里找不到日期（如“2024年8月30日”）")
-    date_match, date_para = found["日期"]  # type: ignore[misc]
+    date_match, date_para = found_date
     year, month, day = (_to_int(g) for g in date_match.groups())
     try:
         date = dt.date(year or 0, month or 0, day or 0)
@@ -491,11 +494,11 @@ def _masthead(paras: list[Para], name: str) -> tuple[dict[str, object], list[Par
     if issue_place(date.year, number) is not None:
         raise LiandongError(f"{date_para.where}: 日期“{date_match.group(0)}”的年份不在 1000 至 "
                             f"9999 之间：{unread}")
-    if total > ISSUE_SCHEMA["总期号"].maximum:  # type: ignore[operator]
-        raise LiandongError(f"{total_para.where}: 总期号“{total_text}”大于 "
-                            f"{ISSUE_SCHEMA['总期号'].maximum}，无法导入")
-    return ({"name_lines": names, "number": number, "total": total, "date": date, "values": values},
-            paras[index:])
+    most = ISSUE_SCHEMA["总期号"].maximum or 0
+    if total > most:
+        raise LiandongError(f"{total_para.where}: 总期号“{total_text}”大于 {most}，无法导入")
+    return (Imported(name_lines=names, number=number, total=total, date=date, values=values,
+                     note=[], articles=[]), paras[index:])
 
 
 def _body(paras: list[Para], name: str) -> tuple[list[str], list[Article]]:
@@ -586,11 +589,13 @@ def run_in(text: str, styled: str) -> tuple[int, int]:
     face (bold, 楷体, 黑体) and goes on in the body's face; (0, 0) for any other paragraph."""
     from liandong.source import phrase_end
 
-    level = next((level for level, pattern in HEADING_NUMBERS.items() if pattern.match(text)), 0)
+    level, number = next(((level, match) for level, pattern in HEADING_NUMBERS.items()
+                          if (match := pattern.match(text))), (0, None))
     end = phrase_end(text)
-    if not level or not styled or end is None or end >= len(text) or end > HEADING_MAX:
+    if not level or number is None or not styled or end is None or end >= len(text) \
+            or end > HEADING_MAX:
         return 0, 0
-    start = HEADING_NUMBERS[level].match(text).end()  # type: ignore[union-attr]
+    start = number.end()
     phrase = [face for char, face in zip(text[start:end], styled[start:end])
               if char not in _QUOTES and not char.isspace()]
     after = [face for char, face in zip(text[end:], styled[end:])
@@ -606,13 +611,17 @@ def _add_block(article: Article, para: Para, kind: str, level: int, text: str,
     after a 注 joins the note."""
     blocks = article.blocks
     if kind == "item":
-        item: Item = para.payload  # type: ignore[assignment]
+        item = para.payload
+        if not isinstance(item, Item):
+            raise TypeError(f"{para.where}: a list item without its Item")
         if blocks and isinstance(blocks[-1], Items) and blocks[-1].ordered == item.ordered:
             blocks[-1].items.append(item)
         else:
             blocks.append(Items([item]))
     elif kind in ("table", "figure"):
-        blocks.append(para.payload)  # type: ignore[arg-type]
+        if not isinstance(para.payload, (Table, Figure)):
+            raise TypeError(f"{para.where}: a {kind} without its {kind.title()}")
+        blocks.append(para.payload)
     elif kind == "heading":
         blocks.append(Text(text, level))
     elif _NOTE_START.match(text):
@@ -785,8 +794,8 @@ def _block_lines(block: Form) -> list[str]:
                 lines.append("|" + "---|" * width)
         return lines
     if isinstance(block, Figure):
-        width = f"{{宽={block.width_mm:g}mm}}" if block.width_mm else ""
-        return [f"![{escape(block.caption, '[]')}]({block.file}){width}"]
+        size = f"{{宽={block.width_mm:g}mm}}" if block.width_mm else ""
+        return [f"![{escape(block.caption, '[]')}]({block.file}){size}"]
     return [escape(item) for item in block.items]  # NoteBlock
 
 
@@ -832,7 +841,7 @@ def import_issue(root: Path, file: Path) -> list[Path]:
     series = load_series(root, problems)
     if series is None or problems:
         raise SourceErrors(problems)
-    series_values = {key: (value.value if hasattr(value, "value") else  # type: ignore[union-attr]
+    series_values = {key: (value.value if hasattr(value, "value") else
                            [item.value for item in value] if isinstance(value, tuple) else value)
                      for key, value in series[0].items()}
     imported = recognise(read_paragraphs(file, name), name)

@@ -10,6 +10,7 @@ the editor meant), the others are suggestions.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from liandong.errors import Problem
@@ -45,12 +46,12 @@ class Finding:
 
 
 def is_han(char: str | None) -> bool:
-    return bool(char) and bool(_HAN.match(char))  # type: ignore[arg-type]
+    return char is not None and char != "" and bool(_HAN.match(char))
 
 
 def is_chinese(char: str | None) -> bool:
     """A Han character or a full-width Chinese punctuation mark."""
-    return bool(char) and (is_han(char) or char in CJK_PUNCTUATION)  # type: ignore[operator]
+    return char is not None and char != "" and (is_han(char) or char in CJK_PUNCTUATION)
 
 
 def _before(line: str, index: int) -> str | None:
@@ -74,7 +75,8 @@ class _Collector:
         self.source = source
         self.findings: list[Finding] = []
 
-    def add(self, rule: str, start: int, message: str, edits=(), safe: bool = False) -> None:
+    def add(self, rule: str, start: int, message: str,
+            edits: Iterable[tuple[int, int, str]] = (), safe: bool = False) -> None:
         self.findings.append(Finding(rule, self.source, start, message, tuple(edits), safe))
 
 
@@ -154,7 +156,7 @@ def _lint_line(out: _Collector, line: str, base: int) -> None:
                 continue
             due = is_han(before) and (after is None or is_chinese(after))
         else:
-            due = is_chinese(before) and before not in "“‘（《【〔"
+            due = before is not None and is_chinese(before) and before not in "“‘（《【〔"
         if due:
             full = _HALF_TO_FULL[char]
             out.add("half_width_punctuation", base + index,

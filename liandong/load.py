@@ -7,6 +7,7 @@ refuses whatever build would, without rendering anything (no Jinja page, no Weas
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from liandong.errors import Problem
@@ -35,7 +36,11 @@ class IssueLoader:
             if notices is not None:
                 notices += context.notices
             problems += check_glyphs(context.printed, self.fonts,
-                                     lambda message, s=issue.sources[0]: Problem(s.name, 1, 1, message),
-                                     notices)
+                                     _at_start(issue.sources[0].name), notices)
             loaded.append((issue, context))
         return loaded
+
+
+def _at_start(name: str) -> Callable[[str], Problem]:
+    """A problem at the first line of a file, for text printed from no place in it."""
+    return lambda message: Problem(name, 1, 1, message)

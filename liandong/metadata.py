@@ -17,9 +17,13 @@ from __future__ import annotations
 
 import json
 import re
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 from liandong import __version__
+
+if TYPE_CHECKING:
+    import pikepdf
 
 CREATOR = f"liandong {__version__}"
 """Info /Creator and xmp:CreatorTool: the program that made the document from its sources."""
@@ -65,7 +69,7 @@ def parse_pdf_date(value: str) -> tuple[str, str] | None:
     return pdf, xmp
 
 
-def normalise_info(pdf) -> dict[str, str]:
+def normalise_info(pdf: pikepdf.Pdf) -> dict[str, str]:
     """Info with dates in their full form and /Creator set; returns the XMP forms of the dates."""
     import pikepdf
 
@@ -156,7 +160,8 @@ def xmp_packet(info: dict[str, str], dates: dict[str, str], part: int, conforman
     return packet.encode("utf-8")
 
 
-def write_archival_metadata(pdf, part: int, conformance: str, record: dict | None) -> None:
+def write_archival_metadata(pdf: pikepdf.Pdf, part: int, conformance: str,
+                            record: dict | None) -> None:
     """Info normalised and the XMP packet replaced, in an open pikepdf document."""
     import pikepdf
 

@@ -25,7 +25,7 @@ def parse_date_option(value: str | None, today: dt.date) -> dt.date:
         raise LiandongError(f"--date 应写作 2024-08-30，现在是“{value}”")
     if date is False:
         raise LiandongError(f"--date 不是有效日期：“{value}”")
-    return date  # type: ignore[return-value]
+    return date
 
 
 def issue_yaml(name: str, numbers: Next, series: dict[str, object]) -> str:
@@ -41,13 +41,17 @@ def issue_yaml(name: str, numbers: Next, series: dict[str, object]) -> str:
         "编者按: |",
         f"  {PLACEHOLDER}编者按正文。",
     ]
-    lists = [(key, series[key]) for key in DISTRIBUTION_KEYS if series.get(key)]
+    lists: list[tuple[str, tuple]] = []
+    for key in DISTRIBUTION_KEYS:
+        value = series.get(key)
+        if isinstance(value, tuple) and value:  # the Texts of a list the schema validated
+            lists.append((key, value))
     if lists:
         lines += ["", "# 版记的发送范围：创建时从 series.yaml 抄来，本期增减单位就改这里，",
                   "# 这样以后改动 series.yaml 也不会改变已出刊各期的版记。"]
     for key, items in lists:
         lines.append(f"{key}:")
-        lines += [f"  - {yaml_scalar(item.value)}" for item in items]  # type: ignore[attr-defined]
+        lines += [f"  - {yaml_scalar(item.value)}" for item in items]
     return "\n".join(lines) + "\n"
 
 
@@ -68,10 +72,11 @@ def new_issue(root: Path, date: dt.date) -> tuple[Next, list[Path]]:
     if problems or series is None:
         raise SourceErrors(problems)
     rule = numbering_rule(series)
-    latest = max((n for n in archive if n.date is not None), key=lambda n: n.date, default=None)
-    if latest is not None and date < latest.date:  # type: ignore[operator]
+    dated = [(n.date, n) for n in archive if n.date is not None]
+    latest_date, latest = max(dated, key=lambda pair: pair[0], default=(None, None))
+    if latest_date is not None and latest is not None and date < latest_date:
         raise LiandongError(
-            f"日期 {date.isoformat()} 早于最近一期（{latest.label}，{latest.date.isoformat()}）："  # type: ignore[union-attr]
+            f"日期 {date.isoformat()} 早于最近一期（{latest.label}，{latest_date.isoformat()}）："
             "新一期的日期不能早于已有各期。")
     numbers = next_issue(archive, rule, date)
     try:

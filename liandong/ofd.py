@@ -27,10 +27,22 @@ import re
 import uuid
 import zipfile
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
 from liandong.errors import LiandongError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    import pikepdf
+    from fontTools.fontBuilder import FontBuilder
+
+    from liandong.tags import PdfObject
+
+Element = Any
+"""An lxml element (lxml has no type information)."""
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +99,7 @@ class Text:
     line_width: float
     alpha: int
     hscale: float = 1.0
+    invisible: bool = False   # text render mode 3: written with Visible="false"
 
 
 @dataclass
@@ -145,6 +158,9 @@ class Font:
     suffix: str = ".otf"
     gid: dict[int, int] = field(default_factory=dict)       # CID → glyph id in program
     cmap: dict[str, int] = field(default_factory=dict)      # character → glyph id in program
+    # The PDF objects it was read from (for the program, read when the OFD is written).
+    descriptor: PdfObject = field(default=None, compare=False, repr=False)
+    cid_font: PdfObject = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -192,7 +208,7 @@ def parse_to_unicode(data: bytes) -> dict[int, str]:
     return mapping
 
 
-def _widths(cid_font) -> dict[int, float]:
+def _widths(cid_font: PdfObject) -> dict[int, float]:
     import pikepdf
 
     widths: dict[int, float] = {}
@@ -221,7 +237,7 @@ class Reader:
         self.unsupported: set[str] = set()
 
     # resources
-    def font(self, obj) -> Font:
+    def font(self, obj: PdfObject) -> Font:
         key = obj.objgen if obj.objgen != (0, 0) else (id(obj), 0)
         if key in self.fonts:
             return self.fonts[key]
@@ -242,11 +258,11 @@ class Reader:
                     default_width=float(cid_font.get("/DW", 1000)),
                     bbox=(min(bbox[0], bbox[2]), min(bbox[1], bbox[3]),
                           max(bbox[0], bbox[2]), max(bbox[1], bbox[3])))
-        font.descriptor, font.cid_font = descriptor, cid_font  # type: ignore[attr-defined]
+        font.descriptor, font.cid_font = descriptor, cid_font
         self.fonts[key] = font
         return font
 
-    def image(self, xobject) -> Media:
+    def image(self, xobject: PdfObject) -> Media:
         import pikepdf
 
         key = xobject.objgen
@@ -273,7 +289,7 @@ class Reader:
         return media
 
     # pages
-    def page(self, page) -> Page:
+    def page(self, page: pikepdf.Page) -> Page:
         box = [float(v) for v in page.obj.get("/MediaBox", page.MediaBox)]
         x0, y0, x1, y1 = min(box[0], box[2]), min(box[1], box[3]), max(box[0], box[2]), max(box[1], box[3])
         # PDF user space (pt, y up) → OFD page space (mm, y down)
@@ -288,7 +304,7 @@ class Reader:
         self.run(page, page.obj.get("/Resources", {}), to_page, result)
         return result
 
-    def run(self, stream_owner, resources, base: tuple, out: Page,
+    def run(self, stream_owner: PdfObject, resources: PdfObject, base: tuple, out: Page,
             inherited: _State | None = None) -> None:
         """Interpret one content stream (a page's, or a form XObject's, which starts from the
         graphics state of the `Do` that draws it)."""
@@ -301,7 +317,8 @@ class Reader:
         current = (0.0, 0.0)
         start = (0.0, 0.0)
         pending_clip = None
-        for operands, operator in pikepdf.parse_content_stream(stream_owner):
+        for instruction in pikepdf.parse_content_stream(stream_owner):
+            operands, operator = instruction.operands, instruction.operator
             op = str(operator)
             if op == "q":
                 stack.append(gs.copy())
@@ -433,7 +450,7 @@ class Reader:
         stroke_colour = gs.stroke if stroke else None
         if fill_colour is None and stroke_colour is None:
             return
-        if fill and not stroke:
+        if fill_colour is not None and not stroke:
             rects = _rectangles(path, gs.ctm, even_odd)
             if rects is not None:
                 if gs.clip is not None:
@@ -500,7 +517,7 @@ class Reader:
             glyphs.pop()
         while glyphs and blank(glyphs[0]):
             glyphs.pop(0)
-        if not glyphs:
+        if not glyphs or trm0 is None:  # trm0 is the first glyph's: set when there is one
             return
         a, b, c, d = trm0[:4]
         if abs(b) > 1e-6 or abs(c) > 1e-6 or a <= 0 or d >= 0:
@@ -512,7 +529,7 @@ class Reader:
         scale = math.sqrt(abs(gs.ctm[0] * gs.ctm[3] - gs.ctm[1] * gs.ctm[2]))
         alpha = _alpha(gs.fill_alpha if render != 1 else gs.stroke_alpha)
         text = Text(font, -d, glyphs, fill, stroke, gs.line_width * scale, alpha, hscale=a / -d)
-        text.invisible = render == 3  # type: ignore[attr-defined]
+        text.invisible = render == 3
         out.objects.append(text)
 
 
@@ -543,7 +560,7 @@ class _State:
         return _State(**self.__dict__)
 
 
-def _colour(operands, op: str) -> tuple | None:
+def _colour(operands: Iterable[PdfObject], op: str) -> tuple | None:
     values = []
     for v in operands:
         try:
@@ -598,7 +615,7 @@ def _axis_rect(points: list[tuple[float, float]]) -> tuple | None:
     return (min(xs), min(ys), max(xs), max(ys))
 
 
-def _close(p, q) -> bool:
+def _close(p: tuple[float, float], q: tuple[float, float]) -> bool:
     return abs(p[0] - q[0]) < 1e-6 and abs(p[1] - q[1]) < 1e-6
 
 
@@ -705,8 +722,8 @@ def convert_font(font: Font, used: set[int]) -> None:
     from fontTools.fontBuilder import FontBuilder
     from fontTools.ttLib import TTFont, newTable
 
-    descriptor = font.descriptor  # type: ignore[attr-defined]
-    cid_font = font.cid_font      # type: ignore[attr-defined]
+    descriptor = font.descriptor
+    cid_font = font.cid_font
     if "/FontFile3" in descriptor and descriptor.FontFile3.get("/Subtype") == "/CIDFontType0C":
         from fontTools.cffLib import CFFFontSet
 
@@ -769,7 +786,7 @@ def convert_font(font: Font, used: set[int]) -> None:
     font.program = out.getvalue()
 
 
-def _finish_font(fb, font: Font, order: list[str], metrics: dict | None, upm: int,
+def _finish_font(fb: FontBuilder, font: Font, order: list[str], metrics: dict | None, upm: int,
                  used: set[int]) -> None:
     """The cmap (each character to the glyph the PDF shows for it first, by CID) and the tables
     an OpenType font needs that the embedded program lacks."""
@@ -818,7 +835,7 @@ class Metadata:
     creator_version: str = ""
 
 
-def metadata_from_pdf(pdf) -> Metadata:
+def metadata_from_pdf(pdf: pikepdf.Pdf) -> Metadata:
     from liandong import __version__
     from liandong.metadata import parse_pdf_date
 
@@ -848,19 +865,20 @@ class _Ids:
         return str(self.last)
 
 
-def _element(parent, tag: str, text: str | None = None, **attrs: str):
+def _element(parent: Element, tag: str, text: str | None = None,
+             **attrs: str | None) -> Element:
     el = etree.SubElement(parent, _q(tag), {k: v for k, v in attrs.items() if v is not None})
     if text is not None:
         el.text = text
     return el
 
 
-def _root(tag: str, **attrs: str):
+def _root(tag: str, **attrs: str | None) -> Element:
     return etree.Element(_q(tag), {k: v for k, v in attrs.items() if v is not None},
                          nsmap={"ofd": NS})
 
 
-def _xml(root) -> bytes:
+def _xml(root: Element) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
@@ -994,7 +1012,8 @@ def write_package(pages: list[Page], fonts: list[Font], media: list[Media], meta
     return out.getvalue()
 
 
-def _write_object(layer, obj, ids: _Ids, font_ids: dict, media_ids: dict) -> None:
+def _write_object(layer: Element, obj: Text | Shape | Rect | Picture, ids: _Ids, font_ids: dict,
+                  media_ids: dict) -> None:
     if isinstance(obj, Text):
         _write_text(layer, obj, ids, font_ids)
     elif isinstance(obj, Rect):
@@ -1044,7 +1063,7 @@ def _write_object(layer, obj, ids: _Ids, font_ids: dict, media_ids: dict) -> Non
                  Alpha=str(obj.alpha) if obj.alpha != 255 else None)
 
 
-def _write_text(layer, text: Text, ids: _Ids, font_ids: dict) -> None:
+def _write_text(layer: Element, text: Text, ids: _Ids, font_ids: dict) -> None:
     font, size = text.font, text.size
     chars: list[str] = []
     transforms: list[tuple[int, int, int]] = []     # code position, code count, glyph id
@@ -1076,7 +1095,7 @@ def _write_text(layer, text: Text, ids: _Ids, font_ids: dict) -> None:
                   Alpha=str(text.alpha) if text.alpha != 255 else None,
                   Stroke="true" if text.stroke is not None else None,
                   Fill="false" if text.fill is None else None,
-                  Visible="false" if getattr(text, "invisible", False) else None)
+                  Visible="false" if text.invisible else None)
     if text.fill is not None:
         _element(el, "FillColor", Value=_rgb(text.fill))
     if text.stroke is not None:

@@ -8,6 +8,7 @@ import logging
 import mimetypes
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
 
 from liandong.errors import printable
@@ -19,6 +20,20 @@ import weasyprint  # noqa: E402 - after pin_fontconfig_language
 from weasyprint.pdf import tags as _weasyprint_tags  # noqa: E402 - after pin_fontconfig_language
 from weasyprint.text.fonts import FontConfiguration  # noqa: E402 - after pin_fontconfig_language
 from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: E402 - after pin_fontconfig_language
+
+if TYPE_CHECKING:
+    import pikepdf
+
+    from liandong.tags import PdfObject
+
+    _Fonts = list[tuple[PdfObject, set[int]]]
+    """The CID fonts using one font program, each with the codes it prints."""
+    _Drawn = dict[tuple[tuple[int, int], int], tuple[tuple[tuple[object, ...], ...], int, float]]
+    """What each code of each CID font draws: (font's object, code) → (outline, program
+    advance, PDF width)."""
+    _Check = tuple[PdfObject, str, _Fonts, _Drawn, bytes | None]
+    """A compacted program to verify: its descriptor and key, its fonts, what it drew before,
+    and for CFF the OpenType subset it was taken from."""
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +114,7 @@ class ProjectFetcher(URLFetcher):
             return None
         return real if real.is_file() else self._refuse(url)
 
-    def _refuse(self, url: str) -> None:
+    def _refuse(self, url: str) -> Path | None:
         self.refused.append(url)
         return None
 
@@ -182,7 +197,8 @@ class PdfRenderer:
                            "、".join(printable(url) for url in dict.fromkeys(fetcher.missing)))
         return data
 
-    def _style_sheets(self, html: str, base_url: str, fetcher: ProjectFetcher):
+    def _style_sheets(self, html: str, base_url: str,
+                      fetcher: ProjectFetcher) -> tuple[str, list[weasyprint.CSS]]:
         """The HTML without its <style>, and that sheet parsed (or taken from the cache).
 
         A sheet passed to WeasyPrint cascades after the document's own and resolves its
@@ -205,7 +221,7 @@ class PdfRenderer:
         return STYLE.sub("", html, count=1), [sheet]
 
 
-def _internal_links_only(document) -> None:
+def _internal_links_only(document: weasyprint.Document) -> None:
     """Keep only links to a place in the document itself (`href="#…"`): a link out of it
     (javascript:, http:, file:, mailto:, a relative file, an attachment) would become a link
     annotation that a PDF reader opens or runs, so a template's link prints as plain text."""
@@ -252,7 +268,7 @@ either side and changes no advance, so what the typesetter measured stays true."
 _STROKE_OF = {"g": "G", "rg": "RG", "k": "K", "cs": "CS", "sc": "SC", "scn": "SCN"}
 
 
-def embolden(pdf, synthetic: frozenset[str]) -> None:
+def embolden(pdf: pikepdf.Pdf, synthetic: frozenset[str]) -> None:
     """Make the bold of fonts without a bold face bold in print.
 
     WeasyPrint does not embolden: for `font-weight: bold` in a family with no bold face (the
@@ -264,7 +280,7 @@ def embolden(pdf, synthetic: frozenset[str]) -> None:
     import pikepdf
 
     for page in pdf.pages:
-        fonts = page.obj.get("/Resources", {}).get("/Font", {})
+        fonts: PdfObject = page.obj.get("/Resources", pikepdf.Dictionary()).get("/Font", {})
         bold = {str(name) for name, font in fonts.items()
                 if str(font.get("/BaseFont", ""))[1:].rpartition("+")[2] in synthetic}
         if not bold:
@@ -275,7 +291,8 @@ def embolden(pdf, synthetic: frozenset[str]) -> None:
         width: list = [[1]]    # the current line width's operands
         saved: list = []
         active = changed = False
-        for operands, operator in pikepdf.parse_content_stream(page):
+        for instruction in pikepdf.parse_content_stream(page):
+            operands, operator = instruction.operands, instruction.operator
             op = str(operator)
             out.append(pikepdf.ContentStreamInstruction(operands, operator))
             if op == "q":
@@ -323,7 +340,7 @@ it exactly, and tests/test_pdf.py fails, naming both versions, on any other. com
 verifies every result anyway (see there), so another version costs at worst the size."""
 
 
-def compact_fonts(pdf, names: dict[str, str] | None = None) -> list[str]:
+def compact_fonts(pdf: pikepdf.Pdf, names: dict[str, str] | None = None) -> list[str]:
     """Every embedded CJK font of an open pikepdf document cut down to the glyphs it prints;
     the notices (Chinese) to log, empty when all went well.
 
@@ -349,7 +366,7 @@ def compact_fonts(pdf, names: dict[str, str] | None = None) -> list[str]:
     import pikepdf
 
     printed = _printed_codes(pdf)
-    programs: dict[tuple[int, int], tuple[object, str, list]] = {}
+    programs: dict[tuple[int, int], tuple[PdfObject, str, _Fonts]] = {}
     for obj in pdf.objects:
         if not isinstance(obj, pikepdf.Dictionary) or obj.get("/Subtype") != "/Type0":
             continue
@@ -365,8 +382,8 @@ def compact_fonts(pdf, names: dict[str, str] | None = None) -> list[str]:
             continue
         codes = printed.get(obj.objgen, set()) | set(_widths(cid_font)[0])
         programs.setdefault(program.objgen, (descriptor, key, []))[2].append((cid_font, codes))
-    undo: list[tuple[object, str, object]] = []
-    checks = []
+    undo: list[tuple[PdfObject, str, PdfObject]] = []
+    checks: list[_Check] = []
     for descriptor, key, fonts in programs.values():
         check = _compact_program(pdf, descriptor, key, fonts, undo)
         if check is not None:
@@ -387,7 +404,7 @@ def compact_fonts(pdf, names: dict[str, str] | None = None) -> list[str]:
     return []
 
 
-def rename_font(font, names: dict[str, str]) -> None:
+def rename_font(font: PdfObject, names: dict[str, str]) -> None:
     """Give a Type0 font, its CID font and its descriptor the real name of the font file
     they embed, in place of the private @font-face family WeasyPrint named them after.
 
@@ -412,7 +429,7 @@ def rename_font(font, names: dict[str, str]) -> None:
             return
 
 
-def _printed_codes(pdf) -> dict[tuple[int, int], set[int]]:
+def _printed_codes(pdf: pikepdf.Pdf) -> dict[tuple[int, int], set[int]]:
     """The two-byte codes each Type0 font prints, by the font's object: read from the text
     operators of every page's content stream and of the form XObjects they use."""
     import pikepdf
@@ -420,11 +437,12 @@ def _printed_codes(pdf) -> dict[tuple[int, int], set[int]]:
     codes: dict[tuple[int, int], set[int]] = {}
     seen: set[tuple[int, int]] = set()
 
-    def read(stream, resources) -> None:
+    def read(stream: PdfObject, resources: PdfObject) -> None:
         fonts = resources.get("/Font", {}) if resources is not None else {}
         xobjects = resources.get("/XObject", {}) if resources is not None else {}
         current = None
-        for operands, operator in pikepdf.parse_content_stream(stream):
+        for instruction in pikepdf.parse_content_stream(stream):
+            operands, operator = instruction.operands, instruction.operator
             op = str(operator)
             if op == "Tf":
                 font = fonts.get(str(operands[0]))
@@ -448,7 +466,7 @@ def _printed_codes(pdf) -> dict[tuple[int, int], set[int]]:
     return codes
 
 
-def _widths(cid_font) -> tuple[dict[int, float], float]:
+def _widths(cid_font: PdfObject) -> tuple[dict[int, float], float]:
     """The widths a CID font's /W gives, by CID, and its default width /DW (1000 if none).
     /W's entries are `first [w1 w2 …]` or `first last w`."""
     import pikepdf
@@ -511,7 +529,7 @@ class _Program:
             lambda a, b, c, d, x, y, out: out.append(("C", a, b, c, d, x, y)))
         self.funcs.set_close_path_func(lambda out: out.append(("Z",)))
 
-    def gid(self, cid_font, cid: int) -> int:
+    def gid(self, cid_font: PdfObject, cid: int) -> int:
         """The glyph id a CID selects; 0 (.notdef) for none."""
         import pikepdf
 
@@ -543,21 +561,21 @@ class _Program:
                               if n.startswith("cid") and n[3:].isdigit()}
         return self._cid_gids.get(cid, 0)
 
-    def drawn(self, gid: int) -> tuple:
+    def drawn(self, gid: int) -> tuple[tuple[tuple[object, ...], ...], int]:
         """The glyph's outline (components resolved) and its advance in the program."""
-        outline: list = []
+        outline: list[tuple[object, ...]] = []
         self.font.draw_glyph(gid, self.funcs, outline)
         return tuple(outline), self.font.get_glyph_h_advance(gid)
 
 
-def _kind(descriptor, key: str) -> str | None:
+def _kind(descriptor: PdfObject, key: str) -> str | None:
     if key == "/FontFile2":
         return "truetype"
     subtype = descriptor[key].get("/Subtype")
     return {"/OpenType": "opentype", "/CIDFontType0C": "cff"}.get(str(subtype))
 
 
-def _read_program(descriptor, key: str, opentype: bytes | None = None) -> _Program | None:
+def _read_program(descriptor: PdfObject, key: str, opentype: bytes | None = None) -> _Program | None:
     """The program a font descriptor embeds, read; None if it is of no known kind or unreadable."""
     kind = _kind(descriptor, key)
     if kind is None:
@@ -568,13 +586,13 @@ def _read_program(descriptor, key: str, opentype: bytes | None = None) -> _Progr
         return None
 
 
-def _program_glyphs(program: _Program | None, fonts: list) -> dict | None:
+def _program_glyphs(program: _Program | None, fonts: _Fonts) -> _Drawn | None:
     """What each code of each CID font using this program draws: (CID font's object, code) →
     (outline, program advance, PDF width). None if the program cannot be read."""
     if program is None:
         return None
     try:
-        drawn = {}
+        drawn: _Drawn = {}
         for cid_font, codes in fonts:
             widths, default = _widths(cid_font)
             for code in sorted(codes):
@@ -585,7 +603,8 @@ def _program_glyphs(program: _Program | None, fonts: list) -> dict | None:
         return None
 
 
-def _compact_program(pdf, descriptor, key: str, fonts: list, undo: list):
+def _compact_program(pdf: pikepdf.Pdf, descriptor: PdfObject, key: str, fonts: _Fonts,
+                     undo: list[tuple[PdfObject, str, PdfObject]]) -> _Check | None:
     """Subset one font program to the glyphs its CID fonts' codes select, noting in `undo`
     every entry replaced. Returns what the check needs (the program's place, its fonts, what
     it drew before, and for CFF the subset it was taken from), or None when it is left alone."""

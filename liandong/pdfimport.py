@@ -27,11 +27,20 @@ import re
 import statistics
 import unicodedata
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from liandong import limits
 from liandong.errors import LiandongError
+
+if TYPE_CHECKING:
+    import pikepdf
+    import pypdfium2
+
+    from liandong.importer import Para
+    from liandong.tags import PdfObject
 
 logger = logging.getLogger(__name__)
 
@@ -205,7 +214,7 @@ class Tag:
 _GROUPING_TAGS = {"/Document", "/Part", "/Sect", "/Art", "/Div", "/THead", "/TBody", "/TFoot"}
 
 
-def _structure(pdf) -> dict[tuple[int, int], Tag]:
+def _structure(pdf: pikepdf.Pdf) -> dict[tuple[int, int], Tag]:
     """(page index, marked-content id) → its Tag, from the tag tree; empty when the PDF is not
     tagged. Each element is visited once, so a tree that loops ends."""
     import pikepdf
@@ -216,7 +225,7 @@ def _structure(pdf) -> dict[tuple[int, int], Tag]:
     pages = {page.obj.objgen: index for index, page in enumerate(pdf.pages)}
     role_map = root.get("/RoleMap")
 
-    def kind(element) -> str:
+    def kind(element: PdfObject) -> str:
         name = str(element.get("/S", ""))
         if isinstance(role_map, pikepdf.Dictionary) and name in role_map and \
                 name not in _INLINE_TAGS:
@@ -263,7 +272,7 @@ def _structure(pdf) -> dict[tuple[int, int], Tag]:
     return found
 
 
-def _fonts_without_text(pdf) -> set[str]:
+def _fonts_without_text(pdf: pikepdf.Pdf) -> set[str]:
     """Names of the composite fonts (Identity-encoded CID fonts) that have no ToUnicode map:
     their glyph numbers say nothing about the characters, whatever a reader makes of them."""
     import pikepdf
@@ -282,7 +291,7 @@ def _fonts_without_text(pdf) -> set[str]:
     return found
 
 
-def _read_page(page, index: int, blocks: dict[tuple[int, int], Tag], textless: set[str]) -> Page:
+def _read_page(page: pypdfium2.PdfPage, index: int, blocks: dict[tuple[int, int], Tag], textless: set[str]) -> Page:
     import pypdfium2.raw as raw
 
     textpage = page.get_textpage()
@@ -344,7 +353,7 @@ def _read_page(page, index: int, blocks: dict[tuple[int, int], Tag], textless: s
                 unmapped)
 
 
-def _picture(obj, page: int) -> Picture | None:
+def _picture(obj: pypdfium2.PdfObject, page: int) -> Picture | None:
     """An image object as a file: a JPEG as it is stored, anything else as PNG (with its mask
     applied). Its pixels are counted before anything is decoded (limits.IMAGE_PIXELS)."""
     import pypdfium2
@@ -433,7 +442,7 @@ class _Column:
     right: float
 
 
-def _edge(values: list[float], pick) -> float:
+def _edge(values: list[float], pick: Callable[[Iterable[float]], float]) -> float:
     """The column's left (pick=min) or right (max) edge: the outermost place where two lines
     or more start (or end). Continuation lines start at the left edge and justified lines end
     at the right one, but in a short issue indented first lines and short last lines may be
@@ -447,7 +456,7 @@ class _Layout:
     """The body's size and face, and each page's text column, as most of the text has them."""
 
     def __init__(self, pages: list[Page]):
-        sizes = Counter()
+        sizes: Counter[float] = Counter()
         for page in pages:
             for line in page.lines:
                 for glyph in line.glyphs:
@@ -598,7 +607,7 @@ def assemble(pages: list[Page], name: str) -> list:
         kind, members = groups[-1] if groups else ("", [])
         previous = members[-1] if members and isinstance(members[-1], Line) else None
         if isinstance(line, Picture):
-            caption = []
+            caption: list[Line] = []
             while index < len(flow) and isinstance(flow[index], Line) and (
                     (flow[index].glyphs[0].tag and flow[index].glyphs[0].tag.kind == "/Caption")
                     or (not caption and _FIGURE_CAPTION.match(flow[index].text))):
@@ -774,7 +783,7 @@ def _untagged_rows(flow: list, index: int) -> list[Line]:
     return rows if len(rows) >= 2 else []
 
 
-def _figure(picture: Picture, caption: list[Line], number: int, where: str, layout: _Layout):
+def _figure(picture: Picture, caption: list[Line], number: int, where: str, layout: _Layout) -> Para | None:
     from liandong.importer import Figure, Para
 
     if picture.refused:
@@ -790,20 +799,22 @@ def _figure(picture: Picture, caption: list[Line], number: int, where: str, layo
                 payload=Figure(text, f"图{number}.{picture.ext}", picture.data, shown))
 
 
-def _table(lines: list[Line], where: str, layout: _Layout, tagged: bool):
+def _table(lines: list[Line], where: str, layout: _Layout, tagged: bool) -> Para:
     """A table's caption and rows: by its tags (TR, TH/TD, Caption), or under a caption by the
     wide gaps between cells; a header row repeated on a later page is read once."""
     from liandong.importer import Para, Table
     from liandong.source import join_lines
 
     if not tagged:
-        caption, rows = lines[0].text, [[(cell, []) for cell in line.segments] for line in lines[1:]]
-        logger.warning("%s: 表格“%s”是按各行文字的位置读出的：请核对每一格", where, caption)
-        return Para([caption], where, role="table", joinable=False, payload=Table(caption, rows))
-    cells: dict[tuple, list[list[str]]] = {}
+        title = lines[0].text
+        grid: list[list[tuple[str, list]]] = [[(cell, []) for cell in line.segments]
+                                              for line in lines[1:]]
+        logger.warning("%s: 表格“%s”是按各行文字的位置读出的：请核对每一格", where, title)
+        return Para([title], where, role="table", joinable=False, payload=Table(title, grid))
+    cells: dict[tuple, list[tuple[int, str]]] = {}  # (id of the line, its text in the cell)
     first_page: dict[tuple, int] = {}
     order: list[tuple] = []
-    caption: list[list[str]] = []
+    caption: list[tuple[int, str]] = []
     first_row = None
     for line in lines:
         current = None
@@ -824,8 +835,8 @@ def _table(lines: list[Line], where: str, layout: _Layout, tagged: bool):
             pieces.setdefault(id(current), "")
             target = caption if current == ("caption",) else cells.setdefault(current, [])
             if not target or target[-1][0] != id(line):
-                target.append([id(line), ""])  # type: ignore[list-item]
-            target[-1][1] += char  # type: ignore[index]
+                target.append((id(line), ""))
+            target[-1] = (target[-1][0], target[-1][1] + char)
     rows: dict[int | None, list[tuple[str, list]]] = {}
     row_pages: dict[int | None, int] = {}
     for key in order:
@@ -835,10 +846,10 @@ def _table(lines: list[Line], where: str, layout: _Layout, tagged: bool):
         rows.setdefault(key[0], []).append((text, []))
         row_pages.setdefault(key[0], first_page[key])
     header = next(iter(rows), None)
-    for key in list(rows)[1:]:
+    for row in list(rows)[1:]:
         # The header row repeated at the top of a later page, tagged as a row of its own.
-        if rows[key] == rows[header] and row_pages[key] > row_pages[header]:
-            del rows[key]
+        if rows[row] == rows[header] and row_pages[row] > row_pages[header]:
+            del rows[row]
     text = join_lines([piece for _, piece in caption]) if caption else ""
     if not text:
         text = "表"

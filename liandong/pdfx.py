@@ -28,10 +28,15 @@ What this module does to the file WeasyPrint wrote (plain PDF, CMYK colours from
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pikepdf
 
 from liandong.errors import LiandongError
 from liandong.metadata import normalise_info
+
+if TYPE_CHECKING:
+    from liandong.tags import PdfObject
 
 MM = 72 / 25.4
 
@@ -67,7 +72,7 @@ class NotPrintable(LiandongError):
     """The print-shop PDF would not be valid PDF/X-1a (RGB, transparency)."""
 
 
-def _colour_space_family(space) -> str:
+def _colour_space_family(space: PdfObject) -> str:
     if isinstance(space, pikepdf.Name):
         return str(space)
     if isinstance(space, pikepdf.Array) and len(space):
@@ -75,7 +80,7 @@ def _colour_space_family(space) -> str:
     return "?"
 
 
-def _space_allowed(space) -> bool:
+def _space_allowed(space: PdfObject) -> bool:
     family = _colour_space_family(space)
     if family not in ALLOWED_SPACES:
         return False
@@ -85,7 +90,8 @@ def _space_allowed(space) -> bool:
     return True
 
 
-def _check_resources(resources, where: str, problems: list[str], seen: set) -> None:
+def _check_resources(resources: PdfObject, where: str, problems: list[str],
+                     seen: set[tuple[int, int]]) -> None:
     """Transparency and colour in a resource dictionary and the forms and images it holds."""
     if resources is None:
         return
@@ -115,11 +121,11 @@ def _check_resources(resources, where: str, problems: list[str], seen: set) -> N
             _check_resources(xobject.get("/Resources"), where, problems, seen)
 
 
-def _check_content(page, where: str, problems: list[str]) -> set[str]:
+def _check_content(page: pikepdf.Page, where: str, problems: list[str]) -> set[str]:
     """RGB colour operators, and the colour space resources the content selects."""
     used: set[str] = set()
-    for operands, operator in pikepdf.parse_content_stream(page, "rg RG cs CS sh"):
-        op = str(operator)
+    for instruction in pikepdf.parse_content_stream(page, "rg RG cs CS sh"):
+        operands, op = instruction.operands, str(instruction.operator)
         if op in ("rg", "RG"):
             problems.append(f"{where}用了 RGB 颜色")
         elif op in ("cs", "CS"):
@@ -140,7 +146,7 @@ def check_printable(pdf: pikepdf.Pdf) -> None:
         resources = page.obj.get("/Resources")
         used = _check_content(page, where, problems)
         _check_resources(resources, where, problems, seen)
-        spaces = resources.get("/ColorSpace", {}) if resources is not None else {}
+        spaces: PdfObject = resources.get("/ColorSpace", {}) if resources is not None else {}
         for name in used:
             space = spaces.get(name, pikepdf.Name(name))
             if not _space_allowed(space):
@@ -159,8 +165,8 @@ def _unused_colour_spaces(pdf: pikepdf.Pdf) -> None:
     which a PDF/X-1a checker may count as device-independent colour)."""
     used: set[str] = set()
     for page in pdf.pages:
-        for operands, _ in pikepdf.parse_content_stream(page, "cs CS"):
-            used.add(str(operands[0]))
+        for instruction in pikepdf.parse_content_stream(page, "cs CS"):
+            used.add(str(instruction.operands[0]))
     for page in pdf.pages:
         resources = page.obj.get("/Resources")
         spaces = resources.get("/ColorSpace") if resources is not None else None
@@ -171,7 +177,7 @@ def _unused_colour_spaces(pdf: pikepdf.Pdf) -> None:
                 del spaces[name]
 
 
-def _registration(pdf: pikepdf.Pdf):
+def _registration(pdf: pikepdf.Pdf) -> pikepdf.Object:
     tint = pdf.make_indirect(pikepdf.Dictionary(
         FunctionType=2, Domain=[0, 1], C0=[0, 0, 0, 0], C1=[1, 1, 1, 1], N=1))
     return pdf.make_indirect(pikepdf.Array(
@@ -213,9 +219,9 @@ def make_pdfx(pdf: pikepdf.Pdf) -> None:
         if "/ColorSpace" not in resources:
             resources.ColorSpace = pikepdf.Dictionary()
         resources.ColorSpace[REGISTRATION] = registration
-    intent = pikepdf.Dictionary(Type=pikepdf.Name.OutputIntent, S=pikepdf.Name.GTS_PDFX,
-                                **{key: pikepdf.String(value)
-                                   for key, value in OUTPUT_INTENT.items()})
+    intent = pikepdf.Dictionary({"/Type": pikepdf.Name.OutputIntent, "/S": pikepdf.Name.GTS_PDFX,
+                                 **{f"/{key}": pikepdf.String(value)
+                                    for key, value in OUTPUT_INTENT.items()}})
     pdf.Root.OutputIntents = pikepdf.Array([pdf.make_indirect(intent)])
     normalise_info(pdf)
     info = pdf.docinfo

@@ -7,10 +7,17 @@ import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from liandong.errors import display_path, printable
 from liandong.fonts import ResolvedFont
 from liandong.page import MM, Layout
+
+if TYPE_CHECKING:
+    import pikepdf
+    import pypdfium2
+
+    from liandong.tags import PdfObject
 
 TRIM_TOLERANCE = 0.5 * MM
 """A4 within half a millimetre: PDF boxes are in pt, rounded by the writer."""
@@ -166,7 +173,7 @@ _PASSTHROUGH = {"/ASCIIHexDecode", "/AHx", "/ASCII85Decode", "/A85"}
 """Filters whose output is no longer than their input: counted at their input's size."""
 
 
-def over_limits(pdf, what: str = "预检") -> str | None:
+def over_limits(pdf: pikepdf.Pdf, what: str = "预检") -> str | None:
     """Why this PDF is too large to read (in Chinese, ending with 未 `what`: the step that was
     not done), or None: pages, objects, and the decoded size of every stream but images, measured
     in pieces before anything is parsed. Preflight and `liandong import` share it."""
@@ -197,7 +204,7 @@ def over_limits(pdf, what: str = "预检") -> str | None:
     return None
 
 
-def _filters(stream) -> list[str]:
+def _filters(stream: PdfObject) -> list[str]:
     import pikepdf
 
     value = stream.get("/Filter")
@@ -206,7 +213,7 @@ def _filters(stream) -> list[str]:
     return [str(f) for f in value] if isinstance(value, pikepdf.Array) else [str(value)]
 
 
-def _decoded_size(stream, limit: int) -> int | None:
+def _decoded_size(stream: PdfObject, limit: int) -> int | None:
     """The stream's decoded length, or limit + 1 once it is known to exceed limit; None for a
     filter whose output cannot be measured without decoding it whole (LZW, images' codecs)."""
     import zlib
@@ -257,7 +264,7 @@ def _face_names(file: Path, index: int) -> frozenset[str]:
     return frozenset(name.replace(" ", "-") for name in found if name)
 
 
-def _font_name(font) -> str:
+def _font_name(font: PdfObject) -> str:
     try:
         name = str(font.get("/BaseFont", "/?"))
     except (UnicodeDecodeError, ValueError):
@@ -271,15 +278,16 @@ def _descriptor(font):
     return font.get("/FontDescriptor")
 
 
-def _check_fonts(page, number: int, used: dict) -> None:
+def _check_fonts(page: pikepdf.Page, number: int, used: dict) -> None:
     """Which fonts the page prints with (by Tf), and the glyph codes it prints in each."""
     import pikepdf
 
-    def walk(content, resources, seen: set) -> None:
+    def walk(content: PdfObject, resources: PdfObject, seen: set) -> None:
         fonts = resources.get("/Font", {}) if resources is not None else {}
-        current = codes = None
-        for operands, operator in pikepdf.parse_content_stream(content, "Tf Tj TJ ' \""):
-            op = str(operator)
+        current: PdfObject = None
+        codes: set[int] = set()
+        for instruction in pikepdf.parse_content_stream(content, "Tf Tj TJ ' \""):
+            operands, op = instruction.operands, str(instruction.operator)
             if op == "Tf":
                 current = fonts.get(str(operands[0]))
                 if current is not None:
@@ -331,7 +339,7 @@ def _check_font_files(used: dict, allowed: list[str], known: set[str], embedded:
                             page)
 
 
-def _missing_glyphs(font, program, codes: dict[int, set[int]]) -> dict[int, list[str]]:
+def _missing_glyphs(font: PdfObject, program: PdfObject, codes: dict[int, set[int]]) -> dict[int, list[str]]:
     """Codes of a CID font that print no glyph: glyph 0 (.notdef), or a glyph id past the end of
     the embedded font, which is how WeasyPrint writes a character no font has."""
     import pikepdf
@@ -383,18 +391,18 @@ def _cff_cids(data: bytes) -> set[int] | None:
     return {int(name[3:]) for name in top.charset if name.startswith("cid")}
 
 
-def _destination(pdf, name: str) -> tuple[int, float] | None:
+def _destination(pdf: pikepdf.Pdf, name: str) -> tuple[int, float] | None:
     """The page number and top (pt) of a named destination, from the catalog's name tree."""
     import pikepdf
 
     names = pdf.Root.get("/Names")
     tree = names.get("/Dests") if isinstance(names, pikepdf.Dictionary) else None
-    pages = {page.objgen: number for number, page in enumerate(pdf.pages, start=1)}
+    pages = {page.obj.objgen: number for number, page in enumerate(pdf.pages, start=1)}
 
-    def search(node, depth: int = 0):
+    def search(node: PdfObject, depth: int = 0) -> tuple[int, float] | None:
         if not isinstance(node, pikepdf.Dictionary) or depth > 32:
             return None
-        entries = list(node.get("/Names", []))
+        entries: list[PdfObject] = list(node.get("/Names", []))
         for key, value in zip(entries[::2], entries[1::2]):
             if isinstance(key, pikepdf.String) and bytes(key) == name.encode():
                 if isinstance(value, pikepdf.Dictionary):
@@ -411,7 +419,7 @@ def _destination(pdf, name: str) -> tuple[int, float] | None:
     return search(tree)
 
 
-def _check_area(fpage, number: int, text_area: tuple[float, float, float, float], area: Check,
+def _check_area(fpage: pypdfium2.PdfPage, number: int, text_area: tuple[float, float, float, float], area: Check,
                 banji_top: float | None, banji: Check, L: Layout) -> None:
     """Every glyph box inside the text area, except the page number below it; on the 版记's page
     (banji_top: where its element begins), its last line at the foot of the text area."""
@@ -467,7 +475,7 @@ def _check_area(fpage, number: int, text_area: tuple[float, float, float, float]
         textpage.close()
 
 
-def _origin(textpage, index: int) -> tuple[float, float]:
+def _origin(textpage: pypdfium2.PdfTextPage, index: int) -> tuple[float, float]:
     """A character's origin on its baseline, in page space."""
     import ctypes
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 from jinja2.runtime import BlockReference, LoopContext, Macro, TemplateReference
@@ -14,8 +15,10 @@ from jinja2.sandbox import SandboxedEnvironment
 from jinja2.utils import Namespace
 from markupsafe import Markup
 
+from liandong import context as ctx
+from liandong.context import CONTEXT_TYPES, IssueContext, template_names
 from liandong.errors import Problem, display_path
-from liandong.fonts import ROLES, Measurer, ResolvedFont, fallback_runs
+from liandong.fonts import ROLES, Measurer, ResolvedFont, Role, fallback_runs
 from liandong.page import MM, Layout
 from liandong.source import Block, Loc
 from liandong.typeset import (
@@ -29,7 +32,10 @@ from liandong.typeset import (
     set_pair,
     title_parts,
 )
-from liandong.validate import Issue, Text
+from liandong.validate import Article as IssueArticle, Issue, Text
+
+if TYPE_CHECKING:
+    from liandong.images import ImageFile
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 
@@ -45,43 +51,43 @@ class Printed:
 
 
 @dataclass
-class Paragraph:
-    kind: str  # "p", or "h1".."h4" for the body headings 一、（一）1.（1）
-    text: str
-    runs: list[Piece]
-    lines: list[Line]
-    runin: int = 0
-    """A paragraph that opens with a run-in heading (接排标题): the heading's level."""
-
-    @property
-    def tag(self) -> str:
-        """HTML element: h1 is the bulletin's name and h2 an article title, so 一、 is h3."""
-        return "p" if self.kind == "p" else f"h{int(self.kind[1]) + 2}"
-
-
-@dataclass
 class Context:
     """Everything both templates need; built once per issue.
 
-    `values` keeps liandong's own objects (paragraphs, lines, fonts, the layout) for the code
-    that reads it (the site's metadata, the Typst benchmark); templates get `template_values`,
-    the same content as plain data."""
+    `values` is what the templates receive (context.IssueContext: frozen dataclasses of plain
+    data); the code that reads it (the site's metadata, the Typst benchmark) reads the same."""
 
-    values: dict
+    values: IssueContext
     printed: list[Printed] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     """Values too long for the one line the layout gives them (the masthead, the 版记 lines),
     and text that cannot be set within the text area (a unit wider than a line)."""
     notices: list[Problem] = field(default_factory=list)
     """Lines the typesetter could set only past its spacing limits (shown as warnings)."""
-    images: list = field(default_factory=list)
-    """(figure values, images.ImageFile) for each figure: what the outputs' image versions
-    are made from (build.IssueRenderer), only when something is rendered."""
+    images: list[tuple[ctx.FigureForm, ImageFile]] = field(default_factory=list)
+    """(figure, images.ImageFile) for each figure: what the outputs' image versions are made
+    from (build.IssueRenderer), only when something is rendered."""
 
-    @functools.cached_property
-    def template_values(self) -> dict:
-        """`values` as templates see them: only plain data (see `plain_data`)."""
-        return plain_data(self.values)
+    @property
+    def template_values(self) -> dict[str, object]:
+        """The names a template starts from: the fields of `values` (not copied)."""
+        return {f.name: getattr(self.values, f.name) for f in dataclasses.fields(self.values)}
+
+    def with_web_sources(self, sources: dict[int, str]) -> None:
+        """Give each figure whose id() is a key of `sources` its web picture (a data: URI):
+        the context's figures are frozen, so they are replaced by copies that carry it."""
+        replaced: dict[int, ctx.FigureForm] = {}
+
+        def block(item: ctx.Block) -> ctx.Block:
+            if isinstance(item, ctx.FigureForm) and id(item) in sources:
+                replaced[id(item)] = dataclasses.replace(item, web_src=sources[id(item)])
+                return replaced[id(item)]
+            return item
+
+        articles = tuple(dataclasses.replace(article, blocks=tuple(map(block, article.blocks)))
+                         for article in self.values.articles)
+        self.values = dataclasses.replace(self.values, articles=articles)
+        self.images = [(replaced.get(id(figure), figure), image) for figure, image in self.images]
 
 
 HEADING_ROLES = {1: "hei", 2: "kai", 3: "body", 4: "body"}
@@ -103,14 +109,14 @@ def issue_datetime(date: dt.date, timezone: str) -> str:
     return dt.datetime.combine(date, dt.time(), ZoneInfo(timezone)).isoformat()
 
 
-class _Builder:
+class ContextBuilder:
     def __init__(self, issue: Issue, fonts: dict[str, ResolvedFont], measurer: Measurer,
                  layout: Layout):
         self.issue, self.fonts, self.measurer, self.layout = issue, fonts, measurer, layout
         self.printed: list[Printed] = []
         self.problems: list[Problem] = []
         self.notices: list[Problem] = []
-        self.images: list = []
+        self.images: list[tuple[ctx.FigureForm, ImageFile]] = []
 
     def one_line(self, width: float, room: float, loc: Loc | None, what: str) -> None:
         """A value the layout sets on one line must fit it: report where it is written."""
@@ -118,10 +124,10 @@ class _Builder:
             over = (width - room) / MM
             self.problems.append(loc.problem(f"{what}太长，一行放不下（超出 {over:.1f} mm），请缩短"))
 
-    def _measure(self, size: float):
+    def _measure(self, size: float) -> Callable[..., float]:
         measurer = self.measurer
 
-        def measure(style: str, text: str, spacing: float = 0.0, full_width: bool = False):
+        def measure(style: str, text: str, spacing: float = 0.0, full_width: bool = False) -> float:
             return measurer.width(style, text, size, spacing, full_width)
         return measure
 
@@ -167,7 +173,7 @@ class _Builder:
         return result
 
     def paragraph(self, block: Block, role: str, kind: str = "p",
-                  label: Piece | None = None) -> Paragraph:
+                  label: Piece | None = None) -> ctx.Paragraph:
         L = self.layout
         pieces = [Piece(run.text, role + ("+strong" if run.strong else "")) for run in block.runs]
         if block.lead:  # a run-in heading: its phrase in the heading's face
@@ -184,10 +190,10 @@ class _Builder:
             text = text[len(label.text):]
             lines = [_shifted(line, -len(label.text)) for line in lines]
         self.report_lines(lines, text, block.loc, _BLOCK_NAMES.get(kind, "正文"))
-        return Paragraph(kind, "".join(p.text for p in pieces), pieces, lines,
-                         block.level if block.lead else 0)
+        return ctx.Paragraph(kind, _tag(kind), "".join(p.text for p in pieces), tuple(pieces),
+                             typeset_lines(lines), block.level if block.lead else 0)
 
-    def title(self, text: Text, role: str, size: float, what: str) -> dict:
+    def title(self, text: Text, role: str, size: float, what: str) -> ctx.Title:
         """A centred title, broken between words into balanced lines; a newline the editor
         wrote (a YAML block scalar, 标题: |) is a line break, never a space."""
         pieces = [Piece(text.value, role)]
@@ -195,17 +201,20 @@ class _Builder:
                               width=self.layout.text_width, size=size, marks="body")
         self.note_lines(lines, text.loc)
         self.report_lines(lines, text.value, text.loc, what)
-        return {"text": title_text(text.value), "lines": lines,
-                "parts": title_parts_text(text.value)}
+        return ctx.Title(title_text(text.value), typeset_lines(lines),
+                         tuple(title_parts_text(text.value)))
 
-    def styled(self, text: str, role: str) -> dict:
+    def styled(self, text: str, role: str) -> ctx.BanjiField:
         """Text set on one line by the template (no spacing of its own): its pieces, 补字
-        characters apart, and its width at the 版记's size."""
-        pieces = self.with_fallback([Piece(text, role)])
-        width = sum(self.measurer.width(p.style, p.text, self.layout.banji_size) for p in pieces)
-        return {"text": text, "pieces": pieces, "width": width}
+        characters apart."""
+        return ctx.BanjiField(text, tuple(self.with_fallback([Piece(text, role)])))
 
-    def distribution(self, label: str, items: tuple[Text, ...]) -> dict:
+    def banji_width(self, field: ctx.BanjiField) -> float:
+        """A 版记 part's width at the 版记's size."""
+        return sum(self.measurer.width(p.style, p.text, self.layout.banji_size)
+                   for p in field.pieces)
+
+    def distribution(self, label: str, items: tuple[Text, ...]) -> ctx.DistributionList:
         L = self.layout
         role = "body"
         text = "，".join(item.value for item in items) + "。"
@@ -216,9 +225,9 @@ class _Builder:
         width = L.banji_room - label_width
         lines = break_lines(self.with_fallback([Piece(text, role)]), self._measure(L.banji_size),
                             first_width=width, width=width, spacing=0.0, size=L.banji_size)
-        return {"label": label, "text": text, "lines": lines, "label_width": label_width}
+        return ctx.DistributionList(label, text, typeset_lines(lines), label_width)
 
-    def banji(self) -> dict:
+    def banji(self) -> ctx.Banji:
         """The 版记, laid out here so that every form holds: the lists 报, 送, 发 (wrapped lines
         after the colon), then 责任编辑 at the left and 联系方式 at the right of one line when
         both fit with `Layout.banji_gap` between them, squeezed if need be as a body line may
@@ -234,7 +243,7 @@ class _Builder:
         issue, L = self.issue, self.layout
         lists = [self.distribution(label, items) for label, items in issue.distribution]
         count_text = f"（共印 {issue.print_count} 份）" if issue.print_count else None
-        fields = {}
+        fields: dict[str, ctx.BanjiField] = {}
         for key, value, label in (("editor", issue.editor, "责任编辑："),
                                   ("contact", issue.contact, "联系方式："),
                                   ("approval", issue.approval, "批准文号：")):
@@ -242,33 +251,33 @@ class _Builder:
                 self.note_role("body", label, value.loc, generated=True)
                 self.note_role("body", value.value, value.loc)
                 fields[key] = self.styled(label + value.value, "body")
-                self.one_line(fields[key]["width"], L.banji_room, value.loc,
+                self.one_line(self.banji_width(fields[key]), L.banji_room, value.loc,
                               f"版记的“{label[:-1]}”")
         if count_text:
             self.note_role("body", count_text, issue.locs.get("印数"), generated=True)
             fields["count"] = self.styled(count_text, "body")
 
         gap = L.banji_gap * L.banji_size
-        rows = []
+        rows: list[ctx.BanjiRow] = []
 
-        def pair(left: str, right: str, right_align: str) -> list[dict]:
+        def pair(left: str, right: str, right_align: str) -> tuple[ctx.BanjiLine, ...]:
             """Two parts on one line when they fit, else each on its own line."""
             a, b = fields.get(left), fields.get(right)
-            lines = a and b and set_pair(a["pieces"], b["pieces"], self._measure(L.banji_size),
-                                         width=L.banji_room, gap=gap, size=L.banji_size)
-            if lines:
-                return [{"align": "pair", "parts": [{**a, "lines": [lines[0]]},
-                                                     {**b, "lines": [lines[1]]}]}]
-            return ([{"align": "left", "parts": [a]}] if a else []) + \
-                ([{"align": right_align, "parts": [b]}] if b else [])
+            lines = a and b and set_pair(list(a.pieces), list(b.pieces),
+                                         self._measure(L.banji_size), width=L.banji_room,
+                                         gap=gap, size=L.banji_size)
+            if a and b and lines:
+                return (ctx.BanjiLine("pair", (_pair_part(a, lines[0]), _pair_part(b, lines[1]))),)
+            return ((ctx.BanjiLine("left", (a,)),) if a else ()) + \
+                ((ctx.BanjiLine(right_align, (b,)),) if b else ())
 
         credits = pair("editor", "contact", "left")
         if credits:
-            rows.append({"kind": "credits", "lines": credits})
-        rows.append({"kind": "approval", "lines": pair("approval", "count", "right")})
+            rows.append(ctx.BanjiRow("credits", credits))
+        rows.append(ctx.BanjiRow("approval", pair("approval", "count", "right")))
 
-        line_count = sum(len(item["lines"]) for item in lists) + \
-            sum(len(row["lines"]) for row in rows)
+        line_count = sum(len(item.lines) for item in lists) + \
+            sum(len(row.lines) for row in rows)
         row_count = bool(lists) + len(rows)  # the lists are one row: no rule between them
         height = (2 * L.banji_outer_rule + (row_count - 1) * L.banji_inner_rule
                   + row_count * 2 * L.banji_padding + line_count * L.banji_line_height)
@@ -284,101 +293,101 @@ class _Builder:
                        f"而一页最多排 {most} 行（版心高 {L.text_height / MM:.0f} mm）；"
                        f"请减少“{longest}”的单位，或把几个单位合写成一项")
             self.problems.append(issue.locs[longest].problem(message))
-        return {
-            "lists": lists,
-            "rows": rows,
-            "height": height,
-            "editor": fields["editor"]["text"] if "editor" in fields else None,
-            "contact": fields["contact"]["text"] if "contact" in fields else None,
-            "credits_one_line": len(credits) == 1 and len(credits[0]["parts"]) == 2,
-            "approval": issue.approval.value,
-            "print_count": issue.print_count,
-            "count_text": count_text,
-        }
+        return ctx.Banji(
+            lists=tuple(lists), rows=tuple(rows),
+            editor=fields["editor"].text if "editor" in fields else None,
+            contact=fields["contact"].text if "contact" in fields else None,
+            approval=issue.approval.value, count_text=count_text)
 
-    def build(self, pdf_name: str) -> Context:
+    def masthead(self) -> ctx.Masthead:
+        """The masthead's lines, each checked to fit the one line the layout gives it."""
         issue, L = self.issue, self.layout
-        total_cn = chinese_number(issue.total)
-        masthead = {
-            "name": issue.name,
-            "number_line": f"第 {issue.number} 期",
-            "total_line": f"（总第{total_cn}期）",
-            "compiler_line": f"{issue.compiler.value}编",
-            "date_line": date_text(issue.date),
-        }
+        number_line = f"第 {issue.number} 期"
+        total_line = f"（总第{chinese_number(issue.total)}期）"
+        compiler_line = f"{issue.compiler.value}编"
+        date_line = date_text(issue.date)
         self.note_role("title", issue.name, issue.locs.get("刊名"))
         # The name is letter-spaced by a quarter em, with a quarter em of indent to balance it.
         name_width = (self.measurer.width("title", issue.name, L.masthead_size)
                       + 0.25 * L.masthead_size * (len(issue.name) + 1))
         self.one_line(name_width, L.text_width, issue.locs.get("刊名"), "报头的刊名")
-        meta_width = sum(self.measurer.width("body", masthead[key], L.body_size)
-                         for key in ("compiler_line", "date_line"))
+        meta_width = sum(self.measurer.width("body", line, L.body_size)
+                         for line in (compiler_line, date_line))
         self.one_line(meta_width + 2 * L.body_size, L.text_width, issue.compiler.loc,
                       "报头的编印单位（与日期同在一行，中间至少空两字）")
-        for key, source_key in (("number_line", "期号"), ("total_line", "总期号"), ("date_line", "日期")):
-            self.note_role("body", masthead[key], issue.locs.get(source_key), generated=True)
-        self.note_role("body", masthead["compiler_line"], issue.compiler.loc)
+        for line, source_key in ((number_line, "期号"), (total_line, "总期号"), (date_line, "日期")):
+            self.note_role("body", line, issue.locs.get(source_key), generated=True)
+        self.note_role("body", compiler_line, issue.compiler.loc)
         # What the print edition sets in spans, so that a 补字 character gets its own.
-        masthead["name_pieces"] = self.with_fallback([Piece(issue.name, "title")])
-        masthead["compiler_pieces"] = self.with_fallback([Piece(masthead["compiler_line"], "body")])
+        return ctx.Masthead(
+            name=issue.name, number_line=number_line, total_line=total_line,
+            compiler_line=compiler_line, date_line=date_line,
+            name_pieces=tuple(self.with_fallback([Piece(issue.name, "title")])),
+            compiler_pieces=tuple(self.with_fallback([Piece(compiler_line, "body")])))
 
-        note = []
-        for index, block in enumerate(issue.note):
-            label = Piece("【编者按】", "hei") if index == 0 else None
-            note.append(self.paragraph(block, "kai", label=label))
+    def note(self) -> tuple[ctx.Paragraph, ...]:
+        """The 编者按 in Kai, its first paragraph opening with 【编者按】 in Hei."""
+        return tuple(self.paragraph(block, "kai",
+                                    label=Piece("【编者按】", "hei") if index == 0 else None)
+                     for index, block in enumerate(self.issue.note))
 
-        articles = []
-        for article in issue.articles:
-            blocks: list[Paragraph | dict] = []
-            for block in article.blocks:
-                if not isinstance(block, Block):
-                    from liandong.forms import article_form  # only for an issue that has one
+    def article(self, article: IssueArticle) -> ctx.Article:
+        L = self.layout
+        blocks: list[ctx.Block] = []
+        for block in article.blocks:
+            if not isinstance(block, Block):
+                from liandong.forms import article_form  # only for an issue that has one
 
-                    blocks.append(article_form(self, block))
-                elif block.level and not block.lead:
-                    role = HEADING_ROLES[block.level]
-                    blocks.append(self.paragraph(block, role, kind=f"h{block.level}"))
-                else:
-                    blocks.append(self.paragraph(block, "body"))
-            articles.append({
-                "title": self.title(article.title, "title", L.title_size, "标题"),
-                "subtitle": (self.title(article.subtitle, "kai", L.subtitle_size, "副标题")
-                             if article.subtitle else None),
-                "blocks": blocks,
-            })
+                blocks.append(article_form(self, block))
+            elif block.level and not block.lead:
+                role = HEADING_ROLES[block.level]
+                blocks.append(self.paragraph(block, role, kind=f"h{block.level}"))
+            else:
+                blocks.append(self.paragraph(block, "body"))
+        return ctx.Article(
+            title=self.title(article.title, "title", L.title_size, "标题"),
+            subtitle=(self.title(article.subtitle, "kai", L.subtitle_size, "副标题")
+                      if article.subtitle else None),
+            blocks=tuple(blocks))
 
-        banji = self.banji()
-
+    def issue_info(self) -> ctx.IssueInfo:
+        issue = self.issue
         full_title = f"{issue.name} {issue.year}年第{issue.number}期（总第{issue.total}期）"
         # Document metadata for the PDF (Info and XMP): subject = the article titles, keywords
         # name the bulletin, its compiler and the issue, so an archive can find it.
         subject = "；".join(title_text(article.title.value) for article in issue.articles)
-        keywords = [issue.name, issue.compiler.value, f"{issue.year}年第{issue.number}期",
-                    f"总第{issue.total}期"]
-        values = {
-            "issue": {
-                "year": issue.year, "number": issue.number, "total": issue.total,
-                "total_cn": total_cn, "date": issue.date.isoformat(),
-                "created": issue_datetime(issue.date, issue.timezone),
-                "date_text": date_text(issue.date), "slug": issue.slug,
-                "full_title": full_title, "subject": subject, "keywords": keywords,
-            },
-            "masthead": masthead,
-            "note": note,
-            "articles": articles,
-            "has_forms": any(type(block) is dict for article in articles
-                             for block in article["blocks"]),
-            "banji": banji,
-            "pdf_name": pdf_name,
-            "layout": L,
-            "print": self._print_geometry(),
-            "fonts": dict(self.fonts),
-            "web_fonts": {role.key: _web_stack(role) for role in ROLES},
-        }
+        keywords = (issue.name, issue.compiler.value, f"{issue.year}年第{issue.number}期",
+                    f"总第{issue.total}期")
+        return ctx.IssueInfo(
+            year=issue.year, number=issue.number, total=issue.total,
+            total_cn=chinese_number(issue.total), date=issue.date.isoformat(),
+            created=issue_datetime(issue.date, issue.timezone), date_text=date_text(issue.date),
+            slug=issue.slug, full_title=full_title, subject=subject, keywords=keywords)
+
+    def build(self, pdf_name: str) -> Context:
+        issue = self.issue
+        masthead = self.masthead()
+        note = self.note()
+        articles = tuple(self.article(article) for article in issue.articles)
+        banji = self.banji()
+        values = ctx.IssueContext(
+            issue=self.issue_info(),
+            masthead=masthead,
+            note=note,
+            articles=articles,
+            has_forms=any(not isinstance(block, ctx.Paragraph) for article in articles
+                          for block in article.blocks),
+            banji=banji,
+            pdf_name=pdf_name,
+            layout=self.layout,
+            print=self._print_geometry(),
+            fonts={key: font_face(font) for key, font in self.fonts.items()},
+            web_fonts={role.key: _web_stack(role) for role in ROLES},
+        )
         return Context(values, self.printed, self.problems, list(issue.notices) + self.notices,
                        self.images)
 
-    def _print_geometry(self) -> dict:
+    def _print_geometry(self) -> ctx.PrintGeometry:
         """Offsets that put glyph tops, not line boxes, where GB/T 9704 measures them."""
         L, m = self.layout, self.measurer
         body = m.metrics("body")
@@ -393,16 +402,37 @@ class _Builder:
         # The page number's dashes are full-width (print.css: font-variant-east-asian).
         dash = m.ink_top("song", "—", features={"fwid": True})
         dash_top = song.baseline(L.folio_size, folio_lh) - dash * L.folio_size
-        return {
+        return ctx.PrintGeometry(
             # A title line is one grid line in the title's face and size; moved down by this
             # much, its em box starts where a body glyph's does on the same grid line.
-            "title_shift": body_gap - title.glyph_top(L.title_size, L.line_height),
-            "margin_top": L.top - body_gap,
-            "masthead_shift": body_gap - mast_gap,
-            "masthead_line_height": mast_lh,
-            "folio_line_height": folio_lh,
-            "folio_padding": L.folio_gap - dash_top,
-        }
+            title_shift=body_gap - title.glyph_top(L.title_size, L.line_height),
+            margin_top=L.top - body_gap,
+            masthead_shift=body_gap - mast_gap,
+            masthead_line_height=mast_lh,
+            folio_line_height=folio_lh,
+            folio_padding=L.folio_gap - dash_top,
+        )
+
+
+def typeset_lines(lines: list[Line]) -> tuple[ctx.Line, ...]:
+    """Typeset lines as the print templates draw them: their pieces and letter-spacing."""
+    return tuple(ctx.Line(tuple(line.pieces), line.spacing) for line in lines)
+
+
+def _tag(kind: str) -> str:
+    """HTML element: h1 is the bulletin's name and h2 an article title, so 一、 is h3."""
+    return "p" if kind == "p" else f"h{int(kind[1]) + 2}"
+
+
+def _pair_part(field: ctx.BanjiField, line: Line) -> ctx.BanjiPairPart:
+    return ctx.BanjiPairPart(field.text, field.pieces, typeset_lines([line]))
+
+
+def font_face(font: ResolvedFont) -> ctx.FontFace:
+    """What the print CSS needs of a resolved font: names, weight, and where its file is (a URI
+    string, not a path object a template could call methods on)."""
+    return ctx.FontFace(key=font.key, css_family=font.css_family, weight=font.weight,
+                        origin=font.origin, fallback=font.fallback, url=font.file.as_uri())
 
 
 _BLOCK_NAMES = {"p": "正文", "h1": "一级标题", "h2": "二级标题", "h3": "三级标题", "h4": "四级标题"}
@@ -473,14 +503,14 @@ def _place(loc: Loc, text: str, offset: int, shown: str) -> Loc:
     return loc
 
 
-def _web_stack(role) -> str:
+def _web_stack(role: Role) -> str:
     names = list(dict.fromkeys(role.families + role.defaults + role.fallbacks))
     return ", ".join(f'"{name}"' for name in names) + f", {role.generic}"
 
 
 def build_context(issue: Issue, fonts: dict[str, ResolvedFont], measurer: Measurer,
                   layout: Layout | None = None) -> Context:
-    return _Builder(issue, fonts, measurer, layout or Layout()).build(f"{issue.slug}.pdf")
+    return ContextBuilder(issue, fonts, measurer, layout or Layout()).build(f"{issue.slug}.pdf")
 
 
 def _css_string(value: object) -> str:
@@ -516,63 +546,30 @@ class _ConfinedLoader(jinja2.FileSystemLoader):
 
 
 PLAIN_TYPES = (str, Markup, int, float, bool, type(None), list, tuple, dict)
-"""What a template may be given: text, numbers, lists and mappings of them, and Markup that
-liandong built. Exact types: a subclass could carry methods of its own."""
-
-
-def _plain_font(font: ResolvedFont) -> dict:
-    """What the print CSS needs of a resolved font: names, weight, and where its file is (a URI
-    string, not a path object a template could call methods on)."""
-    return {"role": font.role.key, "key": font.key, "family": font.family,
-            "css_family": font.css_family, "weight": font.weight, "origin": font.origin,
-            "fallback": font.fallback, "url": font.file.as_uri()}
-
-
-def _plain_layout(layout: Layout) -> dict:
-    names = [f.name for f in dataclasses.fields(layout)]
-    names += [name for name, value in vars(type(layout)).items() if isinstance(value, property)]
-    return {name: getattr(layout, name) for name in names}
-
-
-def plain_data(value: object) -> object:
-    """A context value as plain data: liandong's paragraphs, lines, fonts and layout become
-    mappings of their fields; anything else that is not plain data is a programming error."""
-    if type(value) in (str, Markup, int, float, bool, type(None)):
-        return value
-    if type(value) is dict:
-        return {str(key): plain_data(item) for key, item in value.items()}
-    if type(value) in (list, tuple):
-        return [plain_data(item) for item in value]
-    if isinstance(value, Paragraph):
-        return {"kind": value.kind, "tag": value.tag, "text": value.text,
-                "runs": plain_data(value.runs), "lines": plain_data(value.lines),
-                "runin": value.runin}
-    if isinstance(value, Line):
-        return {"pieces": plain_data(value.pieces), "spacing": value.spacing,
-                "last": value.last, "text": value.text}
-    if isinstance(value, Piece):
-        return {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}
-    if isinstance(value, ResolvedFont):
-        return _plain_font(value)
-    if isinstance(value, Layout):
-        return _plain_layout(value)
-    raise TypeError(f"not plain data for a template: {type(value).__name__}")
+"""What a template may be given besides the context's own types (context.CONTEXT_TYPES): text,
+numbers, lists and mappings of them, and Markup that liandong built. Exact types: a subclass
+could carry methods of its own."""
 
 
 def impure(value: object, where: str = "") -> str | None:
-    """Where a value holds something other than plain data (`PLAIN_TYPES`), or None."""
+    """Where a value holds something other than plain data (`PLAIN_TYPES`, and the context's
+    dataclasses of them), or None."""
     stack = [(value, where)]
     while stack:
         item, path = stack.pop()
         kind = type(item)
+        if kind in CONTEXT_TYPES:
+            stack += [(getattr(item, name), f"{path}.{name}" if path else name)
+                      for name in sorted(template_names(kind))]
+            continue
         if kind not in PLAIN_TYPES:
             return f"{path or '(top)'}: {kind.__module__}.{kind.__qualname__}"
-        if kind is dict:
+        if isinstance(item, dict):
             for key, child in item.items():
                 if type(key) is not str:
                     return f"{path}[{key!r}]: key of type {type(key).__name__}"
                 stack.append((child, f"{path}.{key}" if path else key))
-        elif kind in (list, tuple):
+        elif isinstance(item, (list, tuple)):
             stack += [(child, f"{path}[{index}]") for index, child in enumerate(item)]
     return None
 
@@ -605,14 +602,16 @@ class _Sandbox(SandboxedEnvironment):
         wrappers of wrappers through `__wrapped__`): the `format` filter does the same job."""
         return None
 
-    def is_safe_attribute(self, obj, attr, value) -> bool:
+    def is_safe_attribute(self, obj: object, attr: str, value: object) -> bool:
         if not super().is_safe_attribute(obj, attr, value):
             return False
+        if type(obj) in CONTEXT_TYPES:  # the context's dataclasses: their fields, no methods
+            return attr in template_names(type(obj))
         if type(obj) not in PLAIN_TYPES and not isinstance(obj, _JINJA_TYPES):
             return False
         return not callable(value) or self.is_safe_callable(value)
 
-    def is_safe_callable(self, obj) -> bool:
+    def is_safe_callable(self, obj: object) -> bool:
         if not super().is_safe_callable(obj):
             return False
         if isinstance(obj, (Macro, BlockReference, LoopContext)):

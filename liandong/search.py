@@ -39,6 +39,7 @@ from pathlib import Path
 
 from liandong.files import write_atomic
 from liandong.render import date_text
+from liandong.source import Form
 from liandong.validate import Issue
 
 logger = logging.getLogger(__name__)
@@ -107,7 +108,7 @@ def issue_units(issue: Issue) -> dict:
     return {"units": [u for u in units if u[2]], "boiler": boiler}
 
 
-def _form_units(number: int, form) -> list[list]:
+def _form_units(number: int, form: Form) -> list[list]:
     """The units of one form of an article, each as it prints: a paragraph or heading (a
     run-in heading is one unit, ranked a heading), each list item and note item with its
     marker (● 1. 注：), a table's caption (ranked a heading) and each of its cells, a figure's

@@ -12,14 +12,14 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from stat import S_ISREG
 from urllib.parse import unquote
 
 from liandong.errors import LiandongError, SourceErrors, display_path, internal_error, os_reason
 from liandong.project import resolve_project_fonts
-from liandong.site import SitePlan, SiteRenderer, build_site
+from liandong.site import Item, SitePlan, SiteRenderer, SiteResult, build_site
 
 __all__ = ["Preview", "serve"]
 
@@ -97,9 +97,9 @@ class Preview:
         self.lock = threading.RLock()
         """One rendering at a time: the background build and the browser's requests share it."""
         self.plan: SitePlan | None = None
-        self.pages: dict[str, object] = {}
+        self.pages: dict[str, Item] = {}
         """Issues (slug → plan item) whose page the first build has not written yet."""
-        self.pdfs: dict[str, object] = {}
+        self.pdfs: dict[str, Item] = {}
         """Issues whose PDF the first build has not written yet."""
         self.note: str | None = None
         """What the first build is doing, shown at the top of every page until it is done."""
@@ -156,6 +156,8 @@ class Preview:
         """Every changed issue's page, newest first, then their PDFs; the manifest is saved as
         PDFs are written, so a preview stopped midway goes on from there next time."""
         plan = self.plan
+        if plan is None:  # prepare() failed and said why
+            return
         order = sorted(plan.changed, key=lambda item: item.slug, reverse=True)
         for item in order:
             self._give_way()
@@ -190,7 +192,7 @@ class Preview:
             return True
         with self._turn(background):
             item = waiting.get(slug)
-            if item is None or self.plan is None:
+            if item is None or self.plan is None or self.renderer is None:
                 return True
             result = self.renderer.render(item.folder, item.site, pdf=pdf)
             if not result.ok:
@@ -204,7 +206,7 @@ class Preview:
         return True
 
     @contextlib.contextmanager
-    def _turn(self, background: bool):
+    def _turn(self, background: bool) -> Iterator[None]:
         """The renderer, for a request before the background build's next issue."""
         if background:
             with self.lock:
@@ -283,7 +285,8 @@ class Preview:
             except Exception:  # a failure here shows at the next rebuild
                 logger.debug("预热失败", exc_info=True)
 
-    def _build(self, *, pdfs: bool, reload_for_pdfs: bool = True, only: list[Path] | None = None):
+    def _build(self, *, pdfs: bool, reload_for_pdfs: bool = True,
+               only: list[Path] | None = None) -> SiteResult | None:
         """One build step; the SiteResult, or None if it failed (the error is then shown)."""
         result = None
         try:
@@ -298,7 +301,7 @@ class Preview:
                 self.echo(result.summary())
         except Exception as exc:  # noqa: BLE001 - the watcher thread must survive anything
             error = _message(exc)
-        if error:
+        if error or result is None:
             logger.error("%s", error)
         elif self.error is None and self.generation and not result.written:
             return result  # a save that changed nothing the site shows: no reload
@@ -392,7 +395,7 @@ _REASONS = {400: "请求无效", 403: "禁止访问", 404: "找不到这个文�
             500: "预览出错", 501: "不支持这种请求"}
 
 
-def _handler(preview: Preview, port: Callable[[], int]):
+def _handler(preview: Preview, port: Callable[[], int]) -> type[http.server.BaseHTTPRequestHandler]:
     class Handler(http.server.SimpleHTTPRequestHandler):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, directory=str(preview.out), **kwargs)
@@ -426,7 +429,7 @@ def _handler(preview: Preview, port: Callable[[], int]):
         def do_HEAD(self):
             self._guarded(super().do_HEAD)
 
-        def _guarded(self, action) -> None:
+        def _guarded(self, action: Callable[[], object]) -> None:
             if not self._host_ok():
                 return self.send_error(400)
             try:
@@ -509,7 +512,7 @@ def serve(root: Path, out: Path, port: int, echo: Callable[[str], None]) -> None
     server: http.server.ThreadingHTTPServer | None = None
     try:
         server = http.server.ThreadingHTTPServer(
-            ("127.0.0.1", port), _handler(preview, lambda: server.server_address[1]))
+            ("127.0.0.1", port), _handler(preview, lambda: server.server_address[1] if server else port))
     except OverflowError:
         raise LiandongError(f"端口号 {port} 无效：应在 0 到 65535 之间。") from None
     except OSError as exc:

@@ -117,7 +117,7 @@ class PangoShaper:
         self._descriptions: dict[tuple[str, int, float], int] = {}
         self._current: tuple | None = None
 
-    def _add_face(self, config, file: Path, family: str, weight: int) -> None:
+    def _add_face(self, config: int | None, file: Path, family: str, weight: int) -> None:
         """What WeasyPrint does for `@font-face { font-family: F; src: url(file); font-weight: W }`
         (weasyprint/text/fonts.py, add_font_face): a scan rule that prepends the family name
         and sets the weight, then the file added to the configuration."""

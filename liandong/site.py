@@ -15,6 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 
@@ -205,7 +206,7 @@ def _render_in_worker(folder: Path, site: dict, pdf: bool, strict: bool) -> Rend
 _CHUNK = 1 << 20
 
 
-def _hash_file(digest, path: Path, root: Path) -> None:
+def _hash_file(digest: hashlib._Hash, path: Path, root: Path) -> None:
     """A file's bytes, streamed, never through a symbolic link out of the project (only the
     link's text counts then, so the key differs from any build that read a real file there)."""
     try:
@@ -413,6 +414,20 @@ class Item:
     pdf: bool = True
     """Render the PDF too (its key changed or it is missing); else the page only."""
 
+    @property
+    def planned(self) -> dict:
+        """`meta`, which planning gives every item (from the manifest, or the loaded issue)."""
+        if self.meta is None:
+            raise ValueError(f"{self.slug}: the site's plan has no metadata for it")
+        return self.meta
+
+    @property
+    def loaded(self) -> Issue:
+        """`issue`, which planning loads for every changed item."""
+        if self.issue is None:
+            raise ValueError(f"{self.slug}: changed, but not loaded")
+        return self.issue
+
 
 @dataclass
 class SiteResult:
@@ -504,7 +519,7 @@ class SitePlan:
                 if name in self.settings["attachments"]]
             item.pdf = old is None or old["pdf"] != item.pdf_key or not all(
                 (self.out / name).is_file() for name in attached)
-            if item.pdf or old["page"] != item.page_key or not all(p.is_file() for p in outputs):
+            if old is None or item.pdf or old["page"] != item.page_key or not all(p.is_file() for p in outputs):
                 self.changed.append(item)
             else:
                 item.meta = old["meta"]
@@ -545,7 +560,8 @@ class SitePlan:
 
     def render_all(self, renderer: SiteRenderer | None = None, progress: Progress | None = None,
                    workers: int | None = None, pdfs: bool = True,
-                   meanwhile: Callable[[], object] | None = None) -> tuple[list[Rendered], object]:
+                   meanwhile: Callable[[], dict[str, str]] = dict,
+                   ) -> tuple[list[Rendered], dict[str, str]]:
         """Every changed issue, in memory; raises with every problem if any failed. Also the
         result of meanwhile(), run in this process while the pool renders (the site's own pages
         and search index take about as long as one issue)."""
@@ -554,7 +570,7 @@ class SitePlan:
         workers = workers or os.cpu_count() or 1
         results: list[Rendered] = []
         strict = not self.preview
-        extra = None
+        extra: dict[str, str] = {}
         if renderer is not None or total == 0 or workers <= 1:
             renderer = renderer or SiteRenderer(self.root, self.fonts)
             for item in items:
@@ -562,14 +578,14 @@ class SitePlan:
                                                strict=strict))
                 if progress:
                     progress(results[-1].slug, len(results), total, results[-1].ok)
-            extra = meanwhile() if meanwhile else None
+            extra = meanwhile()
         else:
             pool = ProcessPoolExecutor(max_workers=min(workers, total), initializer=_start_worker,
                                        initargs=(self.root, self.fonts, os.getpid()))
             try:
                 futures = [pool.submit(_render_in_worker, item.folder, item.site,
                                        pdfs and item.pdf, strict) for item in items]
-                extra = meanwhile() if meanwhile else None
+                extra = meanwhile()
                 for future in as_completed(futures):
                     results.append(future.result())
                     if progress:
@@ -587,7 +603,7 @@ class SitePlan:
     def site_files(self, index: bool = True) -> dict[str, str]:
         """Every file that is not an issue's: home, years, search, feed… and (index) the search
         index, in memory."""
-        metas = [item.meta for item in self.items]
+        metas = [item.planned for item in self.items]
         files = _site_pages(self.root, metas, self.base_url, self.settings)
         if index:
             files.update(self.index_files())
@@ -610,8 +626,8 @@ class SitePlan:
         entries = []
         for item in self.items:
             units = search.issue_units(item.issue) if item.issue is not None else None
-            entries.append(search.Entry(item.slug, item.page_key, item.meta["total"],
-                                        item.meta["date"], units))
+            entries.append(search.Entry(item.slug, item.page_key, item.planned["total"],
+                                        item.planned["date"], units))
 
         def load(slugs: list[str]) -> dict[str, dict]:
             problems: list[Problem] = []
@@ -622,7 +638,7 @@ class SitePlan:
 
         files = search.build_index(entries, load, self.cache / "search", self.settings["site_name"])
         for item in self.changed:
-            files[f"t/{item.slug}.js"] = search.text_script(item.slug, search.issue_units(item.issue))
+            files[f"t/{item.slug}.js"] = search.text_script(item.slug, search.issue_units(item.loaded))
         return files
 
     # -- writing --
@@ -652,7 +668,7 @@ class SitePlan:
             for name in (f"{slug}.pdf", f"{slug}.docx", f"{slug}.ofd", f"{slug}.html",
                          f"search/t/{slug}.js"):
                 (self.out / name).unlink(missing_ok=True)
-        years = {f"{item.meta['year']}.html" for item in self.items}
+        years = {f"{item.planned['year']}.html" for item in self.items}
         if self.out.is_dir():
             for path in self.out.iterdir():
                 if re.fullmatch(r"[0-9]{4}\.html", path.name) and path.name not in years:
@@ -679,7 +695,7 @@ class SitePlan:
             elif item.slug in self.manifest.issues and item not in self.changed:
                 entries[item.slug] = self.manifest.issues[item.slug]
         manifest = {"format": MANIFEST_FORMAT, "issues": entries,
-                    "years": sorted({item.meta["year"] for item in self.items}),
+                    "years": sorted({item.planned["year"] for item in self.items}),
                     "search": (self.search_files if self.search_files is not None
                                else self.manifest.search)}
         _write_if_changed(self.cache / MANIFEST,
@@ -695,7 +711,7 @@ class SitePlan:
 class NotSignable(SourceErrors):
     """Signed-off issues that `liandong check --strict` would not pass: nothing is published."""
 
-    def show(self, file=None) -> None:
+    def show(self, file: IO[str] | None = None) -> None:
         import click
 
         for problem in self.problems:
@@ -813,7 +829,7 @@ def _pages_only(root: Path, out: Path, folders: list[Path], renderer: SiteRender
                                        pdf=False))
     raise_problems(results)
     written = [out / f"{r.slug}.html" for r in results
-               if _write_if_changed(out / f"{r.slug}.html", r.html)]
+               if r.html is not None and _write_if_changed(out / f"{r.slug}.html", r.html)]
     return SiteResult(sorted(r.slug for r in results), [], written)
 
 
@@ -933,7 +949,7 @@ def _sitemap(newest: list[dict], years: list[int], base_url: str) -> str:
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
              f"  <url><loc>{escape(base_url)}</loc><lastmod>{newest[0]['date']}</lastmod></url>"]
-    latest = {}
+    latest: dict[int, str] = {}
     for meta in newest:
         latest.setdefault(meta["year"], meta["date"])
     for year in years:

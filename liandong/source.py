@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import yaml
 
 from liandong import limits
 from liandong.errors import Problem, display_path, os_reason
+
+if TYPE_CHECKING:
+    from liandong.images import ImageFile
 
 SERIES_FILE = "series.yaml"
 ISSUE_FILE = "issue.yaml"
@@ -334,7 +337,7 @@ def _too_deep_at(text: str) -> int:
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 depth += 1
                 if depth > limits.YAML_DEPTH:
-                    return event.start_mark.index
+                    return event.start_mark.index if event.start_mark else 0
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
     except yaml.YAMLError:
@@ -520,7 +523,7 @@ class Figure:
     src_loc: Loc
     width: tuple[float, str] | None  # (80.0, "mm") or (50.0, "%"); None: the text width
     loc: Loc
-    image: object = None
+    image: ImageFile | None = None
     level: ClassVar[int] = 0
 
     @property
@@ -590,17 +593,17 @@ def _shown(text: str, limit: int = 20) -> str:
 class _Reporter:
     """Where parsing puts what it finds: errors and warnings, each at its place."""
 
-    def __init__(self, source: SourceFile, problems: list[Problem] | None,
+    def __init__(self, source: SourceFile | None, problems: list[Problem] | None,
                  notices: list[Problem] | None):
         self.source, self.problems, self.notices = source, problems, notices
 
     def error(self, offset: int, message: str) -> None:
-        if self.problems is not None:
+        if self.problems is not None and self.source is not None:
             line, column = self.source.position(offset)
             self.problems.append(Problem(self.source.name, line, column, message))
 
     def warn(self, offset: int, message: str) -> None:
-        if self.notices is not None:
+        if self.notices is not None and self.source is not None:
             line, column = self.source.position(offset)
             self.notices.append(Problem(self.source.name, line, column, message))
 
@@ -660,7 +663,7 @@ def _inline(text: str, where: list[int], report: _Reporter) -> tuple[Run, ...]:
 
 def inline_runs(text: str) -> tuple[Run, ...]:
     """A text's runs (see _inline), with nothing reported."""
-    return _inline(text, list(range(len(text))), _Reporter(None, None, None))  # type: ignore[arg-type]
+    return _inline(text, list(range(len(text))), _Reporter(None, None, None))
 
 
 def phrase_end(text: str) -> int | None:
@@ -703,6 +706,13 @@ _LOOKALIKE = (
 )
 _LEVEL_NAMES = {1: "一", 2: "二", 3: "三", 4: "四"}
 _HASH_NUMBER = re.compile(r"#+(?=" + HEADING_NUMBER.pattern + ")")
+
+
+def _matched(match: re.Match | None) -> re.Match:
+    """The match `_line_kind` gives every kind of line but text and rules."""
+    if match is None:
+        raise ValueError("a list item, heading or figure line without its match")
+    return match
 
 
 def _line_kind(text: str) -> tuple[str, re.Match | None]:
@@ -801,20 +811,20 @@ class _BodyParser:
             if kind == "text":
                 self.text_line(begin, stripped)
             elif kind in ("bullet", "ordered"):
-                self.item_line(kind, match, begin, stripped, indent)
+                self.item_line(kind, _matched(match), begin, stripped, indent)
             elif kind == "table":
                 self.table_line(begin, stripped)
             else:
                 self.close_all()
                 if kind == "heading":
-                    self.heading_line(match, begin, stripped)
+                    self.heading_line(_matched(match), begin, stripped)
                 elif kind == "figure":
-                    self.figure(match, begin, stripped)
+                    self.figure(_matched(match), begin, stripped)
                 elif kind == "note":
                     self.open = _Open("note", [], items=[("", [(begin, stripped)])])
                 elif kind == "fence":
                     self.report.error(begin, _REFUSED_LINES[kind])
-                    fence = match.group(1)  # type: ignore[union-attr]
+                    fence = _matched(match).group(1)
                     while index < len(self.lines):
                         closing = self.lines[index][1].strip(_SPACES)
                         index += 1
@@ -1070,8 +1080,8 @@ class _BodyParser:
             return
         aligns = []
         for _, cell in delimiters:
-            match = _DELIMITER.fullmatch(cell)
-            left, right = match.group(1), match.group(2)  # type: ignore[union-attr]
+            delimiter = _matched(_DELIMITER.fullmatch(cell))  # the rows were found by it
+            left, right = delimiter.group(1), delimiter.group(2)
             aligns.append("center" if left and right else "right" if right else
                           "left" if left else "")
         header_cells = tuple(self._cell(offset, text) for offset, text in header)

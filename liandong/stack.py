@@ -41,7 +41,7 @@ LAYOUT = (("liandong", "liandong"), ("weasyprint", "WeasyPrint"), ("pango", "Pan
 """Record keys that can move the layout (with the fonts), and how a message names them."""
 
 
-def _library(names: tuple[str, ...]):
+def _library(names: tuple[str, ...]) -> ctypes.CDLL | None:
     for name in names:
         found = ctypes.util.find_library(name) or name
         try:

@@ -27,32 +27,38 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Sequence
+from typing import Any, TypeGuard
 
 import pikepdf
+
+PdfObject = Any
+"""A pikepdf object read from the file: a Dictionary, Array, Name, integer … known only at run
+time (pikepdf types them all as Object, whose keys and attributes mypy cannot follow)."""
 
 GROUPING = {"/NonStruct", "/Span", "/Div"}
 """Structure types that only group: replaced by their kids when they hold no content directly."""
 
 
-def _is_element(obj) -> bool:
+def _is_element(obj: object) -> TypeGuard[PdfObject]:
     return isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/StructElem"
 
 
-def _number(obj) -> int | None:
+def _number(obj: PdfObject) -> int | None:
     try:
         return obj.objgen[0] or None
     except (AttributeError, pikepdf.PdfError):
         return None
 
 
-def _kids(element) -> list:
+def _kids(element: PdfObject) -> list[PdfObject]:
     kids = element.get("/K")
     if kids is None:
         return []
     return list(kids) if isinstance(kids, pikepdf.Array) else [kids]
 
 
-def _has_direct_content(element) -> bool:
+def _has_direct_content(element: PdfObject) -> bool:
     """Whether the element holds marked content or an annotation itself (not through kids)."""
     return any(not _is_element(kid) for kid in _kids(element))
 
@@ -66,7 +72,7 @@ class _Tidier:
         number = _number(element)
         return None if number is None else self.keys.get(number)
 
-    def absorb(self, kept, merged) -> None:
+    def absorb(self, kept: PdfObject, merged: PdfObject) -> None:
         """Append merged's kids to kept: marked content of another page keeps its page."""
         kids = list(_kids(kept))
         page = merged.get("/Pg")
@@ -84,7 +90,7 @@ class _Tidier:
         kept.K = pikepdf.Array(kids)
         self.replaced[merged.objgen] = kept
 
-    def tidy(self, element) -> None:
+    def tidy(self, element: PdfObject) -> None:
         """Merge continued kids, tidy each kid, and lift grouping kids into this element."""
         merged: list = []
         for kid in _kids(element):
@@ -125,11 +131,11 @@ class _Tidier:
         element.K = pikepdf.Array(final)
 
 
-def _owned_content(root) -> dict[tuple[int, int], set[int]]:
+def _owned_content(root: PdfObject) -> dict[tuple[int, int], set[int]]:
     """For each page (objgen), the MCIDs some structure element in the tree owns."""
     owned: dict[tuple[int, int], set[int]] = {}
 
-    def walk(element) -> None:
+    def walk(element: PdfObject) -> None:
         page = element.get("/Pg")
         for kid in _kids(element):
             if _is_element(kid):
@@ -145,10 +151,10 @@ def _owned_content(root) -> dict[tuple[int, int], set[int]]:
     return owned
 
 
-def _elements_of(root, structure_type: str) -> list:
+def _elements_of(root: PdfObject, structure_type: str) -> list[PdfObject]:
     found = []
 
-    def walk(element) -> None:
+    def walk(element: PdfObject) -> None:
         if element.get("/S") == structure_type:
             found.append(element)
         for kid in _kids(element):
@@ -160,7 +166,7 @@ def _elements_of(root, structure_type: str) -> list:
     return found
 
 
-def _mcids_under(element) -> list[tuple[tuple[int, int], int]]:
+def _mcids_under(element: PdfObject) -> list[tuple[tuple[int, int], int]]:
     """(page, MCID) of the marked content an element and its descendants own, in order."""
     found = []
     page = element.get("/Pg")
@@ -174,28 +180,28 @@ def _mcids_under(element) -> list[tuple[tuple[int, int], int]]:
     return found
 
 
-def _mcid(operands) -> int | None:
+def _mcid(operands: Sequence[PdfObject]) -> int | None:
     if len(operands) == 2 and isinstance(operands[1], pikepdf.Dictionary) \
             and "/MCID" in operands[1]:
         return int(operands[1].MCID)
     return None
 
 
-def to_unicode(font) -> dict[int, str]:
+def to_unicode(font: PdfObject) -> dict[int, str]:
     """The bfchar entries of a font's ToUnicode CMap (what WeasyPrint writes);
     preflight reads it too."""
     cmap = font.get("/ToUnicode")
     if cmap is None:
         return {}
     text = cmap.read_bytes().decode("latin-1")
-    result = {}
+    result: dict[int, str] = {}
     for code, value in re.findall(r"<([0-9A-Fa-f]{4})>\s*<([0-9A-Fa-f]+)>", text):
         with contextlib.suppress(ValueError, UnicodeDecodeError):
             result[int(code, 16)] = bytes.fromhex(value).decode("utf-16-be")
     return result
 
 
-def _decode(font, data: bytes) -> str:
+def _decode(font: PdfObject, data: bytes) -> str:
     mapping = to_unicode(font)
     if font.get("/Subtype") == "/Type0":
         codes = [int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data) - 1, 2)]
@@ -204,16 +210,16 @@ def _decode(font, data: bytes) -> str:
     return "".join(mapping.get(code, "") for code in codes)
 
 
-def _marked_text(page, wanted: set[int]) -> dict[int, str]:
+def _marked_text(page: PdfObject, wanted: set[int]) -> dict[int, str]:
     """The text shown inside each wanted MCID's marked content, from the fonts' ToUnicode."""
     fonts = page.Resources.get("/Font", {})
     texts: dict[int, str] = {}
     stack: list[int | None] = []
     font = None
-    for operands, operator in pikepdf.parse_content_stream(page):
-        op = str(operator)
+    for instruction in pikepdf.parse_content_stream(page):
+        operands, op = instruction.operands, str(instruction.operator)
         if op in ("BDC", "BMC"):
-            stack.append(_mcid(operands) if op == "BDC" else None)
+            stack.append(_mcid(list(operands)) if op == "BDC" else None)
         elif op == "EMC" and stack:
             stack.pop()
         elif op == "Tf":
@@ -229,7 +235,7 @@ def _marked_text(page, wanted: set[int]) -> dict[int, str]:
     return texts
 
 
-def _rewrite_page(pdf: pikepdf.Pdf, page, owned: set[int], actual: dict[int, str]) -> None:
+def _rewrite_page(pdf: pikepdf.Pdf, page: PdfObject, owned: set[int], actual: dict[int, str]) -> None:
     """Orphaned marked content → pagination artifacts; ActualText on the wanted marked content.
     (Borders and rules WeasyPrint already draws as /Artifact.)"""
     out: list = []
@@ -237,7 +243,7 @@ def _rewrite_page(pdf: pikepdf.Pdf, page, owned: set[int], actual: dict[int, str
     for instruction in pikepdf.parse_content_stream(page):
         if isinstance(instruction, pikepdf.ContentStreamInstruction) \
                 and str(instruction.operator) == "BDC":
-            operands = list(instruction.operands)
+            operands: list[PdfObject] = list(instruction.operands)
             mcid = _mcid(operands)
             if mcid is not None and mcid not in owned:
                 operands = [pikepdf.Name.Artifact,
@@ -256,7 +262,7 @@ def _rewrite_page(pdf: pikepdf.Pdf, page, owned: set[int], actual: dict[int, str
         page.Contents = pdf.make_stream(pikepdf.unparse_content_stream(out))
 
 
-def _list_bodies(pdf: pikepdf.Pdf, root) -> None:
+def _list_bodies(pdf: pikepdf.Pdf, root: PdfObject) -> None:
     """Each list item as PDF/UA wants it: LI holding its label (Lbl, the ● or number) and a
     body (LBody) with the item's text. WeasyPrint's LBody comes from the same HTML element as
     its LI, so tidying lifted it; it is made again around everything but the label. Only
@@ -291,9 +297,9 @@ def tidy(pdf: pikepdf.Pdf, keys: dict[int, object], actual_text: tuple[str, ...]
     # Marked content is found through the parent tree: point it at the elements kept.
     parent_tree = root.get("/ParentTree")
     owned = _owned_content(root)
-    pages = {page.objgen: page for page in pdf.pages}
-    by_key = {int(page.obj.StructParents): page for page in pdf.pages
-              if "/StructParents" in page.obj}
+    pages: dict[tuple[int, int], PdfObject] = {page.obj.objgen: page for page in pdf.pages}
+    by_key: dict[int, PdfObject] = {int(page.obj.StructParents): page for page in pdf.pages
+                                    if "/StructParents" in page.obj}
     if parent_tree is not None:
         nums = parent_tree.get("/Nums", pikepdf.Array())
         for index in range(1, len(nums), 2):

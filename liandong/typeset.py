@@ -177,7 +177,7 @@ class Line:
 
 
 @dataclass(frozen=True)
-class _Atom:
+class Atom:
     """A unit the line breaker places whole."""
 
     text: str
@@ -233,7 +233,8 @@ def _joins(text: str, i: int) -> bool:
             and text[i + 1].isascii() and text[i + 1].isalnum())
 
 
-def _latin_tokens(text: str, start: int, end: int, unit: int):
+def _latin_tokens(text: str, start: int, end: int,
+                  unit: int) -> list[tuple[int, int, str, bool, bool, int]]:
     """A Latin unit, cut where it may break (a URL after / . - ? &, an e-mail after . - and
     before @) and around a joining dash, which is printed full-width in a span of its own."""
     run = text[start:end]
@@ -260,7 +261,7 @@ def _latin_tokens(text: str, start: int, end: int, unit: int):
 
 
 def atoms(pieces: Sequence[Piece], measure: Measure, size: float,
-          marks: str | None = None) -> list[_Atom]:
+          marks: str | None = None) -> list[Atom]:
     """Split styled text into the units the line breaker places whole, with natural widths.
 
     Chinese units are measured inside Chinese text (Pango shapes a mark like —— as Han there,
@@ -273,8 +274,8 @@ def atoms(pieces: Sequence[Piece], measure: Measure, size: float,
     styles: list[str] = []
     for piece in pieces:
         styles += [piece.style] * len(piece.text)
-    result: list[_Atom] = []
-    known: dict[tuple, _Atom] = {}  # a paragraph repeats its characters: measure each once
+    result: list[Atom] = []
+    known: dict[tuple, Atom] = {}  # a paragraph repeats its characters: measure each once
     for start, end, kind, breakable, full_width, unit in _tokens(text):
         # A unit whose style changes inside (a bold letter in a word) is split, never broken.
         cut = start
@@ -285,7 +286,7 @@ def atoms(pieces: Sequence[Piece], measure: Measure, size: float,
                 if atom is None:
                     atom = known[key] = _measured(*key, measure, size, marks)
                 # Built field by field: dataclasses.replace is ten times slower.
-                result.append(_Atom(atom.text, atom.style, atom.width, atom.kind, cut,
+                result.append(Atom(atom.text, atom.style, atom.width, atom.kind, cut,
                                     atom.pad_left, atom.pad_right, atom.kern, atom.full_width,
                                     breakable if k == end else False, unit))
                 cut = k
@@ -304,15 +305,15 @@ def atoms(pieces: Sequence[Piece], measure: Measure, size: float,
 
 
 def _measured(text: str, style: str, kind: str, full_width: bool, measure: Measure,
-              size: float, marks: str | None) -> _Atom:
+              size: float, marks: str | None) -> Atom:
     """A unit and its natural width (its place in the text is set by the caller)."""
     if kind == SPACE:
-        return _Atom(" ", style, measure(style, " "), SPACE, 0)
+        return Atom(" ", style, measure(style, " "), SPACE, 0)
     if kind == LATIN:
-        return _Atom(text, style, measure(style, text, full_width=full_width), LATIN, 0,
+        return Atom(text, style, measure(style, text, full_width=full_width), LATIN, 0,
                      full_width=full_width)
     if full_width:
-        return _Atom(text, style, measure(style, text, full_width=True), HAN, 0, full_width=True)
+        return Atom(text, style, measure(style, text, full_width=True), HAN, 0, full_width=True)
     width = _han_width(measure, style, text)
     side = FULL_WIDTH.get(text)
     if side and width < 0.99 * size and marks:
@@ -322,8 +323,8 @@ def _measured(text: str, style: str, kind: str, full_width: bool, measure: Measu
     if side and width < 0.99 * size:
         blank = size - width
         left = blank if side == "left" else blank / 2 if side == "both" else 0.0
-        return _Atom(text, style, size, HAN, 0, left, blank - left)
-    return _Atom(text, style, width, HAN, 0)
+        return Atom(text, style, size, HAN, 0, left, blank - left)
+    return Atom(text, style, width, HAN, 0)
 
 
 def _han_width(measure: Measure, style: str, text: str) -> float:
@@ -333,7 +334,7 @@ def _han_width(measure: Measure, style: str, text: str) -> float:
     return measure(style, "一" + text) - measure(style, "一")
 
 
-def can_break(before: _Atom, after: _Atom) -> bool:
+def can_break(before: Atom, after: Atom) -> bool:
     """Kinsoku: no closing mark opens a line, no opening mark ends one; nothing breaks inside a
     word, a number or a joined range, nor at either side of a single dash or tilde, which in
     Chinese joins a range (8月—9月, 北京—上海; a dash as punctuation is ——); a space stays at
@@ -343,7 +344,7 @@ def can_break(before: _Atom, after: _Atom) -> bool:
                 or after.text in JOINERS)
 
 
-def _gap(a: _Atom, b: _Atom) -> int:
+def _gap(a: Atom, b: Atom) -> int:
     """The kind of gap between two neighbouring units."""
     if a.kind == LATIN and b.kind == LATIN and a.unit == b.unit:
         return INNER
@@ -431,7 +432,7 @@ def break_lines(pieces: Sequence[Piece], measure: Measure, *,
         # can be set from here; the last line may always be short.
         start = first_end if ragged else max(
             first_end, bisect.bisect_left(reach_ends, reach[i] + widest_gap + avail - 1e-6))
-        candidates = range(start, len(ends))
+        candidates: Sequence[int] = range(start, len(ends))
         if start > first_end:
             candidates = [*candidates, len(ends) - 1] if start == len(ends) else candidates
         found = False
@@ -495,7 +496,7 @@ def break_lines(pieces: Sequence[Piece], measure: Measure, *,
 
 @dataclass
 class _Span:
-    atoms: list[_Atom]
+    atoms: list[Atom]
     natural: float = 0.0
     pad_left: float = 0.0
     pad_right: float = 0.0
@@ -524,7 +525,7 @@ class _Span:
         return 0.0 if self.tight else plain + self.kern
 
 
-def _spans(line: Sequence[_Atom], end_alone: bool = False) -> list[_Span]:
+def _spans(line: Sequence[Atom], end_alone: bool = False) -> list[_Span]:
     """A line's units as the spans that print them. A Latin unit's pieces on one line are one
     span, never split (kerning and ligatures stay as measured); Chinese units of one style are
     one span; a mark with padding or kern, and a joining dash, are spans of their own; a space
@@ -550,7 +551,7 @@ def _spans(line: Sequence[_Atom], end_alone: bool = False) -> list[_Span]:
             last.atoms.append(atom)
             continue
         previous = last.atoms[-1] if last else None
-        if (previous is not None and previous.kind != SPACE and previous.style == atom.style
+        if (last is not None and previous is not None and previous.kind != SPACE and previous.style == atom.style
                 and not previous.special and not atom.special
                 and not (end_alone and index == len(line) - 1 and atom.kind == HAN)
                 and ((atom.kind == HAN and previous.kind == HAN)
@@ -580,7 +581,7 @@ def _measure_spans(spans: list[_Span], measure: Measure, plain: float, size: flo
             span.natural += blank
 
 
-def _set_line(line: Sequence[_Atom], measure: Measure, avail: float, spacing: float,
+def _set_line(line: Sequence[Atom], measure: Measure, avail: float, spacing: float,
               size: float, last: bool, centred: bool = False) -> Line:
     """The spans of one line, each measured as it prints, with the spacing that makes the
     line end exactly at `avail` (justified lines) or at its natural width (a last line, or a
@@ -621,9 +622,9 @@ def _set_line(line: Sequence[_Atom], measure: Measure, avail: float, spacing: fl
                 if len(spans[-1].text) > 1:
                     head = [*spans[-1].atoms[:-1]]
                     if len(end.text) > 1:
-                        head.append(_Atom(end.text[:-1], end.style, 0.0, LATIN, end.offset,
+                        head.append(Atom(end.text[:-1], end.style, 0.0, LATIN, end.offset,
                                           unit=end.unit, word=end.word))
-                    spans[-1:] = [_Span(head), _Span([_Atom(
+                    spans[-1:] = [_Span(head), _Span([Atom(
                         end.text[-1], end.style, 0.0, LATIN, end.offset + len(end.text) - 1,
                         unit=end.unit, word=end.word)])]
                     gaps.append(INNER)
@@ -730,7 +731,7 @@ def _drawn_width(pieces: Sequence[Piece], plain: float, measure: Measure, size: 
     return total - ls  # the spacing after the last glyph is not seen
 
 
-def _trim_end(atom: _Atom, size: float) -> _Atom:
+def _trim_end(atom: Atom, size: float) -> Atom:
     """A closing mark's blank half at the end of a centred line is taken off, so that the
     line's ink is what gets centred."""
     if atom.text not in BLANK_RIGHT:
@@ -858,7 +859,7 @@ def _balance(pieces: list[Piece], offset: int, measure: Measure, width: float, s
     return lines
 
 
-def _balanced(items: list[_Atom], allowed: list[int], penalty: dict[int, float],
+def _balanced(items: list[Atom], allowed: list[int], penalty: dict[int, float],
               measure: Measure, width: float, size: float) -> list[Line] | None:
     """The fewest lines, breaking only at `allowed`, with lengths closest to equal (plus what
     each break costs besides)."""

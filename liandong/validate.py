@@ -8,9 +8,10 @@ import functools
 import logging
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import yaml
 
@@ -36,6 +37,9 @@ from liandong.source import (
     split_front_matter,
 )
 from liandong.typeset import CLOSING, OPENING, chinese_number
+
+if TYPE_CHECKING:
+    from liandong.fonts import FontSettings
 
 logger = logging.getLogger(__name__)
 
@@ -313,7 +317,7 @@ def _number(source: SourceFile, key: str, node: yaml.Node, problems: list[Proble
 _DATE = re.compile(r"([0-9]{4})(?:-([0-9]{1,2})-([0-9]{1,2})|年([0-9]{1,2})月([0-9]{1,2})日)")
 
 
-def parse_date(value: str) -> dt.date | bool | None:
+def parse_date(value: str) -> dt.date | Literal[False] | None:
     """A date written 2024-08-30 or 2024年8月30日: the date, None if not written so, False if
     written so but impossible (2024-02-30)."""
     match = _DATE.fullmatch(value.strip())
@@ -342,7 +346,7 @@ def _date(source: SourceFile, key: str, node: yaml.Node, problems: list[Problem]
     if date is False:
         problems.append(node_loc(source, node).problem(f"“{key}”不是有效日期：“{value}”"))
         return None
-    return date  # type: ignore[return-value]
+    return date
 
 
 def _choice(source: SourceFile, key: str, node: yaml.Node, problems: list[Problem],
@@ -373,9 +377,8 @@ def _list(source: SourceFile, key: str, node: yaml.Node, problems: list[Problem]
             f"“{key}”有 {len(node.value)} 项，超过 {limits.LIST_ITEMS} 项的上限（limits.LIST_ITEMS）"))
         return None
     items = [_text(source, key, item, problems) for item in node.value]
-    if any(item is None for item in items):
-        return None
-    return tuple(items)  # type: ignore[arg-type]
+    texts = tuple(item for item in items if item is not None)
+    return texts if len(texts) == len(items) else None
 
 
 def _markdown_blocks(source: SourceFile, key: str, node: yaml.Node,
@@ -409,7 +412,8 @@ def _markdown_blocks(source: SourceFile, key: str, node: yaml.Node,
             problems.append(form.loc.problem(
                 f"“{key}”里只能写段落（可以用 **加粗**）：标题、列表、表格、图片和“注：”请写在文章里"))
     _check_paragraphs(forms, problems)
-    return tuple(forms) if len(problems) == before else None  # type: ignore[arg-type]
+    blocks = tuple(form for form in forms if isinstance(form, Block))
+    return blocks if len(problems) == before else None  # every form is a Block, or a problem
 
 
 def _anchored(form: Form, loc: Loc) -> Form:
@@ -533,7 +537,7 @@ def load_series(root: Path, problems: list[Problem]
     return values, locs
 
 
-def font_settings(root: Path):
+def font_settings(root: Path) -> FontSettings:
     """series.yaml's font settings (fonts.FontSettings), read leniently: a broken series.yaml
     gives the defaults here, and its problems are reported where the series is loaded."""
     from liandong.fonts import FontSettings
@@ -542,8 +546,8 @@ def font_settings(root: Path):
     if series is None:
         return FontSettings()
     values = series[0]
-    return FontSettings(fallbacks=values.get("补字字体", {}),  # type: ignore[arg-type]
-                        accepted=values.get("接受代用仿宋"))  # type: ignore[arg-type]
+    return FontSettings(fallbacks=_optional(values, "补字字体", dict) or {},
+                        accepted=_optional(values, "接受代用仿宋", str))
 
 
 def _load_article(path: Path, root: Path, problems: list[Problem],
@@ -573,7 +577,8 @@ def _load_article(path: Path, root: Path, problems: list[Problem],
         problems.append(Problem(source.name, end_line, 1, "文章没有正文"))
     if "标题" not in values:
         return None
-    return Article(values["标题"], values.get("副标题"), tuple(blocks), source)  # type: ignore
+    return Article(_typed(values, "标题", Text), _optional(values, "副标题", Text), tuple(blocks),
+                   source)
 
 
 _NUMBER_PART = re.compile(r"([0-9]+)")
@@ -591,7 +596,7 @@ _PUNCTUATION_RUN = re.compile(
     "[" + re.escape("".join(sorted(OPENING | CLOSING))) + f"]{{{limits.PUNCTUATION_RUN + 1},}}")
 
 
-def _check_paragraphs(blocks, problems: list[Problem]) -> None:
+def _check_paragraphs(blocks: Sequence[Form], problems: list[Problem]) -> None:
     for form in blocks:
         for block in form.units():
             if len(block.text) > limits.PARAGRAPH_CHARS:
@@ -606,7 +611,7 @@ def _check_paragraphs(blocks, problems: list[Problem]) -> None:
                     "（limits.PUNCTUATION_RUN）：标点之间不能换行"))
 
 
-def _check_tables(blocks, problems: list[Problem]) -> None:
+def _check_tables(blocks: Sequence[Form], problems: list[Problem]) -> None:
     for form in blocks:
         if not isinstance(form, Table):
             continue
@@ -654,7 +659,7 @@ def heading_number(level: int, value: int) -> str:
             f"（{value}）")[level - 1]
 
 
-def _check_headings(blocks, problems: list[Problem], notices: list[Problem] | None = None) -> None:
+def _check_headings(blocks: Sequence[Form], problems: list[Problem], notices: list[Problem] | None = None) -> None:
     """Every heading's number matches its level (error); the numbers of each level follow on
     from 1 under their parent (warning): whole-line and run-in headings alike."""
     last = {level: 0 for level in range(1, 5)}
@@ -718,8 +723,9 @@ def issue_place(year: int, number: int) -> str | None:
     `new` and `import` ask before they write one."""
     if not 1000 <= year <= 9999:
         return f"年份 {year} 不在 1000 至 9999 之间，没有对应的年份文件夹"
-    if not 1 <= number <= ISSUE_SCHEMA["期号"].maximum:  # type: ignore[operator]
-        return f"期号 {number} 不在 1 至 {ISSUE_SCHEMA['期号'].maximum} 之间"
+    most = ISSUE_SCHEMA["期号"].maximum or 0
+    if not 1 <= number <= most:
+        return f"期号 {number} 不在 1 至 {most} 之间"
     return None
 
 
@@ -875,6 +881,23 @@ def _lookalikes(folder: Path, root: Path, problems: list[Problem]) -> None:
                                     f"请改名为 {ISSUE_FILE}"))
 
 
+_T = TypeVar("_T")
+
+
+def _typed(values: Mapping[str, object], key: str, kind: type[_T]) -> _T:
+    """A value the schema has validated, as the type its Field gives it (`_values`): anything
+    else is a bug in liandong, never a source's mistake."""
+    value = values[key]
+    if not isinstance(value, kind):
+        raise TypeError(f"{key}: {type(value).__name__}, not {kind.__name__}")
+    return value
+
+
+def _optional(values: Mapping[str, object], key: str, kind: type[_T]) -> _T | None:
+    """`_typed`, or None when the key is not given."""
+    return _typed(values, key, kind) if values.get(key) is not None else None
+
+
 def load_issue(folder: Path, root: Path, series: tuple[dict[str, object], dict[str, Loc]] | None,
                problems: list[Problem]) -> Issue | None:
     """Load and validate one issue folder; append every problem found.
@@ -898,12 +921,12 @@ def load_issue(folder: Path, root: Path, series: tuple[dict[str, object], dict[s
     if "期号" in values and values["期号"] != number:
         problems.append(node_loc(source, nodes["期号"]).problem(
             f"期号 {values['期号']} 与所在文件夹 {folder.parent.name}/{folder.name} 不符"))
-    if "日期" in values and values["日期"].year != year:  # type: ignore[union-attr]
+    if "日期" in values and _typed(values, "日期", dt.date).year != year:
         problems.append(node_loc(source, nodes["日期"]).problem(
             f"日期的年份与所在文件夹 {folder.parent.name} 不符"))
 
     _lookalikes(folder, root, problems)
-    articles = []
+    articles: list[Article] = []
     notices: list[Problem] = []
     files = sorted(folder.glob("*.md"), key=article_order)
     if len(files) > limits.ARTICLES:
@@ -920,7 +943,7 @@ def load_issue(folder: Path, root: Path, series: tuple[dict[str, object], dict[s
     if len(figures) > limits.IMAGES:
         problems.append(figures[limits.IMAGES].loc.problem(
             f"本期有 {len(figures)} 张图片，超过 {limits.IMAGES} 张的上限（limits.IMAGES）"))
-    chars += sum(len(b.text) for b in values.get("编者按", ()))  # type: ignore[union-attr]
+    chars += sum(len(b.text) for b in _optional(values, "编者按", tuple) or ())
     if chars > limits.ISSUE_CHARS:
         problems.append(Problem(source.name, 1, 1, f"本期正文共 {chars} 字，超过 "
                                                    f"{limits.ISSUE_CHARS} 字的上限（limits.ISSUE_CHARS）"))
@@ -935,23 +958,24 @@ def load_issue(folder: Path, root: Path, series: tuple[dict[str, object], dict[s
     for key in ("编印单位", "批准文号"):
         if key not in merged:
             problems.append(Problem(source.name, 1, 1, f"缺少“{key}”（在 series.yaml 或本期设置中填写）"))
-    distribution = tuple((key, merged[key]) for key in DISTRIBUTION_KEYS if merged.get(key))
+    distribution = tuple((key, _typed(merged, key, tuple)) for key in DISTRIBUTION_KEYS
+                         if merged.get(key))
     if not distribution:
         problems.append(Problem(source.name, 1, 1, "版记没有发送范围：请填写“送”（或“报”“发”）"))
     if len(problems) > before:
         return None
     return Issue(
-        folder=folder, year=year, number=number, total=values["总期号"],  # type: ignore[arg-type]
-        date=values["日期"],  # type: ignore[arg-type]
-        name=merged["刊名"].value,  # type: ignore[union-attr]
-        compiler=merged["编印单位"], approval=merged["批准文号"],  # type: ignore[arg-type]
-        editor=merged.get("责任编辑"), contact=merged.get("联系方式"),  # type: ignore[arg-type]
-        print_count=merged.get("印数"),  # type: ignore[arg-type]
-        note=values.get("编者按", ()),  # type: ignore[arg-type]
-        articles=tuple(articles), distribution=distribution,  # type: ignore[arg-type]
+        folder=folder, year=year, number=number, total=_typed(values, "总期号", int),
+        date=_typed(values, "日期", dt.date),
+        name=_typed(merged, "刊名", Text).value,
+        compiler=_typed(merged, "编印单位", Text), approval=_typed(merged, "批准文号", Text),
+        editor=_optional(merged, "责任编辑", Text), contact=_optional(merged, "联系方式", Text),
+        print_count=_optional(merged, "印数", int),
+        note=_optional(values, "编者按", tuple) or (),
+        articles=tuple(articles), distribution=distribution,
         sources=tuple([source] + [a.source for a in articles]),
         locs={**series_locs, **{key: node_loc(source, node) for key, node in nodes.items()}},
-        timezone=series_values.get(TIMEZONE_KEY, DEFAULT_TIMEZONE),  # type: ignore[arg-type]
+        timezone=_optional(series_values, TIMEZONE_KEY, str) or DEFAULT_TIMEZONE,
         signed_off=values.get(STATUS_KEY, DRAFT) == SIGNED_OFF,
         notices=tuple(note_notices + notices),
     )
@@ -995,8 +1019,8 @@ def _numbers(folder: Path, source: SourceFile, node: yaml.MappingNode,
              problems: list[Problem]) -> Numbers:
     nodes = {str(key.value): value for key, value in node.value if str(key.value) in ("期号", "总期号", "日期")}
     values = _values(source, nodes, ISSUE_SCHEMA, problems)
-    return Numbers(folder, int(folder.parent.name), values.get("期号"),  # type: ignore[arg-type]
-                   values.get("总期号"), values.get("日期"),  # type: ignore[arg-type]
+    return Numbers(folder, int(folder.parent.name), _optional(values, "期号", int),
+                   _optional(values, "总期号", int), _optional(values, "日期", dt.date),
                    {key: node_loc(source, value) for key, value in nodes.items()})
 
 

@@ -672,7 +672,7 @@ def test_a_template_cannot_reach_python_internals(tmp_path: Path) -> None:
     result = build(root)
     assert result.returncode == 1
     assert error(result.stderr) == (
-        "错误：templates/print.html:1:1: 模板错误：access to attribute '__class__' of 'dict' "
+        "错误：templates/print.html:1:1: 模板错误：access to attribute '__class__' of 'Masthead' "
         "object is unsafe.")
     assert not (root / "out").exists()
 
@@ -742,7 +742,8 @@ def test_a_template_can_neither_read_nor_write_a_file(action: str, tmp_path: Pat
     result = build(root)
     assert result.returncode == 1
     assert error(result.stderr) == (
-        "错误：templates/web.html:7:1: 模板错误：'dict object' has no attribute 'file'")
+        "错误：templates/web.html:7:1: 模板错误：'liandong.context.FontFace object' has no "
+        "attribute 'file'")
     assert not (root / "out").exists()
     if action.startswith("write"):
         assert not target.exists()

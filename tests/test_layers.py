@@ -20,8 +20,10 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("foundation", {"__init__", "errors", "limits", "files", "page"}),
     ("fonts", {"fonts", "shaping"}),
     ("typeset", {"typeset"}),
-    ("source", {"source"}),
-    ("validate", {"validate", "images"}),
+    ("context", {"context"}),  # the templates' types: made of page.Layout and typeset.Piece
+    # images with source: a Figure holds its images.ImageFile, which points back at the Figure
+    ("source", {"source", "images"}),
+    ("validate", {"validate"}),
     ("project", {"project"}),
     ("render", {"render", "forms"}),
     ("load", {"load"}),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import re
 import sys
@@ -15,6 +16,7 @@ from hypothesis import HealthCheck, example, given, settings, strategies as st, 
 from jinja2.utils import Namespace
 
 from conftest import REPO, add_issue, make_project
+from liandong import context as ctx
 from liandong.fonts import Measurer, resolve_fonts
 from liandong.render import (
     PACKAGE_TEMPLATES,
@@ -126,10 +128,10 @@ def test_same_text_as_the_pdf(sample_build, page):
 def test_print_and_web_come_from_one_context(context):
     env = template_environment(REPO)
     print_html, web_html = render_print(env, context), render_web(env, context)
-    for article in context.values["articles"]:
-        for paragraph in article["blocks"]:
+    for article in context.values.articles:
+        for paragraph in article.blocks:
             assert paragraph.text in web_html
-            joined = "".join(line.text for line in paragraph.lines)
+            joined = "".join(piece.text for line in paragraph.lines for piece in line.pieces)
             assert joined == paragraph.text
             for line in paragraph.lines:
                 assert line.pieces[0].text in print_html
@@ -184,11 +186,38 @@ def template_contexts(tmp_path_factory) -> list[tuple[str, dict]]:
 
 
 def test_every_template_is_rendered_with_plain_data_only(template_contexts):
-    """Issue 14, 1: the context held ResolvedFont objects whose `.file` was a pathlib.Path, and
-    the layout as a dataclass; now only str, int, float, bool, None, lists and mappings."""
+    """Issue 14, 1: the context held ResolvedFont objects whose `.file` was a pathlib.Path; now
+    only str, int, float, bool, None, lists, mappings and the frozen dataclasses of context.py
+    that hold nothing else (issue 18)."""
     assert {name for name, _ in template_contexts} >= TOP_LEVEL
     for name, values in template_contexts:
         assert impure(values) is None, (name, impure(values))
+
+
+def test_impure_looks_inside_the_context_dataclasses():
+    """A context dataclass is plain only if its fields are: a path smuggled into a font's
+    `url` is found (issue 14's ResolvedFont.file), and so is an object in a tuple field."""
+    from pathlib import Path
+
+    face = ctx.FontFace("body", '"FandolFang"', 400, "fonts/", False, "file:///f.otf")
+    assert impure({"fonts": {"body": face}}) is None
+    bad = dataclasses.replace(face, url=Path("/etc/passwd"))
+    assert impure({"fonts": {"body": bad}}) == "fonts.body.url: pathlib.PosixPath"
+    line = ctx.Line((ctx.Piece("字", "body"), object()), 0.0)  # type: ignore[arg-type]
+    assert impure({"lines": [line]}) == "lines[0].pieces[1]: builtins.object"
+
+
+def test_the_sandbox_reads_only_the_fields_of_a_context_dataclass(context):
+    """Fields and properties of the context's types are read; anything else of them (their
+    class, a dataclass helper) is undefined, like a private attribute."""
+    env = template_environment(REPO)
+    values = context.template_values
+    assert env.from_string("{{ layout.pitch }} {{ masthead.name }}").render(**values) == \
+        f"{context.values.layout.pitch} 联络动态"
+    for expression in ("masthead.__class__", "masthead.__dataclass_fields__",
+                       "layout.__init__", "masthead.__eq__", "masthead.__setattr__"):
+        with pytest.raises((jinja2.exceptions.SecurityError, jinja2.exceptions.UndefinedError)):
+            env.from_string(f"{{{{ {expression}() }}}}").render(**values)
 
 
 def test_the_shipped_templates_are_all_rendered():
@@ -261,7 +290,10 @@ def test_the_sandbox_lets_a_template_call_only_harmless_helpers(context):
     out, the only callables a template can call are mapping methods and two globals."""
     env = template_environment(REPO)
     objects, callables = _reachable(env, {**context.template_values, **_site_values()})
-    assert len(objects) > 1000
+    assert len(objects) > 500
+    forms = {ctx.Entry, ctx.ListForm, ctx.NoteForm, ctx.Caption, ctx.TableCell, ctx.TableRow,
+             ctx.TableForm, ctx.FigureForm, ctx.IssueContext}  # none in issue 13; not a value
+    assert {type(obj) for obj in objects} >= ctx.CONTEXT_TYPES - forms  # the walk went deep
     views = (type({}.items()), type({}.keys()), type({}.values()), Namespace)
     assert impure([obj for obj in objects if not callable(obj) and not isinstance(obj, views)]) \
         is None  # what a mapping method or namespace() returns, and nothing else, besides data

@@ -79,9 +79,11 @@ def test_build_records_its_stack_beside_the_outputs_and_in_the_xmp(sample_build)
     assert "/" not in "".join(entry["file"] for entry in record["fonts"].values())
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def swapped(tmp_path_factory):
-    """A project built with KaiTi.ttf version 1, whose font file is then replaced by version 2."""
+    """A project built with KaiTi.ttf version 1, whose font file is then replaced by version 2.
+    One per test: test_build_says_so_once… builds again, which records the new font, and the
+    check test must see the record of the first build whatever order they run in."""
     project = make_project(tmp_path_factory.mktemp("swapped"))
     _kai_font(project / FONT, 1.0)
     first = liandong("build", "13", cwd=project, check=True)
