@@ -165,15 +165,15 @@ def web_images(context: Context) -> None:
     context.with_web_sources({id(figure): web_source(image) for figure, image in missing})
 
 
-def pdf_images(context: Context, print_shop: bool = False) -> dict[Path, tuple[bytes, str]]:
-    """What each figure's image file is replaced with in a PDF: RGB for the archival PDF,
-    CMYK for the print shop's (images.archival, images.print_shop); read by the fetcher."""
+def pdf_images(context: Context, print_shop: bool = False) -> dict[str, tuple[bytes, str]]:
+    """What each figure's picture URL (images.PRINT_URL…) is answered with in a PDF: RGB for
+    the archival PDF, CMYK for the print shop's (images.archival, images.print_shop)."""
     if not context.images:
         return {}
     from liandong import images
 
     convert = images.print_shop if print_shop else images.archival
-    return {image.path: convert(image) for _, image in context.images}
+    return {figure.src: convert(image) for figure, image in context.images}
 
 
 def build(root: Path, folders: list[Path], out: Path, print_shop: bool = False,

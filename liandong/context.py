@@ -227,7 +227,8 @@ class FigureForm:
     kind: str
     """"figure"."""
     src: str
-    """The image file, relative to the issue's folder, URL-quoted ("" when it is missing)."""
+    """The picture for the PDF: images.PRINT_URL and the file's path in the issue's folder,
+    URL-quoted ("" when it is missing); pdf.ProjectFetcher serves the converted bytes."""
     alt: str
     width: float
     height: float

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from liandong import context as ctx
+from liandong.images import PRINT_URL
 from liandong.render import typeset_lines
 from liandong.source import Block, Figure, Form, ListBlock, Note, Table
 from liandong.typeset import SPACE, Atom, Piece, atoms, balance_lines, break_lines, can_break
@@ -277,7 +278,7 @@ def figure_form(builder: ContextBuilder, form: Figure) -> ctx.FigureForm:
         builder.notices.append(form.src_loc.problem(
             f"图片“{shown}”印成 {pic_w / MM:.0f} mm 宽只有 {dpi:.0f} dpi（低于 {DPI_NOTICE} dpi），"
             "印出来可能发虚：最好换用更清晰的原图，或用“{宽=…mm}”把它印小"))
-    src = "/".join(quote(part) for part in image.name.split("/"))
+    src = PRINT_URL + "/".join(quote(part) for part in image.name.split("/"))
     figure = ctx.FigureForm(kind="figure", src=src, alt=form.caption.text, width=round(pic_w, 3),
                             height=round(pic_h, 3), box=lines * lh, caption=cap, web_src="",
                             pixels=(image.width, image.height))

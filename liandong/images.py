@@ -35,6 +35,11 @@ profile is only used to convert; it is not embedded (the PDF/X-1a output intent 
 printing condition, see pdfx.OUTPUT_INTENT)."""
 
 WEB_PIXELS = 1280
+PRINT_URL = "liandong-image:"
+"""How the print HTML names a figure's picture: PRINT_URL + its path in the issue's folder. Not a
+file: URL, so nothing in the PDF depends on where the project is (WeasyPrint names an image's
+XObject after a hash of its URL), and only pdf.ProjectFetcher, which is given the converted
+bytes, can answer it."""
 """Widest image on the web page, in pixels (twice the page's 640 px column)."""
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")

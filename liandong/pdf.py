@@ -9,7 +9,7 @@ import mimetypes
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from liandong.errors import printable
 from liandong.fonts import pin_fontconfig_language
@@ -86,12 +86,13 @@ class ProjectFetcher(URLFetcher):
     named inside an allowed folder that does not exist (a designer's typo) goes to `missing`.
     """
 
-    def __init__(self, allowed: list[Path], images: dict[Path, tuple[bytes, str]] | None = None):
+    def __init__(self, allowed: list[Path], images: dict[str, tuple[bytes, str]] | None = None):
         super().__init__(allowed_protocols={"file"}, allow_redirects=False)
         self.allowed = [folder.resolve() for folder in allowed]
         self.images = images or {}
-        """Image files (real paths) and what is served in their place: the version of a photo
-        the PDF prints (RGB for the archival PDF, CMYK for the print shop's)."""
+        """The figures' picture URLs (images.PRINT_URL…) and what is served for them: the
+        version of a photo the PDF prints (RGB for the archival PDF, CMYK for the print shop's).
+        Nothing else answers such a URL: it never reaches the file system."""
         self.refused: list[str] = []
         self.missing: list[str] = []
 
@@ -119,14 +120,13 @@ class ProjectFetcher(URLFetcher):
         return None
 
     def fetch(self, url, headers=None):
+        if url in self.images:
+            # Not a file: URL, or WeasyPrint would embed the file it names, not these bytes.
+            body, mime = self.images[url]
+            return URLFetcherResponse(url, body=body, headers={"Content-Type": mime})
         path = self.local_path(url)
         if path is None:
             raise ValueError(f"refused by liandong: {url}")
-        if path in self.images:
-            # Not a file: URL, or WeasyPrint would embed the file it names, not these bytes.
-            body, mime = self.images[path]
-            return URLFetcherResponse(f"liandong-image:{quote(path.name)}", body=body,
-                                      headers={"Content-Type": mime})
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return URLFetcherResponse(path.as_uri(), body=path.read_bytes(),
                                   headers={"Content-Type": mime})
@@ -164,7 +164,7 @@ class PdfRenderer:
 
     def render(self, html: str, base: Path, allowed: list[Path], print_shop: bool = False,
                record: dict | None = None, names: dict[str, str] | None = None,
-               images: dict[Path, tuple[bytes, str]] | None = None,
+               images: dict[str, tuple[bytes, str]] | None = None,
                synthetic: frozenset[str] = frozenset(),
                notices: list[str] | None = None) -> bytes:
         """The PDF's bytes. Identical input gives identical bytes: dates come from the HTML's

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from conftest import FIXTURES, liandong, make_project
+from conftest import FIXTURES, REPO, liandong, make_project
 from pdfmeasure import BOTTOM, MM, TEXT_H, TOP, lines, rules
 
 ISSUE = "issues/2024/13/issue.yaml"
@@ -236,6 +236,29 @@ def test_builds_are_byte_identical_across_folders_times_and_clocks(tmp_path):
                     if isinstance(obj, pikepdf.Stream):
                         assert str(project).encode() not in obj.read_bytes()
         assert str(project) not in outputs[-1]["2024-13.html"].decode("utf-8")
+    for name in outputs[0]:
+        assert outputs[0][name] == outputs[1][name], name
+
+
+def test_an_issue_with_photos_is_the_same_bytes_from_any_folder(tmp_path):
+    """WeasyPrint names an image's XObject after a hash of its URL: a file: URL put the
+    project's folder into the PDF of every issue with a photo (corpus 2025/18), so its bytes
+    changed with the checkout. The print HTML names pictures by their place in the issue."""
+    import shutil
+
+    import pikepdf
+
+    outputs = []
+    for index in range(2):
+        corpus = tmp_path / f"checkout-{index}{'-elsewhere' * index}" / "corpus"
+        shutil.copytree(REPO / "tests" / "corpus", corpus)
+        liandong("build", "2025/18", "--print-shop", "--out", str(corpus / "out"), cwd=corpus,
+                 check=True)
+        outputs.append({name: (corpus / "out" / name).read_bytes()
+                        for name in ("2025-18.pdf", "2025-18-print.pdf")})
+        with pikepdf.open(corpus / "out" / "2025-18.pdf") as pdf:
+            pictures = {image.objgen for page in pdf.pages for image in page.images.values()}
+            assert len(pictures) == 2  # the photo and the figure
     for name in outputs[0]:
         assert outputs[0][name] == outputs[1][name], name
 
