@@ -106,8 +106,15 @@ def _yaml_block(text_lines: list[str]) -> str:
     return "".join(f"  {line}\n" for line in text_lines)
 
 
-def make_issue(rng: random.Random, sentences: list[str], phrases: list[str], year: int,
-               number: int, total: int, pages: int) -> tuple[dict[str, str], tuple[str, ...]]:
+def make_issue(
+    rng: random.Random,
+    sentences: list[str],
+    phrases: list[str],
+    year: int,
+    number: int,
+    total: int,
+    pages: int,
+) -> tuple[dict[str, str], tuple[str, ...]]:
     """The files of one issue (name -> text) sized for `pages` pages, and its titles."""
     budget = (pages - 1 + FILL) * LINES_PER_PAGE - MASTHEAD_LINES - BANJI_LINES
     note: list[str] = []
@@ -143,16 +150,25 @@ def make_issue(rng: random.Random, sentences: list[str], phrases: list[str], yea
             left -= lines
         front = f"---\n标题: {title}\n" + (f"副标题: {subtitle}\n" if subtitle else "") + "---\n"
         files[f"{index:02d}.md"] = front + "\n" + "\n\n".join(paragraphs) + "\n"
-    head = (f"# 联络动态 {year} 年第 {number} 期（生成的测试稿件）\n期号: {number}\n"
-            f"总期号: {total}\n日期: {_issue_date(year, number).isoformat()}\n状态: 已签发\n")
+    head = (
+        f"# 联络动态 {year} 年第 {number} 期（生成的测试稿件）\n期号: {number}\n"
+        f"总期号: {total}\n日期: {_issue_date(year, number).isoformat()}\n状态: 已签发\n"
+    )
     if note:
         head += "\n编者按: |\n" + _yaml_block(note)
     files["issue.yaml"] = head
     return files, tuple(titles)
 
 
-def generate(dest: Path, n: int, seed: int = 1, *, pages: int | None = None,
-             per_year: int = PER_YEAR, source: Path = REPO) -> list[Generated]:
+def generate(
+    dest: Path,
+    n: int,
+    seed: int = 1,
+    *,
+    pages: int | None = None,
+    per_year: int = PER_YEAR,
+    source: Path = REPO,
+) -> list[Generated]:
     """Write a project of n issues at dest (created; issues/ must not exist yet).
 
     `pages` fixes every issue's target page count (for calibration); by default each issue draws
@@ -173,25 +189,35 @@ def generate(dest: Path, n: int, seed: int = 1, *, pages: int | None = None,
         folder.mkdir(parents=True)
         for name, text in files.items():
             (folder / name).write_text(text, encoding="utf-8")
-        made.append(Generated(folder, year, number, total, _issue_date(year, number), target,
-                              titles))
+        made.append(
+            Generated(folder, year, number, total, _issue_date(year, number), target, titles)
+        )
     return made
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="生成用于性能测试的合成档案（稿件取自样刊第 13 期）。")
+    parser = argparse.ArgumentParser(
+        description="生成用于性能测试的合成档案（稿件取自样刊第 13 期）。"
+    )
     parser.add_argument("dest", type=Path, help="目标文件夹（其中不能已有 issues/）")
     parser.add_argument("--issues", type=int, default=720, help="期数（默认 720）")
     parser.add_argument("--seed", type=int, default=1, help="随机种子（默认 1）")
-    parser.add_argument("--pages", type=int, default=None, help="每期的目标页数（校准用；默认 2—8 均匀分布）")
-    parser.add_argument("--verify", action="store_true",
-                        help="生成后用 liandong build --all 排出全部各期，列出目标页数与实际页数")
+    parser.add_argument(
+        "--pages", type=int, default=None, help="每期的目标页数（校准用；默认 2—8 均匀分布）"
+    )
+    parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="生成后用 liandong build --all 排出全部各期，列出目标页数与实际页数",
+    )
     args = parser.parse_args(argv)
     if (args.dest / "issues").exists():
         parser.error(f"{args.dest / 'issues'} 已经存在")
     made = generate(args.dest, args.issues, args.seed, pages=args.pages)
-    print(f"已生成 {len(made)} 期：{made[0].year}—{made[-1].year} 年，{args.dest / 'issues'}",
-          file=sys.stderr)
+    print(
+        f"已生成 {len(made)} 期：{made[0].year}—{made[-1].year} 年，{args.dest / 'issues'}",
+        file=sys.stderr,
+    )
     if args.verify:
         verify(args.dest, made)
     return 0
@@ -204,13 +230,21 @@ def verify(dest: Path, made: list[Generated]) -> None:
 
     exe = Path(sys.executable).with_name("liandong")
     out = dest / "verify"
-    subprocess.run([str(exe if exe.exists() else "liandong"), "build", "--all", "--out", str(out)],
-                   cwd=dest, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [str(exe if exe.exists() else "liandong"), "build", "--all", "--out", str(out)],
+        cwd=dest,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     actual = collections.Counter()
     hits = 0
     for item in made:
-        info = subprocess.run(["pdfinfo", str(out / f"{item.year}-{item.number:02d}.pdf")],
-                              capture_output=True, text=True, check=True).stdout
+        info = subprocess.run(
+            ["pdfinfo", str(out / f"{item.year}-{item.number:02d}.pdf")],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
         actual[pages] += 1
         hits += pages == item.target_pages

@@ -79,14 +79,20 @@ def main() -> None:
     args = parser.parse_args()
     runs = []
     for _ in range(args.runs):
-        done = subprocess.run([sys.executable, "-c", PHASES, str(args.project), args.issue],
-                              capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [sys.executable, "-c", PHASES, str(args.project), args.issue],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
     width = max(len(name) for name in runs[0])
     print(f"{'phase':<{width}}  median ms  (min–max, {args.runs} runs)")
     for name in runs[0]:
         values = [run[name] for run in runs]
-        print(f"{name:<{width}}  {statistics.median(values):9.0f}  ({min(values):.0f}–{max(values):.0f})")
+        print(
+            f"{name:<{width}}  {statistics.median(values):9.0f}  ({min(values):.0f}–{max(values):.0f})"
+        )
 
 
 if __name__ == "__main__":

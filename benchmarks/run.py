@@ -48,9 +48,11 @@ try:
 except ImportError:
     typst_issue = None
 
+
 def _code_root() -> Path:
     """The checkout whose liandong is installed (editable): the code being measured."""
     import importlib.util
+
     spec = importlib.util.find_spec("liandong")
     if spec and spec.origin:
         root = Path(spec.origin).resolve().parent.parent
@@ -76,6 +78,7 @@ def progress(message: str) -> None:
 
 
 # --- Measuring one process ---------------------------------------------------
+
 
 @dataclass
 class Run:
@@ -119,8 +122,9 @@ def run_process(args: list[str], cwd: Path, *, expect: str | None = None) -> Run
         peak = [0]
         done = threading.Event()
         start = time.perf_counter()
-        child = subprocess.Popen(args, cwd=cwd, stdout=out, stderr=err,
-                                 env={**os.environ, "COLUMNS": "100"})
+        child = subprocess.Popen(
+            args, cwd=cwd, stdout=out, stderr=err, env={**os.environ, "COLUMNS": "100"}
+        )
 
         def sample() -> None:
             while not done.wait(0.05):
@@ -139,13 +143,16 @@ def run_process(args: list[str], cwd: Path, *, expect: str | None = None) -> Run
         stdout = out.read().decode("utf-8", "replace")
         stderr = err.read().decode("utf-8", "replace")
     if child.returncode != 0:
-        raise SystemExit(f"命令失败（退出状态 {child.returncode}）：{' '.join(args)}\n{stdout}{stderr}")
+        raise SystemExit(
+            f"命令失败（退出状态 {child.returncode}）：{' '.join(args)}\n{stdout}{stderr}"
+        )
     if expect is not None and expect not in stdout + stderr:
         raise SystemExit(f"命令的输出里没有“{expect}”：{' '.join(args)}\n{stdout}{stderr}")
     return Run(elapsed, usage.ru_maxrss / 1024, peak[0] / 1024, stdout, stderr)
 
 
 # --- Results -----------------------------------------------------------------
+
 
 @dataclass
 class Row:
@@ -163,8 +170,14 @@ class Row:
         fmt = f"{{:.{self.digits}f}} {self.unit}".strip()
         med = statistics.median(self.values)
         verdict = "" if self.target is None else ("达标" if med <= self.target else "未达标")
-        return [self.label, fmt.format(med), fmt.format(min(self.values)),
-                fmt.format(max(self.values)), self._target(), verdict]
+        return [
+            self.label,
+            fmt.format(med),
+            fmt.format(min(self.values)),
+            fmt.format(max(self.values)),
+            self._target(),
+            verdict,
+        ]
 
     def _target(self) -> str:
         if self.target is None:
@@ -186,16 +199,27 @@ def machine() -> str:
         pass
     try:
         from importlib.metadata import version
+
         weasy = version("weasyprint")
     except Exception:  # noqa: BLE001 - the version is only shown in the report
         weasy = "?"
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=CODE, capture_output=True,
-                            text=True).stdout.strip() or "?"
-    dirty = subprocess.run(["git", "status", "--porcelain", "--", "liandong", "templates"],
-                           cwd=CODE, capture_output=True, text=True).stdout.strip()
-    return (f"{os.cpu_count()} 核（nproc {len(os.sched_getaffinity(0))}），{cpu}；"
-            f"Python {platform.python_version()}，WeasyPrint {weasy}，"
-            f"liandong {commit}{'（有未提交的改动）' if dirty else ''}（{CODE}）")
+    commit = (
+        subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=CODE, capture_output=True, text=True
+        ).stdout.strip()
+        or "?"
+    )
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", "liandong", "templates"],
+        cwd=CODE,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return (
+        f"{os.cpu_count()} 核（nproc {len(os.sched_getaffinity(0))}），{cpu}；"
+        f"Python {platform.python_version()}，WeasyPrint {weasy}，"
+        f"liandong {commit}{'（有未提交的改动）' if dirty else ''}（{CODE}）"
+    )
 
 
 def table_text(rows: list[Row]) -> str:
@@ -217,10 +241,12 @@ def table_markdown(rows: list[Row]) -> str:
 
 def _width(text: str) -> int:
     import unicodedata
+
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 # --- Projects ----------------------------------------------------------------
+
 
 def copy_repo_project(dest: Path) -> Path:
     """The project of the measured checkout (issues/, and templates/ and fonts/ if present)."""
@@ -232,6 +258,7 @@ def copy_repo_project(dest: Path) -> Path:
 
 def pdf_pages(path: Path) -> int:
     import pikepdf
+
     with pikepdf.open(path) as pdf:
         return len(pdf.pages)
 
@@ -252,6 +279,7 @@ def edit_sentence(article: Path, tag: str) -> None:
 
 
 # --- a, e, typst ---------------------------------------------------------------
+
 
 def measure_build(tmp: Path, runs: int, rows: dict[str, Row], want: set[str]) -> Path:
     project = copy_repo_project(tmp / "project")
@@ -279,8 +307,9 @@ def measure_typst(project: Path, tmp: Path, runs: int, rows: dict[str, Row]) -> 
     for k in range(runs):
         out.unlink(missing_ok=True)
         progress(f"typst：benchmarks/typst_issue.py（第 {k + 1}/{runs} 次）")
-        run = run_process([sys.executable, str(BENCH / "typst_issue.py"), str(project), "13",
-                           str(out)], project)
+        run = run_process(
+            [sys.executable, str(BENCH / "typst_issue.py"), str(project), "13", str(out)], project
+        )
         rows["t_time"].values.append(run.seconds)
         rows["t_mem"].values.append(run.max_rss_mb)
     rows["t_pages"].values.append(pdf_pages(out))
@@ -288,6 +317,7 @@ def measure_typst(project: Path, tmp: Path, runs: int, rows: dict[str, Row]) -> 
 
 
 # --- b: the preview server ---------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -357,8 +387,12 @@ def measure_serve(tmp: Path, issues: int, runs: int, rows: dict[str, Row]) -> No
     port = free_port()
     progress(f"b：liandong serve（{issues} 期，端口 {port}），等待首次生成")
     log = open(tmp / "serve.log", "wb")  # noqa: SIM115 - closed in the finally below
-    child = subprocess.Popen([LIANDONG, "serve", "--port", str(port), "--out", str(out)],
-                             cwd=project, stdout=log, stderr=subprocess.STDOUT)
+    child = subprocess.Popen(
+        [LIANDONG, "serve", "--port", str(port), "--out", str(out)],
+        cwd=project,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     stop = threading.Event()
     events: queue.Queue = queue.Queue()
     try:
@@ -410,6 +444,7 @@ def measure_serve(tmp: Path, issues: int, runs: int, rows: dict[str, Row]) -> No
     import logging
 
     from liandong.serve import Preview
+
     logging.getLogger("liandong").setLevel(logging.ERROR)
     preview = Preview(project, out, lambda message: None)
     preview.rebuild()  # nothing changed since the server: fonts resolved, renderer made
@@ -427,8 +462,16 @@ def measure_serve(tmp: Path, issues: int, runs: int, rows: dict[str, Row]) -> No
 
 # --- c, d: the archive site --------------------------------------------------
 
-def measure_site(tmp: Path, issues: int, runs_c: int, runs_d: int, rows: dict[str, Row],
-                 want: set[str], keep: Path | None = None) -> Path:
+
+def measure_site(
+    tmp: Path,
+    issues: int,
+    runs_c: int,
+    runs_d: int,
+    rows: dict[str, Row],
+    want: set[str],
+    keep: Path | None = None,
+) -> Path:
     """c and d; the site folder of the last cold build (for s). With keep, the archive, its
     site and the site's cache are copied there at the end (to look at them, or deploy them)."""
     project = tmp / "archive"
@@ -481,9 +524,16 @@ def _keep(keep: Path | None, project: Path, out: Path) -> None:
 SEARCH_QUERY = "乙烯"
 THROTTLE = 4
 """CPU slow-down (chromium devtools Emulation.setCPUThrottlingRate), as on a phone."""
-BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--no-first-run",
-                "--disable-sync"]
+BROWSER_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 
 
 def site_pages_only(tmp: Path, issues: int) -> Path:
@@ -513,7 +563,9 @@ def _static_server(folder: Path):
         def log_message(self, format, *args):  # noqa: A002 - http.server's own signature
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder))
+    )
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
@@ -535,10 +587,16 @@ def measure_browser(site: Path, runs: int, rows: dict[str, Row]) -> None:
                 cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
                 received: dict[str, int] = {}
                 urls: dict[str, str] = {}
-                cdp.on("Network.requestWillBeSent",
-                       lambda e, urls=urls: urls.__setitem__(e["requestId"], e["request"]["url"]))
-                cdp.on("Network.loadingFinished", lambda e, received=received: received.__setitem__(
-                    e["requestId"], e["encodedDataLength"]))
+                cdp.on(
+                    "Network.requestWillBeSent",
+                    lambda e, urls=urls: urls.__setitem__(e["requestId"], e["request"]["url"]),
+                )
+                cdp.on(
+                    "Network.loadingFinished",
+                    lambda e, received=received: received.__setitem__(
+                        e["requestId"], e["encodedDataLength"]
+                    ),
+                )
                 page.goto(url + "index.html")
                 page.wait_for_load_state("networkidle")
                 home = sum(received.values())
@@ -552,8 +610,10 @@ def measure_browser(site: Path, runs: int, rows: dict[str, Row]) -> None:
                         window.__first = performance.now(); })
                     .observe(document.getElementById('search-results'), {childList: true}); }""")
                 page.fill("#q", SEARCH_QUERY)
-                page.evaluate("() => { window.__start = performance.now(); "
-                              "document.getElementById('search-form').requestSubmit(); }")
+                page.evaluate(
+                    "() => { window.__start = performance.now(); "
+                    "document.getElementById('search-form').requestSubmit(); }"
+                )
                 page.wait_for_function("window.__first !== null", timeout=60_000)
                 page.wait_for_selector("#search-results > li .snippets li", timeout=60_000)
                 page.wait_for_load_state("networkidle")
@@ -561,8 +621,11 @@ def measure_browser(site: Path, runs: int, rows: dict[str, Row]) -> None:
                 total = sum(received.values())
                 status = page.locator("#search-status").inner_text()
                 shown = page.locator("#search-results > li").count()
-                pieces = sorted(u.split("/search/", 1)[1] for rid, u in urls.items()
-                                if "/search/" in u and rid in received)
+                pieces = sorted(
+                    u.split("/search/", 1)[1]
+                    for rid, u in urls.items()
+                    if "/search/" in u and rid in received
+                )
                 # The same query opened as an address (search.html?q=…): everything from the
                 # navigation on, the page and its script included, with the CPU slowed down too.
                 page.add_init_script("""window.__first = null; new MutationObserver(() => {
@@ -577,18 +640,22 @@ def measure_browser(site: Path, runs: int, rows: dict[str, Row]) -> None:
                 rows["s_bytes"].values.append(total / 1024)
                 rows["s_query"].values.append((total - before_query) / 1024)
                 rows["s_first"].values.append(first)
-                progress(f"s：“{SEARCH_QUERY}”：共下载 {total / 1024:.1f} KB（查询本身 "
-                         f"{(total - before_query) / 1024:.1f} KB，{len(pieces)} 个索引文件）；"
-                         f"第一条结果 {first * 1000:.0f} ms（CPU 降速 {THROTTLE} 倍）；{status}"
-                         f"（本页 {shown} 期）")
+                progress(
+                    f"s：“{SEARCH_QUERY}”：共下载 {total / 1024:.1f} KB（查询本身 "
+                    f"{(total - before_query) / 1024:.1f} KB，{len(pieces)} 个索引文件）；"
+                    f"第一条结果 {first * 1000:.0f} ms（CPU 降速 {THROTTLE} 倍）；{status}"
+                    f"（本页 {shown} 期）"
+                )
                 if k == 0:
                     progress(f"s：下载的索引文件：{'、'.join(pieces)}")
                     for query in ("第13期", "714", "湘党简准字", "烯"):
                         page.goto(url + "search.html?q=" + query)
                         page.wait_for_selector("#search-results > li", timeout=60_000)
                         first_hit = page.locator("#search-results .issue-head a").first.inner_text()
-                        progress(f"s：“{query}”：{page.locator('#search-status').inner_text()}"
-                                 f"第一条：{first_hit}")
+                        progress(
+                            f"s：“{query}”：{page.locator('#search-status').inner_text()}"
+                            f"第一条：{first_hit}"
+                        )
                 context.close()
             browser.close()
     finally:
@@ -597,6 +664,7 @@ def measure_browser(site: Path, runs: int, rows: dict[str, Row]) -> None:
 
 
 # --- Main ----------------------------------------------------------------------
+
 
 def make_rows(issues: int) -> dict[str, Row]:
     scaled = "" if issues == FULL_ISSUES else f"针对 {FULL_ISSUES} 期"
@@ -607,20 +675,35 @@ def make_rows(issues: int) -> dict[str, Row]:
         "b_reload": Row("b. 预览：保存后到刷新事件（含监视延迟）", "s", target=0.3),
         "b_settled": Row("b. 预览：保存后到 PDF 写出（参考）", "s"),
         "b_inproc": Row("b. 预览：进程内热重建一期（Preview.rebuild，含 PDF）", "s", target=0.3),
-        "c_time": Row(f"c. 全部 {issues} 期网站，冷，全部核心：用时", "s",
-                      target=60.0 if not scaled else None, note=scaled and "目标 ≤ 60 s " + scaled,
-                      digits=1),
+        "c_time": Row(
+            f"c. 全部 {issues} 期网站，冷，全部核心：用时",
+            "s",
+            target=60.0 if not scaled else None,
+            note=scaled and "目标 ≤ 60 s " + scaled,
+            digits=1,
+        ),
         "c_mem": Row("c. 峰值内存（单个进程最大，wait4）", "MB", digits=0),
         "c_tree": Row("c. 峰值内存（进程树合计，每 50 ms 采样）", "MB", digits=0),
         "d_none": Row(f"d. {issues} 期网站，无变化", "s", target=1.0, note=scaled),
         "d_one": Row(f"d. {issues} 期网站，改动一期", "s", target=2.0, note=scaled),
-        "s_bytes": Row(f"s. 搜索“{SEARCH_QUERY}”：打开搜索页到第一页结果全部显示，共下载（不压缩）",
-                       "KB", target=300.0, digits=1),
+        "s_bytes": Row(
+            f"s. 搜索“{SEARCH_QUERY}”：打开搜索页到第一页结果全部显示，共下载（不压缩）",
+            "KB",
+            target=300.0,
+            digits=1,
+        ),
         "s_query": Row("s. 其中查询本身（索引片段、各期文字）", "KB", digits=1),
-        "s_first": Row(f"s. 搜索“{SEARCH_QUERY}”：提交到第一条结果，CPU 降速 {THROTTLE} 倍", "s",
-                       target=0.3, digits=3),
-        "s_url": Row(f"s. 打开 search.html?q={SEARCH_QUERY} 到第一条结果，CPU 降速 {THROTTLE} 倍（参考）",
-                     "s", digits=3),
+        "s_first": Row(
+            f"s. 搜索“{SEARCH_QUERY}”：提交到第一条结果，CPU 降速 {THROTTLE} 倍",
+            "s",
+            target=0.3,
+            digits=3,
+        ),
+        "s_url": Row(
+            f"s. 打开 search.html?q={SEARCH_QUERY} 到第一条结果，CPU 降速 {THROTTLE} 倍（参考）",
+            "s",
+            digits=3,
+        ),
         "h_size": Row("s. 首页 index.html 大小", "KB", target=150.0, digits=1),
         "h_bytes": Row("s. 打开首页共下载（HTML、CSS、图标，不压缩）", "KB", digits=1),
         "e_pdf": Row("e. 第 13 期 PDF 大小", "KB", target=250.0, digits=0),
@@ -633,29 +716,52 @@ def make_rows(issues: int) -> dict[str, Row]:
     }
 
 
-ROWS_OF = {"a": ["a_time", "a_mem", "a_pages"], "b": ["b_reload", "b_settled", "b_inproc"],
-           "c": ["c_time", "c_mem", "c_tree"], "d": ["d_none", "d_one"], "e": ["e_pdf", "e_html"],
-           "s": ["s_bytes", "s_query", "s_first", "s_url", "h_size", "h_bytes"],
-           "typst": ["t_time", "t_mem", "t_ratio", "t_pages", "t_size"]}
+ROWS_OF = {
+    "a": ["a_time", "a_mem", "a_pages"],
+    "b": ["b_reload", "b_settled", "b_inproc"],
+    "c": ["c_time", "c_mem", "c_tree"],
+    "d": ["d_none", "d_one"],
+    "e": ["e_pdf", "e_html"],
+    "s": ["s_bytes", "s_query", "s_first", "s_url", "h_size", "h_bytes"],
+    "typst": ["t_time", "t_mem", "t_ratio", "t_pages", "t_size"],
+}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="liandong 性能测试：每项取多次运行的中位数、最小和最大值，打印成表。",
         epilog="测量项目：a 生成第 13 期（冷启动）；b 预览服务热重建；c 全部各期网站（冷）；"
-               "d 网站无变化、改动一期；e 第 13 期 PDF 大小；s 浏览器里的搜索和首页（720 期）；"
-               "typst 用 Typst 排同一期作对比。")
-    parser.add_argument("--runs", type=int, default=None,
-                        help="每项运行次数（默认 a、b、e、s、typst 各 5 次，c、d 各 3 次）")
-    parser.add_argument("--issues", type=int, default=None, help=f"c、d 的合成档案期数（默认 {FULL_ISSUES}）")
-    parser.add_argument("--quick", action="store_true",
-                        help=f"快速试运行：{QUICK_ISSUES} 期、每项 3 次、预览 {QUICK_SERVE_ISSUES} 期")
-    parser.add_argument("--only", default=",".join(MEASURES),
-                        help="只测这些项目，逗号分隔（a,b,c,d,e,s,typst）")
-    parser.add_argument("--markdown", type=Path, default=None, help="另把表格写入这个 Markdown 文件")
-    parser.add_argument("--keep", type=Path, default=None, metavar="DIR",
-                        help="把 c 生成的合成档案（issues/）、网站（site/）和缓存（site-cache/）复制到 DIR"
-                             "（DIR 必须还不存在），供查看或部署")
+        "d 网站无变化、改动一期；e 第 13 期 PDF 大小；s 浏览器里的搜索和首页（720 期）；"
+        "typst 用 Typst 排同一期作对比。",
+    )
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=None,
+        help="每项运行次数（默认 a、b、e、s、typst 各 5 次，c、d 各 3 次）",
+    )
+    parser.add_argument(
+        "--issues", type=int, default=None, help=f"c、d 的合成档案期数（默认 {FULL_ISSUES}）"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"快速试运行：{QUICK_ISSUES} 期、每项 3 次、预览 {QUICK_SERVE_ISSUES} 期",
+    )
+    parser.add_argument(
+        "--only", default=",".join(MEASURES), help="只测这些项目，逗号分隔（a,b,c,d,e,s,typst）"
+    )
+    parser.add_argument(
+        "--markdown", type=Path, default=None, help="另把表格写入这个 Markdown 文件"
+    )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="把 c 生成的合成档案（issues/）、网站（site/）和缓存（site-cache/）复制到 DIR"
+        "（DIR 必须还不存在），供查看或部署",
+    )
     args = parser.parse_args(argv)
     want = {m.strip() for m in args.only.split(",") if m.strip()}
     if unknown := want - set(MEASURES):
@@ -682,8 +788,10 @@ def main(argv: list[str] | None = None) -> int:
             if "typst" in want:
                 measure_typst(project, a_tmp, runs_small, rows)
                 if rows["t_time"].values and rows["a_time"].values:
-                    rows["t_ratio"].values.append(statistics.median(rows["a_time"].values)
-                                                  / statistics.median(rows["t_time"].values))
+                    rows["t_ratio"].values.append(
+                        statistics.median(rows["a_time"].values)
+                        / statistics.median(rows["t_time"].values)
+                    )
         if "b" in want:
             (tmp / "b").mkdir()
             measure_serve(tmp / "b", serve_issues, runs_small, rows)
@@ -702,16 +810,22 @@ def main(argv: list[str] | None = None) -> int:
         shown = [r for r in shown if r is not rows["t_ratio"]]
     small = "、".join(m for m in ("a", "b", "e", "s", "typst") if m in want)
     big = "、".join(m for m in ("c", "d") if m in want)
-    runs_note = ("每项运行次数：" + "，".join(filter(None, [small and f"{small} {runs_small} 次",
-                                                          big and f"{big} {runs_big} 次"])) + "。"
-                 + (f"c、d、s 为 {issues} 期合成档案。" if want & {"c", "d", "s"} else "")
-                 + (f"b 为 {serve_issues} 期合成档案。" if "b" in want else ""))
+    runs_note = (
+        "每项运行次数："
+        + "，".join(
+            filter(None, [small and f"{small} {runs_small} 次", big and f"{big} {runs_big} 次"])
+        )
+        + "。"
+        + (f"c、d、s 为 {issues} 期合成档案。" if want & {"c", "d", "s"} else "")
+        + (f"b 为 {serve_issues} 期合成档案。" if "b" in want else "")
+    )
     total = time.perf_counter() - started
     print(table_text(shown))
     print(f"\n机器：{mach}\n{runs_note}总用时 {total:.0f} s。")
     if args.markdown:
         from liandong.files import write_atomic
-        text = (table_markdown(shown) + f"\n\n机器：{mach}\n\n{runs_note}\n")
+
+        text = table_markdown(shown) + f"\n\n机器：{mach}\n\n{runs_note}\n"
         write_atomic(args.markdown, text.encode("utf-8"))
     return 0
 

@@ -57,8 +57,12 @@ def _pt(value: float) -> str:
 class _Markup:
     """Typst markup for one issue's context values."""
 
-    def __init__(self, fonts: dict[str, ResolvedFont], layout: Layout,
-                 families: dict[tuple[str, int], str] | None = None):
+    def __init__(
+        self,
+        fonts: dict[str, ResolvedFont],
+        layout: Layout,
+        families: dict[tuple[str, int], str] | None = None,
+    ):
         self.fonts, self.L = fonts, layout
         self.families = families or {}
 
@@ -108,7 +112,7 @@ class _Markup:
             f"#let red = rgb({_string(RED)})",
             # Folio: 四号 "— N —", odd pages right and even pages left, one character in; the
             # dashes' tops about 7 mm below the text area.
-            "#set page(paper: \"a4\", binding: left, "
+            '#set page(paper: "a4", binding: left, '
             f"margin: (top: {_pt(top)}, bottom: {_pt(L.page_height - top - L.text_height)}, "
             f"inside: {_pt(L.binding)}, outside: {_pt(L.outer)}), "
             f"footer-descent: {_pt(L.folio_gap - 0.5 * L.folio_size)}, "
@@ -118,9 +122,9 @@ class _Markup:
             "[— #n —];"
             f" if calc.odd(n) {{ align(right, pad(right: {_pt(L.pitch)}, folio)) }}"
             f" else {{ align(left, pad(left: {_pt(L.pitch)}, folio)) }} }})",
-            f"#set text({self.font('body')}, size: {_pt(L.body_size)}, lang: \"zh\", "
+            f'#set text({self.font("body")}, size: {_pt(L.body_size)}, lang: "zh", '
             # No gap between Han characters and digits or Latin letters: liandong sets none.
-            f"region: \"cn\", cjk-latin-spacing: none, top-edge: {_TOP_EDGE}em, "
+            f'region: "cn", cjk-latin-spacing: none, top-edge: {_TOP_EDGE}em, '
             f"bottom-edge: {_BOTTOM_EDGE}em, "
             # Just under the grid's letter-spacing, so 28 characters fit a line.
             f"tracking: {_pt(L.spacing - 0.01)}, fallback: false)",
@@ -134,7 +138,7 @@ class _Markup:
             "spacing: 0pt)[",
             "#set par(first-line-indent: 0pt, justify: false)",
             f"#align(center, text({self.font('title')}, size: {_pt(L.masthead_size)}, "
-            f"tracking: 0.25em, fill: red, top-edge: \"cap-height\")"
+            f'tracking: 0.25em, fill: red, top-edge: "cap-height")'
             f"[#h(0.25em){escape(masthead.name)}])",
             f"#v({_pt(0.5 * pitch)})",
             f"#align(center)[{escape(masthead.number_line)}]",
@@ -152,16 +156,22 @@ class _Markup:
             # One blank grid line above and below the title, two between articles; the title
             # stays with what follows it.
             above = (2 if number else 1) * pitch + leading
-            header = ["#set par(first-line-indent: 0pt, justify: false)",
-                      f"#align(center, text({self.font('title')}, size: {_pt(L.title_size)}, "
-                      f"tracking: 0pt)[#set par(leading: {_pt(pitch - L.title_size)}); "
-                      f"{self.title_lines(article.title, 'title')}])"]
+            header = [
+                "#set par(first-line-indent: 0pt, justify: false)",
+                f"#align(center, text({self.font('title')}, size: {_pt(L.title_size)}, "
+                f"tracking: 0pt)[#set par(leading: {_pt(pitch - L.title_size)}); "
+                f"{self.title_lines(article.title, 'title')}])",
+            ]
             if article.subtitle:
-                header.append(f"#align(center, text({self.font('kai')}, "
-                              f"size: {_pt(L.subtitle_size)}, tracking: 0pt)"
-                              f"[{self.title_lines(article.subtitle, 'kai')}])")
-            out.append(f"#block(sticky: true, width: 100%, above: {_pt(above)}, "
-                       f"below: {_pt(pitch + leading)})[\n" + "\n".join(header) + "\n]")
+                header.append(
+                    f"#align(center, text({self.font('kai')}, "
+                    f"size: {_pt(L.subtitle_size)}, tracking: 0pt)"
+                    f"[{self.title_lines(article.subtitle, 'kai')}])"
+                )
+            out.append(
+                f"#block(sticky: true, width: 100%, above: {_pt(above)}, "
+                f"below: {_pt(pitch + leading)})[\n" + "\n".join(header) + "\n]"
+            )
             for par in article.blocks:
                 text = f"#par[{self.paragraph(par, 'body')}]"
                 # A heading never ends a page.
@@ -175,12 +185,13 @@ class _Markup:
         size = L.banji_size
         rows = []
         for item in banji.lists:
-            rows.append(f"#par(hanging-indent: {_pt(item.label_width)})"
-                        f"[{escape(item.label + '：')}{escape(item.text)}]")
+            rows.append(
+                f"#par(hanging-indent: {_pt(item.label_width)})"
+                f"[{escape(item.label + '：')}{escape(item.text)}]"
+            )
         credits_row = banji.rows[0] if banji.rows[0].kind == "credits" else None
         if credits_row and len(credits_row.lines) == 1 and len(credits_row.lines[0].parts) == 2:
-            rows.append(f"#par[{escape(banji.editor or '')}#h(1fr)"
-                        f"{escape(banji.contact or '')}]")
+            rows.append(f"#par[{escape(banji.editor or '')}#h(1fr){escape(banji.contact or '')}]")
         else:
             # Editor and contact on their own lines, in one cell (no rule between them).
             credits = [escape(line) for line in (banji.editor, banji.contact) if line]
@@ -188,12 +199,15 @@ class _Markup:
         count = f"#h(1fr){escape(banji.count_text)}" if banji.count_text else ""
         rows.append(f"#par[{escape('批准文号：' + banji.approval)}{count}]")
         cells = "\n#line(length: 100%, stroke: 0.25mm)\n".join(
-            f"#block(width: 100%, inset: (x: {_pt(size)}, y: 1.5pt))[{row}]" for row in rows)
-        return (f"#v(1fr)\n#block(breakable: false, width: 100%, above: {_pt(L.line_height)}, "
-                f"stroke: (top: 0.35mm, bottom: 0.35mm))[\n"
-                f"#set text(size: {_pt(size)}, tracking: 0pt)\n"
-                f"#set par(first-line-indent: 0pt, leading: {_pt(0.5 * size)})\n"
-                f"#set block(spacing: 0pt)\n{cells}\n]")
+            f"#block(width: 100%, inset: (x: {_pt(size)}, y: 1.5pt))[{row}]" for row in rows
+        )
+        return (
+            f"#v(1fr)\n#block(breakable: false, width: 100%, above: {_pt(L.line_height)}, "
+            f"stroke: (top: 0.35mm, bottom: 0.35mm))[\n"
+            f"#set text(size: {_pt(size)}, tracking: 0pt)\n"
+            f"#set par(first-line-indent: 0pt, leading: {_pt(0.5 * size)})\n"
+            f"#set block(spacing: 0pt)\n{cells}\n]"
+        )
 
 
 @functools.lru_cache(maxsize=4)
@@ -207,8 +221,11 @@ def _compiler(folders: tuple[Path, ...]):
     """A Typst compiler that knows only the resolved fonts' folders (scanned once)."""
     import typst
 
-    fonts = typst.Fonts(include_system_fonts=False, include_embedded_fonts=False,
-                        font_paths=[str(folder) for folder in folders])
+    fonts = typst.Fonts(
+        include_system_fonts=False,
+        include_embedded_fonts=False,
+        font_paths=[str(folder) for folder in folders],
+    )
     return typst.Compiler(font_paths=fonts, ignore_system_fonts=True)
 
 
@@ -217,8 +234,11 @@ def _families(folders: tuple[Path, ...]) -> dict[tuple[str, int], str]:
     """The family Typst knows each face of these folders by: (file, index) -> family."""
     import typst
 
-    fonts = typst.Fonts(include_system_fonts=False, include_embedded_fonts=False,
-                        font_paths=[str(folder) for folder in folders])
+    fonts = typst.Fonts(
+        include_system_fonts=False,
+        include_embedded_fonts=False,
+        font_paths=[str(folder) for folder in folders],
+    )
     return {(info.path, info.index): info.family for info in fonts.fonts()}
 
 
@@ -240,8 +260,7 @@ def issue_markup(root: Path, selector: str) -> tuple[str, tuple[Path, ...]]:
     [(_, context)] = loaded
     values = context.values
     folders = font_folders(renderer.fonts)
-    return (_Markup(renderer.fonts, values.layout, _families(folders)).document(values),
-            folders)
+    return (_Markup(renderer.fonts, values.layout, _families(folders)).document(values), folders)
 
 
 def compile_markup(source: str, folders: tuple[Path, ...]) -> bytes:
@@ -269,8 +288,7 @@ def _page_count(pdf: bytes) -> int:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 3:
-        print("用法：python benchmarks/typst_issue.py 项目文件夹 期号 输出.pdf",
-              file=sys.stderr)
+        print("用法：python benchmarks/typst_issue.py 项目文件夹 期号 输出.pdf", file=sys.stderr)
         return 2
     root, selector, out = argv
     try:

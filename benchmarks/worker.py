@@ -33,7 +33,7 @@ def main() -> None:
     from liandong.validate import issue_folders
 
     renderer = SiteRenderer(args.project, resolve_fonts(args.project / "fonts"))
-    folders = issue_folders(args.project)[:args.issues + 1]
+    folders = issue_folders(args.project)[: args.issues + 1]
     nav = {"prev": None, "next": None}
     renderer.render(folders[0], nav)  # warm-up, not counted
 
@@ -48,14 +48,17 @@ def main() -> None:
                 return function(*args, **kwargs)
             finally:
                 spent[label] += time.perf_counter() - start
+
         setattr(owner, name, wrapper)
 
-    phases = [(build.IssueRenderer, "load", "liandong: sources, line breaking, glyph check"),
-              (build.IssueRenderer, "pages", "liandong: Jinja (print and web HTML)"),
-              (weasyprint.HTML, "render", "WeasyPrint: layout"),
-              (weasyprint.document.Document, "write_pdf", "WeasyPrint: PDF writing"),
-              (pdf, "finish", "liandong: finishing (fonts compacted, tags, XMP; pikepdf, uharfbuzz)"),
-              (build, "_preflight", "liandong: preflight")]
+    phases = [
+        (build.IssueRenderer, "load", "liandong: sources, line breaking, glyph check"),
+        (build.IssueRenderer, "pages", "liandong: Jinja (print and web HTML)"),
+        (weasyprint.HTML, "render", "WeasyPrint: layout"),
+        (weasyprint.document.Document, "write_pdf", "WeasyPrint: PDF writing"),
+        (pdf, "finish", "liandong: finishing (fonts compacted, tags, XMP; pikepdf, uharfbuzz)"),
+        (build, "_preflight", "liandong: preflight"),
+    ]
     nested = (weasyprint.pdf.fonts.Font, "clean", "WeasyPrint: PDF writing, of it font subsetting")
     for owner, name, label in [*phases, nested]:
         timed(owner, name, label)
@@ -69,18 +72,24 @@ def main() -> None:
             pages += len(document.pages)
     total = time.perf_counter() - start
     count = len(folders) - 1
-    print(f"{count} issues, {pages} pages ({pages / count:.1f} a issue): "
-          f"{total / count * 1000:.0f} ms a issue on one core")
+    print(
+        f"{count} issues, {pages} pages ({pages / count:.1f} a issue): "
+        f"{total / count * 1000:.0f} ms a issue on one core"
+    )
     accounted = 0.0
     for _, _, label in phases:
         accounted += spent[label]
         print(f"  {label:<50} {spent[label] / count * 1000:5.0f} ms  {spent[label] / total:6.1%}")
         if label == "WeasyPrint: PDF writing":
-            print(f"  {'  of it, WeasyPrint subsetting the fonts':<50} "
-                  f"{spent[nested[2]] / count * 1000:5.0f} ms  {spent[nested[2]] / total:6.1%}")
+            print(
+                f"  {'  of it, WeasyPrint subsetting the fonts':<50} "
+                f"{spent[nested[2]] / count * 1000:5.0f} ms  {spent[nested[2]] / total:6.1%}"
+            )
     rest = total - accounted
-    print(f"  {'other (site page metadata, counting pages)':<50} {rest / count * 1000:5.0f} ms  "
-          f"{rest / total:6.1%}")
+    print(
+        f"  {'other (site page metadata, counting pages)':<50} {rest / count * 1000:5.0f} ms  "
+        f"{rest / total:6.1%}"
+    )
 
 
 if __name__ == "__main__":

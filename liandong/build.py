@@ -78,19 +78,31 @@ class IssueRenderer(IssueLoader):
         self._record: dict | None = None
         # What WeasyPrint may read, besides the issue's own folder: the project's templates/ and
         # fonts/ (only where they really lie inside the project) and the shipped templates.
-        self.allowed = [folder for folder in (root / "templates", root / "fonts")
-                        if outside_project(folder, root) is None] + [PACKAGE_TEMPLATES]
+        self.allowed = [
+            folder
+            for folder in (root / "templates", root / "fonts")
+            if outside_project(folder, root) is None
+        ] + [PACKAGE_TEMPLATES]
 
-    def pages(self, issue: Issue, context: Context, *, print_shop: bool = False,
-              web_template: str = "web.html", **web_extra: object) -> tuple[str, str, str | None]:
+    def pages(
+        self,
+        issue: Issue,
+        context: Context,
+        *,
+        print_shop: bool = False,
+        web_template: str = "web.html",
+        **web_extra: object,
+    ) -> tuple[str, str, str | None]:
         """The print HTML, the web page and (print_shop) the print-shop HTML.
 
         Raises LiandongError, naming the template file and line, for a template mistake."""
         web_images(context)
         try:
-            return (render_print(self.env, context),
-                    render_web(self.env, context, web_template, **web_extra),
-                    render_print(self.env, context, print_shop=True) if print_shop else None)
+            return (
+                render_print(self.env, context),
+                render_web(self.env, context, web_template, **web_extra),
+                render_print(self.env, context, print_shop=True) if print_shop else None,
+            )
         except jinja2.TemplateError as exc:
             raise template_error(exc, self.root) from None
 
@@ -123,29 +135,52 @@ class IssueRenderer(IssueLoader):
             self._pdf = PdfRenderer()
         return self._pdf
 
-    def render(self, issue: Issue, context: Context, *, print_shop: bool = False,
-               docx: bool = False, web_template: str = "web.html",
-               **web_extra: object) -> Rendered:
+    def render(
+        self,
+        issue: Issue,
+        context: Context,
+        *,
+        print_shop: bool = False,
+        docx: bool = False,
+        web_template: str = "web.html",
+        **web_extra: object,
+    ) -> Rendered:
         """PDF, web page, (print_shop) the print-shop PDF, each PDF preflighted, and (docx) the
         Word document.
 
         Raises LiandongError for a template mistake or a PDF that fails preflight."""
         print_html, web_html, shop_html = self.pages(
-            issue, context, print_shop=print_shop, web_template=web_template, **web_extra)
+            issue, context, print_shop=print_shop, web_template=web_template, **web_extra
+        )
         renderer = self._pdf_renderer()
         allowed = [*self.allowed, issue.folder]
         names = pdf_names(self.fonts)
         bold = synthetic_bold(self.fonts)
         notices: list[str] = []
-        pdf = renderer.render(print_html, issue.folder, allowed, record=self.record, names=names,
-                              images=pdf_images(context), synthetic=bold, notices=notices)
+        pdf = renderer.render(
+            print_html,
+            issue.folder,
+            allowed,
+            record=self.record,
+            names=names,
+            images=pdf_images(context),
+            synthetic=bold,
+            notices=notices,
+        )
         _preflight(f"{issue.slug}.pdf", pdf, self.fonts, notices)
         shop_pdf = None
         if shop_html is not None:
             notices = []
-            shop_pdf = renderer.render(shop_html, issue.folder, allowed, print_shop=True,
-                                       names=names, images=pdf_images(context, print_shop=True),
-                                       synthetic=bold, notices=notices)
+            shop_pdf = renderer.render(
+                shop_html,
+                issue.folder,
+                allowed,
+                print_shop=True,
+                names=names,
+                images=pdf_images(context, print_shop=True),
+                synthetic=bold,
+                notices=notices,
+            )
             _preflight(f"{issue.slug}{PRINT_SHOP_SUFFIX}.pdf", shop_pdf, self.fonts, notices)
         word = None
         if docx:
@@ -176,8 +211,14 @@ def pdf_images(context: Context, print_shop: bool = False) -> dict[str, tuple[by
     return {figure.src: convert(image) for figure, image in context.images}
 
 
-def build(root: Path, folders: list[Path], out: Path, print_shop: bool = False,
-          docx: bool = False, ofd: bool = False) -> list[Built]:
+def build(
+    root: Path,
+    folders: list[Path],
+    out: Path,
+    print_shop: bool = False,
+    docx: bool = False,
+    ofd: bool = False,
+) -> list[Built]:
     """Build the named issues into out/.
 
     Everything is loaded and checked first (SourceErrors lists every problem), then every
@@ -199,8 +240,10 @@ def build(root: Path, folders: list[Path], out: Path, print_shop: bool = False,
         raise SourceErrors(problems)
     for notice in sorted(set(notices)):  # check shows them too; the log adds "注意："
         logger.warning("%s:%d:%d: %s", notice.path, notice.line, notice.column, notice.message)
-    rendered = [renderer.render(issue, context, print_shop=print_shop, docx=docx)
-                for issue, context in loaded]
+    rendered = [
+        renderer.render(issue, context, print_shop=print_shop, docx=docx)
+        for issue, context in loaded
+    ]
     ofds: dict[str, bytes] = {}
     if ofd:
         from liandong.ofd import pdf_to_ofd  # only for --ofd
@@ -222,8 +265,7 @@ def build(root: Path, folders: list[Path], out: Path, print_shop: bool = False,
         pdf, html = out / f"{slug}.pdf", out / f"{slug}.html"
         shop = None if r.print_pdf is None else out / f"{slug}{PRINT_SHOP_SUFFIX}.pdf"
         record = record_path(out, slug)
-        files: dict[Path, Data] = {pdf: r.pdf, html: r.html,
-                                   record: record_json(r.record or {})}
+        files: dict[Path, Data] = {pdf: r.pdf, html: r.html, record: record_json(r.record or {})}
         if shop is not None and r.print_pdf is not None:
             files[shop] = r.print_pdf
         word = None if r.docx is None else out / f"{slug}{DOCX_SUFFIX}"
@@ -235,18 +277,25 @@ def build(root: Path, folders: list[Path], out: Path, print_shop: bool = False,
         replace_together(files)
         built.append(Built(r.issue, pdf, html, shop, record, word, ofd_path))
     if changed:
-        logger.warning("%s", "\n".join(
-            f"{'、'.join(slugs)} 上次生成时的排版环境与现在不同：{'；'.join(differences)}。"
-            "这次生成的换行和分页可能与上次不同，请核对后再发布。"
-            for differences, slugs in changed.items()))
+        logger.warning(
+            "%s",
+            "\n".join(
+                f"{'、'.join(slugs)} 上次生成时的排版环境与现在不同：{'；'.join(differences)}。"
+                "这次生成的换行和分页可能与上次不同，请核对后再发布。"
+                for differences, slugs in changed.items()
+            ),
+        )
     return built
 
 
 def synthetic_bold(fonts: dict[str, ResolvedFont]) -> frozenset[str]:
     """The PDF names of the bold of each font that has no bold face (FandolFang, a project
     font): pdf.embolden draws text in them bold."""
-    return frozenset(font.css_family.replace(" ", "-") + "-Bold" for font in fonts.values()
-                     if font.bold is None and font.weight < 600)
+    return frozenset(
+        font.css_family.replace(" ", "-") + "-Bold"
+        for font in fonts.values()
+        if font.bold is None and font.weight < 600
+    )
 
 
 def pdf_names(fonts: dict[str, ResolvedFont]) -> dict[str, str]:
@@ -255,9 +304,16 @@ def pdf_names(fonts: dict[str, ResolvedFont]) -> dict[str, str]:
     return {font.css_family: font.pdf_name for font in fonts.values() if font.origin == "fonts/"}
 
 
-BUILD_OUTPUT = re.compile(r"[1-9][0-9]{3}-[0-9]{2,3}(?:" + PRINT_SHOP_SUFFIX + r"\.pdf|\.pdf|\.html|\.ofd"
-                          + r"|" + re.escape(DOCX_SUFFIX)
-                          + r"|" + re.escape(RECORD_SUFFIX) + r")")
+BUILD_OUTPUT = re.compile(
+    r"[1-9][0-9]{3}-[0-9]{2,3}(?:"
+    + PRINT_SHOP_SUFFIX
+    + r"\.pdf|\.pdf|\.html|\.ofd"
+    + r"|"
+    + re.escape(DOCX_SUFFIX)
+    + r"|"
+    + re.escape(RECORD_SUFFIX)
+    + r")"
+)
 """The file names `build` writes: 2024-13.pdf, 2024-13.html, 2024-13-print.pdf, 2024-13.docx,
 2024-13.ofd and the build record 2024-13.build.json. A folder of only these (and liandong's
 temporary files) is a liandong output folder (`--out` guard)."""
@@ -267,8 +323,9 @@ def is_build_output(name: str) -> bool:
     return BUILD_OUTPUT.fullmatch(name) is not None
 
 
-def _preflight(name: str, data: bytes, fonts: dict[str, ResolvedFont],
-               notices: list[str] | None = None) -> None:
+def _preflight(
+    name: str, data: bytes, fonts: dict[str, ResolvedFont], notices: list[str] | None = None
+) -> None:
     """Preflight the bytes before they replace anything: a broken PDF is never published.
     The preflight's warnings and the renderer's notices (pdf.compact_fonts) are logged
     after the file's name."""
@@ -276,7 +333,9 @@ def _preflight(name: str, data: bytes, fonts: dict[str, ResolvedFont],
 
     report = preflight(data, fonts, name=name)
     if not report.ok:
-        raise LiandongError(f"{report.text()}\n{name} 预检未通过：没有写出任何文件，原有文件保持不变。")
+        raise LiandongError(
+            f"{report.text()}\n{name} 预检未通过：没有写出任何文件，原有文件保持不变。"
+        )
     for warning in [*(notices or []), *report.warnings]:
         logger.warning("%s：%s", name, warning)
 
@@ -286,7 +345,9 @@ def template_error(exc: jinja2.TemplateError, root: Path) -> LiandongError:
     if isinstance(exc, TemplateOutsideProject):
         return LiandongError(exc.message or str(exc))
     if isinstance(exc, jinja2.TemplateNotFound):
-        return LiandongError(f"找不到模板 {display_path(str(exc.name))}：templates/ 和 liandong 自带的模板里都没有")
+        return LiandongError(
+            f"找不到模板 {display_path(str(exc.name))}：templates/ 和 liandong 自带的模板里都没有"
+        )
     name = getattr(exc, "filename", None) or getattr(exc, "name", None)
     line = getattr(exc, "lineno", None)
     if not name or not line:

@@ -72,6 +72,7 @@ def source_paths(root: Path, folders: list[Path]) -> list[Path]:
 
 # --- What prints: the lint units of each file ----------------------------------------------
 
+
 def _scalar_span(source: SourceFile, node: yaml.Node) -> tuple[int, int, str | None] | None:
     if not isinstance(node, yaml.ScalarNode) or node.tag.endswith(":null"):
         return None
@@ -86,8 +87,9 @@ def _scalar_span(source: SourceFile, node: yaml.Node) -> tuple[int, int, str | N
     return start, end, None
 
 
-def _yaml_units(source: SourceFile, node: yaml.Node | None,
-                schema: dict[str, Field]) -> list[tuple[int, int, str | None]]:
+def _yaml_units(
+    source: SourceFile, node: yaml.Node | None, schema: dict[str, Field]
+) -> list[tuple[int, int, str | None]]:
     """Spans of the YAML values that print (text, lists, Markdown); keys and comments do not."""
     if not isinstance(node, yaml.MappingNode):
         return []
@@ -138,10 +140,13 @@ def lint_paths(root: Path, paths: list[Path]) -> list[Finding]:
 
 
 def _kind(path: Path) -> str:
-    return "series" if path.name == SERIES_FILE else "issue" if path.name == ISSUE_FILE else "article"
+    return (
+        "series" if path.name == SERIES_FILE else "issue" if path.name == ISSUE_FILE else "article"
+    )
 
 
 # --- The check ------------------------------------------------------------------
+
 
 def run_checks(root: Path, folders: list[Path], archive: Archive | None = None) -> Report:
     """Every check on the named issues; nothing is written. `archive` (from
@@ -152,8 +157,9 @@ def run_checks(root: Path, folders: list[Path], archive: Archive | None = None) 
     report = Report()
     if archive is not None:
         report.errors += archive.errors
-        report.warnings += [Problem(p.path, p.line, p.column, f"注意：{p.message}")
-                            for p in archive.notices]
+        report.warnings += [
+            Problem(p.path, p.line, p.column, f"注意：{p.message}") for p in archive.notices
+        ]
     # Schema problems, then (for the issues that load) the build's glyph check: every printed
     # character against the font that prints it, the ones a 补字 font prints as notices.
     # No WeasyPrint: nothing is rendered.
@@ -167,18 +173,20 @@ def run_checks(root: Path, folders: list[Path], archive: Archive | None = None) 
     numbers_read = read_archive(root, ignored, archive.folders if archive is not None else None)
     rule = numbering_rule(load_series(root, ignored))
     selected = {folder.resolve() for folder in folders}
-    report.warnings += [Problem(p.path, p.line, p.column, f"注意：{p.message}")
-                        for p, numbers in _located(check_numbering(numbers_read, rule),
-                                                   numbers_read)
-                        if numbers.folder.resolve() in selected]
+    report.warnings += [
+        Problem(p.path, p.line, p.column, f"注意：{p.message}")
+        for p, numbers in _located(check_numbering(numbers_read, rule), numbers_read)
+        if numbers.folder.resolve() in selected
+    ]
 
     report.findings += lint_paths(root, source_paths(root, folders))
     report.warnings += [finding.problem() for finding in report.findings]
     return report
 
 
-def stack_warnings(root: Path, folders: list[Path],
-                   fonts: dict[str, ResolvedFont]) -> list[Problem]:
+def stack_warnings(
+    root: Path, folders: list[Path], fonts: dict[str, ResolvedFont]
+) -> list[Problem]:
     """An issue last built (build/<slug>.build.json, or the site's PDF) with a stack that
     differs from this machine's (with these fonts) in a way that can move the layout: building
     it again may break lines and pages differently from the published PDF."""
@@ -195,10 +203,15 @@ def stack_warnings(root: Path, folders: list[Path],
             current = build_record(fonts)
         differences = layout_differences(record, current)
         if differences:
-            warnings.append(Problem(
-                display_path(folder / ISSUE_FILE, root), 1, 1,
-                f"注意：本期上次生成时（{display_path(path, root)}）的排版环境与现在不同，"
-                f"现在重新生成，换行和分页可能与那时不同：{'；'.join(differences)}"))
+            warnings.append(
+                Problem(
+                    display_path(folder / ISSUE_FILE, root),
+                    1,
+                    1,
+                    f"注意：本期上次生成时（{display_path(path, root)}）的排版环境与现在不同，"
+                    f"现在重新生成，换行和分页可能与那时不同：{'；'.join(differences)}",
+                )
+            )
     return warnings
 
 
@@ -212,6 +225,7 @@ def _located(problems: list[Problem], archive: list[Numbers]) -> list[tuple[Prob
 
 
 # --- Fixing --------------------------------------------------------------------
+
 
 def convert_encodings(root: Path, paths: list[Path], echo: Callable[[str], None]) -> int:
     """Rewrite GBK/GB18030 and UTF-16 sources as UTF-8 (line endings kept); returns how many."""
@@ -249,8 +263,12 @@ def _raw_offsets(raw_text: str) -> list[int]:
     return offsets
 
 
-def apply_fixes(root: Path, findings: list[Finding], echo: Callable[[str], None],
-                refused: set[Path] | None = None) -> int:
+def apply_fixes(
+    root: Path,
+    findings: list[Finding],
+    echo: Callable[[str], None],
+    refused: set[Path] | None = None,
+) -> int:
     """Apply the safe fixes in place, file by file, byte for byte elsewhere; returns how many.
 
     Files whose fixes would break their YAML are left alone, said once, and added to `refused`."""
@@ -325,14 +343,24 @@ def echo_changes(root: Path, before: dict[Path, str], echo: Callable[[str], None
                 echo(f"{source.name}:{number}: + {now}")
 
 
-def check(root: Path, folders: list[Path], *, strict: bool = False, fix: bool = False,
-          echo: Callable[[str], None] = print, archive: Archive | None = None) -> int:
+def check(
+    root: Path,
+    folders: list[Path],
+    *,
+    strict: bool = False,
+    fix: bool = False,
+    echo: Callable[[str], None] = print,
+    archive: Archive | None = None,
+) -> int:
     """Check (and with fix, first repair) the named issues; print every problem; the exit status."""
     if fix:
         paths = source_paths(root, folders)
         converted = convert_encodings(root, paths, echo)
-        before = {path: source.text for path in paths
-                  if (source := read_source(path, root, [])) is not None}
+        before = {
+            path: source.text
+            for path in paths
+            if (source := read_source(path, root, [])) is not None
+        }
         fixed = 0
         refused: set[Path] = set()
         for _ in range(_FIX_ROUNDS):
@@ -342,8 +370,9 @@ def check(root: Path, folders: list[Path], *, strict: bool = False, fix: bool = 
                 break
         echo_changes(root, before, echo)
         if converted or fixed:
-            done = ([f"修正 {fixed} 处排版问题"] if fixed else []) + \
-                ([f"转换 {converted} 个文件的编码"] if converted else [])
+            done = ([f"修正 {fixed} 处排版问题"] if fixed else []) + (
+                [f"转换 {converted} 个文件的编码"] if converted else []
+            )
             echo(f"共{'，'.join(done)}。修正后重新检查：")
         else:
             echo("没有可自动修正的问题。")
@@ -353,8 +382,11 @@ def check(root: Path, folders: list[Path], *, strict: bool = False, fix: bool = 
         echo(str(problem))
     errors, warnings = len(set(report.errors)), len(set(report.warnings))
     fixable = sum(1 for finding in report.findings if finding.safe and finding.edits)
-    scope = (f" {len(folders)} 期" if len(folders) != 1 else
-             f" {folders[0].parent.name} 年第 {int(folders[0].name)} 期")
+    scope = (
+        f" {len(folders)} 期"
+        if len(folders) != 1
+        else f" {folders[0].parent.name} 年第 {int(folders[0].name)} 期"
+    )
     if not problems:
         echo(f"检查了{scope}：没有发现问题。")
         return 0

@@ -49,8 +49,7 @@ _CLICK_ZH = {
     "File": "文件",
     # Values given to options and arguments (issue 14: "'abc' is not a valid integer.")
     "{value!r} is not a valid {number_type}.": "“{value}”不是有效的数字（请写半角阿拉伯数字）。",
-    "{value!r} is not a valid boolean. Recognized values: {states}":
-        "“{value}”不是有效的是非值，可用的有：{states}",
+    "{value!r} is not a valid boolean. Recognized values: {states}": "“{value}”不是有效的是非值，可用的有：{states}",
     "{value!r} is not a valid UUID.": "“{value}”不是有效的 UUID。",
     "{value!r} is not {choice}.": "“{value}”不是 {choice}。",
     "{value!r} is not one of {choices}.": "“{value}”不是其中之一：{choices}。",
@@ -59,10 +58,8 @@ _CLICK_ZH = {
     "{value!r} does not match the format {format}.": "“{value}”不符合格式 {format}。",
     "{value!r} does not match the formats {formats}.": "“{value}”不符合以下任何格式：{formats}。",
     "{value} is not in the range {range}.": "{value} 不在 {range} 范围内。",
-    "{len_type} values are required, but {len_value} was given.":
-        "需要 {len_type} 个值，只给了 {len_value} 个。",
-    "{len_type} values are required, but {len_value} were given.":
-        "需要 {len_type} 个值，给了 {len_value} 个。",
+    "{len_type} values are required, but {len_value} was given.": "需要 {len_type} 个值，只给了 {len_value} 个。",
+    "{len_type} values are required, but {len_value} were given.": "需要 {len_type} 个值，给了 {len_value} 个。",
     "{name} {filename!r} is not readable.": "{name} {filename!r} 不可读（没有权限）。",
     "{name} {filename!r} is not writable.": "{name} {filename!r} 不可写（没有权限）。",
     "{name} {filename!r} is not executable.": "{name} {filename!r} 不可执行。",
@@ -82,10 +79,8 @@ _CLICK_ZH = {
     "default: {default}": "默认：{default}",
     "(dynamic)": "（动态）",
     "deprecated": "已弃用",
-    "DeprecationWarning: The command {name!r} is deprecated.{extra_message}":
-        "注意：命令 {name!r} 已弃用。{extra_message}",
-    "DeprecationWarning: The {param_type} {name!r} is deprecated.{extra_message}":
-        "注意：{param_type} {name!r} 已弃用。{extra_message}",
+    "DeprecationWarning: The command {name!r} is deprecated.{extra_message}": "注意：命令 {name!r} 已弃用。{extra_message}",  # noqa: E501 - a message and its translation, neither can be split
+    "DeprecationWarning: The {param_type} {name!r} is deprecated.{extra_message}": "注意：{param_type} {name!r} 已弃用。{extra_message}",  # noqa: E501 - a message and its translation, neither can be split
     "Do you want to continue?": "要继续吗？",
     "Confirm the action without prompting.": "不询问，直接确认。",
     "%(prog)s, version %(version)s": "%(prog)s，版本 %(version)s",
@@ -99,21 +94,15 @@ _CLICK_ZH = {
     "Unknown color {colour!r}": "未知的颜色 {colour!r}",
     "Unknown standard stream '{name}'": "未知的标准流“{name}”",
     "Windows error: {error}": "Windows 错误：{error}",
-    "Couldn't detect Bash version, shell completion is not supported.":
-        "无法识别 Bash 的版本，不支持命令补全。",
-    "Shell completion is not supported for Bash versions older than 4.4.":
-        "Bash 4.4 以前的版本不支持命令补全。",
+    "Couldn't detect Bash version, shell completion is not supported.": "无法识别 Bash 的版本，不支持命令补全。",
+    "Shell completion is not supported for Bash versions older than 4.4.": "Bash 4.4 以前的版本不支持命令补全。",
     # Mistakes in a command's definition (a programming error, never an editor's)
-    "Could not determine name for option with declarations {decls!r}":
-        "无法确定选项的名称：{decls!r}",
+    "Could not determine name for option with declarations {decls!r}": "无法确定选项的名称：{decls!r}",
     "No options defined but a name was passed ({name}). Did you mean to declare an argument "
-    "instead? Did you mean to pass '--{name}'?":
-        "没有定义选项，却给了名称（{name}）：应是参数，或写作“--{name}”？",
-    "Arguments take exactly one parameter declaration, got {length}: {decls}.":
-        "参数只能有一个声明，现在有 {length} 个：{decls}。",
+    "instead? Did you mean to pass '--{name}'?": "没有定义选项，却给了名称（{name}）：应是参数，或写作“--{name}”？",
+    "Arguments take exactly one parameter declaration, got {length}: {decls}.": "参数只能有一个声明，现在有 {length} 个：{decls}。",  # noqa: E501 - a message and its translation, neither can be split
     "Name '{name}' defined twice": "名称“{name}”定义了两次",
-    "Boolean option {decl!r} cannot use the same flag for true/false.":
-        "是非选项 {decl!r} 不能用同一个标志表示是和否。",
+    "Boolean option {decl!r} cannot use the same flag for true/false.": "是非选项 {decl!r} 不能用同一个标志表示是和否。",  # noqa: E501 - a message and its translation, neither can be split
 }
 """Click's own words (usage, headings, errors, prompts) in Chinese: the editors read no English.
 tests/test_cli.py checks that every message click passes through gettext is here."""
@@ -134,8 +123,14 @@ def _chinese_click() -> None:
     def ngettext(singular: str, plural: str, n: int) -> str:
         return gettext(singular if n == 1 else plural)
 
-    for module in (click.core, click.decorators, click.exceptions, click.formatting,
-                   click.parser, click.types):
+    for module in (
+        click.core,
+        click.decorators,
+        click.exceptions,
+        click.formatting,
+        click.parser,
+        click.types,
+    ):
         for name, function in (("_", gettext), ("ngettext", ngettext)):
             if hasattr(module, name):  # the modules that translate their messages
                 setattr(module, name, function)
@@ -188,9 +183,13 @@ def _fill(text: str, width: int, first: str, rest: str) -> str:
     for token in _TOKEN.findall(text):
         if token.isspace():
             words.append(" ")
-        elif (words and words[-1] != " " and not _wide(token) and not _wide(words[-1][-1])):
+        elif words and words[-1] != " " and not _wide(token) and not _wide(words[-1][-1]):
             words[-1] += token  # a Latin word grows
-        elif words and words[-1] != " " and (token in _NO_LINE_START or words[-1][-1] in _NO_LINE_END):
+        elif (
+            words
+            and words[-1] != " "
+            and (token in _NO_LINE_START or words[-1][-1] in _NO_LINE_END)
+        ):
             words[-1] += token  # kinsoku: keep the mark with its neighbour
         else:
             words.append(token)
@@ -208,8 +207,13 @@ def _fill(text: str, width: int, first: str, rest: str) -> str:
     return "\n".join(lines)
 
 
-def _wrap_text(text: str, width: int = 78, initial_indent: str = "", subsequent_indent: str = "",
-               preserve_paragraphs: bool = False) -> str:
+def _wrap_text(
+    text: str,
+    width: int = 78,
+    initial_indent: str = "",
+    subsequent_indent: str = "",
+    preserve_paragraphs: bool = False,
+) -> str:
     """click.formatting.wrap_text for Chinese: measured in terminal columns, and the lines of a
     paragraph joined without the space click puts between them when Chinese meets Chinese.
     Paragraphs after a line holding only \\b are kept as written, as in click."""
@@ -231,9 +235,14 @@ def _wrap_text(text: str, width: int = 78, initial_indent: str = "", subsequent_
     for indent, raw, lines in paragraphs:
         pad = " " * indent
         if raw:
-            out.append("\n".join((initial_indent if i == 0 else subsequent_indent) + pad
-                                 + (line[indent:] if not line[:indent].strip() else line.lstrip())
-                                 for i, line in enumerate(lines)))
+            out.append(
+                "\n".join(
+                    (initial_indent if i == 0 else subsequent_indent)
+                    + pad
+                    + (line[indent:] if not line[:indent].strip() else line.lstrip())
+                    for i, line in enumerate(lines)
+                )
+            )
             continue
         joined = ""
         for line in (line.strip() for line in lines):
@@ -251,8 +260,11 @@ click.formatting.term_len = _columns
 
 
 class _ChineseFormatter(logging.Formatter):
-    LABELS: ClassVar[dict[int, str]] = {logging.WARNING: "注意", logging.ERROR: "错误",
-                                        logging.CRITICAL: "错误"}
+    LABELS: ClassVar[dict[int, str]] = {
+        logging.WARNING: "注意",
+        logging.ERROR: "错误",
+        logging.CRITICAL: "错误",
+    }
 
     def format(self, record: logging.LogRecord) -> str:
         label = self.LABELS.get(record.levelno)
@@ -273,18 +285,23 @@ def _setup_logging(verbose: bool) -> None:
     handler.setFormatter(_ChineseFormatter())
     # WeasyPrint's own messages are English; liandong says in Chinese what matters (refused or
     # missing resources, preflight), so WeasyPrint's show only with -v.
-    for name, level in (("liandong", logging.DEBUG if verbose else logging.INFO),
-                        ("weasyprint", logging.WARNING if verbose else logging.CRITICAL),
-                        ("fontTools", logging.ERROR)):
+    for name, level in (
+        ("liandong", logging.DEBUG if verbose else logging.INFO),
+        ("weasyprint", logging.WARNING if verbose else logging.CRITICAL),
+        ("fontTools", logging.ERROR),
+    ):
         logger = logging.getLogger(name)
         logger.handlers[:] = [handler]
         logger.setLevel(level)
         logger.propagate = False
 
 
-@click.group(cls=_Group, context_settings=CONTEXT, options_metavar="[选项]",
-             subcommand_metavar="命令 [参数]...",
-             help="""联络动态排版工具：把 issues/ 中的 YAML/Markdown
+@click.group(
+    cls=_Group,
+    context_settings=CONTEXT,
+    options_metavar="[选项]",
+    subcommand_metavar="命令 [参数]...",
+    help="""联络动态排版工具：把 issues/ 中的 YAML/Markdown
 稿件排成印刷用 PDF（GB/T 9704 版式）和网页。
 
 \b
@@ -303,15 +320,20 @@ def _setup_logging(verbose: bool) -> None:
   liandong serve             在本机预览网站，保存后自动刷新
   liandong fonts             查看每种字体角色实际使用的字体文件
 
-请在刊物项目的文件夹（含 issues/series.yaml）或其子文件夹中运行。""")
-@click.version_option(__version__, "-V", "--version", message="liandong %(version)s",
-                      help="显示版本号并退出。")
+请在刊物项目的文件夹（含 issues/series.yaml）或其子文件夹中运行。""",
+)
+@click.version_option(
+    __version__, "-V", "--version", message="liandong %(version)s", help="显示版本号并退出。"
+)
 @click.option("-v", "--verbose", is_flag=True, help="显示更多过程信息和排版引擎的警告。")
 def main(verbose: bool) -> None:
     _setup_logging(verbose)
 
 
-@main.command(context_settings=CONTEXT, options_metavar="[选项]", help="""生成一期或多期：印刷用 PDF 和网页（HTML）。
+@main.command(
+    context_settings=CONTEXT,
+    options_metavar="[选项]",
+    help="""生成一期或多期：印刷用 PDF 和网页（HTML）。
 
 \b
 期号可写作：
@@ -323,24 +345,53 @@ def main(verbose: bool) -> None:
 旁边的 <年>-<期>.build.json 记录这次用的排版软件版本和字体文件（构建记录），
 与上次的记录不同、可能改变换行和分页时会提醒。
 每份 PDF 写出之前都先预检（同 liandong preflight）；任何一份未通过都不写出任何文件，原有文件保持不变，
-退出状态为 1。""")
+退出状态为 1。""",
+)
 @click.argument("issue", required=False, metavar="[期号]")
 @click.option("--all", "every", is_flag=True, help="生成 issues/ 下的全部各期。")
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
-              help="输出到文件夹 DIR（默认：项目下的 build/）。")
-@click.option("--print-shop", "print_shop", is_flag=True,
-              help="另外生成交印刷厂用的 <年>-<期>-print.pdf：四周各加 3 mm 出血和裁切线，"
-                   "印刷四色（红色 C0 M100 Y100 K0，黑色只用 K）。")
-@click.option("--docx", "docx", is_flag=True,
-              help="另外生成 Word 文件 <年>-<期>.docx（电子版，可在 WPS、Word 里打开和复制）："
-                   "GB/T 9704 版面、文档网格、标题样式、报头、页码和版记。")
-@click.option("--ofd", "ofd", is_flag=True,
-              help="另外生成 OFD 版式文件 <年>-<期>.ofd（GB/T 33190，电子公文交换和归档用）："
-                   "与 PDF 同一版面，文字可检索、复制。")
-@click.option("--force", is_flag=True,
-              help="--out 的文件夹里已有别的文件时也写入（根文件夹和系统文件夹仍然拒绝）。")
-def build(issue: str | None, every: bool, out: Path | None, print_shop: bool, docx: bool, ofd: bool,
-          force: bool) -> None:
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    metavar="DIR",
+    help="输出到文件夹 DIR（默认：项目下的 build/）。",
+)
+@click.option(
+    "--print-shop",
+    "print_shop",
+    is_flag=True,
+    help="另外生成交印刷厂用的 <年>-<期>-print.pdf：四周各加 3 mm 出血和裁切线，"
+    "印刷四色（红色 C0 M100 Y100 K0，黑色只用 K）。",
+)
+@click.option(
+    "--docx",
+    "docx",
+    is_flag=True,
+    help="另外生成 Word 文件 <年>-<期>.docx（电子版，可在 WPS、Word 里打开和复制）："
+    "GB/T 9704 版面、文档网格、标题样式、报头、页码和版记。",
+)
+@click.option(
+    "--ofd",
+    "ofd",
+    is_flag=True,
+    help="另外生成 OFD 版式文件 <年>-<期>.ofd（GB/T 33190，电子公文交换和归档用）："
+    "与 PDF 同一版面，文字可检索、复制。",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="--out 的文件夹里已有别的文件时也写入（根文件夹和系统文件夹仍然拒绝）。",
+)
+def build(
+    issue: str | None,
+    every: bool,
+    out: Path | None,
+    print_shop: bool,
+    docx: bool,
+    ofd: bool,
+    force: bool,
+) -> None:
     from liandong.build import build as build_issues, is_build_output
     from liandong.files import check_out_folder
     from liandong.project import default_out, find_root, select_folders
@@ -358,15 +409,21 @@ def build(issue: str | None, every: bool, out: Path | None, print_shop: bool, do
                 click.echo(_shown(path))
 
 
-@main.command(context_settings=CONTEXT, options_metavar="[选项]", help="""预检 PDF：像印刷厂那样检查一份已生成的 PDF。
+@main.command(
+    context_settings=CONTEXT,
+    options_metavar="[选项]",
+    help="""预检 PDF：像印刷厂那样检查一份已生成的 PDF。
 
 \b
 检查：成品尺寸（裁切框）为 A4；字体全部嵌入；字体都是字体角色所定的字体
 （没有悄悄换用的字体）；没有缺字（.notdef）；文字都在版心之内（页码除外）；
 版记在最后一页版心底部；页数为双数（单数只提示）。
 
-liandong build 每次写出 PDF 之前都会自动预检。有错误时退出状态为 1。""")
-@click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="PDF文件")
+liandong build 每次写出 PDF 之前都会自动预检。有错误时退出状态为 1。""",
+)
+@click.argument(
+    "pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="PDF文件"
+)
 def preflight(pdf: Path) -> None:
     from liandong.preflight import preflight_file
     from liandong.project import project_fonts
@@ -377,8 +434,10 @@ def preflight(pdf: Path) -> None:
         sys.exit(1)
 
 
-_SITE_PAGES = re.compile(r"(?:index|search|subscribe|404)\.html|feed\.xml|sitemap\.xml|search"
-                         r"|[1-9][0-9]{3}(?:-[0-9]{2,3})?\.html|[1-9][0-9]{3}-[0-9]{2,3}\.(?:pdf|docx|ofd)")
+_SITE_PAGES = re.compile(
+    r"(?:index|search|subscribe|404)\.html|feed\.xml|sitemap\.xml|search"
+    r"|[1-9][0-9]{3}(?:-[0-9]{2,3})?\.html|[1-9][0-9]{3}-[0-9]{2,3}\.(?:pdf|docx|ofd)"
+)
 """The names `liandong site` writes at its top level: pages, year pages, each issue's page and
 PDF (and .ofd), the feed, the sitemap and the search/ folder."""
 
@@ -395,8 +454,10 @@ def is_site_output(name: str) -> bool:
     return _SITE_PAGES.fullmatch(name) is not None or name in ASSETS.values()
 
 
-@main.command(context_settings=CONTEXT, options_metavar="[选项]",
-              help="""生成全部各期的网站：往期目录、每期网页和 PDF、全文搜索、订阅源。
+@main.command(
+    context_settings=CONTEXT,
+    options_metavar="[选项]",
+    help="""生成全部各期的网站：往期目录、每期网页和 PDF、全文搜索、订阅源。
 
 只发布已签发（issue.yaml 写“状态: 已签发”）且通过 liandong check --strict 的各期；草稿不发布。
 
@@ -404,14 +465,29 @@ def is_site_output(name: str) -> bool:
 旁边的 <网站文件夹>-cache/ 里，不随网站发布。有变化的各期用全部 CPU 核心并行排版。任何稿件有错误
 都不会写出任何文件。
 
-网站只用相对链接，可以放在任何静态网站空间的任何子路径下。""")
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              metavar="DIR", help="输出到文件夹 DIR（默认：项目下的 build/site/）。")
-@click.option("--base-url", "base_url", default=None, metavar="URL",
-              help="网站发布后的完整网址，如 https://example.org/liandong/；"
-                   "订阅源 feed.xml 和 sitemap.xml 需要它。")
-@click.option("--force", is_flag=True,
-              help="--out 的文件夹里已有别的文件时也写入（根文件夹和系统文件夹仍然拒绝）。")
+网站只用相对链接，可以放在任何静态网站空间的任何子路径下。""",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    metavar="DIR",
+    help="输出到文件夹 DIR（默认：项目下的 build/site/）。",
+)
+@click.option(
+    "--base-url",
+    "base_url",
+    default=None,
+    metavar="URL",
+    help="网站发布后的完整网址，如 https://example.org/liandong/；"
+    "订阅源 feed.xml 和 sitemap.xml 需要它。",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="--out 的文件夹里已有别的文件时也写入（根文件夹和系统文件夹仍然拒绝）。",
+)
 def site(out: Path | None, base_url: str | None, force: bool) -> None:
     from liandong.files import check_out_folder
     from liandong.project import default_out, find_root
@@ -420,24 +496,36 @@ def site(out: Path | None, base_url: str | None, force: bool) -> None:
     root = find_root(Path.cwd())
     if out is not None:
         check_out_folder(out, is_site_output, force=force, marks=SITE_MARKS)
-    run_site(root, out if out is not None else default_out(root, DEFAULT_SITE_OUT), base_url,
-             click.echo)
+    run_site(
+        root, out if out is not None else default_out(root, DEFAULT_SITE_OUT), base_url, click.echo
+    )
 
 
-@main.command(context_settings=CONTEXT, options_metavar="[选项]",
-              help="""在本机预览网站：保存稿件后自动重新生成，浏览器自动刷新。
+@main.command(
+    context_settings=CONTEXT,
+    options_metavar="[选项]",
+    help="""在本机预览网站：保存稿件后自动重新生成，浏览器自动刷新。
 
 预览立即可以打开：各期在后台生成，浏览器打开的页面优先生成。草稿也显示，标明“草稿”。
 
 只在 127.0.0.1 上提供，别的电脑访问不到。稿件有错误时，网页上显示错误所在的
-文件:行:列，改正并保存后自动恢复。按 Ctrl+C 停止。""")
-@click.option("--port", "port", type=int, default=8000,
-              metavar="N", help="端口号（默认 8000）。")
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              metavar="DIR", help="预览的网站文件写到 DIR（默认：项目下的 build/preview/，"
-                                  "与发布用的 build/site/ 分开，草稿不会混进要发布的网站）。")
-@click.option("--force", is_flag=True,
-              help="--out 的文件夹里已有别的文件时也写入（根文件夹和系统文件夹仍然拒绝）。")
+文件:行:列，改正并保存后自动恢复。按 Ctrl+C 停止。""",
+)
+@click.option("--port", "port", type=int, default=8000, metavar="N", help="端口号（默认 8000）。")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    metavar="DIR",
+    help="预览的网站文件写到 DIR（默认：项目下的 build/preview/，"
+    "与发布用的 build/site/ 分开，草稿不会混进要发布的网站）。",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="--out 的文件夹里已有别的文件时也写入（根文件夹和系统文件夹仍然拒绝）。",
+)
 def serve(port: int, out: Path | None, force: bool) -> None:
     from liandong.files import check_out_folder
     from liandong.project import default_out, find_root
@@ -447,20 +535,26 @@ def serve(port: int, out: Path | None, force: bool) -> None:
     root = find_root(Path.cwd())
     if out is not None:
         check_out_folder(out, is_site_output, force=force, marks=SITE_MARKS)
-    run_server(root, out if out is not None else default_out(root, DEFAULT_PREVIEW_OUT), port,
-               click.echo)
+    run_server(
+        root, out if out is not None else default_out(root, DEFAULT_PREVIEW_OUT), port, click.echo
+    )
 
 
-@main.command(context_settings=CONTEXT, options_metavar="[选项]", short_help="新建下一期的稿件。",
-              help="""新建下一期的稿件：issues/<年>/<期>/ 下的 issue.yaml 和一篇文章 01.md。
+@main.command(
+    context_settings=CONTEXT,
+    options_metavar="[选项]",
+    short_help="新建下一期的稿件。",
+    help="""新建下一期的稿件：issues/<年>/<期>/ 下的 issue.yaml 和一篇文章 01.md。
 
 期号为当年最后一期加 1（新的一年从第 1 期起；series.yaml 写“期号编排: 连续”则跨年接着编）。
 
 总期号为最后一期的总期号加 1；日期为今天或 --date 指定的日期；版记的发送范围从 series.yaml 抄来。
 
-稿件中“【待填写】”处由编辑填写，liandong check 会提醒尚未填写的地方。已有同名文件夹时不做任何改动。""")
-@click.option("--date", "date", default=None, metavar="日期",
-              help="本期日期，写作 2024-08-30（默认：今天）。")
+稿件中“【待填写】”处由编辑填写，liandong check 会提醒尚未填写的地方。已有同名文件夹时不做任何改动。""",
+)
+@click.option(
+    "--date", "date", default=None, metavar="日期", help="本期日期，写作 2024-08-30（默认：今天）。"
+)
 def new(date: str | None) -> None:
     import datetime as dt
 
@@ -469,14 +563,18 @@ def new(date: str | None) -> None:
 
     root = find_root(Path.cwd())
     numbers, written = new_issue(root, parse_date_option(date, dt.date.today()))
-    click.echo(f"已新建 {numbers.year} 年第 {numbers.number} 期（总第 {numbers.total} 期，"
-               f"{numbers.date.isoformat()}）：")
+    click.echo(
+        f"已新建 {numbers.year} 年第 {numbers.number} 期（总第 {numbers.total} 期，"
+        f"{numbers.date.isoformat()}）："
+    )
     for path in written:
         click.echo(_shown(path))
 
 
-@main.command(context_settings=CONTEXT, options_metavar="[选项]",
-              help="""检查稿件，不生成文件：设置和格式、期号、中文标点排版、字体缺字。
+@main.command(
+    context_settings=CONTEXT,
+    options_metavar="[选项]",
+    help="""检查稿件，不生成文件：设置和格式、期号、中文标点排版、字体缺字。
 
 \b
 期号可写作：
@@ -490,10 +588,15 @@ def new(date: str | None) -> None:
 
 --fix 就地修正可以安全修正的问题（半角标点、全角数字、多余空格、文号括号等），并把 GBK 或 UTF-16 编码的稿件转为 UTF-8。
 
---fix 只改有问题的字符，注释、键的顺序、换行符都保持原样。""")
+--fix 只改有问题的字符，注释、键的顺序、换行符都保持原样。""",
+)
 @click.argument("issue", required=False, metavar="[期号]")
-@click.option("--all", "every", is_flag=True, help="检查 issues/ 下的全部各期（不写期号时也是如此）。")
-@click.option("--strict", is_flag=True, help="提醒也算作错误（退出状态为 1），适合付印前或自动检查。")
+@click.option(
+    "--all", "every", is_flag=True, help="检查 issues/ 下的全部各期（不写期号时也是如此）。"
+)
+@click.option(
+    "--strict", is_flag=True, help="提醒也算作错误（退出状态为 1），适合付印前或自动检查。"
+)
 @click.option("--fix", is_flag=True, help="就地修正可以安全修正的问题，并列出改动。")
 def check(issue: str | None, every: bool, strict: bool, fix: bool) -> None:
     from liandong.check import check as check_issues
@@ -505,17 +608,19 @@ def check(issue: str | None, every: bool, strict: bool, fix: bool) -> None:
     root = find_root(Path.cwd())
     archive = scan_archive(root)  # misnamed folders are reported with every other problem
     folders = select_folders(root, issue, every or not issue, archive)
-    sys.exit(check_issues(root, folders, strict=strict, fix=fix, echo=click.echo,
-                          archive=archive))
+    sys.exit(check_issues(root, folders, strict=strict, fix=fix, echo=click.echo, archive=archive))
 
 
-@main.command(context_settings=CONTEXT, options_metavar="[选项]",
-              help="""列出每种字体角色 → 字体名称 → 字体文件，以及各角色的补字字体。
+@main.command(
+    context_settings=CONTEXT,
+    options_metavar="[选项]",
+    help="""列出每种字体角色 → 字体名称 → 字体文件，以及各角色的补字字体。
 
 查找顺序：项目 fonts/ 文件夹中的字体（如授权的方正小标宋简体、仿宋_GB2312），
 然后是本机已安装的字体，最后是开源默认字体（FandolFang 仿宋、Noto CJK、霞鹜文楷）。
 字体按名称精确匹配，不让系统悄悄替换成别的字体。某个字体缺的字，逐字改用这一角色的
-补字字体印出（series.yaml 的“补字字体”可以另选），liandong check 会逐字列出。""")
+补字字体印出（series.yaml 的“补字字体”可以另选），liandong check 会逐字列出。""",
+)
 def fonts() -> None:
     from liandong.errors import display_path, printable
     from liandong.project import find_root, resolve_project_fonts
@@ -526,19 +631,27 @@ def fonts() -> None:
     resolved = resolve_project_fonts(root)
     for font in resolved.values():
         index = f" #{font.index}" if font.index else ""
-        what = (f"补字（{font.role.style}缺的字）" if font.fallback
-                else f"{font.role.style}（{font.role.label}）")
-        click.echo(f"{what}→ {printable(font.family)}（{origins[font.origin]}）→ "
-                   f"{display_path(font.file)}{index}")
+        what = (
+            f"补字（{font.role.style}缺的字）"
+            if font.fallback
+            else f"{font.role.style}（{font.role.label}）"
+        )
+        click.echo(
+            f"{what}→ {printable(font.family)}（{origins[font.origin]}）→ "
+            f"{display_path(font.file)}{index}"
+        )
     accepted = font_settings(root).accepted
     for font in resolved.values():
         if font.notice and font.family != accepted:
             click.echo(f"注意：{font.notice}", err=True)
 
 
-@main.command("import", context_settings=CONTEXT, options_metavar="[选项]",
-              short_help="把已发表的各期导入为稿件。",
-              help="""把已发表的一期（或许多期）导入为稿件：每期写进自己的 issues/<年>/<期>/，
+@main.command(
+    "import",
+    context_settings=CONTEXT,
+    options_metavar="[选项]",
+    short_help="把已发表的各期导入为稿件。",
+    help="""把已发表的一期（或许多期）导入为稿件：每期写进自己的 issues/<年>/<期>/，
 即 issue.yaml 和 01.md 等。
 
 \b
@@ -558,8 +671,11 @@ def fonts() -> None:
 
 \b
 退出状态：0 全部导入（可能有需要核对的）；1 有文件未导入（其余照常导入）；
-2 命令用法错误。""")
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="文件或文件夹...")
+2 命令用法错误。""",
+)
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="文件或文件夹..."
+)
 def import_(files: tuple[Path, ...]) -> None:
     from liandong.importer import import_files, import_issue, report
     from liandong.project import find_root

@@ -362,10 +362,35 @@ class IssueContext:
     """A CSS font-family list for each role key (web.css)."""
 
 
-CONTEXT_TYPES: frozenset[type] = frozenset({
-    Layout, Piece, Line, Paragraph, Title, Article, Masthead, IssueInfo, DistributionList,
-    BanjiField, BanjiPairPart, BanjiLine, BanjiRow, Banji, FontFace, PrintGeometry, Entry,
-    ListForm, NoteForm, Caption, TableCell, TableRow, TableForm, FigureForm, IssueContext})
+CONTEXT_TYPES: frozenset[type] = frozenset(
+    {
+        Layout,
+        Piece,
+        Line,
+        Paragraph,
+        Title,
+        Article,
+        Masthead,
+        IssueInfo,
+        DistributionList,
+        BanjiField,
+        BanjiPairPart,
+        BanjiLine,
+        BanjiRow,
+        Banji,
+        FontFace,
+        PrintGeometry,
+        Entry,
+        ListForm,
+        NoteForm,
+        Caption,
+        TableCell,
+        TableRow,
+        TableForm,
+        FigureForm,
+        IssueContext,
+    }
+)
 """The types a template may read fields of (render._Sandbox)."""
 
 

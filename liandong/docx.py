@@ -48,8 +48,12 @@ ALT_NAMES = {"title": "宋体", "body": "仿宋", "kai": "楷体", "hei": "黑�
 name Word and WPS may substitute when the named font is missing."""
 
 STYLE_NAMES = {
-    "title": "Heading 1", "subtitle": "Subtitle",
-    "h1": "Heading 2", "h2": "Heading 3", "h3": "Heading 4", "h4": "Heading 5",
+    "title": "Heading 1",
+    "subtitle": "Subtitle",
+    "h1": "Heading 2",
+    "h2": "Heading 3",
+    "h3": "Heading 4",
+    "h4": "Heading 5",
 }
 """Built-in styles (Word and WPS show them localised: 标题 1 …, 副标题), so that the navigation
 pane shows the structure: the article title at level 1, 一、 at 2, （一） at 3, 1. at 4, （1） at 5."""
@@ -83,8 +87,9 @@ def font_names(fonts: dict[str, ResolvedFont]) -> dict[str, str]:
     names = {}
     for role in ROLES:
         font = fonts.get(role.key)
-        names[role.key] = font.family if font is not None and font.family in role.families \
-            else role.families[0]
+        names[role.key] = (
+            font.family if font is not None and font.family in role.families else role.families[0]
+        )
         fallback = fonts.get(role.key + FALLBACK)
         if fallback is not None:
             names[role.key + FALLBACK] = fallback.family
@@ -92,6 +97,7 @@ def font_names(fonts: dict[str, ResolvedFont]) -> dict[str, str]:
 
 
 # --- Raw OOXML helpers -----------------------------------------------------------------------
+
 
 def _el(tag: str, **attrs: object) -> Element:
     element = OxmlElement(tag)
@@ -118,8 +124,14 @@ def _rfonts(name: str) -> Element:
     return _el("w:rFonts", ascii=name, hAnsi=name, eastAsia=name, cs=name, hint="eastAsia")
 
 
-def _set_run_props(rpr: Element, name: str | None = None, size: float | None = None, bold: bool | None = None,
-                   color: str | None = None, spacing: float | None = None) -> None:
+def _set_run_props(
+    rpr: Element,
+    name: str | None = None,
+    size: float | None = None,
+    bold: bool | None = None,
+    color: str | None = None,
+    spacing: float | None = None,
+) -> None:
     """Character properties in schema order (rFonts, b, color, spacing, sz, szCs)."""
     for tag in ("w:rFonts", "w:b", "w:bCs", "w:color", "w:spacing", "w:sz", "w:szCs", "w:lang"):
         for old in rpr.findall(qn(tag)):
@@ -144,14 +156,44 @@ def _set_run_props(rpr: Element, name: str | None = None, size: float | None = N
 
 def _ppr_children(ppr: Element, *children: Element) -> None:
     """Set paragraph properties, each put in schema order."""
-    order = ("w:pStyle", "w:keepNext", "w:keepLines", "w:pageBreakBefore", "w:framePr",
-             "w:widowControl", "w:numPr", "w:suppressLineNumbers", "w:pBdr", "w:shd", "w:tabs",
-             "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct",
-             "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd",
-             "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents",
-             "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment",
-             "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr",
-             "w:sectPr", "w:pPrChange")
+    order = (
+        "w:pStyle",
+        "w:keepNext",
+        "w:keepLines",
+        "w:pageBreakBefore",
+        "w:framePr",
+        "w:widowControl",
+        "w:numPr",
+        "w:suppressLineNumbers",
+        "w:pBdr",
+        "w:shd",
+        "w:tabs",
+        "w:suppressAutoHyphens",
+        "w:kinsoku",
+        "w:wordWrap",
+        "w:overflowPunct",
+        "w:topLinePunct",
+        "w:autoSpaceDE",
+        "w:autoSpaceDN",
+        "w:bidi",
+        "w:adjustRightInd",
+        "w:snapToGrid",
+        "w:spacing",
+        "w:ind",
+        "w:contextualSpacing",
+        "w:mirrorIndents",
+        "w:suppressOverlap",
+        "w:jc",
+        "w:textDirection",
+        "w:textAlignment",
+        "w:textboxTightWrap",
+        "w:outlineLvl",
+        "w:divId",
+        "w:cnfStyle",
+        "w:rPr",
+        "w:sectPr",
+        "w:pPrChange",
+    )
     rank = {qn(tag): index for index, tag in enumerate(order)}
     for child in children:
         for old in ppr.findall(child.tag):
@@ -164,8 +206,9 @@ def _ppr_children(ppr: Element, *children: Element) -> None:
         ppr.insert(position, child)
 
 
-def _spacing(line: float | None = None, before: float = 0.0, after: float = 0.0,
-             exact: bool = True) -> Element:
+def _spacing(
+    line: float | None = None, before: float = 0.0, after: float = 0.0, exact: bool = True
+) -> Element:
     attrs: dict[str, object] = {"before": twips(before), "after": twips(after)}
     if line is not None:
         attrs.update(line=twips(line), lineRule="exact" if exact else "auto")
@@ -175,6 +218,7 @@ def _spacing(line: float | None = None, before: float = 0.0, after: float = 0.0,
 
 
 # --- The document ---------------------------------------------------------------------------
+
 
 class _Writer:
     def __init__(self, issue: Issue, context: Context, fonts: dict[str, ResolvedFont]):
@@ -186,11 +230,22 @@ class _Writer:
         self._nums = 0
 
     # Styles ----------------------------------------------------------------------------------
-    def style(self, name: str, *, font: str = "body", size: float | None = None,
-              bold: bool = False, color: str | None = None, align: str | None = None,
-              first_indent: bool = False, outline: int | None = None, keep_next: bool = False,
-              spacing: float | None = 0.0, line: float | None = None,
-              based_on: str | None = "Normal") -> ParagraphStyle:
+    def style(
+        self,
+        name: str,
+        *,
+        font: str = "body",
+        size: float | None = None,
+        bold: bool = False,
+        color: str | None = None,
+        align: str | None = None,
+        first_indent: bool = False,
+        outline: int | None = None,
+        keep_next: bool = False,
+        spacing: float | None = 0.0,
+        line: float | None = None,
+        based_on: str | None = "Normal",
+    ) -> ParagraphStyle:
         """A paragraph style. Every style keeps off the character grid (w:snapToGrid 0): text
         on the grid is set 28 characters a line by its letter-spacing (grid_spacing), which
         every renderer honours the same way. spacing None inherits Normal's."""
@@ -253,18 +308,41 @@ class _Writer:
         _ppr_children(ppr, *_typography())
         normal = self.style("Normal", first_indent=True, spacing=grid_spacing(L), based_on=None)
         normal.element.set(qn("w:default"), "1")
-        self.style("刊名", font="title", size=L.masthead_size, color=RED, align="center",
-                   line=self.values.print.masthead_line_height)
+        self.style(
+            "刊名",
+            font="title",
+            size=L.masthead_size,
+            color=RED,
+            align="center",
+            line=self.values.print.masthead_line_height,
+        )
         self.style("报头", align="center")
         self.style("编者按", font="kai", first_indent=True, spacing=None)
-        self.style(STYLE_NAMES["title"], font="title", size=L.title_size, align="center",
-                   outline=0, keep_next=True)
-        self.style(STYLE_NAMES["subtitle"], font="kai", size=L.subtitle_size, align="center",
-                   keep_next=True)
+        self.style(
+            STYLE_NAMES["title"],
+            font="title",
+            size=L.title_size,
+            align="center",
+            outline=0,
+            keep_next=True,
+        )
+        self.style(
+            STYLE_NAMES["subtitle"],
+            font="kai",
+            size=L.subtitle_size,
+            align="center",
+            keep_next=True,
+        )
         faces = {"h1": "hei", "h2": "kai", "h3": "body", "h4": "body"}
         for level, kind in enumerate(("h1", "h2", "h3", "h4"), start=1):
-            self.style(STYLE_NAMES[kind], font=faces[kind], first_indent=True, outline=level,
-                       keep_next=True, spacing=None)
+            self.style(
+                STYLE_NAMES[kind],
+                font=faces[kind],
+                first_indent=True,
+                outline=level,
+                keep_next=True,
+                spacing=None,
+            )
         self.style("表题", font="hei", align="center", keep_next=True)
         self.style("表格文字", size=L.table_size, align="left")
         self.style("图", align="center")
@@ -272,22 +350,35 @@ class _Writer:
         self.style("列表", spacing=None)
         self.style("注", spacing=None)
         self.style("版记", size=L.banji_size, align="left", line=L.banji_line_height)
-        self.style("页码", font="song", size=L.folio_size,
-                   line=self.values.print.folio_line_height)
+        self.style("页码", font="song", size=L.folio_size, line=self.values.print.folio_line_height)
 
     # Runs and paragraphs ------------------------------------------------------------------------
-    def run(self, paragraph: Paragraph, text: str, style: str = "body", *,
-            size: float | None = None, color: str | None = None,
-            spacing: float | None = None) -> Run:
+    def run(
+        self,
+        paragraph: Paragraph,
+        text: str,
+        style: str = "body",
+        *,
+        size: float | None = None,
+        color: str | None = None,
+        spacing: float | None = None,
+    ) -> Run:
         run = paragraph.add_run(text)
         key, _, extra = style.partition("+")
         rpr = run._r.get_or_add_rPr()
-        _set_run_props(rpr, self.names.get(key, self.names["body"]), size=size,
-                       bold=True if "strong" in extra else None, color=color, spacing=spacing)
+        _set_run_props(
+            rpr,
+            self.names.get(key, self.names["body"]),
+            size=size,
+            bold=True if "strong" in extra else None,
+            color=color,
+            spacing=spacing,
+        )
         return run
 
-    def paragraph(self, style: str, pieces: Iterable[Piece] = (), text: str | None = None,
-                  role: str = "body") -> Paragraph:
+    def paragraph(
+        self, style: str, pieces: Iterable[Piece] = (), text: str | None = None, role: str = "body"
+    ) -> Paragraph:
         paragraph = self.doc.add_paragraph(style=style)
         if text is not None:
             self.run(paragraph, text, role)
@@ -300,11 +391,18 @@ class _Writer:
         lh = line_pitch(L)
         name = self.doc.add_paragraph(style="刊名")
         for piece in masthead.name_pieces:
-            self.run(name, piece.text, piece.style, size=L.masthead_size, color=RED,
-                     spacing=0.25 * L.masthead_size)
+            self.run(
+                name,
+                piece.text,
+                piece.style,
+                size=L.masthead_size,
+                color=RED,
+                spacing=0.25 * L.masthead_size,
+            )
         # The letter-spacing after the last character, balanced by as much indent before.
-        _ppr_children(name._p.get_or_add_pPr(), _el("w:ind", left=twips(0.25 * L.masthead_size),
-                                                    firstLine=0))
+        _ppr_children(
+            name._p.get_or_add_pPr(), _el("w:ind", left=twips(0.25 * L.masthead_size), firstLine=0)
+        )
         number = self.paragraph("报头", text=masthead.number_line)
         _ppr_children(number._p.get_or_add_pPr(), _spacing(lh, before=0.5 * lh))
         self.paragraph("报头", text=masthead.total_line)
@@ -312,16 +410,18 @@ class _Writer:
         meta.add_run("\t")
         self.run(meta, masthead.date_line)
         rule = 2.0
-        used = (self.values.print.masthead_line_height + 4 * lh + 4 + rule)
+        used = self.values.print.masthead_line_height + 4 * lh + 4 + rule
         # Seven grid lines in all, as in the PDF, less half a point: LibreOffice converts each
         # paragraph's twips to its own unit (1/100 mm) and came out 0.1 pt over, which pushed a
         # full page 1's last line (and the article's title with it) to page 2.
         after = max(0.0, L.masthead_lines * lh - used - 0.5)
-        _ppr_children(meta._p.get_or_add_pPr(),
-                      _tabs(("right", L.text_width)),
-                      _border("bottom", rule, RED, space=4),
-                      _spacing(lh, before=0.5 * lh, after=after),
-                      _el("w:jc", val="left"))
+        _ppr_children(
+            meta._p.get_or_add_pPr(),
+            _tabs(("right", L.text_width)),
+            _border("bottom", rule, RED, space=4),
+            _spacing(lh, before=0.5 * lh, after=after),
+            _el("w:jc", val="left"),
+        )
 
     def note(self) -> None:
         for par in self.values.note:
@@ -351,8 +451,10 @@ class _Writer:
                     self.run(subtitle, piece.text, piece.style)
             header.append(subtitle)
         _ppr_children(title._p.get_or_add_pPr(), _spacing(lh, before=before))
-        _ppr_children(header[-1]._p.get_or_add_pPr(),
-                      _spacing(lh, before=before if len(header) == 1 else 0, after=lh))
+        _ppr_children(
+            header[-1]._p.get_or_add_pPr(),
+            _spacing(lh, before=before if len(header) == 1 else 0, after=lh),
+        )
         for block in article.blocks:
             if isinstance(block, ctx.ListForm):
                 self.form_list(block)
@@ -410,9 +512,13 @@ class _Writer:
         numbers = [int(e.marker[:-1]) for e in entries] if form.ordered else []
         native = not form.ordered or (
             all(e.marker.endswith(".") for e in entries)
-            and numbers == list(range(numbers[0], numbers[0] + len(numbers))))
-        num_id = self.numbering(form.ordered, numbers[0] if numbers else 1, indent,
-                                hanging) if native else None
+            and numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+        )
+        num_id = (
+            self.numbering(form.ordered, numbers[0] if numbers else 1, indent, hanging)
+            if native
+            else None
+        )
         for entry in entries:
             paragraph = self.doc.add_paragraph(style="列表")
             ppr = paragraph._p.get_or_add_pPr()
@@ -423,8 +529,11 @@ class _Writer:
                 _ppr_children(ppr, numpr)
             else:  # numbers as written, out of sequence: printed as text
                 self.run(paragraph, entry.marker + "\t")
-            _ppr_children(ppr, _el("w:ind", left=twips(indent), hanging=twips(hanging)),
-                          _tabs(("left", indent)))
+            _ppr_children(
+                ppr,
+                _el("w:ind", left=twips(indent), hanging=twips(hanging)),
+                _tabs(("left", indent)),
+            )
             for piece in self.pieces(entry.runs):
                 self.run(paragraph, piece.text, piece.style)
 
@@ -432,9 +541,10 @@ class _Writer:
         indent, hanging = form.indent, form.marker_width
         for entry in form.entries:
             paragraph = self.doc.add_paragraph(style="注")
-            _ppr_children(paragraph._p.get_or_add_pPr(),
-                          _el("w:ind", left=twips(indent),
-                              hanging=twips(hanging) if entry.marker else 0))
+            _ppr_children(
+                paragraph._p.get_or_add_pPr(),
+                _el("w:ind", left=twips(indent), hanging=twips(hanging) if entry.marker else 0),
+            )
             if entry.marker:
                 for piece in entry.marker_pieces:
                     self.run(paragraph, piece.text, piece.style)
@@ -461,16 +571,18 @@ class _Writer:
         tblpr.append(_el("w:jc", val="center"))
         borders = _el("w:tblBorders")
         for side in ("top", "left", "bottom", "right", "insideH", "insideV"):
-            borders.append(_el(f"w:{side}", val="single", sz=round(L.table_rule * 8), space=0,
-                               color="000000"))
+            borders.append(
+                _el(f"w:{side}", val="single", sz=round(L.table_rule * 8), space=0, color="000000")
+            )
         tblpr.append(borders)
         tblpr.append(_el("w:tblLayout", type="fixed"))
         # The padding less half a rule: LibreOffice takes the rules' width out of the cells,
         # and a header that fills its column exactly (改造数（个）) would wrap.
         margins = _el("w:tblCellMar")
         for side in ("left", "right"):
-            margins.append(_el(f"w:{side}", w=math.floor((form.padding - L.table_rule / 2) * 20),
-                               type="dxa"))
+            margins.append(
+                _el(f"w:{side}", w=math.floor((form.padding - L.table_rule / 2) * 20), type="dxa")
+            )
         tblpr.append(margins)
         grid = tbl.tblGrid
         for col, width in zip(grid.findall(qn("w:gridCol")), cols):
@@ -485,11 +597,18 @@ class _Writer:
                 paragraph = cell.paragraphs[0]
                 paragraph.style = self.doc.styles["表格文字"]
                 align = cell_values.align
-                children = [_el("w:jc", val={"left": "left", "right": "right",
-                                             "center": "center"}.get(align, "left"))]
+                children = [
+                    _el(
+                        "w:jc",
+                        val={"left": "left", "right": "right", "center": "center"}.get(
+                            align, "left"
+                        ),
+                    )
+                ]
                 if cell_values.decimal:
-                    children.append(_el("w:ind", right=math.floor(cell_values.decimal * 20),
-                                        firstLine=0))
+                    children.append(
+                        _el("w:ind", right=math.floor(cell_values.decimal * 20), firstLine=0)
+                    )
                 _ppr_children(paragraph._p.get_or_add_pPr(), *children)
                 for piece in self.pieces(cell_values.runs):
                     self.run(paragraph, piece.text, piece.style, size=L.table_size)
@@ -502,10 +621,14 @@ class _Writer:
             data, _ = archival(image)
             paragraph = self.doc.add_paragraph(style="图")
             gap = (form.box - form.height) / 2
-            _ppr_children(paragraph._p.get_or_add_pPr(), _spacing(None, before=gap, after=gap),
-                          _el("w:keepNext"))
-            paragraph.add_run().add_picture(io.BytesIO(data), width=Pt(form.width),
-                                            height=Pt(form.height))
+            _ppr_children(
+                paragraph._p.get_or_add_pPr(),
+                _spacing(None, before=gap, after=gap),
+                _el("w:keepNext"),
+            )
+            paragraph.add_run().add_picture(
+                io.BytesIO(data), width=Pt(form.width), height=Pt(form.height)
+            )
             doc_pr = paragraph._p.xpath(".//wp:docPr")
             if doc_pr:
                 doc_pr[0].set("descr", form.alt)
@@ -530,9 +653,20 @@ class _Writer:
         tblpr = tbl.tblPr
         for tag in ("w:tblStyle", "w:tblW", "w:tblLook"):
             _replace(tblpr, tag)
-        tblpr.insert(0, _el("w:tblpPr", leftFromText=0, rightFromText=0, topFromText=twips(L.line_height),
-                            bottomFromText=0, vertAnchor="margin", horzAnchor="margin",
-                            tblpXSpec="center", tblpYSpec="bottom"))
+        tblpr.insert(
+            0,
+            _el(
+                "w:tblpPr",
+                leftFromText=0,
+                rightFromText=0,
+                topFromText=twips(L.line_height),
+                bottomFromText=0,
+                vertAnchor="margin",
+                horzAnchor="margin",
+                tblpXSpec="center",
+                tblpYSpec="bottom",
+            ),
+        )
         tblpr.append(_el("w:tblOverlap", val="never"))
         tblpr.append(_el("w:tblW", w=twips(L.text_width), type="dxa"))
         borders = _el("w:tblBorders")
@@ -546,8 +680,12 @@ class _Writer:
         tblpr.append(borders)
         tblpr.append(_el("w:tblLayout", type="fixed"))
         margins = _el("w:tblCellMar")
-        for side, value in (("top", L.banji_padding), ("left", L.banji_size),
-                            ("bottom", L.banji_padding), ("right", L.banji_size)):
+        for side, value in (
+            ("top", L.banji_padding),
+            ("left", L.banji_size),
+            ("bottom", L.banji_padding),
+            ("right", L.banji_size),
+        ):
             margins.append(_el(f"w:{side}", w=twips(value), type="dxa"))
         tblpr.append(margins)
         tbl.tblGrid.findall(qn("w:gridCol"))[0].set(qn("w:w"), str(twips(L.text_width)))
@@ -565,8 +703,10 @@ class _Writer:
                 if isinstance(item, ctx.DistributionList):
                     self.run(paragraph, f"{item.label}：")
                     self.run(paragraph, item.text)
-                    _ppr_children(ppr, _el("w:ind", left=twips(item.label_width),
-                                           hanging=twips(item.label_width)))
+                    _ppr_children(
+                        ppr,
+                        _el("w:ind", left=twips(item.label_width), hanging=twips(item.label_width)),
+                    )
                     continue
                 parts = item.parts
                 if item.align == "pair":
@@ -578,14 +718,19 @@ class _Writer:
                         assert isinstance(part, ctx.BanjiPairPart)  # typeset.set_pair made them
                         line = part.lines[0]
                         for piece in line.pieces:
-                            self.run(paragraph, piece.text, piece.style,
-                                     spacing=math.floor(line.spacing * 20) / 20)
+                            self.run(
+                                paragraph,
+                                piece.text,
+                                piece.style,
+                                spacing=math.floor(line.spacing * 20) / 20,
+                            )
                     _ppr_children(ppr, _tabs(("right", room)))
                 else:
                     for piece in parts[0].pieces:
                         self.run(paragraph, piece.text, piece.style)
-                    _ppr_children(ppr, _el("w:jc", val="right" if item.align == "right"
-                                           else "left"))
+                    _ppr_children(
+                        ppr, _el("w:jc", val="right" if item.align == "right" else "left")
+                    )
         # A floating table is anchored to the paragraph after it, and a document cannot end
         # with a table: an empty paragraph, one point high, so that it never makes a page.
         anchor = self.doc.add_paragraph(style="版记")
@@ -619,17 +764,26 @@ class _Writer:
         # 22 lines of 28 characters (GB/T 9704): the line pitch in twips, rounded down so that
         # 22 lines fit the text area; the character pitch as Word stores it, in 4096ths of a
         # point more than the body size (Normal's 三号).
-        grid = _el("w:docGrid", type="linesAndChars", linePitch=twips(line_pitch(L)),
-                   charSpace=round((L.pitch - L.body_size) * 4096))
+        grid = _el(
+            "w:docGrid",
+            type="linesAndChars",
+            linePitch=twips(line_pitch(L)),
+            charSpace=round((L.pitch - L.body_size) * 4096),
+        )
         _replace(sectpr, "w:docGrid")
         sectpr.append(grid)
-        for footer, align, indent in ((section.footer, "right", "right"),
-                                      (section.even_page_footer, "left", "left")):
+        for footer, align, indent in (
+            (section.footer, "right", "right"),
+            (section.even_page_footer, "left", "left"),
+        ):
             footer.is_linked_to_previous = False
             paragraph = footer.paragraphs[0]
             paragraph.style = self.doc.styles["页码"]
-            _ppr_children(paragraph._p.get_or_add_pPr(), _el("w:jc", val=align),
-                          _el("w:ind", **{indent: twips(L.folio_size), "firstLine": 0}))
+            _ppr_children(
+                paragraph._p.get_or_add_pPr(),
+                _el("w:jc", val=align),
+                _el("w:ind", **{indent: twips(L.folio_size), "firstLine": 0}),
+            )
             self.run(paragraph, "— ", "song")
             _page_field(self, paragraph)
             self.run(paragraph, " —", "song")
@@ -683,8 +837,7 @@ class _Writer:
             etree.SubElement(font, qn("w:charset"), {qn("w:val"): "86"})
             etree.SubElement(font, qn("w:family"), {qn("w:val"): "auto"})
             etree.SubElement(font, qn("w:pitch"), {qn("w:val"): "variable"})
-        part._blob = etree.tostring(table, xml_declaration=True, encoding="UTF-8",
-                                    standalone=True)
+        part._blob = etree.tostring(table, xml_declaration=True, encoding="UTF-8", standalone=True)
 
     def build(self) -> bytes:
         self.styles()
@@ -706,14 +859,32 @@ class _Writer:
 
 def _insert_setting(settings: Element, child: Element) -> None:
     """mirrorMargins goes before what follows it in CT_Settings."""
-    after = ("w:alignBordersAndEdges", "w:bordersDoNotSurroundHeader",
-             "w:bordersDoNotSurroundFooter", "w:gutterAtTop", "w:hideSpellingErrors",
-             "w:hideGrammaticalErrors", "w:activeWritingStyle", "w:proofState", "w:formsDesign",
-             "w:attachedTemplate", "w:linkStyles", "w:stylePaneFormatFilter",
-             "w:stylePaneSortMethod", "w:documentType", "w:mailMerge", "w:revisionView",
-             "w:trackRevisions", "w:doNotTrackMoves", "w:doNotTrackFormatting",
-             "w:documentProtection", "w:autoFormatOverride", "w:styleLockTheme",
-             "w:styleLockQFSet", "w:defaultTabStop")
+    after = (
+        "w:alignBordersAndEdges",
+        "w:bordersDoNotSurroundHeader",
+        "w:bordersDoNotSurroundFooter",
+        "w:gutterAtTop",
+        "w:hideSpellingErrors",
+        "w:hideGrammaticalErrors",
+        "w:activeWritingStyle",
+        "w:proofState",
+        "w:formsDesign",
+        "w:attachedTemplate",
+        "w:linkStyles",
+        "w:stylePaneFormatFilter",
+        "w:stylePaneSortMethod",
+        "w:documentType",
+        "w:mailMerge",
+        "w:revisionView",
+        "w:trackRevisions",
+        "w:doNotTrackMoves",
+        "w:doNotTrackFormatting",
+        "w:documentProtection",
+        "w:autoFormatOverride",
+        "w:styleLockTheme",
+        "w:styleLockQFSet",
+        "w:defaultTabStop",
+    )
     _replace(settings, "w:" + child.tag.split("}")[1])
     for tag in after:
         found = settings.find(qn(tag))
@@ -725,8 +896,7 @@ def _insert_setting(settings: Element, child: Element) -> None:
 
 def _typography() -> list[Element]:
     """Paragraph properties that keep the PDF's Chinese typography (see _Writer.styles)."""
-    return [_el("w:overflowPunct", val=0), _el("w:autoSpaceDE", val=0),
-            _el("w:autoSpaceDN", val=0)]
+    return [_el("w:overflowPunct", val=0), _el("w:autoSpaceDE", val=0), _el("w:autoSpaceDN", val=0)]
 
 
 def _tabs(*stops: tuple[str, float]) -> Element:
@@ -738,8 +908,9 @@ def _tabs(*stops: tuple[str, float]) -> Element:
 
 def _border(side: str, width: float, color: str, space: float = 0) -> Element:
     border = _el("w:pBdr")
-    border.append(_el(f"w:{side}", val="single", sz=round(width * 8), space=round(space),
-                      color=color))
+    border.append(
+        _el(f"w:{side}", val="single", sz=round(width * 8), space=round(space), color=color)
+    )
     return border
 
 
@@ -765,8 +936,10 @@ def _normalised_zip(data: bytes, issue: Issue) -> bytes:
     when = dt.datetime.combine(issue.date, dt.time(), ZoneInfo(issue.timezone))
     stamp = (max(when.year, 1980), when.month, when.day, 0, 0, 0)
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as source, \
-            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
         for info in source.infolist():
             body = source.read(info.filename)
             if info.filename == "docProps/app.xml":
@@ -779,12 +952,15 @@ def _normalised_zip(data: bytes, issue: Issue) -> bytes:
     return out.getvalue()
 
 
-APP_XML = (b"<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
-           b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
-           b'extended-properties" xmlns:vt="http://schemas.openxmlformats.org/officeDocument/'
-           b'2006/docPropsVTypes"><Application>liandong</Application><DocSecurity>0</DocSecurity>'
-           b"</Properties>")
+APP_XML = (
+    b"<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
+    b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
+    b'extended-properties" xmlns:vt="http://schemas.openxmlformats.org/officeDocument/'
+    b'2006/docPropsVTypes"><Application>liandong</Application><DocSecurity>0</DocSecurity>'
+    b"</Properties>"
+)
 """The extended properties: the template's named Normal.dotm and counted one page."""
+
 
 def issue_docx(issue: Issue, context: Context, fonts: dict[str, ResolvedFont]) -> bytes:
     """The issue as a .docx, in memory: the same content as its PDF, from the same context."""

@@ -39,9 +39,17 @@ _KAI_HEI = re.compile(r"(?i)楷|黑|kai|hei|fzxbs|小标宋")
 _CAPTION_STYLE = re.compile(r"(?i)caption|题注")
 _TABLE_CAPTION = re.compile(r"表\s*[0-9一二三四五六七八九十]")
 _FIGURE_CAPTION = re.compile(r"图\s*[0-9一二三四五六七八九十]")
-_CHINESE_FORMATS = {"chineseCounting", "chineseCountingThousand", "ideographTraditional",
-                    "taiwaneseCounting", "taiwaneseCountingThousand", "chineseLegalSimplified",
-                    "ideographLegalTraditional", "ideographDigital", "japaneseCounting"}
+_CHINESE_FORMATS = {
+    "chineseCounting",
+    "chineseCountingThousand",
+    "ideographTraditional",
+    "taiwaneseCounting",
+    "taiwaneseCountingThousand",
+    "chineseLegalSimplified",
+    "ideographLegalTraditional",
+    "ideographDigital",
+    "japaneseCounting",
+}
 _CONVERTIBLE = {"GIF", "BMP", "TIFF", "WEBP"}
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
@@ -126,8 +134,9 @@ class _Reader:
         for picture, width in self._pictures(element):
             self.entries.append(_Entry("picture", self._where(), data=picture, width_mm=width))
         if text.strip():
-            self.entries.append(_Entry("p", self._where(), text, styled, style or "",
-                                       self._number(paragraph)))
+            self.entries.append(
+                _Entry("p", self._where(), text, styled, style or "", self._number(paragraph))
+            )
 
     def _number(self, paragraph: DocxParagraph) -> tuple[str, int, str] | None:
         """The paragraph's list numbering (its own, or its style's), counted as Word counts."""
@@ -228,7 +237,8 @@ def _numbering(document: DocxDocument) -> dict[tuple[str, int], tuple[str, str, 
             levels[int(lvl.get(qn("w:ilvl"), "0"))] = (
                 fmt.get(qn("w:val"), "decimal") if fmt is not None else "decimal",
                 text.get(qn("w:val"), "") if text is not None else "",
-                int(start.get(qn("w:val"), "1")) if start is not None else 1)
+                int(start.get(qn("w:val"), "1")) if start is not None else 1,
+            )
         abstract[node.get(qn("w:abstractNumId"))] = levels
     result = {}
     for num in root.findall(qn("w:num")):
@@ -248,8 +258,13 @@ def _styled_text(paragraph: DocxParagraph, qn: Callable[[str], str]) -> tuple[st
         runs = item.runs if hasattr(item, "runs") else [item]
         for run in runs:
             piece = run.text.replace("\t", "  ")
-            bold = run.bold if run.bold is not None else bool(
-                run.style is not None and run.style.font is not None and run.style.font.bold)
+            bold = (
+                run.bold
+                if run.bold is not None
+                else bool(
+                    run.style is not None and run.style.font is not None and run.style.font.bold
+                )
+            )
             fonts = run._r.rPr.find(qn("w:rFonts")) if run._r.rPr is not None else None
             east = fonts.get(qn("w:eastAsia"), "") if fonts is not None else ""
             other = bool(east and _KAI_HEI.search(east))
@@ -267,7 +282,7 @@ def _join_styled(parts: list[tuple[str, str]]) -> tuple[str, str]:
     for piece, faces in parts:
         lead = len(piece) - len(piece.lstrip(" \t\u3000"))
         stripped = piece.strip(" \t\u3000")
-        faces = faces[lead:lead + len(stripped)]
+        faces = faces[lead : lead + len(stripped)]
         joined = join_lines([text, stripped]) if text else stripped
         styled += "." * (len(joined) - len(text) - len(stripped)) + faces
         text = joined
@@ -275,6 +290,7 @@ def _join_styled(parts: list[tuple[str, str]]) -> tuple[str, str]:
 
 
 # --- Entries → paragraphs ---------------------------------------------------------------------
+
 
 def _paras(entries: list[_Entry], name: str) -> list:
     from liandong.importer import (
@@ -309,9 +325,17 @@ def _paras(entries: list[_Entry], name: str) -> list:
             if image is not None:
                 file, data = image
                 width = entry.width_mm if entry.width_mm and entry.width_mm < 150 else None
-                paras.append(Para([], entry.where, role="figure", joinable=False,
-                                  payload=Figure(caption, file, data,
-                                                 max(20.0, round(width)) if width else None)))
+                paras.append(
+                    Para(
+                        [],
+                        entry.where,
+                        role="figure",
+                        joinable=False,
+                        payload=Figure(
+                            caption, file, data, max(20.0, round(width)) if width else None
+                        ),
+                    )
+                )
             continue
         if entry.kind == "table":
             texts = [text for row in entry.rows for text, _ in row if text]
@@ -342,9 +366,15 @@ def _paras(entries: list[_Entry], name: str) -> list:
             rows = [[(text, styled) for text, styled in row] for row in entry.rows]
             from liandong.importer import strong_runs
 
-            paras.append(Para([caption], entry.where, role="table", joinable=False,
-                              payload=Table(caption, [[(t, strong_runs(s)) for t, s in row]
-                                                      for row in rows])))
+            paras.append(
+                Para(
+                    [caption],
+                    entry.where,
+                    role="table",
+                    joinable=False,
+                    payload=Table(caption, [[(t, strong_runs(s)) for t, s in row] for row in rows]),
+                )
+            )
             continue
         role = ""
         style = entry.style.strip()
@@ -358,31 +388,51 @@ def _paras(entries: list[_Entry], name: str) -> list:
         if entry.number is not None:
             kind, value, label = entry.number
             if kind == "label" or (kind == "ordered" and role == "heading"):
-                text, styled = label + text.lstrip(), "." * len(label) + styled[len(text) - len(text.lstrip()):]
+                text, styled = (
+                    label + text.lstrip(),
+                    "." * len(label) + styled[len(text) - len(text.lstrip()) :],
+                )
             elif not role:
                 from liandong.importer import strong_runs
 
                 stripped, faces = _join_styled([(text, styled)])
-                paras.append(Para([stripped], entry.where, role="item", joinable=False,
-                                  payload=Item(stripped, kind == "ordered", value, strong_runs(faces))))
+                paras.append(
+                    Para(
+                        [stripped],
+                        entry.where,
+                        role="item",
+                        joinable=False,
+                        payload=Item(stripped, kind == "ordered", value, strong_runs(faces)),
+                    )
+                )
                 continue
         pieces = text.split("\n")
         offsets, at = [], 0
         for piece in pieces:
-            offsets.append((piece, styled[at:at + len(piece)]))
+            offsets.append((piece, styled[at : at + len(piece)]))
             at += len(piece) + 1
-        lines = [(number, piece) for number, piece in enumerate(offsets) if piece[0].strip(" \t\u3000")]
+        lines = [
+            (number, piece) for number, piece in enumerate(offsets) if piece[0].strip(" \t\u3000")
+        ]
         if not lines:
             continue
         for part in splitter.split([(number, piece[0]) for number, piece in lines]):
             _, faces = _join_styled([offsets[number] for number, _ in part])
-            paras.append(Para([piece.strip(" \t\u3000") for _, piece in part], entry.where,
-                              role=role, joinable=False, styled=faces))
+            paras.append(
+                Para(
+                    [piece.strip(" \t\u3000") for _, piece in part],
+                    entry.where,
+                    role=role,
+                    joinable=False,
+                    styled=faces,
+                )
+            )
     return paras
 
 
-def _caption(entries: list[_Entry], index: int, pattern: re.Pattern,
-             styled_only: bool = False) -> int | None:
+def _caption(
+    entries: list[_Entry], index: int, pattern: re.Pattern, styled_only: bool = False
+) -> int | None:
     """The entry at index when it is a caption: in the Caption style, or (unless styled_only)
     a short paragraph beginning with 表1/图1."""
     if not 0 <= index < len(entries) or entries[index].kind != "p":
@@ -416,8 +466,11 @@ def _image(entry: _Entry, number: int, name: str) -> tuple[str, bytes] | None:
             converted.save(out, "PNG")
             return f"图{number}.png", out.getvalue()
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError):
-        logger.warning("%s: 图片不是 JPEG、PNG（也无法转换，可能是 EMF/WMF 矢量图），未导入：请在 Word "
-                       "中把它另存为 PNG 或 JPEG，放进这一期的文件夹，再在稿件里写上", entry.where)
+        logger.warning(
+            "%s: 图片不是 JPEG、PNG（也无法转换，可能是 EMF/WMF 矢量图），未导入：请在 Word "
+            "中把它另存为 PNG 或 JPEG，放进这一期的文件夹，再在稿件里写上",
+            entry.where,
+        )
         return None
 
 
@@ -432,8 +485,10 @@ def check_docx_sizes(data: io.BytesIO, name: str) -> None:
         archive = zipfile.ZipFile(data)
         members = archive.infolist()
         if len(members) > limits.DOCX_PARTS:
-            raise LiandongError(f"{name}: Word 文档有 {len(members)} 个部分，超过 {limits.DOCX_PARTS} "
-                                "个的上限（limits.DOCX_PARTS）：这不像是一期简报，没有导入")
+            raise LiandongError(
+                f"{name}: Word 文档有 {len(members)} 个部分，超过 {limits.DOCX_PARTS} "
+                "个的上限（limits.DOCX_PARTS）：这不像是一期简报，没有导入"
+            )
         total = 0
         for member in members:
             if member.file_size > limits.DOCX_PART_BYTES:
@@ -461,5 +516,7 @@ def _too_big(name: str, part: str, size: int, which: str) -> None:
     from liandong.importer import size_shown
 
     limit = getattr(limits, which)
-    raise LiandongError(f"{name}: Word 文档的 {display_path(part)} 解压后超过 {size_shown(limit)} 的上限"
-                        f"（limits.{which}）：文件已损坏或不是一期简报，没有导入")
+    raise LiandongError(
+        f"{name}: Word 文档的 {display_path(part)} 解压后超过 {size_shown(limit)} 的上限"
+        f"（limits.{which}）：文件已损坏或不是一期简报，没有导入"
+    )

@@ -98,15 +98,28 @@ def display_path(path: Path | str, root: Path | None = None, *, resolve: bool = 
 
 
 _OS_REASONS = {
-    errno.EACCES: "没有权限", errno.EPERM: "没有权限", errno.ENOENT: "文件或文件夹不存在",
-    errno.ENOTDIR: "路径中有一个同名文件，不是文件夹", errno.EISDIR: "这是一个文件夹",
-    errno.ENOSPC: "磁盘空间不足", errno.EROFS: "只读的文件系统", errno.EEXIST: "已经存在",
-    errno.ELOOP: "符号链接太多层，可能是链接成了一个圈", errno.ENAMETOOLONG: "文件名太长",
-    errno.EMFILE: "打开的文件太多", errno.ENFILE: "打开的文件太多", errno.EIO: "读写出错（磁盘或网络）",
-    errno.EBUSY: "文件正被别的程序占用", errno.ETXTBSY: "文件正被别的程序占用",
-    errno.EFBIG: "文件太大", errno.EDQUOT: "超出了磁盘配额", errno.EXDEV: "不能跨磁盘移动",
-    errno.ENXIO: "设备不存在（可能是没有写入端的管道）", errno.EAGAIN: "暂时无法读写，请重试",
-    errno.ENOTEMPTY: "文件夹不是空的", errno.EINVAL: "文件名或参数无效",
+    errno.EACCES: "没有权限",
+    errno.EPERM: "没有权限",
+    errno.ENOENT: "文件或文件夹不存在",
+    errno.ENOTDIR: "路径中有一个同名文件，不是文件夹",
+    errno.EISDIR: "这是一个文件夹",
+    errno.ENOSPC: "磁盘空间不足",
+    errno.EROFS: "只读的文件系统",
+    errno.EEXIST: "已经存在",
+    errno.ELOOP: "符号链接太多层，可能是链接成了一个圈",
+    errno.ENAMETOOLONG: "文件名太长",
+    errno.EMFILE: "打开的文件太多",
+    errno.ENFILE: "打开的文件太多",
+    errno.EIO: "读写出错（磁盘或网络）",
+    errno.EBUSY: "文件正被别的程序占用",
+    errno.ETXTBSY: "文件正被别的程序占用",
+    errno.EFBIG: "文件太大",
+    errno.EDQUOT: "超出了磁盘配额",
+    errno.EXDEV: "不能跨磁盘移动",
+    errno.ENXIO: "设备不存在（可能是没有写入端的管道）",
+    errno.EAGAIN: "暂时无法读写，请重试",
+    errno.ENOTEMPTY: "文件夹不是空的",
+    errno.EINVAL: "文件名或参数无效",
 }
 
 
@@ -121,5 +134,7 @@ def os_reason(exc: OSError) -> str:
 
 def internal_error(exc: BaseException) -> str:
     """What an editor sees when liandong itself fails: one Chinese sentence, no traceback."""
-    return (f"liandong 内部错误（{type(exc).__name__}: {exc}）。这不是稿件的问题；"
-            "请用 liandong -v 重新运行，并把输出发给维护者。")
+    return (
+        f"liandong 内部错误（{type(exc).__name__}: {exc}）。这不是稿件的问题；"
+        "请用 liandong -v 重新运行，并把输出发给维护者。"
+    )

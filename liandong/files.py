@@ -41,6 +41,7 @@ Data = bytes | str | Callable[[BinaryIO], None]
 
 # --- Which process wrote a temporary file --------------------------------------------------------
 
+
 def _start_time(pid: int) -> int | None:
     """The process's start time in clock ticks since boot (Linux /proc), None if unknown."""
     try:
@@ -80,10 +81,12 @@ def _stale(path: Path, run: str | None, now: float) -> bool:
 
 # --- Writing ---------------------------------------------------------------------------------
 
+
 def _write_temporary(path: Path, data: Data, mode: int) -> Path:
     """The data in a finished temporary file beside path (flushed to disk), not yet renamed."""
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{_run_token()}.",
-                                    suffix=".tmp")
+    fd, tmp_name = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.{_run_token()}.", suffix=".tmp"
+    )
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -208,9 +211,15 @@ def _sync_folder(folder: Path) -> None:
 
 # --- The next run: complete and clean up -------------------------------------------------------
 
+
 def _plain_name(name: object) -> bool:
-    return (isinstance(name, str) and name not in ("", ".", "..") and "/" not in name
-            and "\0" not in name and "\\" not in name)
+    return (
+        isinstance(name, str)
+        and name not in ("", ".", "..")
+        and "/" not in name
+        and "\0" not in name
+        and "\\" not in name
+    )
 
 
 def recover(folder: Path) -> list[Path]:
@@ -276,6 +285,7 @@ def glob_escape(name: str) -> str:
 
 # --- Sources: rewritten in place, keeping their mode and links ------------------------------------
 
+
 def rewrite(path: Path, data: bytes, root: Path) -> Path:
     """Replace a source's contents atomically, as `check --fix` does: the file keeps its
     permissions (a 0600 file stays private), and a symbolic link stays a link: its target,
@@ -285,31 +295,81 @@ def rewrite(path: Path, data: bytes, root: Path) -> Path:
     if path.is_symlink():
         target = path.resolve()
         if not target.is_relative_to(root.resolve()):
-            raise LiandongError(f"出于安全考虑，不修改 {display_path(path, root, resolve=False)}："
-                                f"它指向项目之外（{display_path(target)}）")
+            raise LiandongError(
+                f"出于安全考虑，不修改 {display_path(path, root, resolve=False)}："
+                f"它指向项目之外（{display_path(target)}）"
+            )
     try:
         info = target.stat()
         write_atomic(target, data, mode=stat.S_IMODE(info.st_mode))
         if os.geteuid() == 0 and (info.st_uid, info.st_gid) != (0, 0):
             os.chown(target, info.st_uid, info.st_gid)  # root fixing an editor's file
     except OSError as exc:
-        raise LiandongError(f"无法写入 {display_path(path, root, resolve=False)}："
-                            f"{os_reason(exc)}") from None
+        raise LiandongError(
+            f"无法写入 {display_path(path, root, resolve=False)}：{os_reason(exc)}"
+        ) from None
     return path
 
 
 # --- Where outputs may go ---------------------------------------------------------------------
 
-SYSTEM_FOLDERS = tuple(Path(p) for p in (
-    "/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32",
-    "/media", "/mnt", "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr",
-    "/var", "/var/lib", "/var/log", "/Applications", "/Library", "/System", "/Users",
-    "/private", "/Volumes"))
+SYSTEM_FOLDERS = tuple(
+    Path(p)
+    for p in (
+        "/",
+        "/bin",
+        "/boot",
+        "/dev",
+        "/etc",
+        "/home",
+        "/lib",
+        "/lib32",
+        "/lib64",
+        "/libx32",
+        "/media",
+        "/mnt",
+        "/opt",
+        "/proc",
+        "/root",
+        "/run",
+        "/sbin",
+        "/srv",
+        "/sys",
+        "/tmp",
+        "/usr",
+        "/var",
+        "/var/lib",
+        "/var/log",
+        "/Applications",
+        "/Library",
+        "/System",
+        "/Users",
+        "/private",
+        "/Volumes",
+    )
+)
 """Never an output folder, not even with --force."""
 
-SYSTEM_TREES = tuple(Path(p) for p in (
-    "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/run",
-    "/sbin", "/sys", "/usr", "/System", "/Library"))
+SYSTEM_TREES = tuple(
+    Path(p)
+    for p in (
+        "/bin",
+        "/boot",
+        "/dev",
+        "/etc",
+        "/lib",
+        "/lib32",
+        "/lib64",
+        "/libx32",
+        "/proc",
+        "/run",
+        "/sbin",
+        "/sys",
+        "/usr",
+        "/System",
+        "/Library",
+    )
+)
 """Nothing inside these either: they belong to the operating system."""
 
 IGNORED = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
@@ -317,12 +377,22 @@ IGNORED = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 
 
 def _liandong_file(name: str) -> bool:
-    return bool(_TEMP.fullmatch(name) or _OLD_TEMP.fullmatch(name) or _JOURNAL.fullmatch(name)
-                or name.startswith(".liandong-"))
+    return bool(
+        _TEMP.fullmatch(name)
+        or _OLD_TEMP.fullmatch(name)
+        or _JOURNAL.fullmatch(name)
+        or name.startswith(".liandong-")
+    )
 
 
-def check_out_folder(out: Path, owned: Callable[[str], bool], *, force: bool = False,
-                     marks: tuple[str, ...] = (), option: str = "--out") -> None:
+def check_out_folder(
+    out: Path,
+    owned: Callable[[str], bool],
+    *,
+    force: bool = False,
+    marks: tuple[str, ...] = (),
+    option: str = "--out",
+) -> None:
     """Refuse an output folder that is a system folder (always), or a folder with files that
     liandong did not write (unless force): a folder is liandong's output when every file in it
     has a name `owned` accepts (or is liandong's temporary file or journal) and, if `marks`
@@ -331,21 +401,31 @@ def check_out_folder(out: Path, owned: Callable[[str], bool], *, force: bool = F
     real = Path(os.path.realpath(out))
     shown = display_path(out)
     if real in SYSTEM_FOLDERS or any(real.is_relative_to(tree) for tree in SYSTEM_TREES):
-        raise LiandongError(f"{option} {shown} 是根文件夹或系统文件夹（{display_path(real)}），"
-                            "不能用作输出文件夹：请指定一个专用的文件夹。")
+        raise LiandongError(
+            f"{option} {shown} 是根文件夹或系统文件夹（{display_path(real)}），"
+            "不能用作输出文件夹：请指定一个专用的文件夹。"
+        )
     if force or not real.is_dir():
         return
     foreign = _foreign(real.iterdir(), owned)
     if foreign is None and marks and not any((real / mark).is_file() for mark in marks):
         # Only names a liandong output has, but none of its marks: the first such file.
-        foreign = next((entry.name for entry in sorted(real.iterdir())
-                        if entry.name not in IGNORED and not _liandong_file(entry.name)
-                        and not entry.is_dir()), None)
+        foreign = next(
+            (
+                entry.name
+                for entry in sorted(real.iterdir())
+                if entry.name not in IGNORED
+                and not _liandong_file(entry.name)
+                and not entry.is_dir()
+            ),
+            None,
+        )
     if foreign is not None:
         raise LiandongError(
             f"{option} {shown} 里已经有不是 liandong 生成的文件（如 {display_path(foreign)}），"
             "为免覆盖别的文件，没有写入。请指定一个空文件夹或 liandong 的输出文件夹；"
-            "确实要写入这里，请加 --force。")
+            "确实要写入这里，请加 --force。"
+        )
 
 
 def _foreign(entries: Iterable[Path], owned: Callable[[str], bool]) -> str | None:

@@ -51,8 +51,8 @@ class Role:
     """A typographic role and the families that can fill it, best first."""
 
     key: str
-    label: str   # what it prints
-    style: str   # the Chinese name of the typeface style
+    label: str  # what it prints
+    style: str  # the Chinese name of the typeface style
     families: tuple[str, ...]
     defaults: tuple[str, ...]
     """Open fonts tried, in order, when no family of the role is in fonts/ or installed."""
@@ -70,33 +70,89 @@ _SETUP_HINT = "运行 bash setup.sh 可安装开源仿宋 FandolFang"
 _ACCEPT_KEY = "接受代用仿宋"
 
 ROLES: tuple[Role, ...] = (
-    Role("title", "标题", "小标宋",
-         ("方正小标宋简体", "方正小标宋_GBK", "FZXiaoBiaoSong-B05S", "FZXiaoBiaoSong-B05",
-          "FZXBSJW--GB1-0", "华文中宋", "STZhongsong"),
-         ("Noto Serif CJK SC",), weight=700, fallbacks=("Noto Serif CJK SC",)),
-    Role("body", "正文", "仿宋",
-         ("仿宋_GB2312", "FangSong_GB2312", "仿宋", "FangSong", "方正仿宋_GBK", "方正仿宋简体",
-          "FZFangSong-Z02S", "华文仿宋", "STFangsong"),
-         ("FandolFang", "Noto Serif CJK SC"),
-         notices=(
-             ("FandolFang",
-              "没有找到授权的仿宋字体（仿宋_GB2312、仿宋等），正文用开源仿宋 FandolFang 代替。"
-              "把授权的仿宋字体文件放进 fonts/ 文件夹即可改用；确认使用 FandolFang 的，"
-              f"可在 issues/series.yaml 写“{_ACCEPT_KEY}: FandolFang”，不再提醒。"),
-             ("Noto Serif CJK SC",
-              "没有找到仿宋字体（仿宋_GB2312、仿宋、FandolFang 等），正文暂用 Noto Serif CJK SC"
-              f"（宋体风格）代替。{_SETUP_HINT}，或把授权的仿宋字体文件放进 fonts/ 文件夹。")),
-         fallbacks=("Noto Serif CJK SC",)),
-    Role("kai", "编者按、副标题、（一）级标题", "楷体",
-         ("楷体_GB2312", "KaiTi_GB2312", "楷体", "KaiTi", "方正楷体_GBK", "方正楷体简体",
-          "FZKai-Z03S", "华文楷体", "STKaiti"),
-         ("LXGW WenKai",), fallbacks=("LXGW WenKai", "Noto Serif CJK SC")),
-    Role("hei", "一、级标题和【编者按】", "黑体",
-         ("黑体", "SimHei", "方正黑体_GBK", "方正黑体简体", "FZHei-B01S", "华文黑体", "STHeiti"),
-         ("Noto Sans CJK SC",), generic="sans-serif", fallbacks=("Noto Sans CJK SC",)),
-    Role("song", "页码", "宋体",
-         ("宋体", "SimSun", "方正书宋_GBK", "方正书宋简体", "FZShuSong-Z01S", "华文宋体", "STSong"),
-         ("Noto Serif CJK SC",), fallbacks=("Noto Serif CJK SC",)),
+    Role(
+        "title",
+        "标题",
+        "小标宋",
+        (
+            "方正小标宋简体",
+            "方正小标宋_GBK",
+            "FZXiaoBiaoSong-B05S",
+            "FZXiaoBiaoSong-B05",
+            "FZXBSJW--GB1-0",
+            "华文中宋",
+            "STZhongsong",
+        ),
+        ("Noto Serif CJK SC",),
+        weight=700,
+        fallbacks=("Noto Serif CJK SC",),
+    ),
+    Role(
+        "body",
+        "正文",
+        "仿宋",
+        (
+            "仿宋_GB2312",
+            "FangSong_GB2312",
+            "仿宋",
+            "FangSong",
+            "方正仿宋_GBK",
+            "方正仿宋简体",
+            "FZFangSong-Z02S",
+            "华文仿宋",
+            "STFangsong",
+        ),
+        ("FandolFang", "Noto Serif CJK SC"),
+        notices=(
+            (
+                "FandolFang",
+                "没有找到授权的仿宋字体（仿宋_GB2312、仿宋等），正文用开源仿宋 FandolFang 代替。"
+                "把授权的仿宋字体文件放进 fonts/ 文件夹即可改用；确认使用 FandolFang 的，"
+                f"可在 issues/series.yaml 写“{_ACCEPT_KEY}: FandolFang”，不再提醒。",
+            ),
+            (
+                "Noto Serif CJK SC",
+                "没有找到仿宋字体（仿宋_GB2312、仿宋、FandolFang 等），正文暂用 Noto Serif CJK SC"
+                f"（宋体风格）代替。{_SETUP_HINT}，或把授权的仿宋字体文件放进 fonts/ 文件夹。",
+            ),
+        ),
+        fallbacks=("Noto Serif CJK SC",),
+    ),
+    Role(
+        "kai",
+        "编者按、副标题、（一）级标题",
+        "楷体",
+        (
+            "楷体_GB2312",
+            "KaiTi_GB2312",
+            "楷体",
+            "KaiTi",
+            "方正楷体_GBK",
+            "方正楷体简体",
+            "FZKai-Z03S",
+            "华文楷体",
+            "STKaiti",
+        ),
+        ("LXGW WenKai",),
+        fallbacks=("LXGW WenKai", "Noto Serif CJK SC"),
+    ),
+    Role(
+        "hei",
+        "一、级标题和【编者按】",
+        "黑体",
+        ("黑体", "SimHei", "方正黑体_GBK", "方正黑体简体", "FZHei-B01S", "华文黑体", "STHeiti"),
+        ("Noto Sans CJK SC",),
+        generic="sans-serif",
+        fallbacks=("Noto Sans CJK SC",),
+    ),
+    Role(
+        "song",
+        "页码",
+        "宋体",
+        ("宋体", "SimSun", "方正书宋_GBK", "方正书宋简体", "FZShuSong-Z01S", "华文宋体", "STSong"),
+        ("Noto Serif CJK SC",),
+        fallbacks=("Noto Serif CJK SC",),
+    ),
 )
 ROLE_BY_KEY = {role.key: role for role in ROLES}
 ROLE_BY_STYLE = {role.style: role for role in ROLES}
@@ -111,8 +167,19 @@ class FontSettings:
     accepted: str | None = None
 
 
-_FC_WEIGHT_TO_CSS = ((0, 100), (40, 200), (50, 300), (55, 350), (75, 380), (80, 400), (100, 500),
-                     (180, 600), (200, 700), (205, 800), (210, 900))
+_FC_WEIGHT_TO_CSS = (
+    (0, 100),
+    (40, 200),
+    (50, 300),
+    (55, 350),
+    (75, 380),
+    (80, 400),
+    (100, 500),
+    (180, 600),
+    (200, 700),
+    (205, 800),
+    (210, 900),
+)
 
 
 @dataclass(frozen=True)
@@ -189,7 +256,10 @@ def installed_faces() -> tuple[Face, ...]:
     try:
         out = subprocess.run(
             ["fc-list", "--format", "%{family}\t%{weight}\t%{index}\t%{file}\n"],
-            capture_output=True, text=True, check=True).stdout
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     except (OSError, subprocess.CalledProcessError):
         logger.warning("无法运行 fc-list，只能使用 fonts/ 中的字体")
         return ()
@@ -203,8 +273,9 @@ def installed_faces() -> tuple[Face, ...]:
             css = _css_weight(int(float(weight.strip("[]").split()[0])))
         except (ValueError, IndexError):
             css = 400
-        faces.append(Face(tuple(f.strip() for f in families.split(",")), Path(file),
-                          int(index or 0), css))
+        faces.append(
+            Face(tuple(f.strip() for f in families.split(",")), Path(file), int(index or 0), css)
+        )
     return tuple(sorted(faces, key=lambda f: (str(f.file), f.index)))
 
 
@@ -229,9 +300,12 @@ def project_faces(fonts_dir: Path) -> tuple[Face, ...]:
         if not confined or not real.is_relative_to(folder):
             # WeasyPrint may read only fonts/ inside the project: a linked font would silently
             # not be used, so it is not offered at all.
-            logger.warning("%s 指向 fonts/ 文件夹之外（%s），出于安全考虑已跳过；"
-                           "请把字体文件本身放进 fonts/，或安装到本机",
-                           display_path(path, fonts_dir.parent, resolve=False), display_path(real))
+            logger.warning(
+                "%s 指向 fonts/ 文件夹之外（%s），出于安全考虑已跳过；"
+                "请把字体文件本身放进 fonts/，或安装到本机",
+                display_path(path, fonts_dir.parent, resolve=False),
+                display_path(real),
+            )
             continue
         checked = check_font_file(path)
         if checked.problem is not None:
@@ -244,6 +318,7 @@ def project_faces(fonts_dir: Path) -> tuple[Face, ...]:
 
 
 # --- Checking a project font file ---------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class FontFileCheck:
@@ -267,9 +342,11 @@ _BY_STAT: dict[tuple, FontFileCheck] = {}
 """The same results by (path, device, inode, size, mtime): no re-reading an unchanged file."""
 
 _REQUIRED_TABLES = ("cmap", "head", "hhea", "hmtx", "maxp", "name")
-_EMBEDDING = {0x0002: "受限授权（Restricted License），不允许嵌入",
-              0x0100: "不允许只嵌入用到的字形（No Subsetting）",
-              0x0200: "只允许嵌入点阵字形（Bitmap Embedding Only）"}
+_EMBEDDING = {
+    0x0002: "受限授权（Restricted License），不允许嵌入",
+    0x0100: "不允许只嵌入用到的字形（No Subsetting）",
+    0x0200: "只允许嵌入点阵字形（Bitmap Embedding Only）",
+}
 """OS/2 fsType bits that forbid what a PDF of liandong does: embed a subset of the outlines."""
 
 _SAMPLE = 400
@@ -325,8 +402,10 @@ def _read_font(path: Path, limit: int) -> bytes | str:
         if not stat.S_ISREG(info.st_mode):
             return "这不是普通文件（可能是管道或设备），不读取"
         if info.st_size > limit:
-            return (f"字体文件有 {info.st_size // (1024 * 1024)} MB，超过 {limit // (1024 * 1024)} MB "
-                    "的上限（limits.FONT_BYTES）")
+            return (
+                f"字体文件有 {info.st_size // (1024 * 1024)} MB，超过 {limit // (1024 * 1024)} MB "
+                "的上限（limits.FONT_BYTES）"
+            )
         with os.fdopen(fd, "rb", closefd=False) as handle:
             data = handle.read(limit + 1)
         return data if len(data) <= limit else "字体文件超过上限（limits.FONT_BYTES）"
@@ -345,7 +424,9 @@ def check_font_data(data: bytes) -> FontFileCheck:
 
     from fontTools.ttLib import TTFont
 
-    damaged = "字体文件已损坏，或不是 TrueType/OpenType 字体：请换成完好的字体文件，或从 fonts/ 移走"
+    damaged = (
+        "字体文件已损坏，或不是 TrueType/OpenType 字体：请换成完好的字体文件，或从 fonts/ 移走"
+    )
     try:
         font = TTFont(io.BytesIO(data), fontNumber=0, lazy=True)
         missing = [tag for tag in _REQUIRED_TABLES if tag not in font]
@@ -360,10 +441,14 @@ def check_font_data(data: bytes) -> FontFileCheck:
             offsets = list(font["loca"])
             size = len(font.reader["glyf"])
             if any(a > b for a, b in itertools.pairwise(offsets)) or not (
-                    size - 4 <= offsets[-1] <= size):
+                size - 4 <= offsets[-1] <= size
+            ):
                 return FontFileCheck(f"字形位置表（loca）与字形数据不符：{damaged}")
-        names = {str(record.toUnicode()).strip() for record in font["name"].names
-                 if record.nameID in (1, 4, 6, 16)}
+        names = {
+            str(record.toUnicode()).strip()
+            for record in font["name"].names
+            if record.nameID in (1, 4, 6, 16)
+        }
         postscript = _postscript_name(font["name"].getDebugName(6) or "")
         os2 = font.get("OS/2")
         weight = os2.usWeightClass if os2 is not None else 400
@@ -372,13 +457,17 @@ def check_font_data(data: bytes) -> FontFileCheck:
         return FontFileCheck(damaged)
     refused = _embedding_refused(fs_type)
     if refused:
-        return FontFileCheck(f"字体的授权{refused}（OS/2 fsType = 0x{fs_type:04X}）：印刷用 PDF 必须"
-                             "嵌入所用的字形，请换用允许嵌入的字体")
+        return FontFileCheck(
+            f"字体的授权{refused}（OS/2 fsType = 0x{fs_type:04X}）：印刷用 PDF 必须"
+            "嵌入所用的字形，请换用允许嵌入的字体"
+        )
     blank = _blank_sample(data)
     if blank:
         count, total, sample = blank
-        return FontFileCheck(f"抽查的 {total} 个字中有 {count} 个字形是空的（如“{sample}”），"
-                             f"印出来会是空白：{damaged}")
+        return FontFileCheck(
+            f"抽查的 {total} 个字中有 {count} 个字形是空的（如“{sample}”），"
+            f"印出来会是空白：{damaged}"
+        )
     return FontFileCheck(None, tuple(sorted(name for name in names if name)), weight, postscript)
 
 
@@ -397,8 +486,13 @@ def blank_by_design(char: str) -> bool:
     """Characters drawn as nothing on purpose: spaces, controls, format characters, fillers."""
     import unicodedata
 
-    return (unicodedata.category(char) in ("Zs", "Zl", "Zp", "Cc", "Cf")
-            or ord(char) in (0x115F, 0x1160, 0x3164, 0xFFA0, 0x034F))
+    return unicodedata.category(char) in ("Zs", "Zl", "Zp", "Cc", "Cf") or ord(char) in (
+        0x115F,
+        0x1160,
+        0x3164,
+        0xFFA0,
+        0x034F,
+    )
 
 
 def _blank_sample(data: bytes) -> tuple[int, int, str] | None:
@@ -464,8 +558,9 @@ def _pick(faces: tuple[Face, ...], family: str, weight: int) -> Face | None:
     return min(matches, key=lambda face: (abs(face.weight - weight), str(face.file), face.index))
 
 
-def _find(family: str, weight: int, project: tuple[Face, ...],
-          installed: tuple[Face, ...]) -> tuple[Face, str] | None:
+def _find(
+    family: str, weight: int, project: tuple[Face, ...], installed: tuple[Face, ...]
+) -> tuple[Face, str] | None:
     """A family by its exact name: in fonts/ first, then installed."""
     for origin, faces in (("fonts/", project), ("installed", installed)):
         face = _pick(faces, family, weight)
@@ -474,8 +569,12 @@ def _find(family: str, weight: int, project: tuple[Face, ...],
     return None
 
 
-def resolve_fonts(fonts_dir: Path, notice: bool = False, settings: FontSettings | None = None,
-                  problems: list | None = None) -> dict[str, ResolvedFont]:
+def resolve_fonts(
+    fonts_dir: Path,
+    notice: bool = False,
+    settings: FontSettings | None = None,
+    problems: list | None = None,
+) -> dict[str, ResolvedFont]:
     """Fill every role: fonts/ first, then installed fonts, then the open defaults; then give
     each role its 补字 font (fonts[key + FALLBACK]) unless that would be the role's own face.
 
@@ -498,21 +597,30 @@ def resolve_fonts(fonts_dir: Path, notice: bool = False, settings: FontSettings 
             hit = _find(family, role.weight, project, installed)
             if hit:
                 face, origin = hit
-                choice = ResolvedFont(role, family, face.file, face.index, face.weight, origin,
-                                      postscript=face.postscript)
+                choice = ResolvedFont(
+                    role,
+                    family,
+                    face.file,
+                    face.index,
+                    face.weight,
+                    origin,
+                    postscript=face.postscript,
+                )
                 break
         if choice is None:
             for family in role.defaults:
                 picked = _pick(installed, family, role.weight)
                 if picked is not None:
-                    choice = ResolvedFont(role, family, picked.file, picked.index, picked.weight,
-                                          "default")
+                    choice = ResolvedFont(
+                        role, family, picked.file, picked.index, picked.weight, "default"
+                    )
                     break
         if choice is None:
             raise LiandongError(
                 f"{role.label}（{role.style}）没有可用字体：既没有 {'、'.join(role.families[:3])} 等字体，"
                 f"也没有默认的 {'、'.join(role.defaults)}。请安装 fonts-noto-cjk 和 fonts-lxgw-wenkai"
-                "（见 README 的安装命令），或把字体文件放进 fonts/。")
+                "（见 README 的安装命令），或把字体文件放进 fonts/。"
+            )
         resolved[role.key] = _with_bold(choice, installed)
         if notice and choice.notice and settings.accepted != choice.family:
             logger.warning("%s", choice.notice)
@@ -524,16 +632,29 @@ def resolve_fonts(fonts_dir: Path, notice: bool = False, settings: FontSettings 
             hit = _find(family, own.weight, project, installed)
             if hit is None:
                 if named is not None:
-                    found_problems.append(named.loc.problem(
-                        f"找不到补字字体“{family}”：fonts/ 文件夹和本机安装的字体里都没有这个字体名"
-                        "（要与字体的名称完全一致，如 Noto Serif CJK SC）"))
+                    found_problems.append(
+                        named.loc.problem(
+                            f"找不到补字字体“{family}”：fonts/ 文件夹和本机安装的字体里都没有这个字体名"
+                            "（要与字体的名称完全一致，如 Noto Serif CJK SC）"
+                        )
+                    )
                 continue
             face, origin = hit
             if (face.file, face.index) == (own.file, own.index):
                 continue  # the role's own face: it has nothing more to give
-            resolved[role.key + FALLBACK] = _with_bold(ResolvedFont(
-                role, family, face.file, face.index, face.weight, origin, fallback=True,
-                postscript=face.postscript), installed)
+            resolved[role.key + FALLBACK] = _with_bold(
+                ResolvedFont(
+                    role,
+                    family,
+                    face.file,
+                    face.index,
+                    face.weight,
+                    origin,
+                    fallback=True,
+                    postscript=face.postscript,
+                ),
+                installed,
+            )
             break
     if found_problems:
         if problems is None:
@@ -554,6 +675,7 @@ def _with_bold(font: ResolvedFont, installed: tuple[Face, ...]) -> ResolvedFont:
 
 
 # --- Coverage and measurement -------------------------------------------------
+
 
 @functools.cache
 def coverage(file: Path, index: int) -> frozenset[int]:
@@ -607,8 +729,9 @@ class Measurer:
             self._hb[role] = hb.Font(hb.Face(hb.Blob.from_file_path(str(file)), index))
         return self._hb[role]
 
-    def _shape(self, role: str, text: str,
-               features: dict | None = None) -> tuple[HarfBuzzFont, Any]:
+    def _shape(
+        self, role: str, text: str, features: dict | None = None
+    ) -> tuple[HarfBuzzFont, Any]:
         """The role's HarfBuzz font and text shaped on its own (for glyph extents). features:
         OpenType features the CSS turns on (font-variant-east-asian: full-width is
         {"fwid": True})."""
@@ -626,13 +749,17 @@ class Measurer:
         if self._pango is None:
             from liandong.shaping import PangoShaper
 
-            faces = [(font.file, font.css_family, font.weight) for font in self.fonts.values()
-                     if font.origin == "fonts/"]
+            faces = [
+                (font.file, font.css_family, font.weight)
+                for font in self.fonts.values()
+                if font.origin == "fonts/"
+            ]
             self._pango = PangoShaper(list(dict.fromkeys(faces)))
         return self._pango
 
-    def width(self, role: str, text: str, size: float, spacing: float = 0.0,
-              full_width: bool = False) -> float:
+    def width(
+        self, role: str, text: str, size: float, spacing: float = 0.0, full_width: bool = False
+    ) -> float:
         """The width (pt) of text printed as one span in this style at size pt: its advances
         plus `spacing` (CSS letter-spacing, rounded as the templates write it) after every
         character. full_width: the span asks for the fonts' full-width forms (fwid), which
@@ -644,8 +771,9 @@ class Measurer:
             font = self.fonts[name]
             weight = 700 if variant == "strong" else font.weight
             features = "kern 1,fwid 1" if full_width else "kern 1"
-            self._cache[key] = self._shaper().width(font.css_family, weight, size, text,
-                                                    spacing, features)
+            self._cache[key] = self._shaper().width(
+                font.css_family, weight, size, text, spacing, features
+            )
         return self._cache[key]
 
     def ink_top(self, role: str, char: str, features: dict | None = None) -> float:
@@ -664,8 +792,9 @@ class Measurer:
             resolved = self.fonts[role]
             os2 = TTFont(resolved.file, fontNumber=resolved.index, lazy=True)["OS/2"]
             embox_top = os2.sTypoAscender / (os2.sTypoAscender - os2.sTypoDescender)
-            self._metrics[role] = VerticalMetrics(extents.ascender / upem,
-                                                  -extents.descender / upem, embox_top)
+            self._metrics[role] = VerticalMetrics(
+                extents.ascender / upem, -extents.descender / upem, embox_top
+            )
         return self._metrics[role]
 
 
@@ -729,9 +858,12 @@ class PrintedText(Protocol):
     def generated(self) -> bool: ...
 
 
-def check_glyphs(printed: Sequence[PrintedText], fonts: dict[str, ResolvedFont],
-                 fallback_problem: Callable[[str], Problem],
-                 notices: list | None = None) -> list:
+def check_glyphs(
+    printed: Sequence[PrintedText],
+    fonts: dict[str, ResolvedFont],
+    fallback_problem: Callable[[str], Problem],
+    notices: list | None = None,
+) -> list:
     """Every character against the font that will print it; one problem per place.
 
     `printed` holds (role, text, loc) entries; `fallback_problem(message)` places a problem for
@@ -758,29 +890,40 @@ def check_glyphs(printed: Sequence[PrintedText], fonts: dict[str, ResolvedFont],
                     if item.generated and not offsets:
                         continue  # a label the template adds: no place to name, nothing to choose
                     if (key, char) not in borrowed:
-                        message = (f"{font.role.label}所用字体 {font_label(font)}没有“{char}”"
-                                   f"（U+{ord(char):04X}），这个字改用补字字体 {fallback.family} 印出")
-                        where = (item.loc.problem(message, offsets[0]) if item.loc and offsets
-                                 else fallback_problem(message) if item.loc is None
-                                 else item.loc.problem(message))
+                        message = (
+                            f"{font.role.label}所用字体 {font_label(font)}没有“{char}”"
+                            f"（U+{ord(char):04X}），这个字改用补字字体 {fallback.family} 印出"
+                        )
+                        where = (
+                            item.loc.problem(message, offsets[0])
+                            if item.loc and offsets
+                            else fallback_problem(message)
+                            if item.loc is None
+                            else item.loc.problem(message)
+                        )
                         borrowed[(key, char)] = (where, set())
                     name = item.loc.source.name if item.loc else ""
                     borrowed[(key, char)][1].update((name, offset) for offset in offsets or [-1])
                     continue
-                message = (f"{font.role.label}所用字体 {font_label(font)}没有“{char}”"
-                           f"（U+{ord(char):04X}）的字形，无法印出；请改换写法，或在 fonts/ "
-                           "放入含此字的字体")
+                message = (
+                    f"{font.role.label}所用字体 {font_label(font)}没有“{char}”"
+                    f"（U+{ord(char):04X}）的字形，无法印出；请改换写法，或在 fonts/ "
+                    "放入含此字的字体"
+                )
             elif not has_outline(font, char):
-                message = (f"{font.role.label}所用字体 {font_label(font)}里“{char}”"
-                           f"（U+{ord(char):04X}）的字形是空的，印出来会是空白：字体文件可能"
-                           "已损坏，请换用完好的字体文件")
+                message = (
+                    f"{font.role.label}所用字体 {font_label(font)}里“{char}”"
+                    f"（U+{ord(char):04X}）的字形是空的，印出来会是空白：字体文件可能"
+                    "已损坏，请换用完好的字体文件"
+                )
             else:
                 continue
             if item.generated and not offsets:
                 message += f"（它印在由此生成的“{item.text}”里）"
             if not offsets:
-                problems.append(fallback_problem(message) if item.loc is None
-                                else item.loc.problem(message))
+                problems.append(
+                    fallback_problem(message) if item.loc is None else item.loc.problem(message)
+                )
             for offset in offsets:  # found only in a value that has a place (item.loc)
                 loc = item.loc
                 if loc is not None and (loc.source.name, char, offset) not in seen:

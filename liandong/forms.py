@@ -54,13 +54,21 @@ def _pieces(block: Block, role: str) -> list[Piece]:
 def _marker_cells(builder: ContextBuilder, markers: list[str]) -> int:
     """How many grid characters a list's markers take: the widest, rounded up."""
     L = builder.layout
-    widest = max(builder.measurer.width("body", marker, L.body_size, L.spacing)
-                 for marker in markers if marker) if any(markers) else 0.0
+    widest = (
+        max(
+            builder.measurer.width("body", marker, L.body_size, L.spacing)
+            for marker in markers
+            if marker
+        )
+        if any(markers)
+        else 0.0
+    )
     return max(1, math.ceil(widest / L.pitch - 0.01))
 
 
-def _hanging(builder: ContextBuilder, items: Sequence[Block], cells: int,
-             what: str) -> tuple[ctx.Entry, ...]:
+def _hanging(
+    builder: ContextBuilder, items: Sequence[Block], cells: int, what: str
+) -> tuple[ctx.Entry, ...]:
     """Items set as paragraphs with a hanging indent: the marker at the paragraph indent (two
     characters), every line of the text aligned after the marker's cells."""
     L = builder.layout
@@ -68,18 +76,31 @@ def _hanging(builder: ContextBuilder, items: Sequence[Block], cells: int,
     out = []
     for item in items:
         pieces = _pieces(item, "body")
-        lines = break_lines(builder.with_fallback(pieces), builder._measure(L.body_size),
-                            first_width=width, width=width, spacing=L.spacing,
-                            size=L.body_size, marks="body")
+        lines = break_lines(
+            builder.with_fallback(pieces),
+            builder._measure(L.body_size),
+            first_width=width,
+            width=width,
+            spacing=L.spacing,
+            size=L.body_size,
+            marks="body",
+        )
         builder.note_lines(lines, item.loc)
         builder.report_lines(lines, item.text, item.loc, what)
         marker = item.marker
         if marker:
             builder.note_role("body", marker, item.loc, generated=True)
-        out.append(ctx.Entry(
-            marker=marker,
-            marker_pieces=tuple(builder.with_fallback([Piece(marker, "body")])) if marker else (),
-            text=item.text, runs=tuple(pieces), lines=typeset_lines(lines)))
+        out.append(
+            ctx.Entry(
+                marker=marker,
+                marker_pieces=tuple(builder.with_fallback([Piece(marker, "body")]))
+                if marker
+                else (),
+                text=item.text,
+                runs=tuple(pieces),
+                lines=typeset_lines(lines),
+            )
+        )
     return tuple(out)
 
 
@@ -88,9 +109,15 @@ def list_form(builder: ContextBuilder, form: ListBlock) -> ctx.ListForm:
     character indent, the item's lines aligned after the markers' cells."""
     L = builder.layout
     cells = _marker_cells(builder, [item.marker for item in form.items])
-    return ctx.ListForm(kind="list", ordered=form.ordered, cells=cells,
-                        marker_width=cells * L.pitch, indent=(2 + cells) * L.pitch,
-                        spacing=L.spacing, entries=_hanging(builder, form.items, cells, "列表"))
+    return ctx.ListForm(
+        kind="list",
+        ordered=form.ordered,
+        cells=cells,
+        marker_width=cells * L.pitch,
+        indent=(2 + cells) * L.pitch,
+        spacing=L.spacing,
+        entries=_hanging(builder, form.items, cells, "列表"),
+    )
 
 
 def note_form(builder: ContextBuilder, form: Note) -> ctx.NoteForm:
@@ -98,22 +125,33 @@ def note_form(builder: ContextBuilder, form: Note) -> ctx.NoteForm:
     after it."""
     L = builder.layout
     cells = _marker_cells(builder, [form.items[0].marker])
-    return ctx.NoteForm(kind="zhu", marker_width=cells * L.pitch, indent=(2 + cells) * L.pitch,
-                        spacing=L.spacing, entries=_hanging(builder, form.items, cells, "注"))
+    return ctx.NoteForm(
+        kind="zhu",
+        marker_width=cells * L.pitch,
+        indent=(2 + cells) * L.pitch,
+        spacing=L.spacing,
+        entries=_hanging(builder, form.items, cells, "注"),
+    )
 
 
 def caption(builder: ContextBuilder, block: Block, role: str, what: str) -> ctx.Caption:
     """A caption: centred, broken between words into balanced lines, in 三号."""
     L = builder.layout
     pieces = _pieces(block, role)
-    lines = balance_lines(builder.with_fallback(pieces), builder._measure(L.body_size),
-                          width=L.text_width, size=L.body_size, marks="body")
+    lines = balance_lines(
+        builder.with_fallback(pieces),
+        builder._measure(L.body_size),
+        width=L.text_width,
+        size=L.body_size,
+        marks="body",
+    )
     builder.note_lines(lines, block.loc)
     builder.report_lines(lines, block.text, block.loc, what)
     return ctx.Caption(block.text, tuple(pieces), typeset_lines(lines))
 
 
 # --- Tables --------------------------------------------------------------------------
+
 
 def _is_number(text: str) -> bool:
     return NUMBER.fullmatch(text) is not None
@@ -151,7 +189,8 @@ def table_form(builder: ContextBuilder, form: Table) -> ctx.TableForm:
     for index, explicit in enumerate(form.aligns):
         values = [row[index].text for row in form.rows]
         numeric = any(_is_number(v) for v in values) and all(
-            _is_number(v) or v in NO_DATA for v in values)
+            _is_number(v) or v in NO_DATA for v in values
+        )
         aligns.append((explicit or ("right" if numeric else "left"), numeric))
 
     def cell_pieces(cell: Block, header: bool) -> list[Piece]:
@@ -160,7 +199,7 @@ def table_form(builder: ContextBuilder, form: Table) -> ctx.TableForm:
     def tail(text: str) -> str:
         """What follows a number's integer part (.5%, %), which lines up in its column."""
         match = _INTEGER.match(text)
-        return text[match.end():] if match and _is_number(text) else ""
+        return text[match.end() :] if match and _is_number(text) else ""
 
     def decimal(index: int, text: str) -> float:
         align, numeric = aligns[index]
@@ -168,8 +207,13 @@ def table_form(builder: ContextBuilder, form: Table) -> ctx.TableForm:
             return 0.0
         return tails[index] - (measure("body", tail(text)) if tail(text) else 0.0)
 
-    tails = [max((measure("body", tail(row[i].text)) for row in form.rows
-                  if tail(row[i].text)), default=0.0) for i in range(columns)]
+    tails = [
+        max(
+            (measure("body", tail(row[i].text)) for row in form.rows if tail(row[i].text)),
+            default=0.0,
+        )
+        for i in range(columns)
+    ]
     grid = [[(cell, cell_pieces(cell, True), True) for cell in form.header]]
     grid += [[(cell, cell_pieces(cell, False), False) for cell in row] for row in form.rows]
     natural = [0.0] * columns
@@ -192,11 +236,14 @@ def table_form(builder: ContextBuilder, form: Table) -> ctx.TableForm:
     too_wide = sum(narrowest) > room + 0.01
     if too_wide:
         cell, unit, least = max((c for c in culprit if c), key=lambda c: c[2])
-        builder.problems.append(cell.loc.problem(
-            f"表格太宽，版心放不下：各列最窄也要 {(sum(narrowest) + columns * 2 * pad) / MM:.0f} mm"
-            f"（数字和英文词不拆开，每格左右各留半字），版心只有 {L.text_width / MM:.0f} mm；"
-            f"最宽的是这一格的“{unit}”（{least / MM:.0f} mm）。请缩短各格的文字、减少列数，"
-            "或把表格拆成两个"))
+        builder.problems.append(
+            cell.loc.problem(
+                f"表格太宽，版心放不下：各列最窄也要 {(sum(narrowest) + columns * 2 * pad) / MM:.0f} mm"
+                f"（数字和英文词不拆开，每格左右各留半字），版心只有 {L.text_width / MM:.0f} mm；"
+                f"最宽的是这一格的“{unit}”（{least / MM:.0f} mm）。请缩短各格的文字、减少列数，"
+                "或把表格拆成两个"
+            )
+        )
         widths = [room / columns] * columns
     elif sum(natural) <= room:
         extra = room - sum(natural)
@@ -216,25 +263,53 @@ def table_form(builder: ContextBuilder, form: Table) -> ctx.TableForm:
         for index, (cell, pieces, header) in enumerate(row):
             align, _ = aligns[index]
             shift = 0.0 if header else decimal(index, cell.text)
-            lines = break_lines(pieces, measure, first_width=widths[index] - shift + 0.01,
-                                width=widths[index] - shift + 0.01, spacing=0.0, size=size,
-                                marks="body", ragged=True) if pieces else []
+            lines = (
+                break_lines(
+                    pieces,
+                    measure,
+                    first_width=widths[index] - shift + 0.01,
+                    width=widths[index] - shift + 0.01,
+                    spacing=0.0,
+                    size=size,
+                    marks="body",
+                    ragged=True,
+                )
+                if pieces
+                else []
+            )
             builder.note_lines(lines, cell.loc)
             if not too_wide:  # else the table's problem says it all
                 builder.report_lines(lines, cell.text, cell.loc, "表格")
             cells.append((cell, pieces, lines, "center" if header else align, shift))
         count = max(1, *(len(lines) for _, _, lines, _, _ in cells))
-        rows.append(ctx.TableRow(tuple(
-            ctx.TableCell(text=cell.text, runs=tuple(pieces), lines=typeset_lines(lines),
-                          align=align, decimal=round(shift, 3),
-                          pad_top=(count - max(1, len(lines))) // 2 * L.line_height)
-            for cell, pieces, lines, align, shift in cells)))
-    return ctx.TableForm(kind="table", caption=caption(builder, form.caption, "hei", "表题"),
-                         widths=tuple(w + 2 * pad for w in widths), header=rows[0],
-                         rows=tuple(rows[1:]), size=size, padding=pad)
+        rows.append(
+            ctx.TableRow(
+                tuple(
+                    ctx.TableCell(
+                        text=cell.text,
+                        runs=tuple(pieces),
+                        lines=typeset_lines(lines),
+                        align=align,
+                        decimal=round(shift, 3),
+                        pad_top=(count - max(1, len(lines))) // 2 * L.line_height,
+                    )
+                    for cell, pieces, lines, align, shift in cells
+                )
+            )
+        )
+    return ctx.TableForm(
+        kind="table",
+        caption=caption(builder, form.caption, "hei", "表题"),
+        widths=tuple(w + 2 * pad for w in widths),
+        header=rows[0],
+        rows=tuple(rows[1:]),
+        size=size,
+        padding=pad,
+    )
 
 
 # --- Figures -------------------------------------------------------------------------
+
 
 def figure_form(builder: ContextBuilder, form: Figure) -> ctx.FigureForm:
     """A figure: the picture as wide as the text area (or as `宽` asks), never taller than
@@ -245,8 +320,17 @@ def figure_form(builder: ContextBuilder, form: Figure) -> ctx.FigureForm:
     image = form.image
     cap = caption(builder, form.caption, "kai", "图题")
     if image is None:  # not found: validation has said why
-        return ctx.FigureForm(kind="figure", src="", alt=form.caption.text, width=0.0,
-                              height=0.0, box=0.0, caption=cap, web_src="", pixels=(0, 0))
+        return ctx.FigureForm(
+            kind="figure",
+            src="",
+            alt=form.caption.text,
+            width=0.0,
+            height=0.0,
+            box=0.0,
+            caption=cap,
+            web_src="",
+            pixels=(0, 0),
+        )
     lh = L.line_height
     if form.width is None:
         wanted = L.text_width
@@ -256,9 +340,12 @@ def figure_form(builder: ContextBuilder, form: Figure) -> ctx.FigureForm:
         wanted = form.width[0] * MM
     low, high = FIGURE_WIDTHS
     if form.width is not None and not low - 0.01 <= wanted <= high + 0.01:
-        builder.problems.append(form.loc.problem(
-            f"图片的宽度要在 {low / MM:.0f} mm 到 {high / MM:.0f} mm（版心宽度）之间，"
-            f"现在是 {wanted / MM:.0f} mm"))
+        builder.problems.append(
+            form.loc.problem(
+                f"图片的宽度要在 {low / MM:.0f} mm 到 {high / MM:.0f} mm（版心宽度）之间，"
+                f"现在是 {wanted / MM:.0f} mm"
+            )
+        )
         wanted = min(max(wanted, low), high)
     aspect = image.height / image.width
     height = min(wanted * aspect, FIGURE_LINES * lh)
@@ -270,18 +357,32 @@ def figure_form(builder: ContextBuilder, form: Figure) -> ctx.FigureForm:
     dpi = image.width / (pic_w / 72)
     shown = image.name
     if dpi < DPI_FLOOR:
-        builder.problems.append(form.src_loc.problem(
-            f"图片“{shown}”太不清晰：{image.width}×{image.height} 像素印成 {pic_w / MM:.0f} mm 宽，"
-            f"只有 {dpi:.0f} dpi，低于 {DPI_FLOOR} dpi 的下限，不能付印：请换用更清晰的原图，"
-            "或用“{宽=…mm}”把它印小"))
+        builder.problems.append(
+            form.src_loc.problem(
+                f"图片“{shown}”太不清晰：{image.width}×{image.height} 像素印成 {pic_w / MM:.0f} mm 宽，"
+                f"只有 {dpi:.0f} dpi，低于 {DPI_FLOOR} dpi 的下限，不能付印：请换用更清晰的原图，"
+                "或用“{宽=…mm}”把它印小"
+            )
+        )
     elif dpi < DPI_NOTICE:
-        builder.notices.append(form.src_loc.problem(
-            f"图片“{shown}”印成 {pic_w / MM:.0f} mm 宽只有 {dpi:.0f} dpi（低于 {DPI_NOTICE} dpi），"
-            "印出来可能发虚：最好换用更清晰的原图，或用“{宽=…mm}”把它印小"))
+        builder.notices.append(
+            form.src_loc.problem(
+                f"图片“{shown}”印成 {pic_w / MM:.0f} mm 宽只有 {dpi:.0f} dpi（低于 {DPI_NOTICE} dpi），"
+                "印出来可能发虚：最好换用更清晰的原图，或用“{宽=…mm}”把它印小"
+            )
+        )
     src = PRINT_URL + "/".join(quote(part) for part in image.name.split("/"))
-    figure = ctx.FigureForm(kind="figure", src=src, alt=form.caption.text, width=round(pic_w, 3),
-                            height=round(pic_h, 3), box=lines * lh, caption=cap, web_src="",
-                            pixels=(image.width, image.height))
+    figure = ctx.FigureForm(
+        kind="figure",
+        src=src,
+        alt=form.caption.text,
+        width=round(pic_w, 3),
+        height=round(pic_h, 3),
+        box=lines * lh,
+        caption=cap,
+        web_src="",
+        pixels=(image.width, image.height),
+    )
     builder.images.append((figure, image))
     return figure
 
@@ -296,4 +397,3 @@ def article_form(builder: ContextBuilder, form: Form) -> ctx.Block:
     if isinstance(form, Figure):
         return figure_form(builder, form)
     raise TypeError(f"not an article form: {type(form).__name__}")
-

@@ -51,8 +51,8 @@ class ImageFile:
     (after its EXIF orientation), colour mode and the SHA-256 of its bytes."""
 
     path: Path
-    name: str          # the path as written in the article (relative to the issue folder)
-    format: str        # "JPEG" or "PNG"
+    name: str  # the path as written in the article (relative to the issue folder)
+    format: str  # "JPEG" or "PNG"
     width: int
     height: int
     mode: str
@@ -74,20 +74,29 @@ def find_image(folder: Path, figure: Figure, problems: list[Problem]) -> ImageFi
         return None
     scheme = _SCHEME.match(src)
     if src.startswith("//") or (scheme and len(scheme.group()) > 2):
-        problems.append(loc.problem(
-            f"不读取网络或其他来源的图片（“{shown}”）：请把图片文件放进本期文件夹，写它的文件名"))
+        problems.append(
+            loc.problem(
+                f"不读取网络或其他来源的图片（“{shown}”）：请把图片文件放进本期文件夹，写它的文件名"
+            )
+        )
         return None
     if src.startswith(("/", "\\")) or scheme:
-        problems.append(loc.problem(
-            f"图片“{shown}”写的是绝对路径：请把图片放进本期文件夹，写相对于它的路径，如“照片/1.jpg”"))
+        problems.append(
+            loc.problem(
+                f"图片“{shown}”写的是绝对路径：请把图片放进本期文件夹，写相对于它的路径，如“照片/1.jpg”"
+            )
+        )
         return None
     if "\\" in src:
         problems.append(loc.problem(f"图片路径“{shown}”里的文件夹请用“/”分隔，如“照片/1.jpg”"))
         return None
     parts = PurePosixPath(src).parts
     if ".." in parts:
-        problems.append(loc.problem(
-            f"图片“{shown}”在本期文件夹之外：图片只能放在本期文件夹（及其子文件夹）里，路径里不能有“..”"))
+        problems.append(
+            loc.problem(
+                f"图片“{shown}”在本期文件夹之外：图片只能放在本期文件夹（及其子文件夹）里，路径里不能有“..”"
+            )
+        )
         return None
     path = folder.joinpath(*parts)
     try:
@@ -96,8 +105,11 @@ def find_image(folder: Path, figure: Figure, problems: list[Problem]) -> ImageFi
     except (OSError, RuntimeError, ValueError):
         real, inside = path, False
     if not inside:
-        problems.append(loc.problem(
-            f"图片“{shown}”是指向本期文件夹之外的符号链接，出于安全考虑不读取：请把图片文件本身放进本期文件夹"))
+        problems.append(
+            loc.problem(
+                f"图片“{shown}”是指向本期文件夹之外的符号链接，出于安全考虑不读取：请把图片文件本身放进本期文件夹"
+            )
+        )
         return None
     if not real.exists():
         near = _near(folder, src)
@@ -110,9 +122,12 @@ def find_image(folder: Path, figure: Figure, problems: list[Problem]) -> ImageFi
     try:
         size = real.stat().st_size
         if size > limits.IMAGE_BYTES:
-            problems.append(loc.problem(
-                f"图片“{shown}”有 {size / 1024 / 1024:.1f} MB，超过 {limits.IMAGE_BYTES // 1024 // 1024} MB "
-                "的上限（limits.IMAGE_BYTES）：请压缩后再用"))
+            problems.append(
+                loc.problem(
+                    f"图片“{shown}”有 {size / 1024 / 1024:.1f} MB，超过 {limits.IMAGE_BYTES // 1024 // 1024} MB "
+                    "的上限（limits.IMAGE_BYTES）：请压缩后再用"
+                )
+            )
             return None
         data = real.read_bytes()
     except OSError as exc:
@@ -125,16 +140,22 @@ def find_image(folder: Path, figure: Figure, problems: list[Problem]) -> ImageFi
     elif data.startswith(PNG_MAGIC):
         kind = "PNG"
     else:
-        problems.append(loc.problem(
-            f"“{shown}”不是 JPEG 或 PNG 图片：请在图片软件里另存为 JPEG（照片）或 PNG（图表）"))
+        problems.append(
+            loc.problem(
+                f"“{shown}”不是 JPEG 或 PNG 图片：请在图片软件里另存为 JPEG（照片）或 PNG（图表）"
+            )
+        )
         return None
     try:
         image = _open(data)
         width, height = image.size
         if width * height > limits.IMAGE_PIXELS:
-            problems.append(loc.problem(
-                f"图片“{shown}”有 {width}×{height} 像素，超过 {limits.IMAGE_PIXELS // 1_000_000} 百万像素的上限"
-                "（limits.IMAGE_PIXELS）：请缩小后再用"))
+            problems.append(
+                loc.problem(
+                    f"图片“{shown}”有 {width}×{height} 像素，超过 {limits.IMAGE_PIXELS // 1_000_000} 百万像素的上限"
+                    "（limits.IMAGE_PIXELS）：请缩小后再用"
+                )
+            )
             return None
         if _rotated(image):
             width, height = height, width
@@ -183,6 +204,7 @@ def _near(folder: Path, src: str) -> str | None:
 
 # --- Versions for the outputs -----------------------------------------------------------
 
+
 def _srgb(image: PILImage.Image, source: PILImageCms.ImageCmsProfile) -> PILImage.Image:
     """The image converted from the source profile to sRGB."""
     from PIL import ImageCms
@@ -190,16 +212,19 @@ def _srgb(image: PILImage.Image, source: PILImageCms.ImageCmsProfile) -> PILImag
     return _convert(image, source, ImageCms.createProfile("sRGB"), "RGB")
 
 
-def _convert(image: PILImage.Image,
-             source: PILImageCms.ImageCmsProfile | PILImageCms.core.CmsProfile,
-             target: PILImageCms.ImageCmsProfile | PILImageCms.core.CmsProfile,
-             mode: str) -> PILImage.Image:
+def _convert(
+    image: PILImage.Image,
+    source: PILImageCms.ImageCmsProfile | PILImageCms.core.CmsProfile,
+    target: PILImageCms.ImageCmsProfile | PILImageCms.core.CmsProfile,
+    mode: str,
+) -> PILImage.Image:
     """ImageCms.profileToProfile (perceptual), as a new image (it returns None only when
     converting in place, which liandong never asks for)."""
     from PIL import ImageCms
 
-    converted = ImageCms.profileToProfile(image, source, target, outputMode=mode,
-                                          renderingIntent=ImageCms.Intent.PERCEPTUAL)
+    converted = ImageCms.profileToProfile(
+        image, source, target, outputMode=mode, renderingIntent=ImageCms.Intent.PERCEPTUAL
+    )
     if converted is None:
         raise ValueError("ImageCms.profileToProfile converted in place")
     return converted
@@ -217,8 +242,11 @@ def _normalised(image_file: ImageFile) -> PILImage.Image:
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         image = Image.alpha_composite(white, rgba).convert("RGB")
     elif image.mode == "CMYK":
-        source = (ImageCms.ImageCmsProfile(io.BytesIO(profile)) if profile
-                  else ImageCms.getOpenProfile(str(_cmyk_profile())))
+        source = (
+            ImageCms.ImageCmsProfile(io.BytesIO(profile))
+            if profile
+            else ImageCms.getOpenProfile(str(_cmyk_profile()))
+        )
         image = _srgb(image, source)
         profile = None
     elif image.mode not in ("RGB", "L"):
@@ -236,15 +264,17 @@ def _cmyk_profile() -> Path:
     if not CMYK_PROFILE.is_file():
         raise LiandongError(
             f"把图片转换为印刷四色要用 CMYK 色彩描述文件 {CMYK_PROFILE}，这台电脑上没有：请运行 bash setup.sh"
-            "（它安装 Debian 的 libgs-common 软件包）")
+            "（它安装 Debian 的 libgs-common 软件包）"
+        )
     return CMYK_PROFILE
 
 
 def _encoded(image: PILImage.Image, kind: str, quality: int = 92) -> bytes:
     out = io.BytesIO()
     if kind == "JPEG":
-        image.save(out, "JPEG", quality=quality, subsampling=0 if quality >= 90 else 2,
-                   optimize=True)
+        image.save(
+            out, "JPEG", quality=quality, subsampling=0 if quality >= 90 else 2, optimize=True
+        )
     else:
         image.save(out, "PNG", optimize=False, compress_level=6)
     return out.getvalue()
@@ -258,8 +288,12 @@ def _passes_through(image_file: ImageFile) -> bool:
     from PIL import Image
 
     with Image.open(image_file.path) as image:
-        return (image.getexif().get(0x0112, 1) == 1 and not image.info.get("icc_profile")
-                and not image.info.get("progressive") and not image.info.get("progression"))
+        return (
+            image.getexif().get(0x0112, 1) == 1
+            and not image.info.get("icc_profile")
+            and not image.info.get("progressive")
+            and not image.info.get("progression")
+        )
 
 
 def archival(image_file: ImageFile) -> tuple[bytes, str]:
@@ -279,8 +313,12 @@ def print_shop(image_file: ImageFile) -> tuple[bytes, str]:
 
     image = _normalised(image_file)
     if image.mode != "L":
-        image = _convert(image, ImageCms.createProfile("sRGB"),
-                         ImageCms.getOpenProfile(str(_cmyk_profile())), "CMYK")
+        image = _convert(
+            image,
+            ImageCms.createProfile("sRGB"),
+            ImageCms.getOpenProfile(str(_cmyk_profile())),
+            "CMYK",
+        )
     return _encoded(image, "JPEG", quality=95), FORMATS["JPEG"]
 
 
@@ -291,8 +329,10 @@ def web_source(image_file: ImageFile) -> str:
     if image.width > WEB_PIXELS:
         from PIL import Image
 
-        image = image.resize((WEB_PIXELS, max(1, round(image.height * WEB_PIXELS / image.width))),
-                             Image.Resampling.LANCZOS)
+        image = image.resize(
+            (WEB_PIXELS, max(1, round(image.height * WEB_PIXELS / image.width))),
+            Image.Resampling.LANCZOS,
+        )
     kind = image_file.format
     data = _encoded(image, kind, quality=85)
     return f"data:{FORMATS[kind]};base64,{base64.b64encode(data).decode('ascii')}"

@@ -48,7 +48,8 @@ _SPACES = " \t\u3000"
 
 _NOTE_LABEL = re.compile(r"^[【\[]?\s*编\s*者\s*按\s*[】\]]?\s*[：:]?\s*")
 _COLOPHON_LABEL = re.compile(
-    r"(?:(?:^|(?<=[\s　]))(报|送|发)|(责任编辑|联系方式|批准文号))\s*[：:]\s*")
+    r"(?:(?:^|(?<=[\s　]))(报|送|发)|(责任编辑|联系方式|批准文号))\s*[：:]\s*"
+)
 """A 版记 label. 报, 送 and 发 open a line or follow a space (印发：… is not 发：); the longer
 labels may follow the text before them directly: the 版记 sets 联系方式 half a character after
 责任编辑's name, which a PDF gives as no space at all."""
@@ -185,6 +186,7 @@ class Imported:
 
 # --- Readers ------------------------------------------------------------------------------
 
+
 def read_paragraphs(path: Path, name: str) -> list[Para]:
     """The file's paragraphs, by its format; a clear error for anything else."""
     suffix = path.suffix.lower()
@@ -203,9 +205,13 @@ def read_paragraphs(path: Path, name: str) -> list[Para]:
 
         return read_pdf(path, name)
     if suffix in (".doc", ".wps", ".rtf", ".odt"):
-        raise LiandongError(f"{name}: 不支持 {display_path(suffix)} 格式，请在 Word/WPS 中另存为 .docx 再导入")
-    raise LiandongError(f"{name}: 不认识的文件格式“{display_path(suffix) if suffix else '（无扩展名）'}”："
-                        "只能导入 PDF（.pdf）、Word 文档（.docx）和纯文本（.txt，UTF-8 或 GBK 编码）")
+        raise LiandongError(
+            f"{name}: 不支持 {display_path(suffix)} 格式，请在 Word/WPS 中另存为 .docx 再导入"
+        )
+    raise LiandongError(
+        f"{name}: 不认识的文件格式“{display_path(suffix) if suffix else '（无扩展名）'}”："
+        "只能导入 PDF（.pdf）、Word 文档（.docx）和纯文本（.txt，UTF-8 或 GBK 编码）"
+    )
 
 
 def _decode(raw: bytes, name: str) -> str:
@@ -215,13 +221,18 @@ def _decode(raw: bytes, name: str) -> str:
         text, encoding, _ = decode_source(raw)
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        raise LiandongError(f"{name}:{line}:1: 文件既不是 UTF-8 文本，也不是 GBK/GB18030 编码的"
-                            "文本，无法导入；请另存为 UTF-8 纯文本") from None
+        raise LiandongError(
+            f"{name}:{line}:1: 文件既不是 UTF-8 文本，也不是 GBK/GB18030 编码的"
+            "文本，无法导入；请另存为 UTF-8 纯文本"
+        ) from None
     if not _looks_like_text(text):
         raise LiandongError(f"{name}: 这不是纯文本文件（含有二进制数据），无法导入")
     if encoding == "gb18030":
-        logger.warning("%s 是 GBK/GB18030 编码（Windows 记事本、WPS 常用），已按 GB18030 读取"
-                       "并转成 UTF-8；请核对导入的文字有无乱码", name)
+        logger.warning(
+            "%s 是 GBK/GB18030 编码（Windows 记事本、WPS 常用），已按 GB18030 读取"
+            "并转成 UTF-8；请核对导入的文字有无乱码",
+            name,
+        )
     return text
 
 
@@ -239,8 +250,10 @@ def read_limited(path: Path, name: str, limit: int, which: str) -> bytes:
         raise LiandongError(f"{name}: 无法读取文件：{os_reason(exc)}") from None
     if size > limit or len(raw) > limit:
         shown = f"{size / (1024 * 1024):.1f} MB" if size >= 1024 * 1024 else f"{size // 1024} KB"
-        raise LiandongError(f"{name}: 文件有 {shown}，超过 {size_shown(limit)} 的上限（limits.{which}）："
-                            "这不像是一期简报，没有导入")
+        raise LiandongError(
+            f"{name}: 文件有 {shown}，超过 {size_shown(limit)} 的上限（limits.{which}）："
+            "这不像是一期简报，没有导入"
+        )
     return raw
 
 
@@ -284,14 +297,19 @@ def read_text(path: Path, name: str) -> list[Para]:
     splitter = Splitter()
     for lines, after_break in groups:
         for part in splitter.split(lines):
-            paras.append(Para([line.strip(_SPACES) for _, line in part], f"{name}:{part[0][0]}:1",
-                              page_break_before=after_break))
+            paras.append(
+                Para(
+                    [line.strip(_SPACES) for _, line in part],
+                    f"{name}:{part[0][0]}:1",
+                    page_break_before=after_break,
+                )
+            )
             after_break = False
     return paras
 
 
 def _indent(line: str) -> int:
-    lead = line[:len(line) - len(line.lstrip(_SPACES))]
+    lead = line[: len(line) - len(line.lstrip(_SPACES))]
     return lead.count(" ") + 4 * lead.count("\t") + 2 * lead.count("\u3000")
 
 
@@ -309,7 +327,7 @@ class Splitter:
         self.in_masthead = True
 
     def _kind(self, text: str) -> str:
-        """"masthead" (a line of its own), "label" (starts a paragraph) or ""."""
+        """ "masthead" (a line of its own), "label" (starts a paragraph) or ""."""
         if is_note(text) or colophon_start(text):
             self.in_masthead = False
             return "label"
@@ -334,11 +352,12 @@ class Splitter:
 
 # --- Recognising ------------------------------------------------------------------------
 
+
 def _to_int(text: str) -> int | None:
     text = unicodedata.normalize("NFKC", text)
     if text.isdigit():
         # int() refuses more than 4,300 digits; anything this long is over every limit anyway.
-        return int(text) if len(text) <= 18 else 10 ** 18
+        return int(text) if len(text) <= 18 else 10**18
     if all(c in "〇零一二三四五六七八九" for c in text) and len(text) >= 2:  # 二〇二四
         return int("".join(str("〇一二三四五六七八九".index(c) if c != "零" else 0) for c in text))
     import cn2an  # lazily: importing it takes 0.13 s
@@ -350,9 +369,15 @@ def _to_int(text: str) -> int | None:
 
 
 def is_masthead_line(text: str) -> bool:
-    return bool(ISSUE_NUMBER.fullmatch(text) or TOTAL_NUMBER.fullmatch(text) or MASTHEAD_DATE.fullmatch(text)
-                or (_COMPILER.fullmatch(text) and len(text) <= 40)
-                or ((m := _COMPILER.match(text)) and MASTHEAD_DATE.fullmatch(text[m.end():].strip(_SPACES))))
+    return bool(
+        ISSUE_NUMBER.fullmatch(text)
+        or TOTAL_NUMBER.fullmatch(text)
+        or MASTHEAD_DATE.fullmatch(text)
+        or (_COMPILER.fullmatch(text) and len(text) <= 40)
+        or (
+            (m := _COMPILER.match(text)) and MASTHEAD_DATE.fullmatch(text[m.end() :].strip(_SPACES))
+        )
+    )
 
 
 def _finished(text: str) -> bool:
@@ -370,15 +395,16 @@ def heading_level(text: str) -> int:
         return 0
     for level, pattern in HEADING_NUMBERS.items():
         match = pattern.match(text)
-        if match and text[match.end():].strip(_SPACES):
+        if match and text[match.end() :].strip(_SPACES):
             return level
     return 0
 
 
 def split_title(text: str) -> tuple[str, str | None]:
     """A title run together with its subtitle: "标题： 副标题" or "标题 ——副标题"."""
-    match = re.fullmatch(r"(.+?)[：:][ \t\u3000]+(\S.*)", text) or \
-        re.fullmatch(r"(.+?)[ \t\u3000]+(——\S.*)", text)
+    match = re.fullmatch(r"(.+?)[：:][ \t\u3000]+(\S.*)", text) or re.fullmatch(
+        r"(.+?)[ \t\u3000]+(——\S.*)", text
+    )
     if match:
         return match.group(1).strip(_SPACES), match.group(2).strip(_SPACES)
     return text, None
@@ -389,7 +415,12 @@ def _title_like(text: str, relaxed: bool) -> bool:
 
     Where a title is due (after the masthead, the note or a title) commas are allowed; in the
     middle of an article a comma marks the first half of a paragraph split at a page break."""
-    if _finished(text) or heading_level(text) or text[0] in _OPENERS or re.search(r"[。！？]", text):
+    if (
+        _finished(text)
+        or heading_level(text)
+        or text[0] in _OPENERS
+        or re.search(r"[。！？]", text)
+    ):
         return False
     title, subtitle = split_title(text)
     if len(title) > TITLE_MAX or (subtitle is not None and len(subtitle) > SUBTITLE_MAX):
@@ -448,9 +479,11 @@ def _masthead(paras: list[Para], name: str) -> tuple[Imported, list[Para]]:
         else:
             rest = text
             if (compiler := _COMPILER.match(text)) and (
-                    MASTHEAD_DATE.fullmatch(text[compiler.end():].strip(_SPACES)) or not text[compiler.end():].strip()):
+                MASTHEAD_DATE.fullmatch(text[compiler.end() :].strip(_SPACES))
+                or not text[compiler.end() :].strip()
+            ):
                 values.setdefault("编印单位", compiler.group(1))
-                rest = text[compiler.end():].strip(_SPACES)
+                rest = text[compiler.end() :].strip(_SPACES)
                 matched = True
             if dated := MASTHEAD_DATE.fullmatch(rest):
                 found_date = found_date or (dated, para)
@@ -464,8 +497,9 @@ def _masthead(paras: list[Para], name: str) -> tuple[Imported, list[Para]]:
     if not found_number:
         where = paras[0].where if paras else f"{name}:1:1"
         if not names:
-            raise LiandongError(f"{where}: 找不到报头：文件开头应是刊名和“第 N 期”，"
-                                "这不像是一期已发表的简报")
+            raise LiandongError(
+                f"{where}: 找不到报头：文件开头应是刊名和“第 N 期”，这不像是一期已发表的简报"
+            )
         raise LiandongError(f"{where}: 报头里找不到期号（如“第 13 期”）")
     number, number_para, number_text = found_number
     if not number:
@@ -489,16 +523,29 @@ def _masthead(paras: list[Para], name: str) -> tuple[Imported, list[Para]]:
     # numbers the schema accepts: `check`, `build --all` and the site never see anything else.
     unread = "没有这样的文件夹，check、build 和网站都读不到它，无法导入"
     if issue_place(1000, number) is not None:
-        raise LiandongError(f"{number_para.where}: 期号“{number_text}”不在 1 至 "
-                            f"{ISSUE_SCHEMA['期号'].maximum} 之间：{unread}")
+        raise LiandongError(
+            f"{number_para.where}: 期号“{number_text}”不在 1 至 "
+            f"{ISSUE_SCHEMA['期号'].maximum} 之间：{unread}"
+        )
     if issue_place(date.year, number) is not None:
-        raise LiandongError(f"{date_para.where}: 日期“{date_match.group(0)}”的年份不在 1000 至 "
-                            f"9999 之间：{unread}")
+        raise LiandongError(
+            f"{date_para.where}: 日期“{date_match.group(0)}”的年份不在 1000 至 9999 之间：{unread}"
+        )
     most = ISSUE_SCHEMA["总期号"].maximum or 0
     if total > most:
         raise LiandongError(f"{total_para.where}: 总期号“{total_text}”大于 {most}，无法导入")
-    return (Imported(name_lines=names, number=number, total=total, date=date, values=values,
-                     note=[], articles=[]), paras[index:])
+    return (
+        Imported(
+            name_lines=names,
+            number=number,
+            total=total,
+            date=date,
+            values=values,
+            note=[],
+            articles=[],
+        ),
+        paras[index:],
+    )
 
 
 def _body(paras: list[Para], name: str) -> tuple[list[str], list[Article]]:
@@ -516,8 +563,11 @@ def _body(paras: list[Para], name: str) -> tuple[list[str], list[Article]]:
                 _add_block(articles[-1], para, para.role, 0, text, "")
                 state = "body"
             else:
-                logger.warning("%s: %s在第一篇文章的标题之前，未导入", para.where,
-                               {"table": "表格", "figure": "图片", "item": "列表"}[para.role])
+                logger.warning(
+                    "%s: %s在第一篇文章的标题之前，未导入",
+                    para.where,
+                    {"table": "表格", "figure": "图片", "item": "列表"}[para.role],
+                )
             continue
         if state in ("start", "note") and not articles and is_note(text):
             text = _NOTE_LABEL.sub("", text, count=1)
@@ -526,9 +576,14 @@ def _body(paras: list[Para], name: str) -> tuple[list[str], list[Article]]:
                 continue
         relaxed = state != "body"
         # A paragraph that stops mid-sentence continues after a page break.
-        while (para.joinable and index < len(paras) and paras[index].joinable
-               and not _finished(text) and not heading_level(text)
-               and (paras[index].page_break_before or not _title_like(text, relaxed))):
+        while (
+            para.joinable
+            and index < len(paras)
+            and paras[index].joinable
+            and not _finished(text)
+            and not heading_level(text)
+            and (paras[index].page_break_before or not _title_like(text, relaxed))
+        ):
             text = join_lines([text, paras[index].text])
             index += 1
         level = heading_level(text)
@@ -566,7 +621,9 @@ def _body(paras: list[Para], name: str) -> tuple[list[str], list[Article]]:
     # A short last line (a signature, a source) read as a title gets back to its article.
     while articles and not articles[-1].blocks and len(articles) > 1:
         orphan = articles.pop()
-        articles[-1].blocks += [Text(orphan.title)] + ([Text(orphan.subtitle)] if orphan.subtitle else [])
+        articles[-1].blocks += [Text(orphan.title)] + (
+            [Text(orphan.subtitle)] if orphan.subtitle else []
+        )
     if not articles:
         raise LiandongError(f"{name}: 找不到任何文章：报头（和编者按）之后应是文章标题和正文")
     if not articles[-1].blocks:
@@ -589,24 +646,41 @@ def run_in(text: str, styled: str) -> tuple[int, int]:
     face (bold, 楷体, 黑体) and goes on in the body's face; (0, 0) for any other paragraph."""
     from liandong.source import phrase_end
 
-    level, number = next(((level, match) for level, pattern in HEADING_NUMBERS.items()
-                          if (match := pattern.match(text))), (0, None))
+    level, number = next(
+        (
+            (level, match)
+            for level, pattern in HEADING_NUMBERS.items()
+            if (match := pattern.match(text))
+        ),
+        (0, None),
+    )
     end = phrase_end(text)
-    if not level or number is None or not styled or end is None or end >= len(text) \
-            or end > HEADING_MAX:
+    if (
+        not level
+        or number is None
+        or not styled
+        or end is None
+        or end >= len(text)
+        or end > HEADING_MAX
+    ):
         return 0, 0
     start = number.end()
-    phrase = [face for char, face in zip(text[start:end], styled[start:end])
-              if char not in _QUOTES and not char.isspace()]
-    after = [face for char, face in zip(text[end:], styled[end:])
-             if char not in _QUOTES and not char.isspace()][:1]
+    phrase = [
+        face
+        for char, face in zip(text[start:end], styled[start:end])
+        if char not in _QUOTES and not char.isspace()
+    ]
+    after = [
+        face
+        for char, face in zip(text[end:], styled[end:])
+        if char not in _QUOTES and not char.isspace()
+    ][:1]
     if phrase and sum(face != "." for face in phrase) >= 0.8 * len(phrase) and after == ["."]:
         return level, end
     return 0, 0
 
 
-def _add_block(article: Article, para: Para, kind: str, level: int, text: str,
-               styled: str) -> None:
+def _add_block(article: Article, para: Para, kind: str, level: int, text: str, styled: str) -> None:
     """The article's next block: a list item joins the list before it, a numbered line right
     after a 注 joins the note."""
     blocks = article.blocks
@@ -630,7 +704,9 @@ def _add_block(article: Article, para: Para, kind: str, level: int, text: str,
         blocks[-1].items.append(text)
     else:
         level, lead = run_in(text, styled)
-        strong = [(s, e) for s, e in strong_runs(styled) if s >= lead] if lead else strong_runs(styled)
+        strong = (
+            [(s, e) for s, e in strong_runs(styled) if s >= lead] if lead else strong_runs(styled)
+        )
         blocks.append(Text(text, level, lead, strong))
 
 
@@ -643,10 +719,10 @@ def _colophon(paras: list[Para]) -> dict[str, object]:
         text = para.text
         if count := _PRINT_COUNT.search(text):
             values["印数"] = int(unicodedata.normalize("NFKC", count.group(1)))
-            text = (text[:count.start()] + text[count.end():]).strip(_SPACES)
+            text = (text[: count.start()] + text[count.end() :]).strip(_SPACES)
         labels = list(_COLOPHON_LABEL.finditer(text))
         if not labels or labels[0].start() > 0:
-            lead = text[:labels[0].start()] if labels else text
+            lead = text[: labels[0].start()] if labels else text
             if key is not None and key in DISTRIBUTION_KEYS:
                 texts[key] = join_lines([texts[key], lead])
             elif lead.strip(_SPACES):
@@ -654,7 +730,7 @@ def _colophon(paras: list[Para]) -> dict[str, object]:
         for label, following in zip(labels, [*labels[1:], None]):
             key = label.group(1) or label.group(2)
             end = following.start() if following else len(text)
-            texts[key] = text[label.end():end].strip(_SPACES)
+            texts[key] = text[label.end() : end].strip(_SPACES)
     for key, text in texts.items():
         if key in DISTRIBUTION_KEYS:
             values[key] = _split_list(text)
@@ -716,8 +792,9 @@ def escape(text: str, extra: str = "") -> str:
     marks |= {match.start() for match in _ENTITY.finditer(text)}
     out = []
     for index, char in enumerate(text):
-        pair = char == "*" and ((index + 1 < len(text) and text[index + 1] == "*")
-                                or (index and text[index - 1] == "*"))
+        pair = char == "*" and (
+            (index + 1 < len(text) and text[index + 1] == "*") or (index and text[index - 1] == "*")
+        )
         backslash = char == "\\" and index + 1 < len(text) and text[index + 1] in _ASCII_PUNCTUATION
         if pair or backslash or index in marks or char == "<" or char in extra:
             out.append("\\")
@@ -739,8 +816,10 @@ def _emphasis(text: str, strong: list[tuple[int, int]], extra: str = "") -> str:
     return out + escape(text[at:], extra)
 
 
-_BLOCK_START = re.compile(r"#|>|\||\[|([-*+])[ \t\u3000]|[0-9]{1,9}(?=\.[ \t\u3000])|"
-                          r"(?:([-*_])[ \t]*){3,}$|`{3}|~{3}|=+[ \t]*$")
+_BLOCK_START = re.compile(
+    r"#|>|\||\[|([-*+])[ \t\u3000]|[0-9]{1,9}(?=\.[ \t\u3000])|"
+    r"(?:([-*_])[ \t]*){3,}$|`{3}|~{3}|=+[ \t]*$"
+)
 
 
 def _as_text_line(line: str) -> str:
@@ -750,7 +829,7 @@ def _as_text_line(line: str) -> str:
     if not match:
         return line
     if match.group(0)[:1].isdigit():  # 1. → 1\.
-        return line[:match.end()] + "\\" + line[match.end():]
+        return line[: match.end()] + "\\" + line[match.end() :]
     return "\\" + line
 
 
@@ -763,8 +842,10 @@ def _markdown_lines(markdown: str) -> list[str]:
             lines[-1] += line
         else:
             lines.append(line)
-    return [_as_text_line(line) if index or not _NOTE_START.match(line) else line
-            for index, line in enumerate(lines)]
+    return [
+        _as_text_line(line) if index or not _NOTE_START.match(line) else line
+        for index, line in enumerate(lines)
+    ]
 
 
 def _block_lines(block: Form) -> list[str]:
@@ -773,8 +854,8 @@ def _block_lines(block: Form) -> list[str]:
     if isinstance(block, Text) and block.lead:
         # The heading phrase and the paragraph's first sentence on the heading's line.
         rest = [(s - block.lead, e - block.lead) for s, e in block.strong]
-        lines = _markdown_lines(_emphasis(block.text[block.lead:], rest)) or [""]
-        return [f"{'#' * block.level} {escape(block.text[:block.lead])}{lines[0]}", *lines[1:]]
+        lines = _markdown_lines(_emphasis(block.text[block.lead :], rest)) or [""]
+        return [f"{'#' * block.level} {escape(block.text[: block.lead])}{lines[0]}", *lines[1:]]
     if isinstance(block, Text):
         return _markdown_lines(_emphasis(block.text, block.strong))
     if isinstance(block, Items):
@@ -789,7 +870,9 @@ def _block_lines(block: Form) -> list[str]:
         rows = [row + [("", [])] * (width - len(row)) for row in block.rows]
         lines = [escape(block.caption)]
         for number, row in enumerate(rows):
-            lines.append("| " + " | ".join(_emphasis(text, strong, "|") for text, strong in row) + " |")
+            lines.append(
+                "| " + " | ".join(_emphasis(text, strong, "|") for text, strong in row) + " |"
+            )
             if number == 0:
                 lines.append("|" + "---|" * width)
         return lines
@@ -800,11 +883,13 @@ def _block_lines(block: Form) -> list[str]:
 
 
 def issue_yaml(imported: Imported, overrides: dict[str, object], source_name: str) -> str:
-    lines = [f"# {imported.name} {imported.date.year} 年第 {imported.number} 期",
-             f"# 由 liandong import 从 {source_name} 导入：请与原件核对。",
-             f"期号: {imported.number}",
-             f"总期号: {imported.total}",
-             f"日期: {imported.date.isoformat()}"]
+    lines = [
+        f"# {imported.name} {imported.date.year} 年第 {imported.number} 期",
+        f"# 由 liandong import 从 {source_name} 导入：请与原件核对。",
+        f"期号: {imported.number}",
+        f"总期号: {imported.total}",
+        f"日期: {imported.date.isoformat()}",
+    ]
     for key, value in overrides.items():
         if isinstance(value, list):
             lines.append(f"{key}:")
@@ -828,7 +913,11 @@ def article_markdown(article: Article) -> str:
         lines.append(f"副标题: {yaml_scalar(article.subtitle)}")
     lines.append("---")
     for number, block in enumerate(article.blocks):
-        if not (isinstance(block, NoteBlock) and number and isinstance(article.blocks[number - 1], Table)):
+        if not (
+            isinstance(block, NoteBlock)
+            and number
+            and isinstance(article.blocks[number - 1], Table)
+        ):
             lines.append("")  # a 注 right under a table is written as its note
         lines += _block_lines(block)
     return "\n".join(lines) + "\n"
@@ -841,17 +930,26 @@ def import_issue(root: Path, file: Path) -> list[Path]:
     series = load_series(root, problems)
     if series is None or problems:
         raise SourceErrors(problems)
-    series_values = {key: (value.value if hasattr(value, "value") else
-                           [item.value for item in value] if isinstance(value, tuple) else value)
-                     for key, value in series[0].items()}
+    series_values = {
+        key: (
+            value.value
+            if hasattr(value, "value")
+            else [item.value for item in value]
+            if isinstance(value, tuple)
+            else value
+        )
+        for key, value in series[0].items()
+    }
     imported = recognise(read_paragraphs(file, name), name)
 
     series_name = series_values["刊名"]
     # Letter-spaced mastheads come out of PDFs as "联 络 动 态".
     names = [re.sub(r"[\s\u3000]", "", line.text) for line in imported.name_lines]
     if series_name not in names:
-        raise LiandongError(f"{imported.name_lines[0].where}: 刊名“{names[0]}”与 series.yaml 中的"
-                            f"“{series_name}”不同：这不是本刊物的一期，不能导入")
+        raise LiandongError(
+            f"{imported.name_lines[0].where}: 刊名“{names[0]}”与 series.yaml 中的"
+            f"“{series_name}”不同：这不是本刊物的一期，不能导入"
+        )
     imported.name = str(series_name)
     for line, printed in zip(imported.name_lines, names):
         if printed != series_name:
@@ -861,7 +959,8 @@ def import_issue(root: Path, file: Path) -> list[Path]:
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise LiandongError(
             f"{name}: {display_path(folder, root)} 已经存在：liandong import 不会覆盖已有的一期"
-            f"（{imported.date.year} 年第 {imported.number} 期）。如要重新导入，请先把这个文件夹移走")
+            f"（{imported.date.year} 年第 {imported.number} 期）。如要重新导入，请先把这个文件夹移走"
+        )
     # Values printed as the series has them are not repeated; others override for this issue.
     # Where a 版记 was read, a list of the series that it does not print is emptied ("送:" with
     # no value removes the series' list); a text value cannot be removed by an issue: said.
@@ -870,12 +969,21 @@ def import_issue(root: Path, file: Path) -> list[Path]:
     for key in SERIES_SCHEMA:
         if key in imported.values and imported.values[key] != series_values.get(key):
             overrides[key] = imported.values[key]
-        elif key in DISTRIBUTION_KEYS and colophon_read and series_values.get(key) \
-                and key not in imported.values:
+        elif (
+            key in DISTRIBUTION_KEYS
+            and colophon_read
+            and series_values.get(key)
+            and key not in imported.values
+        ):
             overrides[key] = []
-    unprinted = [key for key in ("责任编辑", "联系方式", "印数")
-                 if colophon_read and series_values.get(key) and key not in imported.values]
-    files: dict[Path, str | bytes] = {folder / ISSUE_FILE: issue_yaml(imported, overrides, display_path(file.name))}
+    unprinted = [
+        key
+        for key in ("责任编辑", "联系方式", "印数")
+        if colophon_read and series_values.get(key) and key not in imported.values
+    ]
+    files: dict[Path, str | bytes] = {
+        folder / ISSUE_FILE: issue_yaml(imported, overrides, display_path(file.name))
+    }
     for number, article in enumerate(imported.articles, start=1):
         files[folder / f"{number:02d}.md"] = article_markdown(article)
     for article in imported.articles:  # pictures go into the issue's own folder
@@ -886,19 +994,29 @@ def import_issue(root: Path, file: Path) -> list[Path]:
     settings = display_path(folder / ISSUE_FILE, root)
     for key, value in overrides.items():
         if value == []:
-            logger.info("%s: 本期的版记没有“%s”，已写“%s:”（不用 series.yaml 的）", settings, key, key)
+            logger.info(
+                "%s: 本期的版记没有“%s”，已写“%s:”（不用 series.yaml 的）", settings, key, key
+            )
         else:
             logger.info("%s: 本期的“%s”与 series.yaml 不同，已写入作为本期设置", settings, key)
     for key in unprinted:
-        logger.warning("%s: 原件的版记没有“%s”，series.yaml 却有：一期不能去掉 series.yaml 的“%s”，"
-                       "生成时会印出它；请核对", name, key, key)
+        logger.warning(
+            "%s: 原件的版记没有“%s”，series.yaml 却有：一期不能去掉 series.yaml 的“%s”，"
+            "生成时会印出它；请核对",
+            name,
+            key,
+            key,
+        )
     after: list[Problem] = []
     load_issues(root, [folder], after)
     for problem in sorted(set(after)):
         logger.warning("%s", problem)
     if after:
-        logger.warning("导入的稿件还有上面 %d 处问题，请修改后再生成"
-                       "（半角标点可用 liandong check --fix 修正）", len(after))
+        logger.warning(
+            "导入的稿件还有上面 %d 处问题，请修改后再生成"
+            "（半角标点可用 liandong check --fix 修正）",
+            len(after),
+        )
     return written
 
 
@@ -933,8 +1051,10 @@ class _Notices(logging.Handler):
 
 def _natural(path: Path) -> list:
     """第2期 before 第10期: digits compare as numbers."""
-    return [(int(part), "") if part.isdigit() else (0, part)
-            for part in re.split(r"(\d+)", path.as_posix())]
+    return [
+        (int(part), "") if part.isdigit() else (0, part)
+        for part in re.split(r"(\d+)", path.as_posix())
+    ]
 
 
 def files_to_import(paths: list[Path]) -> tuple[list[Path], list[Outcome]]:
@@ -949,15 +1069,30 @@ def files_to_import(paths: list[Path]) -> tuple[list[Path], list[Outcome]]:
         found = []
         for current, folders, names in os.walk(path):
             folders[:] = [f for f in folders if not f.startswith(".")]
-            found += [Path(current) / n for n in names if Path(n).suffix.lower() in IMPORTABLE
-                      and not n.startswith((".", "~$"))]  # Word's lock files are ~$name.docx
+            found += [
+                Path(current) / n
+                for n in names
+                if Path(n).suffix.lower() in IMPORTABLE and not n.startswith((".", "~$"))
+            ]  # Word's lock files are ~$name.docx
         if len(found) > limits.IMPORT_FILES:
-            refused.append(Outcome(display_path(path), refused=(
-                f"{display_path(path)}: 文件夹里有 {len(found)} 个可导入的文件，超过 {limits.IMPORT_FILES} "
-                "个的上限（limits.IMPORT_FILES）：请分几次导入")))
+            refused.append(
+                Outcome(
+                    display_path(path),
+                    refused=(
+                        f"{display_path(path)}: 文件夹里有 {len(found)} 个可导入的文件，超过 {limits.IMPORT_FILES} "
+                        "个的上限（limits.IMPORT_FILES）：请分几次导入"
+                    ),
+                )
+            )
         elif not found:
-            refused.append(Outcome(display_path(path), refused=(
-                f"{display_path(path)}: 文件夹里没有可以导入的文件（.pdf、.docx、.txt）")))
+            refused.append(
+                Outcome(
+                    display_path(path),
+                    refused=(
+                        f"{display_path(path)}: 文件夹里没有可以导入的文件（.pdf、.docx、.txt）"
+                    ),
+                )
+            )
         files += sorted(found, key=_natural)
     return files, refused
 
@@ -999,8 +1134,10 @@ def report(outcomes: list[Outcome], root: Path) -> str:
     def folder(outcome: Outcome) -> str:
         return display_path(outcome.written[0].parent, root) if outcome.written else ""
 
-    lines = [f"导入结果：共 {len(outcomes)} 个文件，已导入 {len(done) + len(look)} 个"
-             f"（其中 {len(look)} 个需要核对），未导入 {len(refused)} 个。"]
+    lines = [
+        f"导入结果：共 {len(outcomes)} 个文件，已导入 {len(done) + len(look)} 个"
+        f"（其中 {len(look)} 个需要核对），未导入 {len(refused)} 个。"
+    ]
     if done:
         lines.append(f"已导入（{len(done)}）：")
         lines += [f"  {o.name} → {folder(o)}" for o in done]

@@ -75,8 +75,14 @@ class _Collector:
         self.source = source
         self.findings: list[Finding] = []
 
-    def add(self, rule: str, start: int, message: str,
-            edits: Iterable[tuple[int, int, str]] = (), safe: bool = False) -> None:
+    def add(
+        self,
+        rule: str,
+        start: int,
+        message: str,
+        edits: Iterable[tuple[int, int, str]] = (),
+        safe: bool = False,
+    ) -> None:
         self.findings.append(Finding(rule, self.source, start, message, tuple(edits), safe))
 
 
@@ -97,7 +103,9 @@ def lint_unit(source: SourceFile, start: int, end: int, quoted: str | None = Non
 
 # --- Rules on one line ------------------------------------------------------
 
-_DOCUMENT_NUMBER = re.compile(f"(?<=[{HAN}])([\\[(（【［])(\\d{{4}})([\\])）】］])(?=\\s*第?\\s*\\d+\\s*号)")
+_DOCUMENT_NUMBER = re.compile(
+    f"(?<=[{HAN}])([\\[(（【［])(\\d{{4}})([\\])）】］])(?=\\s*第?\\s*\\d+\\s*号)"
+)
 _ELLIPSIS = re.compile(r"\.{2,}|。{3,}|·{3,}|…+")
 _DOUBLE_DASH = re.compile(r"(?<![-—―－–])(?:-{2,}|－{2,}|―{2,}|—―|―—)(?![-—―－–])")
 _SINGLE_DASH = re.compile(r"(?<![-—―－–])[-—―－–](?![-—―－–])")
@@ -112,28 +120,47 @@ def _lint_line(out: _Collector, line: str, base: int) -> None:
     for match in _DOCUMENT_NUMBER.finditer(line):
         open_, year, close = match.groups()
         taken.update((match.start(1), match.end(3) - 1))
-        out.add("document_number_brackets", base + match.start(),
-                f"文号中的年份应使用六角括号“〔{year}〕”，不用“{open_}{year}{close}”",
-                [(base + match.start(1), base + match.end(1), "〔"),
-                 (base + match.start(3), base + match.end(3), "〕")], safe=True)
+        out.add(
+            "document_number_brackets",
+            base + match.start(),
+            f"文号中的年份应使用六角括号“〔{year}〕”，不用“{open_}{year}{close}”",
+            [
+                (base + match.start(1), base + match.end(1), "〔"),
+                (base + match.start(3), base + match.end(3), "〕"),
+            ],
+            safe=True,
+        )
 
     for match in _ELLIPSIS.finditer(line):
         text = match.group()
         if text[0] == "…" and len(text) % 2 == 0:
             continue
-        if text[0] != "…" and not (is_chinese(_before(line, match.start()))
-                                   or is_chinese(_after(line, match.end() - 1))):
+        if text[0] != "…" and not (
+            is_chinese(_before(line, match.start())) or is_chinese(_after(line, match.end() - 1))
+        ):
             continue
         taken.update(range(match.start(), match.end()))
-        out.add("ellipsis", base + match.start(), f"省略号应为“……”，不用“{text}”",
-                [(base + match.start(), base + match.end(), "……")], safe=True)
+        out.add(
+            "ellipsis",
+            base + match.start(),
+            f"省略号应为“……”，不用“{text}”",
+            [(base + match.start(), base + match.end(), "……")],
+            safe=True,
+        )
 
     for match in _DOUBLE_DASH.finditer(line):
-        if not (is_chinese(_before(line, match.start())) or is_chinese(_after(line, match.end() - 1))):
+        if not (
+            is_chinese(_before(line, match.start())) or is_chinese(_after(line, match.end() - 1))
+        ):
             continue
         taken.update(range(match.start(), match.end()))
-        out.add("dash", base + match.start(), f"破折号应为“——”，不用“{match.group()}”",
-                [(base + match.start(), base + match.end(), "——")], safe=True)
+        out.add(
+            "dash",
+            base + match.start(),
+            f"破折号应为“——”，不用“{match.group()}”",
+            [(base + match.start(), base + match.end(), "——")],
+            safe=True,
+        )
     for match in _SINGLE_DASH.finditer(line):
         if match.start() in taken:
             continue
@@ -141,10 +168,13 @@ def _lint_line(out: _Collector, line: str, base: int) -> None:
         # Only a dash with Chinese on both sides: 0731—85309270, 2023-2024 and 8月—9月 are
         # numbers and ranges, not dashes as punctuation.
         if is_chinese(before) and is_chinese(after):
-            out.add("dash", base + match.start(),
-                    f"单个“{match.group()}”夹在中文之间：作破折号应为“——”；"
-                    "如表示起止（如 北京—上海），可保留一字线“—”",
-                    [(base + match.start(), base + match.end(), "——")])
+            out.add(
+                "dash",
+                base + match.start(),
+                f"单个“{match.group()}”夹在中文之间：作破折号应为“——”；"
+                "如表示起止（如 北京—上海），可保留一字线“—”",
+                [(base + match.start(), base + match.end(), "——")],
+            )
 
     _half_width_parentheses(out, line, base, taken)
     for index, char in enumerate(line):
@@ -152,41 +182,58 @@ def _lint_line(out: _Collector, line: str, base: int) -> None:
             continue
         before, after = _before(line, index), _after(line, index)
         if char == ".":
-            if line[index - 1:index] == "." or line[index + 1:index + 2] == ".":
+            if line[index - 1 : index] == "." or line[index + 1 : index + 2] == ".":
                 continue
             due = is_han(before) and (after is None or is_chinese(after))
         else:
             due = before is not None and is_chinese(before) and before not in "“‘（《【〔"
         if due:
             full = _HALF_TO_FULL[char]
-            out.add("half_width_punctuation", base + index,
-                    f"中文里用了半角“{char}”，应改为全角“{full}”",
-                    [(base + index, base + index + 1, full)], safe=True)
+            out.add(
+                "half_width_punctuation",
+                base + index,
+                f"中文里用了半角“{char}”，应改为全角“{full}”",
+                [(base + index, base + index + 1, full)],
+                safe=True,
+            )
 
     for match in _SPACES.finditer(line):
         shown = match.group().replace("\u3000", "全角空格").replace("\t", "Tab")
         kind = "空格" if set(match.group()) == {" "} else shown
-        out.add("space_between_chinese", base + match.start(),
-                f"中文之间不应有{kind}，应删去",
-                [(base + match.start(), base + match.end(), "")], safe=True)
+        out.add(
+            "space_between_chinese",
+            base + match.start(),
+            f"中文之间不应有{kind}，应删去",
+            [(base + match.start(), base + match.end(), "")],
+            safe=True,
+        )
 
     for match in _FULL_WIDTH.finditer(line):
         half = "".join(chr(ord(c) - 0xFEE0) for c in match.group())
-        out.add("full_width_alphanumerics", base + match.start(),
-                f"全角字母或数字“{match.group()}”应改为半角“{half}”",
-                [(base + match.start(), base + match.end(), half)], safe=True)
+        out.add(
+            "full_width_alphanumerics",
+            base + match.start(),
+            f"全角字母或数字“{match.group()}”应改为半角“{half}”",
+            [(base + match.start(), base + match.end(), half)],
+            safe=True,
+        )
 
     for match in _DOUBLED.finditer(line):
         text = match.group()
-        if (set(text) <= {"。"} and len(text) >= 3) or (set(text) <= {"？", "！"} and len(set(text)) > 1):
+        if (set(text) <= {"。"} and len(text) >= 3) or (
+            set(text) <= {"？", "！"} and len(set(text)) > 1
+        ):
             continue  # 。。。 is an ellipsis; ？！ and ！？ are allowed
         if len(set(text)) == 1:
-            out.add("doubled_punctuation", base + match.start(),
-                    f"标点重复“{text}”，应为“{text[0]}”",
-                    [(base + match.start(), base + match.end(), text[0])], safe=True)
+            out.add(
+                "doubled_punctuation",
+                base + match.start(),
+                f"标点重复“{text}”，应为“{text[0]}”",
+                [(base + match.start(), base + match.end(), text[0])],
+                safe=True,
+            )
         else:
-            out.add("doubled_punctuation", base + match.start(),
-                    f"标点连用“{text}”，请只保留一个")
+            out.add("doubled_punctuation", base + match.start(), f"标点连用“{text}”，请只保留一个")
 
     at = line.find(PLACEHOLDER)
     while at != -1:
@@ -203,17 +250,25 @@ def _half_width_parentheses(out: _Collector, line: str, base: int, taken: set[in
             stack.append(index)
         elif char == ")" and stack:
             start = stack.pop()
-            inside = line[start + 1:index]
-            if (_HAN.search(inside) or is_chinese(_before(line, start))
-                    or is_chinese(_after(line, index))):
+            inside = line[start + 1 : index]
+            if (
+                _HAN.search(inside)
+                or is_chinese(_before(line, start))
+                or is_chinese(_after(line, index))
+            ):
                 # Spaces between the brackets and Chinese text go in the same fix: once the
                 # brackets are full-width they would be spaces between Chinese, a finding the
                 # editor was never shown ("会议 (党组) 研究" → "会议（党组）研究").
                 edits = [_spaced(line, base, start, -1, "（"), _spaced(line, base, index, 1, "）")]
                 spaces = any(end - begin > 1 for begin, end, _ in edits)
-                out.add("half_width_parentheses", base + start,
-                        f"中文里用了半角括号“({inside})”，应改为全角“（{inside}）”"
-                        + ("，并删去括号外的空格" if spaces else ""), edits, safe=True)
+                out.add(
+                    "half_width_parentheses",
+                    base + start,
+                    f"中文里用了半角括号“({inside})”，应改为全角“（{inside}）”"
+                    + ("，并删去括号外的空格" if spaces else ""),
+                    edits,
+                    safe=True,
+                )
 
 
 def _spaced(line: str, base: int, index: int, step: int, full: str) -> tuple[int, int, str]:
@@ -224,15 +279,23 @@ def _spaced(line: str, base: int, index: int, step: int, full: str) -> tuple[int
         edge += step
     if edge == index or not is_chinese(line[edge + step] if 0 <= edge + step < len(line) else None):
         return base + index, base + index + 1, full
-    return (base + edge, base + index + 1, full) if step < 0 else (base + index, base + edge + 1, full)
+    return (
+        (base + edge, base + index + 1, full) if step < 0 else (base + index, base + edge + 1, full)
+    )
 
 
 # --- Rules on a whole unit ----------------------------------------------------
 
+
 def _apostrophe(text: str, index: int) -> bool:
     """’ or ' between Latin letters (Xi’an, it's) is an apostrophe, not a quotation mark."""
-    return (0 < index < len(text) - 1 and text[index - 1].isascii() and text[index - 1].isalpha()
-            and text[index + 1].isascii() and text[index + 1].isalpha())
+    return (
+        0 < index < len(text) - 1
+        and text[index - 1].isascii()
+        and text[index - 1].isalpha()
+        and text[index + 1].isascii()
+        and text[index + 1].isalpha()
+    )
 
 
 def _lint_pairs(out: _Collector, text: str, start: int, end: int) -> None:
@@ -247,8 +310,11 @@ def _lint_pairs(out: _Collector, text: str, start: int, end: int) -> None:
                 if depth:
                     depth.pop()
                 else:
-                    out.add("unbalanced_brackets", index,
-                            f"{_name(close)}前面缺少与之配对的{_name(open_)}")
+                    out.add(
+                        "unbalanced_brackets",
+                        index,
+                        f"{_name(close)}前面缺少与之配对的{_name(open_)}",
+                    )
         for index in depth:
             out.add("unbalanced_brackets", index, f"{_name(open_)}后面缺少与之配对的{_name(close)}")
 
@@ -257,8 +323,9 @@ def _name(mark: str) -> str:
     return _QUOTE_NAMES.get(mark, f"“{mark}”")
 
 
-def _lint_straight_quotes(out: _Collector, text: str, start: int, end: int,
-                          quoted: str | None) -> None:
+def _lint_straight_quotes(
+    out: _Collector, text: str, start: int, end: int, quoted: str | None
+) -> None:
     """Straight quotes in Chinese text become “” and ‘’, paired in order within the unit."""
     unit = text[start:end]
     if not _HAN.search(unit):
@@ -274,13 +341,20 @@ def _lint_straight_quotes(out: _Collector, text: str, start: int, end: int,
         size = len(token)
         if len(places) % 2:
             for place in places:
-                out.add("straight_quotes", place,
-                        f"中文里有不成对的直引号{straight}：请改为中文引号{left}或{right}")
+                out.add(
+                    "straight_quotes",
+                    place,
+                    f"中文里有不成对的直引号{straight}：请改为中文引号{left}或{right}",
+                )
             continue
         for first, second in zip(places[::2], places[1::2]):
-            inside = text[first + size:second]
+            inside = text[first + size : second]
             if "\n" in inside or len(inside) > 20:
                 inside = "……"
-            out.add("straight_quotes", first,
-                    f"中文里用了直引号{straight}{inside}{straight}，应改为中文引号{left}{inside}{right}",
-                    [(first, first + size, left), (second, second + size, right)], safe=True)
+            out.add(
+                "straight_quotes",
+                first,
+                f"中文里用了直引号{straight}{inside}{straight}，应改为中文引号{left}{inside}{right}",
+                [(first, first + size, left), (second, second + size, right)],
+                safe=True,
+            )

@@ -23,8 +23,9 @@ class IssueLoader:
         self.root, self.fonts = root, fonts
         self.measurer = Measurer(fonts)
 
-    def load(self, folders: list[Path], problems: list[Problem],
-             notices: list[Problem] | None = None) -> list[tuple[Issue, Context]]:
+    def load(
+        self, folders: list[Path], problems: list[Problem], notices: list[Problem] | None = None
+    ) -> list[tuple[Issue, Context]]:
         """The issues' contexts; schema problems, text that cannot be set and missing glyphs go
         to problems; lines set past the spacing limits and the characters printed from a 补字
         font (each once per issue) to notices, when a list is given. A notice's message has no
@@ -35,8 +36,9 @@ class IssueLoader:
             problems += context.problems
             if notices is not None:
                 notices += context.notices
-            problems += check_glyphs(context.printed, self.fonts,
-                                     _at_start(issue.sources[0].name), notices)
+            problems += check_glyphs(
+                context.printed, self.fonts, _at_start(issue.sources[0].name), notices
+            )
             loaded.append((issue, context))
         return loaded
 

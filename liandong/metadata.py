@@ -44,8 +44,10 @@ NS = {
 RECORD_PROPERTY = "build"
 """liandong:build: the build record as compact JSON (stack.py)."""
 
-PDF_DATE = re.compile(r"D:(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?"
-                      r"(?:([Zz+-])(?:(\d{2})'?(\d{2})?'?)?)?$")
+PDF_DATE = re.compile(
+    r"D:(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?"
+    r"(?:([Zz+-])(?:(\d{2})'?(\d{2})?'?)?)?$"
+)
 
 
 def parse_pdf_date(value: str) -> tuple[str, str] | None:
@@ -94,54 +96,85 @@ def _text(value: str) -> str:
 def _description(prefixes: tuple[str, ...], body: list[str]) -> str:
     """One rdf:Description declaring the namespaces of everything in it."""
     declarations = " ".join(f'xmlns:{prefix}="{NS[prefix]}"' for prefix in prefixes)
-    return (f'<rdf:Description rdf:about="" {declarations}>\n'
-            + "".join(f"  {line}\n" for line in body) + "</rdf:Description>\n")
+    return (
+        f'<rdf:Description rdf:about="" {declarations}>\n'
+        + "".join(f"  {line}\n" for line in body)
+        + "</rdf:Description>\n"
+    )
 
 
 def _extension_schema() -> str:
     """The PDF/A extension schema that describes liandong:build (ISO 19005-1, 6.7.8)."""
-    return _description(("pdfaExtension", "pdfaSchema", "pdfaProperty"), [
-        "<pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType=\"Resource\">",
-        "<pdfaSchema:schema>liandong build record</pdfaSchema:schema>",
-        f"<pdfaSchema:namespaceURI>{NS['liandong']}</pdfaSchema:namespaceURI>",
-        "<pdfaSchema:prefix>liandong</pdfaSchema:prefix>",
-        "<pdfaSchema:property><rdf:Seq><rdf:li rdf:parseType=\"Resource\">",
-        f"<pdfaProperty:name>{RECORD_PROPERTY}</pdfaProperty:name>",
-        "<pdfaProperty:valueType>Text</pdfaProperty:valueType>",
-        "<pdfaProperty:category>internal</pdfaProperty:category>",
-        "<pdfaProperty:description>What the document was built with, as JSON: liandong, "
-        "WeasyPrint, Pango, HarfBuzz and fontconfig versions, and the SHA-256 of each font "
-        "file</pdfaProperty:description>",
-        "</rdf:li></rdf:Seq></pdfaSchema:property>",
-        "</rdf:li></rdf:Bag></pdfaExtension:schemas>",
-    ])
+    return _description(
+        ("pdfaExtension", "pdfaSchema", "pdfaProperty"),
+        [
+            '<pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType="Resource">',
+            "<pdfaSchema:schema>liandong build record</pdfaSchema:schema>",
+            f"<pdfaSchema:namespaceURI>{NS['liandong']}</pdfaSchema:namespaceURI>",
+            "<pdfaSchema:prefix>liandong</pdfaSchema:prefix>",
+            '<pdfaSchema:property><rdf:Seq><rdf:li rdf:parseType="Resource">',
+            f"<pdfaProperty:name>{RECORD_PROPERTY}</pdfaProperty:name>",
+            "<pdfaProperty:valueType>Text</pdfaProperty:valueType>",
+            "<pdfaProperty:category>internal</pdfaProperty:category>",
+            "<pdfaProperty:description>What the document was built with, as JSON: liandong, "
+            "WeasyPrint, Pango, HarfBuzz and fontconfig versions, and the SHA-256 of each font "
+            "file</pdfaProperty:description>",
+            "</rdf:li></rdf:Seq></pdfaSchema:property>",
+            "</rdf:li></rdf:Bag></pdfaExtension:schemas>",
+        ],
+    )
 
 
-def xmp_packet(info: dict[str, str], dates: dict[str, str], part: int, conformance: str,
-               record: dict | None, language: str | None) -> bytes:
+def xmp_packet(
+    info: dict[str, str],
+    dates: dict[str, str],
+    part: int,
+    conformance: str,
+    record: dict | None,
+    language: str | None,
+) -> bytes:
     """The XMP packet for an archival (PDF/A) document: Info's values, dates in XMP form."""
-    parts = [_description(("pdfaid",), [f"<pdfaid:part>{part}</pdfaid:part>",
-                                        f"<pdfaid:conformance>{conformance}</pdfaid:conformance>"])]
+    parts = [
+        _description(
+            ("pdfaid",),
+            [
+                f"<pdfaid:part>{part}</pdfaid:part>",
+                f"<pdfaid:conformance>{conformance}</pdfaid:conformance>",
+            ],
+        )
+    ]
     dc = ["<dc:format>application/pdf</dc:format>"]
     if "/Title" in info:
-        dc.append('<dc:title><rdf:Alt><rdf:li xml:lang="x-default">'
-                  f"{_text(info['/Title'])}</rdf:li></rdf:Alt></dc:title>")
+        dc.append(
+            '<dc:title><rdf:Alt><rdf:li xml:lang="x-default">'
+            f"{_text(info['/Title'])}</rdf:li></rdf:Alt></dc:title>"
+        )
     if "/Author" in info:
-        dc.append(f"<dc:creator><rdf:Seq><rdf:li>{_text(info['/Author'])}</rdf:li></rdf:Seq>"
-                  "</dc:creator>")
+        dc.append(
+            f"<dc:creator><rdf:Seq><rdf:li>{_text(info['/Author'])}</rdf:li></rdf:Seq></dc:creator>"
+        )
     if "/Subject" in info:
-        dc.append('<dc:description><rdf:Alt><rdf:li xml:lang="x-default">'
-                  f"{_text(info['/Subject'])}</rdf:li></rdf:Alt></dc:description>")
+        dc.append(
+            '<dc:description><rdf:Alt><rdf:li xml:lang="x-default">'
+            f"{_text(info['/Subject'])}</rdf:li></rdf:Alt></dc:description>"
+        )
     if language:
-        dc.append(f"<dc:language><rdf:Bag><rdf:li>{_text(language)}</rdf:li></rdf:Bag>"
-                  "</dc:language>")
+        dc.append(
+            f"<dc:language><rdf:Bag><rdf:li>{_text(language)}</rdf:li></rdf:Bag></dc:language>"
+        )
     parts.append(_description(("dc",), dc))
-    pdf = [f"<pdf:{key[1:]}>{_text(info[key])}</pdf:{key[1:]}>"
-           for key in ("/Producer", "/Keywords") if key in info]
+    pdf = [
+        f"<pdf:{key[1:]}>{_text(info[key])}</pdf:{key[1:]}>"
+        for key in ("/Producer", "/Keywords")
+        if key in info
+    ]
     if pdf:
         parts.append(_description(("pdf",), pdf))
-    xmp = [f"<xmp:CreatorTool>{_text(info['/Creator'])}</xmp:CreatorTool>"] \
-        if "/Creator" in info else []
+    xmp = (
+        [f"<xmp:CreatorTool>{_text(info['/Creator'])}</xmp:CreatorTool>"]
+        if "/Creator" in info
+        else []
+    )
     for key, name in (("/CreationDate", "CreateDate"), ("/ModDate", "ModifyDate")):
         if key in dates:
             xmp.append(f"<xmp:{name}>{dates[key]}</xmp:{name}>")
@@ -150,18 +183,25 @@ def xmp_packet(info: dict[str, str], dates: dict[str, str], part: int, conforman
     if record is not None:
         parts.append(_extension_schema())
         text = json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        parts.append(_description(("liandong",), [
-            f"<liandong:{RECORD_PROPERTY}>{_text(text)}</liandong:{RECORD_PROPERTY}>"]))
+        parts.append(
+            _description(
+                ("liandong",),
+                [f"<liandong:{RECORD_PROPERTY}>{_text(text)}</liandong:{RECORD_PROPERTY}>"],
+            )
+        )
     body = "".join(parts)
-    packet = ('<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
-              '<x:xmpmeta xmlns:x="adobe:ns:meta/">\n'
-              f'<rdf:RDF xmlns:rdf="{NS["rdf"]}">\n{body}</rdf:RDF>\n</x:xmpmeta>\n'
-              '<?xpacket end="w"?>')
+    packet = (
+        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/">\n'
+        f'<rdf:RDF xmlns:rdf="{NS["rdf"]}">\n{body}</rdf:RDF>\n</x:xmpmeta>\n'
+        '<?xpacket end="w"?>'
+    )
     return packet.encode("utf-8")
 
 
-def write_archival_metadata(pdf: pikepdf.Pdf, part: int, conformance: str,
-                            record: dict | None) -> None:
+def write_archival_metadata(
+    pdf: pikepdf.Pdf, part: int, conformance: str, record: dict | None
+) -> None:
     """Info normalised and the XMP packet replaced, in an open pikepdf document."""
     import pikepdf
 
@@ -170,8 +210,9 @@ def write_archival_metadata(pdf: pikepdf.Pdf, part: int, conformance: str,
     language = str(pdf.Root.Lang) if "/Lang" in pdf.Root else None
     data = xmp_packet(info, dates, part, conformance, record, language)
     # Uncompressed, as PDF/A wants the packet readable by tools that do not parse PDF.
-    pdf.Root.Metadata = pikepdf.Stream(pdf, data, Type=pikepdf.Name.Metadata,
-                                       Subtype=pikepdf.Name.XML)
+    pdf.Root.Metadata = pikepdf.Stream(
+        pdf, data, Type=pikepdf.Name.Metadata, Subtype=pikepdf.Name.XML
+    )
 
 
 def read_record(data: bytes) -> dict | None:

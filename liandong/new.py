@@ -47,8 +47,11 @@ def issue_yaml(name: str, numbers: Next, series: dict[str, object]) -> str:
         if isinstance(value, tuple) and value:  # the Texts of a list the schema validated
             lists.append((key, value))
     if lists:
-        lines += ["", "# 版记的发送范围：创建时从 series.yaml 抄来，本期增减单位就改这里，",
-                  "# 这样以后改动 series.yaml 也不会改变已出刊各期的版记。"]
+        lines += [
+            "",
+            "# 版记的发送范围：创建时从 series.yaml 抄来，本期增减单位就改这里，",
+            "# 这样以后改动 series.yaml 也不会改变已出刊各期的版记。",
+        ]
     for key, items in lists:
         lines.append(f"{key}:")
         lines += [f"  - {yaml_scalar(item.value)}" for item in items]
@@ -77,7 +80,8 @@ def new_issue(root: Path, date: dt.date) -> tuple[Next, list[Path]]:
     if latest_date is not None and latest is not None and date < latest_date:
         raise LiandongError(
             f"日期 {date.isoformat()} 早于最近一期（{latest.label}，{latest_date.isoformat()}）："
-            "新一期的日期不能早于已有各期。")
+            "新一期的日期不能早于已有各期。"
+        )
     numbers = next_issue(archive, rule, date)
     try:
         folder = issue_folder(root, numbers.year, numbers.number)
@@ -93,6 +97,8 @@ def new_issue(root: Path, date: dt.date) -> tuple[Next, list[Path]]:
         raise LiandongError(f"无法建立文件夹 {shown}：{os_reason(exc)}") from None
     values = series[0]
     name = str(getattr(values.get("刊名"), "value", "")) or "本刊"
-    written = [write_output(folder / ISSUE_FILE, issue_yaml(name, numbers, values)),
-               write_output(folder / ARTICLE_FILE, ARTICLE_STUB)]
+    written = [
+        write_output(folder / ISSUE_FILE, issue_yaml(name, numbers, values)),
+        write_output(folder / ARTICLE_FILE, ARTICLE_STUB),
+    ]
     return numbers, written

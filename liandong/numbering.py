@@ -30,8 +30,9 @@ def numbering_rule(series: tuple[dict[str, object], dict] | None) -> str:
     return str(series[0].get(NUMBERING_KEY, PER_YEAR))
 
 
-def read_archive(root: Path, problems: list[Problem],
-                 folders: list[Path] | None = None) -> list[Numbers]:
+def read_archive(
+    root: Path, problems: list[Problem], folders: list[Path] | None = None
+) -> list[Numbers]:
     """The numbers of every issue in issues/ (or of `folders`, from `validate.scan_archive`),
     oldest first; unreadable ones are left out."""
     folders = issue_folders(root) if folders is None else folders
@@ -70,8 +71,10 @@ def check_numbering(archive: list[Numbers], rule: str) -> list[Problem]:
         if loc is not None:
             problems.append(loc.problem(message))
 
-    ordered = sorted((n for n in archive if n.number is not None),
-                     key=lambda n: (n.year, n.number, n.folder.name))
+    ordered = sorted(
+        (n for n in archive if n.number is not None),
+        key=lambda n: (n.year, n.number, n.folder.name),
+    )
     first_year = min((n.year for n in ordered), default=None)
     previous: Numbers | None = None
     for numbers in ordered:
@@ -80,19 +83,35 @@ def check_numbering(archive: list[Numbers], rule: str) -> list[Problem]:
         if same_run:
             assert previous is not None and previous.number is not None
             if numbers.number == previous.number:
-                warn(numbers, "期号", f"期号与 {previous.folder.parent.name}/{previous.folder.name} "
-                                    f"重复：都是第 {numbers.number} 期")
+                warn(
+                    numbers,
+                    "期号",
+                    f"期号与 {previous.folder.parent.name}/{previous.folder.name} "
+                    f"重复：都是第 {numbers.number} 期",
+                )
             elif numbers.number < previous.number:
-                warn(numbers, "期号", f"期号 {numbers.number} 小于上一期（{previous.label}）"
-                                    f"：期号编排为“{CONTINUOUS}”，跨年接着编")
+                warn(
+                    numbers,
+                    "期号",
+                    f"期号 {numbers.number} 小于上一期（{previous.label}）"
+                    f"：期号编排为“{CONTINUOUS}”，跨年接着编",
+                )
             elif numbers.number > previous.number + 1:
                 where = f"{numbers.year} 年" if rule == PER_YEAR else "期号"
-                warn(numbers, "期号", f"{where}缺少{_span(previous.number + 1, numbers.number - 1)}"
-                                    f"（上一期是 {previous.label}）")
+                warn(
+                    numbers,
+                    "期号",
+                    f"{where}缺少{_span(previous.number + 1, numbers.number - 1)}"
+                    f"（上一期是 {previous.label}）",
+                )
         elif rule == PER_YEAR and numbers.year != first_year and numbers.number > 1:
             # A later year of the archive: its issues start at 1 under this rule.
-            warn(numbers, "期号", f"{numbers.year} 年缺少{_span(1, numbers.number - 1)}"
-                                f"（期号编排为“{PER_YEAR}”，每年从第 1 期编起）")
+            warn(
+                numbers,
+                "期号",
+                f"{numbers.year} 年缺少{_span(1, numbers.number - 1)}"
+                f"（期号编排为“{PER_YEAR}”，每年从第 1 期编起）",
+            )
         previous = numbers
 
     # Totals: repeats and decreases along the issues' order; gaps in the set of totals, so an
@@ -102,22 +121,35 @@ def check_numbering(archive: list[Numbers], rule: str) -> list[Problem]:
     for before, numbers in zip([None, *with_totals], with_totals):
         assert numbers.total is not None
         if numbers.total in first_with:
-            warn(numbers, "总期号", f"总期号 {numbers.total} 与 {first_with[numbers.total].label}重复")
+            warn(
+                numbers,
+                "总期号",
+                f"总期号 {numbers.total} 与 {first_with[numbers.total].label}重复",
+            )
             continue
         if before is not None and before.total is not None and numbers.total < before.total:
-            warn(numbers, "总期号", f"总期号 {numbers.total} 小于上一期（{before.label}，"
-                                 f"总期号 {before.total}）")
+            warn(
+                numbers,
+                "总期号",
+                f"总期号 {numbers.total} 小于上一期（{before.label}，总期号 {before.total}）",
+            )
         first_with[numbers.total] = numbers
     totals = sorted(first_with)
     for low, high in itertools.pairwise(totals):
         if high > low + 1:
-            gap = (f"总第 {low + 1} 期" if high == low + 2 else f"总第 {low + 1} 至 {high - 1} 期")
-            warn(first_with[high], "总期号", f"缺少{gap}（总期号 {low} 是 {first_with[low].label}）")
+            gap = f"总第 {low + 1} 期" if high == low + 2 else f"总第 {low + 1} 至 {high - 1} 期"
+            warn(
+                first_with[high], "总期号", f"缺少{gap}（总期号 {low} 是 {first_with[low].label}）"
+            )
 
     dated = [n for n in ordered if n.date is not None]
     for before, numbers in itertools.pairwise(dated):
         assert before.date is not None and numbers.date is not None
         if numbers.date < before.date:
-            warn(numbers, "日期", f"日期 {numbers.date.isoformat()} 早于上一期（{before.label}，"
-                                f"{before.date.isoformat()}）")
+            warn(
+                numbers,
+                "日期",
+                f"日期 {numbers.date.isoformat()} 早于上一期（{before.label}，"
+                f"{before.date.isoformat()}）",
+            )
     return problems

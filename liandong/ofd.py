@@ -68,8 +68,14 @@ def _mul(m: tuple, n: tuple) -> tuple:
     """The matrix product m × n of PDF matrices [a b c d e f] (m applied first)."""
     a, b, c, d, e, f = m
     A, B, C, D, E, F = n
-    return (a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D,
-            e * A + f * C + E, e * B + f * D + F)
+    return (
+        a * A + b * C,
+        a * B + b * D,
+        c * A + d * C,
+        c * B + d * D,
+        e * A + f * C + E,
+        e * B + f * D + F,
+    )
 
 
 def _apply(m: tuple, x: float, y: float) -> tuple[float, float]:
@@ -81,30 +87,32 @@ IDENTITY = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 
 # -- What a page draws -------------------------------------------------------------------------
 
+
 @dataclass
 class Glyph:
-    x: float          # origin, mm from the page's left edge
-    y: float          # baseline, mm from the page's top edge
-    code: int         # the CID the PDF shows
-    advance: float    # mm
+    x: float  # origin, mm from the page's left edge
+    y: float  # baseline, mm from the page's top edge
+    code: int  # the CID the PDF shows
+    advance: float  # mm
 
 
 @dataclass
 class Text:
     font: Font
-    size: float       # mm
+    size: float  # mm
     glyphs: list[Glyph]
     fill: tuple | None
     stroke: tuple | None
     line_width: float
     alpha: int
     hscale: float = 1.0
-    invisible: bool = False   # text render mode 3: written with Visible="false"
+    invisible: bool = False  # text render mode 3: written with Visible="false"
 
 
 @dataclass
 class Shape:
     """A path in page mm (y down): subpaths of ("M", x, y), ("L", x, y), ("B", …6), ("C",)."""
+
     segments: list[tuple]
     fill: tuple | None
     stroke: tuple | None
@@ -128,7 +136,7 @@ class Rect:
 
 @dataclass
 class Picture:
-    matrix: tuple     # maps the image's unit square (top-left origin, y down) to page mm
+    matrix: tuple  # maps the image's unit square (top-left origin, y down) to page mm
     image: Media
     alpha: int
 
@@ -153,11 +161,11 @@ class Font:
     to_unicode: dict[int, str]
     widths: dict[int, float]
     default_width: float
-    bbox: tuple[float, float, float, float]   # in 1/1000 em: left, bottom, right, top
+    bbox: tuple[float, float, float, float]  # in 1/1000 em: left, bottom, right, top
     program: bytes = b""
     suffix: str = ".otf"
-    gid: dict[int, int] = field(default_factory=dict)       # CID → glyph id in program
-    cmap: dict[str, int] = field(default_factory=dict)      # character → glyph id in program
+    gid: dict[int, int] = field(default_factory=dict)  # CID → glyph id in program
+    cmap: dict[str, int] = field(default_factory=dict)  # character → glyph id in program
     # The PDF objects it was read from (for the program, read when the OFD is written).
     descriptor: PdfObject = field(default=None, compare=False, repr=False)
     cid_font: PdfObject = field(default=None, compare=False, repr=False)
@@ -167,7 +175,7 @@ class Font:
 class Media:
     key: tuple
     data: bytes
-    format: str        # "JPEG" or "PNG"
+    format: str  # "JPEG" or "PNG"
 
 
 # -- Reading the PDF -------------------------------------------------------------------------
@@ -197,7 +205,7 @@ def parse_to_unicode(data: bytes) -> dict[int, str]:
             dst_hex, dst_array = tokens[i + 2]
             if dst_array:
                 targets = re.findall(rb"<([0-9a-fA-F]*)>", dst_array)
-                for offset, target in enumerate(targets[:hi - lo + 1]):
+                for offset, target in enumerate(targets[: hi - lo + 1]):
                     mapping[lo + offset] = _utf16(target)
             else:
                 raw = bytearray(bytes.fromhex(dst_hex.decode("ascii")))
@@ -242,8 +250,10 @@ class Reader:
         if key in self.fonts:
             return self.fonts[key]
         if obj.get("/Subtype") != "/Type0" or str(obj.get("/Encoding")) != "/Identity-H":
-            raise LiandongError(f"无法生成 OFD：PDF 里的字体 {str(obj.get('/BaseFont', ''))[1:]} "
-                                "不是 Identity-H 编码的 CID 字体。")
+            raise LiandongError(
+                f"无法生成 OFD：PDF 里的字体 {str(obj.get('/BaseFont', ''))[1:]} "
+                "不是 Identity-H 编码的 CID 字体。"
+            )
         cid_font = obj.DescendantFonts[0]
         descriptor = cid_font.FontDescriptor
         base = str(obj.get("/BaseFont", "/font"))[1:].rpartition("+")[2]
@@ -251,13 +261,24 @@ class Reader:
         flags = int(descriptor.get("/Flags", 0))
         to_unicode = parse_to_unicode(obj.ToUnicode.read_bytes()) if "/ToUnicode" in obj else {}
         bbox = tuple(float(v) for v in descriptor.get("/FontBBox", [0, -200, 1000, 900]))
-        font = Font(key=key, name=base, family=family,
-                    bold="bold" in base.lower() or "black" in base.lower(),
-                    italic=bool(flags & 64), serif=bool(flags & 2), fixed=bool(flags & 1),
-                    to_unicode=to_unicode, widths=_widths(cid_font),
-                    default_width=float(cid_font.get("/DW", 1000)),
-                    bbox=(min(bbox[0], bbox[2]), min(bbox[1], bbox[3]),
-                          max(bbox[0], bbox[2]), max(bbox[1], bbox[3])))
+        font = Font(
+            key=key,
+            name=base,
+            family=family,
+            bold="bold" in base.lower() or "black" in base.lower(),
+            italic=bool(flags & 64),
+            serif=bool(flags & 2),
+            fixed=bool(flags & 1),
+            to_unicode=to_unicode,
+            widths=_widths(cid_font),
+            default_width=float(cid_font.get("/DW", 1000)),
+            bbox=(
+                min(bbox[0], bbox[2]),
+                min(bbox[1], bbox[3]),
+                max(bbox[0], bbox[2]),
+                max(bbox[1], bbox[3]),
+            ),
+        )
         font.descriptor, font.cid_font = descriptor, cid_font
         self.fonts[key] = font
         return font
@@ -291,7 +312,12 @@ class Reader:
     # pages
     def page(self, page: pikepdf.Page) -> Page:
         box = [float(v) for v in page.obj.get("/MediaBox", page.MediaBox)]
-        x0, y0, x1, y1 = min(box[0], box[2]), min(box[1], box[3]), max(box[0], box[2]), max(box[1], box[3])
+        x0, y0, x1, y1 = (
+            min(box[0], box[2]),
+            min(box[1], box[3]),
+            max(box[0], box[2]),
+            max(box[1], box[3]),
+        )
         # PDF user space (pt, y up) → OFD page space (mm, y down)
         to_page = (MM, 0.0, 0.0, -MM, -x0 * MM, y1 * MM)
         bleed = None
@@ -304,8 +330,14 @@ class Reader:
         self.run(page, page.obj.get("/Resources", {}), to_page, result)
         return result
 
-    def run(self, stream_owner: PdfObject, resources: PdfObject, base: tuple, out: Page,
-            inherited: _State | None = None) -> None:
+    def run(
+        self,
+        stream_owner: PdfObject,
+        resources: PdfObject,
+        base: tuple,
+        out: Page,
+        inherited: _State | None = None,
+    ) -> None:
         """Interpret one content stream (a page's, or a form XObject's, which starts from the
         graphics state of the `Do` that draws it)."""
         import pikepdf
@@ -313,7 +345,7 @@ class Reader:
         gs = inherited.copy() if inherited is not None else _State()
         gs.ctm = base
         stack: list[_State] = []
-        path: list[tuple] = []        # in user space: ("M", x, y) …
+        path: list[tuple] = []  # in user space: ("M", x, y) …
         current = (0.0, 0.0)
         start = (0.0, 0.0)
         pending_clip = None
@@ -435,17 +467,20 @@ class Reader:
                     if xobject.get("/ImageMask", False):
                         self.unsupported.add("image mask")
                         continue
-                    out.objects.append(Picture(_image_matrix(gs.ctm), self.image(xobject),
-                                               _alpha(gs.fill_alpha)))
+                    out.objects.append(
+                        Picture(_image_matrix(gs.ctm), self.image(xobject), _alpha(gs.fill_alpha))
+                    )
                 elif subtype == "/Form":
                     matrix = tuple(float(v) for v in xobject.get("/Matrix", IDENTITY))
-                    self.run(xobject, xobject.get("/Resources", resources), _mul(matrix, gs.ctm), out,
-                             gs)
+                    self.run(
+                        xobject, xobject.get("/Resources", resources), _mul(matrix, gs.ctm), out, gs
+                    )
             elif op in ("sh", "BI", "d0", "d1"):
                 self.unsupported.add(op)
 
-    def paint(self, out: Page, gs: _State, path: list, fill: bool, stroke: bool,
-              even_odd: bool) -> None:
+    def paint(
+        self, out: Page, gs: _State, path: list, fill: bool, stroke: bool, even_odd: bool
+    ) -> None:
         fill_colour = gs.fill if fill else None
         stroke_colour = gs.stroke if stroke else None
         if fill_colour is None and stroke_colour is None:
@@ -454,8 +489,9 @@ class Reader:
             rects = _rectangles(path, gs.ctm, even_odd)
             if rects is not None:
                 if gs.clip is not None:
-                    rects = _merge([r for r in (_intersect(r, gs.clip) for r in rects)
-                                    if r is not None])
+                    rects = _merge(
+                        [r for r in (_intersect(r, gs.clip) for r in rects) if r is not None]
+                    )
                 alpha = _alpha(gs.fill_alpha)
                 for x, y, w, h in rects:
                     rect = Rect(x, y, w, h, fill_colour, alpha)
@@ -475,9 +511,19 @@ class Reader:
                 segments.append((item[0], *mapped))
         scale = math.sqrt(abs(gs.ctm[0] * gs.ctm[3] - gs.ctm[1] * gs.ctm[2]))
         dash = [v * scale for v in gs.dash] if gs.dash else None
-        out.objects.append(Shape(segments, fill_colour, stroke_colour, even_odd,
-                                 gs.line_width * scale, _alpha(gs.fill_alpha if fill else gs.stroke_alpha),
-                                 gs.cap, gs.join, dash))
+        out.objects.append(
+            Shape(
+                segments,
+                fill_colour,
+                stroke_colour,
+                even_odd,
+                gs.line_width * scale,
+                _alpha(gs.fill_alpha if fill else gs.stroke_alpha),
+                gs.cap,
+                gs.join,
+                dash,
+            )
+        )
 
     def show(self, out: Page, gs: _State, items: list) -> None:
         import pikepdf
@@ -506,6 +552,7 @@ class Reader:
             else:
                 tx = -float(item) / 1000 * size * hscale
                 gs.tm = _mul((1, 0, 0, 1, tx, 0), gs.tm)
+
         # A space at either end of a text object draws nothing, and XML readers that trim text
         # would lose it and shift every position after it: leave it out (the spaces between
         # characters stay).
@@ -715,6 +762,7 @@ def _intersect(r: tuple, s: tuple) -> tuple | None:
 
 # -- Fonts as OpenType files -------------------------------------------------------------------
 
+
 def convert_font(font: Font, used: set[int]) -> None:
     """Give the font its program as an OpenType file with a cmap for the characters it shows:
     font.program, font.suffix, font.gid (CID → glyph id) and font.cmap (character → glyph id)."""
@@ -768,8 +816,11 @@ def convert_font(font: Font, used: set[int]) -> None:
         cid_map = cid_font.get("/CIDToGIDMap")
         if isinstance(cid_map, pikepdf.Stream):
             table = cid_map.read_bytes()
-            font.gid = {cid: table[2 * cid] << 8 | table[2 * cid + 1] for cid in used
-                        if 2 * cid + 1 < len(table)}
+            font.gid = {
+                cid: table[2 * cid] << 8 | table[2 * cid + 1]
+                for cid in used
+                if 2 * cid + 1 < len(table)
+            }
         else:
             font.gid = {cid: cid for cid in used}
         font.suffix = suffix
@@ -777,8 +828,10 @@ def convert_font(font: Font, used: set[int]) -> None:
         upm = ttfont["head"].unitsPerEm
         metrics = None
         if "hmtx" not in ttfont:
-            metrics = {name: (round(font.widths.get(gid, font.default_width) * upm / 1000), 0)
-                       for gid, name in enumerate(order)}
+            metrics = {
+                name: (round(font.widths.get(gid, font.default_width) * upm / 1000), 0)
+                for gid, name in enumerate(order)
+            }
         _finish_font(fb, font, order, metrics, upm, used)
     out = io.BytesIO()
     fb.font.recalcTimestamp = False  # head.modified stays what _finish_font set: no clock
@@ -786,8 +839,9 @@ def convert_font(font: Font, used: set[int]) -> None:
     font.program = out.getvalue()
 
 
-def _finish_font(fb: FontBuilder, font: Font, order: list[str], metrics: dict | None, upm: int,
-                 used: set[int]) -> None:
+def _finish_font(
+    fb: FontBuilder, font: Font, order: list[str], metrics: dict | None, upm: int, used: set[int]
+) -> None:
     """The cmap (each character to the glyph the PDF shows for it first, by CID) and the tables
     an OpenType font needs that the embedded program lacks."""
     cmap: dict[int, str] = {}
@@ -805,12 +859,22 @@ def _finish_font(fb: FontBuilder, font: Font, order: list[str], metrics: dict | 
     if "hhea" not in ttfont:
         fb.setupHorizontalHeader(ascent=round(top), descent=round(bottom))
     if "name" not in ttfont:
-        fb.setupNameTable({"familyName": font.family, "styleName": "Bold" if font.bold else "Regular",
-                           "psName": re.sub(r"[^A-Za-z0-9-]", "", font.name)[:63] or "Font"})
+        fb.setupNameTable(
+            {
+                "familyName": font.family,
+                "styleName": "Bold" if font.bold else "Regular",
+                "psName": re.sub(r"[^A-Za-z0-9-]", "", font.name)[:63] or "Font",
+            }
+        )
     if "OS/2" not in ttfont:
-        fb.setupOS2(sTypoAscender=round(top), sTypoDescender=round(bottom), usWinAscent=round(top),
-                    usWinDescent=round(-bottom), usWeightClass=700 if font.bold else 400,
-                    fsType=0)
+        fb.setupOS2(
+            sTypoAscender=round(top),
+            sTypoDescender=round(bottom),
+            usWinAscent=round(top),
+            usWinDescent=round(-bottom),
+            usWeightClass=700 if font.bold else 400,
+            fsType=0,
+        )
     if "post" not in ttfont:
         fb.setupPost()
     if "maxp" not in ttfont:
@@ -824,13 +888,14 @@ def _finish_font(fb: FontBuilder, font: Font, order: list[str], metrics: dict | 
 
 # -- Writing the package -----------------------------------------------------------------------
 
+
 @dataclass
 class Metadata:
     title: str = ""
     author: str = ""
     subject: str = ""
     keywords: tuple[str, ...] = ()
-    created: str = ""       # xs:date, with its time zone: 2024-08-30+08:00
+    created: str = ""  # xs:date, with its time zone: 2024-08-30+08:00
     creator: str = "liandong"
     creator_version: str = ""
 
@@ -852,8 +917,15 @@ def metadata_from_pdf(pdf: pikepdf.Pdf) -> Metadata:
         if match:
             created = match.group(1) + (match.group(2) or "")
     keywords = tuple(k.strip() for k in re.split(r"[,，]", text("/Keywords")) if k.strip())
-    return Metadata(text("/Title"), text("/Author"), text("/Subject"), keywords, created,
-                    "liandong", __version__)
+    return Metadata(
+        text("/Title"),
+        text("/Author"),
+        text("/Subject"),
+        keywords,
+        created,
+        "liandong",
+        __version__,
+    )
 
 
 class _Ids:
@@ -865,8 +937,7 @@ class _Ids:
         return str(self.last)
 
 
-def _element(parent: Element, tag: str, text: str | None = None,
-             **attrs: str | None) -> Element:
+def _element(parent: Element, tag: str, text: str | None = None, **attrs: str | None) -> Element:
     el = etree.SubElement(parent, _q(tag), {k: v for k, v in attrs.items() if v is not None})
     if text is not None:
         el.text = text
@@ -874,8 +945,9 @@ def _element(parent: Element, tag: str, text: str | None = None,
 
 
 def _root(tag: str, **attrs: str | None) -> Element:
-    return etree.Element(_q(tag), {k: v for k, v in attrs.items() if v is not None},
-                         nsmap={"ofd": NS})
+    return etree.Element(
+        _q(tag), {k: v for k, v in attrs.items() if v is not None}, nsmap={"ofd": NS}
+    )
 
 
 def _xml(root: Element) -> bytes:
@@ -907,8 +979,9 @@ def _delta(values: list[float]) -> str:
     return " ".join(out)
 
 
-def write_package(pages: list[Page], fonts: list[Font], media: list[Media], meta: Metadata,
-                  profile: bytes | None) -> bytes:
+def write_package(
+    pages: list[Page], fonts: list[Font], media: list[Media], meta: Metadata, profile: bytes | None
+) -> bytes:
     ids = _Ids()
     files: list[tuple[str, bytes]] = []
 
@@ -920,17 +993,23 @@ def write_package(pages: list[Page], fonts: list[Font], media: list[Media], meta
     public = _root("Res", BaseLoc="Res")
     if cs_id is not None:
         spaces = _element(public, "ColorSpaces")
-        _element(spaces, "ColorSpace", ID=cs_id, Type="RGB", BitsPerComponent="8",
-                 Profile="sRGB.icc")
+        _element(
+            spaces, "ColorSpace", ID=cs_id, Type="RGB", BitsPerComponent="8", Profile="sRGB.icc"
+        )
     if fonts:
         fonts_el = _element(public, "Fonts")
         for n, font in enumerate(fonts, 1):
-            el = _element(fonts_el, "Font", ID=font_ids[font.key], FontName=font.name,
-                          FamilyName=font.family,
-                          Bold="true" if font.bold else None,
-                          Italic="true" if font.italic else None,
-                          Serif="true" if font.serif else None,
-                          FixedWidth="true" if font.fixed else None)
+            el = _element(
+                fonts_el,
+                "Font",
+                ID=font_ids[font.key],
+                FontName=font.name,
+                FamilyName=font.family,
+                Bold="true" if font.bold else None,
+                Italic="true" if font.italic else None,
+                Serif="true" if font.serif else None,
+                FixedWidth="true" if font.fixed else None,
+            )
             name = f"font_{n}{font.suffix}"
             _element(el, "FontFile", name)
             files.append((f"Doc_0/Res/{name}", font.program))
@@ -997,8 +1076,12 @@ def write_package(pages: list[Page], fonts: list[Font], media: list[Media], meta
         _element(info, "CreatorVersion", meta.creator_version)
     _element(body, "DocRoot", "Doc_0/Document.xml")
 
-    entries = [("OFD.xml", _xml(ofd)), ("Doc_0/Document.xml", _xml(document)),
-               ("Doc_0/PublicRes.xml", _xml(public)), ("Doc_0/DocumentRes.xml", _xml(document_res))]
+    entries = [
+        ("OFD.xml", _xml(ofd)),
+        ("Doc_0/Document.xml", _xml(document)),
+        ("Doc_0/PublicRes.xml", _xml(public)),
+        ("Doc_0/DocumentRes.xml", _xml(document_res)),
+    ]
     entries += [(f"Doc_0/{loc}", data) for _, loc, data in page_entries]
     entries += files
     out = io.BytesIO()
@@ -1012,17 +1095,27 @@ def write_package(pages: list[Page], fonts: list[Font], media: list[Media], meta
     return out.getvalue()
 
 
-def _write_object(layer: Element, obj: Text | Shape | Rect | Picture, ids: _Ids, font_ids: dict,
-                  media_ids: dict) -> None:
+def _write_object(
+    layer: Element, obj: Text | Shape | Rect | Picture, ids: _Ids, font_ids: dict, media_ids: dict
+) -> None:
     if isinstance(obj, Text):
         _write_text(layer, obj, ids, font_ids)
     elif isinstance(obj, Rect):
-        el = _element(layer, "PathObject", ID=ids.next(), Boundary=_box(obj.x, obj.y, obj.w, obj.h),
-                      Alpha=str(obj.alpha) if obj.alpha != 255 else None,
-                      Stroke="false", Fill="true")
+        el = _element(
+            layer,
+            "PathObject",
+            ID=ids.next(),
+            Boundary=_box(obj.x, obj.y, obj.w, obj.h),
+            Alpha=str(obj.alpha) if obj.alpha != 255 else None,
+            Stroke="false",
+            Fill="true",
+        )
         _element(el, "FillColor", Value=_rgb(obj.fill))
-        _element(el, "AbbreviatedData",
-                 f"M 0 0 L {_num(obj.w)} 0 L {_num(obj.w)} {_num(obj.h)} L 0 {_num(obj.h)} C")
+        _element(
+            el,
+            "AbbreviatedData",
+            f"M 0 0 L {_num(obj.w)} 0 L {_num(obj.w)} {_num(obj.h)} L 0 {_num(obj.h)} C",
+        )
     elif isinstance(obj, Shape):
         xs = [v for s in obj.segments if s[0] != "C" for v in s[1::2]]
         ys = [v for s in obj.segments if s[0] != "C" for v in s[2::2]]
@@ -1038,15 +1131,20 @@ def _write_object(layer: Element, obj: Text | Shape | Rect | Picture, ids: _Ids,
             else:
                 coords = [(s[i] - x0) if i % 2 else (s[i] - y0) for i in range(1, len(s))]
                 data.append(" ".join([s[0], *(_num(v) for v in coords)]))
-        el = _element(layer, "PathObject", ID=ids.next(), Boundary=_box(x0, y0, w, h),
-                      LineWidth=_num(obj.line_width, 4) if obj.stroke is not None else None,
-                      Cap=obj.cap if obj.cap != "Butt" else None,
-                      Join=obj.join if obj.join != "Miter" else None,
-                      DashPattern=" ".join(_num(v) for v in obj.dash) if obj.dash else None,
-                      Alpha=str(obj.alpha) if obj.alpha != 255 else None,
-                      Stroke="true" if obj.stroke is not None else "false",
-                      Fill="true" if obj.fill is not None else "false",
-                      Rule="Even-Odd" if obj.even_odd and obj.fill is not None else None)
+        el = _element(
+            layer,
+            "PathObject",
+            ID=ids.next(),
+            Boundary=_box(x0, y0, w, h),
+            LineWidth=_num(obj.line_width, 4) if obj.stroke is not None else None,
+            Cap=obj.cap if obj.cap != "Butt" else None,
+            Join=obj.join if obj.join != "Miter" else None,
+            DashPattern=" ".join(_num(v) for v in obj.dash) if obj.dash else None,
+            Alpha=str(obj.alpha) if obj.alpha != 255 else None,
+            Stroke="true" if obj.stroke is not None else "false",
+            Fill="true" if obj.fill is not None else "false",
+            Rule="Even-Odd" if obj.even_odd and obj.fill is not None else None,
+        )
         if obj.stroke is not None:
             _element(el, "StrokeColor", Value=_rgb(obj.stroke))
         if obj.fill is not None:
@@ -1058,15 +1156,21 @@ def _write_object(layer: Element, obj: Text | Shape | Rect | Picture, ids: _Ids,
         x0, y0 = min(p[0] for p in corners), min(p[1] for p in corners)
         x1, y1 = max(p[0] for p in corners), max(p[1] for p in corners)
         ctm = (a, b, c, d, e - x0, f - y0)
-        _element(layer, "ImageObject", ID=ids.next(), Boundary=_box(x0, y0, x1 - x0, y1 - y0),
-                 CTM=" ".join(_num(v, 4) for v in ctm), ResourceID=media_ids[obj.image.key],
-                 Alpha=str(obj.alpha) if obj.alpha != 255 else None)
+        _element(
+            layer,
+            "ImageObject",
+            ID=ids.next(),
+            Boundary=_box(x0, y0, x1 - x0, y1 - y0),
+            CTM=" ".join(_num(v, 4) for v in ctm),
+            ResourceID=media_ids[obj.image.key],
+            Alpha=str(obj.alpha) if obj.alpha != 255 else None,
+        )
 
 
 def _write_text(layer: Element, text: Text, ids: _Ids, font_ids: dict) -> None:
     font, size = text.font, text.size
     chars: list[str] = []
-    transforms: list[tuple[int, int, int]] = []     # code position, code count, glyph id
+    transforms: list[tuple[int, int, int]] = []  # code position, code count, glyph id
     xs: list[float] = []
     for glyph in text.glyphs:
         unicode = font.to_unicode.get(glyph.code, "")
@@ -1088,35 +1192,55 @@ def _write_text(layer: Element, text: Text, ids: _Ids, font_ids: dict) -> None:
     stroke_pad = text.line_width / 2 if text.stroke is not None else 0
     x0, y0, x1, y1 = x0 - stroke_pad, y0 - stroke_pad, x1 + stroke_pad, y1 + stroke_pad
     rounded = [round(x - x0, 3) for x in xs]
-    el = _element(layer, "TextObject", ID=ids.next(), Boundary=_box(x0, y0, x1 - x0, y1 - y0),
-                  Font=font_ids[font.key], Size=_num(size, 4),
-                  CTM=f"{_num(text.hscale, 5)} 0 0 1 0 0" if abs(text.hscale - 1) > 1e-4 else None,
-                  LineWidth=_num(text.line_width, 4) if text.stroke is not None else None,
-                  Alpha=str(text.alpha) if text.alpha != 255 else None,
-                  Stroke="true" if text.stroke is not None else None,
-                  Fill="false" if text.fill is None else None,
-                  Visible="false" if text.invisible else None)
+    el = _element(
+        layer,
+        "TextObject",
+        ID=ids.next(),
+        Boundary=_box(x0, y0, x1 - x0, y1 - y0),
+        Font=font_ids[font.key],
+        Size=_num(size, 4),
+        CTM=f"{_num(text.hscale, 5)} 0 0 1 0 0" if abs(text.hscale - 1) > 1e-4 else None,
+        LineWidth=_num(text.line_width, 4) if text.stroke is not None else None,
+        Alpha=str(text.alpha) if text.alpha != 255 else None,
+        Stroke="true" if text.stroke is not None else None,
+        Fill="false" if text.fill is None else None,
+        Visible="false" if text.invisible else None,
+    )
     if text.fill is not None:
         _element(el, "FillColor", Value=_rgb(text.fill))
     if text.stroke is not None:
         _element(el, "StrokeColor", Value=_rgb(text.stroke))
     for position, count, gid in transforms:
-        cg = _element(el, "CGTransform", CodePosition=str(position), CodeCount=str(count),
-                      GlyphCount="1")
+        cg = _element(
+            el, "CGTransform", CodePosition=str(position), CodeCount=str(count), GlyphCount="1"
+        )
         _element(cg, "Glyphs", str(gid))
     deltas = [b - a for a, b in itertools.pairwise(rounded)]
     if abs(text.hscale - 1) > 1e-4:
         rounded = [v / text.hscale for v in rounded]
         deltas = [v / text.hscale for v in deltas]
-    _element(el, "TextCode", "".join(chars), X=_num(rounded[0]), Y=_num(baseline - y0),
-             DeltaX=_delta(deltas) if deltas else None)
+    _element(
+        el,
+        "TextCode",
+        "".join(chars),
+        X=_num(rounded[0]),
+        Y=_num(baseline - y0),
+        DeltaX=_delta(deltas) if deltas else None,
+    )
 
 
 # -- The whole conversion ----------------------------------------------------------------------
 
-SKIPPED = {"sh": "渐变", "BI": "内嵌图片", "d0": "Type 3 字体", "d1": "Type 3 字体",
-           "image mask": "图片蒙版", "rotated or mirrored text": "旋转或镜像的文字"}
+SKIPPED = {
+    "sh": "渐变",
+    "BI": "内嵌图片",
+    "d0": "Type 3 字体",
+    "d1": "Type 3 字体",
+    "image mask": "图片蒙版",
+    "rotated or mirrored text": "旋转或镜像的文字",
+}
 """What the OFD leaves out, as the warning names it."""
+
 
 def pdf_to_ofd(data: bytes) -> bytes:
     """The OFD package drawing what the PDF draws, page by page.
@@ -1143,6 +1267,8 @@ def pdf_to_ofd(data: bytes) -> bytes:
                 break
         if reader.unsupported:
             shown = sorted(SKIPPED.get(what, what) for what in reader.unsupported)
-            logger.warning("生成 OFD 时略去了 PDF 里的%s：OFD 的这些地方与 PDF 不同。", "、".join(shown))
+            logger.warning(
+                "生成 OFD 时略去了 PDF 里的%s：OFD 的这些地方与 PDF 不同。", "、".join(shown)
+            )
         meta = metadata_from_pdf(pdf)
         return write_package(pages, fonts, list(reader.media.values()), meta, profile)

@@ -17,19 +17,19 @@ class Layout:
 
     page_width: float = 210 * MM
     page_height: float = 297 * MM
-    top: float = 37 * MM            # to the top of the first line's glyphs
-    binding: float = 28 * MM        # left on odd pages, right on even pages
+    top: float = 37 * MM  # to the top of the first line's glyphs
+    binding: float = 28 * MM  # left on odd pages, right on even pages
     text_width: float = 156 * MM
     text_height: float = 225 * MM
     lines: int = 22
     chars: int = 28
-    body_size: float = 16.0         # 三号
-    title_size: float = 22.0        # 二号
-    subtitle_size: float = 16.0     # 三号, in Kai
+    body_size: float = 16.0  # 三号
+    title_size: float = 22.0  # 二号
+    subtitle_size: float = 16.0  # 三号, in Kai
     masthead_size: float = 60.0
-    banji_size: float = 14.0        # 四号
-    banji_leading: float = 1.5      # 版记 line height, in font sizes
-    banji_padding: float = 1.5      # above and below the lines of each 版记 row
+    banji_size: float = 14.0  # 四号
+    banji_leading: float = 1.5  # 版记 line height, in font sizes
+    banji_padding: float = 1.5  # above and below the lines of each 版记 row
     banji_outer_rule: float = 0.35 * MM  # the 版记's first and last rules
     banji_inner_rule: float = 0.25 * MM  # the rules between its rows
     banji_gap: float = 0.5
@@ -38,12 +38,12 @@ class Layout:
     than the quarter em clreq puts between Chinese and Latin, so the two read as two fields,
     and narrow enough that the published issue 13 keeps its one credits line. The parts may be
     squeezed (typeset.set_pair) to leave it."""
-    folio_size: float = 14.0        # 四号
-    folio_gap: float = 7 * MM       # from the text area's bottom to the top of the page number's dashes
-    masthead_lines: int = 7         # the masthead and the space under its rule, in grid lines
-    table_size: float = 14.0        # 四号: table cells
-    cell_padding: float = 7.0       # left and right in every table cell (half a 四号 character)
-    table_rule: float = 0.5         # every rule of a table (全框线), pt
+    folio_size: float = 14.0  # 四号
+    folio_gap: float = 7 * MM  # from the text area's bottom to the top of the page number's dashes
+    masthead_lines: int = 7  # the masthead and the space under its rule, in grid lines
+    table_size: float = 14.0  # 四号: table cells
+    cell_padding: float = 7.0  # left and right in every table cell (half a 四号 character)
+    table_rule: float = 0.5  # every rule of a table (全框线), pt
 
     @property
     def outer(self) -> float:

@@ -38,7 +38,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _TAG_SOURCES: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
-    "liandong_tag_sources", default=None)
+    "liandong_tag_sources", default=None
+)
 _build_box_tree = _weasyprint_tags._build_box_tree
 
 
@@ -128,8 +129,9 @@ class ProjectFetcher(URLFetcher):
         if path is None:
             raise ValueError(f"refused by liandong: {url}")
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return URLFetcherResponse(path.as_uri(), body=path.read_bytes(),
-                                  headers={"Content-Type": mime})
+        return URLFetcherResponse(
+            path.as_uri(), body=path.read_bytes(), headers={"Content-Type": mime}
+        )
 
 
 ARCHIVE_OPTIONS = {"pdf_variant": "pdf/a-2u", "pdf_tags": True}
@@ -162,11 +164,18 @@ class PdfRenderer:
         self.font_config = FontConfiguration()
         self._sheets: dict[tuple[str, str | None], weasyprint.CSS] = {}
 
-    def render(self, html: str, base: Path, allowed: list[Path], print_shop: bool = False,
-               record: dict | None = None, names: dict[str, str] | None = None,
-               images: dict[str, tuple[bytes, str]] | None = None,
-               synthetic: frozenset[str] = frozenset(),
-               notices: list[str] | None = None) -> bytes:
+    def render(
+        self,
+        html: str,
+        base: Path,
+        allowed: list[Path],
+        print_shop: bool = False,
+        record: dict | None = None,
+        names: dict[str, str] | None = None,
+        images: dict[str, tuple[bytes, str]] | None = None,
+        synthetic: frozenset[str] = frozenset(),
+        notices: list[str] | None = None,
+    ) -> bytes:
         """The PDF's bytes. Identical input gives identical bytes: dates come from the HTML's
         dcterms meta (the issue date), the /ID and the font subset tags are content hashes.
         record (stack.build_record) goes into the archival PDF's XMP; `names` maps a private
@@ -176,8 +185,11 @@ class PdfRenderer:
         base_url = str(base) + "/"
         html, sheets = self._style_sheets(html, base_url, fetcher)
         page = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher)
-        options = {**(PRINT_SHOP_OPTIONS if print_shop else ARCHIVE_OPTIONS),
-                   "stylesheets": sheets, "uncompressed_pdf": True}
+        options = {
+            **(PRINT_SHOP_OPTIONS if print_shop else ARCHIVE_OPTIONS),
+            "stylesheets": sheets,
+            "uncompressed_pdf": True,
+        }
         sources: dict = {}
         token = _TAG_SOURCES.set(sources)
         try:
@@ -187,18 +199,30 @@ class PdfRenderer:
             written = document.write_pdf(**options)
         finally:
             _TAG_SOURCES.reset(token)
-        data = finish(written, print_shop=print_shop, record=record, tag_sources=sources,
-                      names=names, synthetic=synthetic, notices=notices)
+        data = finish(
+            written,
+            print_shop=print_shop,
+            record=record,
+            tag_sources=sources,
+            names=names,
+            synthetic=synthetic,
+            notices=notices,
+        )
         if fetcher.refused:
-            logger.warning("已拒绝读取项目之外的资源：%s",
-                           "、".join(printable(url) for url in dict.fromkeys(fetcher.refused)))
+            logger.warning(
+                "已拒绝读取项目之外的资源：%s",
+                "、".join(printable(url) for url in dict.fromkeys(fetcher.refused)),
+            )
         if fetcher.missing:
-            logger.warning("找不到模板引用的文件：%s",
-                           "、".join(printable(url) for url in dict.fromkeys(fetcher.missing)))
+            logger.warning(
+                "找不到模板引用的文件：%s",
+                "、".join(printable(url) for url in dict.fromkeys(fetcher.missing)),
+            )
         return data
 
-    def _style_sheets(self, html: str, base_url: str,
-                      fetcher: ProjectFetcher) -> tuple[str, list[weasyprint.CSS]]:
+    def _style_sheets(
+        self, html: str, base_url: str, fetcher: ProjectFetcher
+    ) -> tuple[str, list[weasyprint.CSS]]:
         """The HTML without its <style>, and that sheet parsed (or taken from the cache).
 
         A sheet passed to WeasyPrint cascades after the document's own and resolves its
@@ -208,15 +232,20 @@ class PdfRenderer:
         issue folder, since they resolve against it."""
         found = STYLE.findall(html)
         lowered = html.lower()
-        if (len(found) != 1 or lowered.count("<style") != 1
-                or "<link" in lowered or "<base" in lowered):
+        if (
+            len(found) != 1
+            or lowered.count("<style") != 1
+            or "<link" in lowered
+            or "<base" in lowered
+        ):
             return html, []
         css = found[0]
         key = (css, base_url if RELATIVE_URL.search(css) else None)
         sheet = self._sheets.get(key)
         if sheet is None:
-            sheet = weasyprint.CSS(string=css, base_url=base_url, url_fetcher=fetcher,
-                                   font_config=self.font_config)
+            sheet = weasyprint.CSS(
+                string=css, base_url=base_url, url_fetcher=fetcher, font_config=self.font_config
+            )
             self._sheets[key] = sheet
         return STYLE.sub("", html, count=1), [sheet]
 
@@ -229,9 +258,16 @@ def _internal_links_only(document: weasyprint.Document) -> None:
         page.links[:] = [link for link in page.links if link[0] == "internal"]
 
 
-def finish(data: bytes, *, print_shop: bool = False, record: dict | None = None,
-           tag_sources: dict | None = None, names: dict[str, str] | None = None,
-           synthetic: frozenset[str] = frozenset(), notices: list[str] | None = None) -> bytes:
+def finish(
+    data: bytes,
+    *,
+    print_shop: bool = False,
+    record: dict | None = None,
+    tag_sources: dict | None = None,
+    names: dict[str, str] | None = None,
+    synthetic: frozenset[str] = frozenset(),
+    notices: list[str] | None = None,
+) -> bytes:
     """What WeasyPrint wrote, made ready to publish, in one pass through pikepdf: bold text of
     a font without a bold face emboldened (`synthetic`: see embolden); fonts compacted (a
     compaction that failed its check is undone, with a notice added to `notices`); the
@@ -249,8 +285,10 @@ def finish(data: bytes, *, print_shop: bool = False, record: dict | None = None,
             notices += refused
         if print_shop:
             pdfx.make_pdfx(pdf)
-            options = {"force_version": pdfx.PDF_VERSION,
-                       "object_stream_mode": pikepdf.ObjectStreamMode.disable}
+            options = {
+                "force_version": pdfx.PDF_VERSION,
+                "object_stream_mode": pikepdf.ObjectStreamMode.disable,
+            }
         else:
             tags.tidy(pdf, tag_sources or {})
             metadata.write_archival_metadata(pdf, PDFA_PART, PDFA_CONFORMANCE, record)
@@ -281,14 +319,17 @@ def embolden(pdf: pikepdf.Pdf, synthetic: frozenset[str]) -> None:
 
     for page in pdf.pages:
         fonts: PdfObject = page.obj.get("/Resources", pikepdf.Dictionary()).get("/Font", {})
-        bold = {str(name) for name, font in fonts.items()
-                if str(font.get("/BaseFont", ""))[1:].rpartition("+")[2] in synthetic}
+        bold = {
+            str(name)
+            for name, font in fonts.items()
+            if str(font.get("/BaseFont", ""))[1:].rpartition("+")[2] in synthetic
+        }
         if not bold:
             continue
         out: list = []
-        fill: list = []        # the operators that set the current fill colour
-        stroke: list = []      # … and the stroke colour
-        width: list = [[1]]    # the current line width's operands
+        fill: list = []  # the operators that set the current fill colour
+        stroke: list = []  # … and the stroke colour
+        width: list = [[1]]  # the current line width's operands
         saved: list = []
         active = changed = False
         for instruction in pikepdf.parse_content_stream(page):
@@ -310,14 +351,21 @@ def embolden(pdf: pikepdf.Pdf, synthetic: frozenset[str]) -> None:
             elif op == "w":
                 width = [list(operands)]
             if op in ("g", "rg", "k", "cs", "sc", "scn") and active:
-                out.append(pikepdf.ContentStreamInstruction(operands, pikepdf.Operator(_STROKE_OF[op])))
+                out.append(
+                    pikepdf.ContentStreamInstruction(operands, pikepdf.Operator(_STROKE_OF[op]))
+                )
             elif op == "Tf":
                 if str(operands[0]) in bold:
                     size = float(operands[1])
-                    out += [pikepdf.ContentStreamInstruction(o, pikepdf.Operator(_STROKE_OF[f]))
-                            for o, f in fill]
-                    out.append(pikepdf.ContentStreamInstruction([round(size * EMBOLDEN, 4)],
-                                                                pikepdf.Operator("w")))
+                    out += [
+                        pikepdf.ContentStreamInstruction(o, pikepdf.Operator(_STROKE_OF[f]))
+                        for o, f in fill
+                    ]
+                    out.append(
+                        pikepdf.ContentStreamInstruction(
+                            [round(size * EMBOLDEN, 4)], pikepdf.Operator("w")
+                        )
+                    )
                     out.append(pikepdf.ContentStreamInstruction([2], pikepdf.Operator("Tr")))
                     active = changed = True
                 elif active:
@@ -393,14 +441,25 @@ def compact_fonts(pdf: pikepdf.Pdf, names: dict[str, str] | None = None) -> list
         if after != before:
             for obj, name, value in reversed(undo):
                 obj[name] = value
-            where, code = next((where for where, drawn in before.items()
-                                if after is None or after.get(where) != drawn), (None, None))
-            font = next(str(cid_font.get("/BaseFont", "/?"))[1:] for cid_font, _ in fonts
-                        if where in (None, cid_font.objgen))
+            where, code = next(
+                (
+                    where
+                    for where, drawn in before.items()
+                    if after is None or after.get(where) != drawn
+                ),
+                (None, None),
+            )
+            font = next(
+                str(cid_font.get("/BaseFont", "/?"))[1:]
+                for cid_font, _ in fonts
+                if where in (None, cid_font.objgen)
+            )
             what = f"字体 {font} " + ("" if code is None else f"的编码 {code:04X} ")
-            return [f"压缩后{what}画出的字形或字宽与压缩前不同，这份 PDF 保留了未压缩的字体"
-                    f"（内容无误，只是文件大一些）。liandong 的字体压缩只在 WeasyPrint "
-                    f"{WEASYPRINT_CHECKED} 上核对过，请告诉维护者。"]
+            return [
+                f"压缩后{what}画出的字形或字宽与压缩前不同，这份 PDF 保留了未压缩的字体"
+                f"（内容无误，只是文件大一些）。liandong 的字体压缩只在 WeasyPrint "
+                f"{WEASYPRINT_CHECKED} 上核对过，请告诉维护者。"
+            ]
     return []
 
 
@@ -446,18 +505,21 @@ def _printed_codes(pdf: pikepdf.Pdf) -> dict[tuple[int, int], set[int]]:
             op = str(operator)
             if op == "Tf":
                 font = fonts.get(str(operands[0]))
-                current = (None if font is None or font.get("/Subtype") != "/Type0"
-                           else codes.setdefault(font.objgen, set()))
+                current = (
+                    None
+                    if font is None or font.get("/Subtype") != "/Type0"
+                    else codes.setdefault(font.objgen, set())
+                )
             elif op in ("Tj", "TJ", "'", '"') and current is not None:
-                for item in (operands[-1] if op == "TJ" else [operands[-1]]):
+                for item in operands[-1] if op == "TJ" else [operands[-1]]:
                     if isinstance(item, pikepdf.String):
                         raw = bytes(item)
-                        current.update(int.from_bytes(raw[i:i + 2], "big")
-                                       for i in range(0, len(raw) - 1, 2))
+                        current.update(
+                            int.from_bytes(raw[i : i + 2], "big") for i in range(0, len(raw) - 1, 2)
+                        )
             elif op == "Do":
                 form = xobjects.get(str(operands[0]))
-                if (form is not None and form.get("/Subtype") == "/Form"
-                        and form.objgen not in seen):
+                if form is not None and form.get("/Subtype") == "/Form" and form.objgen not in seen:
                     seen.add(form.objgen)
                     read(form, form.get("/Resources", resources))
 
@@ -526,7 +588,8 @@ class _Program:
         self.funcs.set_line_to_func(lambda x, y, out: out.append(("L", x, y)))
         self.funcs.set_quadratic_to_func(lambda a, b, x, y, out: out.append(("Q", a, b, x, y)))
         self.funcs.set_cubic_to_func(
-            lambda a, b, c, d, x, y, out: out.append(("C", a, b, c, d, x, y)))
+            lambda a, b, c, d, x, y, out: out.append(("C", a, b, c, d, x, y))
+        )
         self.funcs.set_close_path_func(lambda out: out.append(("Z",)))
 
     def gid(self, cid_font: PdfObject, cid: int) -> int:
@@ -536,13 +599,18 @@ class _Program:
         if self.kind == "truetype":
             if cid_font.objgen not in self._maps:
                 table = cid_font.get("/CIDToGIDMap")  # a stream, or /Identity (the default)
-                self._maps[cid_font.objgen] = (table.read_bytes()
-                                               if isinstance(table, pikepdf.Stream) else None)
+                self._maps[cid_font.objgen] = (
+                    table.read_bytes() if isinstance(table, pikepdf.Stream) else None
+                )
             raw = self._maps[cid_font.objgen]
             if raw is None:
                 gid = cid
             else:
-                gid = int.from_bytes(raw[2 * cid:2 * cid + 2], "big") if 2 * cid + 2 <= len(raw) else 0
+                gid = (
+                    int.from_bytes(raw[2 * cid : 2 * cid + 2], "big")
+                    if 2 * cid + 2 <= len(raw)
+                    else 0
+                )
         elif self.cid_keyed:
             gid = self._cid_gid(cid)
         else:
@@ -557,8 +625,11 @@ class _Program:
         if cid < len(charset) and charset[cid] == name:
             return cid
         if self._cid_gids is None:
-            self._cid_gids = {int(n[3:]): gid for gid, n in enumerate(charset)
-                              if n.startswith("cid") and n[3:].isdigit()}
+            self._cid_gids = {
+                int(n[3:]): gid
+                for gid, n in enumerate(charset)
+                if n.startswith("cid") and n[3:].isdigit()
+            }
         return self._cid_gids.get(cid, 0)
 
     def drawn(self, gid: int) -> tuple[tuple[tuple[object, ...], ...], int]:
@@ -575,7 +646,9 @@ def _kind(descriptor: PdfObject, key: str) -> str | None:
     return {"/OpenType": "opentype", "/CIDFontType0C": "cff"}.get(str(subtype))
 
 
-def _read_program(descriptor: PdfObject, key: str, opentype: bytes | None = None) -> _Program | None:
+def _read_program(
+    descriptor: PdfObject, key: str, opentype: bytes | None = None
+) -> _Program | None:
     """The program a font descriptor embeds, read; None if it is of no known kind or unreadable."""
     kind = _kind(descriptor, key)
     if kind is None:
@@ -603,8 +676,13 @@ def _program_glyphs(program: _Program | None, fonts: _Fonts) -> _Drawn | None:
         return None
 
 
-def _compact_program(pdf: pikepdf.Pdf, descriptor: PdfObject, key: str, fonts: _Fonts,
-                     undo: list[tuple[PdfObject, str, PdfObject]]) -> _Check | None:
+def _compact_program(
+    pdf: pikepdf.Pdf,
+    descriptor: PdfObject,
+    key: str,
+    fonts: _Fonts,
+    undo: list[tuple[PdfObject, str, PdfObject]],
+) -> _Check | None:
     """Subset one font program to the glyphs its CID fonts' codes select, noting in `undo`
     every entry replaced. Returns what the check needs (the program's place, its fonts, what
     it drew before, and for CFF the subset it was taken from), or None when it is left alone."""
@@ -644,7 +722,7 @@ def _compact_program(pdf: pikepdf.Pdf, descriptor: PdfObject, key: str, fonts: _
     for cid_font, codes in fonts:
         table = bytearray(2 * (max(codes, default=0) + 1))
         for code, gid in gids[cid_font.objgen].items():
-            table[2 * code:2 * code + 2] = mapping.get(gid, 0).to_bytes(2, "big")
+            table[2 * code : 2 * code + 2] = mapping.get(gid, 0).to_bytes(2, "big")
         undo.append((cid_font, "/CIDToGIDMap", cid_font.get("/CIDToGIDMap", pikepdf.Name.Identity)))
         cid_font.CIDToGIDMap = pikepdf.Stream(pdf, bytes(table))
     return descriptor, key, fonts, before, None

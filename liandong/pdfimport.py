@@ -68,14 +68,39 @@ justified line reaches the edge)."""
 TITLE_SCALE = 1.15
 """Text this much larger than the body is a title (2号, 22 pt, over a 3号, 16 pt body)."""
 
-_PAGE_NUMBER = re.compile(r"[—–\-－―]{0,2}\s*[0-9０-９]{1,4}\s*[—–\-－―]{0,2}|第\s*[0-9]{1,4}\s*页"
-                          r"(?:\s*共\s*[0-9]{1,4}\s*页)?")
+_PAGE_NUMBER = re.compile(
+    r"[—–\-－―]{0,2}\s*[0-9０-９]{1,4}\s*[—–\-－―]{0,2}|第\s*[0-9]{1,4}\s*页"
+    r"(?:\s*共\s*[0-9]{1,4}\s*页)?"
+)
 _BOLD_NAME = re.compile(r"(?i)bold|black|heavy|demi|semibold|,b$|黑")
 _LATIN = re.compile(r"[A-Za-z0-9@%&/.:_\-]")
-_INLINE_TAGS = {"/Span", "/Quote", "/Note", "/Reference", "/BibEntry", "/Code", "/Link",
-                "/Annot", "/Ruby", "/RB", "/RT", "/RP", "/Warichu", "/WT", "/WP", "/Em",
-                "/Strong", "/Sub", "/Lbl", "/LBody", "/NonStruct", "/Private", "/Formula",
-                "/Figure", "/Form"}
+_INLINE_TAGS = {
+    "/Span",
+    "/Quote",
+    "/Note",
+    "/Reference",
+    "/BibEntry",
+    "/Code",
+    "/Link",
+    "/Annot",
+    "/Ruby",
+    "/RB",
+    "/RT",
+    "/RP",
+    "/Warichu",
+    "/WT",
+    "/WP",
+    "/Em",
+    "/Strong",
+    "/Sub",
+    "/Lbl",
+    "/LBody",
+    "/NonStruct",
+    "/Private",
+    "/Formula",
+    "/Figure",
+    "/Form",
+}
 """Structure types inside a paragraph: a character's paragraph is its nearest other ancestor."""
 
 
@@ -121,7 +146,9 @@ class Line:
 
     @property
     def size(self) -> float:
-        return Counter(round(g.size, 1) for g in self.glyphs if not g.text.isspace()).most_common(1)[0][0]
+        return Counter(round(g.size, 1) for g in self.glyphs if not g.text.isspace()).most_common(
+            1
+        )[0][0]
 
     @property
     def font(self) -> str:
@@ -162,6 +189,7 @@ class Page:
 
 # --- Reading --------------------------------------------------------------------------------
 
+
 def read_pages(data: bytes, name: str) -> list[Page]:
     """The PDF's pages as lines of glyphs; refused with a Chinese reason if it can't be read."""
     import pikepdf
@@ -191,8 +219,9 @@ def read_pages(data: bytes, name: str) -> list[Page]:
     except pypdfium2.PdfiumError:
         raise LiandongError(broken) from None
     try:
-        return [_read_page(document[index], index, blocks, textless)
-                for index in range(len(document))]
+        return [
+            _read_page(document[index], index, blocks, textless) for index in range(len(document))
+        ]
     except pypdfium2.PdfiumError:
         raise LiandongError(broken) from None
     finally:
@@ -227,8 +256,11 @@ def _structure(pdf: pikepdf.Pdf) -> dict[tuple[int, int], Tag]:
 
     def kind(element: PdfObject) -> str:
         name = str(element.get("/S", ""))
-        if isinstance(role_map, pikepdf.Dictionary) and name in role_map and \
-                name not in _INLINE_TAGS:
+        if (
+            isinstance(role_map, pikepdf.Dictionary)
+            and name in role_map
+            and name not in _INLINE_TAGS
+        ):
             name = str(role_map[name])
         return name
 
@@ -245,26 +277,33 @@ def _structure(pdf: pikepdf.Pdf) -> dict[tuple[int, int], Tag]:
             seen.add(element.objgen)
         if "/Pg" in element and isinstance(element["/Pg"], pikepdf.Dictionary):
             page = pages.get(element["/Pg"].objgen, page)
-        if element is not root and element.get("/Type", "/StructElem") == "/StructElem" \
-                and "/S" in element:
+        if (
+            element is not root
+            and element.get("/Type", "/StructElem") == "/StructElem"
+            and "/S" in element
+        ):
             name, number = kind(element), element.objgen[0] or id(element)
             if name in ("/L", "/Table"):
                 tag = Tag(number, name, number, name)
             elif name == "/TR":
-                tag = Tag(number, name, tag.group if tag else None, tag.group_kind if tag else "",
-                          number)
+                tag = Tag(
+                    number, name, tag.group if tag else None, tag.group_kind if tag else "", number
+                )
             elif name not in _INLINE_TAGS | _GROUPING_TAGS:
                 tag = Tag(number, name, *((tag.group, tag.group_kind, tag.row) if tag else ()))
         kids = element.get("/K")
         if kids is None:
             continue
-        for kid in (list(kids) if isinstance(kids, pikepdf.Array) else [kids]):
+        for kid in list(kids) if isinstance(kids, pikepdf.Array) else [kids]:
             if isinstance(kid, int) and page is not None and tag is not None:
                 found[(page, int(kid))] = tag
             elif isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/MCR":
                 kid_page = kid.get("/Pg")
-                where = pages.get(kid_page.objgen, page) if isinstance(kid_page, pikepdf.Dictionary) \
+                where = (
+                    pages.get(kid_page.objgen, page)
+                    if isinstance(kid_page, pikepdf.Dictionary)
                     else page
+                )
                 if where is not None and tag is not None and "/MCID" in kid:
                     found[(where, int(kid["/MCID"]))] = tag
             elif isinstance(kid, pikepdf.Dictionary):
@@ -284,14 +323,19 @@ def _fonts_without_text(pdf: pikepdf.Pdf) -> set[str]:
         if not isinstance(fonts, pikepdf.Dictionary):
             continue
         for font in fonts.values():
-            if isinstance(font, pikepdf.Dictionary) and font.get("/Subtype") == "/Type0" \
-                    and "/ToUnicode" not in font \
-                    and str(font.get("/Encoding", "")).startswith("/Identity"):
+            if (
+                isinstance(font, pikepdf.Dictionary)
+                and font.get("/Subtype") == "/Type0"
+                and "/ToUnicode" not in font
+                and str(font.get("/Encoding", "")).startswith("/Identity")
+            ):
                 found.add(str(font.get("/BaseFont", ""))[1:])
     return found
 
 
-def _read_page(page: pypdfium2.PdfPage, index: int, blocks: dict[tuple[int, int], Tag], textless: set[str]) -> Page:
+def _read_page(
+    page: pypdfium2.PdfPage, index: int, blocks: dict[tuple[int, int], Tag], textless: set[str]
+) -> Page:
     import pypdfium2.raw as raw
 
     textpage = page.get_textpage()
@@ -309,12 +353,16 @@ def _read_page(page: pypdfium2.PdfPage, index: int, blocks: dict[tuple[int, int]
         if raw.FPDFText_IsGenerated(textpage, i):
             continue  # PDFium's guessed spaces and line ends: the lines are rebuilt here
         code = raw.FPDFText_GetUnicode(textpage, i)
-        if raw.FPDFText_HasUnicodeMapError(textpage, i) or code == 0xFFFD or 0xE000 <= code <= 0xF8FF:
+        if (
+            raw.FPDFText_HasUnicodeMapError(textpage, i)
+            or code == 0xFFFD
+            or 0xE000 <= code <= 0xF8FF
+        ):
             unmapped += 1  # a glyph without its text (a font with no ToUnicode map)
             continue
         if textless:
             length = raw.FPDFText_GetFontInfo(textpage, i, name, len(name), flags)
-            if name.raw[:max(length - 1, 0)].decode("utf-8", "replace") in textless:
+            if name.raw[: max(length - 1, 0)].decode("utf-8", "replace") in textless:
                 unmapped += 1
                 continue
         if code in (0, 0xFFFE, 0xFFFF) or code in (0x0D, 0x0A):
@@ -336,21 +384,40 @@ def _read_page(page: pypdfium2.PdfPage, index: int, blocks: dict[tuple[int, int]
         key = ctypes.cast(obj, ctypes.c_void_p).value or 0 if obj else 0
         if key not in fonts:
             length = raw.FPDFText_GetFontInfo(textpage, i, name, len(name), flags)
-            font = name.raw[:max(length - 1, 0)].decode("utf-8", "replace").split("+", 1)[-1]
+            font = name.raw[: max(length - 1, 0)].decode("utf-8", "replace").split("+", 1)[-1]
             weight = raw.FPDFText_GetFontWeight(textpage, i)
             mode = raw.FPDFTextObj_GetTextRenderMode(obj) if obj else 0
-            fonts[key] = (font, bool(_BOLD_NAME.search(font)) or weight >= 600
-                          or mode == raw.FPDF_TEXTRENDERMODE_FILL_STROKE)
+            fonts[key] = (
+                font,
+                bool(_BOLD_NAME.search(font))
+                or weight >= 600
+                or mode == raw.FPDF_TEXTRENDERMODE_FILL_STROKE,
+            )
         font, bold = fonts[key]
         raw.FPDFText_GetFillColor(textpage, i, r, g, b, a)
         red = r.value > 150 and g.value < 100 and b.value < 100
         mcid = raw.FPDFPageObj_GetMarkedContentID(obj) if obj else -1
-        glyphs.append(Glyph(text, box.left, box.right, origin_y.value, font_size, font, bold, red,
-                            blocks.get((index, mcid)) if mcid >= 0 else None))
-    pictures = [_picture(obj, index + 1) for obj in page.get_objects(max_depth=3)
-                 if obj.type == raw.FPDF_PAGEOBJ_IMAGE]
-    return Page(index + 1, _lines(glyphs, index + 1), [p for p in pictures if p is not None],
-                unmapped)
+        glyphs.append(
+            Glyph(
+                text,
+                box.left,
+                box.right,
+                origin_y.value,
+                font_size,
+                font,
+                bold,
+                red,
+                blocks.get((index, mcid)) if mcid >= 0 else None,
+            )
+        )
+    pictures = [
+        _picture(obj, index + 1)
+        for obj in page.get_objects(max_depth=3)
+        if obj.type == raw.FPDF_PAGEOBJ_IMAGE
+    ]
+    return Page(
+        index + 1, _lines(glyphs, index + 1), [p for p in pictures if p is not None], unmapped
+    )
 
 
 def _picture(obj: pypdfium2.PdfObject, page: int) -> Picture | None:
@@ -384,7 +451,9 @@ def _lines(glyphs: list[Glyph], page: int) -> list[Line]:
     """Glyphs grouped by baseline, top to bottom, each line left to right."""
     lines: list[list[Glyph]] = []
     for glyph in sorted(glyphs, key=lambda g: -g.base):
-        if lines and abs(lines[-1][0].base - glyph.base) <= 0.3 * max(glyph.size, lines[-1][0].size):
+        if lines and abs(lines[-1][0].base - glyph.base) <= 0.3 * max(
+            glyph.size, lines[-1][0].size
+        ):
             lines[-1].append(glyph)
         else:
             lines.append([glyph])
@@ -415,11 +484,15 @@ def _spell(line: Line) -> None:
                 if not text.endswith(" "):
                     text += " "
                     chars.append(None)
-            elif gap >= WIDE_SPACE_GAP * em and not glyph.text.isspace() and not previous.text.isspace():
+            elif (
+                gap >= WIDE_SPACE_GAP * em
+                and not glyph.text.isspace()
+                and not previous.text.isspace()
+            ):
                 text += "\u3000"  # a full-width space, which PDFs often leave undrawn
                 chars.append(None)
                 segment += "\u3000"
-            elif (gap >= SPACE_GAP * em and _LATIN.match(glyph.text) and _LATIN.match(previous.text)):
+            elif gap >= SPACE_GAP * em and _LATIN.match(glyph.text) and _LATIN.match(previous.text):
                 text += " "
                 chars.append(None)
                 segment += " "
@@ -430,11 +503,12 @@ def _spell(line: Line) -> None:
     segments.append(segment.strip())
     lead = len(text) - len(text.lstrip())
     line.text = text.strip()
-    line.chars = chars[lead:lead + len(line.text)]
+    line.chars = chars[lead : lead + len(line.text)]
     line.segments = [s for s in segments if s]
 
 
 # --- Layout ---------------------------------------------------------------------------------
+
 
 @dataclass
 class _Column:
@@ -463,16 +537,32 @@ class _Layout:
                     if not glyph.text.isspace():
                         sizes[round(glyph.size, 1)] += 1
         self.size = sizes.most_common(1)[0][0] if sizes else 16.0
-        faces = Counter(g.font for page in pages for line in page.lines for g in line.glyphs
-                        if round(g.size, 1) == self.size and not g.text.isspace())
+        faces = Counter(
+            g.font
+            for page in pages
+            for line in page.lines
+            for g in line.glyphs
+            if round(g.size, 1) == self.size and not g.text.isspace()
+        )
         self.font = faces.most_common(1)[0][0] if faces else ""
         self.columns: dict[int, _Column] = {}
-        body = {parity: [line for page in pages if page.number % 2 == parity
-                         for line in page.lines if self.is_body_size(line)]
-                for parity in (0, 1)}
+        body = {
+            parity: [
+                line
+                for page in pages
+                if page.number % 2 == parity
+                for line in page.lines
+                if self.is_body_size(line)
+            ]
+            for parity in (0, 1)
+        }
         everything = body[0] + body[1]
-        steps = [a.base - b.base for page in pages for a, b in zip(page.lines, page.lines[1:])
-                 if self.is_body_size(a) and self.is_body_size(b) and a.base > b.base]
+        steps = [
+            a.base - b.base
+            for page in pages
+            for a, b in zip(page.lines, page.lines[1:])
+            if self.is_body_size(a) and self.is_body_size(b) and a.base > b.base
+        ]
         self._pitch = statistics.median(steps) if steps else 1.8 * self.size
         for page in pages:
             # Too few lines of a parity to tell its edges (a last page with one line): the other
@@ -480,8 +570,9 @@ class _Layout:
             lines = body[page.number % 2] if len(body[page.number % 2]) >= 3 else everything
             lines = lines or page.lines
             if lines:
-                self.columns[page.number] = _Column(_edge([line.x0 for line in lines], min),
-                                                    _edge([line.x1 for line in lines], max))
+                self.columns[page.number] = _Column(
+                    _edge([line.x0 for line in lines], min), _edge([line.x1 for line in lines], max)
+                )
             else:
                 self.columns[page.number] = _Column(0.0, 0.0)
 
@@ -510,6 +601,7 @@ class _Layout:
 
 # --- Paragraphs -----------------------------------------------------------------------------
 
+
 def read_pdf(path: Path, name: str) -> list:
     """The importer's paragraphs (`importer.Para`) of a PDF file: the masthead's items one by
     one, titles and subtitles by role, body paragraphs whole, the 版记 line by line."""
@@ -518,13 +610,17 @@ def read_pdf(path: Path, name: str) -> list:
     data = read_limited(path, name, limits.PDF_BYTES, "PDF_BYTES")
     pages = read_pages(data, name)
     if not any(page.lines for page in pages) and not any(page.unmapped for page in pages):
-        raise LiandongError(f"{name}: PDF 里没有可以提取的文字（可能是扫描件或图片）：扫描件要先做文字识别"
-                            "（OCR），无法直接导入")
+        raise LiandongError(
+            f"{name}: PDF 里没有可以提取的文字（可能是扫描件或图片）：扫描件要先做文字识别"
+            "（OCR），无法直接导入"
+        )
     read = sum(len(line.glyphs) for page in pages for line in page.lines)
     unmapped = sum(page.unmapped for page in pages)
     if unmapped > read:
-        raise LiandongError(f"{name}: PDF 里的字大多没有对应的文字编码（字体缺少 Unicode 映射），读不出"
-                            "文字，无法导入：请用原来的 Word 文件，或先做文字识别（OCR）")
+        raise LiandongError(
+            f"{name}: PDF 里的字大多没有对应的文字编码（字体缺少 Unicode 映射），读不出"
+            "文字，无法导入：请用原来的 Word 文件，或先做文字识别（OCR）"
+        )
     return assemble(pages, name)
 
 
@@ -540,8 +636,11 @@ def _drop_page_numbers(pages: list[Page], layout: _Layout) -> None:
             if not page.lines:
                 break
             line = page.lines[at]
-            if _PAGE_NUMBER.fullmatch(re.sub(r"\s", "", line.text)) and \
-                    line.size <= layout.size + 0.5 and len(page.lines) > 1:
+            if (
+                _PAGE_NUMBER.fullmatch(re.sub(r"\s", "", line.text))
+                and line.size <= layout.size + 0.5
+                and len(page.lines) > 1
+            ):
                 page.lines.pop(at)
 
 
@@ -561,8 +660,12 @@ def assemble(pages: list[Page], name: str) -> list:
     _drop_page_numbers(pages, layout)
     for page in pages:
         if page.unmapped:
-            logger.warning("%s: 有 %d 个字在 PDF 里没有对应的文字编码（字体缺少 Unicode 映射），导入时"
-                           "缺了这些字：请对照原件补上", _where(name, page.number), page.unmapped)
+            logger.warning(
+                "%s: 有 %d 个字在 PDF 里没有对应的文字编码（字体缺少 Unicode 映射），导入时"
+                "缺了这些字：请对照原件补上",
+                _where(name, page.number),
+                page.unmapped,
+            )
     lines = [line for page in pages for line in page.lines]
 
     # The masthead: the top of page 1, down to the line with the date.
@@ -570,14 +673,24 @@ def assemble(pages: list[Page], name: str) -> list:
     end = 0
     for index, line in enumerate(first_page):
         items = line.segments or [line.text]
-        if any(is_masthead_line(item) or ISSUE_NUMBER.search(item) or TOTAL_NUMBER.search(item)
-               for item in items):
+        if any(
+            is_masthead_line(item) or ISSUE_NUMBER.search(item) or TOTAL_NUMBER.search(item)
+            for item in items
+        ):
             end = index + 1
-        elif index and layout.is_body_size(line) and not layout.short(line) \
-                and not layout.centred(line) and not MASTHEAD_DATE.search(line.text):
+        elif (
+            index
+            and layout.is_body_size(line)
+            and not layout.short(line)
+            and not layout.centred(line)
+            and not MASTHEAD_DATE.search(line.text)
+        ):
             break  # a full line of body text: the masthead (if any) is above it
-        if (MASTHEAD_DATE.search(line.text) or is_note(line.text)
-                or (layout.is_title(line) and not line.red and index > 0)):
+        if (
+            MASTHEAD_DATE.search(line.text)
+            or is_note(line.text)
+            or (layout.is_title(line) and not line.red and index > 0)
+        ):
             if MASTHEAD_DATE.search(line.text):
                 end = index + 1
             break
@@ -598,8 +711,9 @@ def assemble(pages: list[Page], name: str) -> list:
 
     tagged = bool(body) and all(None not in line.blocks for line in body)
     groups: list[tuple[str, list]] = []
-    flow = _with_pictures(body, pages, colophon[0] if colophon else None,
-                          first_page[end - 1] if end else None)
+    flow = _with_pictures(
+        body, pages, colophon[0] if colophon else None, first_page[end - 1] if end else None
+    )
     index = 0
     while index < len(flow):
         line = flow[index]
@@ -608,9 +722,14 @@ def assemble(pages: list[Page], name: str) -> list:
         previous = members[-1] if members and isinstance(members[-1], Line) else None
         if isinstance(line, Picture):
             caption: list[Line] = []
-            while index < len(flow) and isinstance(flow[index], Line) and (
+            while (
+                index < len(flow)
+                and isinstance(flow[index], Line)
+                and (
                     (flow[index].glyphs[0].tag and flow[index].glyphs[0].tag.kind == "/Caption")
-                    or (not caption and _FIGURE_CAPTION.match(flow[index].text))):
+                    or (not caption and _FIGURE_CAPTION.match(flow[index].text))
+                )
+            ):
                 caption.append(flow[index])
                 index += 1
                 if not tagged:
@@ -620,8 +739,12 @@ def assemble(pages: list[Page], name: str) -> list:
         group = line.glyphs[0].tag
         if tagged and group and group.group is not None:
             members = [line]
-            while index < len(flow) and isinstance(flow[index], Line) and flow[index].glyphs[0].tag \
-                    and flow[index].glyphs[0].tag.group == group.group:
+            while (
+                index < len(flow)
+                and isinstance(flow[index], Line)
+                and flow[index].glyphs[0].tag
+                and flow[index].glyphs[0].tag.group == group.group
+            ):
                 members.append(flow[index])
                 index += 1
             groups.append(("table" if group.group_kind == "/Table" else "list", members))
@@ -637,8 +760,11 @@ def assemble(pages: list[Page], name: str) -> list:
                 members.append(line)
             else:
                 groups.append(("title", [line]))
-        elif kind in ("title", "subtitle") and _subtitle_line(line, members, kind, layout) \
-                and not heading_level(line.text):
+        elif (
+            kind in ("title", "subtitle")
+            and _subtitle_line(line, members, kind, layout)
+            and not heading_level(line.text)
+        ):
             if kind == "subtitle":
                 members.append(line)
             else:
@@ -664,16 +790,27 @@ def assemble(pages: list[Page], name: str) -> list:
             if kind == "text" and _BULLET.match(text):
                 paras += _items(members, where, layout)
                 continue
-            paras.append(Para([text], where, role=kind, joinable=False,
-                              styled=styled if kind == "text" else ""))
+            paras.append(
+                Para(
+                    [text],
+                    where,
+                    role=kind,
+                    joinable=False,
+                    styled=styled if kind == "text" else "",
+                )
+            )
     for line in colophon:
         paras.append(Para([line.text], _where(name, line.page), role="colophon", joinable=False))
     return paras
 
 
 def _same_title(previous: Line, line: Line, layout: _Layout) -> bool:
-    return (previous.page == line.page and abs(previous.size - line.size) < 0.5
-            and previous.font == line.font and previous.base - line.base <= 2.2 * line.size)
+    return (
+        previous.page == line.page
+        and abs(previous.size - line.size) < 0.5
+        and previous.font == line.font
+        and previous.base - line.base <= 2.2 * line.size
+    )
 
 
 def _subtitle_line(line: Line, members: list[Line], kind: str, layout: _Layout) -> bool:
@@ -699,7 +836,10 @@ def _continues(previous: Line, line: Line, layout: _Layout, tagged: bool) -> boo
     before ended short: by two characters or more, or by part of one at the end of a sentence
     (a line of text that is not justified may end a character short anywhere)."""
     if tagged:
-        return bool(previous.blocks & line.blocks) and previous.glyphs[-1].block == line.glyphs[0].block
+        return (
+            bool(previous.blocks & line.blocks)
+            and previous.glyphs[-1].block == line.glyphs[0].block
+        )
     if layout.indented(line) or layout.is_body_size(previous) != layout.is_body_size(line):
         return False
     if previous.page == line.page and previous.base - line.base > 1.4 * layout.pitch:
@@ -756,17 +896,26 @@ def _top(item: Line | Picture) -> float:
     return item.top if isinstance(item, Picture) else item.base + 0.8 * item.size
 
 
-def _with_pictures(body: list[Line], pages: list[Page], colophon: Line | None,
-                   masthead: Line | None) -> list:
+def _with_pictures(
+    body: list[Line], pages: list[Page], colophon: Line | None, masthead: Line | None
+) -> list:
     """The body's lines with the pictures drawn among them, in reading order (a picture in
     the masthead or in the 版记 is not part of an article)."""
     flow: list = []
     for page in pages:
         lines = [line for line in body if line.page == page.number]
-        pictures = [picture for picture in page.pictures
-                    if not (masthead and page.number == masthead.page and picture.bottom >= masthead.base)
-                    and not (colophon and (page.number > colophon.page or (page.number == colophon.page
-                                           and picture.top <= _top(colophon))))]
+        pictures = [
+            picture
+            for picture in page.pictures
+            if not (masthead and page.number == masthead.page and picture.bottom >= masthead.base)
+            and not (
+                colophon
+                and (
+                    page.number > colophon.page
+                    or (page.number == colophon.page and picture.top <= _top(colophon))
+                )
+            )
+        ]
         flow += sorted(lines + pictures, key=lambda item: -_top(item))
     return flow
 
@@ -783,7 +932,9 @@ def _untagged_rows(flow: list, index: int) -> list[Line]:
     return rows if len(rows) >= 2 else []
 
 
-def _figure(picture: Picture, caption: list[Line], number: int, where: str, layout: _Layout) -> Para | None:
+def _figure(
+    picture: Picture, caption: list[Line], number: int, where: str, layout: _Layout
+) -> Para | None:
     from liandong.importer import Figure, Para
 
     if picture.refused:
@@ -795,8 +946,13 @@ def _figure(picture: Picture, caption: list[Line], number: int, where: str, layo
         logger.warning("%s: 图片没有图题，已写作“%s”：请补上图题", where, text)
     width = (picture.x1 - picture.x0) / MM
     shown = None if width >= 150 else max(20.0, float(round(width)))
-    return Para([text], where, role="figure", joinable=False,
-                payload=Figure(text, f"图{number}.{picture.ext}", picture.data, shown))
+    return Para(
+        [text],
+        where,
+        role="figure",
+        joinable=False,
+        payload=Figure(text, f"图{number}.{picture.ext}", picture.data, shown),
+    )
 
 
 def _table(lines: list[Line], where: str, layout: _Layout, tagged: bool) -> Para:
@@ -807,8 +963,9 @@ def _table(lines: list[Line], where: str, layout: _Layout, tagged: bool) -> Para
 
     if not tagged:
         title = lines[0].text
-        grid: list[list[tuple[str, list]]] = [[(cell, []) for cell in line.segments]
-                                              for line in lines[1:]]
+        grid: list[list[tuple[str, list]]] = [
+            [(cell, []) for cell in line.segments] for line in lines[1:]
+        ]
         logger.warning("%s: 表格“%s”是按各行文字的位置读出的：请核对每一格", where, title)
         return Para([title], where, role="table", joinable=False, payload=Table(title, grid))
     cells: dict[tuple, list[tuple[int, str]]] = {}  # (id of the line, its text in the cell)
@@ -854,7 +1011,9 @@ def _table(lines: list[Line], where: str, layout: _Layout, tagged: bool) -> Para
     if not text:
         text = "表"
         logger.warning("%s: 表格没有表题，已写作“表”：请补上表题", where)
-    return Para([text], where, role="table", joinable=False, payload=Table(text, list(rows.values())))
+    return Para(
+        [text], where, role="table", joinable=False, payload=Table(text, list(rows.values()))
+    )
 
 
 def _items(lines: list[Line], where: str, layout: _Layout) -> list:
@@ -874,10 +1033,15 @@ def _items(lines: list[Line], where: str, layout: _Layout) -> list:
         bullet, number = _BULLET.match(text), _NUMBER.match(text)
         marker = bullet or number
         cut = marker.end() if marker else 0
-        item = Item(text[cut:], bool(number) and not bullet, int(number.group(1)) if number and not bullet else 0,
-                    strong_runs(styled[cut:]))
-        paras.append(Para([item.text], _where_of(where, group), role="item", joinable=False,
-                          payload=item))
+        item = Item(
+            text[cut:],
+            bool(number) and not bullet,
+            int(number.group(1)) if number and not bullet else 0,
+            strong_runs(styled[cut:]),
+        )
+        paras.append(
+            Para([item.text], _where_of(where, group), role="item", joinable=False, payload=item)
+        )
     return paras
 
 

@@ -50,7 +50,7 @@ OUTPUT_INTENT = {
     "RegistryName": "http://www.color.org",
     "Info": "Coated FOGRA39 (ISO 12647-2:2004)",
     "OutputCondition": "Offset printing according to ISO 12647-2:2004/Amd 1 (GB/T 17934.2), "
-                       "paper type 1 or 2 (coated), 115 g/m2, screen ruling 60/cm",
+    "paper type 1 or 2 (coated), 115 g/m2, screen ruling 60/cm",
 }
 """The registered characterization the file is made for. ISO 12647-2 is the offset printing
 standard China adopts as GB/T 17934.2; FOGRA39 is its registered data set for coated paper."""
@@ -90,8 +90,9 @@ def _space_allowed(space: PdfObject) -> bool:
     return True
 
 
-def _check_resources(resources: PdfObject, where: str, problems: list[str],
-                     seen: set[tuple[int, int]]) -> None:
+def _check_resources(
+    resources: PdfObject, where: str, problems: list[str], seen: set[tuple[int, int]]
+) -> None:
     """Transparency and colour in a resource dictionary and the forms and images it holds."""
     if resources is None:
         return
@@ -155,9 +156,11 @@ def check_printable(pdf: pikepdf.Pdf) -> None:
             problems.append(f"{where}有注释或链接")
     if problems:
         unique = list(dict.fromkeys(problems))
-        raise NotPrintable("印刷用 PDF 不能做成 PDF/X-1a：" + "；".join(unique) + "。"
-                           "印刷版只能用 device-cmyk() 颜色，不能有透明效果、RGB 图片或链接"
-                           "（见 templates/print.css 中 print_shop 部分）。")
+        raise NotPrintable(
+            "印刷用 PDF 不能做成 PDF/X-1a：" + "；".join(unique) + "。"
+            "印刷版只能用 device-cmyk() 颜色，不能有透明效果、RGB 图片或链接"
+            "（见 templates/print.css 中 print_shop 部分）。"
+        )
 
 
 def _unused_colour_spaces(pdf: pikepdf.Pdf) -> None:
@@ -178,10 +181,12 @@ def _unused_colour_spaces(pdf: pikepdf.Pdf) -> None:
 
 
 def _registration(pdf: pikepdf.Pdf) -> pikepdf.Object:
-    tint = pdf.make_indirect(pikepdf.Dictionary(
-        FunctionType=2, Domain=[0, 1], C0=[0, 0, 0, 0], C1=[1, 1, 1, 1], N=1))
-    return pdf.make_indirect(pikepdf.Array(
-        [pikepdf.Name.Separation, pikepdf.Name.All, pikepdf.Name.DeviceCMYK, tint]))
+    tint = pdf.make_indirect(
+        pikepdf.Dictionary(FunctionType=2, Domain=[0, 1], C0=[0, 0, 0, 0], C1=[1, 1, 1, 1], N=1)
+    )
+    return pdf.make_indirect(
+        pikepdf.Array([pikepdf.Name.Separation, pikepdf.Name.All, pikepdf.Name.DeviceCMYK, tint])
+    )
 
 
 def _crop_marks(trim: list[float]) -> bytes:
@@ -203,8 +208,12 @@ def make_pdfx(pdf: pikepdf.Pdf) -> None:
     registration = _registration(pdf)
     for page in pdf.pages:
         trim = [float(v) for v in page.obj.get("/TrimBox", page.mediabox)]
-        x0, y0, x1, y1 = min(trim[0], trim[2]), min(trim[1], trim[3]), \
-            max(trim[0], trim[2]), max(trim[1], trim[3])
+        x0, y0, x1, y1 = (
+            min(trim[0], trim[2]),
+            min(trim[1], trim[3]),
+            max(trim[0], trim[2]),
+            max(trim[1], trim[3]),
+        )
         reach = MARK_OFFSET + MARK_LENGTH
         page.obj.MediaBox = pikepdf.Array([x0 - reach, y0 - reach, x1 + reach, y1 + reach])
         page.obj.TrimBox = pikepdf.Array([x0, y0, x1, y1])
@@ -213,15 +222,20 @@ def make_pdfx(pdf: pikepdf.Pdf) -> None:
         # The page's own drawing is closed in q/Q, so the marks start from a clean state.
         page.contents_coalesce()
         content = page.obj.Contents.read_bytes()
-        page.obj.Contents = pdf.make_stream(b"q\n" + content + b"\nQ\n" + _crop_marks(
-            [x0, y0, x1, y1]))
+        page.obj.Contents = pdf.make_stream(
+            b"q\n" + content + b"\nQ\n" + _crop_marks([x0, y0, x1, y1])
+        )
         resources = page.obj.Resources
         if "/ColorSpace" not in resources:
             resources.ColorSpace = pikepdf.Dictionary()
         resources.ColorSpace[REGISTRATION] = registration
-    intent = pikepdf.Dictionary({"/Type": pikepdf.Name.OutputIntent, "/S": pikepdf.Name.GTS_PDFX,
-                                 **{f"/{key}": pikepdf.String(value)
-                                    for key, value in OUTPUT_INTENT.items()}})
+    intent = pikepdf.Dictionary(
+        {
+            "/Type": pikepdf.Name.OutputIntent,
+            "/S": pikepdf.Name.GTS_PDFX,
+            **{f"/{key}": pikepdf.String(value) for key, value in OUTPUT_INTENT.items()},
+        }
+    )
     pdf.Root.OutputIntents = pikepdf.Array([pdf.make_indirect(intent)])
     normalise_info(pdf)
     info = pdf.docinfo

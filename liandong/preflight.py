@@ -73,8 +73,13 @@ class Report:
 
     @property
     def warnings(self) -> list[str]:
-        return [line.strip()[2:] for check in self.checks if check.warning
-                for line in check.lines() if not check.passed]
+        return [
+            line.strip()[2:]
+            for check in self.checks
+            if check.warning
+            for line in check.lines()
+            if not check.passed
+        ]
 
     def text(self) -> str:
         lines = [f"预检 {self.name}（共 {self.pages} 页）"]
@@ -85,8 +90,9 @@ class Report:
         return "\n".join(lines)
 
 
-def preflight(data: bytes, fonts: dict[str, ResolvedFont], name: str = "PDF",
-              layout: Layout | None = None) -> Report:
+def preflight(
+    data: bytes, fonts: dict[str, ResolvedFont], name: str = "PDF", layout: Layout | None = None
+) -> Report:
     """Check a PDF's bytes against the 联络动态 page; `fonts` are the resolved roles."""
     import pikepdf
     import pypdfium2
@@ -124,8 +130,11 @@ def preflight(data: bytes, fonts: dict[str, ResolvedFont], name: str = "PDF",
     allowed = sorted({font.pdf_name for font in fonts.values()})
     known = set(allowed).union(*(_face_names(font.file, font.index) for font in fonts.values()))
     # A project font: messages add its file to the name it carries in the PDF.
-    shown = {font.pdf_name: f"{font.pdf_name}（fonts/{display_path(font.file.name)}）"
-             for font in fonts.values() if font.origin == "fonts/"}
+    shown = {
+        font.pdf_name: f"{font.pdf_name}（fonts/{display_path(font.file.name)}）"
+        for font in fonts.values()
+        if font.origin == "fonts/"
+    }
     pages = len(pdf.pages)
     used: dict = {}  # font object id -> (font dictionary, {page: glyph codes printed})
     try:
@@ -135,16 +144,27 @@ def preflight(data: bytes, fonts: dict[str, ResolvedFont], name: str = "PDF",
             x0, x1 = sorted((box[0], box[2]))
             y0, y1 = sorted((box[1], box[3]))
             width, height = x1 - x0, y1 - y0
-            if (abs(width - L.page_width) > TRIM_TOLERANCE
-                    or abs(height - L.page_height) > TRIM_TOLERANCE):
-                trim.fail(f"成品尺寸为 {width / MM:.1f} × {height / MM:.1f} mm，"
-                          "不是 A4（210 × 297 mm）", number)
+            if (
+                abs(width - L.page_width) > TRIM_TOLERANCE
+                or abs(height - L.page_height) > TRIM_TOLERANCE
+            ):
+                trim.fail(
+                    f"成品尺寸为 {width / MM:.1f} × {height / MM:.1f} mm，不是 A4（210 × 297 mm）",
+                    number,
+                )
             _check_fonts(page, number, used)
             left = x0 + (L.binding if number % 2 else L.outer)
             top = y1 - L.top
             banji_top = anchor[1] if anchor and anchor[0] == number else None
-            _check_area(fpage, number, (left, top - L.text_height, left + L.text_width, top),
-                        area, banji_top, banji, L)
+            _check_area(
+                fpage,
+                number,
+                (left, top - L.text_height, left + L.text_width, top),
+                area,
+                banji_top,
+                banji,
+                L,
+            )
         _check_font_files(used, allowed, known, embedded, roles, notdef, shown)
     except (pikepdf.PdfError, pypdfium2.PdfiumError):
         return _unreadable(name)
@@ -153,7 +173,7 @@ def preflight(data: bytes, fonts: dict[str, ResolvedFont], name: str = "PDF",
         pdf.close()
 
     if anchor is None:
-        banji.fail(f"找不到版记（模板里 id=\"{BANJI_ANCHOR}\" 的版记元素）")
+        banji.fail(f'找不到版记（模板里 id="{BANJI_ANCHOR}" 的版记元素）')
     elif anchor[0] != pages:
         banji.fail(f"版记不在最后一页：在第 {anchor[0]} 页，全文共 {pages} 页")
     if pages % 2:
@@ -186,18 +206,25 @@ def over_limits(pdf: pikepdf.Pdf, what: str = "预检") -> str | None:
         return f"共 {len(pdf.pages)} 页，超过 {limits.PDF_PAGES} 页的上限（limits.PDF_PAGES），{action}"
     objects = len(pdf.objects)
     if objects > limits.PDF_OBJECTS:
-        return (f"有 {objects} 个对象，超过 {limits.PDF_OBJECTS} 个的上限（limits.PDF_OBJECTS），"
-                f"{action}")
+        return (
+            f"有 {objects} 个对象，超过 {limits.PDF_OBJECTS} 个的上限（limits.PDF_OBJECTS），"
+            f"{action}"
+        )
     left = limits.PDF_DECODED_BYTES
-    too_big = (f"内容解压后超过 {limits.PDF_DECODED_BYTES // (1024 * 1024)} MB 的上限"
-               f"（limits.PDF_DECODED_BYTES）：不像是一期简报，可能是恶意构造的文件，{action}")
+    too_big = (
+        f"内容解压后超过 {limits.PDF_DECODED_BYTES // (1024 * 1024)} MB 的上限"
+        f"（limits.PDF_DECODED_BYTES）：不像是一期简报，可能是恶意构造的文件，{action}"
+    )
     for obj in pdf.objects:
         if not isinstance(obj, pikepdf.Stream) or obj.get("/Subtype") == "/Image":
             continue
         size = _decoded_size(obj, left)
         if size is None:
-            return (f"用了{what}不支持的压缩方式（"
-                    + "、".join(str(f) for f in _filters(obj)) + f"），{action}")
+            return (
+                f"用了{what}不支持的压缩方式（"
+                + "、".join(str(f) for f in _filters(obj))
+                + f"），{action}"
+            )
         left -= size
         if left < 0:
             return too_big
@@ -228,7 +255,7 @@ def _decoded_size(stream: PdfObject, limit: int) -> int | None:
     total = 0
     try:
         for start in range(0, len(data), 1 << 16):
-            piece = data[start:start + (1 << 16)]
+            piece = data[start : start + (1 << 16)]
             while piece:
                 chunk = inflate.decompress(piece, 1 << 20)
                 total += len(chunk)
@@ -251,14 +278,19 @@ def _face_names(file: Path, index: int) -> frozenset[str]:
     from liandong.fonts import installed_faces
 
     # fontconfig's list is already read (and cached) by resolve_fonts: no font file opened.
-    listed = {name for face in installed_faces() if face.file == file and face.index == index
-              for name in face.families}
+    listed = {
+        name
+        for face in installed_faces()
+        if face.file == file and face.index == index
+        for name in face.families
+    }
     if listed:
         return frozenset(name.replace(" ", "-") for name in listed)
     try:
         names = TTFont(file, fontNumber=index, lazy=True)["name"].names
-        found = {str(record.toUnicode()).strip() for record in names
-                 if record.nameID in (1, 4, 6, 16)}
+        found = {
+            str(record.toUnicode()).strip() for record in names if record.nameID in (1, 4, 6, 16)
+        }
     except (TTLibError, OSError, KeyError, UnicodeDecodeError):
         return frozenset()
     return frozenset(name.replace(" ", "-") for name in found if name)
@@ -300,8 +332,9 @@ def _check_fonts(page: pikepdf.Page, number: int, used: dict) -> None:
             for string in strings:
                 if isinstance(string, pikepdf.String):
                     data = bytes(string)
-                    codes.update(int.from_bytes(data[i:i + 2], "big")
-                                 for i in range(0, len(data) - 1, 2))
+                    codes.update(
+                        int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data) - 1, 2)
+                    )
         xobjects = resources.get("/XObject", {}) if resources is not None else {}
         for xobject in xobjects.values():
             if xobject.get("/Subtype") == "/Form" and xobject.objgen not in seen:
@@ -311,8 +344,15 @@ def _check_fonts(page: pikepdf.Page, number: int, used: dict) -> None:
     walk(page, page.obj.get("/Resources"), set())
 
 
-def _check_font_files(used: dict, allowed: list[str], known: set[str], embedded: Check,
-                      roles: Check, notdef: Check, shown: dict[str, str]) -> None:
+def _check_font_files(
+    used: dict,
+    allowed: list[str],
+    known: set[str],
+    embedded: Check,
+    roles: Check,
+    notdef: Check,
+    shown: dict[str, str],
+) -> None:
     """Each font that prints something: embedded, one of the resolved roles' families, and no
     glyph it lacks (.notdef). `shown` names a project font's file beside its private name."""
     allowed = [shown.get(family, family) for family in allowed]
@@ -330,16 +370,21 @@ def _check_font_files(used: dict, allowed: list[str], known: set[str], embedded:
             if program is None:
                 embedded.fail(f"字体 {name} 没有嵌入{where}：别的电脑和印刷厂会换成别的字体")
         if not any(raw == family or raw.startswith(family + "-") for family in known):
-            roles.fail(f"字体 {name} 不是任何字体角色所定的字体{where}，应为 {'、'.join(allowed)} 之一："
-                       "多半是缺字时系统悄悄换用的字体")
+            roles.fail(
+                f"字体 {name} 不是任何字体角色所定的字体{where}，应为 {'、'.join(allowed)} 之一："
+                "多半是缺字时系统悄悄换用的字体"
+            )
         if font.get("/Subtype") == "/Type0":
             missing = _missing_glyphs(font, program, codes)
             for page, chars in missing.items():
-                notdef.fail(f"字体 {name} 没有“{'”“'.join(chars)}”的字形，印出的是空字形（.notdef）",
-                            page)
+                notdef.fail(
+                    f"字体 {name} 没有“{'”“'.join(chars)}”的字形，印出的是空字形（.notdef）", page
+                )
 
 
-def _missing_glyphs(font: PdfObject, program: PdfObject, codes: dict[int, set[int]]) -> dict[int, list[str]]:
+def _missing_glyphs(
+    font: PdfObject, program: PdfObject, codes: dict[int, set[int]]
+) -> dict[int, list[str]]:
     """Codes of a CID font that print no glyph: glyph 0 (.notdef), or a glyph id past the end of
     the embedded font, which is how WeasyPrint writes a character no font has."""
     import pikepdf
@@ -355,8 +400,15 @@ def _missing_glyphs(font: PdfObject, program: PdfObject, codes: dict[int, set[in
                 charset = _cff_cids(program.read_bytes())
             else:
                 glyphs = TTFont(io.BytesIO(program.read_bytes()), lazy=True)["maxp"].numGlyphs
-        except (TTLibError, KeyError, IndexError, pikepdf.PdfError, OSError, ValueError,
-                AssertionError):
+        except (
+            TTLibError,
+            KeyError,
+            IndexError,
+            pikepdf.PdfError,
+            OSError,
+            ValueError,
+            AssertionError,
+        ):
             glyphs = charset = None  # unreadable: only glyph 0 is checked
     cid_map = font.DescendantFonts[0].get("/CIDToGIDMap")
     table = cid_map.read_bytes() if isinstance(cid_map, pikepdf.Stream) else None
@@ -366,14 +418,18 @@ def _missing_glyphs(font: PdfObject, program: PdfObject, codes: dict[int, set[in
             return code
         if 2 * code + 1 >= len(table):
             return 0
-        return int.from_bytes(table[2 * code:2 * code + 2], "big")
+        return int.from_bytes(table[2 * code : 2 * code + 2], "big")
 
     unicode = to_unicode(font)
     result = {}
     for page, page_codes in sorted(codes.items()):
-        bad = sorted(code for code in page_codes
-                     if gid(code) == 0 or (glyphs is not None and gid(code) >= glyphs)
-                     or (charset is not None and code not in charset))
+        bad = sorted(
+            code
+            for code in page_codes
+            if gid(code) == 0
+            or (glyphs is not None and gid(code) >= glyphs)
+            or (charset is not None and code not in charset)
+        )
         if bad:
             result[page] = [printable(unicode.get(code, f"<{code:04X}>")) for code in bad]
     return result
@@ -407,8 +463,11 @@ def _destination(pdf: pikepdf.Pdf, name: str) -> tuple[int, float] | None:
             if isinstance(key, pikepdf.String) and bytes(key) == name.encode():
                 if isinstance(value, pikepdf.Dictionary):
                     value = value.get("/D")
-                if isinstance(value, pikepdf.Array) and len(value) >= 4 \
-                        and value[0].objgen in pages:
+                if (
+                    isinstance(value, pikepdf.Array)
+                    and len(value) >= 4
+                    and value[0].objgen in pages
+                ):
                     return pages[value[0].objgen], float(value[3])
         for kid in node.get("/Kids", []):
             found = search(kid, depth + 1)
@@ -419,8 +478,15 @@ def _destination(pdf: pikepdf.Pdf, name: str) -> tuple[int, float] | None:
     return search(tree)
 
 
-def _check_area(fpage: pypdfium2.PdfPage, number: int, text_area: tuple[float, float, float, float], area: Check,
-                banji_top: float | None, banji: Check, L: Layout) -> None:
+def _check_area(
+    fpage: pypdfium2.PdfPage,
+    number: int,
+    text_area: tuple[float, float, float, float],
+    area: Check,
+    banji_top: float | None,
+    banji: Check,
+    L: Layout,
+) -> None:
     """Every glyph box inside the text area, except the page number below it; on the 版记's page
     (banji_top: where its element begins), its last line at the foot of the text area."""
     left, bottom, right, top = text_area
@@ -463,14 +529,19 @@ def _check_area(fpage: pypdfium2.PdfPage, number: int, text_area: tuple[float, f
             # What prints below the 版记's top edge, inside the text area, is the 版记 (the
             # footnote area holds nothing else); its last line sits within one grid line of
             # the text area's bottom edge.
-            inside = [box for box in boxes.values()
-                      if box[3] <= banji_top + AREA_TOLERANCE and box[1] >= bottom - AREA_TOLERANCE]
+            inside = [
+                box
+                for box in boxes.values()
+                if box[3] <= banji_top + AREA_TOLERANCE and box[1] >= bottom - AREA_TOLERANCE
+            ]
             if not inside:
                 banji.fail("版记是空的：版记元素里没有印出任何文字", number)
             else:
                 gap = min(box[1] for box in inside) - bottom
                 if gap > L.line_height:
-                    banji.fail(f"版记没有排在版心底部：最后一行距版心下边缘 {gap / MM:.1f} mm", number)
+                    banji.fail(
+                        f"版记没有排在版心底部：最后一行距版心下边缘 {gap / MM:.1f} mm", number
+                    )
     finally:
         textpage.close()
 
@@ -508,9 +579,10 @@ def preflight_file(path: Path, fonts: dict[str, ResolvedFont]) -> Report:
             refused.fail("这不是普通文件（可能是管道或设备），不读取")
             return Report(name, 0, [refused])
         if info.st_size > limits.PDF_BYTES:
-            refused.fail(f"文件有 {info.st_size / (1024 * 1024):.1f} MB，超过 "
-                         f"{limits.PDF_BYTES // (1024 * 1024)} MB 的上限（limits.PDF_BYTES），未预检")
+            refused.fail(
+                f"文件有 {info.st_size / (1024 * 1024):.1f} MB，超过 "
+                f"{limits.PDF_BYTES // (1024 * 1024)} MB 的上限（limits.PDF_BYTES），未预检"
+            )
             return Report(name, 0, [refused])
         data = handle.read(limits.PDF_BYTES + 1)
     return preflight(data, fonts, name=name)
-

@@ -25,11 +25,13 @@ def find_root(start: Path) -> Path:
         if (folder / "issues" / "series.yaml").is_file():
             return folder
     raise LiandongError(
-        f"在 {display_path(start)} 及其上级文件夹中找不到 issues/series.yaml：请在刊物项目的文件夹里运行。")
+        f"在 {display_path(start)} 及其上级文件夹中找不到 issues/series.yaml：请在刊物项目的文件夹里运行。"
+    )
 
 
-def select_folders(root: Path, selector: str | None, every: bool,
-                   archive: Archive | None = None) -> list[Path]:
+def select_folders(
+    root: Path, selector: str | None, every: bool, archive: Archive | None = None
+) -> list[Path]:
     """Issue folders named by "13" (latest year that has it), "2024/13", or --all.
 
     The folders come from `validate.scan_archive`; without `archive` a folder that looks like
@@ -46,16 +48,21 @@ def select_folders(root: Path, selector: str | None, every: bool,
             raise LiandongError("issues/ 下还没有任何一期。")
         return inside_project(root, folders)
     if not selector:
-        raise LiandongError("请指明要生成哪一期，例如 liandong build 13、liandong build 2024/13，"
-                            "或用 --all 生成全部。")
+        raise LiandongError(
+            "请指明要生成哪一期，例如 liandong build 13、liandong build 2024/13，"
+            "或用 --all 生成全部。"
+        )
     # ASCII digits only: `１３` or `١٣` is not the 13 an editor means on any keyboard layout.
     match = re.fullmatch(r"(?:([0-9]{4})[/-])?([0-9]{1,3})", selector.strip())
     if not match:
         raise LiandongError(f"无法识别期号“{selector}”：请写作 13 或 2024/13。")
     year = int(match.group(1)) if match.group(1) else None
     number = int(match.group(2))
-    found = [f for f in folders if folder_number(f.name) == number
-             and (year is None or folder_year(f.parent.name) == year)]
+    found = [
+        f
+        for f in folders
+        if folder_number(f.name) == number and (year is None or folder_year(f.parent.name) == year)
+    ]
     if not found and year:
         raise LiandongError(f"找不到 {year} 年第 {number} 期：没有 issues/{year}/{number} 文件夹。")
     if not found:
@@ -65,11 +72,16 @@ def select_folders(root: Path, selector: str | None, every: bool,
 
 def inside_project(root: Path, folders: list[Path]) -> list[Path]:
     """Refuse issue folders that a symbolic link takes out of the project."""
-    escaping = [f"{source_name(folder, root)}（指向 {display_path(real)}）" for folder in folders
-                if (real := outside_project(folder, root)) is not None]
+    escaping = [
+        f"{source_name(folder, root)}（指向 {display_path(real)}）"
+        for folder in folders
+        if (real := outside_project(folder, root)) is not None
+    ]
     if escaping:
-        raise LiandongError(f"出于安全考虑，不读取指向项目之外的符号链接：{'、'.join(escaping)}。"
-                            "请把这一期的文件放进项目的 issues/ 文件夹。")
+        raise LiandongError(
+            f"出于安全考虑，不读取指向项目之外的符号链接：{'、'.join(escaping)}。"
+            "请把这一期的文件放进项目的 issues/ 文件夹。"
+        )
     return folders
 
 
@@ -79,17 +91,21 @@ def default_out(root: Path, name: str = DEFAULT_OUT) -> Path:
     out = root / name
     real = outside_project(out, root)
     if real is not None:
-        raise LiandongError(f"出于安全考虑，不写入 {name}/：它是指向项目之外（{display_path(real)}）的"
-                            "符号链接。请删除这个链接，或用 --out 指明输出文件夹。")
+        raise LiandongError(
+            f"出于安全考虑，不写入 {name}/：它是指向项目之外（{display_path(real)}）的"
+            "符号链接。请删除这个链接，或用 --out 指明输出文件夹。"
+        )
     return out
 
 
-def resolve_project_fonts(root: Path, notice: bool = False,
-                          problems: list[Problem] | None = None) -> dict[str, ResolvedFont]:
+def resolve_project_fonts(
+    root: Path, notice: bool = False, problems: list[Problem] | None = None
+) -> dict[str, ResolvedFont]:
     """The project's fonts: fonts/, installed, the open defaults, and the 补字 fonts, as
     series.yaml sets them (补字字体, 接受代用仿宋)."""
-    return resolve_fonts(root / "fonts", notice=notice, settings=font_settings(root),
-                         problems=problems)
+    return resolve_fonts(
+        root / "fonts", notice=notice, settings=font_settings(root), problems=problems
+    )
 
 
 def project_fonts(start: Path) -> dict:

@@ -84,8 +84,10 @@ class Context:
                 return replaced[id(item)]
             return item
 
-        articles = tuple(dataclasses.replace(article, blocks=tuple(map(block, article.blocks)))
-                         for article in self.values.articles)
+        articles = tuple(
+            dataclasses.replace(article, blocks=tuple(map(block, article.blocks)))
+            for article in self.values.articles
+        )
         self.values = dataclasses.replace(self.values, articles=articles)
         self.images = [(replaced.get(id(figure), figure), image) for figure, image in self.images]
 
@@ -110,8 +112,9 @@ def issue_datetime(date: dt.date, timezone: str) -> str:
 
 
 class ContextBuilder:
-    def __init__(self, issue: Issue, fonts: dict[str, ResolvedFont], measurer: Measurer,
-                 layout: Layout):
+    def __init__(
+        self, issue: Issue, fonts: dict[str, ResolvedFont], measurer: Measurer, layout: Layout
+    ):
         self.issue, self.fonts, self.measurer, self.layout = issue, fonts, measurer, layout
         self.printed: list[Printed] = []
         self.problems: list[Problem] = []
@@ -122,13 +125,16 @@ class ContextBuilder:
         """A value the layout sets on one line must fit it: report where it is written."""
         if width > room + 0.01 and loc is not None:
             over = (width - room) / MM
-            self.problems.append(loc.problem(f"{what}太长，一行放不下（超出 {over:.1f} mm），请缩短"))
+            self.problems.append(
+                loc.problem(f"{what}太长，一行放不下（超出 {over:.1f} mm），请缩短")
+            )
 
     def _measure(self, size: float) -> Callable[..., float]:
         measurer = self.measurer
 
         def measure(style: str, text: str, spacing: float = 0.0, full_width: bool = False) -> float:
             return measurer.width(style, text, size, spacing, full_width)
+
         return measure
 
     def report_lines(self, lines: list[Line], text: str, loc: Loc | None, what: str) -> None:
@@ -138,21 +144,33 @@ class ContextBuilder:
         for line in lines:
             shown = line.text.strip()
             if line.overfull:
-                self.problems.append(_place(loc, text, line.offset, shown).problem(
-                    f"{what}里的“{_cut(shown)}”太长，一行排不下，中间又没有可以断行的地方"
-                    "（网址只在 / . - ? & 之后断行，电子邮箱还可在 @ 之前断行；数字、电话号码、"
-                    "起止年份和英文单词都不拆开）：请改写，例如拆开或缩短"))
+                self.problems.append(
+                    _place(loc, text, line.offset, shown).problem(
+                        f"{what}里的“{_cut(shown)}”太长，一行排不下，中间又没有可以断行的地方"
+                        "（网址只在 / . - ? & 之后断行，电子邮箱还可在 @ 之前断行；数字、电话号码、"
+                        "起止年份和英文单词都不拆开）：请改写，例如拆开或缩短"
+                    )
+                )
             elif line.underfull and not line.stretch and not line.loose:
-                self.notices.append(_place(loc, text, line.offset, shown).problem(
-                    f"{what}里以“{_cut(shown, 12)}”开头的一行没有可以加宽的字间（整行是"
-                    "不能拆开的网址片段、数字或英文），右边留空；可调整这一段的文字"))
+                self.notices.append(
+                    _place(loc, text, line.offset, shown).problem(
+                        f"{what}里以“{_cut(shown, 12)}”开头的一行没有可以加宽的字间（整行是"
+                        "不能拆开的网址片段、数字或英文），右边留空；可调整这一段的文字"
+                    )
+                )
             elif line.underfull:
-                latin = (f"，西文词间和中西文之间已各加宽到上限 {LATIN_STRETCH:.2f} 字"
-                         if line.loose else "")
-                self.notices.append(_place(loc, text, line.offset, shown).problem(
-                    f"{what}里以“{_cut(shown, 12)}”开头的一行排得太松：每个字间加宽 "
-                    f"{max(line.stretch, 0):.2f} 字（上限 {HAN_STRETCH:.2f} 字{latin}），"
-                    "多因下一行开头的长网址、长数字或英文单词放不进这一行；可调整这一段的文字"))
+                latin = (
+                    f"，西文词间和中西文之间已各加宽到上限 {LATIN_STRETCH:.2f} 字"
+                    if line.loose
+                    else ""
+                )
+                self.notices.append(
+                    _place(loc, text, line.offset, shown).problem(
+                        f"{what}里以“{_cut(shown, 12)}”开头的一行排得太松：每个字间加宽 "
+                        f"{max(line.stretch, 0):.2f} 字（上限 {HAN_STRETCH:.2f} 字{latin}），"
+                        "多因下一行开头的长网址、长数字或英文单词放不进这一行；可调整这一段的文字"
+                    )
+                )
 
     def note_role(self, role: str, text: str, loc: Loc | None, generated: bool = False) -> None:
         self.printed.append(Printed(role, text, loc, generated))
@@ -168,12 +186,15 @@ class ContextBuilder:
         a piece of its own whose style is the 补字 font's key (fonts.fallback_runs)."""
         result = []
         for piece in pieces:
-            result += [Piece(text, style) for text, style in
-                       fallback_runs(piece.text, piece.style, self.fonts)]
+            result += [
+                Piece(text, style)
+                for text, style in fallback_runs(piece.text, piece.style, self.fonts)
+            ]
         return result
 
-    def paragraph(self, block: Block, role: str, kind: str = "p",
-                  label: Piece | None = None) -> ctx.Paragraph:
+    def paragraph(
+        self, block: Block, role: str, kind: str = "p", label: Piece | None = None
+    ) -> ctx.Paragraph:
         L = self.layout
         pieces = [Piece(run.text, role + ("+strong" if run.strong else "")) for run in block.runs]
         if block.lead:  # a run-in heading: its phrase in the heading's face
@@ -181,28 +202,46 @@ class ContextBuilder:
         if label:
             pieces.insert(0, label)
         indent = 2 * L.pitch
-        lines = break_lines(self.with_fallback(pieces), self._measure(L.body_size),
-                            first_width=L.text_width - indent,
-                            width=L.text_width, spacing=L.spacing, size=L.body_size, marks="body")
+        lines = break_lines(
+            self.with_fallback(pieces),
+            self._measure(L.body_size),
+            first_width=L.text_width - indent,
+            width=L.text_width,
+            spacing=L.spacing,
+            size=L.body_size,
+            marks="body",
+        )
         self.note_lines(lines, block.loc)
         text = "".join(p.text for p in pieces)
         if label:  # the label is generated: offsets in the source start after it
-            text = text[len(label.text):]
+            text = text[len(label.text) :]
             lines = [_shifted(line, -len(label.text)) for line in lines]
         self.report_lines(lines, text, block.loc, _BLOCK_NAMES.get(kind, "正文"))
-        return ctx.Paragraph(kind, _tag(kind), "".join(p.text for p in pieces), tuple(pieces),
-                             typeset_lines(lines), block.level if block.lead else 0)
+        return ctx.Paragraph(
+            kind,
+            _tag(kind),
+            "".join(p.text for p in pieces),
+            tuple(pieces),
+            typeset_lines(lines),
+            block.level if block.lead else 0,
+        )
 
     def title(self, text: Text, role: str, size: float, what: str) -> ctx.Title:
         """A centred title, broken between words into balanced lines; a newline the editor
         wrote (a YAML block scalar, 标题: |) is a line break, never a space."""
         pieces = [Piece(text.value, role)]
-        lines = balance_lines(self.with_fallback(pieces), self._measure(size),
-                              width=self.layout.text_width, size=size, marks="body")
+        lines = balance_lines(
+            self.with_fallback(pieces),
+            self._measure(size),
+            width=self.layout.text_width,
+            size=size,
+            marks="body",
+        )
         self.note_lines(lines, text.loc)
         self.report_lines(lines, text.value, text.loc, what)
-        return ctx.Title(title_text(text.value), typeset_lines(lines),
-                         tuple(title_parts_text(text.value)))
+        return ctx.Title(
+            title_text(text.value), typeset_lines(lines), tuple(title_parts_text(text.value))
+        )
 
     def styled(self, text: str, role: str) -> ctx.BanjiField:
         """Text set on one line by the template (no spacing of its own): its pieces, 补字
@@ -211,8 +250,9 @@ class ContextBuilder:
 
     def banji_width(self, field: ctx.BanjiField) -> float:
         """A 版记 part's width at the 版记's size."""
-        return sum(self.measurer.width(p.style, p.text, self.layout.banji_size)
-                   for p in field.pieces)
+        return sum(
+            self.measurer.width(p.style, p.text, self.layout.banji_size) for p in field.pieces
+        )
 
     def distribution(self, label: str, items: tuple[Text, ...]) -> ctx.DistributionList:
         L = self.layout
@@ -223,8 +263,14 @@ class ContextBuilder:
         self.note_role(role, f"{label}：，。", items[0].loc, generated=True)
         label_width = self.measurer.width(role, f"{label}：", L.banji_size)
         width = L.banji_room - label_width
-        lines = break_lines(self.with_fallback([Piece(text, role)]), self._measure(L.banji_size),
-                            first_width=width, width=width, spacing=0.0, size=L.banji_size)
+        lines = break_lines(
+            self.with_fallback([Piece(text, role)]),
+            self._measure(L.banji_size),
+            first_width=width,
+            width=width,
+            spacing=0.0,
+            size=L.banji_size,
+        )
         return ctx.DistributionList(label, text, typeset_lines(lines), label_width)
 
     def banji(self) -> ctx.Banji:
@@ -244,15 +290,18 @@ class ContextBuilder:
         lists = [self.distribution(label, items) for label, items in issue.distribution]
         count_text = f"（共印 {issue.print_count} 份）" if issue.print_count else None
         fields: dict[str, ctx.BanjiField] = {}
-        for key, value, label in (("editor", issue.editor, "责任编辑："),
-                                  ("contact", issue.contact, "联系方式："),
-                                  ("approval", issue.approval, "批准文号：")):
+        for key, value, label in (
+            ("editor", issue.editor, "责任编辑："),
+            ("contact", issue.contact, "联系方式："),
+            ("approval", issue.approval, "批准文号："),
+        ):
             if value:
                 self.note_role("body", label, value.loc, generated=True)
                 self.note_role("body", value.value, value.loc)
                 fields[key] = self.styled(label + value.value, "body")
-                self.one_line(self.banji_width(fields[key]), L.banji_room, value.loc,
-                              f"版记的“{label[:-1]}”")
+                self.one_line(
+                    self.banji_width(fields[key]), L.banji_room, value.loc, f"版记的“{label[:-1]}”"
+                )
         if count_text:
             self.note_role("body", count_text, issue.locs.get("印数"), generated=True)
             fields["count"] = self.styled(count_text, "body")
@@ -263,41 +312,66 @@ class ContextBuilder:
         def pair(left: str, right: str, right_align: str) -> tuple[ctx.BanjiLine, ...]:
             """Two parts on one line when they fit, else each on its own line."""
             a, b = fields.get(left), fields.get(right)
-            lines = a and b and set_pair(list(a.pieces), list(b.pieces),
-                                         self._measure(L.banji_size), width=L.banji_room,
-                                         gap=gap, size=L.banji_size)
+            lines = (
+                a
+                and b
+                and set_pair(
+                    list(a.pieces),
+                    list(b.pieces),
+                    self._measure(L.banji_size),
+                    width=L.banji_room,
+                    gap=gap,
+                    size=L.banji_size,
+                )
+            )
             if a and b and lines:
                 return (ctx.BanjiLine("pair", (_pair_part(a, lines[0]), _pair_part(b, lines[1]))),)
-            return ((ctx.BanjiLine("left", (a,)),) if a else ()) + \
-                ((ctx.BanjiLine(right_align, (b,)),) if b else ())
+            return ((ctx.BanjiLine("left", (a,)),) if a else ()) + (
+                (ctx.BanjiLine(right_align, (b,)),) if b else ()
+            )
 
         credits = pair("editor", "contact", "left")
         if credits:
             rows.append(ctx.BanjiRow("credits", credits))
         rows.append(ctx.BanjiRow("approval", pair("approval", "count", "right")))
 
-        line_count = sum(len(item.lines) for item in lists) + \
-            sum(len(row.lines) for row in rows)
+        line_count = sum(len(item.lines) for item in lists) + sum(len(row.lines) for row in rows)
         row_count = bool(lists) + len(rows)  # the lists are one row: no rule between them
-        height = (2 * L.banji_outer_rule + (row_count - 1) * L.banji_inner_rule
-                  + row_count * 2 * L.banji_padding + line_count * L.banji_line_height)
+        height = (
+            2 * L.banji_outer_rule
+            + (row_count - 1) * L.banji_inner_rule
+            + row_count * 2 * L.banji_padding
+            + line_count * L.banji_line_height
+        )
         # The 版记 goes at the foot of a page, one blank grid line below the body; one that
         # does not fit there goes to a page of its own, where it may take the whole text area
         # (the blank line above it then lies in the top margin, where it prints nothing).
         room = L.text_height
         if height > room + 0.01:
             longest = max(issue.distribution, key=lambda entry: len(entry[1]))[0]
-            most = int((room - 2 * L.banji_outer_rule - (row_count - 1) * L.banji_inner_rule
-                        - row_count * 2 * L.banji_padding) // L.banji_line_height)
-            message = (f"版记太长，一页放不下：排出来有 {line_count} 行、高 {height / MM:.0f} mm，"
-                       f"而一页最多排 {most} 行（版心高 {L.text_height / MM:.0f} mm）；"
-                       f"请减少“{longest}”的单位，或把几个单位合写成一项")
+            most = int(
+                (
+                    room
+                    - 2 * L.banji_outer_rule
+                    - (row_count - 1) * L.banji_inner_rule
+                    - row_count * 2 * L.banji_padding
+                )
+                // L.banji_line_height
+            )
+            message = (
+                f"版记太长，一页放不下：排出来有 {line_count} 行、高 {height / MM:.0f} mm，"
+                f"而一页最多排 {most} 行（版心高 {L.text_height / MM:.0f} mm）；"
+                f"请减少“{longest}”的单位，或把几个单位合写成一项"
+            )
             self.problems.append(issue.locs[longest].problem(message))
         return ctx.Banji(
-            lists=tuple(lists), rows=tuple(rows),
+            lists=tuple(lists),
+            rows=tuple(rows),
             editor=fields["editor"].text if "editor" in fields else None,
             contact=fields["contact"].text if "contact" in fields else None,
-            approval=issue.approval.value, count_text=count_text)
+            approval=issue.approval.value,
+            count_text=count_text,
+        )
 
     def masthead(self) -> ctx.Masthead:
         """The masthead's lines, each checked to fit the one line the layout gives it."""
@@ -308,28 +382,43 @@ class ContextBuilder:
         date_line = date_text(issue.date)
         self.note_role("title", issue.name, issue.locs.get("刊名"))
         # The name is letter-spaced by a quarter em, with a quarter em of indent to balance it.
-        name_width = (self.measurer.width("title", issue.name, L.masthead_size)
-                      + 0.25 * L.masthead_size * (len(issue.name) + 1))
+        name_width = self.measurer.width(
+            "title", issue.name, L.masthead_size
+        ) + 0.25 * L.masthead_size * (len(issue.name) + 1)
         self.one_line(name_width, L.text_width, issue.locs.get("刊名"), "报头的刊名")
-        meta_width = sum(self.measurer.width("body", line, L.body_size)
-                         for line in (compiler_line, date_line))
-        self.one_line(meta_width + 2 * L.body_size, L.text_width, issue.compiler.loc,
-                      "报头的编印单位（与日期同在一行，中间至少空两字）")
-        for line, source_key in ((number_line, "期号"), (total_line, "总期号"), (date_line, "日期")):
+        meta_width = sum(
+            self.measurer.width("body", line, L.body_size) for line in (compiler_line, date_line)
+        )
+        self.one_line(
+            meta_width + 2 * L.body_size,
+            L.text_width,
+            issue.compiler.loc,
+            "报头的编印单位（与日期同在一行，中间至少空两字）",
+        )
+        for line, source_key in (
+            (number_line, "期号"),
+            (total_line, "总期号"),
+            (date_line, "日期"),
+        ):
             self.note_role("body", line, issue.locs.get(source_key), generated=True)
         self.note_role("body", compiler_line, issue.compiler.loc)
         # What the print edition sets in spans, so that a 补字 character gets its own.
         return ctx.Masthead(
-            name=issue.name, number_line=number_line, total_line=total_line,
-            compiler_line=compiler_line, date_line=date_line,
+            name=issue.name,
+            number_line=number_line,
+            total_line=total_line,
+            compiler_line=compiler_line,
+            date_line=date_line,
             name_pieces=tuple(self.with_fallback([Piece(issue.name, "title")])),
-            compiler_pieces=tuple(self.with_fallback([Piece(compiler_line, "body")])))
+            compiler_pieces=tuple(self.with_fallback([Piece(compiler_line, "body")])),
+        )
 
     def note(self) -> tuple[ctx.Paragraph, ...]:
         """The 编者按 in Kai, its first paragraph opening with 【编者按】 in Hei."""
-        return tuple(self.paragraph(block, "kai",
-                                    label=Piece("【编者按】", "hei") if index == 0 else None)
-                     for index, block in enumerate(self.issue.note))
+        return tuple(
+            self.paragraph(block, "kai", label=Piece("【编者按】", "hei") if index == 0 else None)
+            for index, block in enumerate(self.issue.note)
+        )
 
     def article(self, article: IssueArticle) -> ctx.Article:
         L = self.layout
@@ -346,9 +435,13 @@ class ContextBuilder:
                 blocks.append(self.paragraph(block, "body"))
         return ctx.Article(
             title=self.title(article.title, "title", L.title_size, "标题"),
-            subtitle=(self.title(article.subtitle, "kai", L.subtitle_size, "副标题")
-                      if article.subtitle else None),
-            blocks=tuple(blocks))
+            subtitle=(
+                self.title(article.subtitle, "kai", L.subtitle_size, "副标题")
+                if article.subtitle
+                else None
+            ),
+            blocks=tuple(blocks),
+        )
 
     def issue_info(self) -> ctx.IssueInfo:
         issue = self.issue
@@ -356,13 +449,25 @@ class ContextBuilder:
         # Document metadata for the PDF (Info and XMP): subject = the article titles, keywords
         # name the bulletin, its compiler and the issue, so an archive can find it.
         subject = "；".join(title_text(article.title.value) for article in issue.articles)
-        keywords = (issue.name, issue.compiler.value, f"{issue.year}年第{issue.number}期",
-                    f"总第{issue.total}期")
+        keywords = (
+            issue.name,
+            issue.compiler.value,
+            f"{issue.year}年第{issue.number}期",
+            f"总第{issue.total}期",
+        )
         return ctx.IssueInfo(
-            year=issue.year, number=issue.number, total=issue.total,
-            total_cn=chinese_number(issue.total), date=issue.date.isoformat(),
-            created=issue_datetime(issue.date, issue.timezone), date_text=date_text(issue.date),
-            slug=issue.slug, full_title=full_title, subject=subject, keywords=keywords)
+            year=issue.year,
+            number=issue.number,
+            total=issue.total,
+            total_cn=chinese_number(issue.total),
+            date=issue.date.isoformat(),
+            created=issue_datetime(issue.date, issue.timezone),
+            date_text=date_text(issue.date),
+            slug=issue.slug,
+            full_title=full_title,
+            subject=subject,
+            keywords=keywords,
+        )
 
     def build(self, pdf_name: str) -> Context:
         issue = self.issue
@@ -375,8 +480,11 @@ class ContextBuilder:
             masthead=masthead,
             note=note,
             articles=articles,
-            has_forms=any(not isinstance(block, ctx.Paragraph) for article in articles
-                          for block in article.blocks),
+            has_forms=any(
+                not isinstance(block, ctx.Paragraph)
+                for article in articles
+                for block in article.blocks
+            ),
             banji=banji,
             pdf_name=pdf_name,
             layout=self.layout,
@@ -384,8 +492,9 @@ class ContextBuilder:
             fonts={key: font_face(font) for key, font in self.fonts.items()},
             web_fonts={role.key: _web_stack(role) for role in ROLES},
         )
-        return Context(values, self.printed, self.problems, list(issue.notices) + self.notices,
-                       self.images)
+        return Context(
+            values, self.printed, self.problems, list(issue.notices) + self.notices, self.images
+        )
 
     def _print_geometry(self) -> ctx.PrintGeometry:
         """Offsets that put glyph tops, not line boxes, where GB/T 9704 measures them."""
@@ -431,8 +540,14 @@ def _pair_part(field: ctx.BanjiField, line: Line) -> ctx.BanjiPairPart:
 def font_face(font: ResolvedFont) -> ctx.FontFace:
     """What the print CSS needs of a resolved font: names, weight, and where its file is (a URI
     string, not a path object a template could call methods on)."""
-    return ctx.FontFace(key=font.key, css_family=font.css_family, weight=font.weight,
-                        origin=font.origin, fallback=font.fallback, url=font.file.as_uri())
+    return ctx.FontFace(
+        key=font.key,
+        css_family=font.css_family,
+        weight=font.weight,
+        origin=font.origin,
+        fallback=font.fallback,
+        url=font.file.as_uri(),
+    )
 
 
 _BLOCK_NAMES = {"p": "正文", "h1": "一级标题", "h2": "二级标题", "h3": "三级标题", "h4": "四级标题"}
@@ -444,8 +559,11 @@ def title_text(value: str) -> str:
     parts = title_parts_text(value)
     text = parts[0] if parts else ""
     for part in parts[1:]:
-        text += (" " if text[-1].isascii() and text[-1].isalnum() and part[0].isascii()
-                 and part[0].isalnum() else "") + part
+        text += (
+            " "
+            if text[-1].isascii() and text[-1].isalnum() and part[0].isascii() and part[0].isalnum()
+            else ""
+        ) + part
     return text
 
 
@@ -460,10 +578,12 @@ def _runin_pieces(block: Block, body: str) -> list[Piece]:
     head = RUNIN_ROLES[block.level]
     pieces, at = [], 0
     for run in block.runs:
-        for start, end, role in ((at, min(at + len(run.text), block.lead), head),
-                                 (max(at, block.lead), at + len(run.text), body)):
+        for start, end, role in (
+            (at, min(at + len(run.text), block.lead), head),
+            (max(at, block.lead), at + len(run.text), body),
+        ):
             if start < end:
-                text = run.text[start - at:end - at]
+                text = run.text[start - at : end - at]
                 strong = run.strong and "+strong" not in role and role != "kai"
                 pieces.append(Piece(text, role + ("+strong" if strong else "")))
         at += len(run.text)
@@ -488,7 +608,7 @@ def _place(loc: Loc, text: str, offset: int, shown: str) -> Loc:
     printed text. The whole value's place when they cannot be found."""
     source = loc.source.text
     for length in (12, 6, 3, 1):
-        probe = text[offset:offset + length]
+        probe = text[offset : offset + length]
         if not probe.strip():
             break
         occurrence = text.count(probe, 0, offset)
@@ -508,8 +628,9 @@ def _web_stack(role: Role) -> str:
     return ", ".join(f'"{name}"' for name in names) + f", {role.generic}"
 
 
-def build_context(issue: Issue, fonts: dict[str, ResolvedFont], measurer: Measurer,
-                  layout: Layout | None = None) -> Context:
+def build_context(
+    issue: Issue, fonts: dict[str, ResolvedFont], measurer: Measurer, layout: Layout | None = None
+) -> Context:
     return ContextBuilder(issue, fonts, measurer, layout or Layout()).build(f"{issue.slug}.pdf")
 
 
@@ -541,7 +662,8 @@ class _ConfinedLoader(jinja2.FileSystemLoader):
             if not real.is_relative_to(inside) or not inside.is_relative_to(self.root):
                 raise TemplateOutsideProject(
                     f"出于安全考虑，不使用模板 {display_path(self.shown + '/' + '/'.join(pieces))}："
-                    f"它指向模板文件夹之外（{display_path(real)}）。请把模板文件本身放进 {self.shown}/。")
+                    f"它指向模板文件夹之外（{display_path(real)}）。请把模板文件本身放进 {self.shown}/。"
+                )
         return super().get_source(environment, template)
 
 
@@ -559,8 +681,10 @@ def impure(value: object, where: str = "") -> str | None:
         item, path = stack.pop()
         kind = type(item)
         if kind in CONTEXT_TYPES:
-            stack += [(getattr(item, name), f"{path}.{name}" if path else name)
-                      for name in sorted(template_names(kind))]
+            stack += [
+                (getattr(item, name), f"{path}.{name}" if path else name)
+                for name in sorted(template_names(kind))
+            ]
             continue
         if kind not in PLAIN_TYPES:
             return f"{path or '(top)'}: {kind.__module__}.{kind.__qualname__}"
@@ -634,13 +758,17 @@ def template_environment(root: Path) -> jinja2.Environment:
     loaders = []
     if (root / "templates").is_dir():
         loaders.append(_ConfinedLoader(root / "templates", root, "templates"))
-    loaders.append(_ConfinedLoader(PACKAGE_TEMPLATES, PACKAGE_TEMPLATES.resolve(),
-                                   "liandong/templates"))
+    loaders.append(
+        _ConfinedLoader(PACKAGE_TEMPLATES, PACKAGE_TEMPLATES.resolve(), "liandong/templates")
+    )
     env = _Sandbox(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=jinja2.select_autoescape(["html"], disabled_extensions=["css"]),
-        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-        keep_trailing_newline=True)
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
     env.filters["pt"] = lambda value: f"{value:.3f}pt"
     env.filters["css_string"] = _css_string
     return env
@@ -648,11 +776,11 @@ def template_environment(root: Path) -> jinja2.Environment:
 
 def render_print(env: jinja2.Environment, context: Context, print_shop: bool = False) -> str:
     """The print HTML; print_shop=True adds bleed and crop marks and prints in CMYK."""
-    return env.get_template("print.html").render(**context.template_values,
-                                                 print_shop=print_shop)
+    return env.get_template("print.html").render(**context.template_values, print_shop=print_shop)
 
 
-def render_web(env: jinja2.Environment, context: Context, template: str = "web.html",
-               **extra: object) -> str:
+def render_web(
+    env: jinja2.Environment, context: Context, template: str = "web.html", **extra: object
+) -> str:
     """The web page; the site renders its own page (site_issue.html) with navigation extras."""
     return env.get_template(template).render(**context.template_values, **extra)

@@ -59,8 +59,9 @@ editor's note). Boilerplate ranks last and lives apart."""
 VARINT_LAST = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef"
 VARINT_MORE = "ghijklmnopqrstuvwxyz0123456789-_"
 
-_SMALL = [VARINT_LAST[n] if n < 32 else VARINT_MORE[n & 31] + VARINT_LAST[n >> 5]
-          for n in range(1024)]
+_SMALL = [
+    VARINT_LAST[n] if n < 32 else VARINT_MORE[n & 31] + VARINT_LAST[n >> 5] for n in range(1024)
+]
 
 
 def encode(n: int) -> str:
@@ -87,6 +88,7 @@ def char_hash(code: int) -> int:
 
 # --- What an issue contributes ------------------------------------------------------
 
+
 def issue_units(issue: Issue) -> dict:
     """The searchable text of an issue: content units [article, kind, text] (article 0 is the
     editor's note) and its boilerplate lines (报头 and 版记)."""
@@ -98,8 +100,10 @@ def issue_units(issue: Issue) -> dict:
         for form in article.blocks:
             units += _form_units(number, form)
     boiler = [f"{issue.compiler.value}编", date_text(issue.date)]
-    boiler += [f"{label}：{'，'.join(item.value for item in items)}。"
-               for label, items in issue.distribution]
+    boiler += [
+        f"{label}：{'，'.join(item.value for item in items)}。"
+        for label, items in issue.distribution
+    ]
     if issue.editor:
         boiler.append(f"责任编辑：{issue.editor.value}")
     if issue.contact:
@@ -119,8 +123,9 @@ def _form_units(number: int, form: Form) -> list[list]:
         return [[number, KIND_HEADING if form.level else KIND_BODY, form.text]]
     if isinstance(form, Table):
         cells = [cell for row in (form.header, *form.rows) for cell in row]
-        return ([[number, KIND_HEADING, form.caption.text]]
-                + [[number, KIND_BODY, cell.text] for cell in cells])
+        return [[number, KIND_HEADING, form.caption.text]] + [
+            [number, KIND_BODY, cell.text] for cell in cells
+        ]
     if isinstance(form, Figure):
         return [[number, KIND_HEADING, form.caption.text]]
     return [[number, KIND_BODY, item.marker + item.text] for item in form.units()]
@@ -133,7 +138,7 @@ def _positions(texts: list[tuple[int, str]]) -> dict[str, list[tuple[int, list[i
         folded = text.lower() + END
         here: dict[str, list[int]] = defaultdict(list)
         for position in range(len(folded) - 1):
-            here[folded[position:position + 2]].append(position)
+            here[folded[position : position + 2]].append(position)
         for bigram, positions in here.items():
             found[bigram].append((code, positions))
     return found
@@ -162,6 +167,7 @@ def issue_text(units: dict) -> dict:
 
 # --- The index ----------------------------------------------------------------------
 
+
 @dataclass
 class Entry:
     """One published issue as the index sees it."""
@@ -185,7 +191,7 @@ def build_index(entries: list[Entry], load: Loader, cache: Path, name: str) -> d
     cached. Boilerplate, the shard layout and meta.js are computed from the blocks every time."""
     blocks = []
     for start in range(0, len(entries), BLOCK):
-        part = entries[start:start + BLOCK]
+        part = entries[start : start + BLOCK]
         ident = [[e.slug, e.key] for e in part]
         path = cache / f"{start // BLOCK}.json"
         cached = _read_block(path, ident)
@@ -195,12 +201,17 @@ def build_index(entries: list[Entry], load: Loader, cache: Path, name: str) -> d
             units = [e.units if e.units is not None else loaded[e.slug] for e in part]
             merged: dict[str, list[str]] = defaultdict(list)
             for offset, unit in enumerate(units):
-                texts = [(index * 4 + kind, text) for index, (_, kind, text) in enumerate(unit["units"])]
+                texts = [
+                    (index * 4 + kind, text) for index, (_, kind, text) in enumerate(unit["units"])
+                ]
                 for bigram, text in postings(start + offset, texts).items():
                     merged[bigram].append(text)
-            cached = {"format": FORMAT, "issues": ident,
-                      "postings": {bigram: "".join(v) for bigram, v in merged.items()},
-                      "boiler": [unit["boiler"] for unit in units]}
+            cached = {
+                "format": FORMAT,
+                "issues": ident,
+                "postings": {bigram: "".join(v) for bigram, v in merged.items()},
+                "boiler": [unit["boiler"] for unit in units],
+            }
             write_atomic(path, json.dumps(cached, ensure_ascii=False, separators=(",", ":")))
         blocks.append(cached)
     for stale in cache.glob("*.json"):  # blocks past the end, when issues were removed
@@ -218,7 +229,9 @@ def build_index(entries: list[Entry], load: Loader, cache: Path, name: str) -> d
                 if not carriers or carriers[-1] != issue_id:
                     carriers.append(issue_id)
     boiler_texts = list(lines)
-    boiler_postings = postings(boiler_id, [(index * 4, text) for index, text in enumerate(boiler_texts)])
+    boiler_postings = postings(
+        boiler_id, [(index * 4, text) for index, text in enumerate(boiler_texts)]
+    )
 
     merged_all: dict[str, list[str]] = defaultdict(list)
     for block in blocks:
@@ -230,11 +243,20 @@ def build_index(entries: list[Entry], load: Loader, cache: Path, name: str) -> d
 
     shards, layout = _shard(index)
     files = {f"s/{shard}.js": _script(f"s/{shard}", data) for shard, data in shards.items()}
-    files["meta.js"] = _script("meta", {
-        "format": FORMAT, "name": name, "buckets": layout["buckets"], "big": layout["big"],
-        "boiler": boiler_id,
-        "issues": [[e.slug, e.total, e.date.replace("-", "")] for e in entries]})
-    files["boiler.js"] = _script("boiler", {"u": [[text, _ranges(lines[text])] for text in boiler_texts]})
+    files["meta.js"] = _script(
+        "meta",
+        {
+            "format": FORMAT,
+            "name": name,
+            "buckets": layout["buckets"],
+            "big": layout["big"],
+            "boiler": boiler_id,
+            "issues": [[e.slug, e.total, e.date.replace("-", "")] for e in entries],
+        },
+    )
+    files["boiler.js"] = _script(
+        "boiler", {"u": [[text, _ranges(lines[text])] for text in boiler_texts]}
+    )
     return files
 
 
@@ -244,16 +266,27 @@ def _read_block(path: Path, ident: list[list[str]]) -> dict | None:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if (not isinstance(data, dict) or data.get("format") != FORMAT or data.get("issues") != ident
-            or not isinstance(data.get("postings"), dict) or not isinstance(data.get("boiler"), list)
-            or len(data["boiler"]) != len(ident)):
+    if (
+        not isinstance(data, dict)
+        or data.get("format") != FORMAT
+        or data.get("issues") != ident
+        or not isinstance(data.get("postings"), dict)
+        or not isinstance(data.get("boiler"), list)
+        or len(data["boiler"]) != len(ident)
+    ):
         return None
-    if not all(isinstance(k, str) and len(k) == 2 and isinstance(v, str)
-               and all(c in VARINT_LAST or c in VARINT_MORE for c in v[:1])
-               for k, v in data["postings"].items()):
+    if not all(
+        isinstance(k, str)
+        and len(k) == 2
+        and isinstance(v, str)
+        and all(c in VARINT_LAST or c in VARINT_MORE for c in v[:1])
+        for k, v in data["postings"].items()
+    ):
         return None
-    if not all(isinstance(texts, list) and all(isinstance(t, str) for t in texts)
-               for texts in data["boiler"]):
+    if not all(
+        isinstance(texts, list) and all(isinstance(t, str) for t in texts)
+        for texts in data["boiler"]
+    ):
         return None
     return data
 
@@ -281,8 +314,9 @@ def _shard(index: dict[str, str]) -> tuple[dict[str, dict[str, str]], dict]:
     by_first: dict[str, int] = defaultdict(int)
     for bigram, text in index.items():
         by_first[bigram[0]] += _size(bigram, text)
-    big = {char: math.ceil(size / SHARD_BYTES) for char, size in by_first.items()
-           if size > SHARD_BYTES}
+    big = {
+        char: math.ceil(size / SHARD_BYTES) for char, size in by_first.items() if size > SHARD_BYTES
+    }
     small = sum(size for char, size in by_first.items() if char not in big)
     buckets = max(1, math.ceil(small / SHARD_BYTES))
     shards: dict[str, dict[str, str]] = {f"b{n}": {} for n in range(buckets)}
@@ -299,8 +333,11 @@ def _shard(index: dict[str, str]) -> tuple[dict[str, dict[str, str]], dict]:
 
 
 def _script(name: str, data: object) -> str:
-    return (f"LIANDONG_SEARCH({json.dumps(name)},"
-            + json.dumps(data, ensure_ascii=False, separators=(",", ":")) + ");\n")
+    return (
+        f"LIANDONG_SEARCH({json.dumps(name)},"
+        + json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        + ");\n"
+    )
 
 
 def text_script(slug: str, units: dict) -> str:

@@ -51,9 +51,11 @@ _RELOAD = """<script>(function () {{
 """
 """Injected only into pages served by the preview, never into the files of the site."""
 
-_NOTE = ('<p class="liandong-preview-note" role="status" style="margin:0;padding:0.4rem 1rem;'
-         'background:#fff8d6;border-bottom:1px solid #e0c860;color:#1a1a1a;font:1rem/1.6 sans-serif;'
-         'text-align:center;text-indent:0">{text}</p>\n')
+_NOTE = (
+    '<p class="liandong-preview-note" role="status" style="margin:0;padding:0.4rem 1rem;'
+    "background:#fff8d6;border-bottom:1px solid #e0c860;color:#1a1a1a;font:1rem/1.6 sans-serif;"
+    'text-align:center;text-indent:0">{text}</p>\n'
+)
 """The preview's note at the top of every page while the first build is still running."""
 
 _PAGE = """<!DOCTYPE html>
@@ -141,8 +143,10 @@ class Preview:
         finally:
             self.prepared.set()
         if plan.changed:
-            self.echo(f"预览：共 {len(plan.items)} 期，{len(plan.changed)} 期需要重新生成，在后台进行；"
-                      "浏览器打开的页面优先生成。")
+            self.echo(
+                f"预览：共 {len(plan.items)} 期，{len(plan.changed)} 期需要重新生成，在后台进行；"
+                "浏览器打开的页面优先生成。"
+            )
         self._progress(force=True)
         self._publish(None)  # pages waiting for the site now reload
         # The search index (every issue's text: seconds for a large archive) needs no renderer:
@@ -236,8 +240,10 @@ class Preview:
         total = len(plan.changed)
         pdf_total = sum(1 for item in plan.changed if item.pdf)
         pages, pdfs = total - len(self.pages), pdf_total - len(self.pdfs)
-        self.note = (f"预览正在后台生成：网页 {pages}/{total}，PDF {pdfs}/{pdf_total}。"
-                     "尚未生成的一期，打开时立即生成。")
+        self.note = (
+            f"预览正在后台生成：网页 {pages}/{total}，PDF {pdfs}/{pdf_total}。"
+            "尚未生成的一期，打开时立即生成。"
+        )
         now = time.monotonic()
         if force or now - self._said >= PROGRESS_SECONDS or pdfs == pdf_total:
             self._said = now
@@ -285,8 +291,9 @@ class Preview:
             except Exception:  # a failure here shows at the next rebuild
                 logger.debug("预热失败", exc_info=True)
 
-    def _build(self, *, pdfs: bool, reload_for_pdfs: bool = True,
-               only: list[Path] | None = None) -> SiteResult | None:
+    def _build(
+        self, *, pdfs: bool, reload_for_pdfs: bool = True, only: list[Path] | None = None
+    ) -> SiteResult | None:
         """One build step; the SiteResult, or None if it failed (the error is then shown)."""
         result = None
         try:
@@ -294,8 +301,9 @@ class Preview:
                 fonts = resolve_project_fonts(self.root, notice=self.generation == 0)
                 if self.renderer is None or self.renderer.fonts != fonts:
                     self.renderer = SiteRenderer(self.root, fonts)
-                result = build_site(self.root, self.out, renderer=self.renderer, pdfs=pdfs,
-                                    only=only, preview=True)
+                result = build_site(
+                    self.root, self.out, renderer=self.renderer, pdfs=pdfs, only=only, preview=True
+                )
             error = None
             if pdfs:
                 self.echo(result.summary())
@@ -305,8 +313,12 @@ class Preview:
             logger.error("%s", error)
         elif self.error is None and self.generation and not result.written:
             return result  # a save that changed nothing the site shows: no reload
-        elif (self.error is None and pdfs and not reload_for_pdfs
-              and all(path.suffix != ".html" for path in result.written)):
+        elif (
+            self.error is None
+            and pdfs
+            and not reload_for_pdfs
+            and all(path.suffix != ".html" for path in result.written)
+        ):
             return result  # only PDFs, the search index or the feed: no page looks different
         self._publish(error)
         return None if error else result
@@ -346,8 +358,9 @@ class Preview:
         while not stop.wait(POLL_SECONDS):
             now = self.snapshot()
             if now != before:
-                changed = {path for path in before.keys() | now.keys()
-                           if before.get(path) != now.get(path)}
+                changed = {
+                    path for path in before.keys() | now.keys() if before.get(path) != now.get(path)
+                }
                 before = now
                 self.rebuild(changed)
 
@@ -363,8 +376,11 @@ class Preview:
         while the first build checks the sources, the progress note, and the reload script."""
         reload = _RELOAD.format(generation=self.generation, events=EVENTS)
         if self.error is not None:
-            text = _PAGE.format(title="稿件有错误", body=_ERROR.format(errors=html.escape(self.error)),
-                                reload=reload)
+            text = _PAGE.format(
+                title="稿件有错误",
+                body=_ERROR.format(errors=html.escape(self.error)),
+                reload=reload,
+            )
         elif body is None:
             text = _PAGE.format(title="正在准备", body=_WAIT, reload=reload)
         else:
@@ -372,7 +388,11 @@ class Preview:
             if note:
                 opened = re.search(r"<body[^>]*>\n?", body)
                 if opened:
-                    body = body[:opened.end()] + _NOTE.format(text=html.escape(note)) + body[opened.end():]
+                    body = (
+                        body[: opened.end()]
+                        + _NOTE.format(text=html.escape(note))
+                        + body[opened.end() :]
+                    )
             head, tail = body.rsplit("</body>", 1) if "</body>" in body else (body, "")
             text = head + reload + "</body>" + tail
         return text.encode("utf-8")
@@ -381,7 +401,10 @@ class Preview:
 def _message(exc: BaseException) -> str:
     """A failed build step, as the page and the terminal show it."""
     if isinstance(exc, SourceErrors):
-        return "\n".join(str(p) for p in exc.problems) + f"\n共 {len(exc.problems)} 处错误，未生成任何文件。"
+        return (
+            "\n".join(str(p) for p in exc.problems)
+            + f"\n共 {len(exc.problems)} 处错误，未生成任何文件。"
+        )
     if isinstance(exc, LiandongError):
         return exc.format_message()
     if isinstance(exc, OSError):  # a file that vanished mid-save, a full disk: say so, keep serving
@@ -391,8 +414,14 @@ def _message(exc: BaseException) -> str:
     return internal_error(exc)
 
 
-_REASONS = {400: "请求无效", 403: "禁止访问", 404: "找不到这个文件", 405: "不支持这种请求",
-            500: "预览出错", 501: "不支持这种请求"}
+_REASONS = {
+    400: "请求无效",
+    403: "禁止访问",
+    404: "找不到这个文件",
+    405: "不支持这种请求",
+    500: "预览出错",
+    501: "不支持这种请求",
+}
 
 
 def _handler(preview: Preview, port: Callable[[], int]) -> type[http.server.BaseHTTPRequestHandler]:
@@ -512,16 +541,21 @@ def serve(root: Path, out: Path, port: int, echo: Callable[[str], None]) -> None
     server: http.server.ThreadingHTTPServer | None = None
     try:
         server = http.server.ThreadingHTTPServer(
-            ("127.0.0.1", port), _handler(preview, lambda: server.server_address[1] if server else port))
+            ("127.0.0.1", port),
+            _handler(preview, lambda: server.server_address[1] if server else port),
+        )
     except OverflowError:
         raise LiandongError(f"端口号 {port} 无效：应在 0 到 65535 之间。") from None
     except OSError as exc:
         reason = "端口已被占用" if exc.errno == errno.EADDRINUSE else os_reason(exc)
-        raise LiandongError(f"无法在 127.0.0.1:{port} 上提供预览：{reason}，"
-                            "可用 --port 换一个端口。") from None
+        raise LiandongError(
+            f"无法在 127.0.0.1:{port} 上提供预览：{reason}，可用 --port 换一个端口。"
+        ) from None
     server.daemon_threads = True
-    echo(f"预览：http://127.0.0.1:{server.server_address[1]}/（草稿也显示；保存稿件后自动更新；"
-         "按 Ctrl+C 停止）")
+    echo(
+        f"预览：http://127.0.0.1:{server.server_address[1]}/（草稿也显示；保存稿件后自动更新；"
+        "按 Ctrl+C 停止）"
+    )
     stop = threading.Event()
     worker = threading.Thread(target=preview.run, args=(stop,), daemon=True)
     worker.start()

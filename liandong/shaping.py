@@ -28,8 +28,12 @@ _P = ctypes.c_void_p
 
 
 class _Rectangle(ctypes.Structure):
-    _fields_ = [("x", ctypes.c_int), ("y", ctypes.c_int),
-                ("width", ctypes.c_int), ("height", ctypes.c_int)]
+    _fields_ = [
+        ("x", ctypes.c_int),
+        ("y", ctypes.c_int),
+        ("width", ctypes.c_int),
+        ("height", ctypes.c_int),
+    ]
 
 
 _SIGNATURES = {
@@ -123,11 +127,13 @@ class PangoShaper:
         and sets the weight, then the file added to the configuration."""
         fc_weight = _FONTCONFIG_WEIGHT.get(weight, 80)
         path = escape(file.as_posix())
-        xml = ('<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">\n'
-               f'<fontconfig><match target="scan"><test name="file" compare="eq"><string>{path}'
-               f'</string></test><edit name="family" mode="prepend"><string>{escape(family)}'
-               f'</string></edit><edit name="weight" mode="assign_replace"><int>{fc_weight}</int>'
-               '</edit></match></fontconfig>')
+        xml = (
+            '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">\n'
+            f'<fontconfig><match target="scan"><test name="file" compare="eq"><string>{path}'
+            f'</string></test><edit name="family" mode="prepend"><string>{escape(family)}'
+            f'</string></edit><edit name="weight" mode="assign_replace"><int>{fc_weight}</int>'
+            "</edit></match></fontconfig>"
+        )
         self.fc.FcConfigParseAndLoadFromMemory(config, xml.encode(), 1)
         self.fc.FcConfigAppFontAddFile(config, str(file).encode())
 
@@ -139,26 +145,37 @@ class PangoShaper:
             pango.pango_font_description_set_family(description, family.encode())
             pango.pango_font_description_set_weight(description, weight)
             pango.pango_font_description_set_absolute_size(
-                description, float(int(size * PX_PER_PT * PANGO_SCALE)))
+                description, float(int(size * PX_PER_PT * PANGO_SCALE))
+            )
             self._descriptions[key] = description
         return self._descriptions[key]
 
-    def width(self, family: str, weight: int, size: float, text: str, spacing: float = 0.0,
-              features: str = "kern 1") -> float:
+    def width(
+        self,
+        family: str,
+        weight: int,
+        size: float,
+        text: str,
+        spacing: float = 0.0,
+        features: str = "kern 1",
+    ) -> float:
         """The width (pt) WeasyPrint gives an inline box holding text: Pango's logical width
         plus one letter-spacing (WeasyPrint's `line_size`), so spacing follows every character."""
         pango = self.pango
         spacing_px = spacing * PX_PER_PT
         state = (family, weight, size, spacing_px, features)
         if state != self._current:
-            pango.pango_layout_set_font_description(self.layout,
-                                                    self._description(family, weight, size))
+            pango.pango_layout_set_font_description(
+                self.layout, self._description(family, weight, size)
+            )
             attributes = pango.pango_attr_list_new()
-            pango.pango_attr_list_insert(attributes,
-                                         pango.pango_attr_font_features_new(features.encode()))
+            pango.pango_attr_list_insert(
+                attributes, pango.pango_attr_font_features_new(features.encode())
+            )
             if spacing_px:
                 pango.pango_attr_list_insert(
-                    attributes, pango.pango_attr_letter_spacing_new(int(spacing_px * PANGO_SCALE)))
+                    attributes, pango.pango_attr_letter_spacing_new(int(spacing_px * PANGO_SCALE))
+                )
             pango.pango_layout_set_attributes(self.layout, attributes)
             pango.pango_attr_list_unref(attributes)
             self._current = state
@@ -175,6 +192,15 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-_FONTCONFIG_WEIGHT = {100: 0, 200: 40, 300: 50, 400: 80, 500: 100, 600: 180, 700: 200,
-                      800: 205, 900: 210}
+_FONTCONFIG_WEIGHT = {
+    100: 0,
+    200: 40,
+    300: 50,
+    400: 80,
+    500: 100,
+    600: 180,
+    700: 200,
+    800: 205,
+    900: 210,
+}
 """CSS weight → fontconfig weight, as WeasyPrint's FONTCONFIG_WEIGHT."""

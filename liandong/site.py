@@ -73,10 +73,18 @@ DRAFTS_SHOWN = 10
 FEED_ISSUES = 20
 """Entries of feed.xml unless series.yaml says 订阅期数."""
 
-PAGE_TEMPLATES = ("site_page.html", "site_home.html", "site_year.html", "site_list.html",
-                  "site_search.html",
-                  "site_subscribe.html", "site_404.html", "site.css", "site_search.js",
-                  "site_favicon.svg")
+PAGE_TEMPLATES = (
+    "site_page.html",
+    "site_home.html",
+    "site_year.html",
+    "site_list.html",
+    "site_search.html",
+    "site_subscribe.html",
+    "site_404.html",
+    "site.css",
+    "site_search.js",
+    "site_favicon.svg",
+)
 """Templates of the cheap pages, rendered every run: changing them re-renders no issue."""
 
 WEB_ONLY = ("web.html", "web.css", "site_")
@@ -108,6 +116,7 @@ def cache_folder(out: Path) -> Path:
 
 # --- Rendering one issue (in this process or a pool worker) ------------------
 
+
 @dataclass
 class Rendered:
     """One issue's outputs, or why it could not be rendered. Nothing is written yet."""
@@ -135,7 +144,9 @@ class SiteRenderer:
         self.fonts = fonts
         self.issues = IssueRenderer(root, fonts)
 
-    def render(self, folder: Path, site: dict, *, pdf: bool = True, strict: bool = False) -> Rendered:
+    def render(
+        self, folder: Path, site: dict, *, pdf: bool = True, strict: bool = False
+    ) -> Rendered:
         """The issue's page and PDF; with pdf=False only the page. strict: the typography and
         glyph findings of `liandong check --strict` count as problems (a signed-off issue)."""
         result = Rendered(issue_slug(folder))
@@ -146,18 +157,22 @@ class SiteRenderer:
 
             # What check --strict fails on: the typesetter's and the glyph check's notices (a
             # loose line, a character printed from a 补字 font), then the typography lint.
-            result.problems += [Problem(p.path, p.line, p.column, f"注意：{p.message}")
-                                for p in notices]
+            result.problems += [
+                Problem(p.path, p.line, p.column, f"注意：{p.message}") for p in notices
+            ]
             paths = [p for p in source_paths(self.issues.root, [folder]) if p.name != SERIES_FILE]
-            result.problems += [finding.problem() for finding in lint_paths(self.issues.root, paths)]
+            result.problems += [
+                finding.problem() for finding in lint_paths(self.issues.root, paths)
+            ]
         if result.problems or not loaded:
             return result
         issue, context = loaded[0]
         try:
             if pdf:
                 word = WORD in site["settings"].get("attachments", ())
-                rendered = self.issues.render(issue, context, web_template="site_issue.html",
-                                              docx=word, site=site)
+                rendered = self.issues.render(
+                    issue, context, web_template="site_issue.html", docx=word, site=site
+                )
                 result.pdf, result.html, result.docx = rendered.pdf, rendered.html, rendered.docx
                 if OFD in site["settings"].get("attachments", ()):
                     from liandong.ofd import pdf_to_ofd  # only when the series asks for OFD
@@ -221,7 +236,9 @@ def _hash_file(digest: hashlib._Hash, path: Path, root: Path) -> None:
         if not stat.S_ISREG(info.st_mode):
             digest.update(f"not a file {stat.S_IFMT(info.st_mode)}\0".encode())
             return
-        fd = os.open(target, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        fd = os.open(
+            target, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        )
         with os.fdopen(fd, "rb") as handle:
             while chunk := handle.read(_CHUNK):
                 digest.update(chunk)
@@ -235,9 +252,13 @@ def _template_files(root: Path) -> list[tuple[Path, Path]]:
     found = []
     for folder in (root / "templates", PACKAGE_TEMPLATES):
         if folder.is_dir():
-            found += [(p, folder) for p in sorted(folder.iterdir())
-                      if p.name not in PAGE_TEMPLATES and not p.name.startswith(".")
-                      and (p.is_file() or p.is_symlink())]
+            found += [
+                (p, folder)
+                for p in sorted(folder.iterdir())
+                if p.name not in PAGE_TEMPLATES
+                and not p.name.startswith(".")
+                and (p.is_file() or p.is_symlink())
+            ]
     return found
 
 
@@ -261,7 +282,11 @@ def common_key(root: Path, fonts: dict[str, ResolvedFont]) -> Common:
     _hash_file(shared, root / "issues" / "series.yaml", root)
     pdf, page = shared.copy(), shared.copy()
     for path, folder in _template_files(root):
-        label = (b"project\0" if folder != PACKAGE_TEMPLATES else b"package\0") + path.name.encode() + b"\0"
+        label = (
+            (b"project\0" if folder != PACKAGE_TEMPLATES else b"package\0")
+            + path.name.encode()
+            + b"\0"
+        )
         web_only = path.name.startswith(WEB_ONLY)
         for digest in (page,) if web_only else (page, pdf):
             digest.update(label)
@@ -313,7 +338,9 @@ def folder_hash(folder: Path, root: Path) -> str:
         if path in sources and info.st_size <= limits.SOURCE_BYTES:
             _hash_file(digest, path, root)
         else:
-            digest.update(f"{stat.S_IFMT(info.st_mode)}:{info.st_size}:{info.st_mtime_ns}\0".encode())
+            digest.update(
+                f"{stat.S_IFMT(info.st_mode)}:{info.st_size}:{info.st_mtime_ns}\0".encode()
+            )
     return digest.hexdigest()
 
 
@@ -322,6 +349,7 @@ def _key(*parts: str) -> str:
 
 
 # --- The manifest, in the cache folder ---------------------------------------------
+
 
 @dataclass
 class Manifest:
@@ -334,9 +362,20 @@ class Manifest:
     changed checks they are there instead of indexing again."""
 
 
-_META_FIELDS = {"slug": str, "year": int, "number": int, "total": int, "total_cn": str,
-                "date": str, "date_text": str, "title": str, "name": str, "compiler": str,
-                "articles": list, "draft": bool}
+_META_FIELDS = {
+    "slug": str,
+    "year": int,
+    "number": int,
+    "total": int,
+    "total_cn": str,
+    "date": str,
+    "date_text": str,
+    "title": str,
+    "name": str,
+    "compiler": str,
+    "articles": list,
+    "draft": bool,
+}
 
 
 def _check_meta(slug: str, meta: object) -> str | None:
@@ -353,9 +392,12 @@ def _check_meta(slug: str, meta: object) -> str | None:
     except ValueError:
         return f"{slug} 的日期无效"
     for article in meta["articles"]:
-        if (not isinstance(article, dict) or set(article) != {"title", "subtitle"}
-                or not isinstance(article["title"], str)
-                or not isinstance(article["subtitle"], (str, type(None)))):
+        if (
+            not isinstance(article, dict)
+            or set(article) != {"title", "subtitle"}
+            or not isinstance(article["title"], str)
+            or not isinstance(article["subtitle"], (str, type(None)))
+        ):
             return f"{slug} 的文章标题记录无效"
     return None
 
@@ -380,9 +422,17 @@ def read_manifest(cache: Path) -> tuple[Manifest, str | None]:
         return empty, "格式不对"
     for slug, entry in issues.items():
         if not SLUG.fullmatch(slug):
-            return empty, f"含有无效的期名“{json.dumps(slug[:40])[1:-1]}”"  # escaped: no terminal codes
-        if (not isinstance(entry, dict) or set(entry) != {"pdf", "page", "meta"}
-                or not all(isinstance(entry[k], str) and KEY.fullmatch(entry[k]) for k in ("pdf", "page"))):
+            return (
+                empty,
+                f"含有无效的期名“{json.dumps(slug[:40])[1:-1]}”",
+            )  # escaped: no terminal codes
+        if (
+            not isinstance(entry, dict)
+            or set(entry) != {"pdf", "page", "meta"}
+            or not all(
+                isinstance(entry[k], str) and KEY.fullmatch(entry[k]) for k in ("pdf", "page")
+            )
+        ):
             return empty, f"{slug} 的记录无效"
         reason = _check_meta(slug, entry["meta"])
         if reason:
@@ -390,12 +440,15 @@ def read_manifest(cache: Path) -> tuple[Manifest, str | None]:
     if not all(type(year) is int and 1000 <= year <= 9999 for year in years):
         return empty, "年份记录无效"
     names = data.get("search", [])
-    if not isinstance(names, list) or not all(isinstance(n, str) and SEARCH_FILE.fullmatch(n) for n in names):
+    if not isinstance(names, list) or not all(
+        isinstance(n, str) and SEARCH_FILE.fullmatch(n) for n in names
+    ):
         return empty, "搜索索引记录无效"
     return Manifest(issues, years, names), None
 
 
 # --- Planning: what the site holds, and what changed ----------------------------
+
 
 @dataclass
 class Item:
@@ -451,14 +504,23 @@ class SitePlan:
     changed; render_*() make outputs in memory; write_*() and finish() write them. `build_site`
     runs the steps in order; the preview server runs them bit by bit, serving as it goes."""
 
-    def __init__(self, root: Path, out: Path, base_url: str | None = None, *,
-                 preview: bool = False, fonts: dict[str, ResolvedFont] | None = None):
+    def __init__(
+        self,
+        root: Path,
+        out: Path,
+        base_url: str | None = None,
+        *,
+        preview: bool = False,
+        fonts: dict[str, ResolvedFont] | None = None,
+    ):
         self.root, self.out, self.preview = root, out, preview
         self.base_url = _base_url(base_url)
         self.cache = cache_folder(out)
         if self.cache.is_symlink():
-            raise LiandongError(f"出于安全考虑，不写入 {self.cache}：它是符号链接。请删除这个链接"
-                                "（它只是网站的缓存，删除后下次全部重新生成）。")
+            raise LiandongError(
+                f"出于安全考虑，不写入 {self.cache}：它是符号链接。请删除这个链接"
+                "（它只是网站的缓存，删除后下次全部重新生成）。"
+            )
         self.fonts = fonts if fonts is not None else resolve_project_fonts(root, notice=True)
         self.items: list[Item] = []
         self.changed: list[Item] = []
@@ -496,30 +558,55 @@ class SitePlan:
         published = [f for f in folders if self.preview or statuses[f] == SIGNED_OFF]
         self.drafts = [f for f in folders if statuses[f] != SIGNED_OFF]
         if not published:
-            raise LiandongError("还没有已签发的一期，网站上没有可发布的内容：一期编好、校对完毕后，"
-                                "在它的 issue.yaml 里写上“状态: 已签发”。")
-        self.items = [Item(folder, issue_slug(folder), statuses[folder] != SIGNED_OFF,
-                           issue_site(published, index, statuses, self.settings))
-                      for index, folder in enumerate(published)]
+            raise LiandongError(
+                "还没有已签发的一期，网站上没有可发布的内容：一期编好、校对完毕后，"
+                "在它的 issue.yaml 里写上“状态: 已签发”。"
+            )
+        self.items = [
+            Item(
+                folder,
+                issue_slug(folder),
+                statuses[folder] != SIGNED_OFF,
+                issue_site(published, index, statuses, self.settings),
+            )
+            for index, folder in enumerate(published)
+        ]
 
         self.manifest, reason = read_manifest(self.cache)
         if reason:
-            logger.warning("上次生成网站的记录 %s %s，全部重新生成。",
-                           display_path(self.cache / MANIFEST, root), reason)
+            logger.warning(
+                "上次生成网站的记录 %s %s，全部重新生成。",
+                display_path(self.cache / MANIFEST, root),
+                reason,
+            )
         common = common_key(root, self.fonts)
         for item in self.items:
             files = folder_hash(item.folder, root)
             item.pdf_key = _key(common.pdf, files)
-            item.page_key = _key(common.page, files, json.dumps(item.site, sort_keys=True,
-                                                                  ensure_ascii=False))
+            item.page_key = _key(
+                common.page, files, json.dumps(item.site, sort_keys=True, ensure_ascii=False)
+            )
             old = self.manifest.issues.get(item.slug)
-            outputs = [self.out / f"{item.slug}.html", self.out / "search" / "t" / f"{item.slug}.js"]
+            outputs = [
+                self.out / f"{item.slug}.html",
+                self.out / "search" / "t" / f"{item.slug}.js",
+            ]
             attached = [f"{item.slug}.pdf"] + [
-                f"{item.slug}{suffix}" for name, suffix in ((WORD, ".docx"), (OFD, ".ofd"))
-                if name in self.settings["attachments"]]
-            item.pdf = old is None or old["pdf"] != item.pdf_key or not all(
-                (self.out / name).is_file() for name in attached)
-            if old is None or item.pdf or old["page"] != item.page_key or not all(p.is_file() for p in outputs):
+                f"{item.slug}{suffix}"
+                for name, suffix in ((WORD, ".docx"), (OFD, ".ofd"))
+                if name in self.settings["attachments"]
+            ]
+            item.pdf = (
+                old is None
+                or old["pdf"] != item.pdf_key
+                or not all((self.out / name).is_file() for name in attached)
+            )
+            if (
+                old is None
+                or item.pdf
+                or old["page"] != item.page_key
+                or not all(p.is_file() for p in outputs)
+            ):
                 self.changed.append(item)
             else:
                 item.meta = old["meta"]
@@ -541,14 +628,21 @@ class SitePlan:
         from liandong.numbering import check_numbering, numbering_rule
 
         warnings = check_numbering(self.numbers, numbering_rule(self.series))
-        names = {(item.folder / ISSUE_FILE).relative_to(self.root).as_posix() for item in self.items}
+        names = {
+            (item.folder / ISSUE_FILE).relative_to(self.root).as_posix() for item in self.items
+        }
         # Missing numbers (缺少…) are not held against an issue: while the back catalogue is
         # imported bit by bit the archive has gaps, and they say nothing wrong of the issue.
         # Repeats, decreases and dates out of order do.
-        problems = [Problem(p.path, p.line, p.column, f"注意：{p.message}")
-                    for p in warnings if p.path in names and "缺少" not in p.message]
-        problems += [finding.problem()
-                     for finding in lint_paths(self.root, [self.root / "issues" / SERIES_FILE])]
+        problems = [
+            Problem(p.path, p.line, p.column, f"注意：{p.message}")
+            for p in warnings
+            if p.path in names and "缺少" not in p.message
+        ]
+        problems += [
+            finding.problem()
+            for finding in lint_paths(self.root, [self.root / "issues" / SERIES_FILE])
+        ]
         if problems:
             raise NotSignable(problems)
 
@@ -558,10 +652,14 @@ class SitePlan:
 
     # -- rendering --
 
-    def render_all(self, renderer: SiteRenderer | None = None, progress: Progress | None = None,
-                   workers: int | None = None, pdfs: bool = True,
-                   meanwhile: Callable[[], dict[str, str]] = dict,
-                   ) -> tuple[list[Rendered], dict[str, str]]:
+    def render_all(
+        self,
+        renderer: SiteRenderer | None = None,
+        progress: Progress | None = None,
+        workers: int | None = None,
+        pdfs: bool = True,
+        meanwhile: Callable[[], dict[str, str]] = dict,
+    ) -> tuple[list[Rendered], dict[str, str]]:
         """Every changed issue, in memory; raises with every problem if any failed. Also the
         result of meanwhile(), run in this process while the pool renders (the site's own pages
         and search index take about as long as one issue)."""
@@ -574,17 +672,25 @@ class SitePlan:
         if renderer is not None or total == 0 or workers <= 1:
             renderer = renderer or SiteRenderer(self.root, self.fonts)
             for item in items:
-                results.append(renderer.render(item.folder, item.site, pdf=pdfs and item.pdf,
-                                               strict=strict))
+                results.append(
+                    renderer.render(item.folder, item.site, pdf=pdfs and item.pdf, strict=strict)
+                )
                 if progress:
                     progress(results[-1].slug, len(results), total, results[-1].ok)
             extra = meanwhile()
         else:
-            pool = ProcessPoolExecutor(max_workers=min(workers, total), initializer=_start_worker,
-                                       initargs=(self.root, self.fonts, os.getpid()))
+            pool = ProcessPoolExecutor(
+                max_workers=min(workers, total),
+                initializer=_start_worker,
+                initargs=(self.root, self.fonts, os.getpid()),
+            )
             try:
-                futures = [pool.submit(_render_in_worker, item.folder, item.site,
-                                       pdfs and item.pdf, strict) for item in items]
+                futures = [
+                    pool.submit(
+                        _render_in_worker, item.folder, item.site, pdfs and item.pdf, strict
+                    )
+                    for item in items
+                ]
                 extra = meanwhile()
                 for future in as_completed(futures):
                     results.append(future.result())
@@ -612,9 +718,12 @@ class SitePlan:
     def index_files(self) -> dict[str, str]:
         """The search index (search/…), or nothing when nothing changed and it is all there."""
         files: dict[str, str] = {}
-        unchanged = (not self.changed and list(self.manifest.issues) == sorted(self.slugs)
-                     and self.manifest.search
-                     and all((self.out / "search" / name).is_file() for name in self.manifest.search))
+        unchanged = (
+            not self.changed
+            and list(self.manifest.issues) == sorted(self.slugs)
+            and self.manifest.search
+            and all((self.out / "search" / name).is_file() for name in self.manifest.search)
+        )
         if not unchanged:  # else the index is the one written last time, and it is all there
             index = self._search()
             self.search_files = sorted(name for name in index if SEARCH_FILE.fullmatch(name))
@@ -626,8 +735,11 @@ class SitePlan:
         entries = []
         for item in self.items:
             units = search.issue_units(item.issue) if item.issue is not None else None
-            entries.append(search.Entry(item.slug, item.page_key, item.planned["total"],
-                                        item.planned["date"], units))
+            entries.append(
+                search.Entry(
+                    item.slug, item.page_key, item.planned["total"], item.planned["date"], units
+                )
+            )
 
         def load(slugs: list[str]) -> dict[str, dict]:
             problems: list[Problem] = []
@@ -638,7 +750,9 @@ class SitePlan:
 
         files = search.build_index(entries, load, self.cache / "search", self.settings["site_name"])
         for item in self.changed:
-            files[f"t/{item.slug}.js"] = search.text_script(item.slug, search.issue_units(item.loaded))
+            files[f"t/{item.slug}.js"] = search.text_script(
+                item.slug, search.issue_units(item.loaded)
+            )
         return files
 
     # -- writing --
@@ -653,7 +767,9 @@ class SitePlan:
                     self.written.append(write_output(path, data))
                 else:
                     path.unlink(missing_ok=True)
-        if result.html is not None and _write_if_changed(self.out / f"{result.slug}.html", result.html):
+        if result.html is not None and _write_if_changed(
+            self.out / f"{result.slug}.html", result.html
+        ):
             self.written.append(self.out / f"{result.slug}.html")
 
     def write_site(self, files: dict[str, str]) -> None:
@@ -665,8 +781,13 @@ class SitePlan:
                 self.written.append(self.out / name)
         current = set(self.slugs)
         for slug in sorted(set(self.manifest.issues) - current):
-            for name in (f"{slug}.pdf", f"{slug}.docx", f"{slug}.ofd", f"{slug}.html",
-                         f"search/t/{slug}.js"):
+            for name in (
+                f"{slug}.pdf",
+                f"{slug}.docx",
+                f"{slug}.ofd",
+                f"{slug}.html",
+                f"search/t/{slug}.js",
+            ):
                 (self.out / name).unlink(missing_ok=True)
         years = {f"{item.planned['year']}.html" for item in self.items}
         if self.out.is_dir():
@@ -694,18 +815,27 @@ class SitePlan:
                 entries[item.slug] = {"pdf": item.pdf_key, "page": item.page_key, "meta": item.meta}
             elif item.slug in self.manifest.issues and item not in self.changed:
                 entries[item.slug] = self.manifest.issues[item.slug]
-        manifest = {"format": MANIFEST_FORMAT, "issues": entries,
-                    "years": sorted({item.planned["year"] for item in self.items}),
-                    "search": (self.search_files if self.search_files is not None
-                               else self.manifest.search)}
-        _write_if_changed(self.cache / MANIFEST,
-                          json.dumps(manifest, ensure_ascii=False, separators=(",", ":"),
-                                     sort_keys=True) + "\n")
+        manifest = {
+            "format": MANIFEST_FORMAT,
+            "issues": entries,
+            "years": sorted({item.planned["year"] for item in self.items}),
+            "search": (
+                self.search_files if self.search_files is not None else self.manifest.search
+            ),
+        }
+        _write_if_changed(
+            self.cache / MANIFEST,
+            json.dumps(manifest, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n",
+        )
 
     def result(self) -> SiteResult:
         rendered = sorted(item.slug for item in self.changed)
-        return SiteResult(rendered, [s for s in self.slugs if s not in rendered], self.written,
-                          [f"{f.parent.name} 年第 {int(f.name)} 期" for f in self.drafts])
+        return SiteResult(
+            rendered,
+            [s for s in self.slugs if s not in rendered],
+            self.written,
+            [f"{f.parent.name} 年第 {int(f.name)} 期" for f in self.drafts],
+        )
 
 
 class NotSignable(SourceErrors):
@@ -716,8 +846,12 @@ class NotSignable(SourceErrors):
 
         for problem in self.problems:
             click.echo(str(problem), err=True, file=file)
-        click.echo(f"共 {len(self.problems)} 处提醒：已签发的各期要通过 liandong check --strict 才能发布，"
-                   "未生成任何文件。请改正，或把这一期改回“状态: 草稿”。", err=True, file=file)
+        click.echo(
+            f"共 {len(self.problems)} 处提醒：已签发的各期要通过 liandong check --strict 才能发布，"
+            "未生成任何文件。请改正，或把这一期改回“状态: 草稿”。",
+            err=True,
+            file=file,
+        )
 
 
 ATTACHMENTS_KEY = "网站附带"
@@ -728,6 +862,7 @@ OFD = "OFD"
 
 def site_settings(series: dict) -> dict:
     """The site's settings from series.yaml, as plain text for the templates."""
+
     def text(key: str) -> str | None:
         value = series.get(key)
         return getattr(value, "value", None)
@@ -751,13 +886,20 @@ def site_settings(series: dict) -> dict:
 def issue_meta(issue: Issue) -> dict:
     """What the home, year and feed pages know of an issue: kept in the manifest."""
     return {
-        "slug": issue.slug, "year": issue.year, "number": issue.number, "total": issue.total,
-        "total_cn": chinese_number(issue.total), "date": issue.date.isoformat(),
+        "slug": issue.slug,
+        "year": issue.year,
+        "number": issue.number,
+        "total": issue.total,
+        "total_cn": chinese_number(issue.total),
+        "date": issue.date.isoformat(),
         "date_text": date_text(issue.date),
         "title": f"{issue.name} {issue.year}年第{issue.number}期（总第{issue.total}期）",
-        "name": issue.name, "compiler": issue.compiler.value,
-        "articles": [{"title": a.title.value, "subtitle": a.subtitle.value if a.subtitle else None}
-                     for a in issue.articles],
+        "name": issue.name,
+        "compiler": issue.compiler.value,
+        "articles": [
+            {"title": a.title.value, "subtitle": a.subtitle.value if a.subtitle else None}
+            for a in issue.articles
+        ],
         "draft": not issue.signed_off,
     }
 
@@ -774,10 +916,18 @@ def raise_problems(results: list[Rendered], strict: bool = False) -> None:
         raise LiandongError("\n".join(errors))
 
 
-def build_site(root: Path, out: Path, base_url: str | None = None, *,
-               renderer: SiteRenderer | None = None, progress: Progress | None = None,
-               workers: int | None = None, pdfs: bool = True, only: list[Path] | None = None,
-               preview: bool = False) -> SiteResult:
+def build_site(
+    root: Path,
+    out: Path,
+    base_url: str | None = None,
+    *,
+    renderer: SiteRenderer | None = None,
+    progress: Progress | None = None,
+    workers: int | None = None,
+    pdfs: bool = True,
+    only: list[Path] | None = None,
+    preview: bool = False,
+) -> SiteResult:
     """Build the site into out/. Raises SourceErrors (writing nothing) if any source is bad.
 
     Only signed-off issues (状态: 已签发) that pass `check --strict` are published; with
@@ -792,8 +942,9 @@ def build_site(root: Path, out: Path, base_url: str | None = None, *,
     """
     if only is not None and not pdfs:
         return _pages_only(root, out, only, renderer, preview)
-    plan = SitePlan(root, out, base_url, preview=preview,
-                    fonts=renderer.fonts if renderer else None)
+    plan = SitePlan(
+        root, out, base_url, preview=preview, fonts=renderer.fonts if renderer else None
+    )
     plan.plan()
     results, files = plan.render_all(renderer, progress, workers, pdfs, meanwhile=plan.site_files)
     # A run killed while writing left temporaries behind: remove them before writing. A page
@@ -808,8 +959,9 @@ def build_site(root: Path, out: Path, base_url: str | None = None, *,
     return plan.result()
 
 
-def _pages_only(root: Path, out: Path, folders: list[Path], renderer: SiteRenderer | None,
-                preview: bool) -> SiteResult:
+def _pages_only(
+    root: Path, out: Path, folders: list[Path], renderer: SiteRenderer | None, preview: bool
+) -> SiteResult:
     """Render and write just these issues' pages (no PDF, no manifest, no site pages)."""
     every = issue_folders(root)
     problems: list[Problem] = []
@@ -825,26 +977,38 @@ def _pages_only(root: Path, out: Path, folders: list[Path], renderer: SiteRender
         if folder not in shown:
             continue
         index = shown.index(folder)
-        results.append(renderer.render(folder, issue_site(shown, index, statuses, settings),
-                                       pdf=False))
+        results.append(
+            renderer.render(folder, issue_site(shown, index, statuses, settings), pdf=False)
+        )
     raise_problems(results)
-    written = [out / f"{r.slug}.html" for r in results
-               if r.html is not None and _write_if_changed(out / f"{r.slug}.html", r.html)]
+    written = [
+        out / f"{r.slug}.html"
+        for r in results
+        if r.html is not None and _write_if_changed(out / f"{r.slug}.html", r.html)
+    ]
     return SiteResult(sorted(r.slug for r in results), [], written)
 
 
-def issue_site(shown: list[Path], index: int, statuses: dict[Path, str | None],
-               settings: dict) -> dict:
+def issue_site(
+    shown: list[Path], index: int, statuses: dict[Path, str | None], settings: dict
+) -> dict:
     """What site_issue.html gets besides the issue (plain data): the neighbours, the year, whether
     it is a draft, the site's settings."""
+
     def link(folder: Path) -> dict:
-        return {"slug": issue_slug(folder), "label": f"{folder.parent.name}年第{int(folder.name)}期"}
+        return {
+            "slug": issue_slug(folder),
+            "label": f"{folder.parent.name}年第{int(folder.name)}期",
+        }
 
     folder = shown[index]
-    return {"prev": link(shown[index - 1]) if index else None,
-            "next": link(shown[index + 1]) if index + 1 < len(shown) else None,
-            "year": int(folder.parent.name), "draft": statuses[folder] != SIGNED_OFF,
-            "settings": settings}
+    return {
+        "prev": link(shown[index - 1]) if index else None,
+        "next": link(shown[index + 1]) if index + 1 < len(shown) else None,
+        "year": int(folder.parent.name),
+        "draft": statuses[folder] != SIGNED_OFF,
+        "settings": settings,
+    }
 
 
 def _base_url(value: str | None) -> str | None:
@@ -869,7 +1033,10 @@ def _write_if_changed(path: Path, data: bytes | str) -> bool:
 
 # --- Cheap pages: home, years, search, subscription, 404, feed, sitemap ----------------
 
-def _site_pages(root: Path, metas: list[dict], base_url: str | None, settings: dict) -> dict[str, str]:
+
+def _site_pages(
+    root: Path, metas: list[dict], base_url: str | None, settings: dict
+) -> dict[str, str]:
     """Every page that is not an issue's, rendered (not written) from the issues' metadata."""
     env = template_environment(root)
     newest = sorted(metas, key=lambda m: (m["date"], m["year"], m["number"]), reverse=True)
@@ -877,34 +1044,51 @@ def _site_pages(root: Path, metas: list[dict], base_url: str | None, settings: d
     for meta in sorted(metas, key=lambda m: (m["year"], m["number"]), reverse=True):
         years.setdefault(meta["year"], []).append(meta)
     year_list = [{"year": year, "count": len(issues)} for year, issues in years.items()]
-    common = {"settings": settings, "site_name": settings["site_name"], "compiler": settings["compiler"],
-              "feed": base_url is not None, "prefix": "", "inline": False}
+    common = {
+        "settings": settings,
+        "site_name": settings["site_name"],
+        "compiler": settings["compiler"],
+        "feed": base_url is not None,
+        "prefix": "",
+        "inline": False,
+    }
     pages: dict[str, str] = {}
     try:
         pages["index.html"] = env.get_template("site_home.html").render(
-            **common, latest=newest[:LATEST_ISSUES], years=year_list, count=len(metas))
+            **common, latest=newest[:LATEST_ISSUES], years=year_list, count=len(metas)
+        )
         ordered = list(years)
         for index, (year, issues) in enumerate(years.items()):
             pages[f"{year}.html"] = env.get_template("site_year.html").render(
-                **common, year=year, issues=issues,
+                **common,
+                year=year,
+                issues=issues,
                 newer=ordered[index - 1] if index else None,
-                older=ordered[index + 1] if index + 1 < len(ordered) else None)
+                older=ordered[index + 1] if index + 1 < len(ordered) else None,
+            )
         pages["search.html"] = env.get_template("site_search.html").render(**common)
         pages["subscribe.html"] = env.get_template("site_subscribe.html").render(
-            **common, feed_url=(base_url + "feed.xml") if base_url else None,
-            feed_issues=settings["feed_issues"])
+            **common,
+            feed_url=(base_url + "feed.xml") if base_url else None,
+            feed_issues=settings["feed_issues"],
+        )
         # The host serves 404.html for any missing path, at any depth: with a known base URL
         # its links are absolute so they work from there.
         favicon = env.get_template("site_favicon.svg").render(**common).strip()
         pages["404.html"] = env.get_template("site_404.html").render(
-            **{**common, "prefix": base_url or "", "inline": True,
-               "favicon_data": "data:image/svg+xml," + quote(favicon, safe="")})
+            **{
+                **common,
+                "prefix": base_url or "",
+                "inline": True,
+                "favicon_data": "data:image/svg+xml," + quote(favicon, safe=""),
+            }
+        )
         for template, name in ASSETS.items():
             pages[name] = env.get_template(template).render(**common)
     except jinja2.TemplateError as exc:
         raise template_error(exc, root) from None
     if base_url:
-        pages["feed.xml"] = _feed(newest[:settings["feed_issues"]], base_url, settings)
+        pages["feed.xml"] = _feed(newest[: settings["feed_issues"]], base_url, settings)
         pages["sitemap.xml"] = _sitemap(newest, list(years), base_url)
     return pages
 
@@ -946,25 +1130,34 @@ def _feed(newest: list[dict], base_url: str, settings: dict) -> str:
 
 
 def _sitemap(newest: list[dict], years: list[int], base_url: str) -> str:
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
-             f"  <url><loc>{escape(base_url)}</loc><lastmod>{newest[0]['date']}</lastmod></url>"]
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
+        f"  <url><loc>{escape(base_url)}</loc><lastmod>{newest[0]['date']}</lastmod></url>",
+    ]
     latest: dict[int, str] = {}
     for meta in newest:
         latest.setdefault(meta["year"], meta["date"])
     for year in years:
-        lines.append(f"  <url><loc>{escape(base_url)}{year}.html</loc>"
-                     f"<lastmod>{latest[year]}</lastmod></url>")
+        lines.append(
+            f"  <url><loc>{escape(base_url)}{year}.html</loc>"
+            f"<lastmod>{latest[year]}</lastmod></url>"
+        )
     for meta in newest:
-        lines.append(f"  <url><loc>{escape(base_url + meta['slug'])}.html</loc>"
-                     f"<lastmod>{meta['date']}</lastmod></url>")
+        lines.append(
+            f"  <url><loc>{escape(base_url + meta['slug'])}.html</loc>"
+            f"<lastmod>{meta['date']}</lastmod></url>"
+        )
     lines.append("</urlset>")
     return "\n".join(lines) + "\n"
 
 
 # --- The command ------------------------------------------------------------------
 
-def run_site(root: Path, out: Path, base_url: str | None, echo: Callable[[str], None]) -> SiteResult:
+
+def run_site(
+    root: Path, out: Path, base_url: str | None, echo: Callable[[str], None]
+) -> SiteResult:
     """`liandong site`: a progress bar on a terminal, one plain line per issue otherwise."""
     if sys.stderr.isatty():
         import contextlib
@@ -976,13 +1169,24 @@ def run_site(root: Path, out: Path, base_url: str | None, echo: Callable[[str], 
 
             def progress(slug: str, done: int, total: int, ok: bool) -> None:
                 if not bars:  # the total is known with the first issue
-                    bars.append(stack.enter_context(click.progressbar(
-                        length=total, label="排版", file=sys.stderr, show_eta=False,
-                        show_percent=False, show_pos=True, item_show_func=lambda item: item)))
+                    bars.append(
+                        stack.enter_context(
+                            click.progressbar(
+                                length=total,
+                                label="排版",
+                                file=sys.stderr,
+                                show_eta=False,
+                                show_percent=False,
+                                show_pos=True,
+                                item_show_func=lambda item: item,
+                            )
+                        )
+                    )
                 bars[0].update(done - bars[0].pos, slug if ok else f"{slug} 未通过")
 
             result = build_site(root, out, base_url, progress=progress)
     else:
+
         def lines(slug: str, done: int, total: int, ok: bool) -> None:
             echo(f"{'已排好' if ok else '未通过'} {slug}（{done}/{total}）")
 

@@ -114,7 +114,7 @@ def decode_source(raw: bytes) -> tuple[str, str, bytes]:
     if encoding == "gb18030":
         return raw.decode("gb18030"), encoding, b""
     bom = BOM if raw.startswith(BOM) else b""
-    return raw[len(bom):].decode("utf-8"), "utf-8", bom
+    return raw[len(bom) :].decode("utf-8"), "utf-8", bom
 
 
 def normalise_newlines(text: str) -> str:
@@ -155,8 +155,15 @@ def read_source(path: Path, root: Path, problems: list[Problem]) -> SourceFile |
     name = source_name(path, root)
     real = outside_project(path, root)
     if real is not None:
-        problems.append(Problem(name, 1, 1, f"这是指向项目之外（{display_path(real)}）的符号链接，"
-                                            "出于安全考虑不读取；请把文件本身放进项目"))
+        problems.append(
+            Problem(
+                name,
+                1,
+                1,
+                f"这是指向项目之外（{display_path(real)}）的符号链接，"
+                "出于安全考虑不读取；请把文件本身放进项目",
+            )
+        )
         return None
     if path.exists() and not path.is_file() and not path.is_dir():
         # A named pipe or a device would block the build or never end.
@@ -169,8 +176,15 @@ def read_source(path: Path, root: Path, problems: list[Problem]) -> SourceFile |
         problems.append(Problem(name, 1, 1, f"无法读取文件：{os_reason(exc)}"))
         return None
     if len(raw) > limits.SOURCE_BYTES:
-        problems.append(Problem(name, 1, 1, f"文件超过 {limits.SOURCE_BYTES // 1024} KB 的上限"
-                                            "（limits.SOURCE_BYTES），请拆分成几篇文章"))
+        problems.append(
+            Problem(
+                name,
+                1,
+                1,
+                f"文件超过 {limits.SOURCE_BYTES // 1024} KB 的上限"
+                "（limits.SOURCE_BYTES），请拆分成几篇文章",
+            )
+        )
         return None
     encoding = foreign_encoding(raw)
     if encoding is not None:
@@ -184,7 +198,7 @@ def read_source(path: Path, root: Path, problems: list[Problem]) -> SourceFile |
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         line_start = raw.rfind(b"\n", 0, exc.start) + 1
-        column = len(raw[line_start:exc.start].decode("utf-8", errors="replace")) + 1
+        column = len(raw[line_start : exc.start].decode("utf-8", errors="replace")) + 1
         problems.append(Problem(name, line, column, "文件不是 UTF-8 编码，请另存为 UTF-8"))
         return None
     source = SourceFile(path, name, normalise_newlines(text))
@@ -207,14 +221,28 @@ _YAML_PROBLEMS = {
 
 
 _YAML_PATTERNS = (
-    (re.compile(r"found unknown escape character '?(.)'?"),
-     "双引号里的“\\{0}”不是有效的写法：反斜杠请写成“\\\\”，或改用单引号"),
-    (re.compile(r"expected ',' or '\]', but (?:got|found) .*"), "方括号 [ ] 没有闭合，或列表的项之间缺少“,”"),
-    (re.compile(r"expected ',' or '\}', but (?:got|found) .*"), "花括号 {{ }} 没有闭合，或项之间缺少“,”"),
-    (re.compile(r"expected <block end>, but found .*|did not find expected (?:key|'-' indicator)"),
-     "缩进没有对齐：同一层的各项应缩进同样多的空格"),
-    (re.compile(r"found character '(.)' that cannot start any token"),
-     "“{0}”不能用在值的开头：含有它的文字请加引号"),
+    (
+        re.compile(r"found unknown escape character '?(.)'?"),
+        "双引号里的“\\{0}”不是有效的写法：反斜杠请写成“\\\\”，或改用单引号",
+    ),
+    (
+        re.compile(r"expected ',' or '\]', but (?:got|found) .*"),
+        "方括号 [ ] 没有闭合，或列表的项之间缺少“,”",
+    ),
+    (
+        re.compile(r"expected ',' or '\}', but (?:got|found) .*"),
+        "花括号 {{ }} 没有闭合，或项之间缺少“,”",
+    ),
+    (
+        re.compile(
+            r"expected <block end>, but found .*|did not find expected (?:key|'-' indicator)"
+        ),
+        "缩进没有对齐：同一层的各项应缩进同样多的空格",
+    ),
+    (
+        re.compile(r"found character '(.)' that cannot start any token"),
+        "“{0}”不能用在值的开头：含有它的文字请加引号",
+    ),
     (re.compile(r"but found another document"), "一个文件里只能有一份设置，不能有第二个“---”"),
 )
 """PyYAML's other reasons, in Chinese; the first group of the match fills {0}."""
@@ -236,16 +264,18 @@ class _Loader(yaml.SafeLoader):
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
-            raise yaml.composer.ComposerError(None, None, f"{_ALIAS}{event.anchor}",
-                                              event.start_mark)
+            raise yaml.composer.ComposerError(
+                None, None, f"{_ALIAS}{event.anchor}", event.start_mark
+            )
         return super().compose_node(parent, index)
 
 
 _ALIAS = "liandong: alias *"
 
 
-def compose_yaml(source: SourceFile, problems: list[Problem], offset: int = 0,
-                 text: str | None = None) -> yaml.Node | None:
+def compose_yaml(
+    source: SourceFile, problems: list[Problem], offset: int = 0, text: str | None = None
+) -> yaml.Node | None:
     """Parse YAML safely (no Python tags) into nodes whose marks give line and column."""
     text = source.text if text is None else text
     try:
@@ -254,8 +284,14 @@ def compose_yaml(source: SourceFile, problems: list[Problem], offset: int = 0,
         # PyYAML composes nodes recursively (about 1,000 levels deep it gives up), but parses
         # events with a stack of its own: find where the nesting first goes too deep.
         line, column = source.position(offset + _too_deep_at(text))
-        problems.append(Problem(source.name, line, column, f"YAML 嵌套超过 {limits.YAML_DEPTH} "
-                                                           "层的上限（limits.YAML_DEPTH）"))
+        problems.append(
+            Problem(
+                source.name,
+                line,
+                column,
+                f"YAML 嵌套超过 {limits.YAML_DEPTH} 层的上限（limits.YAML_DEPTH）",
+            )
+        )
         return None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -267,11 +303,13 @@ def compose_yaml(source: SourceFile, problems: list[Problem], offset: int = 0,
         line, column = source.position(where)
         problem = (exc.problem or "").strip()
         message = _YAML_PROBLEMS.get(problem) or _yaml_problem(problem)
-        if message == _YAML_PROBLEMS["found character '\\t' that cannot start any token"] and \
-                source.text[source.text.rfind("\n", 0, where) + 1:where].strip():
+        if (
+            message == _YAML_PROBLEMS["found character '\\t' that cannot start any token"]
+            and source.text[source.text.rfind("\n", 0, where) + 1 : where].strip()
+        ):
             message = "这里不能用 Tab，请改用空格"  # a tab after "键:", not indentation
         if problem.startswith(_ALIAS):
-            message = f"不支持 YAML 别名“*{problem[len(_ALIAS):]}”：请把内容直接写出"
+            message = f"不支持 YAML 别名“*{problem[len(_ALIAS) :]}”：请把内容直接写出"
         problems.append(Problem(source.name, line, column, message))
         return None
     except yaml.YAMLError as exc:
@@ -283,8 +321,14 @@ def compose_yaml(source: SourceFile, problems: list[Problem], offset: int = 0,
     deep = _too_deep(node)
     if deep is not None:
         line, column = source.position(deep.start_mark.index)
-        problems.append(Problem(source.name, line, column,
-                                f"YAML 嵌套超过 {limits.YAML_DEPTH} 层的上限（limits.YAML_DEPTH）"))
+        problems.append(
+            Problem(
+                source.name,
+                line,
+                column,
+                f"YAML 嵌套超过 {limits.YAML_DEPTH} 层的上限（limits.YAML_DEPTH）",
+            )
+        )
         return None
     return node
 
@@ -400,13 +444,24 @@ def split_front_matter(source: SourceFile) -> tuple[str, int, int] | None:
 _SPACES = " \t\u3000"
 _LATIN = re.compile(r"[A-Za-z0-9]")
 
-HEADING_NUMBER = re.compile(r"[一二三四五六七八九十百]+、|（[一二三四五六七八九十百]+）|[0-9]+[.．]|（[0-9]+）")
+HEADING_NUMBER = re.compile(
+    r"[一二三四五六七八九十百]+、|（[一二三四五六七八九十百]+）|[0-9]+[.．]|（[0-9]+）"
+)
 """The number an editor writes at the start of a heading, at any level (validate checks that
 it is the level's own: 一、 （一） 1. （1））."""
 
 SENTENCE_END = "。！？"
 _CLOSERS = "”’）》】」』〕"
-_OPENERS = {"（": "）", "“": "”", "‘": "’", "《": "》", "【": "】", "「": "」", "『": "』", "〔": "〕"}
+_OPENERS = {
+    "（": "）",
+    "“": "”",
+    "‘": "’",
+    "《": "》",
+    "【": "】",
+    "「": "」",
+    "『": "』",
+    "〔": "〕",
+}
 
 
 @dataclass(frozen=True)
@@ -510,7 +565,9 @@ class Table:
         return (self.caption, *self.header, *(cell for row in self.rows for cell in row))
 
     def spans(self) -> list[tuple[int, int]]:
-        return [(unit.loc.start, unit.loc.end) for unit in self.units() if unit.loc.end > unit.loc.start]
+        return [
+            (unit.loc.start, unit.loc.end) for unit in self.units() if unit.loc.end > unit.loc.start
+        ]
 
 
 @dataclass(frozen=True)
@@ -566,24 +623,40 @@ _MASK = "\ue000"  # an escaped character, which no markup pattern may match
 
 _LINK = "不支持链接：网址请直接写出（如 www.hnrd.gov.cn），不写方括号和圆括号；要印出“[”，写成“\\[”"
 _INLINE_PROBLEMS = (
-    (re.compile(r"!\[[^\]\n]*\]\([^)\n]*\)"),
-     "图片要单独成段：上下各空一行，一段只写“![图题](文件名)”", True),
-    (re.compile(r"\[\^[^\]\s]+\]"),
-     "简报不用脚注“{0}”：请把注释写成“注：……”段落，放在文末或表格下面", True),
+    (
+        re.compile(r"!\[[^\]\n]*\]\([^)\n]*\)"),
+        "图片要单独成段：上下各空一行，一段只写“![图题](文件名)”",
+        True,
+    ),
+    (
+        re.compile(r"\[\^[^\]\s]+\]"),
+        "简报不用脚注“{0}”：请把注释写成“注：……”段落，放在文末或表格下面",
+        True,
+    ),
     (re.compile(r"(?<!!)\[[^\]\n]*\]\([^)\n]*\)"), _LINK, True),
     (re.compile(r"(?<![!\]])\[[^\]\n^]+\]\[[^\]\n]*\]"), _LINK, True),
-    (re.compile(r"<(?:[A-Za-z][A-Za-z0-9+.-]{1,31}:[^<>\s]*|[^<>\s@]+@[^<>\s@]+\.[^<>\s@]+)>"),
-     "不支持链接：网址、电子邮箱请直接写出，不加尖括号“< >”", True),
-    (re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>|<!--|<![A-Za-z\[]|<\?"),
-     "不支持 HTML 标记“{0}”：加粗请写成 **文字**，其他格式请用本刊的写法；要印出“<”，写成“\\<”", True),
-    (re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});"),
-     "“{0}”是 HTML 的写法，会原样印出：请直接写出要印的字符", False),
+    (
+        re.compile(r"<(?:[A-Za-z][A-Za-z0-9+.-]{1,31}:[^<>\s]*|[^<>\s@]+@[^<>\s@]+\.[^<>\s@]+)>"),
+        "不支持链接：网址、电子邮箱请直接写出，不加尖括号“< >”",
+        True,
+    ),
+    (
+        re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>|<!--|<![A-Za-z\[]|<\?"),
+        "不支持 HTML 标记“{0}”：加粗请写成 **文字**，其他格式请用本刊的写法；要印出“<”，写成“\\<”",
+        True,
+    ),
+    (
+        re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});"),
+        "“{0}”是 HTML 的写法，会原样印出：请直接写出要印的字符",
+        False,
+    ),
 )
 """Markup inside text that liandong does not support: (pattern, message, is an error). An
 error stops the build; the HTML entity is a warning (it prints as written)."""
 
-_UNPAIRED_STRONG = ("“**”没有配对，按原样印出两个星号：加粗请成对写“**文字**”；要印出星号，"
-                    "写成“\\*\\*”")
+_UNPAIRED_STRONG = (
+    "“**”没有配对，按原样印出两个星号：加粗请成对写“**文字**”；要印出星号，写成“\\*\\*”"
+)
 
 
 def _shown(text: str, limit: int = 20) -> str:
@@ -593,8 +666,12 @@ def _shown(text: str, limit: int = 20) -> str:
 class _Reporter:
     """Where parsing puts what it finds: errors and warnings, each at its place."""
 
-    def __init__(self, source: SourceFile | None, problems: list[Problem] | None,
-                 notices: list[Problem] | None):
+    def __init__(
+        self,
+        source: SourceFile | None,
+        problems: list[Problem] | None,
+        notices: list[Problem] | None,
+    ):
         self.source, self.problems, self.notices = source, problems, notices
 
     def error(self, offset: int, message: str) -> None:
@@ -631,9 +708,10 @@ def _inline(text: str, where: list[int], report: _Reporter) -> tuple[Run, ...]:
     masked = "".join(_MASK if e else c for c, e in zip(chars, escaped))
     for pattern, message, is_error in _INLINE_PROBLEMS:
         for match in pattern.finditer(masked):
-            shown = "".join(chars[match.start():match.end()])
-            (report.error if is_error else report.warn)(at[match.start()],
-                                                        message.format(_shown(shown)))
+            shown = "".join(chars[match.start() : match.end()])
+            (report.error if is_error else report.warn)(
+                at[match.start()], message.format(_shown(shown))
+            )
     marks = [m.start() for m in re.finditer(r"\*\*", masked)]
     toggles: set[int] = set()
     k = 0
@@ -643,7 +721,11 @@ def _inline(text: str, where: list[int], report: _Reporter) -> tuple[Run, ...]:
             continue
         toggles.update((marks[k], marks[k + 1]))
         k += 2
-    if len(marks) % 2 and marks[-1] not in toggles and (len(marks) < 2 or marks[-1] != marks[-2] + 2):
+    if (
+        len(marks) % 2
+        and marks[-1] not in toggles
+        and (len(marks) < 2 or marks[-1] != marks[-2] + 2)
+    ):
         report.warn(at[marks[-1]], _UNPAIRED_STRONG)
     runs: list[Run] = []
     strong, current, i = False, "", 0
@@ -782,8 +864,8 @@ class _BodyParser:
             offset += len(raw) + 1
         self.forms: list[Form] = []
         self.open: _Open | None = None
-        self.list: _Open | None = None     # the list being read (items in .items)
-        self.gap = False                   # a blank line since the last line of the list
+        self.list: _Open | None = None  # the list being read (items in .items)
+        self.gap = False  # a blank line since the last line of the list
         self.table: list[tuple[int, str]] = []
         self.caption: tuple[int, str] | None = None
 
@@ -828,7 +910,9 @@ class _BodyParser:
                     while index < len(self.lines):
                         closing = self.lines[index][1].strip(_SPACES)
                         index += 1
-                        if closing.startswith(fence[0] * len(fence)) and not closing.strip(fence[0]):
+                        if closing.startswith(fence[0] * len(fence)) and not closing.strip(
+                            fence[0]
+                        ):
                             break
                 elif kind == "quote":
                     self.report.error(begin, _REFUSED_LINES[kind])
@@ -911,10 +995,14 @@ class _BodyParser:
             found = pattern.match(block.text)
             if found:
                 number, marks = found.group(), "#" * level
-                self.report.warn(block.loc.start, (
-                    f"这一段以“{number}”开头，像是{_LEVEL_NAMES[level]}级标题，写成正文就印不出标题的"
-                    f"字体：独立成行的标题写成“{marks} {number}……”，标题与正文同段（接排标题）"
-                    f"写成“{marks} {number}标题短语。正文……”"))
+                self.report.warn(
+                    block.loc.start,
+                    (
+                        f"这一段以“{number}”开头，像是{_LEVEL_NAMES[level]}级标题，写成正文就印不出标题的"
+                        f"字体：独立成行的标题写成“{marks} {number}……”，标题与正文同段（接排标题）"
+                        f"写成“{marks} {number}标题短语。正文……”"
+                    ),
+                )
                 break
         self.forms.append(block)
 
@@ -926,12 +1014,17 @@ class _BodyParser:
             return
         end = phrase_end(first)
         if more and end is None:
-            self.report.error(more[0][0], (
-                "标题的下一行紧接着文字：独立成行的标题，后面空一行；标题与正文同段（接排标题），"
-                "标题短语要写在 # 这一行、以“。”（或“！”“？”）结束，正文接着写"))
+            self.report.error(
+                more[0][0],
+                (
+                    "标题的下一行紧接着文字：独立成行的标题，后面空一行；标题与正文同段（接排标题），"
+                    "标题短语要写在 # 这一行、以“。”（或“！”“？”）结束，正文接着写"
+                ),
+            )
             whole = self._block([(start, first)], current.level)
-            self.forms.append(Block(whole.runs, Loc(self.source, current.indent, whole.loc.end),
-                                    current.level))
+            self.forms.append(
+                Block(whole.runs, Loc(self.source, current.indent, whole.loc.end), current.level)
+            )
             self.paragraph(more)
             return
         block = self._block(current.lines, current.level)
@@ -945,7 +1038,7 @@ class _BodyParser:
         runs, text = block.runs, block.text
         number = HEADING_NUMBER.match(text)
         if number:
-            gap = len(text[number.end():]) - len(text[number.end():].lstrip(" \t"))
+            gap = len(text[number.end() :]) - len(text[number.end() :].lstrip(" \t"))
             if gap and number.end() + gap < lead:
                 runs, lead = _cut(runs, number.end(), number.end() + gap), lead - gap
         self.forms.append(Block(runs, block.loc, current.level, lead=lead))
@@ -968,12 +1061,15 @@ class _BodyParser:
     def item_line(self, kind: str, match: re.Match, begin: int, text: str, indent: int) -> None:
         ordered = kind == "ordered"
         marker = f"{match.group(1)}." if ordered else BULLET
-        body = (begin + match.end(), text[match.end():])
+        body = (begin + match.end(), text[match.end() :])
         if self.list is not None and (self.list.ordered != ordered):
             self.close_all()
         if self.list is not None and indent >= self.list.indent + 2:
-            self.report.error(begin, "不支持多层列表：里面一层请写成条目中的（1）（2）……，"
-                                     "或另起一个列表（前面空一行、不缩进）")
+            self.report.error(
+                begin,
+                "不支持多层列表：里面一层请写成条目中的（1）（2）……，"
+                "或另起一个列表（前面空一行、不缩进）",
+            )
         self.close_open()
         self.close_table()
         if self.list is None:
@@ -991,8 +1087,9 @@ class _BodyParser:
             numbers = [int(item.marker[:-1]) for item in items]
             for index, (number, (at, _)) in enumerate(zip(numbers, current.lines)):
                 if index and number != numbers[0] + index:
-                    self.report.warn(at,
-                                     f"列表序号不连续：这里是 {number}.，按顺序应是 {numbers[0] + index}.")
+                    self.report.warn(
+                        at, f"列表序号不连续：这里是 {number}.，按顺序应是 {numbers[0] + index}."
+                    )
                     break
         start, end = items[0].loc.start, items[-1].loc.end
         self.forms.append(ListBlock(items, current.ordered, Loc(self.source, start, end)))
@@ -1053,7 +1150,9 @@ class _BodyParser:
         return cells
 
     def _cell(self, offset: int, text: str) -> Block:
-        return self._block([(offset, text)]) if text else Block((), Loc(self.source, offset, offset))
+        return (
+            self._block([(offset, text)]) if text else Block((), Loc(self.source, offset, offset))
+        )
 
     def close_table(self) -> None:
         rows, self.table = self.table, []
@@ -1062,18 +1161,25 @@ class _BodyParser:
             return
         first = rows[0][0]
         if caption is None:
-            self.report.error(first, "表格缺少表题：在表格上一行（不空行）写表题，如“表1　2024年各市州"
-                                     "代表联络站建设情况”")
+            self.report.error(
+                first,
+                "表格缺少表题：在表格上一行（不空行）写表题，如“表1　2024年各市州"
+                "代表联络站建设情况”",
+            )
         header = self._cells(*rows[0])
         if len(rows) < 2 or not all(_DELIMITER.fullmatch(c) for _, c in self._cells(*rows[1])):
             where = rows[1][0] if len(rows) > 1 else first
-            self.report.error(where, "表格的第二行应是分隔行，如“|---|---|”（各列一个，数字列可写"
-                                     "“---:”靠右）：第一行是表头")
+            self.report.error(
+                where,
+                "表格的第二行应是分隔行，如“|---|---|”（各列一个，数字列可写"
+                "“---:”靠右）：第一行是表头",
+            )
             return
         delimiters = self._cells(*rows[1])
         if len(delimiters) != len(header):
-            self.report.error(rows[1][0], f"分隔行有 {len(delimiters)} 列，表头有 {len(header)} 列："
-                                          "两者应一样多")
+            self.report.error(
+                rows[1][0], f"分隔行有 {len(delimiters)} 列，表头有 {len(header)} 列：两者应一样多"
+            )
             return
         if len(rows) < 3:
             self.report.error(first, "表格只有表头，没有内容行")
@@ -1082,8 +1188,9 @@ class _BodyParser:
         for _, cell in delimiters:
             delimiter = _matched(_DELIMITER.fullmatch(cell))  # the rows were found by it
             left, right = delimiter.group(1), delimiter.group(2)
-            aligns.append("center" if left and right else "right" if right else
-                          "left" if left else "")
+            aligns.append(
+                "center" if left and right else "right" if right else "left" if left else ""
+            )
         header_cells = tuple(self._cell(offset, text) for offset, text in header)
         for offset, text in header:
             if not text:
@@ -1092,40 +1199,60 @@ class _BodyParser:
         for begin, text in rows[2:]:
             cells = self._cells(begin, text)
             if len(cells) != len(header):
-                self.report.error(begin, f"这一行有 {len(cells)} 格，表头有 {len(header)} 格："
-                                         "每一行的格数应与表头相同（空格也要写出“| |”）")
+                self.report.error(
+                    begin,
+                    f"这一行有 {len(cells)} 格，表头有 {len(header)} 格："
+                    "每一行的格数应与表头相同（空格也要写出“| |”）",
+                )
                 continue
             body.append(tuple(self._cell(offset, text) for offset, text in cells))
-        cap = (self._block([caption]) if caption is not None
-               else Block((), Loc(self.source, first, first)))
+        cap = (
+            self._block([caption])
+            if caption is not None
+            else Block((), Loc(self.source, first, first))
+        )
         end = rows[-1][0] + len(rows[-1][1])
         start = caption[0] if caption is not None else first
-        self.forms.append(Table(cap, header_cells, tuple(body), tuple(aligns),
-                                Loc(self.source, start, end)))
+        self.forms.append(
+            Table(cap, header_cells, tuple(body), tuple(aligns), Loc(self.source, start, end))
+        )
 
     # --- figures -------------------------------------------------------------------
     def figure(self, match: re.Match, begin: int, text: str) -> None:
         alt, src, attributes = match.group(1), match.group(2), match.group(3)
         caption_at = begin + 2
         if not alt.strip(_SPACES):
-            self.report.error(begin, "图片缺少图题：写在方括号里，如“![图1　株洲市代表联络站接待群众]"
-                                     "(联络站.jpg)”")
+            self.report.error(
+                begin,
+                "图片缺少图题：写在方括号里，如“![图1　株洲市代表联络站接待群众](联络站.jpg)”",
+            )
         lead = len(alt) - len(alt.lstrip(_SPACES))
         stripped = alt.strip(_SPACES)
-        caption = self._block([(caption_at + lead, stripped)]) if stripped else \
-            Block((), Loc(self.source, caption_at, caption_at))
+        caption = (
+            self._block([(caption_at + lead, stripped)])
+            if stripped
+            else Block((), Loc(self.source, caption_at, caption_at))
+        )
         src_at = begin + match.start(2)
         width = None
         if attributes is not None:
             found = _WIDTH.fullmatch(attributes)
             if found is None:
-                self.report.error(begin + match.start(3), "图片的尺寸应写成“{宽=80mm}”（毫米）或"
-                                                          "“{宽=60%}”（版心宽度的百分比）")
+                self.report.error(
+                    begin + match.start(3),
+                    "图片的尺寸应写成“{宽=80mm}”（毫米）或“{宽=60%}”（版心宽度的百分比）",
+                )
             else:
                 width = (float(found.group(1)), found.group(2))
-        self.forms.append(Figure(caption, src.strip(_SPACES), Loc(self.source, src_at,
-                                                                 src_at + len(src)),
-                                 width, Loc(self.source, begin, begin + len(text))))
+        self.forms.append(
+            Figure(
+                caption,
+                src.strip(_SPACES),
+                Loc(self.source, src_at, src_at + len(src)),
+                width,
+                Loc(self.source, begin, begin + len(text)),
+            )
+        )
 
 
 def _escaped(text: str, index: int) -> bool:
@@ -1144,16 +1271,24 @@ def _cut(runs: tuple[Run, ...], start: int, end: int) -> tuple[Run, ...]:
     out, at = [], 0
     for run in runs:
         a, b = at, at + len(run.text)
-        text = run.text[:max(0, start - a)] + run.text[max(0, end - a):] if a < end and b > start \
+        text = (
+            run.text[: max(0, start - a)] + run.text[max(0, end - a) :]
+            if a < end and b > start
             else run.text
+        )
         if text:
             out.append(Run(text, run.strong))
         at = b
     return tuple(out)
 
 
-def parse_blocks(source: SourceFile, start: int, end: int, problems: list[Problem] | None = None,
-                 notices: list[Problem] | None = None) -> list[Form]:
+def parse_blocks(
+    source: SourceFile,
+    start: int,
+    end: int,
+    problems: list[Problem] | None = None,
+    notices: list[Problem] | None = None,
+) -> list[Form]:
     """The forms of a Markdown span: paragraphs, headings, lists, notes, tables, figures.
 
     Errors (markup that liandong refuses) go to `problems`, warnings to `notices`, each at its

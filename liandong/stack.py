@@ -30,14 +30,32 @@ RECORD_FORMAT = 1
 RECORD_SUFFIX = ".build.json"
 """2024-13.build.json beside 2024-13.pdf."""
 
-PACKAGES = ("weasyprint", "pydyf", "tinycss2", "cssselect2", "tinyhtml5", "pyphen", "uharfbuzz",
-            "fonttools", "pikepdf", "jinja2", "pyyaml", "rjieba", "pillow")
+PACKAGES = (
+    "weasyprint",
+    "pydyf",
+    "tinycss2",
+    "cssselect2",
+    "tinyhtml5",
+    "pyphen",
+    "uharfbuzz",
+    "fonttools",
+    "pikepdf",
+    "jinja2",
+    "pyyaml",
+    "rjieba",
+    "pillow",
+)
 """Python packages whose version shapes the PDF's bytes (the lock file pins them all): rjieba
 breaks titles, Pillow (with its littleCMS) converts photos."""
 
-LAYOUT = (("liandong", "liandong"), ("weasyprint", "WeasyPrint"), ("pango", "Pango"),
-          ("harfbuzz", "HarfBuzz（Pango 排版用）"), ("fontconfig", "fontconfig"),
-          ("uharfbuzz", "uharfbuzz（liandong 读字体、精简字体用）"))
+LAYOUT = (
+    ("liandong", "liandong"),
+    ("weasyprint", "WeasyPrint"),
+    ("pango", "Pango"),
+    ("harfbuzz", "HarfBuzz（Pango 排版用）"),
+    ("fontconfig", "fontconfig"),
+    ("uharfbuzz", "uharfbuzz（liandong 读字体、精简字体用）"),
+)
 """Record keys that can move the layout (with the fonts), and how a message names them."""
 
 
@@ -92,15 +110,21 @@ def file_digest(path: Path) -> str:
     changes its ctime, which no tool sets back)."""
     try:
         stat = path.stat()
-        return _file_digest(str(path), stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns,
-                            stat.st_ino)
+        return _file_digest(
+            str(path), stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino
+        )
     except OSError:
         return "missing"
 
 
 def _face(family: str, file: Path, index: int, origin: str) -> dict:
-    return {"family": family, "file": file.name, "index": index, "origin": origin,
-            "sha256": file_digest(file)}
+    return {
+        "family": family,
+        "file": file.name,
+        "index": index,
+        "origin": origin,
+        "sha256": file_digest(file),
+    }
 
 
 def build_record(fonts: dict[str, ResolvedFont]) -> dict:
@@ -163,11 +187,15 @@ def layout_differences(old: dict, new: dict) -> list[str]:
         if now is None:
             found.append(f"{_role_label(key)}字体 {before.get('file')} 现在没有用到")
         elif (before.get("file"), before.get("index")) != (now.get("file"), now.get("index")):
-            found.append(f"{_role_label(key)}字体由 {before.get('family')}（{before.get('file')}）"
-                         f"换成了 {now.get('family')}（{now.get('file')}）")
+            found.append(
+                f"{_role_label(key)}字体由 {before.get('family')}（{before.get('file')}）"
+                f"换成了 {now.get('family')}（{now.get('file')}）"
+            )
         elif before.get("sha256") != now.get("sha256"):
-            found.append(f"{_role_label(key)}字体文件 {now.get('file')} 换了版本（SHA-256 "
-                         f"{str(before.get('sha256'))[:12]}… → {str(now.get('sha256'))[:12]}…）")
+            found.append(
+                f"{_role_label(key)}字体文件 {now.get('file')} 换了版本（SHA-256 "
+                f"{str(before.get('sha256'))[:12]}… → {str(now.get('sha256'))[:12]}…）"
+            )
     return found
 
 

@@ -76,16 +76,26 @@ class _Tidier:
         """Append merged's kids to kept: marked content of another page keeps its page."""
         kids = list(_kids(kept))
         page = merged.get("/Pg")
-        same_page = page is not None and kept.get("/Pg") is not None \
-            and page.objgen == kept.Pg.objgen
+        same_page = (
+            page is not None and kept.get("/Pg") is not None and page.objgen == kept.Pg.objgen
+        )
         for kid in _kids(merged):
             if _is_element(kid):
                 kid.P = kept
-            elif not same_page and page is not None and (
-                    isinstance(kid, int) or (isinstance(kid, pikepdf.Object)
-                                             and kid._type_code == pikepdf.ObjectType.integer)):
-                kid = self.pdf.make_indirect(pikepdf.Dictionary(
-                    Type=pikepdf.Name.MCR, Pg=page, MCID=int(kid)))
+            elif (
+                not same_page
+                and page is not None
+                and (
+                    isinstance(kid, int)
+                    or (
+                        isinstance(kid, pikepdf.Object)
+                        and kid._type_code == pikepdf.ObjectType.integer
+                    )
+                )
+            ):
+                kid = self.pdf.make_indirect(
+                    pikepdf.Dictionary(Type=pikepdf.Name.MCR, Pg=page, MCID=int(kid))
+                )
             kids.append(kid)
         kept.K = pikepdf.Array(kids)
         self.replaced[merged.objgen] = kept
@@ -95,8 +105,13 @@ class _Tidier:
         merged: list = []
         for kid in _kids(element):
             previous = merged[-1] if merged else None
-            if (_is_element(kid) and _is_element(previous) and self.key(kid) is not None
-                    and self.key(kid) == self.key(previous) and kid.get("/S") == previous.get("/S")):
+            if (
+                _is_element(kid)
+                and _is_element(previous)
+                and self.key(kid) is not None
+                and self.key(kid) == self.key(previous)
+                and kid.get("/S") == previous.get("/S")
+            ):
                 self.absorb(previous, kid)
             else:
                 merged.append(kid)
@@ -110,7 +125,8 @@ class _Tidier:
                 continue  # empty: a <br>, a box with nothing printed
             lift = not _has_direct_content(kid) and (
                 kid.get("/S") in GROUPING
-                or (self.key(kid) is not None and self.key(kid) == self.key(element)))
+                or (self.key(kid) is not None and self.key(kid) == self.key(element))
+            )
             if lift:
                 for grandchild in _kids(kid):
                     grandchild.P = element
@@ -122,8 +138,13 @@ class _Tidier:
         final: list = []
         for kid in result:
             previous = final[-1] if final else None
-            if (_is_element(kid) and _is_element(previous) and self.key(kid) is not None
-                    and self.key(kid) == self.key(previous) and kid.get("/S") == previous.get("/S")):
+            if (
+                _is_element(kid)
+                and _is_element(previous)
+                and self.key(kid) is not None
+                and self.key(kid) == self.key(previous)
+                and kid.get("/S") == previous.get("/S")
+            ):
                 self.absorb(previous, kid)
                 self.tidy(previous)
             else:
@@ -181,8 +202,11 @@ def _mcids_under(element: PdfObject) -> list[tuple[tuple[int, int], int]]:
 
 
 def _mcid(operands: Sequence[PdfObject]) -> int | None:
-    if len(operands) == 2 and isinstance(operands[1], pikepdf.Dictionary) \
-            and "/MCID" in operands[1]:
+    if (
+        len(operands) == 2
+        and isinstance(operands[1], pikepdf.Dictionary)
+        and "/MCID" in operands[1]
+    ):
         return int(operands[1].MCID)
     return None
 
@@ -204,7 +228,7 @@ def to_unicode(font: PdfObject) -> dict[int, str]:
 def _decode(font: PdfObject, data: bytes) -> str:
     mapping = to_unicode(font)
     if font.get("/Subtype") == "/Type0":
-        codes = [int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data) - 1, 2)]
+        codes = [int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data) - 1, 2)]
     else:
         codes = list(data)
     return "".join(mapping.get(code, "") for code in codes)
@@ -235,19 +259,22 @@ def _marked_text(page: PdfObject, wanted: set[int]) -> dict[int, str]:
     return texts
 
 
-def _rewrite_page(pdf: pikepdf.Pdf, page: PdfObject, owned: set[int], actual: dict[int, str]) -> None:
+def _rewrite_page(
+    pdf: pikepdf.Pdf, page: PdfObject, owned: set[int], actual: dict[int, str]
+) -> None:
     """Orphaned marked content → pagination artifacts; ActualText on the wanted marked content.
     (Borders and rules WeasyPrint already draws as /Artifact.)"""
     out: list = []
     changed = False
     for instruction in pikepdf.parse_content_stream(page):
-        if isinstance(instruction, pikepdf.ContentStreamInstruction) \
-                and str(instruction.operator) == "BDC":
+        if (
+            isinstance(instruction, pikepdf.ContentStreamInstruction)
+            and str(instruction.operator) == "BDC"
+        ):
             operands: list[PdfObject] = list(instruction.operands)
             mcid = _mcid(operands)
             if mcid is not None and mcid not in owned:
-                operands = [pikepdf.Name.Artifact,
-                            pikepdf.Dictionary(Type=pikepdf.Name.Pagination)]
+                operands = [pikepdf.Name.Artifact, pikepdf.Dictionary(Type=pikepdf.Name.Pagination)]
             elif mcid is not None and mcid in actual:
                 properties = pikepdf.Dictionary(operands[1])
                 properties.ActualText = pikepdf.String(actual[mcid])
@@ -274,9 +301,11 @@ def _list_bodies(pdf: pikepdf.Pdf, root: PdfObject) -> None:
         rest = [kid for kid in kids if kid.get("/S") not in ("/Lbl", "/LBody")]
         if not rest or (len(rest) == len(kids) and any(k.get("/S") == "/LBody" for k in kids)):
             continue
-        body = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructElem,
-                                                    S=pikepdf.Name.LBody, P=item,
-                                                    K=pikepdf.Array(rest)))
+        body = pdf.make_indirect(
+            pikepdf.Dictionary(
+                Type=pikepdf.Name.StructElem, S=pikepdf.Name.LBody, P=item, K=pikepdf.Array(rest)
+            )
+        )
         if "/Pg" in item:
             body.Pg = item.Pg
         for kid in rest:
@@ -284,7 +313,9 @@ def _list_bodies(pdf: pikepdf.Pdf, root: PdfObject) -> None:
         item.K = pikepdf.Array([kid for kid in kids if kid.get("/S") == "/Lbl"] + [body])
 
 
-def tidy(pdf: pikepdf.Pdf, keys: dict[int, object], actual_text: tuple[str, ...] = ("/H1",)) -> None:
+def tidy(
+    pdf: pikepdf.Pdf, keys: dict[int, object], actual_text: tuple[str, ...] = ("/H1",)
+) -> None:
     """Tidy the structure tree of a tagged PDF in place (see the module's docstring)."""
     root = pdf.Root.get("/StructTreeRoot")
     if root is None:
@@ -298,8 +329,9 @@ def tidy(pdf: pikepdf.Pdf, keys: dict[int, object], actual_text: tuple[str, ...]
     parent_tree = root.get("/ParentTree")
     owned = _owned_content(root)
     pages: dict[tuple[int, int], PdfObject] = {page.obj.objgen: page for page in pdf.pages}
-    by_key: dict[int, PdfObject] = {int(page.obj.StructParents): page for page in pdf.pages
-                                    if "/StructParents" in page.obj}
+    by_key: dict[int, PdfObject] = {
+        int(page.obj.StructParents): page for page in pdf.pages if "/StructParents" in page.obj
+    }
     if parent_tree is not None:
         nums = parent_tree.get("/Nums", pikepdf.Array())
         for index in range(1, len(nums), 2):
@@ -307,11 +339,14 @@ def tidy(pdf: pikepdf.Pdf, keys: dict[int, object], actual_text: tuple[str, ...]
             if isinstance(value, pikepdf.Array):
                 page = by_key.get(int(nums[index - 1]))
                 page_owned = owned.get(page.objgen, set()) if page is not None else set()
-                nums[index] = pikepdf.Array([
-                    tidier.replaced.get(item.objgen, item)
-                    if isinstance(item, pikepdf.Dictionary) and mcid in page_owned
-                    else None
-                    for mcid, item in enumerate(value)])
+                nums[index] = pikepdf.Array(
+                    [
+                        tidier.replaced.get(item.objgen, item)
+                        if isinstance(item, pikepdf.Dictionary) and mcid in page_owned
+                        else None
+                        for mcid, item in enumerate(value)
+                    ]
+                )
             elif isinstance(value, pikepdf.Dictionary):
                 nums[index] = tidier.replaced.get(value.objgen, value)
     wanted: dict[tuple[int, int], set[int]] = {}

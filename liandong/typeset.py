@@ -16,7 +16,6 @@ CLOSING = frozenset("，。、；：？！）》」』】”’〕〗〉…—·
 """Closing punctuation (and the halves of …… ——): never at the start of a line."""
 
 
-
 UNITS = frozenset("年月日时分秒号期件人次个名项届万亿元岁")
 """Units a careful typesetter keeps with the number before them when the spacing allows."""
 UNIT_PENALTY = 10.0
@@ -129,18 +128,32 @@ def is_cjk(char: str) -> bool:
     uses from General Punctuation (—…“”‘’·), circled numbers and symbols. Everything else that
     is not a space is Latin text, set tight."""
     code = ord(char)
-    return (0x2E80 <= code <= 0x33FF or 0x3400 <= code <= 0x4DBF or 0x4E00 <= code <= 0x9FFF
-            or 0xF900 <= code <= 0xFAFF or 0xFE10 <= code <= 0xFE1F or 0xFE30 <= code <= 0xFE4F
-            or 0xFF00 <= code <= 0xFFEF or 0x20000 <= code <= 0x3FFFF
-            or 0x2460 <= code <= 0x24FF or 0x25A0 <= code <= 0x26FF
-            or char in "—―…‥“”‘’·‖※")
+    return (
+        0x2E80 <= code <= 0x33FF
+        or 0x3400 <= code <= 0x4DBF
+        or 0x4E00 <= code <= 0x9FFF
+        or 0xF900 <= code <= 0xFAFF
+        or 0xFE10 <= code <= 0xFE1F
+        or 0xFE30 <= code <= 0xFE4F
+        or 0xFF00 <= code <= 0xFFEF
+        or 0x20000 <= code <= 0x3FFFF
+        or 0x2460 <= code <= 0x24FF
+        or 0x25A0 <= code <= 0x26FF
+        or char in "—―…‥“”‘’·‖※"
+    )
 
 
 @functools.lru_cache(maxsize=4096)
 def is_ideograph(char: str) -> bool:
     code = ord(char)
-    return (0x3400 <= code <= 0x4DBF or 0x4E00 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF
-            or 0x20000 <= code <= 0x3FFFF or 0x3040 <= code <= 0x30FF or char == "〇")
+    return (
+        0x3400 <= code <= 0x4DBF
+        or 0x4E00 <= code <= 0x9FFF
+        or 0xF900 <= code <= 0xFAFF
+        or 0x20000 <= code <= 0x3FFFF
+        or 0x3040 <= code <= 0x30FF
+        or char == "〇"
+    )
 
 
 @dataclass(frozen=True)
@@ -150,11 +163,11 @@ class Piece:
 
     text: str
     style: str  # a role key of the fonts, optionally with "+strong"
-    pad_left: float = 0.0   # pt of blank before the text (a narrow full-width mark's cell)
+    pad_left: float = 0.0  # pt of blank before the text (a narrow full-width mark's cell)
     pad_right: float = 0.0
     spacing: float | None = None  # letter-spacing (pt); None: the line's
-    margin_right: float = 0.0     # pt of gap after the span beyond its letter-spacing
-    full_width: bool = False      # printed with the fonts' full-width forms (a dash in 0731—8530)
+    margin_right: float = 0.0  # pt of gap after the span beyond its letter-spacing
+    full_width: bool = False  # printed with the fonts' full-width forms (a dash in 0731—8530)
 
 
 @dataclass(frozen=True)
@@ -165,11 +178,11 @@ class Line:
     pieces: tuple[Piece, ...]
     spacing: float
     last: bool
-    offset: int = 0          # index of its first character in the paragraph's text
-    stretch: float = 0.0     # the Han letter-spacing beyond the grid's, in em (negative: squeezed)
-    loose: float = 0.0       # the Latin stretch at each loose gap, in em
+    offset: int = 0  # index of its first character in the paragraph's text
+    stretch: float = 0.0  # the Han letter-spacing beyond the grid's, in em (negative: squeezed)
+    loose: float = 0.0  # the Latin stretch at each loose gap, in em
     underfull: bool = False  # stretched past the limits, or a unit alone that cannot be justified
-    overfull: bool = False   # wider than the measure: a unit that cannot break is too long
+    overfull: bool = False  # wider than the measure: a unit that cannot break is too long
 
     @property
     def text(self) -> str:
@@ -190,8 +203,8 @@ class Atom:
     kern: float = 0.0
     full_width: bool = False
     breakable: bool = True  # may a line end after it (kinsoku aside)
-    unit: int = -1          # Latin units: which word, number or URL it belongs to
-    word: bool = False      # a Latin unit with letters in it (not a number): loose gaps around
+    unit: int = -1  # Latin units: which word, number or URL it belongs to
+    word: bool = False  # a Latin unit with letters in it (not a number): loose gaps around
 
     @property
     def special(self) -> bool:
@@ -211,15 +224,16 @@ def _tokens(text: str) -> list[tuple[int, int, str, bool, bool, int]]:
             tokens.append((i, j, SPACE, True, False, -1))
             i = j
         elif is_cjk(char) and not _joins(text, i):
-            double = text[i:i + 2] in DOUBLE_MARKS
+            double = text[i : i + 2] in DOUBLE_MARKS
             j = i + 2 if double else i + 1
             tokens.append((i, j, HAN, True, double, -1))
             i = j
         else:
             j = i
-            while j < n and ((not is_cjk(text[j])
-                              and not (text[j].isspace() and text[j] != "\u00a0"))
-                             or _joins(text, j)):
+            while j < n and (
+                (not is_cjk(text[j]) and not (text[j].isspace() and text[j] != "\u00a0"))
+                or _joins(text, j)
+            ):
                 j += 1
             tokens += _latin_tokens(text, i, j, unit)
             unit += 1
@@ -228,13 +242,19 @@ def _tokens(text: str) -> list[tuple[int, int, str, bool, bool, int]]:
 
 
 def _joins(text: str, i: int) -> bool:
-    return (text[i] in JOINERS and 0 < i < len(text) - 1
-            and text[i - 1].isascii() and text[i - 1].isalnum()
-            and text[i + 1].isascii() and text[i + 1].isalnum())
+    return (
+        text[i] in JOINERS
+        and 0 < i < len(text) - 1
+        and text[i - 1].isascii()
+        and text[i - 1].isalnum()
+        and text[i + 1].isascii()
+        and text[i + 1].isalnum()
+    )
 
 
-def _latin_tokens(text: str, start: int, end: int,
-                  unit: int) -> list[tuple[int, int, str, bool, bool, int]]:
+def _latin_tokens(
+    text: str, start: int, end: int, unit: int
+) -> list[tuple[int, int, str, bool, bool, int]]:
     """A Latin unit, cut where it may break (a URL after / . - ? &, an e-mail after . - and
     before @) and around a joining dash, which is printed full-width in a span of its own."""
     run = text[start:end]
@@ -248,10 +268,12 @@ def _latin_tokens(text: str, start: int, end: int,
         for k in range(email.start(), email.end() - 1):
             if run[k] in ".-" or run[k + 1] == "@":
                 breaks.add(k)
-    cuts = sorted({k + 1 for k in breaks}
-                  | {k for k, c in enumerate(run) if c in JOINERS}
-                  | {k + 1 for k, c in enumerate(run) if c in JOINERS}
-                  | {0, len(run)})
+    cuts = sorted(
+        {k + 1 for k in breaks}
+        | {k for k, c in enumerate(run) if c in JOINERS}
+        | {k + 1 for k, c in enumerate(run) if c in JOINERS}
+        | {0, len(run)}
+    )
     tokens = []
     for a, b in itertools.pairwise(cuts):
         if a < b:
@@ -260,8 +282,9 @@ def _latin_tokens(text: str, start: int, end: int,
     return tokens
 
 
-def atoms(pieces: Sequence[Piece], measure: Measure, size: float,
-          marks: str | None = None) -> list[Atom]:
+def atoms(
+    pieces: Sequence[Piece], measure: Measure, size: float, marks: str | None = None
+) -> list[Atom]:
     """Split styled text into the units the line breaker places whole, with natural widths.
 
     Chinese units are measured inside Chinese text (Pango shapes a mark like —— as Han there,
@@ -286,38 +309,67 @@ def atoms(pieces: Sequence[Piece], measure: Measure, size: float,
                 if atom is None:
                     atom = known[key] = _measured(*key, measure, size, marks)
                 # Built field by field: dataclasses.replace is ten times slower.
-                result.append(Atom(atom.text, atom.style, atom.width, atom.kind, cut,
-                                    atom.pad_left, atom.pad_right, atom.kern, atom.full_width,
-                                    breakable if k == end else False, unit))
+                result.append(
+                    Atom(
+                        atom.text,
+                        atom.style,
+                        atom.width,
+                        atom.kind,
+                        cut,
+                        atom.pad_left,
+                        atom.pad_right,
+                        atom.kern,
+                        atom.full_width,
+                        breakable if k == end else False,
+                        unit,
+                    )
+                )
                 cut = k
-    words = {atom.unit for atom in result
-             if atom.kind == LATIN and any(c.isalpha() for c in atom.text)}
-    result = [replace(atom, word=True) if atom.unit in words and atom.kind == LATIN else atom
-              for atom in result]
+    words = {
+        atom.unit for atom in result if atom.kind == LATIN and any(c.isalpha() for c in atom.text)
+    }
+    result = [
+        replace(atom, word=True) if atom.unit in words and atom.kind == LATIN else atom
+        for atom in result
+    ]
     # Two marks in a row: the first gives up its blank half (clreq 3.1.6), e.g. 。” ”， ，“ （《
     for k in range(len(result) - 1):
         first, second = result[k], result[k + 1]
-        if ((first.text in BLANK_RIGHT and second.text[0] in BLANK_RIGHT | BLANK_LEFT)
-                or (first.text in BLANK_LEFT and second.text[0] in BLANK_LEFT)):
+        if (first.text in BLANK_RIGHT and second.text[0] in BLANK_RIGHT | BLANK_LEFT) or (
+            first.text in BLANK_LEFT and second.text[0] in BLANK_LEFT
+        ):
             kern = -size / 2
             result[k] = replace(first, width=first.width + kern, kern=kern)
     return result
 
 
-def _measured(text: str, style: str, kind: str, full_width: bool, measure: Measure,
-              size: float, marks: str | None) -> Atom:
+def _measured(
+    text: str,
+    style: str,
+    kind: str,
+    full_width: bool,
+    measure: Measure,
+    size: float,
+    marks: str | None,
+) -> Atom:
     """A unit and its natural width (its place in the text is set by the caller)."""
     if kind == SPACE:
         return Atom(" ", style, measure(style, " "), SPACE, 0)
     if kind == LATIN:
-        return Atom(text, style, measure(style, text, full_width=full_width), LATIN, 0,
-                     full_width=full_width)
+        return Atom(
+            text,
+            style,
+            measure(style, text, full_width=full_width),
+            LATIN,
+            0,
+            full_width=full_width,
+        )
     if full_width:
         return Atom(text, style, measure(style, text, full_width=True), HAN, 0, full_width=True)
     width = _han_width(measure, style, text)
     side = FULL_WIDTH.get(text)
     if side and width < 0.99 * size and marks:
-        alternative = marks + style[style.find("+"):] if "+" in style else marks
+        alternative = marks + style[style.find("+") :] if "+" in style else marks
         if measure(alternative, text) >= 0.99 * size:
             style, width = alternative, measure(alternative, text)
     if side and width < 0.99 * size:
@@ -339,9 +391,14 @@ def can_break(before: Atom, after: Atom) -> bool:
     word, a number or a joined range, nor at either side of a single dash or tilde, which in
     Chinese joins a range (8月—9月, 北京—上海; a dash as punctuation is ——); a space stays at
     the end of its line (and is dropped)."""
-    return not (not before.breakable or after.text[0] in CLOSING or after.kind == SPACE
-                or before.text[-1] in OPENING or before.text in JOINERS
-                or after.text in JOINERS)
+    return not (
+        not before.breakable
+        or after.text[0] in CLOSING
+        or after.kind == SPACE
+        or before.text[-1] in OPENING
+        or before.text in JOINERS
+        or after.text in JOINERS
+    )
 
 
 def _gap(a: Atom, b: Atom) -> int:
@@ -370,9 +427,17 @@ def _fill(need: float, plain: int, loose: int, size: float) -> tuple[float, floa
     return u, e, u > HAN_STRETCH * size + 1e-9
 
 
-def break_lines(pieces: Sequence[Piece], measure: Measure, *,
-                first_width: float, width: float, spacing: float, size: float,
-                marks: str | None = None, ragged: bool = False) -> list[Line]:
+def break_lines(
+    pieces: Sequence[Piece],
+    measure: Measure,
+    *,
+    first_width: float,
+    width: float,
+    spacing: float,
+    size: float,
+    marks: str | None = None,
+    ragged: bool = False,
+) -> list[Line]:
     """Break a paragraph into flush lines.
 
     Every line but the last is justified so that its last glyph ends exactly at the right
@@ -415,8 +480,11 @@ def break_lines(pieces: Sequence[Piece], measure: Measure, *,
     # on the two units at the break, so they are worked out once, not for every line tried.
     ends = [j for j in range(1, n) if can_break(items[j - 1], items[j])] + [n]
     reach_ends = [reach[j] for j in ends]
-    penalty = {j: UNIT_PENALTY for j in ends[:-1]
-               if items[j - 1].text[-1].isdigit() and items[j].text[0] in UNITS}
+    penalty = {
+        j: UNIT_PENALTY
+        for j in ends[:-1]
+        if items[j - 1].text[-1].isdigit() and items[j].text[0] in UNITS
+    }
     inf = float("inf")
     best = [inf] * (n + 1)
     choice = [0] * (n + 1)
@@ -430,8 +498,13 @@ def break_lines(pieces: Sequence[Piece], measure: Measure, *,
         avail = first_width if i == 0 else width
         # Lines that even stretched to the limits stay short are skipped, unless nothing else
         # can be set from here; the last line may always be short.
-        start = first_end if ragged else max(
-            first_end, bisect.bisect_left(reach_ends, reach[i] + widest_gap + avail - 1e-6))
+        start = (
+            first_end
+            if ragged
+            else max(
+                first_end, bisect.bisect_left(reach_ends, reach[i] + widest_gap + avail - 1e-6)
+            )
+        )
         candidates: Sequence[int] = range(start, len(ends))
         if start > first_end:
             candidates = [*candidates, len(ends) - 1] if start == len(ends) else candidates
@@ -460,15 +533,21 @@ def break_lines(pieces: Sequence[Piece], measure: Measure, *,
             elif gaps == 0:  # pieces of one unit: letter-spaced inside, within TRACK
                 inside = chars[end] - chars[i] - 1
                 track = need / inside if inside else need + 1.0
-                cost = 0.0 if need <= RESIDUAL else (
-                    (track * em) ** 2 if track <= TRACK * size else 1e4)
+                cost = (
+                    0.0
+                    if need <= RESIDUAL
+                    else ((track * em) ** 2 if track <= TRACK * size else 1e4)
+                )
             elif need <= 0:
                 cost = (need / gaps * em) ** 2
             else:
                 e = min(need / loose, latin_room) if loose else 0.0
                 u = (need - e * loose) / gaps
-                cost = ((u * em) ** 2 + loose / gaps * (e * em) ** 2 / 4
-                        + (BAD_LINE if u > han_room else 0.0))
+                cost = (
+                    (u * em) ** 2
+                    + loose / gaps * (e * em) ** 2 / 4
+                    + (BAD_LINE if u > han_room else 0.0)
+                )
             found = True
             total = best[i] + cost + penalty.get(j, 0.0)
             if total < best[j]:
@@ -488,8 +567,7 @@ def break_lines(pieces: Sequence[Piece], measure: Measure, *,
     while j > 0:
         i = choice[j]
         avail = first_width if i == 0 else width
-        lines.append(_set_line(items[i:j], measure, avail, spacing, size,
-                               last=j == n or ragged))
+        lines.append(_set_line(items[i:j], measure, avail, spacing, size, last=j == n or ragged))
         j = i
     return lines[::-1]
 
@@ -542,21 +620,33 @@ def _spans(line: Sequence[Atom], end_alone: bool = False) -> list[_Span]:
         if last is not None and atom.kind == SPACE:
             last.atoms.append(atom)
             continue
-        if (last is not None and atom.kind == HAN and not atom.text.strip()
-                and not atom.special and last.atoms[-1].kind != SPACE
-                and not (last.kind == HAN and last.atoms[-1].style == atom.style)):
+        if (
+            last is not None
+            and atom.kind == HAN
+            and not atom.text.strip()
+            and not atom.special
+            and last.atoms[-1].kind != SPACE
+            and not (last.kind == HAN and last.atoms[-1].style == atom.style)
+        ):
             # An ideographic space between two Latin units (表1　2024年) would be a span of its
             # own, and WeasyPrint draws no text box that holds only white space: its room stays,
             # the character goes, and a copy of the text loses it. It goes with the span before.
             last.atoms.append(atom)
             continue
         previous = last.atoms[-1] if last else None
-        if (last is not None and previous is not None and previous.kind != SPACE and previous.style == atom.style
-                and not previous.special and not atom.special
-                and not (end_alone and index == len(line) - 1 and atom.kind == HAN)
-                and ((atom.kind == HAN and previous.kind == HAN)
-                     or (atom.kind == LATIN and previous.kind == LATIN
-                         and previous.unit == atom.unit))):
+        if (
+            last is not None
+            and previous is not None
+            and previous.kind != SPACE
+            and previous.style == atom.style
+            and not previous.special
+            and not atom.special
+            and not (end_alone and index == len(line) - 1 and atom.kind == HAN)
+            and (
+                (atom.kind == HAN and previous.kind == HAN)
+                or (atom.kind == LATIN and previous.kind == LATIN and previous.unit == atom.unit)
+            )
+        ):
             last.atoms.append(atom)
         else:
             spans.append(_Span([atom]))
@@ -581,8 +671,15 @@ def _measure_spans(spans: list[_Span], measure: Measure, plain: float, size: flo
             span.natural += blank
 
 
-def _set_line(line: Sequence[Atom], measure: Measure, avail: float, spacing: float,
-              size: float, last: bool, centred: bool = False) -> Line:
+def _set_line(
+    line: Sequence[Atom],
+    measure: Measure,
+    avail: float,
+    spacing: float,
+    size: float,
+    last: bool,
+    centred: bool = False,
+) -> Line:
     """The spans of one line, each measured as it prints, with the spacing that makes the
     line end exactly at `avail` (justified lines) or at its natural width (a last line, or a
     centred title line with `centred`, which has no letter-spacing)."""
@@ -622,16 +719,41 @@ def _set_line(line: Sequence[Atom], measure: Measure, avail: float, spacing: flo
                 if len(spans[-1].text) > 1:
                     head = [*spans[-1].atoms[:-1]]
                     if len(end.text) > 1:
-                        head.append(Atom(end.text[:-1], end.style, 0.0, LATIN, end.offset,
-                                          unit=end.unit, word=end.word))
-                    spans[-1:] = [_Span(head), _Span([Atom(
-                        end.text[-1], end.style, 0.0, LATIN, end.offset + len(end.text) - 1,
-                        unit=end.unit, word=end.word)])]
+                        head.append(
+                            Atom(
+                                end.text[:-1],
+                                end.style,
+                                0.0,
+                                LATIN,
+                                end.offset,
+                                unit=end.unit,
+                                word=end.word,
+                            )
+                        )
+                    spans[-1:] = [
+                        _Span(head),
+                        _Span(
+                            [
+                                Atom(
+                                    end.text[-1],
+                                    end.style,
+                                    0.0,
+                                    LATIN,
+                                    end.offset + len(end.text) - 1,
+                                    unit=end.unit,
+                                    word=end.word,
+                                )
+                            ]
+                        ),
+                    ]
                     gaps.append(INNER)
                 for span in spans:  # with spacing, Pango drops ligatures: measure again
-                    span.natural = (measure(span.atoms[0].style, span.text, round(track, 3),
-                                            full_width=span.atoms[0].full_width)
-                                    - len(span.text) * round(track, 3))
+                    span.natural = measure(
+                        span.atoms[0].style,
+                        span.text,
+                        round(track, 3),
+                        full_width=span.atoms[0].full_width,
+                    ) - len(span.text) * round(track, 3)
                 track = (avail - sum(span.natural for span in spans)) / inside
                 underfull = track > TRACK * size + 1e-9
             else:
@@ -649,22 +771,32 @@ def _set_line(line: Sequence[Atom], measure: Measure, avail: float, spacing: flo
         if abs(residual) > RESIDUAL and gaps[-1] != INNER:
             before = pieces[-2]
             pieces[-2] = replace(before, margin_right=round(before.margin_right + residual, 3))
-    return Line(tuple(pieces), round(spacing + u, 3), last, offset,
-                u / size, e / size, underfull, overfull)
+    return Line(
+        tuple(pieces), round(spacing + u, 3), last, offset, u / size, e / size, underfull, overfull
+    )
 
 
 def _gap_counts(spans: list[_Span]) -> tuple[list[int], int, int]:
     """The gaps between a line's spans, and how many of its gaps take the line's letter-spacing
     (plain: between Chinese units, inside a Chinese span too) and how many the Latin stretch
     as well (loose)."""
-    gaps = [_gap(span.atoms[-1], following.atoms[0]) for span, following in itertools.pairwise(spans)]
+    gaps = [
+        _gap(span.atoms[-1], following.atoms[0]) for span, following in itertools.pairwise(spans)
+    ]
     plain = sum(len(span.atoms) - 1 for span in spans if span.kind == HAN)
     plain += sum(1 for gap in gaps if gap == PLAIN)
     return gaps, plain, sum(1 for gap in gaps if gap == LOOSE)
 
 
-def set_pair(left: Sequence[Piece], right: Sequence[Piece], measure: Measure, *,
-             width: float, gap: float, size: float) -> tuple[Line, Line] | None:
+def set_pair(
+    left: Sequence[Piece],
+    right: Sequence[Piece],
+    measure: Measure,
+    *,
+    width: float,
+    gap: float,
+    size: float,
+) -> tuple[Line, Line] | None:
     """Two parts of one line `width` wide, at least `gap` apart, for a template that puts the
     first at the left edge and the second at the right edge (the 版记's 责任编辑 and 联系方式,
     批准文号 and 印数), or None when they cannot share a line.
@@ -683,8 +815,9 @@ def set_pair(left: Sequence[Piece], right: Sequence[Piece], measure: Measure, *,
             items = items[:-1]
         natural = _set_line(items, measure, width, 0.0, size, last=True)
         _, plain, loose = _gap_counts(_spans(items, end_alone=True))
-        parts.append((items, natural, _drawn_width(natural.pieces, 0.0, measure, size),
-                      plain + loose))
+        parts.append(
+            (items, natural, _drawn_width(natural.pieces, 0.0, measure, size), plain + loose)
+        )
     over = parts[0][2] + parts[1][2] + gap - width
     if over <= 0:
         return parts[0][1], parts[1][1]
@@ -702,8 +835,9 @@ def set_pair(left: Sequence[Piece], right: Sequence[Piece], measure: Measure, *,
     return squeezed[0], squeezed[1]
 
 
-def _pieces(spans: list[_Span], gaps: list[int], plain: float, loose: float,
-            track: float = 0.0) -> list[Piece]:
+def _pieces(
+    spans: list[_Span], gaps: list[int], plain: float, loose: float, track: float = 0.0
+) -> list[Piece]:
     """Spans → Pieces: each with its letter-spacing (None where it is the line's) and the gap
     after it beyond that letter-spacing; `track` is the spacing inside Latin units."""
     pieces = []
@@ -714,9 +848,17 @@ def _pieces(spans: list[_Span], gaps: list[int], plain: float, loose: float,
         if k + 1 < len(spans):
             margin = {INNER: track, PLAIN: plain, LOOSE: loose}[gaps[k]] + span.kern - ls
         own = span.tight or span.kern != 0.0
-        pieces.append(Piece(span.text, atom.style, round(span.pad_left, 3),
-                            round(span.pad_right, 3), round(ls, 3) if own else None,
-                            round(margin, 3) if abs(margin) >= 5e-4 else 0.0, atom.full_width))
+        pieces.append(
+            Piece(
+                span.text,
+                atom.style,
+                round(span.pad_left, 3),
+                round(span.pad_right, 3),
+                round(ls, 3) if own else None,
+                round(margin, 3) if abs(margin) >= 5e-4 else 0.0,
+                atom.full_width,
+            )
+        )
     return pieces
 
 
@@ -726,8 +868,12 @@ def _drawn_width(pieces: Sequence[Piece], plain: float, measure: Measure, size: 
     ls = 0.0
     for piece in pieces:
         ls = round(plain if piece.spacing is None else piece.spacing, 3)
-        total += (measure(piece.style, piece.text, ls, full_width=piece.full_width)
-                  + piece.pad_left + piece.pad_right + piece.margin_right)
+        total += (
+            measure(piece.style, piece.text, ls, full_width=piece.full_width)
+            + piece.pad_left
+            + piece.pad_right
+            + piece.margin_right
+        )
     return total - ls  # the spacing after the last glyph is not seen
 
 
@@ -758,9 +904,12 @@ def words(text: str) -> dict[int, bool]:
     import rjieba
 
     tokens = rjieba.tokenize(text)
-    return {end: (end - start == 1 or (k + 1 < len(tokens)
-                                       and tokens[k + 1][2] - tokens[k + 1][1] == 1))
-            for k, (_, start, end) in enumerate(tokens)}
+    return {
+        end: (
+            end - start == 1 or (k + 1 < len(tokens) and tokens[k + 1][2] - tokens[k + 1][1] == 1)
+        )
+        for k, (_, start, end) in enumerate(tokens)
+    }
 
 
 def title_parts(text: str) -> list[tuple[int, int]]:
@@ -770,8 +919,9 @@ def title_parts(text: str) -> list[tuple[int, int]]:
     parts, start = [], 0
     for match in re.finditer(r"[ \t\r\n]+", text):
         a, b = match.span()
-        if "\n" in match.group() or (0 < a and b < len(text) and is_cjk(text[a - 1])
-                                      and is_cjk(text[b])):
+        if "\n" in match.group() or (
+            0 < a and b < len(text) and is_cjk(text[a - 1]) and is_cjk(text[b])
+        ):
             parts.append((start, a))
             start = b
     parts.append((start, len(text)))
@@ -786,8 +936,14 @@ def title_parts(text: str) -> list[tuple[int, int]]:
     return result
 
 
-def balance_lines(pieces: Sequence[Piece], measure: Measure, *, width: float, size: float,
-                  marks: str | None = None) -> list[Line]:
+def balance_lines(
+    pieces: Sequence[Piece],
+    measure: Measure,
+    *,
+    width: float,
+    size: float,
+    marks: str | None = None,
+) -> list[Line]:
     """Break a centred title into the fewest lines of nearly equal length.
 
     A line may end only between words (GB/T 9704 7.3.2: 回行时要做到词意完整), as a Chinese
@@ -809,15 +965,17 @@ def _slice(pieces: Sequence[Piece], start: int, end: int) -> list[Piece]:
     for piece in pieces:
         a, b = max(start, at), min(end, at + len(piece.text))
         if a < b:
-            result.append(Piece(piece.text[a - at:b - at], piece.style))
+            result.append(Piece(piece.text[a - at : b - at], piece.style))
         at += len(piece.text)
     return result
 
 
-def _balance(pieces: list[Piece], offset: int, measure: Measure, width: float, size: float,
-             marks: str | None) -> list[Line]:
-    items = [replace(atom, offset=atom.offset + offset)
-             for atom in atoms(pieces, measure, size, marks)]
+def _balance(
+    pieces: list[Piece], offset: int, measure: Measure, width: float, size: float, marks: str | None
+) -> list[Line]:
+    items = [
+        replace(atom, offset=atom.offset + offset) for atom in atoms(pieces, measure, size, marks)
+    ]
     while items and items[0].kind == SPACE:
         items.pop(0)
     while items and items[-1].kind == SPACE:
@@ -827,20 +985,34 @@ def _balance(pieces: list[Piece], offset: int, measure: Measure, width: float, s
         return []
     total = sum(atom.width for atom in items) - items[-1].kern
     if total <= width + 1e-6:
-        return [_set_line([*items[:-1], _trim_end(items[-1], size)], measure, width, 0.0, size,
-                          last=True, centred=True)]
+        return [
+            _set_line(
+                [*items[:-1], _trim_end(items[-1], size)],
+                measure,
+                width,
+                0.0,
+                size,
+                last=True,
+                centred=True,
+            )
+        ]
     text = "".join(atom.text for atom in items)
     boundaries = words(text)
     position, depth, ends = 0, 0, []
     penalty: dict[int, float] = {}
     for j in range(1, n):
         position += len(items[j - 1].text)
-        depth = max(0, depth + sum(c in BLANK_LEFT for c in items[j - 1].text)
-                    - sum(c in BLANK_RIGHT - set("，。、；：？！") for c in items[j - 1].text))
+        depth = max(
+            0,
+            depth
+            + sum(c in BLANK_LEFT for c in items[j - 1].text)
+            - sum(c in BLANK_RIGHT - set("，。、；：？！") for c in items[j - 1].text),
+        )
         if can_break(items[j - 1], items[j]):
             ends.append((j, position in boundaries))
             penalty[j] = ((WEAK_BREAK * size) ** 2 if boundaries.get(position) else 0.0) + (
-                (QUOTED_BREAK * size) ** 2 if depth else 0.0)
+                (QUOTED_BREAK * size) ** 2 if depth else 0.0
+            )
     for whole_words in (True, False):
         allowed = [j for j, boundary in ends if boundary or not whole_words] + [n]
         lines = _balanced(items, allowed, penalty, measure, width, size)
@@ -851,16 +1023,23 @@ def _balance(pieces: list[Piece], offset: int, measure: Measure, width: float, s
     allowed = [j for j, _ in ends] + [n]
     for j in allowed:
         if line_end > i and sum(a.width for a in items[i:j]) > width:
-            lines.append(_set_line(items[i:line_end], measure, width, 0.0, size, last=False,
-                                   centred=True))
+            lines.append(
+                _set_line(items[i:line_end], measure, width, 0.0, size, last=False, centred=True)
+            )
             i = line_end
         line_end = j
     lines.append(_set_line(items[i:], measure, width, 0.0, size, last=True, centred=True))
     return lines
 
 
-def _balanced(items: list[Atom], allowed: list[int], penalty: dict[int, float],
-              measure: Measure, width: float, size: float) -> list[Line] | None:
+def _balanced(
+    items: list[Atom],
+    allowed: list[int],
+    penalty: dict[int, float],
+    measure: Measure,
+    width: float,
+    size: float,
+) -> list[Line] | None:
     """The fewest lines, breaking only at `allowed`, with lengths closest to equal (plus what
     each break costs besides)."""
     n = len(items)
@@ -887,17 +1066,20 @@ def _balanced(items: list[Atom], allowed: list[int], penalty: dict[int, float],
                     if line > width + 1e-6:
                         continue
                     short = sum(1 for a in items[i:j] if a.text[0] not in CLOSING) < 3
-                    cost = (best[(i, k - 1)] + (line - target) ** 2 + (1e6 if short else 0.0)
-                            + penalty.get(j, 0.0))
+                    cost = (
+                        best[(i, k - 1)]
+                        + (line - target) ** 2
+                        + (1e6 if short else 0.0)
+                        + penalty.get(j, 0.0)
+                    )
                     if cost < best.get((j, k), inf):
                         best[(j, k)], back[(j, k)] = cost, i
         if (n, count) in best:
             lines, j = [], n
             for k in range(count, 0, -1):
                 i = back[(j, k)]
-                chunk = [*items[i:j - 1], _trim_end(items[j - 1], size)]
-                lines.append(_set_line(chunk, measure, width, 0.0, size, last=j == n,
-                                       centred=True))
+                chunk = [*items[i : j - 1], _trim_end(items[j - 1], size)]
+                lines.append(_set_line(chunk, measure, width, 0.0, size, last=j == n, centred=True))
                 j = i
             return lines[::-1]
     return None

@@ -32,22 +32,30 @@ def main() -> None:
         total, n = 6_000, 2  # the sample's own articles and note, roughly
         while total + 5 * 990 + 10 < limits.ISSUE_CHARS and n <= limits.ARTICLES:
             body = "\n\n".join([paragraph] * 5)
-            (folder / f"{n:02d}.md").write_text(f"---\n标题: 第{n}篇文章\n---\n\n{body}\n",
-                                                encoding="utf-8")
+            (folder / f"{n:02d}.md").write_text(
+                f"---\n标题: 第{n}篇文章\n---\n\n{body}\n", encoding="utf-8"
+            )
             total, n = total + 5 * 990 + 5, n + 1
         exe = Path(sys.executable).with_name("liandong")
         start = time.perf_counter()
-        result = subprocess.run([str(exe), "build", "13", "--out", str(root / "out")], cwd=root,
-                                capture_output=True, text=True)
+        result = subprocess.run(
+            [str(exe), "build", "13", "--out", str(root / "out")],
+            cwd=root,
+            capture_output=True,
+            text=True,
+        )
         elapsed = time.perf_counter() - start
         if result.returncode:
             sys.exit(result.stderr)
         rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        pages = subprocess.run(["pdfinfo", str(root / "out" / "2024-13.pdf")], capture_output=True,
-                               text=True).stdout
+        pages = subprocess.run(
+            ["pdfinfo", str(root / "out" / "2024-13.pdf")], capture_output=True, text=True
+        ).stdout
         count = re.search(r"Pages:\s+(\d+)", pages).group(1)
-        print(f"{n - 2} added articles, about {total} characters: {elapsed:.1f} s, "
-              f"{rss:.0f} MB peak, {count} pages")
+        print(
+            f"{n - 2} added articles, about {total} characters: {elapsed:.1f} s, "
+            f"{rss:.0f} MB peak, {count} pages"
+        )
 
 
 if __name__ == "__main__":

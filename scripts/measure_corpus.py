@@ -35,14 +35,18 @@ def main(argv: list[str] | None = None) -> int:
     results = {name: measure_built(args.project, item, words) for name, item in built.items()}
     measure_seconds = time.perf_counter() - started
 
-    print(f"{'issue':8} {'pages':>5} {'ends':>6} {'版记':>4} {'edge mm':>8} {'grid mm':>8} "
-          f"{'han em':>7} {'latin em':>8} {'notices':>7}  failing criteria")
+    print(
+        f"{'issue':8} {'pages':>5} {'ends':>6} {'版记':>4} {'edge mm':>8} {'grid mm':>8} "
+        f"{'han em':>7} {'latin em':>8} {'notices':>7}  failing criteria"
+    )
     for name, result in results.items():
         ends = f"{result.last_body[0]}:{result.last_body[1]}" if result.last_body else "-"
         failing = [f"{c}({len(result.of(c))})" for c in CRITERIA if result.of(c)]
-        print(f"{name:8} {result.pages:5} {ends:>6} {result.banji_page or '-':>4} "
-              f"{result.edge_error:8.2f} {result.grid_error:8.2f} {result.han_stretch:7.2f} "
-              f"{result.latin_stretch:8.2f} {len(built[name].notices):7}  {' '.join(failing) or 'ok'}")
+        print(
+            f"{name:8} {result.pages:5} {ends:>6} {result.banji_page or '-':>4} "
+            f"{result.edge_error:8.2f} {result.grid_error:8.2f} {result.han_stretch:7.2f} "
+            f"{result.latin_stretch:8.2f} {len(built[name].notices):7}  {' '.join(failing) or 'ok'}"
+        )
         if args.details:
             for criterion in CRITERIA:
                 for failure in result.of(criterion):
@@ -52,18 +56,26 @@ def main(argv: list[str] | None = None) -> int:
     failed = [name for name, result in results.items() if result.failures]
     print()
     print(f"issues: {len(results)}, meeting the measure: {len(results) - len(failed)}")
-    print(f"worst visible-edge error: {max(r.edge_error for r in results.values()):.2f} mm "
-          f"(tolerance 0.20 mm)")
-    print(f"worst grid error: {max(r.grid_error for r in results.values()):.2f} mm "
-          f"(tolerance 0.10 mm)")
-    print(f"widest stretch: {max(r.han_stretch for r in results.values()):.2f} em between "
-          f"full-width glyphs, {max(r.latin_stretch for r in results.values()):.2f} em at Latin")
+    print(
+        f"worst visible-edge error: {max(r.edge_error for r in results.values()):.2f} mm "
+        f"(tolerance 0.20 mm)"
+    )
+    print(
+        f"worst grid error: {max(r.grid_error for r in results.values()):.2f} mm "
+        f"(tolerance 0.10 mm)"
+    )
+    print(
+        f"widest stretch: {max(r.han_stretch for r in results.values()):.2f} em between "
+        f"full-width glyphs, {max(r.latin_stretch for r in results.values()):.2f} em at Latin"
+    )
     print(f"notices: {notices} for the issues, {len(general)} for the whole build")
     for notice in general:
         print(f"  {notice}")
-    print(f"build time: {build_seconds:.1f} s for {len(results)} issues in one process "
-          f"({build_seconds / max(1, len(results)):.2f} s an issue); measuring: "
-          f"{measure_seconds:.1f} s")
+    print(
+        f"build time: {build_seconds:.1f} s for {len(results)} issues in one process "
+        f"({build_seconds / max(1, len(results)):.2f} s an issue); measuring: "
+        f"{measure_seconds:.1f} s"
+    )
     return 1 if failed else 0
 
 

@@ -25,16 +25,38 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-MODULES = ["tests/test_lint.py", "tests/test_validate.py", "tests/test_hostile.py",
-           "tests/test_check.py", "tests/test_importer.py"]
+MODULES = [
+    "tests/test_lint.py",
+    "tests/test_validate.py",
+    "tests/test_hostile.py",
+    "tests/test_check.py",
+    "tests/test_importer.py",
+]
 
 
 def main() -> int:
-    command = [sys.executable, "-m", "pytest", "-q", "--regenerate", "-p", "no:randomly",
-               "-n", "auto", "--dist", "loadscope", *MODULES, *sys.argv[1:]]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "--regenerate",
+        "-p",
+        "no:randomly",
+        "-n",
+        "auto",
+        "--dist",
+        "loadscope",
+        *MODULES,
+        *sys.argv[1:],
+    ]
     status = subprocess.run(command, cwd=REPO).returncode
-    changed = subprocess.run(["git", "status", "--short", "--", "tests/fixtures"], cwd=REPO,
-                             capture_output=True, text=True).stdout
+    changed = subprocess.run(
+        ["git", "status", "--short", "--", "tests/fixtures"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    ).stdout
     print(changed or "测试样例的预期输出没有变化。")
     if changed:
         print("请用 git diff tests/fixtures 逐一核对上面的改动，确认无误后再提交。")

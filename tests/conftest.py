@@ -25,9 +25,16 @@ MM = 72 / 25.4
 T = TypeVar("T")
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's; `playwright install` is never run
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--no-first-run",
-        "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 """Headless chromium for the browser tests, quiet and offline."""
 
 
@@ -37,9 +44,13 @@ golden and scripts/regenerate_fixtures.py) instead of being compared."""
 
 
 def pytest_addoption(parser):
-    parser.addoption("--regenerate", action="store_true", default=False,
-                     help="rewrite the expected outputs under tests/fixtures (expected.txt, "
-                          "fixed.*, fixed/, import expected/) from what the code gives now")
+    parser.addoption(
+        "--regenerate",
+        action="store_true",
+        default=False,
+        help="rewrite the expected outputs under tests/fixtures (expected.txt, "
+        "fixed.*, fixed/, import expected/) from what the code gives now",
+    )
 
 
 def pytest_configure(config):
@@ -88,8 +99,13 @@ class _Runner(CliRunner):
             yield streams
 
 
-def liandong(*args: str, cwd: Path, check: bool = False, env: dict[str, str] | None = None,
-             installed: bool = False) -> subprocess.CompletedProcess:
+def liandong(
+    *args: str,
+    cwd: Path,
+    check: bool = False,
+    env: dict[str, str] | None = None,
+    installed: bool = False,
+) -> subprocess.CompletedProcess:
     """Run the command as an editor would (env: variables to add or change).
 
     In this process through click's CliRunner on `liandong.cli:main`, from the folder `cwd`,
@@ -101,8 +117,13 @@ def liandong(*args: str, cwd: Path, check: bool = False, env: dict[str, str] | N
     variables = {"COLUMNS": "100", **(env or {})}
     if installed or SUBPROCESS:
         exe = Path(sys.executable).with_name("liandong")
-        result = subprocess.run([str(exe), *args], cwd=cwd, capture_output=True, text=True,
-                                env={**os.environ, **variables})
+        result = subprocess.run(
+            [str(exe), *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            env={**os.environ, **variables},
+        )
     else:
         result = _in_process(list(args), Path(cwd), variables)
     if check and result.returncode != 0:
@@ -117,8 +138,10 @@ def _in_process(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.C
 
     # main sets up logging for the process (handlers on the runner's stderr, propagation
     # off): put it back afterwards, for caplog and the next call.
-    saved = [(logger, logger.handlers[:], logger.level, logger.propagate)
-             for logger in map(logging.getLogger, _LOGGERS)]
+    saved = [
+        (logger, logger.handlers[:], logger.level, logger.propagate)
+        for logger in map(logging.getLogger, _LOGGERS)
+    ]
     before = os.getcwd()
     os.chdir(cwd)
     try:
@@ -131,12 +154,14 @@ def _in_process(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.C
             logger.propagate = propagate
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
-    return subprocess.CompletedProcess(["liandong", *args], result.exit_code,
-                                       result.stdout, result.stderr)
+    return subprocess.CompletedProcess(
+        ["liandong", *args], result.exit_code, result.stdout, result.stderr
+    )
 
 
-def make_project(tmp: Path, *, overrides: dict[str, bytes | str] | None = None,
-                 remove: tuple[str, ...] = ()) -> Path:
+def make_project(
+    tmp: Path, *, overrides: dict[str, bytes | str] | None = None, remove: tuple[str, ...] = ()
+) -> Path:
     """A copy of the repository's issues/ with some files replaced, added or removed."""
     shutil.copytree(REPO / "issues", tmp / "issues")
     for name in remove:
@@ -178,10 +203,16 @@ def once_per_run(tmp_path_factory, name: str, make: Callable[[Path], T]) -> T:
 def sample_build(tmp_path_factory) -> dict[str, Path]:
     """`liandong build 13 --out DIR` on the repository itself (the installed command), once per
     test run (shared by the xdist workers)."""
+
     def make(out: Path) -> dict:
         result = liandong("build", "13", "--out", str(out), cwd=REPO, check=True, installed=True)
-        return {"pdf": out / "2024-13.pdf", "html": out / "2024-13.html", "out": out,
-                "stdout": result.stdout, "stderr": result.stderr}
+        return {
+            "pdf": out / "2024-13.pdf",
+            "html": out / "2024-13.html",
+            "out": out,
+            "stdout": result.stdout,
+            "stderr": result.stderr,
+        }
 
     return once_per_run(tmp_path_factory, "sample-build", make)
 
@@ -194,12 +225,20 @@ def corpus_build(tmp_path_factory) -> dict:
     importer's round trips."""
     from measure import build_corpus
 
-    return once_per_run(tmp_path_factory, "corpus-build",
-                        lambda out: build_corpus(REPO / "tests" / "corpus")[0])
+    return once_per_run(
+        tmp_path_factory, "corpus-build", lambda out: build_corpus(REPO / "tests" / "corpus")[0]
+    )
 
 
-def add_issue(project: Path, year: int, number: int, total: int, date: str,
-              title: str | None = None, replace: dict[str, str] | None = None) -> Path:
+def add_issue(
+    project: Path,
+    year: int,
+    number: int,
+    total: int,
+    date: str,
+    title: str | None = None,
+    replace: dict[str, str] | None = None,
+) -> Path:
     """A further issue made from the sample: its 期号, 总期号, 日期 and first title changed, and
     some words replaced, so an archive has issues that differ where tests look."""
     sample = project / "issues" / "2024" / "13"
@@ -207,8 +246,12 @@ def add_issue(project: Path, year: int, number: int, total: int, date: str,
     shutil.copytree(sample, folder)
     meta = folder / "issue.yaml"
     text = meta.read_text(encoding="utf-8")
-    text = (text.replace("期号: 13", f"期号: {number}").replace("总期号: 714", f"总期号: {total}")
-            .replace("日期: 2024-08-30", f"日期: {date}").replace("2024 年第 13 期", f"{year} 年第 {number} 期"))
+    text = (
+        text.replace("期号: 13", f"期号: {number}")
+        .replace("总期号: 714", f"总期号: {total}")
+        .replace("日期: 2024-08-30", f"日期: {date}")
+        .replace("2024 年第 13 期", f"{year} 年第 {number} 期")
+    )
     for old, new in (replace or {}).items():
         text = text.replace(old, new)
     meta.write_text(text, encoding="utf-8")

@@ -15,12 +15,20 @@ WENKAI = Path("/usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf")
 
 def sample_characters() -> str:
     text = "".join(p.read_text(encoding="utf-8") for p in (REPO / "issues").rglob("*.*"))
-    return (text + "".join(chr(c) for c in range(0x20, 0x7F)) + "　—〔〕（）：，。、；“”‘’《》【】×"
-            + "第期总年月日编〇零一二三四五六七八九十百千万送报发责任辑联系方式批准文号共印份")
+    return (
+        text
+        + "".join(chr(c) for c in range(0x20, 0x7F))
+        + "　—〔〕（）：，。、；“”‘’《》【】×"
+        + "第期总年月日编〇零一二三四五六七八九十百千万送报发责任辑联系方式批准文号共印份"
+    )
 
 
-def office_font(path: Path, family: str = "仿宋_GB2312", latin: str = "FangSong_GB2312",
-                fs_type: int | None = None) -> Path:
+def office_font(
+    path: Path,
+    family: str = "仿宋_GB2312",
+    latin: str = "FangSong_GB2312",
+    fs_type: int | None = None,
+) -> Path:
     """A TrueType font named `family` (and `latin`) with the sample's characters."""
     from fontTools import subset
     from fontTools.ttLib import TTFont
@@ -36,8 +44,13 @@ def office_font(path: Path, family: str = "仿宋_GB2312", latin: str = "FangSon
     for record in list(names.names):
         if record.nameID in (1, 3, 4, 6, 16, 17):
             names.removeNames(nameID=record.nameID)
-    for name_id, value in ((1, family), (4, family), (6, latin), (16, family),
-                           (3, "liandong-test-font")):
+    for name_id, value in (
+        (1, family),
+        (4, family),
+        (6, latin),
+        (16, family),
+        (3, "liandong-test-font"),
+    ):
         names.setName(value, name_id, 3, 1, 0x804)
         names.setName(value if name_id != 1 else latin, name_id, 3, 1, 0x409)
     if fs_type is not None:
@@ -50,7 +63,7 @@ def _table(data: bytes, tag: bytes) -> tuple[int, int]:
     """(offset, length) of a table in a TrueType file."""
     count = struct.unpack(">H", data[4:6])[0]
     for index in range(count):
-        name, _, offset, length = struct.unpack(">4sIII", data[12 + 16 * index:28 + 16 * index])
+        name, _, offset, length = struct.unpack(">4sIII", data[12 + 16 * index : 28 + 16 * index])
         if name == tag:
             return offset, length
     raise KeyError(tag)
@@ -60,7 +73,7 @@ def zero_loca(path: Path) -> Path:
     """Every glyph offset set to 0: each glyph is empty, the tables still decode."""
     data = bytearray(path.read_bytes())
     offset, length = _table(bytes(data), b"loca")
-    data[offset:offset + length] = bytes(length)
+    data[offset : offset + length] = bytes(length)
     path.write_bytes(bytes(data))
     return path
 
@@ -79,6 +92,6 @@ def blank_glyphs(path: Path, chars: str) -> Path:
     for char in chars:
         index = order.index(cmap[ord(char)])
         start, end = loca[index], loca[index + 1]
-        data[glyf + start:glyf + end] = bytes(end - start)
+        data[glyf + start : glyf + end] = bytes(end - start)
     path.write_bytes(bytes(data))
     return path

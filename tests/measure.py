@@ -35,9 +35,9 @@ from pdfmeasure import BOTTOM, MM, PITCH, TEXT_H, TEXT_W, TOP, text_left, text_r
 GRID_LINES = 22
 LINE_PITCH = TEXT_H / GRID_LINES
 """One line of the grid: 225 mm ÷ 22 = 10.227 mm."""
-BODY_SIZE = 16.0    # 三号: running text, subtitles, headings, the 编者按
-TITLE_SIZE = 22.0   # 二号: article titles
-BANJI_SIZE = 14.0   # 四号: the 版记 and the page number
+BODY_SIZE = 16.0  # 三号: running text, subtitles, headings, the 编者按
+TITLE_SIZE = 22.0  # 二号: article titles
+BANJI_SIZE = 14.0  # 四号: the 版记 and the page number
 
 EMBOX_TOP = 0.88
 """Top of the ideographic em box above the baseline, in em. Every CJK face in use declares the
@@ -71,8 +71,8 @@ PAIR_SQUEEZE = 0.05
 by at most this much (em) between each two neighbouring full-width glyphs of theirs: the body's
 limit. Where they share it, what is taken out between two glyphs is held to HAN_SQUEEZE."""
 
-RULE_THICK = 0.35 * MM   # the 版记's first and last rules (GB/T 9704 §7.4.1)
-RULE_THIN = 0.25 * MM    # the rules between its parts
+RULE_THICK = 0.35 * MM  # the 版记's first and last rules (GB/T 9704 §7.4.1)
+RULE_THIN = 0.25 * MM  # the rules between its parts
 RULE_TOLERANCE = 0.05 * MM
 BANJI_BOTTOM_TOLERANCE = 0.2 * MM
 """The 版记's last rule: its lower edge on the text area's bottom edge, within 0.2 mm."""
@@ -90,8 +90,19 @@ INK_LEVEL = 128
 INK_TOLERANCE = 0.1 * MM
 """Ink may reach 0.1 mm past the text area (anti-aliasing) and still be inside."""
 
-CRITERIA = ("build", "text", "edges", "grid", "kinsoku", "words", "spacing", "keep", "banji",
-            "outside", "forms")
+CRITERIA = (
+    "build",
+    "text",
+    "edges",
+    "grid",
+    "kinsoku",
+    "words",
+    "spacing",
+    "keep",
+    "banji",
+    "outside",
+    "forms",
+)
 """The criteria, in the order failures are reported. `build` is the harness's: the issue was
 refused (a source problem or a failed preflight); the others are measured on the PDF.
 `forms` judges what only lists, 注 notes, tables and figures have (see _check_forms)."""
@@ -112,9 +123,9 @@ NO_DATA = frozenset({"", "—", "——", "-", "–", "/", "…", "……"})
 # --- Punctuation classes (clreq), written here and not imported, so the measure stays
 # independent of the typesetting it judges. -----------------------------------------------------
 
-CLOSING = frozenset("，。、；：？！）》」』】〕〗〉”’" ",.;:?!)]}")
+CLOSING = frozenset("，。、；：？！）》」』】〕〗〉”’,.;:?!)]}")
 """No line starts with these."""
-OPENING = frozenset("（《「『【〔〖〈“‘" "([{")
+OPENING = frozenset("（《「『【〔〖〈“‘([{")
 """No line ends with these."""
 PAIRED = frozenset("—…")
 """—— and …… are one mark each: a line never ends with the first half and starts with the other."""
@@ -137,13 +148,14 @@ def norm(text: str) -> str:
 
 # --- What is drawn ---------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Glyph:
     """One drawn glyph. x in pt from the trim's left edge, baseline in pt from its top."""
 
     text: str
-    x0: float        # the glyph's origin: where its em box starts
-    x1: float        # origin + advance: where its em box ends
+    x0: float  # the glyph's origin: where its em box starts
+    x1: float  # origin + advance: where its em box ends
     baseline: float
     size: float
     font: str
@@ -151,8 +163,9 @@ class Glyph:
     @property
     def inked(self) -> bool:
         """A glyph that draws something: not a space (U+0020, U+00A0, U+3000, …)."""
-        return bool(self.text) and not all(c.isspace() or unicodedata.category(c) == "Cf"
-                                           for c in self.text)
+        return bool(self.text) and not all(
+            c.isspace() or unicodedata.category(c) == "Cf" for c in self.text
+        )
 
     @property
     def wide(self) -> bool:
@@ -251,9 +264,16 @@ def read_glyphs(data: bytes) -> list[Page]:
                 matrix = char["matrix"]
                 if abs(matrix[1]) > 1e-6 or abs(matrix[2]) > 1e-6:
                     continue  # rotated text: liandong draws none
-                glyphs.append(Glyph(char["text"], char["x0"] - left, char["x1"] - left,
-                                    top - matrix[5], char["size"],
-                                    char["fontname"].split("+", 1)[-1]))
+                glyphs.append(
+                    Glyph(
+                        char["text"],
+                        char["x0"] - left,
+                        char["x1"] - left,
+                        top - matrix[5],
+                        char["size"],
+                        char["fontname"].split("+", 1)[-1],
+                    )
+                )
             glyphs.sort(key=lambda g: (g.baseline, g.x0))
             lines: list[Line] = []
             for glyph in glyphs:
@@ -264,9 +284,19 @@ def read_glyphs(data: bytes) -> list[Page]:
             lines = _with_small_marks(lines)
             for line in lines:
                 line.glyphs.sort(key=lambda g: g.x0)
-            shift = float(page.mediabox[3]) - float(top)  # pdfplumber's tops count from the media box
-            images = [(image["x0"] - left, image["top"] - shift, image["x1"] - left,
-                       image["bottom"] - shift, tuple(image["srcsize"])) for image in page.images]
+            shift = float(page.mediabox[3]) - float(
+                top
+            )  # pdfplumber's tops count from the media box
+            images = [
+                (
+                    image["x0"] - left,
+                    image["top"] - shift,
+                    image["x1"] - left,
+                    image["bottom"] - shift,
+                    tuple(image["srcsize"]),
+                )
+                for image in page.images
+            ]
             pages.append(Page(number, [line for line in lines if line.ink], images))
     return pages
 
@@ -281,8 +311,7 @@ def drawn_lines(pdf: bytes | Path) -> list[Line]:
 
 def line_at(lines: Sequence[Line], page: int, baseline: float) -> Line:
     """The drawn line of `lines` on `page` whose baseline is `baseline` (within 0.5 pt)."""
-    return next(line for line in lines
-                if line.page == page and abs(line.baseline - baseline) < 0.5)
+    return next(line for line in lines if line.page == page and abs(line.baseline - baseline) < 0.5)
 
 
 def _with_small_marks(lines: list[Line]) -> list[Line]:
@@ -295,10 +324,12 @@ def _with_small_marks(lines: list[Line]) -> list[Line]:
         for other in (lines[k - 1] if k else None, lines[k + 1] if k + 1 < len(lines) else None):
             if other is None or not other.ink or not line.ink:
                 continue
-            if all(g.size < 0.75 * other.size
-                   and g.baseline - EMBOX_TOP * g.size >= other.em_top - 0.5
-                   and g.baseline + (1 - EMBOX_TOP) * g.size <= other.em_bottom + 0.5
-                   for g in line.glyphs):
+            if all(
+                g.size < 0.75 * other.size
+                and g.baseline - EMBOX_TOP * g.size >= other.em_top - 0.5
+                and g.baseline + (1 - EMBOX_TOP) * g.size <= other.em_bottom + 0.5
+                for g in line.glyphs
+            ):
                 host = other
                 break
         if host is None:
@@ -314,27 +345,30 @@ def render_pages(data: bytes, dpi: int = INK_DPI) -> list:
 
     document = pypdfium2.PdfDocument(data)
     try:
-        return [page.render(scale=dpi / 72, grayscale=True, may_draw_forms=False).to_pil()
-                for page in document]
+        return [
+            page.render(scale=dpi / 72, grayscale=True, may_draw_forms=False).to_pil()
+            for page in document
+        ]
     finally:
         document.close()
 
 
 # --- What the sources say ----------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Block:
     """A paragraph, heading, title or subtitle as the sources write it."""
 
-    kind: str          # "note", "title", "subtitle", "p", "h1" … "h4"; "li" (a list item),
-                       # "zhu" (an item of a 注 note), "caption" (a table's), "table",
-                       # "figcaption" (a figure's)
-    text: str          # as written: whitespace kept (a title's line breaks are whitespace)
-    source: str = ""   # the file, as the editor sees it
+    kind: str  # "note", "title", "subtitle", "p", "h1" … "h4"; "li" (a list item),
+    # "zhu" (an item of a 注 note), "caption" (a table's), "table",
+    # "figcaption" (a figure's)
+    text: str  # as written: whitespace kept (a title's line breaks are whitespace)
+    source: str = ""  # the file, as the editor sees it
     lines: tuple[int, int] = (0, 0)  # first and last source line
-    words: str = ""    # a title's words separated by "/": where it may break
-    marker: str = ""   # what a list or note item prints before its text (● 1. 注：)
-    group: int = -1    # the list or note an item belongs to
+    words: str = ""  # a title's words separated by "/": where it may break
+    marker: str = ""  # what a list or note item prints before its text (● 1. 注：)
+    group: int = -1  # the list or note an item belongs to
     cells: tuple[tuple[str, ...], ...] = ()  # a table's rows, the header first
 
     @property
@@ -352,7 +386,7 @@ class Block:
 class Banji:
     """The 版记 as the sources give it."""
 
-    lists: tuple[tuple[str, tuple[str, ...]], ...]   # ("报", units), ("送", …), ("发", …)
+    lists: tuple[tuple[str, tuple[str, ...]], ...]  # ("报", units), ("送", …), ("发", …)
     editor: str | None
     contact: str | None
     approval: str
@@ -391,14 +425,23 @@ def expected_issue(root: Path, folder: Path, title_words: dict | None = None) ->
         words = (title_words or {}).get(f"{name}/{article.source.path.name}", {})
         blocks.append(block("title", article.title.value, article.title.loc, words.get("标题", "")))
         if article.subtitle:
-            blocks.append(block("subtitle", article.subtitle.value, article.subtitle.loc,
-                                words.get("副标题", "")))
+            blocks.append(
+                block(
+                    "subtitle",
+                    article.subtitle.value,
+                    article.subtitle.loc,
+                    words.get("副标题", ""),
+                )
+            )
         for b in article.blocks:
             blocks += _form_blocks(block, b, len(blocks))
-    banji = Banji(tuple((key, tuple(t.value for t in items)) for key, items in issue.distribution),
-                  issue.editor.value if issue.editor else None,
-                  issue.contact.value if issue.contact else None,
-                  issue.approval.value, issue.print_count)
+    banji = Banji(
+        tuple((key, tuple(t.value for t in items)) for key, items in issue.distribution),
+        issue.editor.value if issue.editor else None,
+        issue.contact.value if issue.contact else None,
+        issue.approval.value,
+        issue.print_count,
+    )
     return Expected(name, tuple(blocks), banji)
 
 
@@ -412,19 +455,23 @@ def _form_blocks(block, form, group: int) -> list[Block]:
 
     if isinstance(form, (ListBlock, Note)):
         kind = "li" if isinstance(form, ListBlock) else "zhu"
-        return [replace(block(kind, item.marker + item.text, item.loc), marker=item.marker,
-                        group=group) for item in form.items]
+        return [
+            replace(block(kind, item.marker + item.text, item.loc), marker=item.marker, group=group)
+            for item in form.items
+        ]
     if isinstance(form, Table):
         rows = tuple(tuple(cell.text for cell in row) for row in (form.header, *form.rows))
-        return [block("caption", form.caption.text, form.caption.loc),
-                replace(block("table", "".join("".join(row) for row in rows), form.loc),
-                        cells=rows)]
+        return [
+            block("caption", form.caption.text, form.caption.loc),
+            replace(block("table", "".join("".join(row) for row in rows), form.loc), cells=rows),
+        ]
     if isinstance(form, Figure):
         return [block("figcaption", form.caption.text, form.caption.loc)]
     return [block(f"h{form.level}" if form.level and not form.lead else "p", form.text, form.loc)]
 
 
 # --- The measurement --------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Failure:
@@ -441,11 +488,11 @@ class Measurement:
     name: str
     pages: int = 0
     failures: list[Failure] = field(default_factory=list)
-    edge_error: float = 0.0      # worst visible-edge error of a justified line, mm
-    grid_error: float = 0.0      # worst em-box distance from the grid, mm
-    han_stretch: float = 0.0     # worst extra space between full-width glyphs, em
-    latin_stretch: float = 0.0   # worst extra space at Latin text, em
-    last_body: tuple[int, int] | None = None   # (page, grid line 1–22) of the last body line
+    edge_error: float = 0.0  # worst visible-edge error of a justified line, mm
+    grid_error: float = 0.0  # worst em-box distance from the grid, mm
+    han_stretch: float = 0.0  # worst extra space between full-width glyphs, em
+    latin_stretch: float = 0.0  # worst extra space at Latin text, em
+    last_body: tuple[int, int] | None = None  # (page, grid line 1–22) of the last body line
     banji_page: int | None = None
 
     def fail(self, criterion: str, page: int | None, message: str) -> None:
@@ -457,7 +504,8 @@ class Measurement:
     def report(self, criterion: str) -> str:
         found = self.of(criterion)
         return f"{self.name}：{criterion} 有 {len(found)} 处不合格：\n" + "\n".join(
-            f"  {f}" for f in found)
+            f"  {f}" for f in found
+        )
 
 
 @dataclass
@@ -467,13 +515,13 @@ class _State:
     images: list
     notices: Sequence[str]
     result: Measurement
-    flow: list[Line] = field(default_factory=list)       # lines of the running text, in order
-    block_of: dict[int, Block] = field(default_factory=dict)   # id(line) -> block
+    flow: list[Line] = field(default_factory=list)  # lines of the running text, in order
+    block_of: dict[int, Block] = field(default_factory=dict)  # id(line) -> block
     block_lines: list[tuple[Block, list[Line]]] = field(default_factory=list)
     banji_lines: list[Line] = field(default_factory=list)
     folios: list[Line] = field(default_factory=list)
     masthead: list[Line] = field(default_factory=list)
-    headers: set[int] = field(default_factory=set)   # id(line) of a table header repeated
+    headers: set[int] = field(default_factory=set)  # id(line) of a table header repeated
     hangs: dict[int, float] = field(default_factory=dict)  # a list's or note's hang (pt from left)
 
 
@@ -482,11 +530,21 @@ def measure(pdf: bytes | Path, expected: Expected, notices: Sequence[str] = ()) 
     (file:line:column: message); a notice excuses an over-stretched line of its paragraph."""
     data = pdf.read_bytes() if isinstance(pdf, Path) else pdf
     pages = read_glyphs(data)
-    state = _State(expected, pages, render_pages(data), notices,
-                   Measurement(expected.name, pages=len(pages)))
+    state = _State(
+        expected, pages, render_pages(data), notices, Measurement(expected.name, pages=len(pages))
+    )
     _match(state)
-    for check in (_check_edges, _check_grid, _check_kinsoku, _check_words, _check_spacing,
-                  _check_keep, _check_banji, _check_outside, _check_forms):
+    for check in (
+        _check_edges,
+        _check_grid,
+        _check_kinsoku,
+        _check_words,
+        _check_spacing,
+        _check_keep,
+        _check_banji,
+        _check_outside,
+        _check_forms,
+    ):
         check(state)
     return state.result
 
@@ -509,16 +567,25 @@ def _match(s: _State) -> None:
     pos = 0
     if s.expected.masthead and blocks:
         first = norm(blocks[0].text)
-        pos = next((i for i, line in enumerate(flow) if norm(line.ink_text)
-                    and first.startswith(norm(line.ink_text))), -1)
+        pos = next(
+            (
+                i
+                for i, line in enumerate(flow)
+                if norm(line.ink_text) and first.startswith(norm(line.ink_text))
+            ),
+            -1,
+        )
         if pos < 0:
             s.result.fail("text", None, f"找不到第一段（{blocks[0].where}）的开头“{first[:14]}”")
             s.masthead = [line for line in flow if line.page == 1]
             return
         s.masthead = [line for line in flow[:pos] if line.page == 1]
         if len(s.masthead) < pos:
-            s.result.fail("text", flow[pos - 1].page, f"报头与第一段之间有别的文字："
-                                                      f"{flow[len(s.masthead)].quote()}")
+            s.result.fail(
+                "text",
+                flow[pos - 1].page,
+                f"报头与第一段之间有别的文字：{flow[len(s.masthead)].quote()}",
+            )
     for block in blocks:
         want, got, lines = norm(block.text), "", []
         if block.kind == "table":
@@ -537,8 +604,11 @@ def _match(s: _State) -> None:
         if got != want:
             printed = flow[pos].quote(20) if pos < len(flow) else "（没有了）"
             page = flow[pos].page if pos < len(flow) else None
-            s.result.fail("text", page, f"{block.where}：应印“…{want[len(got):len(got) + 16]}…”，"
-                                        f"印出的是{printed}")
+            s.result.fail(
+                "text",
+                page,
+                f"{block.where}：应印“…{want[len(got) : len(got) + 16]}…”，印出的是{printed}",
+            )
             s.flow = [line for _, ls in s.block_lines for line in ls]
             return
         s.block_lines.append((block, lines))
@@ -547,8 +617,9 @@ def _match(s: _State) -> None:
     s.flow = [line for _, ls in s.block_lines for line in ls]
     s.banji_lines = flow[pos:]
     if s.expected.banji is None and s.banji_lines:
-        s.result.fail("text", s.banji_lines[0].page,
-                      f"正文之后还有文字：{s.banji_lines[0].quote()}")
+        s.result.fail(
+            "text", s.banji_lines[0].page, f"正文之后还有文字：{s.banji_lines[0].quote()}"
+        )
     if s.block_lines:
         last = s.block_lines[-1][1][-1]
         s.result.last_body = (last.page, _grid_index(last)[0] + 1)
@@ -582,8 +653,11 @@ def _match_table(s: _State, block: Block, flow: list[Line], pos: int) -> int:
         lines.append(flow[pos])
         pos += 1
     if sorted(got) != want:
-        s.result.fail("text", lines[0].page if lines else None,
-                      f"{block.where}：表格里印出的字与稿件的各格不同")
+        s.result.fail(
+            "text",
+            lines[0].page if lines else None,
+            f"{block.where}：表格里印出的字与稿件的各格不同",
+        )
         return -1
     s.block_lines.append((block, lines))
     for line in lines:
@@ -644,21 +718,29 @@ def _check_edges(s: _State) -> None:
             # the marker of its list's or note's first item.
             if index == 0 and block.marker:
                 marks = len(norm(block.marker))
-                s.hangs.setdefault(block.group, line.ink[marks].cell_left - text_left(line.page)
-                                   if len(line.ink) > marks else 2 * PITCH)
+                s.hangs.setdefault(
+                    block.group,
+                    line.ink[marks].cell_left - text_left(line.page)
+                    if len(line.ink) > marks
+                    else 2 * PITCH,
+                )
             elif block.group in s.hangs:
                 left = text_left(line.page) + s.hangs[block.group]
                 kind = "应与标记后的文字对齐"
         error = line.left - left
         worst = max(worst, abs(error))
         if abs(error) > EDGE_TOLERANCE:
-            s.result.fail("edges", line.page, f"{_where(line, block)}左边缘偏 {error / MM:+.2f} mm（{kind}）")
+            s.result.fail(
+                "edges", line.page, f"{_where(line, block)}左边缘偏 {error / MM:+.2f} mm（{kind}）"
+            )
         error = line.right - text_right(line.page)
         if not last:
             worst = max(worst, abs(error))
         if (not last and abs(error) > EDGE_TOLERANCE) or error > EDGE_TOLERANCE:
             what = "没有排满" if error < 0 else "超出版心"
-            s.result.fail("edges", line.page, f"{_where(line, block)}右边缘偏 {error / MM:+.2f} mm（{what}）")
+            s.result.fail(
+                "edges", line.page, f"{_where(line, block)}右边缘偏 {error / MM:+.2f} mm（{what}）"
+            )
     for block, lines in s.block_lines:
         if block.running or block.kind == "table":
             continue
@@ -667,11 +749,15 @@ def _check_edges(s: _State) -> None:
             last = line.ink[-1]
             # A closing mark's blank half at the end may be left out of the centring.
             trimmed = last.x0 + last.size / 2 if last.text in BLANK_RIGHT else line.right
-            error = min((line.left + line.right) / 2 - middle, (line.left + trimmed) / 2 - middle,
-                        key=abs)
+            error = min(
+                (line.left + line.right) / 2 - middle, (line.left + trimmed) / 2 - middle, key=abs
+            )
             if abs(error) > EDGE_TOLERANCE:
-                s.result.fail("edges", line.page, f"标题行{line.quote()}（{block.where}）没有居中，"
-                                                  f"偏 {error / MM:+.2f} mm")
+                s.result.fail(
+                    "edges",
+                    line.page,
+                    f"标题行{line.quote()}（{block.where}）没有居中，偏 {error / MM:+.2f} mm",
+                )
     s.result.edge_error = worst / MM
 
 
@@ -694,8 +780,11 @@ def _check_grid(s: _State) -> None:
             k, error = _grid_index(line, block)
             worst = max(worst, abs(error))
             if abs(error) > GRID_TOLERANCE or not 0 <= k < GRID_LINES:
-                s.result.fail("grid", line.page, f"{_where(line, block)}不在网格上：字框上沿距"
-                                                 f"网格线 {error / MM:+.2f} mm")
+                s.result.fail(
+                    "grid",
+                    line.page,
+                    f"{_where(line, block)}不在网格上：字框上沿距网格线 {error / MM:+.2f} mm",
+                )
     s.result.grid_error = worst / MM
     by_page: dict[int, Line] = {}
     for _, lines in s.block_lines:
@@ -708,13 +797,21 @@ def _check_grid(s: _State) -> None:
         if block.kind == "title":
             low = TOP + LINE_PITCH - TITLE_SIZE
             if not TOP - GRID_TOLERANCE <= line.em_top <= low + GRID_TOLERANCE:
-                s.result.fail("grid", page, f"页首的标题{line.quote()}不在第一行：字框上沿在 "
-                                            f"{line.em_top / MM:.2f} mm（应在 37 至 {low / MM:.2f} mm 之间）")
+                s.result.fail(
+                    "grid",
+                    page,
+                    f"页首的标题{line.quote()}不在第一行：字框上沿在 "
+                    f"{line.em_top / MM:.2f} mm（应在 37 至 {low / MM:.2f} mm 之间）",
+                )
         elif block.kind == "figcaption" and _figure_opens(s, page, line):
             continue  # the picture above it opens the page (_check_forms checks where)
         elif _grid_index(line, block)[0] != 0:
-            s.result.fail("grid", page, f"本页第一行{line.quote()}的字框上沿在 "
-                                        f"{_em_top(line, block) / MM:.2f} mm，不在版心第一行（37 mm）")
+            s.result.fail(
+                "grid",
+                page,
+                f"本页第一行{line.quote()}的字框上沿在 "
+                f"{_em_top(line, block) / MM:.2f} mm，不在版心第一行（37 mm）",
+            )
     if s.expected.masthead and s.images:
         top = _ink_top(s.images[0], (text_left(1), TOP - 10 * MM, text_right(1), TOP + 25 * MM))
         if top is None or abs(top - TOP) > MASTHEAD_TOLERANCE:
@@ -735,9 +832,10 @@ def _check_kinsoku(s: _State) -> None:
                 s.result.fail("kinsoku", line.page, f"{_where(line, block)}以“{text[0]}”开头")
             if index < len(lines) - 1 and text[-1] in OPENING:
                 s.result.fail("kinsoku", line.page, f"{_where(line, block)}以“{text[-1]}”结尾")
-            if (index > 0 and text[0] in PAIRED
-                    and lines[index - 1].ink_text.endswith(text[0])):
-                s.result.fail("kinsoku", line.page, f"{_where(line, block)}：“{text[0] * 2}”被拆在两行")
+            if index > 0 and text[0] in PAIRED and lines[index - 1].ink_text.endswith(text[0]):
+                s.result.fail(
+                    "kinsoku", line.page, f"{_where(line, block)}：“{text[0] * 2}”被拆在两行"
+                )
 
 
 def _breaks(lines: list[Line]) -> list[int]:
@@ -778,56 +876,93 @@ def _check_words(s: _State) -> None:
         breaks = _breaks(lines)
         for line_no, at in enumerate(breaks, start=1):
             a, b = want[at - 1], want[at]
-            spaced = any(c.isspace() for c in text[index[at - 1] + 1:index[at]])
+            spaced = any(c.isspace() for c in text[index[at - 1] + 1 : index[at]])
             line = lines[line_no]
-            shown = f"“{want[max(0, at - 6):at]}|{want[at:at + 6]}”"
+            shown = f"“{want[max(0, at - 6) : at]}|{want[at : at + 6]}”"
             if not spaced and _latin(a) and _latin(b):
                 start = at - 1
-                while start > 0 and _latin(want[start - 1]) and not any(
-                        c.isspace() for c in text[index[start - 1] + 1:index[start]]):
+                while (
+                    start > 0
+                    and _latin(want[start - 1])
+                    and not any(c.isspace() for c in text[index[start - 1] + 1 : index[start]])
+                ):
                     start -= 1
                 end = at
-                while end < len(want) and _latin(want[end]) and not any(
-                        c.isspace() for c in text[index[end - 1] + 1:index[end]]):
+                while (
+                    end < len(want)
+                    and _latin(want[end])
+                    and not any(c.isspace() for c in text[index[end - 1] + 1 : index[end]])
+                ):
                     end += 1
                 run = want[start:end]
                 if not (_URL.match(run) and a in URL_BREAKS):
                     kind = "网址只能在 / . - ? & 之后回行" if _URL.match(run) else "不能拆开"
-                    s.result.fail("words", line.page, f"{block.where}：“{run[:40]}”在{shown}处"
-                                                      f"回行，{kind}")
-            if a == "—" and at >= 2 and _latin(want[at - 2]) and want[at - 2] not in "—" and _latin(b):
-                s.result.fail("words", line.page,
-                              f"{block.where}：在{shown}的“—”之后回行（电话号码、起止范围不能拆开）")
+                    s.result.fail(
+                        "words", line.page, f"{block.where}：“{run[:40]}”在{shown}处回行，{kind}"
+                    )
+            if (
+                a == "—"
+                and at >= 2
+                and _latin(want[at - 2])
+                and want[at - 2] not in "—"
+                and _latin(b)
+            ):
+                s.result.fail(
+                    "words",
+                    line.page,
+                    f"{block.where}：在{shown}的“—”之后回行（电话号码、起止范围不能拆开）",
+                )
             if b == "—" and _latin(a) and at + 1 < len(want) and _latin(want[at + 1]):
-                s.result.fail("words", line.page,
-                              f"{block.where}：在{shown}的“—”之前回行（电话号码、起止范围不能拆开）")
+                s.result.fail(
+                    "words",
+                    line.page,
+                    f"{block.where}：在{shown}的“—”之前回行（电话号码、起止范围不能拆开）",
+                )
         if block.running:
             continue
-        _check_title_breaks(s, block, lines, breaks, index,
-                            editor=block.kind in ("title", "subtitle"))
+        _check_title_breaks(
+            s, block, lines, breaks, index, editor=block.kind in ("title", "subtitle")
+        )
 
 
-def _check_title_breaks(s: _State, block: Block, lines: list[Line], breaks: list[int],
-                        index: list[int], editor: bool = True) -> None:
+def _check_title_breaks(
+    s: _State,
+    block: Block,
+    lines: list[Line],
+    breaks: list[int],
+    index: list[int],
+    editor: bool = True,
+) -> None:
     """A title's (or, without the editor's breaks, a caption's) lines: see _check_words."""
     text, want = block.text, norm(block.text)
-    forced = [at for at in range(1, len(want))
-              if editor and any(c.isspace() for c in text[index[at - 1] + 1:index[at]])
-              and not (_latin(want[at - 1]) and _latin(want[at]))]
+    forced = [
+        at
+        for at in range(1, len(want))
+        if editor
+        and any(c.isspace() for c in text[index[at - 1] + 1 : index[at]])
+        and not (_latin(want[at - 1]) and _latin(want[at]))
+    ]
     page = lines[0].page
     for at in forced:
         if at not in breaks:
-            s.result.fail("words", page, f"{block.where}：编辑在“{want[max(0, at - 6):at]}|"
-                                         f"{want[at:at + 6]}”处换行，标题没有在这里回行")
+            s.result.fail(
+                "words",
+                page,
+                f"{block.where}：编辑在“{want[max(0, at - 6) : at]}|"
+                f"{want[at : at + 6]}”处换行，标题没有在这里回行",
+            )
     for line in lines:
         ink = line.glyphs
         for k in range(1, len(ink) - 1):
             if not ink[k].inked and ink[k - 1].wide and ink[k + 1].wide:
-                s.result.fail("words", line.page, f"{block.where}：标题行{line.quote()}里印出了空格")
+                s.result.fail(
+                    "words", line.page, f"{block.where}：标题行{line.quote()}里印出了空格"
+                )
     if block.words:
         if norm(block.words.replace("/", "")) != want:
-            s.result.fail("words", page, f"{block.where}：title-words.yaml 里的分词"
-                                         f"“{block.words}”与标题不符")
+            s.result.fail(
+                "words", page, f"{block.where}：title-words.yaml 里的分词“{block.words}”与标题不符"
+            )
         else:
             allowed, at = set(), 0
             for word in block.words.split("/")[:-1]:
@@ -835,8 +970,12 @@ def _check_title_breaks(s: _State, block: Block, lines: list[Line], breaks: list
                 allowed.add(at)
             for at in breaks:
                 if at not in allowed and at not in forced:
-                    s.result.fail("words", page, f"{block.where}：标题在词中间回行："
-                                                 f"“{want[max(0, at - 6):at]}|{want[at:at + 6]}”")
+                    s.result.fail(
+                        "words",
+                        page,
+                        f"{block.where}：标题在词中间回行："
+                        f"“{want[max(0, at - 6) : at]}|{want[at : at + 6]}”",
+                    )
     # Balance, within each stretch between the editor's breaks.
     segment: list[Line] = []
     ends = set(forced)
@@ -850,8 +989,12 @@ def _check_title_breaks(s: _State, block: Block, lines: list[Line], breaks: list
             for l in segment:
                 count = len(norm(l.ink_text))
                 if len(segment) > 1 and (count < 3 <= total or l.right - l.left < widest / 2):
-                    s.result.fail("words", l.page, f"{block.where}：标题回行不匀称：{l.quote()}"
-                                                   f"只有 {count} 字（最长一行 {widest / MM:.0f} mm）")
+                    s.result.fail(
+                        "words",
+                        l.page,
+                        f"{block.where}：标题回行不匀称：{l.quote()}"
+                        f"只有 {count} 字（最长一行 {widest / MM:.0f} mm）",
+                    )
             segment = []
 
 
@@ -901,29 +1044,43 @@ def _check_spacing(s: _State) -> None:
             inked = inked[marks:]
             for i, j in itertools.pairwise(inked):
                 a, b = glyphs[i], glyphs[j]
-                blank = sum(g.x1 - g.x0 for g in glyphs[i + 1:j])
+                blank = sum(g.x1 - g.x0 for g in glyphs[i + 1 : j])
                 em = a.size
                 if a.wide and b.wide and j == i + 1:
                     extra = (b.x0 - a.x1 - _nominal_spacing(a.size)) / em
                     han = max(han, extra)
-                    squeeze = MARK_SQUEEZE if (a.text in BLANK_RIGHT | BLANK_LEFT
-                                               or b.text in BLANK_RIGHT | BLANK_LEFT) else HAN_SQUEEZE
+                    squeeze = (
+                        MARK_SQUEEZE
+                        if (
+                            a.text in BLANK_RIGHT | BLANK_LEFT or b.text in BLANK_RIGHT | BLANK_LEFT
+                        )
+                        else HAN_SQUEEZE
+                    )
                     if extra > HAN_STRETCH:
                         worst_line = worst_line or f"“{a.text}{b.text}”之间多出 {extra:.2f} 字"
                     if extra < -squeeze:
-                        s.result.fail("spacing", line.page, f"{_where(line, block)}：“{a.text}{b.text}”"
-                                                            f"挤压了 {-extra:.2f} 字")
+                        s.result.fail(
+                            "spacing",
+                            line.page,
+                            f"{_where(line, block)}：“{a.text}{b.text}”挤压了 {-extra:.2f} 字",
+                        )
                 else:
                     extra = (b.x0 - a.x1 - blank) / em
                     latin = max(latin, extra)
                     if extra > LATIN_STRETCH:
                         worst_line = worst_line or f"“{a.text}”与“{b.text}”之间多出 {extra:.2f} 字"
                     if extra < -LATIN_SQUEEZE:
-                        s.result.fail("spacing", line.page, f"{_where(line, block)}：“{a.text}{b.text}”"
-                                                            f"挤压了 {-extra:.2f} 字")
+                        s.result.fail(
+                            "spacing",
+                            line.page,
+                            f"{_where(line, block)}：“{a.text}{b.text}”挤压了 {-extra:.2f} 字",
+                        )
             if worst_line and not _noticed(s, block):
-                s.result.fail("spacing", line.page, f"{_where(line, block)}拉得太开（{worst_line}），"
-                                                    "而生成时没有提示")
+                s.result.fail(
+                    "spacing",
+                    line.page,
+                    f"{_where(line, block)}拉得太开（{worst_line}），而生成时没有提示",
+                )
     s.result.han_stretch, s.result.latin_stretch = han, latin
 
 
@@ -990,18 +1147,20 @@ def _check_keep(s: _State) -> None:
 
 # --- Lists, notes, tables and figures ----------------------------------------------------------
 
+
 @dataclass
 class _TablePart:
     """A table as drawn on one page: its rules and the cells they enclose."""
 
     page: int
-    rows: list[tuple[float, float, float, float]]     # horizontal rules: top, bottom, left, right
-    columns: list[tuple[float, float]]                 # vertical rules: left, right (pt)
-    cells: list[list[tuple[str, list[Line]]]]          # per row band, per column: text, lines
+    rows: list[tuple[float, float, float, float]]  # horizontal rules: top, bottom, left, right
+    columns: list[tuple[float, float]]  # vertical rules: left, right (pt)
+    cells: list[list[tuple[str, list[Line]]]]  # per row band, per column: text, lines
 
 
-def _vertical_rules(image, top: float, bottom: float, left: float,
-                    right: float) -> list[tuple[float, float]]:
+def _vertical_rules(
+    image, top: float, bottom: float, left: float, right: float
+) -> list[tuple[float, float]]:
     """Vertical rules inked over 95 % of the band top–bottom between left and right (pt):
     (left, right) of each, from the integrated coverage of its columns."""
     from PIL import Image
@@ -1047,9 +1206,13 @@ def _table_parts(s: _State, block: Block, lines: list[Line]) -> list[_TablePart]
         if len(rows) < 2:
             parts.append(_TablePart(page, rows, [], []))
             continue
-        columns = _vertical_rules(image, rows[0][1], rows[-1][0],
-                                  max(0.0, text_left(page) - 15 * MM),
-                                  min(image.width * 72 / INK_DPI, text_right(page) + 15 * MM))
+        columns = _vertical_rules(
+            image,
+            rows[0][1],
+            rows[-1][0],
+            max(0.0, text_left(page) - 15 * MM),
+            min(image.width * 72 / INK_DPI, text_right(page) + 15 * MM),
+        )
         cells = []
         for (_, upper, _, _), (lower, _, _, _) in itertools.pairwise(rows):
             band = [line for line in on_page if upper < line.baseline < lower]
@@ -1072,9 +1235,17 @@ def _drawn_rows(s: _State, block: Block, lines: list[Line]) -> list[list[tuple[s
     rows = []
     for number, part in enumerate(_table_parts(s, block, lines)):
         for k, row in enumerate(part.cells):
-            repeated = number > 0 and k == 0 and any(
-                id(line) in s.headers for _, fragments in row for f in fragments
-                for line in lines if line.page == f.page and line.baseline == f.baseline)
+            repeated = (
+                number > 0
+                and k == 0
+                and any(
+                    id(line) in s.headers
+                    for _, fragments in row
+                    for f in fragments
+                    for line in lines
+                    if line.page == f.page and line.baseline == f.baseline
+                )
+            )
             if not repeated:
                 rows.append(row)
     return rows
@@ -1100,8 +1271,10 @@ def _cell_blocks(s: _State) -> Iterator[tuple[Block, list[Line]]]:
 def _figure_opens(s: _State, page: int, line: Line) -> bool:
     """Whether a picture above the line opens the page: its top in the first grid line."""
     images = s.pages[page - 1].images if page <= len(s.pages) else []
-    return any(bottom <= line.em_top and TOP - GRID_TOLERANCE <= top < TOP + LINE_PITCH
-               for _, top, _, bottom, _ in images)
+    return any(
+        bottom <= line.em_top and TOP - GRID_TOLERANCE <= top < TOP + LINE_PITCH
+        for _, top, _, bottom, _ in images
+    )
 
 
 def _integer_end(line: Line) -> float | None:
@@ -1143,11 +1316,16 @@ def _check_forms(s: _State) -> None:
             hang = line.ink[marks].cell_left - text_left(line.page)
             cells = (hang - 2 * PITCH) / PITCH
             if abs(cells - round(cells)) * PITCH > EDGE_TOLERANCE or round(cells) < 1:
-                fail(line.page, f"{_where(line, block)}：标记后的文字不在整字的位置上"
-                                f"（标记占 {cells:.2f} 字）")
+                fail(
+                    line.page,
+                    f"{_where(line, block)}：标记后的文字不在整字的位置上（标记占 {cells:.2f} 字）",
+                )
             if block.group in hangs and abs(hangs[block.group] - hang) > EDGE_TOLERANCE:
-                fail(line.page, f"{_where(line, block)}：各条目标记后的文字没有对齐"
-                                f"（差 {(hang - hangs[block.group]) / MM:+.2f} mm）")
+                fail(
+                    line.page,
+                    f"{_where(line, block)}：各条目标记后的文字没有对齐"
+                    f"（差 {(hang - hangs[block.group]) / MM:+.2f} mm）",
+                )
             hangs.setdefault(block.group, hang)
     previous: Line | None = None
     for block, lines in s.block_lines:
@@ -1168,13 +1346,21 @@ def _check_table(s: _State, block: Block, lines: list[Line], fail) -> None:
             fail(page, f"{block.where}：表格没有画出框线")
             continue
         if len(part.columns) != len(block.cells[0]) + 1:
-            fail(page, f"{block.where}：表格有 {len(part.columns)} 条竖线，{len(block.cells[0])} 列"
-                       f"应有 {len(block.cells[0]) + 1} 条（全框线）")
+            fail(
+                page,
+                f"{block.where}：表格有 {len(part.columns)} 条竖线，{len(block.cells[0])} 列"
+                f"应有 {len(block.cells[0]) + 1} 条（全框线）",
+            )
         first, last = part.columns[0], part.columns[-1]
-        if abs(first[0] - text_left(page)) > EDGE_TOLERANCE or \
-                abs(last[1] - text_right(page)) > EDGE_TOLERANCE:
-            fail(page, f"{block.where}：表格从 {first[0] / MM:.2f} mm 到 {last[1] / MM:.2f} mm，"
-                       "应与版心同宽")
+        if (
+            abs(first[0] - text_left(page)) > EDGE_TOLERANCE
+            or abs(last[1] - text_right(page)) > EDGE_TOLERANCE
+        ):
+            fail(
+                page,
+                f"{block.where}：表格从 {first[0] / MM:.2f} mm 到 {last[1] / MM:.2f} mm，"
+                "应与版心同宽",
+            )
         for t, b, _, _ in part.rows:
             if abs((b - t) - TABLE_RULE) > TABLE_RULE_TOLERANCE:
                 fail(page, f"{block.where}：表格横线粗 {b - t:.2f} pt，应为 {TABLE_RULE} pt")
@@ -1191,16 +1377,21 @@ def _check_table(s: _State, block: Block, lines: list[Line], fail) -> None:
     if got != want:
         for k, (w, g) in enumerate(zip(want, got)):
             if w != g:
-                fail(lines[0].page, f"{block.where}：表格第 {k + 1} 行按格读出“{'｜'.join(g)}”，"
-                                    f"应为“{'｜'.join(w)}”")
+                fail(
+                    lines[0].page,
+                    f"{block.where}：表格第 {k + 1} 行按格读出“{'｜'.join(g)}”，"
+                    f"应为“{'｜'.join(w)}”",
+                )
                 break
         else:
             fail(lines[0].page, f"{block.where}：表格画出 {len(got)} 行，稿件有 {len(want)} 行")
         return
     for column in range(len(want[0])):
         values = [row[column] for row in block.cells[1:]]
-        if not (any(NUMBER.fullmatch(v) for v in values)
-                and all(NUMBER.fullmatch(v) or v in NO_DATA for v in values)):
+        if not (
+            any(NUMBER.fullmatch(v) for v in values)
+            and all(NUMBER.fullmatch(v) or v in NO_DATA for v in values)
+        ):
             continue
         ends = []
         for row in drawn[1:]:
@@ -1211,14 +1402,20 @@ def _check_table(s: _State, block: Block, lines: list[Line], fail) -> None:
         spread = max(e for e, _ in ends) - min(e for e, _ in ends) if ends else 0
         if spread > EDGE_TOLERANCE:
             worst = max(ends, key=lambda item: abs(item[0] - ends[0][0]))[1]
-            fail(worst.page, f"{block.where}：第 {column + 1} 列的数字没有按小数点对齐"
-                             f"（{worst.quote()}，相差 {spread / MM:.2f} mm）")
+            fail(
+                worst.page,
+                f"{block.where}：第 {column + 1} 列的数字没有按小数点对齐"
+                f"（{worst.quote()}，相差 {spread / MM:.2f} mm）",
+            )
 
 
 def _check_figure(s: _State, block: Block, caption: Line, previous: Line | None, fail) -> None:
     page = caption.page
-    images = [image for image in (s.pages[page - 1].images if page <= len(s.pages) else [])
-              if image[3] <= caption.em_top + 0.5]
+    images = [
+        image
+        for image in (s.pages[page - 1].images if page <= len(s.pages) else [])
+        if image[3] <= caption.em_top + 0.5
+    ]
     if previous is not None and previous.page == page:
         images = [image for image in images if image[1] >= previous.em_bottom - 0.5]
     if not images:
@@ -1232,7 +1429,9 @@ def _check_figure(s: _State, block: Block, caption: Line, previous: Line | None,
         fail(page, f"{block.where}：图片没有居中，偏 {error / MM:+.2f} mm")
     if caption.em_top - bottom > LINE_PITCH:
         fail(page, f"{block.where}：图片与图题之间空了 {(caption.em_top - bottom) / MM:.1f} mm")
-    if (previous is None or previous.page != page) and not TOP - GRID_TOLERANCE <= top < TOP + LINE_PITCH:
+    if (
+        previous is None or previous.page != page
+    ) and not TOP - GRID_TOLERANCE <= top < TOP + LINE_PITCH:
         fail(page, f"{block.where}：页首的图片上沿在 {top / MM:.2f} mm，不在版心第一行")
     dpi = width / ((x1 - x0) / 72) if x1 > x0 else 0.0
     if dpi < DPI_FLOOR:
@@ -1251,7 +1450,7 @@ _COUNT = re.compile(r"（?共印(\d+)份）?")
 class _Part:
     label: str
     lines: list[Line]
-    start: int = 0        # index of the label's first glyph in lines[0].glyphs
+    start: int = 0  # index of the label's first glyph in lines[0].glyphs
 
 
 def _parts(s: _State) -> list[_Part]:
@@ -1261,8 +1460,14 @@ def _parts(s: _State) -> list[_Part]:
     for line in s.banji_lines:
         text = line.text
         stripped = text.lstrip()
-        label = next((l for l in (*_LIST_LABELS, "责任编辑", "联系方式", "批准文号")
-                      if stripped.startswith(l + "：")), None)
+        label = next(
+            (
+                l
+                for l in (*_LIST_LABELS, "责任编辑", "联系方式", "批准文号")
+                if stripped.startswith(l + "：")
+            ),
+            None,
+        )
         if label is None:
             if parts and parts[-1].label in _LIST_LABELS:
                 parts[-1].lines.append(line)
@@ -1317,9 +1522,13 @@ def _check_pair_squeeze(s: _State, line: Line, glyphs: list[Glyph]) -> None:
     neighbouring full-width glyphs (each glyph's em box against the next one's origin)."""
     for a, b in itertools.pairwise(glyphs):
         if a.wide and b.wide and b.x0 - a.x1 < -HAN_SQUEEZE * a.size:
-            s.result.fail("banji", line.page, f"版记{line.quote()}挤得太紧：“{a.text}{b.text}”之间"
-                                              f"收紧 {(a.x1 - b.x0) / a.size:.2f} 字"
-                                              f"（上限 {HAN_SQUEEZE:g} 字）")
+            s.result.fail(
+                "banji",
+                line.page,
+                f"版记{line.quote()}挤得太紧：“{a.text}{b.text}”之间"
+                f"收紧 {(a.x1 - b.x0) / a.size:.2f} 字"
+                f"（上限 {HAN_SQUEEZE:g} 字）",
+            )
             return
 
 
@@ -1359,8 +1568,10 @@ def _check_banji(s: _State) -> None:
     pages = sorted({line.page for line in lines})
     s.result.banji_page = pages[-1]
     if pages != [last_page]:
-        fail(pages[0], f"版记应只在最后一页（第 {last_page} 页），现在在第 "
-                       f"{'、'.join(map(str, pages))} 页")
+        fail(
+            pages[0],
+            f"版记应只在最后一页（第 {last_page} 页），现在在第 {'、'.join(map(str, pages))} 页",
+        )
     body_on_page = [line for line in s.flow if line.page == lines[0].page]
     if body_on_page and body_on_page[-1].em_bottom > lines[0].em_top:
         fail(lines[0].page, "版记与正文重叠")
@@ -1392,13 +1603,19 @@ def _check_banji(s: _State) -> None:
             hang = first.glyphs[after].cell_left if after < len(first.glyphs) else left
             for k, line in enumerate(part.lines):
                 if k and abs(line.left - hang) > EDGE_TOLERANCE:
-                    fail(line.page, f"“{part.label}”一栏的回行{line.quote()}应与冒号后的第一字对齐，"
-                                    f"偏 {(line.left - hang) / MM:+.2f} mm")
+                    fail(
+                        line.page,
+                        f"“{part.label}”一栏的回行{line.quote()}应与冒号后的第一字对齐，"
+                        f"偏 {(line.left - hang) / MM:+.2f} mm",
+                    )
                 if k < len(part.lines) - 1:
                     error = line.right - (text_right(line.page) - inset)
                     if abs(error) > EDGE_TOLERANCE:
-                        fail(line.page, f"“{part.label}”一栏的{line.quote()}右端应距版心右边一字，"
-                                        f"偏 {error / MM:+.2f} mm")
+                        fail(
+                            line.page,
+                            f"“{part.label}”一栏的{line.quote()}右端应距版心右边一字，"
+                            f"偏 {error / MM:+.2f} mm",
+                        )
         if part.label in (*_LIST_LABELS, "责任编辑", "批准文号") or part.start == 0:
             error = left - (text_left(page) + inset)
             if abs(error) > EDGE_TOLERANCE:
@@ -1406,19 +1623,25 @@ def _check_banji(s: _State) -> None:
     by_label = {p.label: p for p in parts}
     editor, contact = by_label.get("责任编辑"), by_label.get("联系方式")
     if editor and banji.editor:
-        text = norm(editor.lines[0].text[editor.start:contact.start if contact
-                                         and contact.lines[0] is editor.lines[0] else None])
+        text = norm(
+            editor.lines[0].text[
+                editor.start : contact.start
+                if contact and contact.lines[0] is editor.lines[0]
+                else None
+            ]
+        )
         if text != norm(f"责任编辑：{banji.editor}"):
             fail(editor.lines[0].page, f"责任编辑一栏印的是“{text}”")
     if contact and banji.contact:
         line = contact.lines[0]
-        text = norm(line.text[contact.start:])
+        text = norm(line.text[contact.start :])
         if text != norm(f"联系方式：{banji.contact}"):
             fail(line.page, f"联系方式一栏印的是“{text}”")
     if editor and contact:
         same = contact.lines[0] is editor.lines[0]
-        e_left, e_right = _glyph_span(editor.lines[0], editor.start,
-                                      contact.start if same else None)
+        e_left, e_right = _glyph_span(
+            editor.lines[0], editor.start, contact.start if same else None
+        )
         c_left, c_right = _glyph_span(contact.lines[0], contact.start)
         room = TEXT_W - 2 * inset
         e_glyphs = _part_glyphs(editor.lines[0], editor.start, contact.start if same else None)
@@ -1438,9 +1661,9 @@ def _check_banji(s: _State) -> None:
     approval = by_label.get("批准文号")
     if approval:
         line = approval.lines[0]
-        text = norm(line.text[approval.start:])
+        text = norm(line.text[approval.start :])
         match = _COUNT.search(text)
-        main = text[:match.start()] if match else text
+        main = text[: match.start()] if match else text
         if main != norm(f"批准文号：{banji.approval}"):
             fail(line.page, f"批准文号一栏印的是“{main}”")
         if banji.count and not match:
@@ -1450,7 +1673,9 @@ def _check_banji(s: _State) -> None:
         elif match:
             if match.end() != len(text):
                 fail(line.page, "印数应在批准文号一行的最右端")
-            count_at = line.text.rfind("（共印") if "（共印" in line.text else line.text.rfind("共印")
+            count_at = (
+                line.text.rfind("（共印") if "（共印" in line.text else line.text.rfind("共印")
+            )
             a_glyphs = _part_glyphs(line, approval.start, count_at)
             n_glyphs = _part_glyphs(line, count_at)
             if a_glyphs and n_glyphs:
@@ -1459,7 +1684,10 @@ def _check_banji(s: _State) -> None:
                 _check_pair_squeeze(s, line, a_glyphs + n_glyphs)
             error = line.right - (text_right(line.page) - inset)
             if abs(error) > EDGE_TOLERANCE:
-                fail(line.page, f"印数“{match.group()}”应右空一字排在版心右边，偏 {error / MM:+.2f} mm")
+                fail(
+                    line.page,
+                    f"印数“{match.group()}”应右空一字排在版心右边，偏 {error / MM:+.2f} mm",
+                )
         if line is not lines[-1]:
             fail(line.page, "批准文号应是版记的最后一行")
     _check_banji_rules(s, parts, inset)
@@ -1476,8 +1704,13 @@ def _check_banji_rules(s: _State, parts: list[_Part], inset: float) -> None:
     groups: list[list[Line]] = []
     kinds = []
     for part in parts:
-        kind = ("lists" if part.label in _LIST_LABELS else
-                "credits" if part.label in ("责任编辑", "联系方式") else part.label)
+        kind = (
+            "lists"
+            if part.label in _LIST_LABELS
+            else "credits"
+            if part.label in ("责任编辑", "联系方式")
+            else part.label
+        )
         if kinds and kinds[-1] == kind:
             groups[-1] += [l for l in part.lines if l not in groups[-1]]
         else:
@@ -1486,8 +1719,11 @@ def _check_banji_rules(s: _State, parts: list[_Part], inset: float) -> None:
     want = len(groups) + 1
     shown = "、".join(f"{(t) / MM:.2f}/{(b - t) / MM:.2f}" for t, b, _, _ in found)
     if len(found) != want:
-        fail(page, f"版记有 {len(found)} 条通栏线（上沿/粗细 mm：{shown or '无'}），应为 {want} 条："
-                   "首尾各一条，各部分之间各一条，报、送、发之间不加线")
+        fail(
+            page,
+            f"版记有 {len(found)} 条通栏线（上沿/粗细 mm：{shown or '无'}），应为 {want} 条："
+            "首尾各一条，各部分之间各一条，报、送、发之间不加线",
+        )
         return
     for k, (t, b, left, right) in enumerate(found):
         thickness = b - t
@@ -1495,8 +1731,10 @@ def _check_banji_rules(s: _State, parts: list[_Part], inset: float) -> None:
         name = "第一条" if k == 0 else "最后一条" if k == want - 1 else f"第 {k + 1} 条"
         if abs(thickness - expect) > RULE_TOLERANCE:
             fail(page, f"版记{name}线粗 {thickness / MM:.2f} mm，应为 {expect / MM:.2f} mm")
-        if (abs(left - text_left(page)) > EDGE_TOLERANCE
-                or abs(right - text_right(page)) > EDGE_TOLERANCE):
+        if (
+            abs(left - text_left(page)) > EDGE_TOLERANCE
+            or abs(right - text_right(page)) > EDGE_TOLERANCE
+        ):
             fail(page, f"版记{name}线从 {left / MM:.2f} mm 到 {right / MM:.2f} mm，应与版心同宽")
         above = groups[k - 1][-1].em_bottom if k > 0 else None
         below = groups[k][0].em_top if k < len(groups) else None
@@ -1504,10 +1742,14 @@ def _check_banji_rules(s: _State, parts: list[_Part], inset: float) -> None:
             fail(page, f"版记{name}线没有排在它所分隔的两部分之间")
     bottom = found[-1][1]
     if abs(bottom - BOTTOM) > BANJI_BOTTOM_TOLERANCE:
-        fail(page, f"版记最后一条线的下沿在 {bottom / MM:.2f} mm，应在版心下边缘 {BOTTOM / MM:.2f} mm")
+        fail(
+            page,
+            f"版记最后一条线的下沿在 {bottom / MM:.2f} mm，应在版心下边缘 {BOTTOM / MM:.2f} mm",
+        )
 
 
 # --- Ink -------------------------------------------------------------------------------------
+
 
 def _px(value: float) -> int:
     return round(value * INK_DPI / 72)
@@ -1524,8 +1766,9 @@ def _ink_top(image, box: tuple[float, float, float, float]) -> float | None:
     return None if bbox is None else box[1] + bbox[1] * 72 / INK_DPI
 
 
-def _rules(image, page: int, top: float, bottom: float,
-           coverage: float = 0.98) -> list[tuple[float, float, float, float]]:
+def _rules(
+    image, page: int, top: float, bottom: float, coverage: float = 0.98
+) -> list[tuple[float, float, float, float]]:
     """Full-width horizontal rules between top and bottom (pt): (top, bottom, left, right).
 
     A rule is a run of rows inked across `coverage` of the text area's width; its thickness is the
@@ -1549,8 +1792,10 @@ def _rules(image, page: int, top: float, bottom: float,
         while y < len(rows) and rows[y] >= coverage * 255:
             y += 1
         lo, hi = max(0, start - 3), min(band.height, y + 3)
-        darkness = [255 - v for v in band.crop((0, lo, band.width, hi))
-                    .resize((1, hi - lo), Image.BOX).tobytes()]
+        darkness = [
+            255 - v
+            for v in band.crop((0, lo, band.width, hi)).resize((1, hi - lo), Image.BOX).tobytes()
+        ]
         weight = sum(darkness)
         centre = lo + sum((r + 0.5) * d for r, d in enumerate(darkness)) / weight
         thickness = weight / 255
@@ -1585,31 +1830,55 @@ def _check_outside(s: _State) -> None:
         mask = _mask(image)
         draw = ImageDraw.Draw(mask)
         left, right = text_left(number), text_right(number)
-        draw.rectangle((_px(left - INK_TOLERANCE), _px(TOP - INK_TOLERANCE),
-                        _px(right + INK_TOLERANCE), _px(BOTTOM + INK_TOLERANCE)), fill=0)
-        opening = [line for block, lines in s.block_lines if block.kind == "table"
-                   for line in lines[:1] + [l for l in lines if l.page == number][:1]
-                   if line.page == number and _grid_index(line, block)[0] == 0]
+        draw.rectangle(
+            (
+                _px(left - INK_TOLERANCE),
+                _px(TOP - INK_TOLERANCE),
+                _px(right + INK_TOLERANCE),
+                _px(BOTTOM + INK_TOLERANCE),
+            ),
+            fill=0,
+        )
+        opening = [
+            line
+            for block, lines in s.block_lines
+            if block.kind == "table"
+            for line in lines[:1] + [l for l in lines if l.page == number][:1]
+            if line.page == number and _grid_index(line, block)[0] == 0
+        ]
         if opening:
             lead = (LINE_PITCH - BODY_SIZE) / 2 + TABLE_RULE
-            draw.rectangle((_px(left - INK_TOLERANCE), _px(TOP - lead),
-                            _px(right + INK_TOLERANCE), _px(TOP)), fill=0)
+            draw.rectangle(
+                (_px(left - INK_TOLERANCE), _px(TOP - lead), _px(right + INK_TOLERANCE), _px(TOP)),
+                fill=0,
+            )
         for line in folios.get(number, []):
-            draw.rectangle((_px(line.glyphs[0].x0 - 0.5 * MM), _px(line.em_top - 0.5 * MM),
-                            _px(line.glyphs[-1].x1 + 0.5 * MM), _px(line.em_bottom + 0.5 * MM)),
-                           fill=0)
+            draw.rectangle(
+                (
+                    _px(line.glyphs[0].x0 - 0.5 * MM),
+                    _px(line.em_top - 0.5 * MM),
+                    _px(line.glyphs[-1].x1 + 0.5 * MM),
+                    _px(line.em_bottom + 0.5 * MM),
+                ),
+                fill=0,
+            )
         scale = 72 / INK_DPI
-        sides = (("上方", (0, 0, mask.width, _px(TOP))),
-                 ("下方", (0, _px(BOTTOM), mask.width, mask.height)),
-                 ("左侧", (0, 0, _px(left), mask.height)),
-                 ("右侧", (_px(right), 0, mask.width, mask.height)))
+        sides = (
+            ("上方", (0, 0, mask.width, _px(TOP))),
+            ("下方", (0, _px(BOTTOM), mask.width, mask.height)),
+            ("左侧", (0, 0, _px(left), mask.height)),
+            ("右侧", (_px(right), 0, mask.width, mask.height)),
+        )
         for side, box in sides:
             bbox = mask.crop(box).getbbox()
             if bbox:
                 x0, y0 = (box[0] + bbox[0]) * scale / MM, (box[1] + bbox[1]) * scale / MM
                 x1, y1 = (box[0] + bbox[2]) * scale / MM, (box[1] + bbox[3]) * scale / MM
-                s.result.fail("outside", number, f"版心{side}有墨迹：x {x0:.1f}–{x1:.1f} mm，"
-                                                 f"y {y0:.1f}–{y1:.1f} mm")
+                s.result.fail(
+                    "outside",
+                    number,
+                    f"版心{side}有墨迹：x {x0:.1f}–{x1:.1f} mm，y {y0:.1f}–{y1:.1f} mm",
+                )
         found = folios.get(number, [])
         if len(found) != 1:
             s.result.fail("outside", number, f"应有一个页码“— {number} —”，找到 {len(found)} 个")
@@ -1625,8 +1894,11 @@ def _check_outside(s: _State) -> None:
         if top is None or abs(top - BOTTOM - FOLIO_GAP) > FOLIO_GAP_TOLERANCE:
             shown = "无墨迹" if top is None else f"{(top - BOTTOM) / MM:.2f} mm"
             s.result.fail("outside", number, f"页码一字线上沿距版心下边缘 {shown}，应为 7 mm")
-        error = (line.ink[-1].x1 - (right - FOLIO_INSET) if number % 2
-                 else line.ink[0].x0 - (left + FOLIO_INSET))
+        error = (
+            line.ink[-1].x1 - (right - FOLIO_INSET)
+            if number % 2
+            else line.ink[0].x0 - (left + FOLIO_INSET)
+        )
         if abs(error) > EDGE_TOLERANCE:
             side = "右" if number % 2 else "左"
             s.result.fail("outside", number, f"页码应居{side}空一字，偏 {error / MM:+.2f} mm")
@@ -1634,15 +1906,16 @@ def _check_outside(s: _State) -> None:
 
 # --- Building a corpus in one process ----------------------------------------------------------
 
+
 @dataclass
 class Built:
     """One issue of a project, rendered in memory."""
 
-    name: str               # "2024/13"
+    name: str  # "2024/13"
     folder: Path
     pdf: bytes | None
-    refused: list[str]      # why `liandong build` would refuse it (source problems, preflight)
-    notices: list[str]      # what the build reported for it (warnings, notices)
+    refused: list[str]  # why `liandong build` would refuse it (source problems, preflight)
+    notices: list[str]  # what the build reported for it (warnings, notices)
     seconds: float
 
 
@@ -1712,8 +1985,11 @@ def build_corpus(root: Path, out: Path | None = None) -> tuple[dict[str, Built],
         with _collecting() as notices:
             problems: list = []
             handed: list = []
-            loaded = (renderer.load([folder], problems, handed) if takes_notices
-                      else renderer.load([folder], problems))
+            loaded = (
+                renderer.load([folder], problems, handed)
+                if takes_notices
+                else renderer.load([folder], problems)
+            )
             refused += [str(p) for p in problems]
             notices += [str(n) for n in dict.fromkeys(handed)]
             for issue, context in loaded:
@@ -1724,13 +2000,13 @@ def build_corpus(root: Path, out: Path | None = None) -> tuple[dict[str, Built],
                 except LiandongError as exc:
                     refused.append(exc.message)
                     html = renderer.pages(issue, context)[0]
-                    pdf = renderer._pdf_renderer().render(html, issue.folder,
-                                                          [*renderer.allowed, issue.folder])
+                    pdf = renderer._pdf_renderer().render(
+                        html, issue.folder, [*renderer.allowed, issue.folder]
+                    )
         if out is not None and pdf is not None:
             out.mkdir(parents=True, exist_ok=True)
             (out / f"{folder.parent.name}-{int(folder.name):02d}.pdf").write_bytes(pdf)
-        built[name] = Built(name, folder, pdf, refused, list(notices),
-                            time.perf_counter() - begin)
+        built[name] = Built(name, folder, pdf, refused, list(notices), time.perf_counter() - begin)
     return built, general, time.perf_counter() - started
 
 

@@ -87,8 +87,7 @@ def lines(pdf_path: Path) -> list[TextLine]:
     return result
 
 
-def render_box(pdf_path: Path, page_number: int, box: tuple[float, float, float, float],
-               dpi: int):
+def render_box(pdf_path: Path, page_number: int, box: tuple[float, float, float, float], dpi: int):
     """Render only box (x0, top, x1, bottom, pt from the top-left) of a page, as RGB."""
     import pypdfium2
 
@@ -103,8 +102,13 @@ def render_box(pdf_path: Path, page_number: int, box: tuple[float, float, float,
         pdf.close()
 
 
-def ink_rows(pdf_path: Path, page_number: int, box: tuple[float, float, float, float],
-             dpi: int = 600, color: str | None = None) -> tuple[float, float] | None:
+def ink_rows(
+    pdf_path: Path,
+    page_number: int,
+    box: tuple[float, float, float, float],
+    dpi: int = 600,
+    color: str | None = None,
+) -> tuple[float, float] | None:
     """Top and bottom (pt) of the ink inside box (x0, top, x1, bottom, in pt) on a page.
 
     color="red" counts only red pixels. This measures glyphs as printed, not their line boxes.
@@ -118,8 +122,10 @@ def ink_rows(pdf_path: Path, page_number: int, box: tuple[float, float, float, f
         r, g, b = crop.split()
         mask = ImageChops.multiply(
             r.point(lambda v: 255 if v > 150 else 0),
-            ImageChops.multiply(g.point(lambda v: 255 if v < 110 else 0),
-                                b.point(lambda v: 255 if v < 110 else 0)))
+            ImageChops.multiply(
+                g.point(lambda v: 255 if v < 110 else 0), b.point(lambda v: 255 if v < 110 else 0)
+            ),
+        )
     else:
         mask = crop.convert("L").point(lambda v: 255 if v < 160 else 0)
     bbox = mask.getbbox()
@@ -128,8 +134,14 @@ def ink_rows(pdf_path: Path, page_number: int, box: tuple[float, float, float, f
     return (top + bbox[1]) / scale, (top + bbox[3]) / scale
 
 
-def rules(pdf_path: Path, page_number: int, top: float, bottom: float, dpi: int = 600,
-          color: str | None = None) -> list[tuple[float, float, float, float]]:
+def rules(
+    pdf_path: Path,
+    page_number: int,
+    top: float,
+    bottom: float,
+    dpi: int = 600,
+    color: str | None = None,
+) -> list[tuple[float, float, float, float]]:
     """Horizontal rules as printed: (top, bottom, left, right) in pt, between top and bottom.
 
     Scans a column just inside the text area's left edge for dark runs, keeps the runs whose
@@ -162,6 +174,5 @@ def rules(pdf_path: Path, page_number: int, top: float, bottom: float, dpi: int 
         while right < image.width - 1 and inked(right + 1, middle):
             right += 1
         if (right - left) / scale > 150 * MM:
-            found.append((top + start / scale, top + y / scale, left / scale,
-                          (right + 1) / scale))
+            found.append((top + start / scale, top + y / scale, left / scale, (right + 1) / scale))
     return found

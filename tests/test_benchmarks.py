@@ -23,8 +23,10 @@ def _issues(root: Path) -> list[tuple[Path, dict]]:
 
 
 def _titles(folder: Path) -> list[str]:
-    return [yaml.safe_load(md.read_text(encoding="utf-8").split("---", 2)[1])["标题"]
-            for md in sorted(folder.glob("*.md"))]
+    return [
+        yaml.safe_load(md.read_text(encoding="utf-8").split("---", 2)[1])["标题"]
+        for md in sorted(folder.glob("*.md"))
+    ]
 
 
 def test_generated_archive_passes_check_and_numbers_like_a_real_one(tmp_path):
@@ -67,12 +69,17 @@ def test_the_generator_uses_the_sample_text(tmp_path):
     sample = (REPO / "issues" / "2024" / "13" / "01.md").read_text(encoding="utf-8")
     body = (made[0].folder / "01.md").read_text(encoding="utf-8").split("---", 2)[2]
     sentences = [line for line in body.splitlines() if line.strip()]
-    assert sentences and all(s in sample or s in (REPO / "issues/2024/13/issue.yaml").read_text(
-        encoding="utf-8") for s in sentences)
+    assert sentences and all(
+        s in sample or s in (REPO / "issues/2024/13/issue.yaml").read_text(encoding="utf-8")
+        for s in sentences
+    )
 
 
 def test_run_help_works():
-    result = subprocess.run([sys.executable, str(REPO / "benchmarks" / "run.py"), "--help"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "run.py"), "--help"],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     assert "--quick" in result.stdout and "--markdown" in result.stdout

@@ -57,8 +57,11 @@ def test_banji_never_overlaps_the_body_and_moves_when_it_does_not_fit(tmp_path):
             assert max(line.baseline for line in body) + 3 < found[0][0]  # descenders clear
             outcomes.add("shares the page")
         else:
-            before = [line for line in all_lines if abs(line.size - 16) < 0.01
-                      and line.page == last_page - 1]
+            before = [
+                line
+                for line in all_lines
+                if abs(line.size - 16) < 0.01 and line.page == last_page - 1
+            ]
             assert before, "the 版记 moved, but the body does not end on the page before"
             # It moved only because it did not fit: one blank line above it, then its rules.
             needed = LINE + (BOTTOM - found[0][0])
@@ -69,8 +72,7 @@ def test_banji_never_overlaps_the_body_and_moves_when_it_does_not_fit(tmp_path):
 
 
 @pytest.mark.parametrize("count", [11, 12])
-def test_a_body_ending_at_the_foot_of_page_1_stays_there_and_the_banji_moves_alone(count,
-                                                                                 tmp_path):
+def test_a_body_ending_at_the_foot_of_page_1_stays_there_and_the_banji_moves_alone(count, tmp_path):
     """No note, a one-line title and `count` one-line paragraphs: the body ends on grid line
     10 + count of page 1 (the masthead takes 7 lines, the title 3), where the sample's long
     版记 does not fit below it. The body stays on page 1 and only the 版记 goes to the foot of
@@ -79,12 +81,13 @@ def test_a_body_ending_at_the_foot_of_page_1_stays_there_and_the_banji_moves_alo
     from conftest import REPO
 
     article = (REPO / ARTICLE).read_text(encoding="utf-8")
-    front = article[:article.index("---", 3) + 3]
+    front = article[: article.index("---", 3) + 3]
     front = "\n".join(line for line in front.splitlines() if not line.startswith("副标题"))
     article = front + "".join(f"\n\n第{k + 1}项，代表联络站接待群众。" for k in range(count)) + "\n"
     issue = (REPO / ISSUE).read_text(encoding="utf-8")
-    project = make_project(tmp_path, overrides={ARTICLE: article,
-                                                ISSUE: issue[:issue.index("编者按")]})
+    project = make_project(
+        tmp_path, overrides={ARTICLE: article, ISSUE: issue[: issue.index("编者按")]}
+    )
     liandong("build", "13", "--out", "out", cwd=project, check=True)
     pdf = project / "out" / "2024-13.pdf"
     all_lines = lines(pdf)
@@ -105,10 +108,11 @@ def test_a_short_issue_keeps_its_banji_on_its_only_page(tmp_path):
     from conftest import REPO
 
     article = (REPO / ARTICLE).read_text(encoding="utf-8")
-    article = article[:article.index("---", 3) + 3] + "\n\n8月28日，省委书记主持召开会议。\n"
+    article = article[: article.index("---", 3) + 3] + "\n\n8月28日，省委书记主持召开会议。\n"
     issue = (REPO / ISSUE).read_text(encoding="utf-8")
-    project = make_project(tmp_path, overrides={ARTICLE: article,
-                                                ISSUE: issue[:issue.index("编者按")]})
+    project = make_project(
+        tmp_path, overrides={ARTICLE: article, ISSUE: issue[: issue.index("编者按")]}
+    )
     result = liandong("build", "13", "--out", "out", cwd=project, check=True)
     pdf = project / "out" / "2024-13.pdf"
     all_lines = lines(pdf)
@@ -131,8 +135,10 @@ def _flush_lines(pdf, chosen) -> int:
     body = [l for l in drawn_lines(pdf) if abs(l.size - 16) < 0.01]
     checked = 0
     for line, following in itertools.pairwise(body):
-        continues = (following.page == line.page
-                     and abs(following.left - text_left(following.page)) < 0.1 * MM)
+        continues = (
+            following.page == line.page
+            and abs(following.left - text_left(following.page)) < 0.1 * MM
+        )
         if continues and chosen(line.ink_text):
             checked += 1
             edge = line.right - text_right(line.page)
@@ -144,12 +150,16 @@ def test_lines_with_dashes_and_ellipses_stay_flush(tmp_path):
     """—— and …… are measured as Pango sets them inside Chinese text (full-width, Han script)."""
     from conftest import REPO
 
-    sentences = [f"各承办单位要充分认识办理工作{'的' * k}重要意义——这是法定职责……不能敷衍。"
-                 for k in range(12)]
+    sentences = [
+        f"各承办单位要充分认识办理工作{'的' * k}重要意义——这是法定职责……不能敷衍。"
+        for k in range(12)
+    ]
     article = (REPO / ARTICLE).read_text(encoding="utf-8") + "\n\n" + "".join(sentences) + "\n"
     project = make_project(tmp_path, overrides={ARTICLE: article})
     liandong("build", "13", "--out", "out", cwd=project, check=True)
-    marked = _flush_lines(project / "out" / "2024-13.pdf", lambda text: "——" in text or "……" in text)
+    marked = _flush_lines(
+        project / "out" / "2024-13.pdf", lambda text: "——" in text or "……" in text
+    )
     assert marked >= 5
 
 
@@ -158,24 +168,32 @@ def test_bold_latin_is_measured_in_the_bold_face_and_stays_flush(tmp_path):
     regular ones: lines with bold Latin text still end on the text area's right edge."""
     from conftest import REPO
 
-    sentences = [f"会议强调，要把{'代表' * k}**APEC Business Advisory Council meeting**精神落到实处。"
-                 for k in range(8)]
+    sentences = [
+        f"会议强调，要把{'代表' * k}**APEC Business Advisory Council meeting**精神落到实处。"
+        for k in range(8)
+    ]
     article = (REPO / ARTICLE).read_text(encoding="utf-8") + "\n\n" + "".join(sentences) + "\n"
     project = make_project(tmp_path, overrides={ARTICLE: article})
-    liandong("build", "13", "--out", "out", cwd=project, check=True)  # preflight: nothing sticks out
-    bold = _flush_lines(project / "out" / "2024-13.pdf",
-                        lambda text: any(word in text for word in ("APEC", "Business", "Council")))
+    liandong(
+        "build", "13", "--out", "out", cwd=project, check=True
+    )  # preflight: nothing sticks out
+    bold = _flush_lines(
+        project / "out" / "2024-13.pdf",
+        lambda text: any(word in text for word in ("APEC", "Business", "Council")),
+    )
     assert bold >= 4
 
 
-MIXED = ("{pad}会议指出AVATAR与WAVE两个词、COVID-19和iPhone15以及Win11都要测准，"
-         "Office里的ffi连字也一样。省人大常委会认真践行两个密切联系的重要指示要求。",
-         "{pad}联系电话0731—85309270，时间2024—2025年，范围A—B与3—5项，"
-         "省人大常委会认真践行两个密切联系的重要指示要求。",
-         "{pad}网址：详见 https://www.hnrd.gov.cn/content/2024/08/30/article_12345.html?from=list&page=2，"
-         "省人大常委会认真践行两个密切联系的重要指示要求，邮箱 hnrldgwxrc@163.com 也可以。",
-         "{pad}He said the quick brown fox jumps over the lazy dog again and again today. "
-         "省人大常委会认真践行两个密切联系的重要指示要求。")
+MIXED = (
+    "{pad}会议指出AVATAR与WAVE两个词、COVID-19和iPhone15以及Win11都要测准，"
+    "Office里的ffi连字也一样。省人大常委会认真践行两个密切联系的重要指示要求。",
+    "{pad}联系电话0731—85309270，时间2024—2025年，范围A—B与3—5项，"
+    "省人大常委会认真践行两个密切联系的重要指示要求。",
+    "{pad}网址：详见 https://www.hnrd.gov.cn/content/2024/08/30/article_12345.html?from=list&page=2，"
+    "省人大常委会认真践行两个密切联系的重要指示要求，邮箱 hnrldgwxrc@163.com 也可以。",
+    "{pad}He said the quick brown fox jumps over the lazy dog again and again today. "
+    "省人大常委会认真践行两个密切联系的重要指示要求。",
+)
 """Paragraphs of mixed text, shifted one character at a time by {pad}, so that their Latin
 words, numbers, dashes and URLs fall at every place of a line."""
 
@@ -195,14 +213,16 @@ def test_mixed_text_ends_on_the_right_edge_as_drawn(tmp_path):
     body = [l for l in lines(project / "out" / "2024-13.pdf") if abs(l.size - 16) < 0.01]
     checked = 0
     for line, following in itertools.pairwise(body):
-        continues = (following.page == line.page
-                     and abs(following.x0 - text_left(following.page)) < 0.1 * MM)
+        continues = (
+            following.page == line.page and abs(following.x0 - text_left(following.page)) < 0.1 * MM
+        )
         if not continues or not any(c.isascii() and c.isalnum() for c in line.text):
             continue
         checked += 1
         edge = [c for c in line.chars if c["text"].strip()][-1]["x1"]
         assert abs(edge - text_right(line.page)) <= 0.05 * MM, (
-            f"“{line.text}” ends {(edge - text_right(line.page)) / MM:+.2f} mm from the edge")
+            f"“{line.text}” ends {(edge - text_right(line.page)) / MM:+.2f} mm from the edge"
+        )
         assert not line.text.endswith(("0731—", "2024—", "A—", "3—")), line.text
     assert checked >= 20
 
@@ -220,15 +240,25 @@ def test_builds_are_byte_identical_across_folders_times_and_clocks(tmp_path):
 
     exe = Path(sys.executable).with_name("liandong")
     outputs = []
-    for index, env in enumerate(({"TZ": "UTC"},
-                                 {"TZ": "Asia/Shanghai", "SOURCE_DATE_EPOCH": "1", "LANG": "C"})):
+    for index, env in enumerate(
+        ({"TZ": "UTC"}, {"TZ": "Asia/Shanghai", "SOURCE_DATE_EPOCH": "1", "LANG": "C"})
+    ):
         project = make_project(tmp_path / f"project-{index}-{'x' * index}")
         if index:
             time.sleep(1.1)  # the clock has moved on: nothing may carry it
-        subprocess.run([str(exe), "build", "13", "--print-shop"], cwd=project, check=True,
-                       capture_output=True, env={**os.environ, **env})
-        outputs.append({name: (project / "build" / name).read_bytes()
-                        for name in ("2024-13.pdf", "2024-13-print.pdf", "2024-13.html")})
+        subprocess.run(
+            [str(exe), "build", "13", "--print-shop"],
+            cwd=project,
+            check=True,
+            capture_output=True,
+            env={**os.environ, **env},
+        )
+        outputs.append(
+            {
+                name: (project / "build" / name).read_bytes()
+                for name in ("2024-13.pdf", "2024-13-print.pdf", "2024-13.html")
+            }
+        )
         # No trace of the project's folder anywhere, compressed streams included.
         for name in ("2024-13.pdf", "2024-13-print.pdf"):
             with pikepdf.open(project / "build" / name) as pdf:
@@ -252,10 +282,15 @@ def test_an_issue_with_photos_is_the_same_bytes_from_any_folder(tmp_path):
     for index in range(2):
         corpus = tmp_path / f"checkout-{index}{'-elsewhere' * index}" / "corpus"
         shutil.copytree(REPO / "tests" / "corpus", corpus)
-        liandong("build", "2025/18", "--print-shop", "--out", str(corpus / "out"), cwd=corpus,
-                 check=True)
-        outputs.append({name: (corpus / "out" / name).read_bytes()
-                        for name in ("2025-18.pdf", "2025-18-print.pdf")})
+        liandong(
+            "build", "2025/18", "--print-shop", "--out", str(corpus / "out"), cwd=corpus, check=True
+        )
+        outputs.append(
+            {
+                name: (corpus / "out" / name).read_bytes()
+                for name in ("2025-18.pdf", "2025-18-print.pdf")
+            }
+        )
         with pikepdf.open(corpus / "out" / "2025-18.pdf") as pdf:
             pictures = {image.objgen for page in pdf.pages for image in page.images.values()}
             assert len(pictures) == 2  # the photo and the figure
@@ -276,8 +311,11 @@ def locales(tmp_path_factory):
     folder = tmp_path_factory.mktemp("locales")
     for name in LOCALES[1:]:
         language = name.split(".")[0]
-        subprocess.run(["localedef", "-i", language, "-f", "UTF-8", str(folder / name)],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["localedef", "-i", language, "-f", "UTF-8", str(folder / name)],
+            check=True,
+            capture_output=True,
+        )
     return folder
 
 
@@ -290,7 +328,6 @@ def test_the_same_bytes_in_every_locale(tmp_path, locales):
     import sys
     from pathlib import Path
 
-
     environments = {
         "C": {"LANG": "C"},
         "en_US": {"LANG": "en_US.UTF-8"},
@@ -298,8 +335,11 @@ def test_the_same_bytes_in_every_locale(tmp_path, locales):
         "ja_JP": {"LC_ALL": "ja_JP.UTF-8", "FC_LANG": "ja"},
         "FC_LANG": {"LANG": "C", "FC_LANG": "zh-cn"},
     }
-    base = {key: value for key, value in os.environ.items()
-            if key not in ("LANG", "LANGUAGE", "FC_LANG") and not key.startswith("LC_")}
+    base = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("LANG", "LANGUAGE", "FC_LANG") and not key.startswith("LC_")
+    }
     base["LOCPATH"] = str(locales)
     project = make_project(tmp_path / "project")
     exe = Path(sys.executable).with_name("liandong")
@@ -308,18 +348,34 @@ def test_the_same_bytes_in_every_locale(tmp_path, locales):
         env = {**base, **extra}
         # The locale is really in force (the C library accepts it; LC_COLLATE, which Python
         # does not coerce to C.UTF-8) ...
-        applied = subprocess.run([sys.executable, "-c",
-                                  "import locale; print(locale.setlocale(locale.LC_COLLATE, ''))"],
-                                 env=env, capture_output=True, text=True, check=True).stdout.strip()
+        applied = subprocess.run(
+            [sys.executable, "-c", "import locale; print(locale.setlocale(locale.LC_COLLATE, ''))"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         assert applied == extra.get("LC_ALL", extra.get("LANG")), label
         out = tmp_path / label
-        subprocess.run([str(exe), "build", "13", "--print-shop", "--out", str(out)], cwd=project,
-                       env=env, check=True, capture_output=True)
+        subprocess.run(
+            [str(exe), "build", "13", "--print-shop", "--out", str(out)],
+            cwd=project,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
         outputs[label] = {path.name: path.read_bytes() for path in sorted(out.iterdir())}
     # ... and it changes what fontconfig answers: the Kai font's first name is its Chinese one.
-    named = {label: subprocess.run(["fc-match", "-f", "%{family[0]}", "LXGW WenKai"],
-                                   env={**base, **environments[label]}, capture_output=True,
-                                   text=True, check=True).stdout for label in ("C", "zh_CN")}
+    named = {
+        label: subprocess.run(
+            ["fc-match", "-f", "%{family[0]}", "LXGW WenKai"],
+            env={**base, **environments[label]},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for label in ("C", "zh_CN")
+    }
     assert named == {"C": "LXGW WenKai", "zh_CN": "霞鹜文楷"}
     for label in environments:
         assert outputs[label].keys() == outputs["C"].keys()
@@ -345,15 +401,18 @@ def test_banji_holds_in_every_form(name, tmp_path):
     from pdfmeasure import text_left, text_right
 
     case = BANJI_CASES / name
-    project = make_project(tmp_path, overrides={
-        "issues/series.yaml": (case / "issues" / "series.yaml").read_bytes()})
+    project = make_project(
+        tmp_path, overrides={"issues/series.yaml": (case / "issues" / "series.yaml").read_bytes()}
+    )
     liandong("build", "13", "--out", "out", cwd=project, check=True)
     pdf = project / "out" / "2024-13.pdf"
     printed = lines(pdf)
     last = max(line.page for line in printed)
     found = rules(pdf, last, TOP, BOTTOM + 5 * MM)
-    expected = [row.strip("\n").splitlines()
-                for row in (case / "expected.txt").read_text(encoding="utf-8").split("---\n")]
+    expected = [
+        row.strip("\n").splitlines()
+        for row in (case / "expected.txt").read_text(encoding="utf-8").split("---\n")
+    ]
     # A rule above every row and one below the last (报, 送, 发 are one row, GB/T 9704 §7.4.2):
     # the first and last 0.35 mm, those between 0.25 mm, all as wide as the text area, the
     # last on its bottom edge.
@@ -369,8 +428,11 @@ def test_banji_holds_in_every_form(name, tmp_path):
     # One character in on either side, 四号 FangSong.
     start, end = text_left(last) + 14, text_right(last) - 14
     for index, rows in enumerate(expected):
-        inside = [line for line in printed if line.page == last
-                  and found[index][1] < line.baseline < found[index + 1][0]]
+        inside = [
+            line
+            for line in printed
+            if line.page == last and found[index][1] < line.baseline < found[index + 1][0]
+        ]
         assert all(line.size == pytest.approx(14, abs=0.01) for line in inside)
         assert all(line.fonts == {"FandolFang"} for line in inside)
         for row in rows:

@@ -55,7 +55,10 @@ def test_missing_glyph_is_an_error_found_without_building(tmp_path):
     root = make_project(tmp_path, overrides=overrides(case))
     result = liandong("check", "13", cwd=root)
     assert result.returncode == 1
-    assert lines(result) == [*expected_lines(case, root)[:-1], "检查了 2024 年第 13 期：1 处错误，0 处提醒。"]
+    assert lines(result) == [
+        *expected_lines(case, root)[:-1],
+        "检查了 2024 年第 13 期：1 处错误，0 处提醒。",
+    ]
     assert not (root / "build").exists()
 
 
@@ -74,11 +77,20 @@ def test_text_that_cannot_be_set_is_an_error_found_without_building(name, tmp_pa
     assert not (root / "build").exists()
 
 
-FORM_CASES = ["table_too_wide", "table_without_caption", "image_missing",
-              "image_outside_the_issue_folder", "image_from_the_network", "image_not_a_picture",
-              "image_too_coarse_to_print", "heading_with_text_on_the_next_line",
-              "blockquote_footnote_and_inline_image", "nested_list", "editor_note_with_a_list",
-              "markup_in_markdown_is_refused"]
+FORM_CASES = [
+    "table_too_wide",
+    "table_without_caption",
+    "image_missing",
+    "image_outside_the_issue_folder",
+    "image_from_the_network",
+    "image_not_a_picture",
+    "image_too_coarse_to_print",
+    "heading_with_text_on_the_next_line",
+    "blockquote_footnote_and_inline_image",
+    "nested_list",
+    "editor_note_with_a_list",
+    "markup_in_markdown_is_refused",
+]
 """Issue 13: what build refuses in the new forms (a table too wide, an image missing, outside
 the issue's folder, remote, not a picture or too coarse, markup that would print raw)."""
 
@@ -96,14 +108,21 @@ def test_check_reports_the_forms_build_refuses(name, tmp_path):
     assert not (root / "build").exists()
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("image_under_200_dpi",
-     "issues/2024/13/01.md:7:11: 注意：图片“照片.jpg”印成 143 mm 宽只有 142 dpi（低于 200 dpi），"
-     "印出来可能发虚：最好换用更清晰的原图，或用“{宽=…mm}”把它印小"),
-    ("heading_number_written_as_text",
-     "issues/2024/13/01.md:5:1: 注意：这一段以“（一）”开头，像是二级标题，写成正文就印不出标题的字体："
-     "独立成行的标题写成“## （一）……”，标题与正文同段（接排标题）写成“## （一）标题短语。正文……”"),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        (
+            "image_under_200_dpi",
+            "issues/2024/13/01.md:7:11: 注意：图片“照片.jpg”印成 143 mm 宽只有 142 dpi（低于 200 dpi），"
+            "印出来可能发虚：最好换用更清晰的原图，或用“{宽=…mm}”把它印小",
+        ),
+        (
+            "heading_number_written_as_text",
+            "issues/2024/13/01.md:5:1: 注意：这一段以“（一）”开头，像是二级标题，写成正文就印不出标题的字体："
+            "独立成行的标题写成“## （一）……”，标题与正文同段（接排标题）写成“## （一）标题短语。正文……”",
+        ),
+    ],
+)
 def test_a_form_worth_a_look_is_a_notice(name, expected, tmp_path):
     """Issue 13: a run-in heading written as text lost its face and check said nothing; an
     image under 200 dpi at its printed size prints, with a notice in check and in build."""
@@ -122,12 +141,14 @@ def test_a_line_set_past_the_spacing_limits_is_a_notice(tmp_path):
     """Like TeX's underfull box: shown by check (and once by build), failing only --strict."""
     case = FIXTURES / "check" / "loose_line_before_a_long_word"
     root = make_project(tmp_path, overrides=overrides(case))
-    notice = (f"{ARTICLE}:5:1: 注意：正文里以“会议指出”开头的一行排得太松：每个字间加宽 ")
+    notice = f"{ARTICLE}:5:1: 注意：正文里以“会议指出”开头的一行排得太松：每个字间加宽 "
     result = liandong("check", "13", cwd=root)
     assert result.returncode == 0
     assert len(lines(result)) == 2 and lines(result)[0].startswith(notice)
-    assert lines(result)[0].endswith("字（上限 0.10 字），多因下一行开头的长网址、长数字或英文单词放不进这一行；"
-                                     "可调整这一段的文字")
+    assert lines(result)[0].endswith(
+        "字（上限 0.10 字），多因下一行开头的长网址、长数字或英文单词放不进这一行；"
+        "可调整这一段的文字"
+    )
     assert lines(result)[1] == "检查了 2024 年第 13 期：0 处错误，1 处提醒。"
     assert liandong("check", "13", "--strict", cwd=root).returncode == 1
     built = liandong("build", "13", cwd=root)
@@ -140,24 +161,29 @@ def test_check_does_not_load_weasyprint(tmp_path):
     """`check` runs the glyph check (fonts, typesetting) but never imports WeasyPrint."""
     case = VALIDATE_CASES / "missing_glyph"
     root = make_project(tmp_path, overrides=overrides(case))
-    script = ("import sys\n"
-              "from liandong.cli import main\n"
-              "try:\n"
-              "    main(['check'])\n"
-              "except SystemExit as exit:\n"
-              "    code = exit.code\n"
-              "print('EXIT', code, 'weasyprint' in sys.modules, 'liandong.render' in sys.modules)\n")
-    result = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True)
+    script = (
+        "import sys\n"
+        "from liandong.cli import main\n"
+        "try:\n"
+        "    main(['check'])\n"
+        "except SystemExit as exit:\n"
+        "    code = exit.code\n"
+        "print('EXIT', code, 'weasyprint' in sys.modules, 'liandong.render' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True
+    )
     # The glyph check ran (exit 1 for the missing glyph, render imported), WeasyPrint did not load.
     assert result.stdout.splitlines()[-1] == "EXIT 1 False True"
 
 
 # --- Numbering across the archive ----------------------------------------------------------
 
+
 def test_numbering_problems_are_warnings(tmp_path):
     root = make_project(tmp_path)
-    add_issue(root, 2024, 15, 714, "2024-08-20")   # 14 missing, total repeated, date before 13's
-    add_issue(root, 2025, 3, 717, "2025-01-10")    # 2025 starts at 3; totals 715–716 missing
+    add_issue(root, 2024, 15, 714, "2024-08-20")  # 14 missing, total repeated, date before 13's
+    add_issue(root, 2025, 3, 717, "2025-01-10")  # 2025 starts at 3; totals 715–716 missing
     result = liandong("check", cwd=root)
     assert result.returncode == 0
     assert lines(result) == [
@@ -178,7 +204,9 @@ def test_numbering_problems_are_warnings(tmp_path):
 
 def test_continuous_numbering_goes_on_across_years(tmp_path):
     root = make_project(tmp_path)
-    series = (root / SERIES).read_text(encoding="utf-8").replace("期号编排: 每年重排", "期号编排: 连续")
+    series = (
+        (root / SERIES).read_text(encoding="utf-8").replace("期号编排: 每年重排", "期号编排: 连续")
+    )
     (root / SERIES).write_text(series, encoding="utf-8")
     add_issue(root, 2025, 14, 715, "2025-01-10")
     assert lines(liandong("check", cwd=root)) == ["检查了 2 期：没有发现问题。"]
@@ -190,6 +218,7 @@ def test_continuous_numbering_goes_on_across_years(tmp_path):
 
 
 # --- Typography and --fix -----------------------------------------------------------------
+
 
 def published_paragraph(start: str) -> str:
     text = SAMPLE_TEXT.read_text(encoding="utf-8")
@@ -204,9 +233,12 @@ def test_half_width_commas_of_the_published_text_are_listed_and_fixed(tmp_path):
     assert result.returncode == 0
     commas = [i for i, c in enumerate(paragraph) if c == ","]
     assert lines(result) == [
-        f"{ARTICLE}:5:{i + 1}: 注意：中文里用了半角“,”，应改为全角“，”（--fix 可自动修正）" for i in commas
-    ] + [f"检查了 2024 年第 13 期：0 处错误，{len(commas)} 处提醒"
-         f"（其中 {len(commas)} 处可用 liandong check --fix 自动修正）。"]
+        f"{ARTICLE}:5:{i + 1}: 注意：中文里用了半角“,”，应改为全角“，”（--fix 可自动修正）"
+        for i in commas
+    ] + [
+        f"检查了 2024 年第 13 期：0 处错误，{len(commas)} 处提醒"
+        f"（其中 {len(commas)} 处可用 liandong check --fix 自动修正）。"
+    ]
 
     fixed = liandong("check", "--fix", cwd=root)
     assert fixed.returncode == 0
@@ -217,24 +249,36 @@ def test_half_width_commas_of_the_published_text_are_listed_and_fixed(tmp_path):
         "检查了 2024 年第 13 期：没有发现问题。",
     ]
     assert (root / ARTICLE).read_text(encoding="utf-8") == article.replace(",", "，")
-    assert lines(liandong("check", "--strict", cwd=root)) == ["检查了 2024 年第 13 期：没有发现问题。"]
+    assert lines(liandong("check", "--strict", cwd=root)) == [
+        "检查了 2024 年第 13 期：没有发现问题。"
+    ]
 
 
 def test_fix_keeps_every_other_byte(tmp_path):
     """CRLF, a BOM, comments (with commas of their own) and key order survive --fix untouched."""
     case = FIXTURES / "check" / "crlf_bom_comments"
-    files = {path.relative_to(case).as_posix(): path.read_bytes()
-             for path in (case / "issues").rglob("*") if path.is_file()}
+    files = {
+        path.relative_to(case).as_posix(): path.read_bytes()
+        for path in (case / "issues").rglob("*")
+        if path.is_file()
+    }
     root = make_project(tmp_path, overrides=files)
     result = liandong("check", "--fix", cwd=root)
     assert result.returncode == 0, result.stdout
     for name in files:
-        assert (root / name).read_bytes() == golden(case / "fixed" / name,
-                                                    (root / name).read_bytes()), name
-    assert lines(result)[-2:] == ["共修正 6 处排版问题。修正后重新检查：",
-                                  "检查了 2024 年第 13 期：没有发现问题。"]
-    assert f"{ARTICLE}:4: + 副标题: 切实把代表的“金点子”转化为促进改革发展的“金钥匙”" in lines(result)
-    leftovers = [p.name for p in (root / "issues" / "2024" / "13").iterdir() if p.name.endswith(".tmp")]
+        assert (root / name).read_bytes() == golden(
+            case / "fixed" / name, (root / name).read_bytes()
+        ), name
+    assert lines(result)[-2:] == [
+        "共修正 6 处排版问题。修正后重新检查：",
+        "检查了 2024 年第 13 期：没有发现问题。",
+    ]
+    assert f"{ARTICLE}:4: + 副标题: 切实把代表的“金点子”转化为促进改革发展的“金钥匙”" in lines(
+        result
+    )
+    leftovers = [
+        p.name for p in (root / "issues" / "2024" / "13").iterdir() if p.name.endswith(".tmp")
+    ]
     assert leftovers == []
 
 
@@ -297,7 +341,15 @@ def test_the_group_help_lists_new_and_check():
     assert "liandong new " in out and "liandong check " in out
     commands = out.split("命令：")[-1]
     assert [line.split()[0] for line in commands.strip().splitlines()] == [
-        "build", "check", "fonts", "import", "new", "preflight", "serve", "site"]
+        "build",
+        "check",
+        "fonts",
+        "import",
+        "new",
+        "preflight",
+        "serve",
+        "site",
+    ]
 
 
 def test_a_fix_that_would_break_the_yaml_is_not_written(tmp_path):
@@ -331,7 +383,9 @@ def test_repeated_numbers(tmp_path):
     ]
 
     root = make_project(tmp_path / "continuous")
-    series = (root / SERIES).read_text(encoding="utf-8").replace("期号编排: 每年重排", "期号编排: 连续")
+    series = (
+        (root / SERIES).read_text(encoding="utf-8").replace("期号编排: 每年重排", "期号编排: 连续")
+    )
     (root / SERIES).write_text(series, encoding="utf-8")
     add_issue(root, 2025, 13, 715, "2025-01-10")
     assert lines(liandong("check", "2025/13", cwd=root)) == [
@@ -347,7 +401,10 @@ def test_a_banji_taller_than_a_page_is_found_by_check(tmp_path):
     root = make_project(tmp_path, overrides=overrides(case))
     result = liandong("check", "13", cwd=root)
     assert result.returncode == 1
-    assert lines(result) == [*expected_lines(case, root)[:-1], "检查了 2024 年第 13 期：1 处错误，0 处提醒。"]
+    assert lines(result) == [
+        *expected_lines(case, root)[:-1],
+        "检查了 2024 年第 13 期：1 处错误，0 处提醒。",
+    ]
 
 
 def test_fix_keeps_a_private_files_mode(tmp_path):

@@ -29,17 +29,24 @@ def test_every_command_has_chinese_help(command):
 
 
 def test_python_dash_m_works():
-    result = subprocess.run([sys.executable, "-m", "liandong", "--version"], capture_output=True,
-                            text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "liandong", "--version"], capture_output=True, text=True, check=True
+    )
     assert re.fullmatch(r"liandong \d+\.\d+\.\d+\n", result.stdout)
 
 
 def test_build_prints_the_paths_it_wrote(sample_build):
     out = sample_build["out"]
-    assert sample_build["stdout"].splitlines() == [str(out / "2024-13.pdf"), str(out / "2024-13.html")]
+    assert sample_build["stdout"].splitlines() == [
+        str(out / "2024-13.pdf"),
+        str(out / "2024-13.html"),
+    ]
     # Beside them, not printed: the build record (test_stack).
-    assert sorted(p.name for p in out.iterdir()) == ["2024-13.build.json", "2024-13.html",
-                                                     "2024-13.pdf"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "2024-13.build.json",
+        "2024-13.html",
+        "2024-13.pdf",
+    ]
 
 
 @pytest.fixture
@@ -51,7 +58,9 @@ def two_years(tmp_path):
         folder = issues / year / number
         shutil.copytree(issues / "2024" / "13", folder)
         yaml = (folder / "issue.yaml").read_text(encoding="utf-8")
-        yaml = yaml.replace("期号: 13", f"期号: {number}").replace("总期号: 714", f"总期号: {total}")
+        yaml = yaml.replace("期号: 13", f"期号: {number}").replace(
+            "总期号: 714", f"总期号: {total}"
+        )
         yaml = yaml.replace("日期: 2024-08-30", f"日期: {year}-09-0{int(number) - 12}")
         (folder / "issue.yaml").write_text(yaml, encoding="utf-8")
     return project
@@ -71,7 +80,13 @@ def test_year_and_number(two_years):
 def test_build_all(two_years):
     result = liandong("build", "--all", "--out", str(two_years / "all"), cwd=two_years, check=True)
     assert [p.rsplit("/", 1)[1] for p in result.stdout.splitlines()] == [
-        "2023-13.pdf", "2023-13.html", "2024-13.pdf", "2024-13.html", "2024-14.pdf", "2024-14.html"]
+        "2023-13.pdf",
+        "2023-13.html",
+        "2024-13.pdf",
+        "2024-13.html",
+        "2024-14.pdf",
+        "2024-14.html",
+    ]
 
 
 def test_runs_from_a_subfolder_of_the_project(two_years):
@@ -79,19 +94,28 @@ def test_runs_from_a_subfolder_of_the_project(two_years):
     assert result.stdout.splitlines()[0] == str(two_years / "build" / "2024-14.pdf")
 
 
-@pytest.mark.parametrize("args, message", [
-    (["build", "99"], "错误：找不到第 99 期：issues/ 下任何年份都没有这一期。"),
-    (["build", "2023/13"], "错误：找不到 2023 年第 13 期：没有 issues/2023/13 文件夹。"),
-    (["build", "13期"], "错误：无法识别期号“13期”：请写作 13 或 2024/13。"),
-    (["build"], "错误：请指明要生成哪一期，例如 liandong build 13、liandong build 2024/13，或用 --all 生成全部。"),
-    (["build", "13", "--all"], "错误：不能同时指定期号和 --all。"),
-    (["biuld"], "错误：没有命令 'biuld'。 是不是 'build'？"),
-    # Issue 14, 14: click's own reasons were English ("'abc' is not a valid integer.").
-    (["serve", "--port", "abc"], "错误：'--port' 的值无效：“abc”不是有效的数字（请写半角阿拉伯数字）。"),
-    (["build", "13", "--out"], "错误：选项 '--out' 需要一个值。"),
-    (["preflight", "missing.pdf"], "错误：'PDF文件' 的值无效：文件 'missing.pdf' 不存在。"),
-    (["build", "13", "--print-shop=yes"], "错误：选项 '--print-shop' 不接受值。"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["build", "99"], "错误：找不到第 99 期：issues/ 下任何年份都没有这一期。"),
+        (["build", "2023/13"], "错误：找不到 2023 年第 13 期：没有 issues/2023/13 文件夹。"),
+        (["build", "13期"], "错误：无法识别期号“13期”：请写作 13 或 2024/13。"),
+        (
+            ["build"],
+            "错误：请指明要生成哪一期，例如 liandong build 13、liandong build 2024/13，或用 --all 生成全部。",
+        ),
+        (["build", "13", "--all"], "错误：不能同时指定期号和 --all。"),
+        (["biuld"], "错误：没有命令 'biuld'。 是不是 'build'？"),
+        # Issue 14, 14: click's own reasons were English ("'abc' is not a valid integer.").
+        (
+            ["serve", "--port", "abc"],
+            "错误：'--port' 的值无效：“abc”不是有效的数字（请写半角阿拉伯数字）。",
+        ),
+        (["build", "13", "--out"], "错误：选项 '--out' 需要一个值。"),
+        (["preflight", "missing.pdf"], "错误：'PDF文件' 的值无效：文件 'missing.pdf' 不存在。"),
+        (["build", "13", "--print-shop=yes"], "错误：选项 '--print-shop' 不接受值。"),
+    ],
+)
 def test_usage_errors_are_chinese_with_exit_status_1_or_2(args, message, tmp_path):
     project = make_project(tmp_path)
     result = liandong(*args, cwd=project)
@@ -104,16 +128,21 @@ def test_usage_errors_are_chinese_with_exit_status_1_or_2(args, message, tmp_pat
 def test_outside_a_project(tmp_path):
     result = liandong("build", "13", cwd=tmp_path)
     assert result.returncode == 1
-    assert result.stderr == (f"错误：在 {tmp_path} 及其上级文件夹中找不到 issues/series.yaml："
-                             "请在刊物项目的文件夹里运行。\n")
+    assert result.stderr == (
+        f"错误：在 {tmp_path} 及其上级文件夹中找不到 issues/series.yaml："
+        "请在刊物项目的文件夹里运行。\n"
+    )
 
 
 def test_help_and_fonts_do_not_load_weasyprint():
-    code = ("import sys\nfrom click.testing import CliRunner\nfrom liandong.cli import main\n"
-            "CliRunner().invoke(main, ['--help'])\nCliRunner().invoke(main, ['build', '--help'])\n"
-            "print('weasyprint' in sys.modules)")
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
-                            text=True, check=True)
+    code = (
+        "import sys\nfrom click.testing import CliRunner\nfrom liandong.cli import main\n"
+        "CliRunner().invoke(main, ['--help'])\nCliRunner().invoke(main, ['build', '--help'])\n"
+        "print('weasyprint' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "False"
 
 
@@ -127,8 +156,10 @@ def test_every_command_prints_written_paths_the_same_way(tmp_path):
     assert build.stdout.splitlines() == ["build/2024-13.pdf", "build/2024-13.html"]
     inside = project / "issues" / "2024"
     build = liandong("build", "13", cwd=inside, check=True)
-    assert build.stdout.splitlines() == [str(project / "build" / "2024-13.pdf"),
-                                         str(project / "build" / "2024-13.html")]
+    assert build.stdout.splitlines() == [
+        str(project / "build" / "2024-13.pdf"),
+        str(project / "build" / "2024-13.html"),
+    ]
     new = liandong("new", "--date", "2024-09-20", cwd=inside, check=True)
     assert new.stdout.splitlines()[1:] == ["15/issue.yaml", "15/01.md"]
 
@@ -161,8 +192,11 @@ def _click_messages() -> dict[str, str]:
     found = {}
     for path in sorted(Path(click.__file__).parent.glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                    and node.func.id in ("_", "ngettext")):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in ("_", "ngettext")
+            ):
                 for arg in node.args[:2]:
                     if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                         found.setdefault(arg.value, path.name)
@@ -180,6 +214,13 @@ def test_every_message_of_click_is_translated():
     assert missing == {}
     fields = re.compile(r"{(\w+)(?:![rs])?}|%\((\w+)\)s")
     for text in messages:
-        assert {m for m in fields.findall(_CLICK_ZH[text])} <= {m for m in fields.findall(text)}, text
-        assert not re.search("[A-Za-z]{4,}", fields.sub("", _CLICK_ZH[text]).replace(
-            "Windows", "").replace("Bash", "").replace("UUID", "")), _CLICK_ZH[text]
+        assert {m for m in fields.findall(_CLICK_ZH[text])} <= {m for m in fields.findall(text)}, (
+            text
+        )
+        assert not re.search(
+            "[A-Za-z]{4,}",
+            fields.sub("", _CLICK_ZH[text])
+            .replace("Windows", "")
+            .replace("Bash", "")
+            .replace("UUID", ""),
+        ), _CLICK_ZH[text]

@@ -22,9 +22,22 @@ from liandong import context as ctx
 from liandong.fonts import ROLES
 from liandong.render import PACKAGE_TEMPLATES, template_environment
 
-ISSUE_TEMPLATES = ("print.html", "web.html", "site_issue.html", "_issue.html", "_lines.html",
-                   "_runs.html", "_banji.html", "_forms_print.html", "_forms_web.html",
-                   "print.css", "web.css", "_forms.css", "_folio.css", "site_footer.html")
+ISSUE_TEMPLATES = (
+    "print.html",
+    "web.html",
+    "site_issue.html",
+    "_issue.html",
+    "_lines.html",
+    "_runs.html",
+    "_banji.html",
+    "_forms_print.html",
+    "_forms_web.html",
+    "print.css",
+    "web.css",
+    "_forms.css",
+    "_folio.css",
+    "site_footer.html",
+)
 """The templates an issue's context reaches: the two editions, the site's issue page, and what
 they include, import or extend (site_footer.html also serves the site's own pages)."""
 
@@ -35,7 +48,9 @@ EXTRA_ROOTS = {"print_shop": bool, "site": None}
 JINJA_NAMES = {"loop", "range", "namespace", "super", "caller", "self", "varargs", "kwargs"}
 
 DELIBERATE = {
-    (ctx.IssueInfo, "year"), (ctx.IssueInfo, "total"), (ctx.IssueInfo, "total_cn"),
+    (ctx.IssueInfo, "year"),
+    (ctx.IssueInfo, "total"),
+    (ctx.IssueInfo, "total_cn"),
 }
 """Fields no shipped template reads, passed on purpose: the issue's numbers for a designer's
 own templates (the site's lists show the same). Also the whole `layout` (every number of the
@@ -70,8 +85,9 @@ def _element(hint: object) -> list[object]:
     """What looping over a value of this type gives."""
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin is tuple:
-        return [m for arg in (args[:1] if args[-1:] == (Ellipsis,) else args)
-                for m in _members(arg)]
+        return [
+            m for arg in (args[:1] if args[-1:] == (Ellipsis,) else args) for m in _members(arg)
+        ]
     if origin is dict:
         return [args[0]]
     return []
@@ -90,8 +106,11 @@ class Contract:
 class _Walker:
     def __init__(self, contract: Contract, params: dict[str, list[list[object]]], name: str):
         self.contract, self.params, self.template = contract, params, name
-        self.roots = {f.name: _members(hint) for f in dataclasses.fields(ctx.IssueContext)
-                      for hint in [typing.get_type_hints(ctx.IssueContext)[f.name]]}
+        self.roots = {
+            f.name: _members(hint)
+            for f in dataclasses.fields(ctx.IssueContext)
+            for hint in [typing.get_type_hints(ctx.IssueContext)[f.name]]
+        }
         self.locals: set[str] = set()
 
     def problem(self, node: nodes.Node, message: str) -> None:
@@ -198,8 +217,9 @@ class _Walker:
         if isinstance(node, nodes.Macro):
             inner = dict(env)
             for index, arg in enumerate(node.args):
-                inner[arg.name] = [t for slot in self.params.get(node.name, [])[index:index + 1]
-                                   for t in slot]
+                inner[arg.name] = [
+                    t for slot in self.params.get(node.name, [])[index : index + 1] for t in slot
+                ]
             for child in node.body:
                 self.stmt(child, inner)
             return
@@ -282,8 +302,9 @@ def check_contract(sources: dict[str, str]) -> Contract:
 
 
 def _shipped() -> dict[str, str]:
-    return {name: (PACKAGE_TEMPLATES / name).read_text(encoding="utf-8")
-            for name in ISSUE_TEMPLATES}
+    return {
+        name: (PACKAGE_TEMPLATES / name).read_text(encoding="utf-8") for name in ISSUE_TEMPLATES
+    }
 
 
 def _all_names() -> set[tuple[type, str]]:
@@ -301,8 +322,9 @@ def _all_names() -> set[tuple[type, str]]:
                 found.add((kind, name))
                 queue += _members(hint)
         for member in _members(kind):
-            queue += [m for arg in typing.get_args(member) if arg is not Ellipsis
-                      for m in _members(arg)]
+            queue += [
+                m for arg in typing.get_args(member) if arg is not Ellipsis for m in _members(arg)
+            ]
     return found
 
 
@@ -314,8 +336,7 @@ def test_every_name_the_templates_use_is_in_the_context():
 
 def test_the_context_passes_nothing_the_templates_do_not_use():
     used = check_contract(_shipped()).used
-    unused = {(kind, name) for kind, name in _all_names() - used
-              if kind not in DELIBERATE_TYPES}
+    unused = {(kind, name) for kind, name in _all_names() - used if kind not in DELIBERATE_TYPES}
     shown = sorted(f"{kind.__name__}.{name}" for kind, name in unused - DELIBERATE - READ_BY_DOCX)
     assert shown == []
     assert not DELIBERATE & used, "a deliberate extra is used now: take it off the list"
@@ -333,19 +354,24 @@ def test_the_fields_kept_for_the_word_document_are_read_by_docx_py():
 
 def test_every_context_type_is_reached_from_the_root():
     assert {kind for kind, _ in _all_names()} == ctx.CONTEXT_TYPES - {ctx.IssueContext} | {
-        ctx.IssueContext}
+        ctx.IssueContext
+    }
 
 
 def test_a_template_that_reads_an_unknown_name_fails_the_contract():
     sources = _shipped()
     sources["_issue.html"] = sources["_issue.html"].replace(
-        "{{ masthead.number_line }}", "{{ masthead.number_lime }}")
+        "{{ masthead.number_line }}", "{{ masthead.number_lime }}"
+    )
     sources["_forms_print.html"] = sources["_forms_print.html"].replace(
-        "{{ cell.align }}", "{{ cell.alignment }}", 1)
+        "{{ cell.align }}", "{{ cell.alignment }}", 1
+    )
     sources["print.html"] = sources["print.html"].replace(
-        "{{ issue.created }}", "{{ isue.created }}", 1)
+        "{{ issue.created }}", "{{ isue.created }}", 1
+    )
     sources["_lines.html"] = sources["_lines.html"].replace(
-        "piece.margin_right|pt", "piece.margin|pt", 1)
+        "piece.margin_right|pt", "piece.margin|pt", 1
+    )
     assert sorted(check_contract(sources).unknown) == [
         "_forms_print.html:30: TableCell has no “alignment”",
         "_issue.html:22: Masthead has no “number_lime”",
@@ -357,7 +383,8 @@ def test_a_template_that_reads_an_unknown_name_fails_the_contract():
 def test_a_field_no_template_reads_fails_the_contract():
     sources = _shipped()
     sources["_forms_print.html"] = sources["_forms_print.html"].replace(
-        "{% if par.kind == \"table\" %}", "{% if par.kind == \"tabel\" %}")  # still parses
+        '{% if par.kind == "table" %}', '{% if par.kind == "tabel" %}'
+    )  # still parses
     for name in list(sources):
         sources[name] = sources[name].replace("pad_top", "decimal")
     used = check_contract(sources).used
@@ -372,8 +399,7 @@ def test_the_contract_reads_the_templates_the_issue_pages_reach():
     found = set()
     for name in ISSUE_TEMPLATES:
         text = (PACKAGE_TEMPLATES / name).read_text(encoding="utf-8")
-        found |= set(re.findall(r"""{%-?\s*(?:include|extends|from|import)\s+["']([^"']+)""",
-                                text))
+        found |= set(re.findall(r"""{%-?\s*(?:include|extends|from|import)\s+["']([^"']+)""", text))
     assert found <= set(ISSUE_TEMPLATES), found - set(ISSUE_TEMPLATES)
     assert Path(PACKAGE_TEMPLATES / "print.html").is_file()
 
@@ -381,6 +407,9 @@ def test_the_contract_reads_the_templates_the_issue_pages_reach():
 def test_docs_templates_names_every_field():
     """docs/templates.md lists every type and every name a template may read of it."""
     text = (PACKAGE_TEMPLATES.parent.parent / "docs" / "templates.md").read_text(encoding="utf-8")
-    missing = sorted(f"{kind.__name__}.{name}" for kind, name in _all_names()
-                     if f"`{name}`" not in text or f"`{kind.__name__}`" not in text)
+    missing = sorted(
+        f"{kind.__name__}.{name}"
+        for kind, name in _all_names()
+        if f"`{name}`" not in text or f"`{kind.__name__}`" not in text
+    )
     assert missing == []

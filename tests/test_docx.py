@@ -19,9 +19,13 @@ from conftest import REPO, liandong
 CORPUS = REPO / "tests" / "corpus"
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
-OFFICE_FONTS = {"仿宋_GB2312": ("FandolFang", ""), "方正小标宋简体": ("Noto Serif CJK SC", "bold"),
-                "楷体_GB2312": ("LXGW WenKai", ""), "黑体": ("Noto Sans CJK SC", ""),
-                "宋体": ("Noto Serif CJK SC", "")}
+OFFICE_FONTS = {
+    "仿宋_GB2312": ("FandolFang", ""),
+    "方正小标宋简体": ("Noto Serif CJK SC", "bold"),
+    "楷体_GB2312": ("LXGW WenKai", ""),
+    "黑体": ("Noto Sans CJK SC", ""),
+    "宋体": ("Noto Serif CJK SC", ""),
+}
 """What this machine's PDF prints each office font's role with (liandong fonts): LibreOffice is
 given the same faces under the office names, as an office's own installation would give it
 its licensed fonts (a .docx names fonts, it does not embed them)."""
@@ -41,21 +45,33 @@ def issue13(tmp_path_factory):
 
 @pytest.fixture(scope="module", params=["16", "17", "18"])
 def corpus(request, tmp_path_factory):
-    return _build(tmp_path_factory.mktemp(f"docx{request.param}"), CORPUS,
-                  f"2025/{request.param}", f"2025-{request.param}")
+    return _build(
+        tmp_path_factory.mktemp(f"docx{request.param}"),
+        CORPUS,
+        f"2025/{request.param}",
+        f"2025-{request.param}",
+    )
 
 
 def _fontconfig(tmp: Path) -> Path:
     rules = "".join(
         f'<match target="pattern"><test name="family"><string>{office}</string></test>'
         f'<edit name="family" mode="assign" binding="strong"><string>{family}</string></edit>'
-        + (f'<edit name="weight" mode="assign" binding="strong"><const>{weight}</const></edit>'
-           if weight else "") + "</match>"
-        for office, (family, weight) in OFFICE_FONTS.items())
+        + (
+            f'<edit name="weight" mode="assign" binding="strong"><const>{weight}</const></edit>'
+            if weight
+            else ""
+        )
+        + "</match>"
+        for office, (family, weight) in OFFICE_FONTS.items()
+    )
     conf = tmp / "fonts.conf"
-    conf.write_text('<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">'
-                    '<fontconfig><include ignore_missing="yes">/etc/fonts/fonts.conf</include>'
-                    f"{rules}</fontconfig>", encoding="utf-8")
+    conf.write_text(
+        '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">'
+        '<fontconfig><include ignore_missing="yes">/etc/fonts/fonts.conf</include>'
+        f"{rules}</fontconfig>",
+        encoding="utf-8",
+    )
     return conf
 
 
@@ -65,10 +81,22 @@ def _libreoffice(word: Path, tmp: Path) -> Path:
     if soffice is None:
         pytest.fail("soffice 不在：bash setup.sh --dev 安装 libreoffice-writer-nogui")
     out = tmp / "lo"
-    subprocess.run([soffice, f"-env:UserInstallation=file://{tmp / 'profile'}", "--headless",
-                    "--convert-to", "pdf", "--outdir", str(out), str(word)],
-                   check=True, capture_output=True, timeout=300,
-                   env={**os.environ, "FONTCONFIG_FILE": str(_fontconfig(tmp))})
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation=file://{tmp / 'profile'}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(out),
+            str(word),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+        env={**os.environ, "FONTCONFIG_FILE": str(_fontconfig(tmp))},
+    )
     return out / word.with_suffix(".pdf").name
 
 
@@ -98,6 +126,7 @@ def _chars(texts: list[str]) -> list[str]:
 
 # --- The file ---------------------------------------------------------------------------------
 
+
 def test_build_docx_writes_the_word_file_beside_the_pdf(issue13):
     assert issue13["docx"].is_file()
     assert str(issue13["docx"]) in issue13["stdout"]
@@ -124,14 +153,17 @@ def test_two_builds_give_the_same_bytes(issue13, tmp_path):
 def test_a_bad_source_writes_no_word_file(tmp_path):
     shutil.copytree(REPO / "issues", tmp_path / "issues")
     meta = tmp_path / "issues" / "2024" / "13" / "issue.yaml"
-    meta.write_text(meta.read_text(encoding="utf-8").replace("日期: 2024-08-30", "日期: 2024-13-45"),
-                    encoding="utf-8")
+    meta.write_text(
+        meta.read_text(encoding="utf-8").replace("日期: 2024-08-30", "日期: 2024-13-45"),
+        encoding="utf-8",
+    )
     result = liandong("build", "13", "--docx", "--out", str(tmp_path / "out"), cwd=tmp_path)
     assert result.returncode == 1
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.docx"))
 
 
 # --- What python-docx reads back -----------------------------------------------------------
+
 
 def test_the_page_is_gbt9704_a4_mirrored_with_the_grid(issue13):
     document = docx.Document(str(issue13["docx"]))
@@ -190,8 +222,13 @@ def test_styles_have_outline_levels_and_office_fonts(issue13):
 def test_the_fonts_table_gives_windows_faces_as_alternatives(issue13):
     with zipfile.ZipFile(issue13["docx"]) as package:
         table = package.read("word/fontTable.xml").decode()
-    fonts = dict(re.findall(r'<w:font w:name="([^"]+)"><w:altName w:val="([^"]+)"/>'
-                            r'<w:charset w:val="86"/>', table))
+    fonts = dict(
+        re.findall(
+            r'<w:font w:name="([^"]+)"><w:altName w:val="([^"]+)"/>'
+            r'<w:charset w:val="86"/>',
+            table,
+        )
+    )
     assert fonts == {"方正小标宋简体": "宋体", "仿宋_GB2312": "仿宋", "楷体_GB2312": "楷体"}
 
 
@@ -235,22 +272,30 @@ def test_every_paragraph_has_the_sources_text_in_order(issue13):
     paragraphs = [p.replace("\n", "") for p in re.split(r"\n\s*\n", body.strip())]
     title = re.search(r"标题: (.*)", front).group(1).strip()
     subtitle = re.search(r"副标题: (.*)", front)
-    expected = ["【编者按】" + note[0], *note[1:], title,
-                *([subtitle.group(1).strip()] if subtitle else []), *paragraphs]
+    expected = [
+        "【编者按】" + note[0],
+        *note[1:],
+        title,
+        *([subtitle.group(1).strip()] if subtitle else []),
+        *paragraphs,
+    ]
     at = texts.index(expected[0])
-    assert [t.replace("\n", "") for t in texts[at:at + len(expected)]] == expected
+    assert [t.replace("\n", "") for t in texts[at : at + len(expected)]] == expected
     assert texts[at + len(expected)].startswith("送：全国人大常委会代表工作委员会")
     assert texts[-1] == "批准文号：湘党简准字〔2000〕第 28 号"
 
 
 # --- The forms, as native Word objects -------------------------------------------------------
 
+
 def test_forms_are_native_word_objects(corpus):
     with zipfile.ZipFile(corpus["docx"]) as package:
         xml = package.read("word/document.xml").decode()
     name = corpus["docx"].stem
-    source = "".join(p.read_text(encoding="utf-8")
-                     for p in sorted((CORPUS / "issues" / "2025" / name[5:]).glob("*.md")))
+    source = "".join(
+        p.read_text(encoding="utf-8")
+        for p in sorted((CORPUS / "issues" / "2025" / name[5:]).glob("*.md"))
+    )
     if re.search(r"^\|", source, re.M):
         assert xml.count("<w:tbl>") >= 2  # the table and the 版记
         assert "<w:tblHeader/>" in xml
@@ -265,8 +310,11 @@ def test_forms_are_native_word_objects(corpus):
 def test_lists_are_word_numbering(corpus):
     document = docx.Document(str(corpus["docx"]))
     numbering = document.part.numbering_part.element
-    used = {p._p.pPr.numPr.numId.val for p in document.paragraphs
-            if p._p.pPr is not None and p._p.pPr.numPr is not None}
+    used = {
+        p._p.pPr.numPr.numId.val
+        for p in document.paragraphs
+        if p._p.pPr is not None and p._p.pPr.numPr is not None
+    }
     levels = {}
     for num in numbering.findall(f"{W}num"):
         if int(num.get(f"{W}numId")) in used:
@@ -276,8 +324,10 @@ def test_lists_are_word_numbering(corpus):
                     level = a.find(f"{W}lvl")
                     levels[level.find(f"{W}numFmt").get(f"{W}val")] = level
     formats = set(levels)
-    source = "".join(p.read_text(encoding="utf-8") for p in
-                     sorted((CORPUS / "issues" / "2025" / corpus["docx"].stem[5:]).glob("*.md")))
+    source = "".join(
+        p.read_text(encoding="utf-8")
+        for p in sorted((CORPUS / "issues" / "2025" / corpus["docx"].stem[5:]).glob("*.md"))
+    )
     if re.search(r"^- ", source, re.M):
         assert "bullet" in formats
         bullet = levels["bullet"]
@@ -288,6 +338,7 @@ def test_lists_are_word_numbering(corpus):
 
 
 # --- LibreOffice, an independent renderer -------------------------------------------------------
+
 
 def test_libreoffice_renders_the_same_text_and_pages(corpus, tmp_path):
     rendered = _libreoffice(corpus["docx"], tmp_path)
@@ -312,6 +363,7 @@ def test_libreoffice_renders_issue_13_with_the_same_text_and_pages(issue13, tmp_
 
 
 # --- The site: series.yaml's 网站附带 --------------------------------------------------------
+
 
 def _series_with(tmp: Path, lines: str) -> Path:
     shutil.copytree(REPO / "issues", tmp / "issues")
@@ -344,15 +396,20 @@ def test_an_unknown_attachment_is_reported_where_it_is_written(tmp_path):
     result = liandong("check", "13", cwd=root)
     assert result.returncode == 1
     line = len((root / "issues" / "series.yaml").read_text(encoding="utf-8").splitlines())
-    assert f"issues/series.yaml:{line}:5: “网站附带”里没有“PDF/A”这一项：可写的有Word、OFD" in result.stdout
+    assert (
+        f"issues/series.yaml:{line}:5: “网站附带”里没有“PDF/A”这一项：可写的有Word、OFD"
+        in result.stdout
+    )
 
 
 def test_python_docx_loads_only_for_a_word_file(tmp_path):
     """A build without --docx never imports python-docx nor liandong.docx."""
     import sys
 
-    code = ("import sys; from pathlib import Path; from liandong.build import build; "
-            f"build(Path('.'), [Path('issues/2024/13')], Path({str(tmp_path)!r})); "
-            "print(sorted(m for m in ('docx', 'liandong.docx') if m in sys.modules))")
+    code = (
+        "import sys; from pathlib import Path; from liandong.build import build; "
+        f"build(Path('.'), [Path('issues/2024/13')], Path({str(tmp_path)!r})); "
+        "print(sorted(m for m in ('docx', 'liandong.docx') if m in sys.modules))"
+    )
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stderr

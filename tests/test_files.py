@@ -57,9 +57,15 @@ def test_killing_a_build_midway_keeps_the_old_pdf(tmp_path, sample_build):
         "files._write_temporary = slow\n"
         "from liandong.cli import main\n"
         f"sys.argv = ['liandong', 'build', '13', '--out', {str(out)!r}]\n"
-        "main()\n")
-    process = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, text=True)
+        "main()\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         assert process.stdout.readline().strip() == "HALF"
         os.kill(process.pid, signal.SIGKILL)
@@ -115,24 +121,38 @@ def test_two_builds_at_once_into_the_same_folder(tmp_path, sample_build):
 
     exe = Path(sys.executable).with_name("liandong")
     out = tmp_path / "out"
-    runs = [subprocess.Popen([str(exe), "build", "13", "--out", str(out)], cwd=REPO,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            for _ in range(2)]
+    runs = [
+        subprocess.Popen(
+            [str(exe), "build", "13", "--out", str(out)],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     results = [(run.wait(timeout=300), run.stdout.read(), run.stderr.read()) for run in runs]
     for run in runs:
         run.stdout.close()
         run.stderr.close()
     assert [code for code, _, _ in results] == [0, 0], results
-    assert sorted(p.name for p in out.iterdir()) == ["2024-13.build.json", "2024-13.html",
-                                                     "2024-13.pdf"]  # no temporaries
+    assert sorted(p.name for p in out.iterdir()) == [
+        "2024-13.build.json",
+        "2024-13.html",
+        "2024-13.pdf",
+    ]  # no temporaries
     assert _pdf_pages(out / "2024-13.pdf") == _pdf_pages(sample_build["pdf"])
-    assert subprocess.run(["qpdf", "--check", str(out / "2024-13.pdf")],
-                          capture_output=True).returncode == 0
+    assert (
+        subprocess.run(
+            ["qpdf", "--check", str(out / "2024-13.pdf")], capture_output=True
+        ).returncode
+        == 0
+    )
     assert (out / "2024-13.html").read_text(encoding="utf-8").rstrip().endswith("</html>")
     assert liandong("build", "13", "--out", str(out), cwd=REPO).returncode == 0
 
 
-_PAUSE_BEFORE_RENAME = '''
+_PAUSE_BEFORE_RENAME = """
 import os, sys, time
 _replace = os.replace
 def replace(src, dst, *args, **kwargs):
@@ -141,7 +161,7 @@ def replace(src, dst, *args, **kwargs):
         time.sleep(120)
     return _replace(src, dst, *args, **kwargs)
 os.replace = replace
-'''
+"""
 
 
 def test_killing_the_installed_command_before_the_rename_keeps_the_old_pdf(tmp_path, sample_build):
@@ -156,9 +176,14 @@ def test_killing_the_installed_command_before_the_rename_keeps_the_old_pdf(tmp_p
     old = b"%PDF-1.7 previous issue, a stand-in that must survive untouched\n"
     (out / "2024-13.pdf").write_bytes(old)
     exe = Path(sys.executable).with_name("liandong")
-    process = subprocess.Popen([str(exe), "build", "13", "--out", str(out)], cwd=REPO,
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                               env={**os.environ, "PYTHONPATH": str(hook)})
+    process = subprocess.Popen(
+        [str(exe), "build", "13", "--out", str(out)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(hook)},
+    )
     try:
         assert process.stdout.readline().strip() == "RENAMING"
         temporaries = [p for p in out.iterdir() if p.name.endswith(".tmp")]
@@ -176,7 +201,7 @@ def test_killing_the_installed_command_before_the_rename_keeps_the_old_pdf(tmp_p
 
 # --- Issue 14, 7: temporaries of a killed run go at once; an issue's files change together ---------
 
-_KILL_AFTER_FIRST_RENAME = '''
+_KILL_AFTER_FIRST_RENAME = """
 import os, signal
 _replace = os.replace
 def replace(src, dst, *args, **kwargs):
@@ -185,7 +210,7 @@ def replace(src, dst, *args, **kwargs):
         os.kill(os.getpid(), signal.SIGKILL)
     return result
 os.replace = replace
-'''
+"""
 
 
 def test_a_kill_between_the_renames_is_completed_by_the_next_run(tmp_path, sample_build):
@@ -202,8 +227,12 @@ def test_a_kill_between_the_renames_is_completed_by_the_next_run(tmp_path, sampl
     (out / "2024-13.pdf").write_bytes(b"%PDF-1.7 the previous build\n")
     (out / "2024-13.html").write_text("<!DOCTYPE html><p>the previous build</p>", encoding="utf-8")
     exe = Path(sys.executable).with_name("liandong")
-    result = subprocess.run([str(exe), "build", "13", "--out", str(out)], cwd=REPO,
-                            capture_output=True, env={**os.environ, "PYTHONPATH": str(hook)})
+    result = subprocess.run(
+        [str(exe), "build", "13", "--out", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        env={**os.environ, "PYTHONPATH": str(hook)},
+    )
     assert result.returncode == -signal.SIGKILL
     assert (out / "2024-13.pdf").read_bytes() == sample_build["pdf"].read_bytes()
     assert "the previous build" in (out / "2024-13.html").read_text(encoding="utf-8")
@@ -211,8 +240,11 @@ def test_a_kill_between_the_renames_is_completed_by_the_next_run(tmp_path, sampl
 
     assert recover(out) == [out / "2024-13.html", out / "2024-13.build.json"]
     assert (out / "2024-13.html").read_bytes() == sample_build["html"].read_bytes()
-    assert sorted(p.name for p in out.iterdir()) == ["2024-13.build.json", "2024-13.html",
-                                                     "2024-13.pdf"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "2024-13.build.json",
+        "2024-13.html",
+        "2024-13.pdf",
+    ]
 
 
 def _dead_run() -> str:
@@ -256,11 +288,21 @@ def test_a_forged_journal_moves_nothing_but_liandongs_temporaries(tmp_path):
     (out / f".index.html.{run}.aaaa1111.tmp").symlink_to(victim)
     (out / f".2024-13.pdf.{run}.bbbb2222.tmp").write_bytes(b"%PDF new")
     journal = out / f".liandong-replace.{run}.cccc3333.json"
-    journal.write_text(json.dumps({"format": 1, "replace": [
-        ["../victim.txt", "2024-13.html"], ["notes.txt", "index.html"],
-        [f".index.html.{run}.aaaa1111.tmp", "index.html"],
-        [f".2024-13.pdf.{run}.bbbb2222.tmp", "../../escaped.pdf"],
-        [f".2024-13.pdf.{run}.bbbb2222.tmp", "2024-13.pdf"]]}), encoding="utf-8")
+    journal.write_text(
+        json.dumps(
+            {
+                "format": 1,
+                "replace": [
+                    ["../victim.txt", "2024-13.html"],
+                    ["notes.txt", "index.html"],
+                    [f".index.html.{run}.aaaa1111.tmp", "index.html"],
+                    [f".2024-13.pdf.{run}.bbbb2222.tmp", "../../escaped.pdf"],
+                    [f".2024-13.pdf.{run}.bbbb2222.tmp", "2024-13.pdf"],
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     assert recover(out) == [out / "2024-13.pdf"]
     assert victim.read_text(encoding="utf-8") == "keep"
     assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"
@@ -270,6 +312,7 @@ def test_a_forged_journal_moves_nothing_but_liandongs_temporaries(tmp_path):
 
 
 # --- Issue 14, 10: where outputs may go ---------------------------------------------------------
+
 
 def test_the_root_and_system_folders_are_never_an_output_folder(tmp_path):
     from liandong.errors import LiandongError
@@ -291,7 +334,8 @@ def test_build_refuses_the_root_folder(tmp_path):
     result = liandong("build", "13", "--out", "/", "--force", cwd=root)
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1] == (
-        "错误：--out / 是根文件夹或系统文件夹（/），不能用作输出文件夹：请指定一个专用的文件夹。")
+        "错误：--out / 是根文件夹或系统文件夹（/），不能用作输出文件夹：请指定一个专用的文件夹。"
+    )
 
 
 def test_build_refuses_a_folder_with_other_files_unless_forced(tmp_path, sample_build):
@@ -304,7 +348,8 @@ def test_build_refuses_a_folder_with_other_files_unless_forced(tmp_path, sample_
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1] == (
         f"错误：--out {out} 里已经有不是 liandong 生成的文件（如 报告.docx），为免覆盖别的文件，"
-        "没有写入。请指定一个空文件夹或 liandong 的输出文件夹；确实要写入这里，请加 --force。")
+        "没有写入。请指定一个空文件夹或 liandong 的输出文件夹；确实要写入这里，请加 --force。"
+    )
     assert sorted(p.name for p in out.iterdir()) == ["报告.docx"]
     result = liandong("build", "13", "--out", str(out), "--force", cwd=REPO)
     assert result.returncode == 0, result.stderr
@@ -329,7 +374,8 @@ def test_site_refuses_a_folder_that_is_not_a_liandong_site(tmp_path):
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1] == (
         f"错误：--out {out} 里已经有不是 liandong 生成的文件（如 logo.png），为免覆盖别的文件，"
-        "没有写入。请指定一个空文件夹或 liandong 的输出文件夹；确实要写入这里，请加 --force。")
+        "没有写入。请指定一个空文件夹或 liandong 的输出文件夹；确实要写入这里，请加 --force。"
+    )
     assert (out / "index.html").read_text(encoding="utf-8") == "<p>the office's own home page</p>"
 
 

@@ -18,12 +18,17 @@ WENKAI = Path("/usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf")
 
 def _sample_characters() -> str:
     text = "".join(p.read_text(encoding="utf-8") for p in (REPO / "issues").rglob("*.*"))
-    return (text + "".join(chr(c) for c in range(0x20, 0x7F)) + "　—〔〕（）：，。、；“”‘’《》【】×"
-            + "第期总年月日编〇零一二三四五六七八九十百千万送报发责任辑联系方式批准文号共印份")
+    return (
+        text
+        + "".join(chr(c) for c in range(0x20, 0x7F))
+        + "　—〔〕（）：，。、；“”‘’《》【】×"
+        + "第期总年月日编〇零一二三四五六七八九十百千万送报发责任辑联系方式批准文号共印份"
+    )
 
 
-def _renamed_subset(source: Path, index: int, family: str, english: str, postscript: str,
-                    text: str, path: Path) -> Path:
+def _renamed_subset(
+    source: Path, index: int, family: str, english: str, postscript: str, text: str, path: Path
+) -> Path:
     """A font file made from an installed one: only the characters of text, and a new name
     (family in Chinese and in English, PostScript name)."""
     from fontTools import subset
@@ -40,8 +45,13 @@ def _renamed_subset(source: Path, index: int, family: str, english: str, postscr
     for record in list(names.names):
         if record.nameID in (1, 3, 4, 6, 16, 17):
             names.removeNames(nameID=record.nameID)
-    for name_id, value in ((1, family), (4, family), (6, postscript), (16, family),
-                           (3, f"liandong-test-{postscript}")):
+    for name_id, value in (
+        (1, family),
+        (4, family),
+        (6, postscript),
+        (16, family),
+        (3, f"liandong-test-{postscript}"),
+    ):
         names.setName(value, name_id, 3, 1, 0x804)
         names.setName(value if name_id not in (1, 4, 16) else english, name_id, 3, 1, 0x409)
     if "CFF " in font:
@@ -53,9 +63,15 @@ def _renamed_subset(source: Path, index: int, family: str, english: str, postscr
 @pytest.fixture(scope="module")
 def licensed_fangsong(tmp_path_factory) -> Path:
     """Stands in for an office's licensed 仿宋_GB2312: a subset of LXGW WenKai, renamed."""
-    return _renamed_subset(WENKAI, 0, "仿宋_GB2312", "FangSong_GB2312", "FangSong_GB2312",
-                           _sample_characters(),
-                           tmp_path_factory.mktemp("fonts") / "fangsong_gb2312.ttf")
+    return _renamed_subset(
+        WENKAI,
+        0,
+        "仿宋_GB2312",
+        "FangSong_GB2312",
+        "FangSong_GB2312",
+        _sample_characters(),
+        tmp_path_factory.mktemp("fonts") / "fangsong_gb2312.ttf",
+    )
 
 
 @pytest.fixture
@@ -69,7 +85,8 @@ def office_project(tmp_path, licensed_fangsong) -> Path:
 FANGSONG_NOTICE = (
     "注意：没有找到授权的仿宋字体（仿宋_GB2312、仿宋等），正文用开源仿宋 FandolFang 代替。"
     "把授权的仿宋字体文件放进 fonts/ 文件夹即可改用；确认使用 FandolFang 的，"
-    "可在 issues/series.yaml 写“接受代用仿宋: FandolFang”，不再提醒。")
+    "可在 issues/series.yaml 写“接受代用仿宋: FandolFang”，不再提醒。"
+)
 
 
 def test_open_defaults_here_with_one_plain_notice_for_fangsong():
@@ -83,19 +100,25 @@ def test_open_defaults_here_with_one_plain_notice_for_fangsong():
     assert [key for key, font in resolved.items() if font.is_substitute] == ["body"]
     # 补字: only where the 补字 font is not the role's own face.
     assert {key: font.family for key, font in resolved.items() if font.fallback} == {
-        "body-fallback": "Noto Serif CJK SC", "kai-fallback": "Noto Serif CJK SC"}
+        "body-fallback": "Noto Serif CJK SC",
+        "kai-fallback": "Noto Serif CJK SC",
+    }
 
 
 def test_without_fandolfang_the_body_falls_back_to_noto_serif_with_its_own_notice(monkeypatch):
     real = fonts_module.installed_faces()
-    monkeypatch.setattr(fonts_module, "installed_faces",
-                        lambda: tuple(f for f in real if "FandolFang" not in f.families))
+    monkeypatch.setattr(
+        fonts_module,
+        "installed_faces",
+        lambda: tuple(f for f in real if "FandolFang" not in f.families),
+    )
     resolved = resolve_fonts(REPO / "fonts")
     assert (resolved["body"].family, resolved["body"].origin) == ("Noto Serif CJK SC", "default")
     assert "body-fallback" not in resolved  # Noto Serif is both: nothing more to borrow
     assert resolved["body"].notice == (
         "没有找到仿宋字体（仿宋_GB2312、仿宋、FandolFang 等），正文暂用 Noto Serif CJK SC"
-        "（宋体风格）代替。运行 bash setup.sh 可安装开源仿宋 FandolFang，或把授权的仿宋字体文件放进 fonts/ 文件夹。")
+        "（宋体风格）代替。运行 bash setup.sh 可安装开源仿宋 FandolFang，或把授权的仿宋字体文件放进 fonts/ 文件夹。"
+    )
 
 
 def test_fonts_command_lists_role_family_and_file():
@@ -117,12 +140,17 @@ def test_build_says_the_fangsong_notice_once(sample_build):
 def test_issue_13_embeds_fandolfang_for_its_body(sample_build):
     from pdfmeasure import lines
 
-    listing = subprocess.run(["pdffonts", str(sample_build["pdf"])], capture_output=True,
-                             text=True, check=True).stdout
-    assert [row.split()[0].split("+")[1] for row in listing.splitlines()[2:]
-            if "FandolFang" in row] == ["FandolFang"]
-    body = [line for line in lines(sample_build["pdf"]) if abs(line.size - 16) < 0.01
-            and line.text.startswith("各承办单位和岳阳市高度重视")]
+    listing = subprocess.run(
+        ["pdffonts", str(sample_build["pdf"])], capture_output=True, text=True, check=True
+    ).stdout
+    assert [
+        row.split()[0].split("+")[1] for row in listing.splitlines()[2:] if "FandolFang" in row
+    ] == ["FandolFang"]
+    body = [
+        line
+        for line in lines(sample_build["pdf"])
+        if abs(line.size - 16) < 0.01 and line.text.startswith("各承办单位和岳阳市高度重视")
+    ]
     assert body and body[0].fonts == {"FandolFang"}
 
 
@@ -133,8 +161,9 @@ def test_a_font_in_fonts_folder_wins_and_is_embedded(office_project):
     out = office_project / "out"
     result = liandong("build", "13", "--out", str(out), cwd=office_project, check=True)
     assert "没有找到仿宋字体" not in result.stderr
-    listing = subprocess.run(["pdffonts", str(out / "2024-13.pdf")], capture_output=True,
-                             text=True, check=True).stdout
+    listing = subprocess.run(
+        ["pdffonts", str(out / "2024-13.pdf")], capture_output=True, text=True, check=True
+    ).stdout
     # The PDF names the licensed font it carries (its PostScript name), not the private
     # @font-face name (liandong-body) it was loaded under.
     assert "liandong-" not in listing
@@ -170,8 +199,11 @@ FONT_CASES = FIXTURES / "fonts"
 
 def _case(tmp_path: Path, name: str, **extra) -> Path:
     case = FONT_CASES / name
-    files = {path.relative_to(case).as_posix(): path.read_bytes()
-             for path in sorted((case / "issues").rglob("*")) if path.is_file()}
+    files = {
+        path.relative_to(case).as_posix(): path.read_bytes()
+        for path in sorted((case / "issues").rglob("*"))
+        if path.is_file()
+    }
     return make_project(tmp_path, overrides={**files, **extra})
 
 
@@ -188,7 +220,8 @@ def test_characters_the_body_font_lacks_are_notices_of_check_and_errors_with_str
     strict = liandong("check", "13", "--strict", cwd=root)
     assert strict.returncode == 1
     assert strict.stdout.splitlines()[-1] == (
-        "检查了 2024 年第 13 期：0 处错误，4 处提醒；使用了 --strict，提醒也算作错误。")
+        "检查了 2024 年第 13 期：0 处错误，4 处提醒；使用了 --strict，提醒也算作错误。"
+    )
 
 
 def test_characters_the_body_font_lacks_print_from_the_fallback_font(tmp_path):
@@ -198,8 +231,12 @@ def test_characters_the_body_font_lacks_print_from_the_fallback_font(tmp_path):
     result = liandong("build", "13", "--out", "out", cwd=root, check=True)
     # Each character once, where it first appears, as check lists it.
     listed = [line for line in result.stderr.splitlines() if "补字字体" in line]
-    assert listed == [f"注意：{path}: {message[3:]}" for path, message in
-                      (line.split(": ", 1) for line in _notices("name_characters_the_body_font_lacks"))]
+    assert listed == [
+        f"注意：{path}: {message[3:]}"
+        for path, message in (
+            line.split(": ", 1) for line in _notices("name_characters_the_body_font_lacks")
+        )
+    ]
     printed = lines(root / "out" / "2024-13.pdf")
     borrowed = {}
     for line in printed:
@@ -234,24 +271,46 @@ def test_a_project_font_wins_over_an_installed_font_of_the_same_name(office_proj
 
     installed = tmp_path / "installed"
     installed.mkdir()
-    _renamed_subset(NOTO_SANS, 2, "仿宋_GB2312", "FangSong_GB2312", "FangSong_GB2312",
-                    _sample_characters(), installed / "impostor.otf")
+    _renamed_subset(
+        NOTO_SANS,
+        2,
+        "仿宋_GB2312",
+        "FangSong_GB2312",
+        "FangSong_GB2312",
+        _sample_characters(),
+        installed / "impostor.otf",
+    )
     config = tmp_path / "fonts.conf"
     config.write_text(
         '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">\n'
-        "<fontconfig><include ignore_missing=\"yes\">/etc/fonts/fonts.conf</include>"
+        '<fontconfig><include ignore_missing="yes">/etc/fonts/fonts.conf</include>'
         f"<dir>{installed}</dir><cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     env = {**os.environ, "FONTCONFIG_FILE": str(config), "COLUMNS": "100"}
-    listed = subprocess.run(["fc-list", ":family=仿宋_GB2312", "file"], env=env,
-                            capture_output=True, text=True, check=True).stdout
+    listed = subprocess.run(
+        ["fc-list", ":family=仿宋_GB2312", "file"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "impostor.otf" in listed  # the machine really has an installed 仿宋_GB2312
     exe = Path(sys.executable).with_name("liandong")
-    subprocess.run([str(exe), "build", "13", "--out", "out"], cwd=office_project, env=env,
-                   capture_output=True, text=True, check=True)
+    subprocess.run(
+        [str(exe), "build", "13", "--out", "out"],
+        cwd=office_project,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     with pikepdf.open(office_project / "out" / "2024-13.pdf") as pdf:
-        fonts = {str(font.BaseFont).split("+")[1]: font for page in pdf.pages
-                 for font in page.Resources.Font.values()}
+        fonts = {
+            str(font.BaseFont).split("+")[1]: font
+            for page in pdf.pages
+            for font in page.Resources.Font.values()
+        }
         descriptor = fonts["FangSong_GB2312"].DescendantFonts[0].FontDescriptor
         assert "/FontFile2" in descriptor and "/FontFile3" not in descriptor
 
@@ -274,8 +333,9 @@ def test_accepting_fandolfang_in_series_yaml_silences_the_notice(tmp_path):
 
 
 def test_accepting_another_font_than_the_one_used_keeps_the_notice(tmp_path):
-    root = make_project(tmp_path,
-                        overrides={SERIES: _series_with("接受代用仿宋: Noto Serif CJK SC\n")})
+    root = make_project(
+        tmp_path, overrides={SERIES: _series_with("接受代用仿宋: Noto Serif CJK SC\n")}
+    )
     for command in (["check", "13"], ["build", "13", "--out", "out"], ["fonts"]):
         result = liandong(*command, cwd=root, check=True)
         assert result.stderr.splitlines().count(FANGSONG_NOTICE) == 1, command
@@ -287,31 +347,68 @@ def test_a_fallback_font_named_in_series_yaml_is_the_only_other_font_preflight_a
     from liandong.fonts import resolve_fonts as resolve
     from liandong.preflight import preflight
 
-    root = _case(tmp_path, "name_characters_the_body_font_lacks",
-                 **{SERIES: _series_with("补字字体:\n  仿宋: 补字测试体\n")})
+    root = _case(
+        tmp_path,
+        "name_characters_the_body_font_lacks",
+        **{SERIES: _series_with("补字字体:\n  仿宋: 补字测试体\n")},
+    )
     (root / "fonts").mkdir()
-    _renamed_subset(WENKAI, 0, "补字测试体", "BuziTest", "BuziTest-Regular", "珺彧赟昇",
-                    root / "fonts" / "buzi.ttf")
+    _renamed_subset(
+        WENKAI,
+        0,
+        "补字测试体",
+        "BuziTest",
+        "BuziTest-Regular",
+        "珺彧赟昇",
+        root / "fonts" / "buzi.ttf",
+    )
     result = liandong("check", "13", cwd=root)
     assert result.stdout.splitlines()[:4] == [
         line.replace("Noto Serif CJK SC", "补字测试体")
-        for line in _notices("name_characters_the_body_font_lacks")]
+        for line in _notices("name_characters_the_body_font_lacks")
+    ]
     liandong("build", "13", "--out", "out", cwd=root, check=True)
     pdf = root / "out" / "2024-13.pdf"
-    listing = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True,
-                             check=True).stdout
+    listing = subprocess.run(
+        ["pdffonts", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout
     assert "+BuziTest-Regular " in listing and "liandong-" not in listing
     # Without the setting, the same font is one the roles do not name: a silent swap.
     report = preflight(pdf.read_bytes(), resolve(root / "fonts"))
     assert not report.ok
-    assert "  ✗ 字体 BuziTest-Regular 不是任何字体角色所定的字体（用于第 4、5 页），应为 " \
-        "FandolFang、LXGW-WenKai、Noto-Sans-CJK-SC、Noto-Serif-CJK-SC 之一：" \
+    assert (
+        "  ✗ 字体 BuziTest-Regular 不是任何字体角色所定的字体（用于第 4、5 页），应为 "
+        "FandolFang、LXGW-WenKai、Noto-Sans-CJK-SC、Noto-Serif-CJK-SC 之一："
         "多半是缺字时系统悄悄换用的字体" in report.text().splitlines()
+    )
 
 
-MEASURED = ["AV", "AVATAR", "COVID-19", "iPhone15", "Win11", "office", "0731—85309270", "—", "——",
-            "省——会", "2024—2025年", "A—B", "3—5", "https://www.hnrd.gov.cn/", "hnrldgwxrc@163.com",
-            "The quick fox", "要求He", "today.省", "“金点子”", "省人大常委会，", "8月28日", "（一）", "…", "·"]
+MEASURED = [
+    "AV",
+    "AVATAR",
+    "COVID-19",
+    "iPhone15",
+    "Win11",
+    "office",
+    "0731—85309270",
+    "—",
+    "——",
+    "省——会",
+    "2024—2025年",
+    "A—B",
+    "3—5",
+    "https://www.hnrd.gov.cn/",
+    "hnrldgwxrc@163.com",
+    "The quick fox",
+    "要求He",
+    "today.省",
+    "“金点子”",
+    "省人大常委会，",
+    "8月28日",
+    "（一）",
+    "…",
+    "·",
+]
 """Latin words with kerning and ligatures, digits, dashes next to Latin text and inside Chinese
 text, marks: everything whose width depends on how Pango itemizes and shapes it."""
 
@@ -325,20 +422,28 @@ def _laid_out_widths(fonts: dict, items: list[tuple[str, str, float, bool]]) -> 
 
     faces = "".join(
         f"@font-face {{ font-family: '{font.css_family}'; src: url('{font.file.as_uri()}'); "
-        f"font-weight: {font.weight}; }}" for font in fonts.values() if font.origin == "fonts/")
+        f"font-weight: {font.weight}; }}"
+        for font in fonts.values()
+        if font.origin == "fonts/"
+    )
     spans = []
     for style, text, spacing, full_width in items:
         role, _, variant = style.partition("+")
         font = fonts[role]
         weight = 700 if variant == "strong" else font.weight
         east_asian = "full-width" if full_width else "normal"
-        spans.append(f"<p><span style=\"font-family: '{font.css_family}'; font-weight: {weight}; "
-                     f"letter-spacing: {spacing:.3f}pt; font-variant-east-asian: {east_asian}\">"
-                     f"{html.escape(text)}</span></p>")
-    document = weasyprint.HTML(string=(
-        f"<html lang='zh-CN'><style>{faces} @page {{ size: 3000pt 6000pt; margin: 0 }} "
-        "p { white-space: nowrap; margin: 0; font-size: 16pt; line-height: 20pt; "
-        "font-kerning: normal }</style><body>" + "".join(spans) + "</body></html>")).render()
+        spans.append(
+            f"<p><span style=\"font-family: '{font.css_family}'; font-weight: {weight}; "
+            f'letter-spacing: {spacing:.3f}pt; font-variant-east-asian: {east_asian}">'
+            f"{html.escape(text)}</span></p>"
+        )
+    document = weasyprint.HTML(
+        string=(
+            f"<html lang='zh-CN'><style>{faces} @page {{ size: 3000pt 6000pt; margin: 0 }} "
+            "p { white-space: nowrap; margin: 0; font-size: 16pt; line-height: 20pt; "
+            "font-kerning: normal }</style><body>" + "".join(spans) + "</body></html>"
+        )
+    ).render()
     widths: list[float] = []
 
     def walk(box) -> None:
@@ -363,12 +468,22 @@ def test_measured_widths_are_the_widths_weasyprint_lays_out(project, request):
     root = request.getfixturevalue("office_project") if project == "office" else REPO
     fonts = resolve_fonts(root / "fonts")
     styles = ["body", "kai", "hei", "title", "body+strong"]
-    items = [(style, text, spacing, full_width) for style in styles for text in MEASURED
-             for spacing in (0.0, -0.207, 1.0) for full_width in (False, True)]
+    items = [
+        (style, text, spacing, full_width)
+        for style in styles
+        for text in MEASURED
+        for spacing in (0.0, -0.207, 1.0)
+        for full_width in (False, True)
+    ]
     laid_out = _laid_out_widths(fonts, items)
     measurer = Measurer(fonts)
-    measured = [measurer.width(style, text, 16, spacing, full_width)
-                for style, text, spacing, full_width in items]
-    wrong = [(item, round(width, 3), round(mine, 3))
-             for item, width, mine in zip(items, laid_out, measured) if abs(mine - width) > 0.001]
+    measured = [
+        measurer.width(style, text, 16, spacing, full_width)
+        for style, text, spacing, full_width in items
+    ]
+    wrong = [
+        (item, round(width, 3), round(mine, 3))
+        for item, width, mine in zip(items, laid_out, measured)
+        if abs(mine - width) > 0.001
+    ]
     assert len(laid_out) == len(items) and wrong == []

@@ -26,9 +26,13 @@ def built(tmp_path_factory):
     root = make_project(tmp, overrides=overrides(CASE))
     result = liandong("build", "13", "--print-shop", "--out", str(tmp / "out"), cwd=root)
     assert result.returncode == 0, result.stderr
-    return {"root": root, "pdf": tmp / "out" / "2024-13.pdf", "shop": tmp / "out" / "2024-13-print.pdf",
-            "html": (tmp / "out" / "2024-13.html").read_text(encoding="utf-8"),
-            "stderr": result.stderr}
+    return {
+        "root": root,
+        "pdf": tmp / "out" / "2024-13.pdf",
+        "shop": tmp / "out" / "2024-13-print.pdf",
+        "html": (tmp / "out" / "2024-13.html").read_text(encoding="utf-8"),
+        "stderr": result.stderr,
+    }
 
 
 def _lines(pdf: Path) -> list[tuple[int, float, list[dict]]]:
@@ -118,13 +122,13 @@ def test_a_table_prints_its_cells_in_order_with_rules(built):
     page, _, caption = _line_starting(pdf, "表1")
     lines = [l for l in _lines(pdf) if l[0] == page]
     index = next(i for i, l in enumerate(lines) if l[2] == caption)
-    rows = [_text(l[2]) for l in lines[index + 1:index + 4]]
+    rows = [_text(l[2]) for l in lines[index + 1 : index + 4]]
     assert rows == ["地区联络站（个）覆盖率", "长沙市1,26898.5%", "株洲市562100%"]
     assert "|" not in "".join(_text(l[2]) for l in lines)
     with pdfplumber.open(pdf) as doc:
         rects = doc.pages[page - 1].rects
     assert len(rects) >= 9 * 2  # every cell ruled all round
-    dots = [c for l in lines[index + 2:index + 4] for c in l[2] if c["text"] in ".%"]
+    dots = [c for l in lines[index + 2 : index + 4] for c in l[2] if c["text"] in ".%"]
     assert abs(dots[0]["x0"] - dots[2]["x0"]) < 0.1  # 98.5% and 100%: . and % in line
 
 
@@ -148,9 +152,9 @@ def test_the_print_shop_pdf_gets_the_picture_in_cmyk(built):
         image = next(pikepdf.PdfImage(x) for p in pdf.pages for x in p.get_images().values())
         assert str(image.obj.ColorSpace) == "/DeviceCMYK"
         pixels = image.as_pil_image()
-    c, m, y, k = pixels.getpixel((650, 200))        # the red
+    c, m, y, k = pixels.getpixel((650, 200))  # the red
     assert c < 40 and m > 180 and y > 180
-    c, m, y, k = pixels.getpixel((650, 850))        # the dark grey
+    c, m, y, k = pixels.getpixel((650, 850))  # the dark grey
     assert k > 120 and max(c, m, y) - min(c, m, y) < 60
 
 
@@ -172,12 +176,16 @@ def test_the_web_page_shows_the_same_forms(built):
     html = built["html"]
     assert '<span class="kai">（一）联络站建设全面铺开。</span>各市州' in html
     assert "<strong>1.完善制度体系。</strong>" in html
-    assert re.search(r'<ul class="list cells-1">\s*<li><span class="lbl">●</span>组织代表接待群众', html)
+    assert re.search(
+        r'<ul class="list cells-1">\s*<li><span class="lbl">●</span>组织代表接待群众', html
+    )
     assert re.search(r'<ol class="list cells-1">\s*<li><span class="lbl">1.</span>推进', html)
     assert "<caption>表1　各市州代表联络站建设情况</caption>" in html
     assert '<th scope="col">联络站（个）</th>' in html
     assert re.search(r'<td class="right"[^>]*>1,268</td>', html)
-    assert re.search(r'<img src="data:image/jpeg;base64,[A-Za-z0-9+/=]+" alt="图1　代表在联络站接待群众"', html)
+    assert re.search(
+        r'<img src="data:image/jpeg;base64,[A-Za-z0-9+/=]+" alt="图1　代表在联络站接待群众"', html
+    )
     assert '<div class="zhu" role="note">' in html
     assert '<span class="lbl">注：</span>*号表示必填项*，4*4 的格子，a*b，\\ 和 C:\\文件' in html
 
@@ -229,8 +237,19 @@ def test_the_tagged_pdf_names_the_forms(built):
             found.setdefault(str(element.S), []).append(element)
             kids = element.get("/K")
             stack += list(kids) if isinstance(kids, pikepdf.Array) else [kids]
-        for kind in ("/L", "/LI", "/Lbl", "/LBody", "/Table", "/Caption", "/TR", "/TH", "/TD",
-                     "/Figure", "/Note"):
+        for kind in (
+            "/L",
+            "/LI",
+            "/Lbl",
+            "/LBody",
+            "/Table",
+            "/Caption",
+            "/TR",
+            "/TH",
+            "/TD",
+            "/Figure",
+            "/Note",
+        ):
             assert kind in found, kind
         assert [str(f.Alt) for f in found["/Figure"]] == ["图1　代表在联络站接待群众"]
         assert all([str(k.S) for k in li.K][:1] == ["/Lbl"] for li in found["/LI"])
@@ -242,17 +261,26 @@ def test_the_search_text_holds_the_forms(built):
 
     issue = load_issues(built["root"], [built["root"] / "issues" / "2024" / "13"], [])[0]
     texts = [text for _, _, text in search.issue_units(issue)["units"]]
-    for wanted in ("●组织代表开展视察调研。", "1.推进联络站标准化建设。", "表1　各市州代表联络站建设情况",
-                   "1,268", "98.5%", "注：覆盖率按行政村计算。", "图1　代表在联络站接待群众"):
+    for wanted in (
+        "●组织代表开展视察调研。",
+        "1.推进联络站标准化建设。",
+        "表1　各市州代表联络站建设情况",
+        "1,268",
+        "98.5%",
+        "注：覆盖率按行政村计算。",
+        "图1　代表在联络站接待群众",
+    ):
         assert wanted in texts, wanted
 
 
 def test_images_and_tables_load_only_for_an_issue_that_has_them():
     """Speed: the sample issue (no figure, no table) never imports the forms' code or Pillow."""
-    code = ("import sys; from pathlib import Path; from liandong.load import IssueLoader; "
-            "from liandong.project import resolve_project_fonts; root = Path('.'); r = IssueLoader(root, "
-            "resolve_project_fonts(root)); r.load([root / 'issues/2024/13'], []); "
-            "print(sorted(m for m in ('liandong.forms', 'liandong.images', 'PIL') "
-            "if m in sys.modules))")
+    code = (
+        "import sys; from pathlib import Path; from liandong.load import IssueLoader; "
+        "from liandong.project import resolve_project_fonts; root = Path('.'); r = IssueLoader(root, "
+        "resolve_project_fonts(root)); r.load([root / 'issues/2024/13'], []); "
+        "print(sorted(m for m in ('liandong.forms', 'liandong.images', 'PIL') "
+        "if m in sys.modules))"
+    )
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
     assert result.stdout.strip() == "[]", result.stderr

@@ -57,6 +57,7 @@ def test_hostile_source_is_refused_with_a_clear_message(name: str, tmp_path: Pat
 
 # --- Recording what a render touches ------------------------------------------------------
 
+
 class Recorder(http.server.BaseHTTPRequestHandler):
     """A local server that answers every request and remembers it."""
 
@@ -157,13 +158,27 @@ def _direct_container(value) -> bool:
     return isinstance(value, (pikepdf.Dictionary, pikepdf.Array)) and not value.is_indirect
 
 
-FORBIDDEN_PDF_KEYS = {"/JavaScript", "/JS", "/EmbeddedFiles", "/EmbeddedFile", "/Launch",
-                      "/URI", "/AA", "/OpenAction", "/Filespec", "/FileAttachment", "/RichMedia"}
+FORBIDDEN_PDF_KEYS = {
+    "/JavaScript",
+    "/JS",
+    "/EmbeddedFiles",
+    "/EmbeddedFile",
+    "/Launch",
+    "/URI",
+    "/AA",
+    "/OpenAction",
+    "/Filespec",
+    "/FileAttachment",
+    "/RichMedia",
+}
 
 
 def assert_inert_pdf(path_or_bytes) -> None:
-    source = path_or_bytes if isinstance(path_or_bytes, Path) else __import__("io").BytesIO(
-        path_or_bytes)
+    source = (
+        path_or_bytes
+        if isinstance(path_or_bytes, Path)
+        else __import__("io").BytesIO(path_or_bytes)
+    )
     with pikepdf.open(source) as pdf:
         for obj in pdf_objects(pdf):
             keys = set(obj.keys())
@@ -178,8 +193,12 @@ def test_render_reads_only_allowed_files_and_opens_no_connection(sandbox, server
     port, requests = server
     issue, canary = sandbox["issue"], sandbox["canary"]
     html = (CASES / "fetcher_escapes" / "page.html").read_text(encoding="utf-8")
-    html = (html.replace("{port}", str(port)).replace("{canary_uri}", canary.as_uri())
-            .replace("{canary}", str(canary)).replace("{issue}", str(issue)))
+    html = (
+        html.replace("{port}", str(port))
+        .replace("{canary_uri}", canary.as_uri())
+        .replace("{canary}", str(canary))
+        .replace("{issue}", str(issue))
+    )
     renderer = PdfRenderer()
     audit = _Audit.record()
     try:
@@ -195,40 +214,54 @@ def test_render_reads_only_allowed_files_and_opens_no_connection(sandbox, server
     assert [e for e, _ in events if e.startswith(("socket.", "urllib."))] == []
     assert requests == []
     refused = " ".join(r.getMessage() for r in caplog.records if r.name == "liandong.pdf")
-    for url in ("http://169.254.169.254/latest/meta-data/", f"http://127.0.0.1:{port}/img.png",
-                f"https://127.0.0.1:{port}/https.png", f"ftp://127.0.0.1:{port}/ftp.png",
-                f"http://127.0.0.1:{port}/inline.png", f"http://127.0.0.1:{port}/style.css",
-                "file:///etc/passwd", canary.as_uri(), f"file://{issue}/escape.png",
-                f"http://127.0.0.1:{port}/base/relative.png", "data:image/svg+xml"):
+    for url in (
+        "http://169.254.169.254/latest/meta-data/",
+        f"http://127.0.0.1:{port}/img.png",
+        f"https://127.0.0.1:{port}/https.png",
+        f"ftp://127.0.0.1:{port}/ftp.png",
+        f"http://127.0.0.1:{port}/inline.png",
+        f"http://127.0.0.1:{port}/style.css",
+        "file:///etc/passwd",
+        canary.as_uri(),
+        f"file://{issue}/escape.png",
+        f"http://127.0.0.1:{port}/base/relative.png",
+        "data:image/svg+xml",
+    ):
         assert url in refused, url
     assert_inert_pdf(pdf)
     with pikepdf.open(__import__("io").BytesIO(pdf)) as doc:
-        images = [name for page in doc.pages
-                  for name, xobj in page.resources.get("/XObject", {}).items()
-                  if xobj.get("/Subtype") == "/Image"]
+        images = [
+            name
+            for page in doc.pages
+            for name, xobj in page.resources.get("/XObject", {}).items()
+            if xobj.get("/Subtype") == "/Image"
+        ]
     assert len(images) == 1  # ok.png, nothing else
 
 
-@pytest.mark.parametrize("url", [
-    "http://169.254.169.254/",
-    "https://example.org/x.png",
-    "ftp://127.0.0.1/x",
-    "data:text/plain,secret",
-    "javascript:alert(1)",
-    "file:///etc/passwd",
-    "file://{canary}",
-    "file://localhost{canary}",
-    "file://evil.example{issue}/ok.png",
-    "file://{issue}/../../../../outside/canary.txt",
-    "file://{issue}/%2e%2e/%2e%2e/%2e%2e/%2e%2e/outside/canary.txt",
-    "file://{issue}/%2E%2E%2F%2E%2E%2F%2E%2E%2F%2E%2E%2Foutside/canary.txt",
-    "file://{issue}/escape.png",
-    "file://{issue}/ok.png%00",
-    "file://{issue}",
-    "file://{issue}-evil/ok.png",
-    "file:ok.png",
-    "file://{issue}/%ff.png",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/",
+        "https://example.org/x.png",
+        "ftp://127.0.0.1/x",
+        "data:text/plain,secret",
+        "javascript:alert(1)",
+        "file:///etc/passwd",
+        "file://{canary}",
+        "file://localhost{canary}",
+        "file://evil.example{issue}/ok.png",
+        "file://{issue}/../../../../outside/canary.txt",
+        "file://{issue}/%2e%2e/%2e%2e/%2e%2e/%2e%2e/outside/canary.txt",
+        "file://{issue}/%2E%2E%2F%2E%2E%2F%2E%2E%2F%2E%2E%2Foutside/canary.txt",
+        "file://{issue}/escape.png",
+        "file://{issue}/ok.png%00",
+        "file://{issue}",
+        "file://{issue}-evil/ok.png",
+        "file:ok.png",
+        "file://{issue}/%ff.png",
+    ],
+)
 def test_fetcher_refuses_every_way_out(url: str, sandbox) -> None:
     from liandong.pdf import ProjectFetcher
 
@@ -260,8 +293,15 @@ def test_a_missing_file_inside_the_project_is_missing_not_refused(sandbox) -> No
     assert fetcher.missing == [url] and fetcher.refused == []
 
 
-@pytest.mark.parametrize("url", ["file://{issue}/ok.png", "file://localhost{issue}/ok.png",
-                                 "file://{issue}/sub/../ok.png", "file://{issue}/%6Fk.png"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file://{issue}/ok.png",
+        "file://localhost{issue}/ok.png",
+        "file://{issue}/sub/../ok.png",
+        "file://{issue}/%6Fk.png",
+    ],
+)
 def test_fetcher_serves_files_inside_the_allowed_folder(url: str, sandbox) -> None:
     from liandong.pdf import ProjectFetcher
 
@@ -282,16 +322,33 @@ def test_a_hostile_template_reads_nothing_outside_even_in_c(tmp_path: Path, serv
     canary.write_text("secret", encoding="utf-8")
     root = make_project(tmp_path / "project")
     template = (CASES / "template_fetches_outside" / "templates" / "print.html").read_text(
-        encoding="utf-8")
+        encoding="utf-8"
+    )
     (root / "templates").mkdir()
     (root / "templates" / "print.html").write_text(
-        template.replace("PORT", str(port)).replace("CANARY", str(canary)), encoding="utf-8")
+        template.replace("PORT", str(port)).replace("CANARY", str(canary)), encoding="utf-8"
+    )
     trace = tmp_path / "trace.txt"
     exe = Path(sys.executable).with_name("liandong")
     result = subprocess.run(
-        ["strace", "-f", "-qq", "-e", "trace=open,openat,openat2,connect", "-o", str(trace),
-         str(exe), "build", "13", "--out", str(root / "out")],
-        cwd=root, capture_output=True, text=True)
+        [
+            "strace",
+            "-f",
+            "-qq",
+            "-e",
+            "trace=open,openat,openat2,connect",
+            "-o",
+            str(trace),
+            str(exe),
+            "build",
+            "13",
+            "--out",
+            str(root / "out"),
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     assert "已拒绝读取项目之外的资源" in result.stderr
     calls = trace.read_text()
@@ -304,6 +361,7 @@ def test_a_hostile_template_reads_nothing_outside_even_in_c(tmp_path: Path, serv
 
 
 # --- Markup in every text field -------------------------------------------------------------
+
 
 class _Elements(HTMLParser):
     def __init__(self):
@@ -327,18 +385,49 @@ class _Elements(HTMLParser):
             self.text.append(data)
 
 
-WEB_TAGS = {"html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "h3", "h4",
-            "h5", "h6", "p", "span", "time", "main", "section", "article", "strong", "footer",
-            "a", "br", "div"}
+WEB_TAGS = {
+    "html",
+    "head",
+    "meta",
+    "title",
+    "style",
+    "body",
+    "header",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "p",
+    "span",
+    "time",
+    "main",
+    "section",
+    "article",
+    "strong",
+    "footer",
+    "a",
+    "br",
+    "div",
+}
 """What web.html itself writes; a source can add none."""
 
-SHOWN = ['委<base href="http://10.0.0.1/">', '湘<iframe src="javascript:alert(1)">',
-         "标题<script>alert(1)</script>", '<iframe src="file:///etc/passwd"></iframe>',
-         '<link rel="attachment" href="file:///etc/passwd">', "[链接](javascript:alert(1))",
-         "![图片](http://169.254.169.254/x.png)", "<http://169.254.169.254/>",
-         "实体&lt;script&gt;alert(1)&lt;/script&gt;、&#60;iframe&#62;、&#x3C;base&#x3E;、&amp;。",
-         "<b onmouseover=alert(1)>加粗</b>", "{{ 7 * 7 }}{% include 'print.css' %}",
-         '王小益<img src=x onerror=alert(1)>', "单位<style>body{display:none}</style>"]
+SHOWN = [
+    '委<base href="http://10.0.0.1/">',
+    '湘<iframe src="javascript:alert(1)">',
+    "标题<script>alert(1)</script>",
+    '<iframe src="file:///etc/passwd"></iframe>',
+    '<link rel="attachment" href="file:///etc/passwd">',
+    "[链接](javascript:alert(1))",
+    "![图片](http://169.254.169.254/x.png)",
+    "<http://169.254.169.254/>",
+    "实体&lt;script&gt;alert(1)&lt;/script&gt;、&#60;iframe&#62;、&#x3C;base&#x3E;、&amp;。",
+    "<b onmouseover=alert(1)>加粗</b>",
+    "{{ 7 * 7 }}{% include 'print.css' %}",
+    "王小益<img src=x onerror=alert(1)>",
+    "单位<style>body{display:none}</style>",
+]
 """Source text that must come out as visible characters, exactly as written."""
 
 
@@ -384,8 +473,10 @@ def test_markup_in_sources_prints_as_text_and_the_pdf_is_inert(markup_build):
 def test_markup_sources_request_nothing(tmp_path: Path, server) -> None:
     port, requests = server
     case = CASES / "markup_in_every_field"
-    files = {name: data.replace(b"127.0.0.1:9", f"127.0.0.1:{port}".encode())
-             for name, data in overrides(case).items()}
+    files = {
+        name: data.replace(b"127.0.0.1:9", f"127.0.0.1:{port}".encode())
+        for name, data in overrides(case).items()
+    }
     root = make_project(tmp_path, overrides=files)
     result = build(root)
     assert result.returncode == 0, result.stderr
@@ -395,8 +486,11 @@ def test_markup_sources_request_nothing(tmp_path: Path, server) -> None:
 
 # --- Paths: issue arguments, symbolic links, outputs ---------------------------------------------
 
-@pytest.mark.parametrize("selector", ["../13", "/etc", "2024/../../x", "2024/13/../../../13",
-                                      "./13", "%2e%2e/13", "13/", "~/13"])
+
+@pytest.mark.parametrize(
+    "selector",
+    ["../13", "/etc", "2024/../../x", "2024/13/../../../13", "./13", "%2e%2e/13", "13/", "~/13"],
+)
 def test_issue_argument_cannot_name_a_path(selector: str, tmp_path: Path) -> None:
     root = make_project(tmp_path)
     result = build(root, selector)
@@ -410,8 +504,9 @@ def outside_issue(tmp_path: Path) -> Path:
     folder = tmp_path / "elsewhere" / "14"
     shutil.copytree(REPO / "issues" / "2024" / "13", folder)
     issue = folder / "issue.yaml"
-    issue.write_text(issue.read_text(encoding="utf-8").replace("期号: 13", "期号: 14"),
-                     encoding="utf-8")
+    issue.write_text(
+        issue.read_text(encoding="utf-8").replace("期号: 13", "期号: 14"), encoding="utf-8"
+    )
     return folder
 
 
@@ -424,7 +519,8 @@ def test_an_issue_folder_linked_from_outside_is_refused(tmp_path: Path) -> None:
         assert result.returncode == 1
         assert error(result.stderr) == (
             f"错误：出于安全考虑，不读取指向项目之外的符号链接：issues/2024/14（指向 {folder}）。"
-            "请把这一期的文件放进项目的 issues/ 文件夹。")
+            "请把这一期的文件放进项目的 issues/ 文件夹。"
+        )
         assert not (root / "out").exists()
 
 
@@ -460,7 +556,8 @@ def test_a_source_file_linked_from_outside_is_refused(name: str, tmp_path: Path)
     assert result.returncode == 1
     assert problem_lines(result.stderr) == [
         f"{name}:1:1: 这是指向项目之外（{target}）的符号链接，出于安全考虑不读取；请把文件本身放进项目",
-        "共 1 处错误，未生成任何文件。"]
+        "共 1 处错误，未生成任何文件。",
+    ]
     assert not (root / "out").exists()
 
 
@@ -478,7 +575,8 @@ def test_a_link_to_etc_passwd_is_not_read(tmp_path: Path) -> None:
     assert Path("/etc/passwd") not in opened(events)
     assert [str(p) for p in problems] == [
         "issues/2024/13/02.md:1:1: 这是指向项目之外（/etc/passwd）的符号链接，"
-        "出于安全考虑不读取；请把文件本身放进项目"]
+        "出于安全考虑不读取；请把文件本身放进项目"
+    ]
 
 
 def test_an_output_file_that_is_a_link_is_replaced_not_written_through(tmp_path: Path) -> None:
@@ -506,7 +604,8 @@ def test_a_default_build_folder_linked_outside_is_refused(tmp_path: Path) -> Non
     assert result.returncode == 1
     assert error(result.stderr) == (
         f"错误：出于安全考虑，不写入 build/：它是指向项目之外（{victim}）的符号链接。"
-        "请删除这个链接，或用 --out 指明输出文件夹。")
+        "请删除这个链接，或用 --out 指明输出文件夹。"
+    )
     assert list(victim.iterdir()) == []
 
 
@@ -525,12 +624,14 @@ def test_a_template_linked_from_outside_is_refused(linked: str, tmp_path: Path) 
     assert result.returncode == 1
     assert error(result.stderr) == (
         f"错误：出于安全考虑，不使用模板 templates/print.css：它指向模板文件夹之外"
-        f"（{(outside / 'print.css').resolve()}）。请把模板文件本身放进 templates/。")
+        f"（{(outside / 'print.css').resolve()}）。请把模板文件本身放进 templates/。"
+    )
     assert not (root / "out").exists()
 
 
-@pytest.mark.parametrize("name", ["../../outside.html", "/etc/passwd", "templates/../../x.html",
-                                  "..\\outside.html"])
+@pytest.mark.parametrize(
+    "name", ["../../outside.html", "/etc/passwd", "templates/../../x.html", "..\\outside.html"]
+)
 def test_a_template_cannot_include_files_outside(name: str, tmp_path: Path) -> None:
     root = make_project(tmp_path / "project")
     (tmp_path / "outside.html").write_text("secret", encoding="utf-8")
@@ -538,11 +639,13 @@ def test_a_template_cannot_include_files_outside(name: str, tmp_path: Path) -> N
     (root / "templates" / "print.html").write_text(
         f'{{% extends "_issue.html" %}}{{% from "_lines.html" import lines as text %}}'
         f'{{% block banji %}}{{% include "{name}" %}}{{% endblock %}}',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     result = build(root)
     assert result.returncode == 1
     assert error(result.stderr) == (
-        f"错误：找不到模板 {name}：templates/ 和 liandong 自带的模板里都没有")
+        f"错误：找不到模板 {name}：templates/ 和 liandong 自带的模板里都没有"
+    )
 
 
 def test_a_font_linked_from_outside_is_skipped(tmp_path: Path) -> None:
@@ -554,11 +657,14 @@ def test_a_font_linked_from_outside_is_skipped(tmp_path: Path) -> None:
     (root / "fonts" / "linked.ttf").symlink_to(real)
     result = build(root)
     assert result.returncode == 0, result.stderr
-    assert (f"注意：fonts/linked.ttf 指向 fonts/ 文件夹之外（{real.resolve()}），出于安全考虑已跳过；"
-            "请把字体文件本身放进 fonts/，或安装到本机") in result.stderr.splitlines()
+    assert (
+        f"注意：fonts/linked.ttf 指向 fonts/ 文件夹之外（{real.resolve()}），出于安全考虑已跳过；"
+        "请把字体文件本身放进 fonts/，或安装到本机"
+    ) in result.stderr.splitlines()
 
 
 # --- Limits ---------------------------------------------------------------------------------
+
 
 def front(title: str = "标题", body: str = "正文。") -> str:
     return f"---\n标题: {title}\n---\n\n{body}\n"
@@ -576,7 +682,8 @@ def test_limit_source_file_size(tmp_path: Path) -> None:
     body = "很长的正文。" * (limits.SOURCE_BYTES // 18 + 1)
     assert run_case(tmp_path, {ARTICLE: front(body=body)}) == [
         f"{ARTICLE}:1:1: 文件超过 256 KB 的上限（limits.SOURCE_BYTES），请拆分成几篇文章",
-        "共 1 处错误，未生成任何文件。"]
+        "共 1 处错误，未生成任何文件。",
+    ]
 
 
 def test_limit_number_of_articles(tmp_path: Path) -> None:
@@ -584,7 +691,8 @@ def test_limit_number_of_articles(tmp_path: Path) -> None:
     assert run_case(tmp_path, files) == [
         f"{ISSUE}:1:1: 本期有 {limits.ARTICLES + 2} 篇文章，超过 {limits.ARTICLES} 篇的上限"
         "（limits.ARTICLES）",
-        "共 1 处错误，未生成任何文件。"]
+        "共 1 处错误，未生成任何文件。",
+    ]
 
 
 def test_limit_paragraph_length(tmp_path: Path) -> None:
@@ -592,17 +700,21 @@ def test_limit_paragraph_length(tmp_path: Path) -> None:
     assert run_case(tmp_path, {ARTICLE: front(body=body)}) == [
         f"{ARTICLE}:7:1: 这一段有 {limits.PARAGRAPH_CHARS + 1} 字，超过 {limits.PARAGRAPH_CHARS} "
         "字的上限（limits.PARAGRAPH_CHARS），请分段",
-        "共 1 处错误，未生成任何文件。"]
+        "共 1 处错误，未生成任何文件。",
+    ]
 
 
 def test_limit_paragraph_length_in_the_note(tmp_path: Path) -> None:
     text = (REPO / ISSUE).read_text(encoding="utf-8")
-    text = text[:text.index("编者按")] + "编者按: |\n  " + "按" * (limits.PARAGRAPH_CHARS + 1) + "\n"
+    text = (
+        text[: text.index("编者按")] + "编者按: |\n  " + "按" * (limits.PARAGRAPH_CHARS + 1) + "\n"
+    )
     line = text.count("\n", 0, text.index("编者按")) + 2
     assert run_case(tmp_path, {ISSUE: text}) == [
         f"{ISSUE}:{line}:3: 这一段有 {limits.PARAGRAPH_CHARS + 1} 字，超过 {limits.PARAGRAPH_CHARS} "
         "字的上限（limits.PARAGRAPH_CHARS），请分段",
-        "共 1 处错误，未生成任何文件。"]
+        "共 1 处错误，未生成任何文件。",
+    ]
 
 
 def test_limit_title_length(tmp_path: Path) -> None:
@@ -610,17 +722,22 @@ def test_limit_title_length(tmp_path: Path) -> None:
     assert run_case(tmp_path, {ARTICLE: front(title=title)}) == [
         f"{ARTICLE}:2:5: “标题”有 {limits.TEXT_CHARS + 1} 字，超过 {limits.TEXT_CHARS} 字的上限"
         "（limits.TEXT_CHARS）",
-        "共 1 处错误，未生成任何文件。"]
+        "共 1 处错误，未生成任何文件。",
+    ]
 
 
 def test_limit_list_items(tmp_path: Path) -> None:
-    issue = (REPO / ISSUE).read_text(encoding="utf-8") + "发:\n" + "".join(
-        f"  - 单位{n}\n" for n in range(limits.LIST_ITEMS + 1))
+    issue = (
+        (REPO / ISSUE).read_text(encoding="utf-8")
+        + "发:\n"
+        + "".join(f"  - 单位{n}\n" for n in range(limits.LIST_ITEMS + 1))
+    )
     line = issue.count("\n", 0, issue.index("发:")) + 2
     assert run_case(tmp_path, {ISSUE: issue}) == [
         f"{ISSUE}:{line}:3: “发”有 {limits.LIST_ITEMS + 1} 项，超过 {limits.LIST_ITEMS} 项的上限"
         "（limits.LIST_ITEMS）",
-        "共 1 处错误，未生成任何文件。"]
+        "共 1 处错误，未生成任何文件。",
+    ]
 
 
 def test_limit_issue_length(tmp_path: Path) -> None:
@@ -628,11 +745,16 @@ def test_limit_issue_length(tmp_path: Path) -> None:
     per_file = 10
     count = limits.ISSUE_CHARS // (per_file * limits.PARAGRAPH_CHARS) + 1
     body = "\n\n".join([paragraph] * per_file)
-    files = {f"issues/2024/13/{n:02d}.md": front(title="长", body=body) for n in range(2, 2 + count)}
+    files = {
+        f"issues/2024/13/{n:02d}.md": front(title="长", body=body) for n in range(2, 2 + count)
+    }
     lines = run_case(tmp_path, files)
     assert len(lines) == 2 and lines[1] == "共 1 处错误，未生成任何文件。"
-    assert re.fullmatch(rf"{ISSUE}:1:1: 本期正文共 \d+ 字，超过 {limits.ISSUE_CHARS} 字的上限"
-                        r"（limits\.ISSUE_CHARS）", lines[0]), lines[0]
+    assert re.fullmatch(
+        rf"{ISSUE}:1:1: 本期正文共 \d+ 字，超过 {limits.ISSUE_CHARS} 字的上限"
+        r"（limits\.ISSUE_CHARS）",
+        lines[0],
+    ), lines[0]
 
 
 @pytest.mark.parametrize("depth", [limits.YAML_DEPTH + 1, 1000, 5000])
@@ -644,7 +766,8 @@ def test_limit_yaml_nesting(depth: int, tmp_path: Path) -> None:
     column = len("发: ") + limits.YAML_DEPTH  # the list at level YAML_DEPTH + 1 (the file is 1)
     assert run_case(tmp_path, {ISSUE: issue}) == [
         f"{ISSUE}:{line}:{column}: YAML 嵌套超过 {limits.YAML_DEPTH} 层的上限（limits.YAML_DEPTH）",
-        "共 1 处错误，未生成任何文件。"]
+        "共 1 处错误，未生成任何文件。",
+    ]
 
 
 def test_limit_punctuation_run(tmp_path: Path) -> None:
@@ -652,7 +775,8 @@ def test_limit_punctuation_run(tmp_path: Path) -> None:
     assert run_case(tmp_path, {ARTICLE: front(body=body)}) == [
         f"{ARTICLE}:5:1: 这一段有连续 {limits.PUNCTUATION_RUN + 1} 个标点，超过 "
         f"{limits.PUNCTUATION_RUN} 个的上限（limits.PUNCTUATION_RUN）：标点之间不能换行",
-        "共 1 处错误，未生成任何文件。"]
+        "共 1 处错误，未生成任何文件。",
+    ]
 
 
 def test_a_run_of_punctuation_at_the_limit_builds(tmp_path: Path) -> None:
@@ -668,12 +792,14 @@ def test_a_template_cannot_reach_python_internals(tmp_path: Path) -> None:
     (root / "templates" / "print.html").write_text(
         '{% extends "_issue.html" %}{% from "_lines.html" import lines as text %}'
         "{% block banji %}{{ masthead.__class__.__mro__[1].__subclasses__() }}{% endblock %}",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     result = build(root)
     assert result.returncode == 1
     assert error(result.stderr) == (
         "错误：templates/print.html:1:1: 模板错误：access to attribute '__class__' of 'Masthead' "
-        "object is unsafe.")
+        "object is unsafe."
+    )
     assert not (root / "out").exists()
 
 
@@ -719,10 +845,12 @@ def test_a_named_pipe_as_an_article_is_refused_not_waited_for(tmp_path: Path) ->
     result = liandong("build", "13", "--out", str(root / "out"), cwd=root)
     assert problem_lines(result.stderr) == [
         "issues/2024/13/02.md:1:1: 这不是普通文件（可能是管道或设备），不读取",
-        "共 1 处错误，未生成任何文件。"]
+        "共 1 处错误，未生成任何文件。",
+    ]
 
 
 # --- Templates: plain data only, a narrow sandbox, no links out of the PDF ------------------------
+
 
 @pytest.mark.parametrize("action", ["read_text()", "write_text('x')"])
 def test_a_template_can_neither_read_nor_write_a_file(action: str, tmp_path: Path) -> None:
@@ -734,16 +862,19 @@ def test_a_template_can_neither_read_nor_write_a_file(action: str, tmp_path: Pat
     if action.startswith("read"):
         target.write_text("secret-canary", encoding="utf-8")
     template = (CASES / "template_reads_and_writes_files" / "templates" / "web.html").read_text(
-        encoding="utf-8")
+        encoding="utf-8"
+    )
     (root / "templates").mkdir()
     (root / "templates" / "web.html").write_text(
         template.replace("TARGET", str(target).lstrip("/")).replace("ACTION", action),
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     result = build(root)
     assert result.returncode == 1
     assert error(result.stderr) == (
         "错误：templates/web.html:7:1: 模板错误：'liandong.context.FontFace object' has no "
-        "attribute 'file'")
+        "attribute 'file'"
+    )
     assert not (root / "out").exists()
     if action.startswith("write"):
         assert not target.exists()
@@ -754,12 +885,15 @@ def test_a_template_calls_nothing_but_its_macros_and_a_few_helpers(tmp_path: Pat
     (root / "templates").mkdir()
     (root / "templates" / "print.html").write_text(
         '{% extends "_issue.html" %}{% from "_lines.html" import lines as text %}'
-        "{% block banji %}{{ masthead.name.encode('utf-8') }}{% endblock %}", encoding="utf-8")
+        "{% block banji %}{{ masthead.name.encode('utf-8') }}{% endblock %}",
+        encoding="utf-8",
+    )
     result = build(root)
     assert result.returncode == 1
     assert error(result.stderr) == (
         "错误：templates/print.html:1:1: 模板错误：access to attribute 'encode' of 'str' "
-        "object is unsafe.")
+        "object is unsafe."
+    )
     assert not (root / "out").exists()
 
 
@@ -773,8 +907,11 @@ def test_links_in_a_template_never_become_links_of_the_pdf(tmp_path: Path) -> No
     pdf = root / "out" / "2024-13.pdf"
     assert_inert_pdf(pdf)
     with pikepdf.open(pdf) as doc:
-        actions = [str(annot.get("/A", {}).get("/S", "")) or ("/Dest" if "/Dest" in annot else "")
-                   for page in doc.pages for annot in page.obj.get("/Annots", [])]
+        actions = [
+            str(annot.get("/A", {}).get("/S", "")) or ("/Dest" if "/Dest" in annot else "")
+            for page in doc.pages
+            for annot in page.obj.get("/Annots", [])
+        ]
     assert actions and set(actions) <= {"/GoTo", "/Dest"}, actions
     with pdfplumber.open(pdf) as doc:
         text = "".join(page.extract_text() or "" for page in doc.pages)
@@ -783,15 +920,20 @@ def test_links_in_a_template_never_become_links_of_the_pdf(tmp_path: Path) -> No
 
 # --- What liandong prints: no control characters from file names (issue 14, 9) -----------------
 
-@pytest.mark.parametrize("name, shown", [
-    (b"\x1b]0;pwned\x07.md", r"\x1b]0;pwned\x07.md"),
-    ("0\nissue.yaml:1:1: 伪造的问题 .md".encode(), r"0\x0aissue.yaml:1:1: 伪造的问题 .md"),
-    ("\u202edm.txt.md".encode(), r"\u202edm.txt.md"),
-    (b"\xff\xfe.md", r"\xff\xfe.md"),
-])
+
+@pytest.mark.parametrize(
+    "name, shown",
+    [
+        (b"\x1b]0;pwned\x07.md", r"\x1b]0;pwned\x07.md"),
+        ("0\nissue.yaml:1:1: 伪造的问题 .md".encode(), r"0\x0aissue.yaml:1:1: 伪造的问题 .md"),
+        ("\u202edm.txt.md".encode(), r"\u202edm.txt.md"),
+        (b"\xff\xfe.md", r"\xff\xfe.md"),
+    ],
+)
 @pytest.mark.parametrize("command", ["check", "build"])
-def test_a_file_name_cannot_write_to_the_terminal(name: bytes, shown: str, command: str,
-                                                   tmp_path: Path) -> None:
+def test_a_file_name_cannot_write_to_the_terminal(
+    name: bytes, shown: str, command: str, tmp_path: Path
+) -> None:
     """An OSC escape in a committed file name reached the terminal; a newline forged a
     `file:line:col:` line; undecodable bytes are shown, not a crash."""
     root = make_project(tmp_path)
@@ -799,19 +941,22 @@ def test_a_file_name_cannot_write_to_the_terminal(name: bytes, shown: str, comma
     with open(os.path.join(folder, name), "wb"):
         pass  # an empty article: one problem, naming the file
     args = ("check",) if command == "check" else ("build", "13", "--out", str(root / "out"))
-    result = subprocess.run([str(Path(sys.executable).with_name("liandong")), *args], cwd=root,
-                            capture_output=True)
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("liandong")), *args], cwd=root, capture_output=True
+    )
     printed = (result.stdout + result.stderr).decode("utf-8")
     assert result.returncode == 1
     assert not re.search("[\x00-\x08\x0b-\x1f\x7f\u202e]", printed)
-    assert (f"issues/2024/13/{shown}:1:1: 文章是空文件：请写上标题和正文，或删去这个文件"
-            in printed.splitlines())
+    assert (
+        f"issues/2024/13/{shown}:1:1: 文章是空文件：请写上标题和正文，或删去这个文件"
+        in printed.splitlines()
+    )
     assert len(re.findall(r"(?m)^\S+:\d+:\d+: ", printed)) == 1
 
 
 # --- Fonts in fonts/: checked once, read with the guards of sources (issue 14, 5) ---------------
 
-DAMAGED = ("字体文件已损坏，或不是 TrueType/OpenType 字体：请换成完好的字体文件，或从 fonts/ 移走")
+DAMAGED = "字体文件已损坏，或不是 TrueType/OpenType 字体：请换成完好的字体文件，或从 fonts/ 移走"
 
 
 @pytest.fixture(scope="module")
@@ -840,24 +985,38 @@ def _wipe_every_glyph(path: Path) -> None:
     blank_glyphs(path, chars)
 
 
-@pytest.mark.parametrize("case, damage, message", [
-    ("loca_zeroed", "zero_loca", re.escape(f"字形位置表（loca）与字形数据不符：{DAMAGED}")),
-    ("outlines_wiped", "wipe", "抽查的 \\d+ 个字中有 \\d+ 个字形是空的（如“.”），印出来会是空白："
-     + re.escape(DAMAGED)),
-    ("truncated", "truncate", re.escape(DAMAGED)),
-    ("not_a_font", "text", re.escape(DAMAGED)),
-    ("embedding_restricted", "restricted", re.escape(
-        "字体的授权受限授权（Restricted License），不允许嵌入（OS/2 fsType = 0x0002）：印刷用 PDF 必须"
-        "嵌入所用的字形，请换用允许嵌入的字体")),
-])
+@pytest.mark.parametrize(
+    "case, damage, message",
+    [
+        ("loca_zeroed", "zero_loca", re.escape(f"字形位置表（loca）与字形数据不符：{DAMAGED}")),
+        (
+            "outlines_wiped",
+            "wipe",
+            "抽查的 \\d+ 个字中有 \\d+ 个字形是空的（如“.”），印出来会是空白："
+            + re.escape(DAMAGED),
+        ),
+        ("truncated", "truncate", re.escape(DAMAGED)),
+        ("not_a_font", "text", re.escape(DAMAGED)),
+        (
+            "embedding_restricted",
+            "restricted",
+            re.escape(
+                "字体的授权受限授权（Restricted License），不允许嵌入（OS/2 fsType = 0x0002）：印刷用 PDF 必须"
+                "嵌入所用的字形，请换用允许嵌入的字体"
+            ),
+        ),
+    ],
+)
 def test_a_project_font_that_cannot_print_is_refused_naming_its_file(
-        case: str, damage: str, message: str, office_ttf: Path, tmp_path: Path) -> None:
+    case: str, damage: str, message: str, office_ttf: Path, tmp_path: Path
+) -> None:
     """A damaged `loca` gave a PDF of blank glyphs with exit 0 (preflight passed); fontTools'
     English reasons leaked; a font whose licence forbids embedding was embedded."""
     from fontfiles import office_font, zero_loca
 
     damages = {
-        "zero_loca": zero_loca, "wipe": _wipe_every_glyph,
+        "zero_loca": zero_loca,
+        "wipe": _wipe_every_glyph,
         "truncate": lambda path: path.write_bytes(path.read_bytes()[:4000]),
         "text": lambda path: path.write_text("这不是字体", encoding="utf-8"),
         "restricted": lambda path: office_font(path, fs_type=0x0002),
@@ -881,8 +1040,10 @@ def test_a_blank_glyph_that_would_print_is_an_error_where_it_is_written(office_t
     result = build(root)
     assert result.returncode == 1
     lines = problem_lines(result.stderr)
-    message = ("正文所用字体 仿宋_GB2312（fonts/fangsong.ttf）里“烯”（U+70EF）的字形是空的，"
-               "印出来会是空白：字体文件可能已损坏，请换用完好的字体文件")
+    message = (
+        "正文所用字体 仿宋_GB2312（fonts/fangsong.ttf）里“烯”（U+70EF）的字形是空的，"
+        "印出来会是空白：字体文件可能已损坏，请换用完好的字体文件"
+    )
     assert lines[-1] == f"共 {len(lines) - 1} 处错误，未生成任何文件。"
     assert {line.split(": ", 1)[1] for line in lines[:-1]} == {message}
     assert all(line.startswith(ARTICLE + ":") for line in lines[:-1])
@@ -892,13 +1053,19 @@ def test_a_blank_glyph_that_would_print_is_an_error_where_it_is_written(office_t
 def test_a_missing_glyph_names_the_project_fonts_file(office_ttf, tmp_path):
     root = font_project(tmp_path, office_ttf)
     # 𪜀 (U+2A700, CJK extension C): neither the office font nor its 补字 font has it.
-    article = (root / ARTICLE).read_text(encoding="utf-8").replace("乙烯项目", "乙烯\U0002A700项目", 1)
+    article = (
+        (root / ARTICLE).read_text(encoding="utf-8").replace("乙烯项目", "乙烯\U0002a700项目", 1)
+    )
     (root / ARTICLE).write_text(article, encoding="utf-8")
     result = build(root)
     assert result.returncode == 1
-    assert any(line.endswith(": 正文所用字体 仿宋_GB2312（fonts/fangsong.ttf）没有“\U0002A700”"
-                             "（U+2A700）的字形，无法印出；请改换写法，或在 fonts/ 放入含此字的字体")
-               for line in problem_lines(result.stderr))
+    assert any(
+        line.endswith(
+            ": 正文所用字体 仿宋_GB2312（fonts/fangsong.ttf）没有“\U0002a700”"
+            "（U+2A700）的字形，无法印出；请改换写法，或在 fonts/ 放入含此字的字体"
+        )
+        for line in problem_lines(result.stderr)
+    )
 
 
 def test_a_sound_project_font_is_used(office_ttf, tmp_path):
@@ -916,11 +1083,18 @@ def test_a_named_pipe_in_fonts_hangs_no_command(command, tmp_path):
     root = make_project(tmp_path / "project")
     (root / "fonts").mkdir()
     os.mkfifo(root / "fonts" / "pipe.ttf")
-    args = [*command] + (["--out", str(tmp_path / "out")] if command[0] in ("build", "site")
-                         else [])
-    result = subprocess.run([str(Path(sys.executable).with_name("liandong")), *args], cwd=root,
-                            capture_output=True, text=True, timeout=120)
+    args = [*command] + (
+        ["--out", str(tmp_path / "out")] if command[0] in ("build", "site") else []
+    )
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("liandong")), *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 1
     assert problem_lines(result.stderr) == [
         "fonts/pipe.ttf:1:1: 这不是普通文件（可能是管道或设备），不读取",
-        "共 1 处错误，未生成任何文件。"]
+        "共 1 处错误，未生成任何文件。",
+    ]

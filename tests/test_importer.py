@@ -27,8 +27,11 @@ def project_without_13(tmp: Path) -> Path:
 
 
 def _cases(with_sources: bool) -> list[str]:
-    return sorted(case.name for case in CASES.iterdir()
-                  if list(case.glob("input.*")) and (case / "expected").is_dir() == with_sources)
+    return sorted(
+        case.name
+        for case in CASES.iterdir()
+        if list(case.glob("input.*")) and (case / "expected").is_dir() == with_sources
+    )
 
 
 def _import_case(tmp: Path, case: str) -> tuple[Path, subprocess.CompletedProcess]:
@@ -52,8 +55,9 @@ def _assert_sources(root: Path, expected: Path, result: subprocess.CompletedProc
     written = sorted(path.name for path in (root / ISSUE).iterdir())
     assert written == sorted(path.name for path in expected.iterdir())
     for name in written:
-        assert (root / ISSUE / name).read_text(encoding="utf-8") == \
-            (expected / name).read_text(encoding="utf-8"), name
+        assert (root / ISSUE / name).read_text(encoding="utf-8") == (expected / name).read_text(
+            encoding="utf-8"
+        ), name
     # It prints what it created: issue.yaml, then the articles in order.
     printed = ["issue.yaml"] + [name for name in written if name.endswith(".md")]
     assert result.stdout.splitlines() == [f"issues/2024/13/{name}" for name in printed]
@@ -111,7 +115,9 @@ def docx_with_styles(path: Path) -> None:
 
     document = docx.Document()
     _masthead(document, styled=True)
-    document.add_paragraph("【编者按】今年以来,各地代表联络站建设取得新进展。现将有关情况编发,供参考。")
+    document.add_paragraph(
+        "【编者按】今年以来,各地代表联络站建设取得新进展。现将有关情况编发,供参考。"
+    )
     document.add_paragraph("代表联络站建设现场推进会召开", style="Title")
     document.add_paragraph("推动代表履职常态化", style="Subtitle")
     document.add_paragraph("会议提出三点要求：")
@@ -121,8 +127,10 @@ def docx_with_styles(path: Path) -> None:
     document.add_paragraph("1.建好联络站", style="Heading 3")
     document.add_paragraph("（1）完善制度", style="Heading 4")
     # A Word paragraph is whole: one that stops mid-sentence is not joined with the next.
-    document.add_paragraph("各联络站普遍建立了接待制度，持续推进阵地建设、制度建设和队伍建设，"
-                           "切实发挥联络站在密切人大代表同人民群众联系中的作用")
+    document.add_paragraph(
+        "各联络站普遍建立了接待制度，持续推进阵地建设、制度建设和队伍建设，"
+        "切实发挥联络站在密切人大代表同人民群众联系中的作用"
+    )
     document.add_paragraph("会议要求,进一步完善工作机制。")
     document.add_paragraph("第二篇文章用标题 1 样式", style="Heading 1")
     document.add_paragraph("第二篇文章的正文。")
@@ -167,13 +175,16 @@ def test_import_docx(tmp_path, make):
 
 # --- Refusals -----------------------------------------------------------------------------
 
+
 def test_existing_issue_is_refused(tmp_path):
     root = make_project(tmp_path)
     before = {path: path.read_bytes() for path in (root / ISSUE).iterdir()}
     result = liandong("import", str(SAMPLE_TEXT), cwd=root)
     assert result.returncode == 1
-    assert result.stderr == (f"错误：{SAMPLE_TEXT}: issues/2024/13 已经存在：liandong import 不会覆盖已有的一期"
-                             "（2024 年第 13 期）。如要重新导入，请先把这个文件夹移走\n")
+    assert result.stderr == (
+        f"错误：{SAMPLE_TEXT}: issues/2024/13 已经存在：liandong import 不会覆盖已有的一期"
+        "（2024 年第 13 期）。如要重新导入，请先把这个文件夹移走\n"
+    )
     assert {path: path.read_bytes() for path in (root / ISSUE).iterdir()} == before
     assert result.stdout == ""
 
@@ -207,31 +218,41 @@ def test_help_is_chinese():
 
 # --- Pieces -------------------------------------------------------------------------------
 
+
 def test_sentences_join_back_to_the_paragraph():
     text = "他说：“好！”然后走了。这是第二句？是的。。最后“引号。”结尾 没有句号"
     lines = sentences(text)
     assert "".join(lines) == text
-    assert lines == ["他说：“好！”", "然后走了。", "这是第二句？", "是的。。", "最后“引号。”",
-                     "结尾 没有句号"]
+    assert lines == [
+        "他说：“好！”",
+        "然后走了。",
+        "这是第二句？",
+        "是的。。",
+        "最后“引号。”",
+        "结尾 没有句号",
+    ]
 
 
-@pytest.mark.parametrize("text, parts", [
-    ("标题： 副标题", ("标题", "副标题")),
-    ("标题 ——副标题", ("标题", "——副标题")),
-    ("沈晓明：切实做好代表工作", ("沈晓明：切实做好代表工作", None)),  # a colon inside a title
-    ("一个标题", ("一个标题", None)),
-])
+@pytest.mark.parametrize(
+    "text, parts",
+    [
+        ("标题： 副标题", ("标题", "副标题")),
+        ("标题 ——副标题", ("标题", "——副标题")),
+        ("沈晓明：切实做好代表工作", ("沈晓明：切实做好代表工作", None)),  # a colon inside a title
+        ("一个标题", ("一个标题", None)),
+    ],
+)
 def test_split_title(text, parts):
     assert split_title(text) == parts
 
 
 # --- The sample: issue 13 as published → the hand-made issue 13 -------------------------------
 
+
 def _content(yaml_text: str) -> str:
     """issue.yaml without its comment lines (the import says where it came from) and its 状态:
     an imported issue is a draft until the editor has checked it and signs it off."""
-    return "\n".join(line for line in yaml_text.splitlines()
-                     if not line.startswith(("#", "状态:")))
+    return "\n".join(line for line in yaml_text.splitlines() if not line.startswith(("#", "状态:")))
 
 
 def _structure(root: Path, repair: bool) -> dict:
@@ -246,22 +267,32 @@ def _structure(root: Path, repair: bool) -> dict:
     return {
         "masthead": (issue.name, issue.number, issue.total, issue.date, text(issue.compiler.value)),
         "note": [text(block.text) for block in issue.note],
-        "articles": [(text(a.title.value), a.subtitle and text(a.subtitle.value),
-                      [(block.level, text(block.text)) for block in a.blocks])
-                     for a in issue.articles],
-        "distribution": [(key, [text(item.value) for item in items])
-                         for key, items in issue.distribution],
-        "colophon": [issue.editor and text(issue.editor.value),
-                     issue.contact and text(issue.contact.value), text(issue.approval.value),
-                     issue.print_count],
+        "articles": [
+            (
+                text(a.title.value),
+                a.subtitle and text(a.subtitle.value),
+                [(block.level, text(block.text)) for block in a.blocks],
+            )
+            for a in issue.articles
+        ],
+        "distribution": [
+            (key, [text(item.value) for item in items]) for key, items in issue.distribution
+        ],
+        "colophon": [
+            issue.editor and text(issue.editor.value),
+            issue.contact and text(issue.contact.value),
+            text(issue.approval.value),
+            issue.print_count,
+        ],
     }
 
 
 def _pdf_text(pdf: Path) -> str:
     """The printed text without line breaks and page numbers: half-width commas are narrower,
     so the raw import breaks its lines and pages elsewhere."""
-    out = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     lines = [line for line in out.splitlines() if not re.fullmatch(r"\s*—\s*\d+\s*—\s*", line)]
     return re.sub(r"\s+", "", "".join(lines))
 
@@ -279,8 +310,9 @@ def test_sample_reproduces_issue_13(tmp_path, sample_build):
     article = (imported / "01.md").read_text(encoding="utf-8")
     assert article.translate(REPAIRS) == (hand_made / "01.md").read_text(encoding="utf-8")
     issue_yaml = _content((imported / "issue.yaml").read_text(encoding="utf-8"))
-    assert issue_yaml.translate(REPAIRS) == \
-        _content((hand_made / "issue.yaml").read_text(encoding="utf-8"))
+    assert issue_yaml.translate(REPAIRS) == _content(
+        (hand_made / "issue.yaml").read_text(encoding="utf-8")
+    )
 
     # The text is raw: every half-width comma of the published text is still there for check.
     published = SAMPLE_TEXT.read_text(encoding="utf-8")
@@ -306,8 +338,9 @@ def test_check_fix_turns_the_imported_sample_into_issue_13(tmp_path, sample_buil
     assert listed.returncode == 0, listed.stderr
     comma_lines = [line for line in listed.stdout.splitlines() if "半角“,”" in line]
     assert len(comma_lines) == published_commas > 0
-    assert all(re.match(r"issues/2024/13/(issue\.yaml|01\.md):\d+:\d+: ", line)
-               for line in comma_lines)
+    assert all(
+        re.match(r"issues/2024/13/(issue\.yaml|01\.md):\d+:\d+: ", line) for line in comma_lines
+    )
 
     fixed = liandong("check", "13", "--fix", cwd=root)
     assert fixed.returncode == 0, fixed.stderr
@@ -317,8 +350,9 @@ def test_check_fix_turns_the_imported_sample_into_issue_13(tmp_path, sample_buil
 
     # The repaired sources are the hand-made ones, but for the import's provenance comment.
     assert (root / ISSUE / "01.md").read_bytes() == (REPO / ISSUE / "01.md").read_bytes()
-    assert _content((root / ISSUE / "issue.yaml").read_text(encoding="utf-8")) == \
-        _content((REPO / ISSUE / "issue.yaml").read_text(encoding="utf-8"))
+    assert _content((root / ISSUE / "issue.yaml").read_text(encoding="utf-8")) == _content(
+        (REPO / ISSUE / "issue.yaml").read_text(encoding="utf-8")
+    )
 
     out = tmp_path / "out"
     liandong("build", "13", "--out", str(out), cwd=root, check=True)
@@ -340,8 +374,14 @@ def _import_with_little_memory(root: Path, name: str) -> subprocess.CompletedPro
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
 
     exe = Path(sys.executable).with_name("liandong")
-    return subprocess.run([str(exe), "import", name], cwd=root, capture_output=True, text=True,
-                          preexec_fn=limit, timeout=300)
+    return subprocess.run(
+        [str(exe), "import", name],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        preexec_fn=limit,
+        timeout=300,
+    )
 
 
 def test_a_huge_text_file_is_refused_before_it_is_read(tmp_path):
@@ -351,8 +391,10 @@ def test_a_huge_text_file_is_refused_before_it_is_read(tmp_path):
         handle.truncate(414 * 1024 * 1024)  # sparse: no disk used
     result = _import_with_little_memory(root, "huge.txt")
     assert result.returncode == 1
-    assert result.stderr == ("错误：huge.txt: 文件有 414.0 MB，超过 1 MB 的上限"
-                             "（limits.IMPORT_TEXT_BYTES）：这不像是一期简报，没有导入\n")
+    assert result.stderr == (
+        "错误：huge.txt: 文件有 414.0 MB，超过 1 MB 的上限"
+        "（limits.IMPORT_TEXT_BYTES）：这不像是一期简报，没有导入\n"
+    )
     assert not (root / ISSUE).exists()
 
 
@@ -389,8 +431,10 @@ def test_a_zip_bomb_docx_is_refused_within_the_limits(tmp_path):
     assert (root / "bomb.docx").stat().st_size < 8 * 1024 * 1024
     result = _import_with_little_memory(root, "bomb.docx")
     assert result.returncode == 1
-    assert result.stderr == ("错误：bomb.docx: Word 文档的 word/document.xml 解压后超过 16 MB 的上限"
-                             "（limits.DOCX_PART_BYTES）：文件已损坏或不是一期简报，没有导入\n")
+    assert result.stderr == (
+        "错误：bomb.docx: Word 文档的 word/document.xml 解压后超过 16 MB 的上限"
+        "（limits.DOCX_PART_BYTES）：文件已损坏或不是一期简报，没有导入\n"
+    )
     assert not (root / ISSUE).exists()
 
 
@@ -401,17 +445,19 @@ def _declare(path: Path, member: str, size: int) -> Path:
     data = bytearray(path.read_bytes())
     # Rewrite the declared size in the local and central headers
     # (the 32-bit field, or the zip64 extra field where the 32-bit one says 0xFFFFFFFF).
-    for signature, size_at, name_length_at, name_at in ((b"PK\x01\x02", 24, 28, 46),
-                                                        (b"PK\x03\x04", 22, 26, 30)):
+    for signature, size_at, name_length_at, name_at in (
+        (b"PK\x01\x02", 24, 28, 46),
+        (b"PK\x03\x04", 22, 26, 30),
+    ):
         at = data.find(signature)
         while at != -1:
-            length = struct.unpack("<H", data[at + name_length_at:at + name_length_at + 2])[0]
-            if data[at + name_at:at + name_at + length] == member.encode():
-                if data[at + size_at:at + size_at + 4] == b"\xff\xff\xff\xff":
+            length = struct.unpack("<H", data[at + name_length_at : at + name_length_at + 2])[0]
+            if data[at + name_at : at + name_at + length] == member.encode():
+                if data[at + size_at : at + size_at + 4] == b"\xff\xff\xff\xff":
                     extra = at + name_at + length
-                    data[extra + 4:extra + 12] = struct.pack("<Q", size)
+                    data[extra + 4 : extra + 12] = struct.pack("<Q", size)
                 else:
-                    data[at + size_at:at + size_at + 4] = struct.pack("<I", size)
+                    data[at + size_at : at + size_at + 4] = struct.pack("<I", size)
             at = data.find(signature, at + 4)
     path.write_bytes(bytes(data))
     return path
@@ -423,13 +469,18 @@ def test_a_docx_part_that_holds_more_than_it_declares_is_refused(tmp_path):
     _declare(_docx_bomb(root / "liar.docx", 64 * 1024 * 1024), "word/document.xml", 1024)
     result = _import_with_little_memory(root, "liar.docx")
     assert result.returncode == 1
-    assert result.stderr == ("错误：liar.docx: 无法读取 Word 文档：文件已损坏，或不是 .docx 格式；"
-                             "请在 Word/WPS 中重新另存为 .docx\n")
+    assert result.stderr == (
+        "错误：liar.docx: 无法读取 Word 文档：文件已损坏，或不是 .docx 格式；"
+        "请在 Word/WPS 中重新另存为 .docx\n"
+    )
 
 
 # --- PDF (issue 13): read by fonts, sizes, colours and positions -------------------------------
 
-def _import_pdf(tmp: Path, pdf: Path, name: str = "2024-13.pdf") -> tuple[Path, subprocess.CompletedProcess]:
+
+def _import_pdf(
+    tmp: Path, pdf: Path, name: str = "2024-13.pdf"
+) -> tuple[Path, subprocess.CompletedProcess]:
     root = project_without_13(tmp)
     shutil.copy(pdf, root / name)
     return root, liandong("import", name, cwd=root)
@@ -444,8 +495,9 @@ def _assert_issue_13_sources(root: Path) -> None:
     ours = (imported / "issue.yaml").read_text(encoding="utf-8").splitlines()
     theirs = (hand_made / "issue.yaml").read_text(encoding="utf-8").splitlines()
     assert ours[1] == "# 由 liandong import 从 2024-13.pdf 导入：请与原件核对。"
-    assert [line for line in ours if line != ours[1]] == \
-        [line for line in theirs if not line.startswith("状态:")]
+    assert [line for line in ours if line != ours[1]] == [
+        line for line in theirs if not line.startswith("状态:")
+    ]
 
 
 def _glyphs(pdf: Path) -> list[list[tuple]]:
@@ -453,13 +505,25 @@ def _glyphs(pdf: Path) -> list[list[tuple]]:
     import pdfplumber
 
     with pdfplumber.open(pdf) as document:
-        return [[(c["text"], c["fontname"].split("+")[-1], round(c["size"], 2), round(c["x0"], 2),
-                  round(c["top"], 2)) for c in page.chars] for page in document.pages]
+        return [
+            [
+                (
+                    c["text"],
+                    c["fontname"].split("+")[-1],
+                    round(c["size"], 2),
+                    round(c["x0"], 2),
+                    round(c["top"], 2),
+                )
+                for c in page.chars
+            ]
+            for page in document.pages
+        ]
 
 
 def _pdftotext(pdf: Path) -> str:
-    return subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    return subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def test_the_pdf_of_issue_13_imports_back_to_its_sources(tmp_path, sample_build):
@@ -525,7 +589,7 @@ def _find(element, kind: str):
     import pikepdf
 
     kids = element.get("/K")
-    for kid in (list(kids) if isinstance(kids, pikepdf.Array) else [kids]):
+    for kid in list(kids) if isinstance(kids, pikepdf.Array) else [kids]:
         if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
             if kid.S == kind:
                 return kid
@@ -536,6 +600,7 @@ def _find(element, kind: str):
 
 
 # --- PDF refusals and limits --------------------------------------------------------------
+
 
 def _blank_pdf(path: Path, pages: int = 1, content: bytes = b"", inflated: int = 0) -> Path:
     """A PDF of blank pages; the first page's content stream may inflate to `inflated` bytes."""
@@ -564,9 +629,13 @@ def test_a_pdf_without_text_is_refused(tmp_path):
     root = project_without_13(tmp_path)
     _blank_pdf(root / "scan.pdf")
     result = liandong("import", "scan.pdf", cwd=root)
-    assert (result.returncode, result.stderr) == (1, (
-        "错误：scan.pdf: PDF 里没有可以提取的文字（可能是扫描件或图片）：扫描件要先做文字识别（OCR），"
-        "无法直接导入\n"))
+    assert (result.returncode, result.stderr) == (
+        1,
+        (
+            "错误：scan.pdf: PDF 里没有可以提取的文字（可能是扫描件或图片）：扫描件要先做文字识别（OCR），"
+            "无法直接导入\n"
+        ),
+    )
     assert not (root / ISSUE).exists()
 
 
@@ -578,7 +647,9 @@ def test_an_encrypted_pdf_is_refused(tmp_path, sample_build):
         pdf.save(root / "locked.pdf", encryption=pikepdf.Encryption(user="secret", owner="secret"))
     result = liandong("import", "locked.pdf", cwd=root)
     assert (result.returncode, result.stderr) == (
-        1, "错误：locked.pdf: PDF 设有密码，无法导入；请用不加密的 PDF\n")
+        1,
+        "错误：locked.pdf: PDF 设有密码，无法导入；请用不加密的 PDF\n",
+    )
     assert not (root / ISSUE).exists()
 
 
@@ -589,21 +660,26 @@ def test_a_huge_pdf_is_refused_before_it_is_read(tmp_path):
         handle.truncate(300 * 1024 * 1024)  # sparse: no disk used
     result = _import_with_little_memory(root, "huge.pdf")
     assert result.returncode == 1
-    assert result.stderr == ("错误：huge.pdf: 文件有 300.0 MB，超过 64 MB 的上限"
-                             "（limits.PDF_BYTES）：这不像是一期简报，没有导入\n")
+    assert result.stderr == (
+        "错误：huge.pdf: 文件有 300.0 MB，超过 64 MB 的上限"
+        "（limits.PDF_BYTES）：这不像是一期简报，没有导入\n"
+    )
     assert not (root / ISSUE).exists()
 
 
 def test_a_pdf_whose_content_inflates_past_the_limit_is_refused(tmp_path):
     """Preflight's limits on what a PDF decodes to hold for import too."""
     root = project_without_13(tmp_path)
-    bomb = _blank_pdf(root / "bomb.pdf", content=b"BT /F1 12 Tf (x) Tj ET\n",
-                      inflated=512 * 1024 * 1024)
+    bomb = _blank_pdf(
+        root / "bomb.pdf", content=b"BT /F1 12 Tf (x) Tj ET\n", inflated=512 * 1024 * 1024
+    )
     assert bomb.stat().st_size < 4 * 1024 * 1024
     result = _import_with_little_memory(root, "bomb.pdf")
     assert result.returncode == 1
-    assert result.stderr == ("错误：bomb.pdf: 内容解压后超过 128 MB 的上限（limits.PDF_DECODED_BYTES）："
-                             "不像是一期简报，可能是恶意构造的文件，未导入\n")
+    assert result.stderr == (
+        "错误：bomb.pdf: 内容解压后超过 128 MB 的上限（limits.PDF_DECODED_BYTES）："
+        "不像是一期简报，可能是恶意构造的文件，未导入\n"
+    )
     assert not (root / ISSUE).exists()
 
 
@@ -614,11 +690,14 @@ def test_a_pdf_of_too_many_pages_is_refused(tmp_path):
     _blank_pdf(root / "many.pdf", pages=limits.PDF_PAGES + 1)
     result = _import_with_little_memory(root, "many.pdf")
     assert result.returncode == 1
-    assert result.stderr == (f"错误：many.pdf: 共 {limits.PDF_PAGES + 1} 页，超过 {limits.PDF_PAGES} "
-                             "页的上限（limits.PDF_PAGES），未导入\n")
+    assert result.stderr == (
+        f"错误：many.pdf: 共 {limits.PDF_PAGES + 1} 页，超过 {limits.PDF_PAGES} "
+        "页的上限（limits.PDF_PAGES），未导入\n"
+    )
 
 
 # --- Several files or a folder: each into its own issue, then a report ---------------------------
+
 
 def _as_issue(case: str, number: int, path: Path) -> Path:
     """A text case of issue 13 made into issue `number` of 2024."""
@@ -652,14 +731,16 @@ def test_several_files_are_imported_each_into_its_issue_with_a_report(tmp_path, 
         "未导入（2）：\n"
         "  broken.pdf: 无法读取 PDF：文件已损坏，或不是 PDF 文件\n"
         "  again.pdf: issues/2024/13 已经存在：liandong import 不会覆盖已有的一期（2024 年第 13 期）。"
-        "如要重新导入，请先把这个文件夹移走\n")
+        "如要重新导入，请先把这个文件夹移走\n"
+    )
     # Each problem was also said as it was found, with its file.
     assert result.stderr == (
         "注意：issues/2024/14/01.md:17:1: 2级标题（##）应以“（一）”这样的序号开头\n"
         "注意：导入的稿件还有上面 1 处问题，请修改后再生成（半角标点可用 liandong check --fix 修正）\n"
         "错误：broken.pdf: 无法读取 PDF：文件已损坏，或不是 PDF 文件\n"
         "错误：again.pdf: issues/2024/13 已经存在：liandong import 不会覆盖已有的一期（2024 年第 13 期）。"
-        "如要重新导入，请先把这个文件夹移走\n")
+        "如要重新导入，请先把这个文件夹移走\n"
+    )
     _assert_issue_13_sources(root)  # the first import of 13 stands: never overwritten
     assert (root / "issues" / "series.yaml").read_bytes() == before
 
@@ -681,7 +762,10 @@ def test_a_folder_is_imported_in_natural_order_with_its_subfolders(tmp_path):
         "  往期/2024/第10期.txt → issues/2024/10",
         "  往期/第13期.txt → issues/2024/13",
     ]
-    assert result.stdout.splitlines()[-5] == "导入结果：共 3 个文件，已导入 3 个（其中 0 个需要核对），未导入 0 个。"
+    assert (
+        result.stdout.splitlines()[-5]
+        == "导入结果：共 3 个文件，已导入 3 个（其中 0 个需要核对），未导入 0 个。"
+    )
 
 
 def test_a_folder_without_files_to_import_is_refused(tmp_path):
@@ -690,9 +774,11 @@ def test_a_folder_without_files_to_import_is_refused(tmp_path):
     (root / "空的" / "说明.doc").write_bytes(b"x")
     result = liandong("import", "空的", cwd=root)
     assert result.returncode == 1
-    assert result.stdout == ("导入结果：共 1 个文件，已导入 0 个（其中 0 个需要核对），未导入 1 个。\n"
-                             "未导入（1）：\n"
-                             "  空的: 文件夹里没有可以导入的文件（.pdf、.docx、.txt）\n")
+    assert result.stdout == (
+        "导入结果：共 1 个文件，已导入 0 个（其中 0 个需要核对），未导入 1 个。\n"
+        "未导入（1）：\n"
+        "  空的: 文件夹里没有可以导入的文件（.pdf、.docx、.txt）\n"
+    )
 
 
 def test_no_file_is_a_usage_error():
@@ -713,7 +799,7 @@ subtitle (2024/20), a 版记 without the series' 送 (2025/3), a one-line paragr
 
 SAME_FORMS = {
     "2025/16": "a run-in heading's text broken mid-sentence by the editor, a space after “1.” "
-               "(not printed), a list item on two lines",
+    "(not printed), a list item on two lines",
     "2025/17": "columns aligned right by the delimiter row (------:), which numbers are anyway",
     "2025/18": "the photos' file names (照片/接待.jpg comes back as 图1.jpg)",
 }
@@ -760,15 +846,20 @@ def _differences(root: Path, name: str) -> list[str]:
         found.append("files")
     if _settings(imported / "issue.yaml") != _settings(original / "issue.yaml"):
         found.append("issue.yaml")
-    found += [md.name for md in sorted(original.glob("*.md"))
-              if (imported / md.name).exists() and (imported / md.name).read_bytes() != md.read_bytes()]
+    found += [
+        md.name
+        for md in sorted(original.glob("*.md"))
+        if (imported / md.name).exists() and (imported / md.name).read_bytes() != md.read_bytes()
+    ]
     return found
 
 
 @pytest.mark.parametrize("tags", ["tagged", "untagged"])
 @pytest.mark.parametrize("name", ROUND_TRIP)
 def test_a_corpus_issue_imports_back_to_its_sources(tmp_path, corpus_pdfs, name, tags):
-    pdf = corpus_pdfs[name] if tags == "tagged" else _untagged(corpus_pdfs[name], tmp_path / "u.pdf")
+    pdf = (
+        corpus_pdfs[name] if tags == "tagged" else _untagged(corpus_pdfs[name], tmp_path / "u.pdf")
+    )
     root = _import_corpus_issue(tmp_path, name, pdf)
     assert _differences(root, name) == []
 
@@ -783,8 +874,9 @@ def test_a_title_broken_by_the_editor_comes_back_whole(tmp_path, corpus_pdfs):
         imported = (root / "issues/2024/21" / md).read_text(encoding="utf-8")
         original = (CORPUS / "issues/2024/21" / md).read_text(encoding="utf-8")
         assert imported.split("---\n")[2] == original.split("---\n")[2]  # the bodies
-    assert "标题: 学习贯彻党的二十届三中全会精神全省人大代表履职培训班在长沙举办\n" in \
-        (root / "issues/2024/21/01.md").read_text(encoding="utf-8")
+    assert "标题: 学习贯彻党的二十届三中全会精神全省人大代表履职培训班在长沙举办\n" in (
+        root / "issues/2024/21/01.md"
+    ).read_text(encoding="utf-8")
 
 
 def test_sentences_the_editor_kept_on_one_line_come_back_one_per_line(tmp_path, corpus_pdfs):
@@ -799,6 +891,7 @@ def test_sentences_the_editor_kept_on_one_line_come_back_one_per_line(tmp_path, 
 
 # --- What the import writes prints as it reads (docs/syntax.md, 7 and 9) ----------------------
 
+
 def _parsed(markdown: str) -> tuple[list, list, list]:
     from liandong.source import SourceFile, parse_blocks
 
@@ -808,17 +901,20 @@ def _parsed(markdown: str) -> tuple[list, list, list]:
     return parse_blocks(source, 0, len(markdown), problems, notices), problems, notices
 
 
-@pytest.mark.parametrize("text", [
-    "说明：*号表示必填项*，4*4 得 16，a_b 与 __ 原样印出。",
-    "加粗写作 **文字**，四个星号 **** 也照印。",
-    "路径 C:\\文件 和 a\\*b 里的反斜杠照印。",
-    "链接写法 [文字](www.hnrd.gov.cn) 与脚注 [^1]、[甲][乙] 都照印。",
-    "尖括号 <b> 与 <https://www.hnrd.gov.cn> 以及 &nbsp; 都照印。",
-    "会议提出。# 不是标题。- 不是列表。1. 不是编号。| 不是表格。> 不是引用。",
-    "第一句。注：这不是注释块的开头。",
-    "第一句。![图](a.jpg) 不是图片。",
-    "第一句。--- 不是分隔线。",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "说明：*号表示必填项*，4*4 得 16，a_b 与 __ 原样印出。",
+        "加粗写作 **文字**，四个星号 **** 也照印。",
+        "路径 C:\\文件 和 a\\*b 里的反斜杠照印。",
+        "链接写法 [文字](www.hnrd.gov.cn) 与脚注 [^1]、[甲][乙] 都照印。",
+        "尖括号 <b> 与 <https://www.hnrd.gov.cn> 以及 &nbsp; 都照印。",
+        "会议提出。# 不是标题。- 不是列表。1. 不是编号。| 不是表格。> 不是引用。",
+        "第一句。注：这不是注释块的开头。",
+        "第一句。![图](a.jpg) 不是图片。",
+        "第一句。--- 不是分隔线。",
+    ],
+)
 def test_imported_text_prints_as_it_reads(text):
     from liandong.importer import Article, Text, article_markdown
 
@@ -833,17 +929,22 @@ def test_imported_text_prints_as_it_reads(text):
 def test_bold_runs_and_run_in_headings_are_written_in_the_forms_syntax():
     from liandong.importer import Article, Text, article_markdown
 
-    blocks = [Text("（一）完善接待制度。代表每月进社区接待群众一次。现场收集意见建议。", 2, 10),
-              Text("一是完善制度体系。市人大常委会修订了工作规则。", strong=[(0, 9)])]
+    blocks = [
+        Text("（一）完善接待制度。代表每月进社区接待群众一次。现场收集意见建议。", 2, 10),
+        Text("一是完善制度体系。市人大常委会修订了工作规则。", strong=[(0, 9)]),
+    ]
     markdown = article_markdown(Article("标题", None, blocks))
     assert markdown.split("---\n", 2)[2] == (
         "\n## （一）完善接待制度。代表每月进社区接待群众一次。\n现场收集意见建议。\n"
-        "\n**一是完善制度体系。**市人大常委会修订了工作规则。\n")
+        "\n**一是完善制度体系。**市人大常委会修订了工作规则。\n"
+    )
     parsed, problems, notices = _parsed(markdown.split("---\n", 2)[2])
     assert (problems, notices) == ([], [])
     assert (parsed[0].level, parsed[0].lead, parsed[0].text) == (2, 10, blocks[0].text)
     assert [(run.text, run.strong) for run in parsed[1].runs] == [
-        ("一是完善制度体系。", True), ("市人大常委会修订了工作规则。", False)]
+        ("一是完善制度体系。", True),
+        ("市人大常委会修订了工作规则。", False),
+    ]
 
 
 def test_a_pdf_laid_out_as_word_lays_one_out_imports(tmp_path):
@@ -867,9 +968,11 @@ def test_a_pdf_laid_out_as_word_lays_one_out_imports(tmp_path):
 
 RUN_IN = "（一）联络站建设全面铺开。"
 ITEMS = ["加强阵地建设；", "完善工作制度；", "提升履职实效。"]
-TABLE = [["地区", "联络站（个）", "代表（人）", "覆盖率"],
-         ["长沙市", "1,268", "3,150", "98.5%"],
-         ["株洲市", "562", "1,420", "96%"]]
+TABLE = [
+    ["地区", "联络站（个）", "代表（人）", "覆盖率"],
+    ["长沙市", "1,268", "3,150", "98.5%"],
+    ["株洲市", "562", "1,420", "96%"],
+]
 """A 3×4 table: a header row and two body rows of four columns."""
 PHOTO_MM = 120
 
@@ -881,9 +984,14 @@ def _photo() -> bytes:
     from PIL import Image
 
     gradient = Image.linear_gradient("L")  # dark to light, top to bottom
-    photo = Image.merge("RGB", (gradient.resize((2400, 1600)),
-                                gradient.rotate(90).resize((2400, 1600)),
-                                Image.new("L", (2400, 1600), 90)))
+    photo = Image.merge(
+        "RGB",
+        (
+            gradient.resize((2400, 1600)),
+            gradient.rotate(90).resize((2400, 1600)),
+            Image.new("L", (2400, 1600), 90),
+        ),
+    )
     buffer = io.BytesIO()
     photo.save(buffer, "JPEG", quality=85)
     return buffer.getvalue()
@@ -932,27 +1040,42 @@ def forms_issue(tmp_path_factory) -> dict:
     strict = liandong("check", "13", "--strict", cwd=root)
     out = tmp / "out"
     built = liandong("build", "13", "--out", str(out), cwd=root)
-    return {"root": root, "photo": photo, "imported": imported, "fixed": fixed, "strict": strict,
-            "built": built, "pdf": out / "2024-13.pdf", "html": out / "2024-13.html"}
+    return {
+        "root": root,
+        "photo": photo,
+        "imported": imported,
+        "fixed": fixed,
+        "strict": strict,
+        "built": built,
+        "pdf": out / "2024-13.pdf",
+        "html": out / "2024-13.html",
+    }
 
 
 def test_a_word_file_with_the_new_forms_imports_checks_clean_and_builds(forms_issue):
     root = forms_issue["root"]
     assert forms_issue["imported"].returncode == 0, forms_issue["imported"].stderr
     assert forms_issue["imported"].stdout.splitlines() == [
-        "issues/2024/13/issue.yaml", "issues/2024/13/01.md", "issues/2024/13/图1.jpg"]
+        "issues/2024/13/issue.yaml",
+        "issues/2024/13/01.md",
+        "issues/2024/13/图1.jpg",
+    ]
     # The photo is copied into the issue's folder as it was in the Word file.
     assert (root / ISSUE / "图1.jpg").read_bytes() == forms_issue["photo"]
     assert (root / ISSUE / "01.md").read_text(encoding="utf-8").split("---\n", 2)[2] == (
         "\n今年以来，各地代表联络站建设取得新进展。\n"
         f"\n## {RUN_IN}各市州把联络站建设作为闭会期间代表工作的重要载体。\n"
         "\n会议提出三点要求：\n"
-        "\n" + "".join(f"- {item}\n" for item in ITEMS) +
-        "\n表1　2024年部分市州代表联络站建设情况\n"
-        + "".join("| " + " | ".join(row) + " |\n" + ("|---|---|---|---|\n" if not n else "")
-                  for n, row in enumerate(TABLE)) +
-        f"\n![图1　株洲市代表联络站接待群众](图1.jpg){{宽={PHOTO_MM}mm}}\n"
-        "\n会议要求，进一步完善工作机制。\n")
+        "\n"
+        + "".join(f"- {item}\n" for item in ITEMS)
+        + "\n表1　2024年部分市州代表联络站建设情况\n"
+        + "".join(
+            "| " + " | ".join(row) + " |\n" + ("|---|---|---|---|\n" if not n else "")
+            for n, row in enumerate(TABLE)
+        )
+        + f"\n![图1　株洲市代表联络站接待群众](图1.jpg){{宽={PHOTO_MM}mm}}\n"
+        "\n会议要求，进一步完善工作机制。\n"
+    )
     for step in ("fixed", "strict", "built"):
         assert forms_issue[step].returncode == 0, forms_issue[step].stderr
     assert "没有发现问题" in forms_issue["strict"].stdout + forms_issue["strict"].stderr
@@ -989,48 +1112,70 @@ def test_the_pdf_prints_the_forms(forms_issue):
     import pypdfium2
 
     with pdfplumber.open(forms_issue["pdf"]) as pdf:
-        lines = [(page.page_number, base, chars) for page in pdf.pages
-                 for base, chars in _pdf_lines(page)]
+        lines = [
+            (page.page_number, base, chars)
+            for page in pdf.pages
+            for base, chars in _pdf_lines(page)
+        ]
         texts = ["".join(c["text"] for c in chars) for _, _, chars in lines]
 
         # The run-in heading: one paragraph, its phrase in the subtitle's face (楷体), the
         # text going on in the body's face on the same line.
         subtitle_font = {c["fontname"] for c in lines[texts.index("推动代表履职常态化")][2]}
-        body_font = {c["fontname"] for c in lines[texts.index("今年以来，各地代表联络站建设取得新进展。")][2]}
-        (run_in,) = [chars for _, _, chars in lines if "".join(c["text"] for c in chars).startswith(RUN_IN)]
-        assert {c["fontname"] for c in run_in[:len(RUN_IN)]} == subtitle_font
-        assert {c["fontname"] for c in run_in[len(RUN_IN):]} == body_font
+        body_font = {
+            c["fontname"] for c in lines[texts.index("今年以来，各地代表联络站建设取得新进展。")][2]
+        }
+        (run_in,) = [
+            chars for _, _, chars in lines if "".join(c["text"] for c in chars).startswith(RUN_IN)
+        ]
+        assert {c["fontname"] for c in run_in[: len(RUN_IN)]} == subtitle_font
+        assert {c["fontname"] for c in run_in[len(RUN_IN) :]} == body_font
         assert subtitle_font != body_font
 
         # The list: each item on a line of its own, after its marker.
         start = texts.index("会议提出三点要求：") + 1
-        assert texts[start:start + len(ITEMS)] == [f"●{item}" for item in ITEMS]
+        assert texts[start : start + len(ITEMS)] == [f"●{item}" for item in ITEMS]
 
         # The table: caption, then each row's cells in order, then rules all round.
         caption = next(i for i, text in enumerate(texts) if text.startswith("表1"))
-        rows = [_cells(chars) for _, _, chars in lines[caption + 1:caption + 1 + len(TABLE)]]
+        rows = [_cells(chars) for _, _, chars in lines[caption + 1 : caption + 1 + len(TABLE)]]
         assert rows == TABLE
         page = pdf.pages[lines[caption][0] - 1]
         top = page.height - lines[caption + 1][1] - 28  # a row is a grid line (29 pt) high
         bottom = page.height - lines[caption + len(TABLE)][1] + 10
         # Rules are drawn cell by cell: where they run, not how long each piece is, counts.
-        across = {round(e["top"]) for e in page.edges if e["orientation"] == "h"
-                  and e["width"] > 20 and top <= e["top"] <= bottom}
-        down = {round(e["x0"]) for e in page.edges if e["orientation"] == "v"
-                and e["height"] > 10 and e["top"] >= top - 1 and e["bottom"] <= bottom + 1}
+        across = {
+            round(e["top"])
+            for e in page.edges
+            if e["orientation"] == "h" and e["width"] > 20 and top <= e["top"] <= bottom
+        }
+        down = {
+            round(e["x0"])
+            for e in page.edges
+            if e["orientation"] == "v"
+            and e["height"] > 10
+            and e["top"] >= top - 1
+            and e["bottom"] <= bottom + 1
+        }
         assert len(_merged(across)) == len(TABLE) + 1  # a rule above, between and under the rows
         assert len(_merged(down)) == len(TABLE[0]) + 1  # and left, between and right of the cells
 
         # The photo: one image, as wide as the Word file set it (less the little the grid takes
         # to round its height to whole lines), in its proportions; what is drawn there is it.
-        (number, image), = [(p.page_number, i) for p in pdf.pages for i in p.images]
+        ((number, image),) = [(p.page_number, i) for p in pdf.pages for i in p.images]
         assert 0.9 * PHOTO_MM * MM < image["width"] <= PHOTO_MM * MM + 0.5
         assert abs(image["width"] / image["height"] - 2400 / 1600) < 0.01
     document = pypdfium2.PdfDocument(forms_issue["pdf"])
     scale = 72 / 72
     bitmap = document[number - 1].render(scale=scale).to_pil()
-    box = bitmap.crop((int(image["x0"] * scale) + 2, int(image["top"] * scale) + 2,
-                       int(image["x1"] * scale) - 2, int(image["bottom"] * scale) - 2))
+    box = bitmap.crop(
+        (
+            int(image["x0"] * scale) + 2,
+            int(image["top"] * scale) + 2,
+            int(image["x1"] * scale) - 2,
+            int(image["bottom"] * scale) - 2,
+        )
+    )
     # The photo's red runs dark to light from top to bottom, its green across.
     top, bottom = box.getpixel((box.width // 2, 2)), box.getpixel((box.width // 2, box.height - 3))
     left, right = box.getpixel((2, box.height // 2)), box.getpixel((box.width - 3, box.height // 2))
@@ -1053,14 +1198,17 @@ def test_the_web_page_shows_the_forms(forms_issue, browser):
     page = browser.new_page(viewport={"width": 1000, "height": 900})
     page.goto(forms_issue["html"].as_uri())
     cells = page.eval_on_selector_all(
-        "table tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent.trim()))")
+        "table tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent.trim()))"
+    )
     assert cells == TABLE
     borders = page.eval_on_selector_all(
-        "table td, table th", "cells => cells.map(c => getComputedStyle(c).borderTopWidth)")
+        "table td, table th", "cells => cells.map(c => getComputedStyle(c).borderTopWidth)"
+    )
     assert all(width != "0px" for width in borders)
 
     items = page.eval_on_selector_all(
-        "ul li", "items => items.map(i => [i.textContent.trim(), i.getBoundingClientRect().top])")
+        "ul li", "items => items.map(i => [i.textContent.trim(), i.getBoundingClientRect().top])"
+    )
     assert [text for text, _ in items] == [f"●{item}" for item in ITEMS]
     assert len({top for _, top in items}) == len(ITEMS)  # one under the other
 
@@ -1088,7 +1236,10 @@ def test_the_pdf_with_the_forms_imports_back_to_its_sources(forms_issue, tmp_pat
     result = liandong("import", "2024-13.pdf", cwd=root)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
-        "issues/2024/13/issue.yaml", "issues/2024/13/01.md", "issues/2024/13/图1.jpg"]
+        "issues/2024/13/issue.yaml",
+        "issues/2024/13/01.md",
+        "issues/2024/13/图1.jpg",
+    ]
     original = (forms_issue["root"] / ISSUE / "01.md").read_text(encoding="utf-8")
     imported = (root / ISSUE / "01.md").read_text(encoding="utf-8")
     printed = re.search(r"\{宽=(\d+)mm\}", imported).group(1)
@@ -1112,8 +1263,16 @@ def _blocks(root: Path, name: str) -> list:
         found.append(("article", article.title.value, article.subtitle and article.subtitle.value))
         for block in article.blocks:
             units = [[(run.text, run.strong) for run in unit.runs] for unit in block.units()]
-            found.append((type(block).__name__, getattr(block, "level", 0), getattr(block, "lead", 0),
-                          block.text, units, getattr(block, "width", None)))
+            found.append(
+                (
+                    type(block).__name__,
+                    getattr(block, "level", 0),
+                    getattr(block, "lead", 0),
+                    block.text,
+                    units,
+                    getattr(block, "width", None),
+                )
+            )
     return found
 
 
@@ -1139,10 +1298,16 @@ def test_a_pdf_without_a_masthead_is_refused(tmp_path):
     case = CASES / "word_pdf"
     html = (case / "layout.html").read_text(encoding="utf-8")
     start, end = html.index('<p class="name">'), html.index('<p><span class="label">')
-    weasyprint.HTML(string=html[:start] + html[end:], base_url=str(case)).write_pdf(root / "input.pdf")
+    weasyprint.HTML(string=html[:start] + html[end:], base_url=str(case)).write_pdf(
+        root / "input.pdf"
+    )
     result = liandong("import", "input.pdf", cwd=root)
-    assert (result.returncode, result.stderr) == (1, (
-        "错误：input.pdf（第 1 页）: 找不到报头：文件开头应是刊名和“第 N 期”，这不像是一期已发表的简报\n"))
+    assert (result.returncode, result.stderr) == (
+        1,
+        (
+            "错误：input.pdf（第 1 页）: 找不到报头：文件开头应是刊名和“第 N 期”，这不像是一期已发表的简报\n"
+        ),
+    )
     assert not (root / ISSUE).exists()
 
 
@@ -1162,7 +1327,8 @@ def test_characters_a_pdf_gives_no_text_for_are_said(tmp_path, sample_build):
     kai = _glyphs_in(root / "2024-13.pdf", 0, "WenKai")
     assert result.stderr.splitlines()[0] == (
         f"注意：2024-13.pdf（第 1 页）: 有 {kai} 个字在 PDF 里没有对应的文字编码（字体缺少 Unicode 映射），"
-        "导入时缺了这些字：请对照原件补上")
+        "导入时缺了这些字：请对照原件补上"
+    )
     note = (root / ISSUE / "issue.yaml").read_text(encoding="utf-8").split("编者按: |\n")[1]
     assert set(note) <= set("“”‘’ \n")  # the note's quotes are set in 仿宋, which has its map
 

@@ -43,7 +43,7 @@ punctuation runs against typeset's classes)."""
 
 FORBIDDEN = {
     ("preflight", "render"): "preflight checks any PDF (`liandong preflight`, the importer) "
-                             "without Jinja: the page's numbers are in page.py",
+    "without Jinja: the page's numbers are in page.py",
 }
 """Imports the layer order alone would allow, refused with the reason."""
 
@@ -62,10 +62,10 @@ def imports(path: Path) -> list[tuple[int, str, list[str]]]:
             relative = "liandong" + (f".{node.module}" if node.module else "")
             base = relative if node.level else node.module or ""
             if base == "liandong":  # from liandong import limits: each name is a module
-                found += [(node.lineno, f"liandong.{name}", []) for name in names
-                          if name in RANK]
-                found += [(node.lineno, "liandong.__init__", [name]) for name in names
-                          if name not in RANK]
+                found += [(node.lineno, f"liandong.{name}", []) for name in names if name in RANK]
+                found += [
+                    (node.lineno, "liandong.__init__", [name]) for name in names if name not in RANK
+                ]
             else:
                 found.append((node.lineno, base, names))
     return found
@@ -76,8 +76,11 @@ def modules() -> list[Path]:
 
 
 def liandong_imports(path: Path) -> list[tuple[int, str, list[str]]]:
-    return [(line, name.split(".")[1], names) for line, name, names in imports(path)
-            if name.startswith("liandong.")]
+    return [
+        (line, name.split(".")[1], names)
+        for line, name, names in imports(path)
+        if name.startswith("liandong.")
+    ]
 
 
 def test_every_module_has_a_layer():
@@ -90,36 +93,56 @@ def test_no_module_imports_a_later_layer():
     for path in modules():
         for line, target, _ in liandong_imports(path):
             if RANK[target] > RANK[path.stem]:
-                wrong.append(f"liandong/{path.name}:{line}: {path.stem} "
-                             f"({LAYERS[RANK[path.stem]][0]}) imports {target} "
-                             f"({LAYERS[RANK[target]][0]})")
+                wrong.append(
+                    f"liandong/{path.name}:{line}: {path.stem} "
+                    f"({LAYERS[RANK[path.stem]][0]}) imports {target} "
+                    f"({LAYERS[RANK[target]][0]})"
+                )
             elif (path.stem, target) in FORBIDDEN:
-                wrong.append(f"liandong/{path.name}:{line}: {path.stem} imports {target}: "
-                             f"{FORBIDDEN[path.stem, target]}")
+                wrong.append(
+                    f"liandong/{path.name}:{line}: {path.stem} imports {target}: "
+                    f"{FORBIDDEN[path.stem, target]}"
+                )
     assert not wrong, "\n".join(wrong)
 
 
 def test_no_module_imports_a_private_name_of_another():
-    wrong = [f"liandong/{path.name}:{line}: from liandong.{target} import {name}"
-             for path in modules() for line, target, names in liandong_imports(path)
-             if target != path.stem for name in names
-             if name.startswith("_") and not name.endswith("__")]
+    wrong = [
+        f"liandong/{path.name}:{line}: from liandong.{target} import {name}"
+        for path in modules()
+        for line, target, names in liandong_imports(path)
+        if target != path.stem
+        for name in names
+        if name.startswith("_") and not name.endswith("__")
+    ]
     assert not wrong, "\n".join(wrong)
 
 
 def test_only_pdf_imports_weasyprint():
-    importers = sorted({path.name for path in modules() for _, name, _ in imports(path)
-                        if name.split(".")[0] == "weasyprint"})
+    importers = sorted(
+        {
+            path.name
+            for path in modules()
+            for _, name, _ in imports(path)
+            if name.split(".")[0] == "weasyprint"
+        }
+    )
     assert importers == ["pdf.py"]
 
 
-@pytest.mark.parametrize("source, expected", [
-    ("def f():\n    from liandong.build import x\n", [(2, "build", ["x"])]),
-    ("from liandong import limits, __version__\n", [(1, "limits", []), (1, "__init__", ["__version__"])]),
-    ("from . import render\n", [(1, "render", [])]),
-    ("from .source import _CONTROL\n", [(1, "source", ["_CONTROL"])]),
-    ("import liandong.pdf\n", [(1, "pdf", [])]),
-])
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ("def f():\n    from liandong.build import x\n", [(2, "build", ["x"])]),
+        (
+            "from liandong import limits, __version__\n",
+            [(1, "limits", []), (1, "__init__", ["__version__"])],
+        ),
+        ("from . import render\n", [(1, "render", [])]),
+        ("from .source import _CONTROL\n", [(1, "source", ["_CONTROL"])]),
+        ("import liandong.pdf\n", [(1, "pdf", [])]),
+    ],
+)
 def test_the_parser_sees_every_kind_of_import(tmp_path, source, expected):
     path = tmp_path / "m.py"
     path.write_text(source, encoding="utf-8")

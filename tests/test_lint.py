@@ -22,7 +22,9 @@ def case_names() -> list[str]:
 
 
 def source_of(case: Path) -> Path:
-    (path,) = [p for p in case.iterdir() if p.name != "expected.txt" and not p.name.startswith("fixed")]
+    (path,) = [
+        p for p in case.iterdir() if p.name != "expected.txt" and not p.name.startswith("fixed")
+    ]
     return path
 
 
@@ -40,8 +42,7 @@ def test_findings(name: str) -> None:
     assert found == expected.splitlines()
 
 
-@pytest.mark.parametrize("name", [n for n in case_names()
-                                  if any((CASES / n).glob("fixed.*"))])
+@pytest.mark.parametrize("name", [n for n in case_names() if any((CASES / n).glob("fixed.*"))])
 def test_fix(name: str, tmp_path: Path) -> None:
     case = CASES / name
     original = source_of(case)
@@ -60,11 +61,22 @@ def test_fix(name: str, tmp_path: Path) -> None:
 
 
 def test_every_rule_has_a_fixture() -> None:
-    rules = {f.rule for name in case_names() for f in findings(source_of(CASES / name), CASES / name)}
-    assert rules == {"half_width_punctuation", "half_width_parentheses", "straight_quotes",
-                     "unbalanced_brackets", "document_number_brackets", "space_between_chinese",
-                     "ellipsis", "dash", "full_width_alphanumerics", "doubled_punctuation",
-                     "placeholder"}
+    rules = {
+        f.rule for name in case_names() for f in findings(source_of(CASES / name), CASES / name)
+    }
+    assert rules == {
+        "half_width_punctuation",
+        "half_width_parentheses",
+        "straight_quotes",
+        "unbalanced_brackets",
+        "document_number_brackets",
+        "space_between_chinese",
+        "ellipsis",
+        "dash",
+        "full_width_alphanumerics",
+        "doubled_punctuation",
+        "placeholder",
+    }
 
 
 def _lint(text: str) -> list[tuple[str, int]]:

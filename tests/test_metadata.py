@@ -30,17 +30,26 @@ def test_each_xmp_description_declares_the_namespaces_it_uses(sample_build):
     used_everywhere = set()
     for description in descriptions:
         parent = description.getparent()
-        own = {uri for prefix, uri in description.nsmap.items()
-               if parent.nsmap.get(prefix) != uri}
-        used = {etree.QName(element).namespace for element in description.iterdescendants()
-                if isinstance(element.tag, str)}
-        used |= {etree.QName(name).namespace for element in description.iter()
-                 for name in element.attrib if "}" in name}
+        own = {uri for prefix, uri in description.nsmap.items() if parent.nsmap.get(prefix) != uri}
+        used = {
+            etree.QName(element).namespace
+            for element in description.iterdescendants()
+            if isinstance(element.tag, str)
+        }
+        used |= {
+            etree.QName(name).namespace
+            for element in description.iter()
+            for name in element.attrib
+            if "}" in name
+        }
         used -= {rdf, "http://www.w3.org/XML/1998/namespace"}
         assert used <= own, (used - own, etree.tostring(description)[:200])
         used_everywhere |= used
-    assert {"http://www.aiim.org/pdfa/ns/id/", "http://purl.org/dc/elements/1.1/",
-            "http://ns.adobe.com/xap/1.0/"} <= used_everywhere
+    assert {
+        "http://www.aiim.org/pdfa/ns/id/",
+        "http://purl.org/dc/elements/1.1/",
+        "http://ns.adobe.com/xap/1.0/",
+    } <= used_everywhere
 
 
 def test_pdfa_identification_is_written_as_elements(sample_build):
@@ -57,18 +66,23 @@ def test_the_series_time_zone_is_in_info_and_xmp(tmp_path):
     project = make_project(tmp_path, overrides={SERIES: series})
     liandong("build", "13", cwd=project, check=True)
     with pikepdf.open(project / "build" / "2024-13.pdf") as doc:
-        assert str(doc.docinfo.CreationDate) == str(doc.docinfo.ModDate) == "D:20240830000000-04'00'"
+        assert (
+            str(doc.docinfo.CreationDate) == str(doc.docinfo.ModDate) == "D:20240830000000-04'00'"
+        )
         meta = doc.open_metadata()
         assert meta["xmp:CreateDate"] == meta["xmp:ModifyDate"] == "2024-08-30T00:00:00-04:00"
 
 
-@pytest.mark.parametrize("written, expected", [
-    ("D:20240830000000+08'00", ("D:20240830000000+08'00'", "2024-08-30T00:00:00+08:00")),
-    ("D:20240830000000-04'00'", ("D:20240830000000-04'00'", "2024-08-30T00:00:00-04:00")),
-    ("D:20240830120000Z", ("D:20240830120000Z", "2024-08-30T12:00:00Z")),
-    ("D:20240830", ("D:20240830", "2024-08-30")),
-    ("30 August", None),
-])
+@pytest.mark.parametrize(
+    "written, expected",
+    [
+        ("D:20240830000000+08'00", ("D:20240830000000+08'00'", "2024-08-30T00:00:00+08:00")),
+        ("D:20240830000000-04'00'", ("D:20240830000000-04'00'", "2024-08-30T00:00:00-04:00")),
+        ("D:20240830120000Z", ("D:20240830120000Z", "2024-08-30T12:00:00Z")),
+        ("D:20240830", ("D:20240830", "2024-08-30")),
+        ("30 August", None),
+    ],
+)
 def test_pdf_dates_are_normalised_for_info_and_xmp(written, expected):
     from liandong.metadata import parse_pdf_date
 

@@ -62,7 +62,9 @@ def test_a_new_year_starts_at_one(tmp_path):
 
 def test_continuous_numbering_goes_on_into_the_new_year(tmp_path):
     root = make_project(tmp_path)
-    series = (root / SERIES).read_text(encoding="utf-8").replace("期号编排: 每年重排", "期号编排: 连续")
+    series = (
+        (root / SERIES).read_text(encoding="utf-8").replace("期号编排: 每年重排", "期号编排: 连续")
+    )
     (root / SERIES).write_text(series, encoding="utf-8")
     result = liandong("new", "--date", "2025-01-03", cwd=root, check=True)
     assert result.stdout.splitlines()[0] == "已新建 2025 年第 14 期（总第 715 期，2025-01-03）："
@@ -73,7 +75,10 @@ def test_the_date_defaults_to_today(tmp_path):
     shutil.rmtree(root / "issues" / "2024")
     result = liandong("new", cwd=root, check=True)
     today = dt.date.today()
-    assert result.stdout.splitlines()[0] == f"已新建 {today.year} 年第 1 期（总第 1 期，{today.isoformat()}）："
+    assert (
+        result.stdout.splitlines()[0]
+        == f"已新建 {today.year} 年第 1 期（总第 1 期，{today.isoformat()}）："
+    )
 
 
 def test_an_existing_folder_is_never_overwritten(tmp_path):
@@ -84,7 +89,8 @@ def test_an_existing_folder_is_never_overwritten(tmp_path):
     result = liandong("new", "--date", "2024-09-06", cwd=root)
     assert result.returncode == 1
     assert problem_lines(result.stderr) == [
-        "错误：issues/2024/14 已经存在：为了不覆盖已有稿件，没有做任何改动。"]
+        "错误：issues/2024/14 已经存在：为了不覆盖已有稿件，没有做任何改动。"
+    ]
     assert [p.name for p in folder.iterdir()] == ["01.md"]
     assert (folder / "01.md").read_text(encoding="utf-8") == "编辑已经写了一半"
 
@@ -94,14 +100,17 @@ def test_a_date_before_the_latest_issue_is_refused(tmp_path):
     result = liandong("new", "--date", "2024-08-01", cwd=root)
     assert result.returncode == 1
     assert problem_lines(result.stderr) == [
-        "错误：日期 2024-08-01 早于最近一期（2024 年第 13 期，2024-08-30）：新一期的日期不能早于已有各期。"]
+        "错误：日期 2024-08-01 早于最近一期（2024 年第 13 期，2024-08-30）：新一期的日期不能早于已有各期。"
+    ]
     assert not (root / "issues" / "2024" / "14").exists()
 
 
 def test_bad_dates_are_refused(tmp_path):
     root = make_project(tmp_path)
-    for value, message in (("2024-02-30", "错误：--date 不是有效日期：“2024-02-30”"),
-                           ("9月6日", "错误：--date 应写作 2024-08-30，现在是“9月6日”")):
+    for value, message in (
+        ("2024-02-30", "错误：--date 不是有效日期：“2024-02-30”"),
+        ("9月6日", "错误：--date 应写作 2024-08-30，现在是“9月6日”"),
+    ):
         result = liandong("new", "--date", value, cwd=root)
         assert result.returncode == 1
         assert problem_lines(result.stderr) == [message]
@@ -113,8 +122,10 @@ def test_an_unreadable_total_stops_new(tmp_path):
     root = make_project(tmp_path)
     add_issue(root, 2024, 14, 715, "2024-09-06")
     path = root / "issues" / "2024" / "14" / "issue.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("总期号: 715", "总期号: 七百一十五"),
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("总期号: 715", "总期号: 七百一十五"),
+        encoding="utf-8",
+    )
     result = liandong("new", "--date", "2024-09-13", cwd=root)
     assert result.returncode == 1
     assert problem_lines(result.stderr) == [
@@ -126,8 +137,11 @@ def test_an_unreadable_total_stops_new(tmp_path):
 
 def test_list_items_that_need_quotes_are_quoted(tmp_path):
     root = make_project(tmp_path)
-    series = (root / SERIES).read_text(encoding="utf-8").replace(
-        "  - 省人民检察院\n", "  - 省人民检察院\n  - '#1 工作组: 联络'\n  - '- 备用'\n")
+    series = (
+        (root / SERIES)
+        .read_text(encoding="utf-8")
+        .replace("  - 省人民检察院\n", "  - 省人民检察院\n  - '#1 工作组: 联络'\n  - '- 备用'\n")
+    )
     (root / SERIES).write_text(series, encoding="utf-8")
     liandong("new", "--date", "2024-09-06", cwd=root, check=True)
     data = yaml.safe_load((root / "issues/2024/14/issue.yaml").read_text(encoding="utf-8"))

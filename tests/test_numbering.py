@@ -10,7 +10,9 @@ from liandong.validate import CONTINUOUS, PER_YEAR, Numbers
 
 
 def numbers(year: int, number: int, total: int) -> Numbers:
-    return Numbers(Path(f"issues/{year}/{number}"), year, number, total, dt.date(year, 6, number), {})
+    return Numbers(
+        Path(f"issues/{year}/{number}"), year, number, total, dt.date(year, 6, number), {}
+    )
 
 
 ARCHIVE = [numbers(2023, 24, 690), numbers(2024, 12, 713), numbers(2024, 13, 714)]
@@ -30,5 +32,7 @@ def test_totals_go_on_from_the_largest():
 
 
 def test_an_empty_archive_starts_at_one():
-    assert (next_issue([], PER_YEAR, dt.date(2024, 1, 5)).number,
-            next_issue([], PER_YEAR, dt.date(2024, 1, 5)).total) == (1, 1)
+    assert (
+        next_issue([], PER_YEAR, dt.date(2024, 1, 5)).number,
+        next_issue([], PER_YEAR, dt.date(2024, 1, 5)).total,
+    ) == (1, 1)

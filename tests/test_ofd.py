@@ -78,17 +78,24 @@ def builds(tmp_path_factory) -> dict[str, dict]:
     """Issue 13 of the repository, and the corpus's 2025/17 (tables) and 2025/18 (photos),
     each built once with --ofd."""
     out: dict[str, dict] = {}
-    for key, cwd, selector, slug in (("13", REPO, "13", "2024-13"),
-                                     ("17", CORPUS, "2025/17", "2025-17"),
-                                     ("18", CORPUS, "2025/18", "2025-18")):
+    for key, cwd, selector, slug in (
+        ("13", REPO, "13", "2024-13"),
+        ("17", CORPUS, "2025/17", "2025-17"),
+        ("18", CORPUS, "2025/18", "2025-18"),
+    ):
         folder = tmp_path_factory.mktemp(f"ofd{key}")
         result = liandong("build", selector, "--ofd", "--out", str(folder), cwd=cwd, check=True)
-        out[key] = {"pdf": folder / f"{slug}.pdf", "ofd": folder / f"{slug}.ofd",
-                    "out": folder, "stdout": result.stdout}
+        out[key] = {
+            "pdf": folder / f"{slug}.pdf",
+            "ofd": folder / f"{slug}.ofd",
+            "out": folder,
+            "stdout": result.stdout,
+        }
     return out
 
 
 # -- reading both sides ---------------------------------------------------------------------
+
 
 def parse_ofd(data: bytes) -> list[dict]:
     """easyofd's reading of the OFD: one dict per document (pages, fonts, images)."""
@@ -150,11 +157,18 @@ def render_ofd(data: bytes, tmp: Path) -> list[Image.Image]:
     tmp.mkdir(parents=True, exist_ok=True)
     (tmp / "in.ofd").write_bytes(data)
     # easyofd writes and deletes scratch files in the current folder: give it its own
-    subprocess.run([sys.executable, "-c", RENDER, "in.ofd", "drawn.pdf", WENKAI], cwd=tmp,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-c", RENDER, "in.ofd", "drawn.pdf", WENKAI],
+        cwd=tmp,
+        check=True,
+        capture_output=True,
+    )
     # one mm is OFD_SCALE pt of easyofd's PDF: this resolution gives DPI pixels per inch of the OFD
-    subprocess.run(["pdftoppm", "-r", str(DPI / (OFD_SCALE * 25.4 / 72)), "-gray",
-                    "drawn.pdf", "o"], cwd=tmp, check=True)
+    subprocess.run(
+        ["pdftoppm", "-r", str(DPI / (OFD_SCALE * 25.4 / 72)), "-gray", "drawn.pdf", "o"],
+        cwd=tmp,
+        check=True,
+    )
     return [Image.open(p).convert("L") for p in sorted(tmp.glob("o-*.pgm"), key=_page_number)]
 
 
@@ -178,6 +192,7 @@ def count(mask: Image.Image) -> int:
 
 # -- the comparisons (each returns what it found wrong) ---------------------------------------
 
+
 def compare_renders(pdf_pages: list[Image.Image], ofd_pages: list[Image.Image]) -> list[str]:
     """The pages' ink, each way, within DILATION px (INK_TOLERANCE), and each line's ink
     edges (LINE_TOLERANCE)."""
@@ -194,8 +209,10 @@ def compare_renders(pdf_pages: list[Image.Image], ofd_pages: list[Image.Image]) 
         missed = count(ImageChops.subtract(a, b.filter(grow))) / max(1, count(a))
         extra = count(ImageChops.subtract(b, a.filter(grow))) / max(1, count(b))
         if missed > INK_TOLERANCE or extra > INK_TOLERANCE:
-            found.append(f"page {number}: {missed:.1%} of the PDF's ink and {extra:.1%} of the "
-                         "OFD's unmatched")
+            found.append(
+                f"page {number}: {missed:.1%} of the PDF's ink and {extra:.1%} of the "
+                "OFD's unmatched"
+            )
         found += [f"page {number}: {line}" for line in compare_lines(a, b)]
     return found
 
@@ -224,10 +241,14 @@ def compare_lines(a: Image.Image, b: Image.Image) -> list[str]:
             continue
         edges_a = (box_a[0], top + box_a[1], box_a[2], top + box_a[3])
         edges_b = (box_b[0], lo + box_b[1], box_b[2], lo + box_b[3])
-        if (max(abs(edges_a[i] - edges_b[i]) for i in (1, 3)) > LINE_TOLERANCE
-                or max(abs(edges_a[i] - edges_b[i]) for i in (0, 2)) > LINE_TOLERANCE_X):
+        if (
+            max(abs(edges_a[i] - edges_b[i]) for i in (1, 3)) > LINE_TOLERANCE
+            or max(abs(edges_a[i] - edges_b[i]) for i in (0, 2)) > LINE_TOLERANCE_X
+        ):
             found.append(f"rows {top}–{bottom}: ink {edges_a} in the PDF, {edges_b} in the OFD")
-    stray = [y for y in range(height) if y not in covered and b.crop((0, y, width, y + 1)).getbbox()]
+    stray = [
+        y for y in range(height) if y not in covered and b.crop((0, y, width, y + 1)).getbbox()
+    ]
     if stray:
         found.append(f"OFD ink in {len(stray)} rows where the PDF has none (from row {stray[0]})")
     return found
@@ -243,8 +264,9 @@ def compare_positions(pdf: Path, data: bytes) -> list[str]:
         if [c for c, _, _ in p] != [c for c, _, _ in o]:
             found.append(f"page {number}: the characters differ")
             continue
-        worst = max((max(abs(px - ox), abs(py - oy)), ch)
-                    for (ch, px, py), (_, ox, oy) in zip(p, o))
+        worst = max(
+            (max(abs(px - ox), abs(py - oy)), ch) for (ch, px, py), (_, ox, oy) in zip(p, o)
+        )
         if worst[0] > POSITION_TOLERANCE:
             found.append(f"page {number}: “{worst[1]}” is {worst[0]:.3f} mm from the PDF's")
     return found
@@ -270,6 +292,7 @@ def moved(data: bytes, page: int, nth: int, dx: float = 0, dy: float = 0) -> byt
 
 
 # -- the tests ------------------------------------------------------------------------------
+
 
 def test_build_ofd_writes_the_ofd_beside_the_pdf(builds):
     build = builds["13"]
@@ -347,8 +370,9 @@ def test_every_reference_resolves(builds, key):
         base = document_name.rpartition("/")[0] + "/"
         ids: list[int] = []
         resources: dict[str, str] = {}
-        for res_name in [e.text for e in document.findall(".//ofd:PublicRes", NS)] + \
-                        [e.text for e in document.findall(".//ofd:DocumentRes", NS)]:
+        for res_name in [e.text for e in document.findall(".//ofd:PublicRes", NS)] + [
+            e.text for e in document.findall(".//ofd:DocumentRes", NS)
+        ]:
             res = _xml(archive, base + res_name)
             res_base = base + res.get("BaseLoc") + "/"
             for item in res.iter():
@@ -382,9 +406,12 @@ def test_every_character_has_its_glyph_in_the_embedded_font(builds):
     names the glyph; the glyph is in the font file, and it has outlines unless it is a space."""
     with zipfile.ZipFile(builds["13"]["ofd"]) as archive:
         public = _xml(archive, "Doc_0/PublicRes.xml")
-        fonts = {f.get("ID"): TTFont(io.BytesIO(archive.read(
-            "Doc_0/Res/" + f.findtext("ofd:FontFile", namespaces=NS))))
-            for f in public.iter(f"{{{NS['ofd']}}}Font")}
+        fonts = {
+            f.get("ID"): TTFont(
+                io.BytesIO(archive.read("Doc_0/Res/" + f.findtext("ofd:FontFile", namespaces=NS)))
+            )
+            for f in public.iter(f"{{{NS['ofd']}}}Font")
+        }
         shown = 0
         for name in sorted(n for n in archive.namelist() if n.endswith("Content.xml")):
             for text in _xml(archive, name).iter(f"{{{NS['ofd']}}}TextObject"):
@@ -393,7 +420,9 @@ def test_every_character_has_its_glyph_in_the_embedded_font(builds):
                 glyphs = font.getGlyphSet()
                 named = {}
                 for cg in text.findall("ofd:CGTransform", NS):
-                    named[int(cg.get("CodePosition"))] = int(cg.findtext("ofd:Glyphs", namespaces=NS))
+                    named[int(cg.get("CodePosition"))] = int(
+                        cg.findtext("ofd:Glyphs", namespaces=NS)
+                    )
                 code = text.findtext("ofd:TextCode", namespaces=NS)
                 for position, ch in enumerate(code):
                     gid = named.get(position)

@@ -140,8 +140,11 @@ def test_every_line_of_every_face_is_on_the_grid(all_lines, fonts, rule_bottom_p
     from liandong.fonts import Measurer
 
     measurer = Measurer(resolve_fonts(REPO / "fonts"))
-    em_top = {name: measurer.metrics(role).embox_top for role, name in fonts.items()
-              if role in ("body", "kai", "hei", "title")}
+    em_top = {
+        name: measurer.metrics(role).embox_top
+        for role, name in fonts.items()
+        if role in ("body", "kai", "hei", "title")
+    }
     checked = set()
     for line in all_lines:
         if (line.page == 1 and line.baseline < rule_bottom_page1) or line.size < 15.9:
@@ -149,16 +152,22 @@ def test_every_line_of_every_face_is_on_the_grid(all_lines, fonts, rule_bottom_p
         top = line.baseline - em_top[line.font_of(line.text.strip()[0])] * line.size
         offset = (top - TOP) / (TEXT_H / 22)
         off = (offset - round(offset)) * TEXT_H / 22
-        assert abs(off) < 0.02 * MM, f"page {line.page}: “{line.text[:12]}” is {off / MM:+.2f} mm off"
+        assert abs(off) < 0.02 * MM, (
+            f"page {line.page}: “{line.text[:12]}” is {off / MM:+.2f} mm off"
+        )
         checked.add(line.font_of(line.text.strip()[0]))
     assert checked == {fonts["body"], fonts["kai"], fonts["hei"], fonts["title"]}
 
 
 def test_a_full_line_holds_28_characters(body_lines, fonts):
     """Lines of Chinese without Latin text or compressed punctuation hold the grid's 28."""
-    counts = [len(l.text) for l in body_lines
-              if fonts["body"] in l.fonts and not _starts_paragraph(l)
-              and not re.search(r"[0-9A-Za-z]", l.text)]
+    counts = [
+        len(l.text)
+        for l in body_lines
+        if fonts["body"] in l.fonts
+        and not _starts_paragraph(l)
+        and not re.search(r"[0-9A-Za-z]", l.text)
+    ]
     assert statistics.median(counts) == 28
 
 
@@ -182,16 +191,23 @@ def test_both_edges_flush(pdf, body_lines, all_lines):
         following = body_lines[index + 1] if index + 1 < len(body_lines) else None
         # A paragraph ends before an indented line, or before a title/heading/版记 in between.
         next_any = all_lines[all_lines.index(line) + 1]
-        last_of_paragraph = (following is None or _starts_paragraph(following)
-                             or (next_any is not following and next_any.page == line.page
-                                 and not FOLIO.match(next_any.text)))
+        last_of_paragraph = (
+            following is None
+            or _starts_paragraph(following)
+            or (
+                next_any is not following
+                and next_any.page == line.page
+                and not FOLIO.match(next_any.text)
+            )
+        )
         if last_of_paragraph:
             continue
         checked += 1
         edge = line_at(drawn, line.page, line.baseline).right
         assert abs(edge - text_right(line.page)) <= 0.05 * MM, (
             f"page {line.page}: “{line.text}” ends {(edge - text_right(line.page)) / MM:+.2f} mm "
-            "from the right edge")
+            "from the right edge"
+        )
     assert checked > 40
 
 
@@ -200,13 +216,16 @@ def test_no_line_starts_with_closing_or_ends_with_opening_punctuation(all_lines)
         text = line.text.strip()
         if not text or FOLIO.match(text):
             continue
-        assert text[0] not in CLOSING - {"—"}, f"page {line.page} line starts with {text[0]}: {text}"
+        assert text[0] not in CLOSING - {"—"}, (
+            f"page {line.page} line starts with {text[0]}: {text}"
+        )
         assert text[-1] not in OPENING, f"page {line.page} line ends with {text[-1]}: {text}"
 
 
 def test_pdftotext_gives_the_text_back_without_inserted_spaces(pdf):
-    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     body = [line for line in text.splitlines() if re.search(r"[\u4e00-\u9fff]{10}", line)]
     assert len(body) > 50
     wide = r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef“”]"
@@ -219,16 +238,20 @@ def test_masthead_is_large_red_song_bold_at_the_top(pdf, all_lines, fonts):
     assert name.fonts == {fonts["title"]}
     assert name.size >= 42
     with pdfplumber.open(pdf) as doc:
-        colors = {tuple(c["non_stroking_color"]) for c in doc.pages[0].chars
-                  if c["text"] in "联络动态" and c["size"] == name.size}
+        colors = {
+            tuple(c["non_stroking_color"])
+            for c in doc.pages[0].chars
+            if c["text"] in "联络动态" and c["size"] == name.size
+        }
     # The published PDF is PDF/A with an sRGB output intent: the red is #e60012, the sRGB
     # rendering of C0 M100 Y100 K0 (the print-shop PDF keeps the CMYK; see test_print_shop).
     assert colors == {(0.901961, 0.0, 0.070588)}
     ink = ink_rows(pdf, 1, (text_left(1), 20 * MM, text_right(1), 80 * MM), color="red")
     top, _ = ink
     assert top / MM == pytest.approx(37, abs=0.3)
-    glyph = ink_rows(pdf, 1, (name.chars[0]["x0"], 20 * MM, name.chars[0]["x1"], top + 30 * MM),
-                     color="red")
+    glyph = ink_rows(
+        pdf, 1, (name.chars[0]["x0"], 20 * MM, name.chars[0]["x1"], top + 30 * MM), color="red"
+    )
     assert 15 <= (glyph[1] - glyph[0]) / MM <= 22
     centre = (name.x0 + name.x1) / 2
     assert centre == pytest.approx(text_left(1) + TEXT_W / 2, abs=1.5 * MM)
@@ -245,7 +268,11 @@ def test_issue_number_and_total_are_centred_beneath(all_lines):
 
 
 def test_compiler_left_and_date_right_on_one_line_above_a_red_rule(all_lines, red_rule):
-    line = next(l for l in all_lines if l.page == 1 and l.text.startswith("湖南省人大常委会代表工作委员会编"))
+    line = next(
+        l
+        for l in all_lines
+        if l.page == 1 and l.text.startswith("湖南省人大常委会代表工作委员会编")
+    )
     assert line.text.endswith("2024年8月30日")
     assert line.x0 == pytest.approx(text_left(1), abs=0.1 * MM)
     assert line.x1 == pytest.approx(text_right(1), abs=0.1 * MM)
@@ -260,8 +287,14 @@ def test_editors_note_is_set_in_kai_with_its_label(all_lines, fonts, rule_bottom
     first = next(l for l in all_lines if l.text.startswith("【编者按】"))
     assert first.font_of("【编者按】") == fonts["hei"]
     assert first.font_of("省人大常委会") == fonts["kai"]
-    note = [l for l in all_lines if l.page == 1 and fonts["kai"] in l.fonts
-            and l.baseline > rule_bottom_page1 and abs(l.size - 16) < 0.01]
+    note = [
+        l
+        for l in all_lines
+        if l.page == 1
+        and fonts["kai"] in l.fonts
+        and l.baseline > rule_bottom_page1
+        and abs(l.size - 16) < 0.01
+    ]
     assert "".join(l.text for l in note).find("现将会议有关情况编发，供参考。") > 0
 
 
@@ -291,15 +324,18 @@ def test_page_numbers_are_14pt_on_the_outside_7mm_below_the_text_area(pdf, all_l
         else:
             assert line.x0 - text_left(line.page) == pytest.approx(PITCH, abs=0.2 * MM)
         dash = line.chars[0]
-        ink = ink_rows(pdf, line.page, (dash["x0"] + 2, dash["top"] - 5, dash["x1"] - 2,
-                                        dash["bottom"] + 5))
+        ink = ink_rows(
+            pdf, line.page, (dash["x0"] + 2, dash["top"] - 5, dash["x1"] - 2, dash["bottom"] + 5)
+        )
         assert (ink[0] - BOTTOM) / MM == pytest.approx(7, abs=0.5)
 
 
 def test_banji_sits_at_the_bottom_of_the_last_page_with_its_rules(pdf, all_lines, body_lines):
     last = max(l.page for l in all_lines)
     found = rules(pdf, last, TOP, BOTTOM + 5 * MM)
-    assert len(found) == 4  # above the lists, between lists and credits, credits and approval, below
+    assert (
+        len(found) == 4
+    )  # above the lists, between lists and credits, credits and approval, below
     for _, _, left, right in found:
         assert left == pytest.approx(text_left(last), abs=0.1 * MM)
         assert right == pytest.approx(text_right(last), abs=0.1 * MM)
@@ -309,10 +345,18 @@ def test_banji_sits_at_the_bottom_of_the_last_page_with_its_rules(pdf, all_lines
     assert all(t == pytest.approx(0.25, abs=0.05) for t in thickness[1:-1])
     assert found[-1][1] == pytest.approx(BOTTOM, abs=0.3 * MM)
     first_rule = found[0][0]
-    banji = [l for l in all_lines if l.page == last and l.baseline > first_rule
-             and not FOLIO.match(l.text)]
+    banji = [
+        l
+        for l in all_lines
+        if l.page == last and l.baseline > first_rule and not FOLIO.match(l.text)
+    ]
     text = "".join(l.text for l in banji)
-    for part in ("送：", "责任编辑：王小益", "联系方式：0731—85309270", "批准文号：湘党简准字〔2000〕第 28 号"):
+    for part in (
+        "送：",
+        "责任编辑：王小益",
+        "联系方式：0731—85309270",
+        "批准文号：湘党简准字〔2000〕第 28 号",
+    ):
         assert part in text
     body_above = [l for l in body_lines if l.page == last]
     assert max(l.baseline for l in body_above) + 0.12 * 16 < first_rule  # descenders included
@@ -321,7 +365,7 @@ def test_banji_sits_at_the_bottom_of_the_last_page_with_its_rules(pdf, all_lines
 def test_banji_list_wraps_aligned_after_the_colon(all_lines):
     start = next(l for l in all_lines if l.text.startswith("送："))
     colon_end = start.chars[1]["x1"]
-    following = all_lines[all_lines.index(start) + 1:]
+    following = all_lines[all_lines.index(start) + 1 :]
     wrapped = []
     for line in following:
         if line.text.startswith(("责任编辑", "联系方式", "批准文号")):
@@ -355,9 +399,13 @@ def test_weasyprint_reads_only_project_files(tmp_path):
     (allowed / "ok.css").write_text("p {}", encoding="utf-8")
     fetcher = ProjectFetcher([allowed])
     assert fetcher.fetch((allowed / "ok.css").as_uri()).read() == b"p {}"
-    for url in ("file:///etc/passwd", "http://169.254.169.254/latest/meta-data/",
-                (allowed / ".." / "escape.css").as_uri(), "data:text/plain,x",
-                "ftp://example.org/x"):
+    for url in (
+        "file:///etc/passwd",
+        "http://169.254.169.254/latest/meta-data/",
+        (allowed / ".." / "escape.css").as_uri(),
+        "data:text/plain,x",
+        "ftp://example.org/x",
+    ):
         with pytest.raises(ValueError):
             fetcher.fetch(url)
     assert len(fetcher.refused) == 5
@@ -365,7 +413,7 @@ def test_weasyprint_reads_only_project_files(tmp_path):
 
 # --- The published PDF is archival: PDF/A-2u, tagged, self-describing ---------------------
 
-RED_RGB = (0.902, 0.0, 0.0706)   # #e60012, the sRGB rendering of C0 M100 Y100 K0
+RED_RGB = (0.902, 0.0, 0.0706)  # #e60012, the sRGB rendering of C0 M100 Y100 K0
 RED_CMYK = (0.0, 1.0, 1.0, 0.0)
 
 
@@ -377,9 +425,17 @@ def _colour_operators(pdf_path) -> set[tuple]:
     with pikepdf.open(pdf_path) as doc:
         for page in doc.pages:
             for operands, op in pikepdf.parse_content_stream(
-                    page, "rg RG k K g G cs CS sc SC scn SCN"):
-                found.add((str(op), tuple(str(v) if isinstance(v, pikepdf.Name)
-                                          else round(float(v), 4) for v in operands)))
+                page, "rg RG k K g G cs CS sc SC scn SCN"
+            ):
+                found.add(
+                    (
+                        str(op),
+                        tuple(
+                            str(v) if isinstance(v, pikepdf.Name) else round(float(v), 4)
+                            for v in operands
+                        ),
+                    )
+                )
     return found
 
 
@@ -451,8 +507,9 @@ def print_pdf(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("print-shop")
     result = liandong("build", "13", "--print-shop", "--out", str(out), cwd=REPO, check=True)
-    assert result.stdout.splitlines() == [str(out / name) for name in
-                                          ("2024-13.pdf", "2024-13.html", "2024-13-print.pdf")]
+    assert result.stdout.splitlines() == [
+        str(out / name) for name in ("2024-13.pdf", "2024-13.html", "2024-13-print.pdf")
+    ]
     return out / "2024-13-print.pdf"
 
 
@@ -468,9 +525,11 @@ def test_print_shop_pdf_has_a4_trim_3mm_bleed_and_room_for_the_marks(print_pdf):
             trim = [float(v) for v in page.TrimBox]
             assert trim == pytest.approx([0, 0, PAGE_W, PAGE_H], abs=0.01)
             assert [float(v) for v in page.BleedBox] == pytest.approx(
-                [-BLEED, -BLEED, PAGE_W + BLEED, PAGE_H + BLEED], abs=0.01)
+                [-BLEED, -BLEED, PAGE_W + BLEED, PAGE_H + BLEED], abs=0.01
+            )
             assert [float(v) for v in page.MediaBox] == pytest.approx(
-                [-MARKS, -MARKS, PAGE_W + MARKS, PAGE_H + MARKS], abs=0.01)
+                [-MARKS, -MARKS, PAGE_W + MARKS, PAGE_H + MARKS], abs=0.01
+            )
 
 
 def _ink_box(image, scale: float) -> tuple[float, float, float, float] | None:
@@ -513,10 +572,12 @@ def test_print_shop_pdf_has_crop_marks_outside_the_bleed(print_pdf):
                 assert near / MM == pytest.approx(3, abs=0.1)
                 assert far / MM == pytest.approx(8, abs=0.1)
                 # The bleed around the corner stays clean: the marks never reach into it.
-                corner = (min(trim_x, trim_x + (BLEED if right else -BLEED)),
-                          min(trim_y, trim_y + (BLEED if bottom else -BLEED)),
-                          max(trim_x, trim_x + (BLEED if right else -BLEED)),
-                          max(trim_y, trim_y + (BLEED if bottom else -BLEED)))
+                corner = (
+                    min(trim_x, trim_x + (BLEED if right else -BLEED)),
+                    min(trim_y, trim_y + (BLEED if bottom else -BLEED)),
+                    max(trim_x, trim_x + (BLEED if right else -BLEED)),
+                    max(trim_y, trim_y + (BLEED if bottom else -BLEED)),
+                )
                 corner = (corner[0] + 0.2, corner[1] + 0.2, corner[2] - 0.2, corner[3] - 0.2)
                 assert _ink_box(render_box(print_pdf, number, corner, dpi), scale) is None
 
@@ -528,12 +589,27 @@ def test_print_shop_pdf_keeps_the_layout_inside_the_trim(pdf, print_pdf):
 
     def positions(path):
         with pikepdf.open(path) as doc:
-            offsets = [(float(page.TrimBox[0]) - float(page.MediaBox[0]),
-                        float(page.TrimBox[1]) - float(page.MediaBox[1])) for page in doc.pages]
+            offsets = [
+                (
+                    float(page.TrimBox[0]) - float(page.MediaBox[0]),
+                    float(page.TrimBox[1]) - float(page.MediaBox[1]),
+                )
+                for page in doc.pages
+            ]
         with pdfplumber.open(path) as doc:
-            return [[(c["text"], round(c["matrix"][4] - dx, 3), round(c["matrix"][5] - dy, 3),
-                      c["fontname"].split("+")[-1], round(c["size"], 3)) for c in page.chars]
-                    for page, (dx, dy) in zip(doc.pages, offsets)]
+            return [
+                [
+                    (
+                        c["text"],
+                        round(c["matrix"][4] - dx, 3),
+                        round(c["matrix"][5] - dy, 3),
+                        c["fontname"].split("+")[-1],
+                        round(c["size"], 3),
+                    )
+                    for c in page.chars
+                ]
+                for page, (dx, dy) in zip(doc.pages, offsets)
+            ]
 
     normal = positions(pdf)
     assert len(normal) == 4 and all(len(page) > 100 for page in normal)
@@ -543,11 +619,19 @@ def test_print_shop_pdf_keeps_the_layout_inside_the_trim(pdf, print_pdf):
 def test_print_shop_pdf_prints_in_cmyk_with_one_red(print_pdf):
     colours = _colour_operators(print_pdf)
     # Text and rules in CMYK; the crop marks in registration colour (see test_pdfx).
-    assert colours == {("cs", ("/DeviceCMYK",)), ("scn", (0.0, 0.0, 0.0, 1.0)),
-                       ("scn", RED_CMYK), ("CS", ("/LiandongRegistration",)), ("SCN", (1.0,))}
+    assert colours == {
+        ("cs", ("/DeviceCMYK",)),
+        ("scn", (0.0, 0.0, 0.0, 1.0)),
+        ("scn", RED_CMYK),
+        ("CS", ("/LiandongRegistration",)),
+        ("SCN", (1.0,)),
+    }
     with pdfplumber.open(print_pdf) as doc:
-        reds = {tuple(c["non_stroking_color"]) for c in doc.pages[0].chars
-                if c["text"] in "联络动态" and c["size"] > 40}
+        reds = {
+            tuple(c["non_stroking_color"])
+            for c in doc.pages[0].chars
+            if c["text"] in "联络动态" and c["size"] > 40
+        }
     assert reds == {RED_CMYK}
 
 
@@ -586,7 +670,8 @@ def _printed_codes(doc) -> dict:
                     if isinstance(item, pikepdf.String):
                         raw = bytes(item)
                         codes.setdefault(current.objgen, (current, set()))[1].update(
-                            int.from_bytes(raw[i:i + 2], "big") for i in range(0, len(raw), 2))
+                            int.from_bytes(raw[i : i + 2], "big") for i in range(0, len(raw), 2)
+                        )
     return codes
 
 
@@ -626,10 +711,15 @@ def _program_outlines(descriptor):
             gid = code
             if isinstance(table, pikepdf.Stream):
                 raw = table.read_bytes()
-                gid = int.from_bytes(raw[2 * code:2 * code + 2], "big") if 2 * code < len(raw) else 0
+                gid = (
+                    int.from_bytes(raw[2 * code : 2 * code + 2], "big")
+                    if 2 * code < len(raw)
+                    else 0
+                )
             pen = DecomposingRecordingPen(glyphs)
             glyphs[order[gid] if gid < len(order) else order[0]].draw(pen)
             return tuple(pen.value)
+
         return truetype
     program = descriptor.FontFile3
     if program.get("/Subtype") == "/OpenType":
@@ -645,6 +735,7 @@ def _program_outlines(descriptor):
         pen = RecordingPen()
         strings[name if name in strings else ".notdef"].draw(pen)
         return tuple(pen.value)
+
     return cff_outline
 
 
@@ -662,8 +753,10 @@ def _drawn(doc, only: str = "") -> dict:
             programs[descriptor.objgen] = _program_outlines(descriptor)
         widths, default = _pdf_widths(cid_font)
         for code in codes:
-            drawn[(name, code)] = (programs[descriptor.objgen](cid_font, code),
-                                   widths.get(code, default))
+            drawn[(name, code)] = (
+                programs[descriptor.objgen](cid_font, code),
+                widths.get(code, default),
+            )
     return drawn
 
 
@@ -675,7 +768,7 @@ def raw_pdf(tmp_path_factory):
     from liandong.project import resolve_project_fonts, select_folders
 
     renderer = IssueRenderer(REPO, resolve_project_fonts(REPO))
-    (issue, context), = renderer.load(select_folders(REPO, "13", False), [])
+    ((issue, context),) = renderer.load(select_folders(REPO, "13", False), [])
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(liandong.pdf, "_compact_program", lambda *args: None)
         data = renderer.render(issue, context).pdf
@@ -744,15 +837,19 @@ def test_compacting_issue_13_twice_draws_the_same_glyphs(pdf, tmp_path):
         wrong = sorted(key for key in was if drawn[key] != was[key])
         assert not wrong, f"{len(wrong)} codes draw another glyph: {wrong[:5]}"
         if notices:
-            assert all(a.read_raw_bytes() == b.read_raw_bytes() for a, b in
-                       zip(_programs(old), _programs(new), strict=True))
+            assert all(
+                a.read_raw_bytes() == b.read_raw_bytes()
+                for a, b in zip(_programs(old), _programs(new), strict=True)
+            )
 
 
 def _programs(doc) -> list:
-    return [font.DescendantFonts[0].FontDescriptor.get(key)
-            for font, _ in _printed_codes(doc).values()
-            for key in ("/FontFile2", "/FontFile3")
-            if key in font.DescendantFonts[0].FontDescriptor]
+    return [
+        font.DescendantFonts[0].FontDescriptor.get(key)
+        for font, _ in _printed_codes(doc).values()
+        for key in ("/FontFile2", "/FontFile3")
+        if key in font.DescendantFonts[0].FontDescriptor
+    ]
 
 
 def _default_widths(doc) -> None:
@@ -764,8 +861,14 @@ def _default_widths(doc) -> None:
         widths, _default = _pdf_widths(cid_font)
         common = statistics.mode(widths.values())
         cid_font.DW = common
-        cid_font.W = pikepdf.Array([item for cid, width in sorted(widths.items()) if width != common
-                                    for item in (cid, pikepdf.Array([width]))])
+        cid_font.W = pikepdf.Array(
+            [
+                item
+                for cid, width in sorted(widths.items())
+                if width != common
+                for item in (cid, pikepdf.Array([width]))
+            ]
+        )
 
 
 def test_a_font_with_a_default_width_and_widths_left_out_is_compacted_right(raw_pdf, tmp_path):
@@ -775,14 +878,20 @@ def test_a_font_with_a_default_width_and_widths_left_out_is_compacted_right(raw_
 
     before, after, notices = _compacted(raw_pdf, tmp_path, _default_widths)
     with pikepdf.open(before) as old, pikepdf.open(after) as new:
-        assert sum(len(cid.get("/W", [])) for cid in
-                   (f.DescendantFonts[0] for f, _ in _printed_codes(old).values())) < 200
+        assert (
+            sum(
+                len(cid.get("/W", []))
+                for cid in (f.DescendantFonts[0] for f, _ in _printed_codes(old).values())
+            )
+            < 200
+        )
         drawn, was = _drawn(new), _drawn(old)
         wrong = sorted(key for key in was if drawn[key] != was[key])
         assert not wrong, f"{len(wrong)} codes draw another glyph: {wrong[:5]}"
         assert notices == []  # and the fonts were compacted
         assert sum(len(p.read_raw_bytes()) for p in _programs(new)) < 0.8 * sum(
-            len(p.read_raw_bytes()) for p in _programs(old))
+            len(p.read_raw_bytes()) for p in _programs(old)
+        )
 
 
 def _renumbered_truetype(doc) -> None:
@@ -790,14 +899,17 @@ def _renumbered_truetype(doc) -> None:
     CIDToGIDMap stream that sends each to its glyph: the same glyphs, printed by other codes."""
     import pikepdf
 
-    (font, codes), = [(f, c) for f, c in _printed_codes(doc).values()
-                      if "/FontFile2" in f.DescendantFonts[0].FontDescriptor]
+    ((font, codes),) = [
+        (f, c)
+        for f, c in _printed_codes(doc).values()
+        if "/FontFile2" in f.DescendantFonts[0].FontDescriptor
+    ]
     cid_font = font.DescendantFonts[0]
     assert str(cid_font.get("/CIDToGIDMap", "/Identity")) == "/Identity"
     new = {code: n for n, code in enumerate(sorted(codes), start=1)}
     table = bytearray(2 * (len(new) + 1))
     for code, n in new.items():
-        table[2 * n:2 * n + 2] = code.to_bytes(2, "big")
+        table[2 * n : 2 * n + 2] = code.to_bytes(2, "big")
     widths, default = _pdf_widths(cid_font)
     cid_font.CIDToGIDMap = pikepdf.Stream(doc, bytes(table))
     cid_font.W = pikepdf.Array([1, pikepdf.Array([widths.get(c, default) for c in sorted(codes)])])
@@ -806,8 +918,12 @@ def _renumbered_truetype(doc) -> None:
         if not isinstance(item, pikepdf.String):
             return item
         raw = bytes(item)
-        return pikepdf.String(b"".join(new[int.from_bytes(raw[i:i + 2], "big")].to_bytes(2, "big")
-                                       for i in range(0, len(raw), 2)))
+        return pikepdf.String(
+            b"".join(
+                new[int.from_bytes(raw[i : i + 2], "big")].to_bytes(2, "big")
+                for i in range(0, len(raw), 2)
+            )
+        )
 
     for page in doc.pages:
         fonts, current, out = page.Resources.Font, None, []
@@ -815,8 +931,11 @@ def _renumbered_truetype(doc) -> None:
             if str(operator) == "Tf":
                 current = fonts[operands[0]].objgen
             elif str(operator) in ("Tj", "TJ") and current == font.objgen:
-                operands = [pikepdf.Array([renumber(i) for i in operands[0]])
-                            if str(operator) == "TJ" else renumber(operands[0])]
+                operands = [
+                    pikepdf.Array([renumber(i) for i in operands[0]])
+                    if str(operator) == "TJ"
+                    else renumber(operands[0])
+                ]
             out.append(pikepdf.ContentStreamInstruction(operands, operator))
         page.Contents = doc.make_stream(pikepdf.unparse_content_stream(out))
 
@@ -849,13 +968,20 @@ def _swap_two_glyphs(monkeypatch):
         result = real(pdf, descriptor, key, *args)
         if key == "/FontFile2":
             for font in pdf.objects:
-                if (isinstance(font, pikepdf.Dictionary) and font.get("/Subtype") == "/Type0"
-                        and font.DescendantFonts[0].FontDescriptor.objgen == descriptor.objgen):
+                if (
+                    isinstance(font, pikepdf.Dictionary)
+                    and font.get("/Subtype") == "/Type0"
+                    and font.DescendantFonts[0].FontDescriptor.objgen == descriptor.objgen
+                ):
                     cid_font = font.DescendantFonts[0]
                     table = bytearray(cid_font.CIDToGIDMap.read_bytes())
-                    first, second = [i for i in range(0, len(table), 2) if table[i:i + 2] != b"\0\0"][:2]
-                    table[first:first + 2], table[second:second + 2] = (table[second:second + 2],
-                                                                        table[first:first + 2])
+                    first, second = [
+                        i for i in range(0, len(table), 2) if table[i : i + 2] != b"\0\0"
+                    ][:2]
+                    table[first : first + 2], table[second : second + 2] = (
+                        table[second : second + 2],
+                        table[first : first + 2],
+                    )
                     cid_font.CIDToGIDMap.write(bytes(table))
                     wrong.append((str(font.BaseFont)[1:], first // 2))
         return result
@@ -864,8 +990,10 @@ def _swap_two_glyphs(monkeypatch):
     return wrong
 
 
-REFUSED = ("压缩后字体 {} 的编码 {:04X} 画出的字形或字宽与压缩前不同，这份 PDF 保留了未压缩的字体"
-           "（内容无误，只是文件大一些）。liandong 的字体压缩只在 WeasyPrint 70.0 上核对过，请告诉维护者。")
+REFUSED = (
+    "压缩后字体 {} 的编码 {:04X} 画出的字形或字宽与压缩前不同，这份 PDF 保留了未压缩的字体"
+    "（内容无误，只是文件大一些）。liandong 的字体压缩只在 WeasyPrint 70.0 上核对过，请告诉维护者。"
+)
 
 
 def test_a_compaction_that_changes_a_glyph_is_undone_with_a_notice(raw_pdf, tmp_path, monkeypatch):
@@ -888,7 +1016,7 @@ def test_the_build_logs_a_refused_compaction_after_the_file_name(monkeypatch, ca
 
     wrong = _swap_two_glyphs(monkeypatch)
     renderer = IssueRenderer(REPO, resolve_project_fonts(REPO))
-    (issue, context), = renderer.load(select_folders(REPO, "13", False), [])
+    ((issue, context),) = renderer.load(select_folders(REPO, "13", False), [])
     renderer.render(issue, context)
     logged = [r.getMessage() for r in caplog.records if r.name == "liandong.build"]
     assert logged == ["2024-13.pdf：" + REFUSED.format(*wrong[0])]
@@ -906,7 +1034,8 @@ def test_weasyprint_is_the_version_compact_fonts_was_checked_with():
     assert installed == WEASYPRINT_CHECKED, (
         f"WeasyPrint {installed} is installed, but compact_fonts (liandong/pdf.py) was checked "
         f"with WeasyPrint {WEASYPRINT_CHECKED} only: check its font output, then update "
-        "WEASYPRINT_CHECKED and the pin in pyproject.toml")
+        "WEASYPRINT_CHECKED and the pin in pyproject.toml"
+    )
     dependencies = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
     assert f"weasyprint=={WEASYPRINT_CHECKED}" in [d.split("#")[0].strip() for d in dependencies]
 
@@ -916,7 +1045,7 @@ def _print_html(project: Path) -> tuple[str, Path, list[Path]]:
     from liandong.project import select_folders
 
     renderer = IssueRenderer(project, resolve_fonts(project / "fonts"))
-    (issue, context), = renderer.load(select_folders(project, "13", False), [])
+    ((issue, context),) = renderer.load(select_folders(project, "13", False), [])
     return renderer.pages(issue, context)[0], issue.folder, [*renderer.allowed, issue.folder]
 
 
@@ -943,9 +1072,14 @@ def test_the_print_css_is_parsed_once_and_gives_the_same_pdf(monkeypatch):
     assert first == second == PdfRenderer().render(html, base, allowed)
 
 
-@pytest.mark.parametrize("extra", ['<link rel="stylesheet" href="extra.css">',
-                                   '<base href="file:///elsewhere/">',
-                                   "<style>p { color: red }</style>"])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        '<link rel="stylesheet" href="extra.css">',
+        '<base href="file:///elsewhere/">',
+        "<style>p { color: red }</style>",
+    ],
+)
 def test_a_page_with_other_style_sources_keeps_its_style_in_place(extra):
     """Taken out, the sheet would cascade after a <link> or second <style>, or resolve its URLs
     against another base: such a page is rendered as written."""
@@ -983,8 +1117,11 @@ def _check_title_on_top(pdf, page: int, title) -> None:
     assert ink[0] <= TOP + 1.5 * MM, f"title ink starts {(ink[0] - TOP) / MM:.2f} mm below 37 mm"
     em_top = title.baseline - 0.88 * title.size  # Noto CJK's ideographic em box: 0.88 above
     assert em_top == pytest.approx(TOP, abs=0.05 * MM)
-    body = [line for line in lines(pdf) if line.page == page and line.size < 17
-            and line.text and not FOLIO.match(line.text.strip())]
+    body = [
+        line
+        for line in lines(pdf)
+        if line.page == page and line.size < 17 and line.text and not FOLIO.match(line.text.strip())
+    ]
     baselines = [line.baseline for line in body]
     steps = [b - a for a, b in itertools.pairwise(baselines)]
     assert steps and all(abs(step - PITCH_LINE) < 0.05 for step in steps[2:])
@@ -992,6 +1129,7 @@ def _check_title_on_top(pdf, page: int, title) -> None:
 
 PITCH_LINE = 225 * MM / 22
 """The grid: 22 lines in the 225 mm text area."""
+
 
 def test_a_title_at_the_top_of_a_page_starts_on_the_first_line(tmp_path):
     """The blank line above a title is dropped at a page's top, and the title's glyphs are moved
@@ -1010,14 +1148,20 @@ def test_a_second_article_at_the_top_of_a_page_has_one_blank_line_not_two(tmp_pa
     article = (REPO / "issues/2024/13/01.md").read_text(encoding="utf-8")
     head, body = article.split("---\n", 2)[1:]
     body_lines = body.split("\n")
-    second = article.replace("标题: 沈晓明主持召开人大代表建议办理专题会议", "标题: 第二篇文章的标题用来检验页首")
+    second = article.replace(
+        "标题: 沈晓明主持召开人大代表建议办理专题会议", "标题: 第二篇文章的标题用来检验页首"
+    )
     for cut in range(4, 12):  # shorten the first article until the second starts a page
-        first = "---\n" + head + "---\n" + "\n".join(body_lines[:len(body_lines) - cut]) + "\n"
+        first = "---\n" + head + "---\n" + "\n".join(body_lines[: len(body_lines) - cut]) + "\n"
         case = tmp_path / f"cut{cut}"
-        pdf, first_of_page = _title_at_page_top(case, {"issues/2024/13/01.md": first,
-                                                       "issues/2024/13/02.md": second})
-        tops = [page for page, line in first_of_page.items()
-                if page > 1 and line.text.replace(" ", "").startswith("第二篇文章")]
+        pdf, first_of_page = _title_at_page_top(
+            case, {"issues/2024/13/01.md": first, "issues/2024/13/02.md": second}
+        )
+        tops = [
+            page
+            for page, line in first_of_page.items()
+            if page > 1 and line.text.replace(" ", "").startswith("第二篇文章")
+        ]
         if tops:
             _check_title_on_top(pdf, tops[0], first_of_page[tops[0]])
             return
@@ -1031,7 +1175,9 @@ def test_widths_array_gives_the_widths_in_both_forms_and_the_default():
 
     widths = pikepdf.Array([3, pikepdf.Array([500, 1000]), 10, 12, 1000, 40, pikepdf.Array([250])])
     assert _widths(pikepdf.Dictionary(W=widths, DW=500)) == (
-        {3: 500, 4: 1000, 10: 1000, 11: 1000, 12: 1000, 40: 250}, 500)
+        {3: 500, 4: 1000, 10: 1000, 11: 1000, 12: 1000, 40: 250},
+        500,
+    )
     assert _widths(pikepdf.Dictionary()) == ({}, 1000)
 
 
@@ -1048,16 +1194,26 @@ def test_page_numbers_use_the_full_width_dash(pdf, all_lines):
         assert len(dashes) == 2
         for dash in dashes:
             assert dash["x1"] - dash["x0"] == pytest.approx(14, abs=0.01)
-            image = render_box(pdf, line.page, (dash["x0"] - 1, dash["top"], dash["x1"] + 1,
-                                                dash["bottom"]), 600)
+            image = render_box(
+                pdf, line.page, (dash["x0"] - 1, dash["top"], dash["x1"] + 1, dash["bottom"]), 600
+            )
             ink = image.convert("L").point(lambda v: 255 if v < 160 else 0).getbbox()
             assert (ink[2] - ink[0]) / (600 / 72) >= 0.85 * 14
         assert all(c["x1"] - c["x0"] < 0.6 * 14 for c in digits)
 
 
-PDFBOX = ["/usr/share/java/" + jar for jar in (
-    "preflight.jar", "pdfbox2.jar", "fontbox2.jar", "xmpbox.jar", "commons-logging.jar",
-    "javax.activation.jar", "jaxb-api.jar")]
+PDFBOX = [
+    "/usr/share/java/" + jar
+    for jar in (
+        "preflight.jar",
+        "pdfbox2.jar",
+        "fontbox2.jar",
+        "xmpbox.jar",
+        "commons-logging.jar",
+        "javax.activation.jar",
+        "jaxb-api.jar",
+    )
+]
 """Apache PDFBox 2.0 Preflight from Debian (libpdfbox2-java, libactivation-java,
 libjaxb-api-java): a PDF/A-1b validator, independent of liandong and WeasyPrint."""
 
@@ -1080,14 +1236,21 @@ def test_published_pdf_passes_pdfbox_preflight_but_for_pdfa1_only_rules(pdf, tim
     error. Run in two time zones, as PDFBox compares dates in the JVM's zone."""
     import os
 
-    result = subprocess.run(["java", "-cp", ":".join(PDFBOX),
-                             "org.apache.pdfbox.preflight.Validator_A1b", str(pdf)],
-                            capture_output=True, text=True, env={**os.environ, "TZ": timezone})
+    result = subprocess.run(
+        ["java", "-cp", ":".join(PDFBOX), "org.apache.pdfbox.preflight.Validator_A1b", str(pdf)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TZ": timezone},
+    )
     findings = [line for line in result.stdout.splitlines() if re.match(r"\d+(\.\d+)* : ", line)]
     assert findings, result.stdout + result.stderr  # PDFBox ran and read the file
-    unexpected = [line for line in findings
-                  if not any(line.startswith(f"{rule} : ") and text in line
-                             for rule, text in PDFA1_ONLY.items())]
+    unexpected = [
+        line
+        for line in findings
+        if not any(
+            line.startswith(f"{rule} : ") and text in line for rule, text in PDFA1_ONLY.items()
+        )
+    ]
     assert unexpected == []
     # qpdf, a second independent reader, finds nothing wrong in the file's syntax either.
     checked = subprocess.run(["qpdf", "--check", str(pdf)], capture_output=True, text=True)

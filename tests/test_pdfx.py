@@ -36,7 +36,7 @@ def test_print_shop_pdf_declares_pdfx_1a(print_pdf):
         assert info.Trapped == pikepdf.Name("/False")
         assert str(info.Title) == "联络动态 2024年第13期（总第714期）"
         assert str(info.CreationDate) == str(info.ModDate) == "D:20240830000000+08'00'"
-        intent, = doc.Root.OutputIntents
+        (intent,) = doc.Root.OutputIntents
         assert intent.S == "/GTS_PDFX"
         assert str(intent.OutputConditionIdentifier) == "FOGRA39"
         assert str(intent.RegistryName) == "http://www.color.org"
@@ -45,8 +45,9 @@ def test_print_shop_pdf_declares_pdfx_1a(print_pdf):
         assert "/Encrypt" not in doc.trailer
         assert len(doc.trailer.ID) == 2
         for page in doc.pages:
-            media, bleed, trim = ([float(v) for v in page.obj[key]]
-                                  for key in ("/MediaBox", "/BleedBox", "/TrimBox"))
+            media, bleed, trim = (
+                [float(v) for v in page.obj[key]] for key in ("/MediaBox", "/BleedBox", "/TrimBox")
+            )
             assert media[0] <= bleed[0] <= trim[0] and media[1] <= bleed[1] <= trim[1]
             assert trim[2] <= bleed[2] <= media[2] and trim[3] <= bleed[3] <= media[3]
             assert "/Annots" not in page.obj and "/Group" not in page.obj
@@ -93,12 +94,26 @@ def plates(print_pdf, tmp_path_factory):
         count = len(doc.pages)
     found = {}
     for number in (1, count):
-        subprocess.run(["gs", "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-sDEVICE=tiffsep",
-                        "-r150", f"-dFirstPage={number}", f"-dLastPage={number}",
-                        f"-sOutputFile={folder}/p{number}.tif", str(print_pdf)],
-                       check=True, capture_output=True)
-        found[number] = {plate: Image.open(folder / f"p{number}({plate}).tif").convert("L")
-                         for plate in PLATES}
+        subprocess.run(
+            [
+                "gs",
+                "-q",
+                "-dNOPAUSE",
+                "-dBATCH",
+                "-dSAFER",
+                "-sDEVICE=tiffsep",
+                "-r150",
+                f"-dFirstPage={number}",
+                f"-dLastPage={number}",
+                f"-sOutputFile={folder}/p{number}.tif",
+                str(print_pdf),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        found[number] = {
+            plate: Image.open(folder / f"p{number}({plate}).tif").convert("L") for plate in PLATES
+        }
     return found
 
 
@@ -146,4 +161,5 @@ def test_a_print_pdf_with_rgb_is_refused(sample_build):
     assert raised.value.message == (
         "印刷用 PDF 不能做成 PDF/X-1a：第 1 页用了 RGB 颜色；第 2 页用了 RGB 颜色；"
         "第 3 页用了 RGB 颜色；第 4 页用了 RGB 颜色。印刷版只能用 device-cmyk() 颜色，"
-        "不能有透明效果、RGB 图片或链接（见 templates/print.css 中 print_shop 部分）。")
+        "不能有透明效果、RGB 图片或链接（见 templates/print.css 中 print_shop 部分）。"
+    )

@@ -72,8 +72,11 @@ def test_letter_size_page(tmp_path, renderer):
     assert result.returncode == 1
     # The content reflows on the shorter, wider page: every page is reported, and what the
     # reflow moves out of place is reported too.
-    assert re.search(r"^  ✗ 第 1、2、3、4(、\d)* 页：成品尺寸为 215\.9 × 279\.4 mm，不是 A4（210 × 297 mm）$",
-                     result.stdout, re.MULTILINE), result.stdout
+    assert re.search(
+        r"^  ✗ 第 1、2、3、4(、\d)* 页：成品尺寸为 215\.9 × 279\.4 mm，不是 A4（210 × 297 mm）$",
+        result.stdout,
+        re.MULTILINE,
+    ), result.stdout
     assert "预检未通过" in result.stdout
 
 
@@ -94,12 +97,15 @@ def test_font_not_embedded(tmp_path, sample_build):
 
 
 def test_font_outside_the_roles(tmp_path, renderer):
-    pdf = craft(tmp_path, renderer, "outside-roles",
-                '.masthead .number { font-family: "DejaVu Sans"; }')
+    pdf = craft(
+        tmp_path, renderer, "outside-roles", '.masthead .number { font-family: "DejaVu Sans"; }'
+    )
     result = preflight(pdf)
     assert result.returncode == 1
-    assert (f"  ✗ 字体 DejaVu-Sans 不是任何字体角色所定的字体（用于第 1 页），应为 {ROLES} 之一："
-            "多半是缺字时系统悄悄换用的字体") in result.stdout.splitlines()
+    assert (
+        f"  ✗ 字体 DejaVu-Sans 不是任何字体角色所定的字体（用于第 1 页），应为 {ROLES} 之一："
+        "多半是缺字时系统悄悄换用的字体"
+    ) in result.stdout.splitlines()
     assert result.stdout.endswith("预检未通过：共 1 处错误。\n")
 
 
@@ -130,15 +136,20 @@ def test_banji_not_at_the_bottom(tmp_path, renderer):
     result = preflight(pdf)
     assert result.returncode == 1
     lines = [line for line in result.stdout.splitlines() if "版记" in line]
-    match = re.fullmatch(r"  ✗ 第 4 页：版记没有排在版心底部：最后一行距版心下边缘 (\d+\.\d) mm",
-                         lines[0])
+    match = re.fullmatch(
+        r"  ✗ 第 4 页：版记没有排在版心底部：最后一行距版心下边缘 (\d+\.\d) mm", lines[0]
+    )
     assert match and float(match.group(1)) > 10.2  # more than one grid line up
     assert result.stdout.endswith("预检未通过：共 1 处错误。\n")
 
 
 def test_banji_not_on_the_last_page(tmp_path, renderer):
-    pdf = craft(tmp_path, renderer, "page-after-banji",
-                'main::after { content: "附"; display: block; break-before: page; }')
+    pdf = craft(
+        tmp_path,
+        renderer,
+        "page-after-banji",
+        'main::after { content: "附"; display: block; break-before: page; }',
+    )
     result = preflight(pdf)
     assert result.returncode == 1
     assert "  ✗ 版记不在最后一页：在第 4 页，全文共 5 页" in result.stdout.splitlines()
@@ -147,8 +158,9 @@ def test_banji_not_on_the_last_page(tmp_path, renderer):
 def test_odd_page_count_is_only_a_warning(tmp_path, renderer):
     # The sample's article cut after its third paragraph: three pages.
     article = (REPO / "issues/2024/13/01.md").read_text(encoding="utf-8").split("\n\n")
-    root = make_project(tmp_path / "project",
-                        overrides={"issues/2024/13/01.md": "\n\n".join(article[:4]) + "\n"})
+    root = make_project(
+        tmp_path / "project", overrides={"issues/2024/13/01.md": "\n\n".join(article[:4]) + "\n"}
+    )
     pdf = craft(tmp_path, renderer, "three-pages", root=root)
     result = preflight(pdf)
     assert result.returncode == 0, result.stdout
@@ -163,8 +175,11 @@ def test_notdef_glyph(tmp_path, renderer):
     pdf = craft(tmp_path, renderer, "notdef", '.masthead .number::after { content: "\\30000"; }')
     result = preflight(pdf)
     assert result.returncode == 1
-    assert re.search("^  ✗ 第 1 页：字体 \\S+ 没有“\U00030000”的字形，印出的是空字形（.notdef）$",
-                     result.stdout, re.MULTILINE), result.stdout
+    assert re.search(
+        "^  ✗ 第 1 页：字体 \\S+ 没有“\U00030000”的字形，印出的是空字形（.notdef）$",
+        result.stdout,
+        re.MULTILINE,
+    ), result.stdout
     assert result.stdout.endswith("预检未通过：共 1 处错误。\n")
 
 
@@ -175,14 +190,20 @@ def test_not_a_pdf(tmp_path):
     assert result.returncode == 1
     # In Chinese only: qpdf's own reason ("... not a PDF file ... can't find startxref") is not
     # shown (issue 14, 14).
-    assert result.stdout == (f"预检 {bad}（共 0 页）\n  ✗ 无法读取：文件已损坏，或不是 PDF 文件\n"
-                             "预检未通过：共 1 处错误。\n")
+    assert result.stdout == (
+        f"预检 {bad}（共 0 页）\n  ✗ 无法读取：文件已损坏，或不是 PDF 文件\n"
+        "预检未通过：共 1 处错误。\n"
+    )
 
 
 def test_build_keeps_the_previous_files_when_preflight_fails(tmp_path):
-    root = make_project(tmp_path, overrides={
-        "templates/print.css": (REPO / "templates" / "print.css").read_text(encoding="utf-8")
-        + "\n.banji { display: none; }\n"})
+    root = make_project(
+        tmp_path,
+        overrides={
+            "templates/print.css": (REPO / "templates" / "print.css").read_text(encoding="utf-8")
+            + "\n.banji { display: none; }\n"
+        },
+    )
     out = root / "build"
     out.mkdir()
     (out / "2024-13.pdf").write_bytes(b"previous pdf")
@@ -192,7 +213,8 @@ def test_build_keeps_the_previous_files_when_preflight_fails(tmp_path):
     assert result.stdout == ""
     assert '  ✗ 找不到版记（模板里 id="banji" 的版记元素）\n' in result.stderr
     assert result.stderr.rstrip().endswith(
-        "预检未通过：共 1 处错误。\n2024-13.pdf 预检未通过：没有写出任何文件，原有文件保持不变。")
+        "预检未通过：共 1 处错误。\n2024-13.pdf 预检未通过：没有写出任何文件，原有文件保持不变。"
+    )
     assert (out / "2024-13.pdf").read_bytes() == b"previous pdf"
     assert (out / "2024-13.html").read_text(encoding="utf-8") == "previous html"
     assert sorted(p.name for p in out.iterdir()) == ["2024-13.html", "2024-13.pdf"]
@@ -202,7 +224,8 @@ def test_missing_file_is_reported_in_chinese(tmp_path):
     result = preflight(tmp_path / "missing.pdf")
     assert result.returncode == 2
     assert result.stderr.splitlines()[-1] == (
-        f"错误：'PDF文件' 的值无效：文件 '{tmp_path / 'missing.pdf'}' 不存在。")
+        f"错误：'PDF文件' 的值无效：文件 '{tmp_path / 'missing.pdf'}' 不存在。"
+    )
 
 
 def test_a_role_found_by_its_chinese_name_accepts_the_english_name_in_the_pdf(sample_build):
@@ -225,11 +248,15 @@ def test_a_role_found_by_its_chinese_name_accepts_the_english_name_in_the_pdf(sa
 
 def test_build_of_an_odd_page_count_warns_and_writes(tmp_path):
     article = (REPO / "issues/2024/13/01.md").read_text(encoding="utf-8").split("\n\n")
-    root = make_project(tmp_path, overrides={"issues/2024/13/01.md": "\n\n".join(article[:4]) + "\n"})
+    root = make_project(
+        tmp_path, overrides={"issues/2024/13/01.md": "\n\n".join(article[:4]) + "\n"}
+    )
     result = liandong("build", "13", cwd=root)
     assert result.returncode == 0, result.stderr
-    assert ("注意：2024-13.pdf：共 3 页，是单数：双面印刷时最后一页的背面是空白页（仅提示）"
-            in result.stderr.splitlines())
+    assert (
+        "注意：2024-13.pdf：共 3 页，是单数：双面印刷时最后一页的背面是空白页（仅提示）"
+        in result.stderr.splitlines()
+    )
     assert (root / "build" / "2024-13.pdf").is_file()
 
 
@@ -244,12 +271,17 @@ def test_a_body_sentence_naming_the_approval_number_is_not_the_banji(tmp_path):
     report = preflight(root / "out" / "2024-13.pdf")
     assert report.returncode == 0
     assert "  ✓ 版记在最后一页版心底部" in report.stdout.splitlines()
-    text = subprocess.run(["pdftotext", "-layout", str(root / "out" / "2024-13.pdf"), "-"],
-                          capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(root / "out" / "2024-13.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert text.count("批准文号") == 4  # three in the body, one in the 版记
 
 
 # --- Limits (issue 14, 13) ---------------------------------------------------------------------
+
 
 def _with_little_memory(path: Path) -> subprocess.CompletedProcess:
     """`liandong preflight` in 1 GB of address space: a PDF inflated whole does not fit."""
@@ -260,8 +292,14 @@ def _with_little_memory(path: Path) -> subprocess.CompletedProcess:
         resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
 
     exe = Path(sys.executable).with_name("liandong")
-    return subprocess.run([str(exe), "preflight", path.name], cwd=path.parent, capture_output=True,
-                          text=True, preexec_fn=limit, timeout=300)
+    return subprocess.run(
+        [str(exe), "preflight", path.name],
+        cwd=path.parent,
+        capture_output=True,
+        text=True,
+        preexec_fn=limit,
+        timeout=300,
+    )
 
 
 def _pdf_with_content(path: Path, content: bytes, pages: int = 1, inflated: int = 0) -> Path:
@@ -287,8 +325,9 @@ def _pdf_with_content(path: Path, content: bytes, pages: int = 1, inflated: int 
 
 def test_a_pdf_whose_content_inflates_past_the_limit_is_refused(tmp_path):
     """Content that inflates to 512 MB (the report's was 1.5 GB: 3.2 GB of memory, then a pass)."""
-    bomb = _pdf_with_content(tmp_path / "bomb.pdf", b"BT /F1 12 Tf (x) Tj ET\n",
-                             inflated=512 * 1024 * 1024)
+    bomb = _pdf_with_content(
+        tmp_path / "bomb.pdf", b"BT /F1 12 Tf (x) Tj ET\n", inflated=512 * 1024 * 1024
+    )
     assert bomb.stat().st_size < 4 * 1024 * 1024
     result = _with_little_memory(bomb)
     assert result.returncode == 1
@@ -296,7 +335,8 @@ def test_a_pdf_whose_content_inflates_past_the_limit_is_refused(tmp_path):
         "预检 bomb.pdf（共 0 页）\n"
         "  ✗ 内容解压后超过 128 MB 的上限（limits.PDF_DECODED_BYTES）：不像是一期简报，"
         "可能是恶意构造的文件，未预检\n"
-        "预检未通过：共 1 处错误。\n")
+        "预检未通过：共 1 处错误。\n"
+    )
 
 
 def test_a_pdf_of_too_many_pages_is_refused(tmp_path):
@@ -306,15 +346,20 @@ def test_a_pdf_of_too_many_pages_is_refused(tmp_path):
     result = _with_little_memory(many)
     assert result.returncode == 1
     assert result.stdout.splitlines()[1] == (
-        f"  ✗ 共 {limits.PDF_PAGES + 1} 页，超过 {limits.PDF_PAGES} 页的上限（limits.PDF_PAGES），未预检")
+        f"  ✗ 共 {limits.PDF_PAGES + 1} 页，超过 {limits.PDF_PAGES} 页的上限（limits.PDF_PAGES），未预检"
+    )
 
 
 def test_a_named_pipe_is_not_waited_for(tmp_path):
     import os
 
     os.mkfifo(tmp_path / "pipe.pdf")
-    result = subprocess.run([str(Path(__import__("sys").executable).with_name("liandong")),
-                             "preflight", "pipe.pdf"], cwd=tmp_path, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [str(Path(__import__("sys").executable).with_name("liandong")), "preflight", "pipe.pdf"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 1
     assert result.stdout.splitlines()[1] == "  ✗ 这不是普通文件（可能是管道或设备），不读取"

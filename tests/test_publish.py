@@ -22,12 +22,17 @@ def workflow_steps() -> list[dict]:
 
 
 def code_lines(path: Path) -> list[str]:
-    return [line for line in path.read_text(encoding="utf-8").splitlines()
-            if line.strip() and not line.lstrip().startswith("#")]
+    return [
+        line
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
 
 
 def test_the_workflow_caches_by_what_the_site_depends_on():
-    (cache,) = [step for step in workflow_steps() if step.get("uses", "").startswith("actions/cache")]
+    (cache,) = [
+        step for step in workflow_steps() if step.get("uses", "").startswith("actions/cache")
+    ]
     key = cache["with"]["key"]
     assert "github.sha" not in key
     assert "hashFiles(" in key
@@ -41,7 +46,9 @@ def test_the_workflow_deploys_the_site_folder_alone_and_installs_no_test_tools()
     runs = " ".join(step.get("run", "") for step in steps)
     (build,) = [step for step in steps if "publish.sh" in step.get("run", "")]
     assert build["run"].strip() == "bash scripts/publish.sh _site"
-    (upload,) = [step for step in steps if step.get("uses", "").startswith("actions/upload-pages-artifact")]
+    (upload,) = [
+        step for step in steps if step.get("uses", "").startswith("actions/upload-pages-artifact")
+    ]
     assert upload["with"]["path"] == "_site"  # the cache (_site-cache) stays out
     script = "\n".join(code_lines(PUBLISH))
     assert "bash setup.sh\n" in script + "\n" and "--dev" not in script
@@ -72,8 +79,12 @@ def test_publish_uploads_the_site_to_a_web_server_folder(built, tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == f"已上传到 {www}/"
     uploaded = sorted(p.relative_to(www).as_posix() for p in www.rglob("*") if p.is_file())
-    assert uploaded == sorted(p.relative_to(built).as_posix() for p in built.rglob("*") if p.is_file())
-    assert "index.html" in uploaded and "2024-13.pdf" in uploaded and "old-page.html" not in uploaded
+    assert uploaded == sorted(
+        p.relative_to(built).as_posix() for p in built.rglob("*") if p.is_file()
+    )
+    assert (
+        "index.html" in uploaded and "2024-13.pdf" in uploaded and "old-page.html" not in uploaded
+    )
     assert not any("manifest" in name or name.startswith(".") for name in uploaded)
     assert (www / "index.html").read_bytes() == (built / "index.html").read_bytes()
 
@@ -84,8 +95,10 @@ def test_publish_refuses_to_upload_liandong_records(built, tmp_path):
     (site / ".liandong-site.json").write_text("{}", encoding="utf-8")
     result = publish(str(site), "--to", str(tmp_path / "www"), "--upload-only")
     assert result.returncode == 1
-    assert result.stderr == (f"publish.sh：{site} 里有 liandong 的记录文件（.liandong*）："
-                             "它们不应发布。请删除后重新运行 liandong site。\n")
+    assert result.stderr == (
+        f"publish.sh：{site} 里有 liandong 的记录文件（.liandong*）："
+        "它们不应发布。请删除后重新运行 liandong site。\n"
+    )
     assert not (tmp_path / "www").exists()
 
 
@@ -97,7 +110,8 @@ def test_a_failed_upload_says_so_in_chinese(built, tmp_path):
     result = publish(str(built), "--to", target, "--upload-only")
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1] == (
-        f"publish.sh：上传到 {target} 没有完成（rsync 的出错信息见上）：请检查地址、权限和网络后重新运行。")
+        f"publish.sh：上传到 {target} 没有完成（rsync 的出错信息见上）：请检查地址、权限和网络后重新运行。"
+    )
     assert "已上传" not in result.stdout
 
 

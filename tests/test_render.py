@@ -63,8 +63,11 @@ class _Outline(HTMLParser):
             self.text.append(data)
 
     def find(self, tag: str, cls: str | None = None) -> list[str]:
-        return ["".join(parts) for name, attrs, parts in self.elements
-                if name == tag and (cls is None or cls in attrs.get("class", "").split())]
+        return [
+            "".join(parts)
+            for name, attrs, parts in self.elements
+            if name == tag and (cls is None or cls in attrs.get("class", "").split())
+        ]
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +88,7 @@ def context():
 
 def test_html_is_chinese_and_titled(sample_build, page):
     html = sample_build["html"].read_text(encoding="utf-8")
-    assert html.startswith("<!DOCTYPE html>\n<html lang=\"zh-CN\">")
+    assert html.startswith('<!DOCTYPE html>\n<html lang="zh-CN">')
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
     assert "<title>联络动态 2024年第13期（总第714期）</title>" in html
 
@@ -142,8 +145,10 @@ def test_raw_html_in_sources_is_escaped(tmp_path):
     Markdown is refused, see tests/test_source.py) comes out as text, never as HTML."""
     from conftest import liandong, make_project
 
-    article = ("---\n标题: 测试<b>标题</b>\n---\n\n正文\\<script>alert(1)\\</script>段落，"
-               "\\<img src=\"http://169.254.169.254/x\">结束。\n")
+    article = (
+        "---\n标题: 测试<b>标题</b>\n---\n\n正文\\<script>alert(1)\\</script>段落，"
+        '\\<img src="http://169.254.169.254/x">结束。\n'
+    )
     project = make_project(tmp_path, overrides={"issues/2024/13/01.md": article})
     liandong("build", "13", "--out", str(tmp_path / "out"), cwd=project, check=True)
     html = (tmp_path / "out" / "2024-13.html").read_text(encoding="utf-8")
@@ -155,9 +160,19 @@ def test_raw_html_in_sources_is_escaped(tmp_path):
 
 # --- Templates see plain data only, and can call nothing that touches a file ------------------
 
-TOP_LEVEL = {"print.html", "web.html", "site_issue.html", "site_home.html", "site_search.html",
-             "site_year.html", "site_subscribe.html", "site_404.html", "site_favicon.svg",
-             "site.css", "site_search.js"}
+TOP_LEVEL = {
+    "print.html",
+    "web.html",
+    "site_issue.html",
+    "site_home.html",
+    "site_search.html",
+    "site_year.html",
+    "site_subscribe.html",
+    "site_404.html",
+    "site_favicon.svg",
+    "site.css",
+    "site_search.js",
+}
 """Every template liandong renders itself (the others are included or extended by these)."""
 
 
@@ -212,10 +227,17 @@ def test_the_sandbox_reads_only_the_fields_of_a_context_dataclass(context):
     class, a dataclass helper) is undefined, like a private attribute."""
     env = template_environment(REPO)
     values = context.template_values
-    assert env.from_string("{{ layout.pitch }} {{ masthead.name }}").render(**values) == \
-        f"{context.values.layout.pitch} 联络动态"
-    for expression in ("masthead.__class__", "masthead.__dataclass_fields__",
-                       "layout.__init__", "masthead.__eq__", "masthead.__setattr__"):
+    assert (
+        env.from_string("{{ layout.pitch }} {{ masthead.name }}").render(**values)
+        == f"{context.values.layout.pitch} 联络动态"
+    )
+    for expression in (
+        "masthead.__class__",
+        "masthead.__dataclass_fields__",
+        "layout.__init__",
+        "masthead.__eq__",
+        "masthead.__setattr__",
+    ):
         with pytest.raises((jinja2.exceptions.SecurityError, jinja2.exceptions.UndefinedError)):
             env.from_string(f"{{{{ {expression}() }}}}").render(**values)
 
@@ -225,18 +247,30 @@ def test_the_shipped_templates_are_all_rendered():
     shipped = {path.name for path in PACKAGE_TEMPLATES.iterdir()}
     used = set(TOP_LEVEL)
     for path in PACKAGE_TEMPLATES.iterdir():
-        used |= set(re.findall(r"""{%-?\s*(?:include|extends|from|import)\s+["']([^"']+)""",
-                               path.read_text(encoding="utf-8")))
+        used |= set(
+            re.findall(
+                r"""{%-?\s*(?:include|extends|from|import)\s+["']([^"']+)""",
+                path.read_text(encoding="utf-8"),
+            )
+        )
     assert shipped <= used, shipped - used
 
 
 def _site_values() -> dict:
     """What the site adds to an issue's values, and the values of its own pages."""
     link = {"slug": "2024-12", "label": "2024年第12期"}
-    return {"site": {"prev": link, "next": None}, "print_shop": False, "site_name": "联络动态",
-            "compiler": "湖南省人大常委会代表工作委员会", "feed": True, "prefix": "",
-            "inline": False, "favicon_data": "data:image/svg+xml,x", "count": 1,
-            "years": [[2024, [{"slug": "2024-13", "number": 13, "articles": [{"title": "题"}]}]]]}
+    return {
+        "site": {"prev": link, "next": None},
+        "print_shop": False,
+        "site_name": "联络动态",
+        "compiler": "湖南省人大常委会代表工作委员会",
+        "feed": True,
+        "prefix": "",
+        "inline": False,
+        "favicon_data": "data:image/svg+xml,x",
+        "count": 1,
+        "years": [[2024, [{"slug": "2024-13", "number": 13, "articles": [{"title": "题"}]}]]],
+    }
 
 
 def _reachable(env, values: dict) -> tuple[list[object], list[tuple[str, object]]]:
@@ -291,26 +325,63 @@ def test_the_sandbox_lets_a_template_call_only_harmless_helpers(context):
     env = template_environment(REPO)
     objects, callables = _reachable(env, {**context.template_values, **_site_values()})
     assert len(objects) > 500
-    forms = {ctx.Entry, ctx.ListForm, ctx.NoteForm, ctx.Caption, ctx.TableCell, ctx.TableRow,
-             ctx.TableForm, ctx.FigureForm, ctx.IssueContext}  # none in issue 13; not a value
+    forms = {
+        ctx.Entry,
+        ctx.ListForm,
+        ctx.NoteForm,
+        ctx.Caption,
+        ctx.TableCell,
+        ctx.TableRow,
+        ctx.TableForm,
+        ctx.FigureForm,
+        ctx.IssueContext,
+    }  # none in issue 13; not a value
     assert {type(obj) for obj in objects} >= ctx.CONTEXT_TYPES - forms  # the walk went deep
     views = (type({}.items()), type({}.keys()), type({}.values()), Namespace)
-    assert impure([obj for obj in objects if not callable(obj) and not isinstance(obj, views)]) \
-        is None  # what a mapping method or namespace() returns, and nothing else, besides data
-    allowed = sorted({getattr(obj, "__qualname__", type(obj).__name__)
-                      for _, obj in callables if env.is_safe_callable(obj)})
-    assert allowed == ["Namespace", "dict.get", "dict.items", "dict.keys", "dict.values",
-                       "safe_range"]
+    assert (
+        impure([obj for obj in objects if not callable(obj) and not isinstance(obj, views)]) is None
+    )  # what a mapping method or namespace() returns, and nothing else, besides data
+    allowed = sorted(
+        {
+            getattr(obj, "__qualname__", type(obj).__name__)
+            for _, obj in callables
+            if env.is_safe_callable(obj)
+        }
+    )
+    assert allowed == [
+        "Namespace",
+        "dict.get",
+        "dict.items",
+        "dict.keys",
+        "dict.values",
+        "safe_range",
+    ]
 
 
 # The fuzz: random expressions over the real context, rendered under an audit hook.
 
-_LIBRARY = tuple({sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib",
-                                                         "platlib")} | {sys.prefix,
-                                                                        sys.base_prefix})
-_TOUCHING = ("open", "os.", "shutil.", "subprocess.", "socket.", "ctypes.", "pathlib.", "glob.",
-             "tempfile.", "fcntl.", "mmap.", "sqlite3.", "urllib.", "webbrowser.",
-             "compile", "exec")
+_LIBRARY = tuple(
+    {sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
+    | {sys.prefix, sys.base_prefix}
+)
+_TOUCHING = (
+    "open",
+    "os.",
+    "shutil.",
+    "subprocess.",
+    "socket.",
+    "ctypes.",
+    "pathlib.",
+    "glob.",
+    "tempfile.",
+    "fcntl.",
+    "mmap.",
+    "sqlite3.",
+    "urllib.",
+    "webbrowser.",
+    "compile",
+    "exec",
+)
 """Audit events of code that reads or writes files, runs programs or code, or connects."""
 
 
@@ -325,11 +396,15 @@ class _Touches:
     def hook(cls, event: str, args: tuple) -> None:
         if cls.events is None or not event.startswith(_TOUCHING):
             return
-        if (event == "open" and isinstance(args[0], (str, bytes, os.PathLike))
-                and os.fsdecode(args[0]).startswith(_LIBRARY)):  # a module a filter imports lazily
+        if (
+            event == "open"
+            and isinstance(args[0], (str, bytes, os.PathLike))
+            and os.fsdecode(args[0]).startswith(_LIBRARY)
+        ):  # a module a filter imports lazily
             return
         if event in ("compile", "exec") and _JINJA_RERAISE in repr(args[0]) + repr(
-                getattr(args[0], "co_names", "")):
+            getattr(args[0], "co_names", "")
+        ):
             return  # Jinja rewriting a template error's traceback
         if event == "exec" and getattr(args[0], "co_filename", "").startswith(_LIBRARY):
             return  # a module's code, run when a filter or global imports it lazily
@@ -363,25 +438,128 @@ def _names(value: object, found: set[str]) -> set[str]:
     return found
 
 
-_DANGEROUS = ["file", "read_text", "write_text", "read_bytes", "write_bytes", "open",
-              "joinpath", "parents", "parent", "as_uri", "resolve", "unlink", "mkdir", "rename",
-              "touch", "iterdir", "glob", "__class__", "__mro__", "__subclasses__",
-              "__globals__", "__init__", "__builtins__", "__import__", "__dict__", "__self__",
-              "__func__", "__getitem__", "__call__", "__reduce__", "mro", "os", "system",
-              "popen", "environment", "loader", "get_template", "globals", "filters", "module",
-              "encode", "format", "format_map", "join", "split", "pop", "update", "setdefault",
-              "append", "copy", "items", "values", "keys", "get", "cycle", "changed", "super",
-              "caller", "self", "blocks", "eval_ctx", "vars", "exported_vars", "func_globals",
-              "gi_frame", "f_globals", "tb_frame", "_TemplateReference__context", "name",
-              "arguments", "catch_kwargs", "index", "first", "last", "length", "depth"]
-_FILTER_CALLS = ["attr('{n}')", "map(attribute='{n}')|list", "map('{f}')|list",
-                 "selectattr('{n}')|list", "sort(attribute='{n}')", "groupby('{n}')",
-                 "dictsort", "items", "list", "first", "last", "string", "join", "tojson",
-                 "pprint", "format('{n}')", "sum(attribute='{n}')", "unique|list", "batch(2)|list",
-                 "min", "max", "reverse", "length", "default(range)", "xmlattr", "urlize",
-                 "wordcount", "replace('a', '{n}')", "{f}"]
-_START = ["range", "namespace", "self", "lipsum", "cycler", "joiner", "dict", "config",
-          "request", "os", "__builtins__"]
+_DANGEROUS = [
+    "file",
+    "read_text",
+    "write_text",
+    "read_bytes",
+    "write_bytes",
+    "open",
+    "joinpath",
+    "parents",
+    "parent",
+    "as_uri",
+    "resolve",
+    "unlink",
+    "mkdir",
+    "rename",
+    "touch",
+    "iterdir",
+    "glob",
+    "__class__",
+    "__mro__",
+    "__subclasses__",
+    "__globals__",
+    "__init__",
+    "__builtins__",
+    "__import__",
+    "__dict__",
+    "__self__",
+    "__func__",
+    "__getitem__",
+    "__call__",
+    "__reduce__",
+    "mro",
+    "os",
+    "system",
+    "popen",
+    "environment",
+    "loader",
+    "get_template",
+    "globals",
+    "filters",
+    "module",
+    "encode",
+    "format",
+    "format_map",
+    "join",
+    "split",
+    "pop",
+    "update",
+    "setdefault",
+    "append",
+    "copy",
+    "items",
+    "values",
+    "keys",
+    "get",
+    "cycle",
+    "changed",
+    "super",
+    "caller",
+    "self",
+    "blocks",
+    "eval_ctx",
+    "vars",
+    "exported_vars",
+    "func_globals",
+    "gi_frame",
+    "f_globals",
+    "tb_frame",
+    "_TemplateReference__context",
+    "name",
+    "arguments",
+    "catch_kwargs",
+    "index",
+    "first",
+    "last",
+    "length",
+    "depth",
+]
+_FILTER_CALLS = [
+    "attr('{n}')",
+    "map(attribute='{n}')|list",
+    "map('{f}')|list",
+    "selectattr('{n}')|list",
+    "sort(attribute='{n}')",
+    "groupby('{n}')",
+    "dictsort",
+    "items",
+    "list",
+    "first",
+    "last",
+    "string",
+    "join",
+    "tojson",
+    "pprint",
+    "format('{n}')",
+    "sum(attribute='{n}')",
+    "unique|list",
+    "batch(2)|list",
+    "min",
+    "max",
+    "reverse",
+    "length",
+    "default(range)",
+    "xmlattr",
+    "urlize",
+    "wordcount",
+    "replace('a', '{n}')",
+    "{f}",
+]
+_START = [
+    "range",
+    "namespace",
+    "self",
+    "lipsum",
+    "cycler",
+    "joiner",
+    "dict",
+    "config",
+    "request",
+    "os",
+    "__builtins__",
+]
 
 
 def _expressions(values: dict, env):
@@ -389,8 +567,11 @@ def _expressions(values: dict, env):
     item that the sandbox gives out for the current value (so walks go deep), calls it when it
     is callable, or applies a filter; some steps try a name from _DANGEROUS instead."""
     names = sorted(_names(values, set())) + _DANGEROUS
-    literal = st.one_of(st.integers(-3, 3).map(str), st.sampled_from(names).map(repr),
-                        st.sampled_from(["range", "[]", "{}", "none", "'/'"]))
+    literal = st.one_of(
+        st.integers(-3, 3).map(str),
+        st.sampled_from(names).map(repr),
+        st.sampled_from(["range", "[]", "{}", "none", "'/'"]),
+    )
     filters = sorted(env.filters)
 
     def offered(obj: object) -> list[tuple[str, object]]:
@@ -413,8 +594,7 @@ def _expressions(values: dict, env):
         depth = 0
         for _ in range(draw(st.integers(1, 8))):
             steps = offered(current) if current is not None else []
-            kind = draw(st.sampled_from(["walk", "walk", "walk", "walk", "call", "name",
-                                         "filter"]))
+            kind = draw(st.sampled_from(["walk", "walk", "walk", "walk", "call", "name", "filter"]))
             if kind == "call" or (callable(current) and kind != "filter"):
                 args = draw(st.lists(literal, max_size=2))
                 head += "(" + ", ".join(args) + ")"
@@ -422,20 +602,23 @@ def _expressions(values: dict, env):
                 # the result of a mapping's items/keys/values is known; after other calls the
                 # walk goes on blind, by name.
                 pure = getattr(current, "__name__", "") in ("items", "keys", "values")
-                current = (list(current()) if not args and pure
-                           and type(getattr(current, "__self__", None)) is dict else None)
+                current = (
+                    list(current())
+                    if not args and pure and type(getattr(current, "__self__", None)) is dict
+                    else None
+                )
             elif kind == "walk" and steps:
                 # Half the time into an object that is not plain data, where one exists: that
                 # is where a way out would be.
                 odd = [s for s in steps if type(s[1]) not in PLAIN_TYPES and not callable(s[1])]
-                step, current = draw(st.sampled_from(odd if odd and draw(st.booleans())
-                                                     else steps))
+                step, current = draw(st.sampled_from(odd if odd and draw(st.booleans()) else steps))
                 head += step
                 depth += 1 + 10 * (type(current) not in PLAIN_TYPES)
             elif kind == "filter":
                 template = draw(st.sampled_from(_FILTER_CALLS))
-                step = "|" + template.format(n=draw(st.sampled_from(names)),
-                                              f=draw(st.sampled_from(filters)))
+                step = "|" + template.format(
+                    n=draw(st.sampled_from(names)), f=draw(st.sampled_from(filters))
+                )
                 head, current = f"({head}{step})", None
             else:
                 head += "." + draw(st.sampled_from(_DANGEROUS))
@@ -464,10 +647,12 @@ def _fuzz_env_and_values():
     return _FUZZ_VALUES["env"], _FUZZ_VALUES["values"]
 
 
-
-
-@settings(max_examples=int(os.environ.get("LIANDONG_FUZZ", "400")), derandomize=True,
-          deadline=None, suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=int(os.environ.get("LIANDONG_FUZZ", "400")),
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
 @given(data=st.data())
 @example(data=None)
 def test_fuzz_no_template_expression_touches_a_file(data) -> None:
@@ -481,6 +666,8 @@ def test_fuzz_no_template_expression_touches_a_file(data) -> None:
     else:
         expression, depth = data.draw(_expressions(values, env), label="expression")
         target(float(depth), label="steps through real values")
-    for source in (f"{{{{ {expression} }}}}",
-                   f"{{% for x in [1] %}}{{{{ {expression} }}}}{{% endfor %}}"):
+    for source in (
+        f"{{{{ {expression} }}}}",
+        f"{{% for x in [1] %}}{{{{ {expression} }}}}{{% endfor %}}",
+    ):
         assert _touches(env, source, values) == [], source

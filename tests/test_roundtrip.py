@@ -19,8 +19,11 @@ def repaired_published() -> list[str]:
     text = text.replace(",", "，").replace("(", "（").replace(")", "）")
     paragraphs = [p.strip() for p in text.split("\n\n") if p.strip()]
     # 2. Title and subtitle run together on one line, joined by "： ".
-    paragraphs = [part for p in paragraphs
-                  for part in (p.split("： ", 1) if p.startswith("沈晓明主持召开") else [p])]
+    paragraphs = [
+        part
+        for p in paragraphs
+        for part in (p.split("： ", 1) if p.startswith("沈晓明主持召开") else [p])
+    ]
     # 3. Body paragraphs split in two at page breaks: between the subtitle and the 版记, a
     #    paragraph that does not end a sentence continues in the next one.
     first = next(i for i, p in enumerate(paragraphs) if p.startswith("8月28日"))
@@ -35,15 +38,22 @@ def repaired_published() -> list[str]:
 
 
 def pdf_text(pdf) -> str:
-    out = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
-                         check=True).stdout
-    return "\n".join(line for line in out.replace("\f", "\n").splitlines()
-                     if not re.fullmatch(r"—\s*\d+\s*—", line.strip()))
+    out = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    return "\n".join(
+        line
+        for line in out.replace("\f", "\n").splitlines()
+        if not re.fullmatch(r"—\s*\d+\s*—", line.strip())
+    )
 
 
 def test_split_paragraphs_are_the_documented_ones():
-    joined = [p for p in repaired_published() if "现代石化产业是湖南" in p or "人民民主制度" in p
-              or "对做好代表建议" in p]
+    joined = [
+        p
+        for p in repaired_published()
+        if "现代石化产业是湖南" in p or "人民民主制度" in p or "对做好代表建议" in p
+    ]
     assert len(joined) == 3  # "现代/石化产业", "民/主制度", "做/好代表建议"
 
 

@@ -53,8 +53,13 @@ def served(tmp_path):
     port = free_port()
     exe = Path(sys.executable).with_name("liandong")
     with open(tmp_path / "stdout.txt", "w") as stdout, open(tmp_path / "stderr.txt", "w") as stderr:
-        server = subprocess.Popen([str(exe), "serve", "--port", str(port)], cwd=project,
-                                  stdout=stdout, stderr=stderr, text=True)
+        server = subprocess.Popen(
+            [str(exe), "serve", "--port", str(port)],
+            cwd=project,
+            stdout=stdout,
+            stderr=stderr,
+            text=True,
+        )
     server.stdout_path, server.stderr_path = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -83,7 +88,9 @@ def test_rebuilds_on_save_shows_errors_and_recovers(served):
     project, url, server = served
     page = fetch(url + "2024-13.html")[1]
     assert "EventSource" in page  # the reload script, in served pages only
-    assert "EventSource" not in (project / "build" / "preview" / "2024-13.html").read_text(encoding="utf-8")
+    assert "EventSource" not in (project / "build" / "preview" / "2024-13.html").read_text(
+        encoding="utf-8"
+    )
     assert not (project / "build" / "site").exists()  # the preview is never the site to publish
 
     article = project / "issues" / "2024" / "13" / "01.md"
@@ -114,17 +121,31 @@ def test_answers_only_to_loopback_host_names(served):
     for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"LOCALHOST:{port}"):
         status, body = raw_get(port, "/2024-13.html", host)
         assert status == 200 and "乙烯" in body, host
-    for host in ("attacker.example", f"attacker.example:{port}", "127.0.0.1", f"127.0.0.1:{port + 1}", ""):
+    for host in (
+        "attacker.example",
+        f"attacker.example:{port}",
+        "127.0.0.1",
+        f"127.0.0.1:{port + 1}",
+        "",
+    ):
         status, body = raw_get(port, "/2024-13.html", host)
         assert status == 400, host
         assert "乙烯" not in body and body == "400 请求无效\n"
     assert server.poll() is None
 
 
-@pytest.mark.parametrize("path, status", [
-    ("/%00.html", 400), ("/%00", 400), ("/a%00b.pdf", 400), ("/%ff%fe.html", 404),
-    ("/../../etc/passwd", 404), ("/search/", 404), ("/no-such-file.js", 404),
-])
+@pytest.mark.parametrize(
+    "path, status",
+    [
+        ("/%00.html", 400),
+        ("/%00", 400),
+        ("/a%00b.pdf", 400),
+        ("/%ff%fe.html", 404),
+        ("/../../etc/passwd", 404),
+        ("/search/", 404),
+        ("/no-such-file.js", 404),
+    ],
+)
 def test_a_bad_request_is_a_plain_error_without_a_traceback(served, path, status):
     _, url, server = served
     port = int(url.rsplit(":", 1)[1].strip("/"))
@@ -156,7 +177,9 @@ def test_browser_reloads_after_a_save(served, browser):
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(url + "2024-13.html")
     article = project / "issues" / "2024" / "13" / "01.md"
-    article.write_text(article.read_text(encoding="utf-8").replace("乙烯", "丁烯"), encoding="utf-8")
+    article.write_text(
+        article.read_text(encoding="utf-8").replace("乙烯", "丁烯"), encoding="utf-8"
+    )
     page.wait_for_function("document.body.innerText.includes('丁烯')", timeout=WAIT * 1000)
     page.close()
     assert errors == []
@@ -169,10 +192,18 @@ def test_a_taken_port_is_reported_in_chinese(tmp_path):
         taken.listen()
         port = taken.getsockname()[1]
         exe = Path(sys.executable).with_name("liandong")
-        result = subprocess.run([str(exe), "serve", "--port", str(port)], cwd=project,
-                                capture_output=True, text=True, timeout=WAIT)
+        result = subprocess.run(
+            [str(exe), "serve", "--port", str(port)],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=WAIT,
+        )
     assert result.returncode == 1
-    assert result.stderr == f"错误：无法在 127.0.0.1:{port} 上提供预览：端口已被占用，可用 --port 换一个端口。\n"
+    assert (
+        result.stderr
+        == f"错误：无法在 127.0.0.1:{port} 上提供预览：端口已被占用，可用 --port 换一个端口。\n"
+    )
 
 
 def test_an_edit_shows_in_the_page_before_the_pdf_is_rendered(tmp_path):
@@ -190,16 +221,22 @@ def test_an_edit_shows_in_the_page_before_the_pdf_is_rendered(tmp_path):
     assert preview.generation == 1 and preview.error is None
     manifest = (cache_folder(out) / MANIFEST).read_text(encoding="utf-8")
     article = project / "issues" / "2024" / "13" / "01.md"
-    article.write_text(article.read_text(encoding="utf-8").replace("乙烯项目", "丙烯项目", 1),
-                       encoding="utf-8")
+    article.write_text(
+        article.read_text(encoding="utf-8").replace("乙烯项目", "丙烯项目", 1), encoding="utf-8"
+    )
 
     seen = []  # (generation, page says 丙烯, PDF says 丙烯) at each reload
     original = preview.changed.notify_all
 
     def notify():
         pdf_text = _pdf_text(out / "2024-13.pdf")
-        seen.append((preview.generation, "丙烯项目" in (out / "2024-13.html").read_text(encoding="utf-8"),
-                     "丙烯项目" in pdf_text))
+        seen.append(
+            (
+                preview.generation,
+                "丙烯项目" in (out / "2024-13.html").read_text(encoding="utf-8"),
+                "丙烯项目" in pdf_text,
+            )
+        )
         original()
 
     preview.changed.notify_all = notify
@@ -227,8 +264,9 @@ def test_pages_only_build_leaves_the_pdf_and_the_manifest_alone(tmp_path):
     build_site(project, out)
     pdf, manifest = (out / "2024-13.pdf").read_bytes(), (cache_folder(out) / MANIFEST).read_bytes()
     article = project / "issues" / "2024" / "13" / "01.md"
-    article.write_text(article.read_text(encoding="utf-8").replace("乙烯项目", "丙烯项目", 1),
-                       encoding="utf-8")
+    article.write_text(
+        article.read_text(encoding="utf-8").replace("乙烯项目", "丙烯项目", 1), encoding="utf-8"
+    )
     result = build_site(project, out, pdfs=False)
     assert result.rendered == ["2024-13"]
     assert "丙烯项目" in (out / "2024-13.html").read_text(encoding="utf-8")
@@ -248,14 +286,19 @@ def test_a_save_in_one_issue_reloads_with_only_that_page_then_updates_the_rest(t
     preview = Preview(project, out, lambda line: None)
     preview.rebuild()
     article = project / "issues" / "2024" / "13" / "01.md"
-    article.write_text(article.read_text(encoding="utf-8").replace("乙烯项目", "丙烯项目", 1),
-                       encoding="utf-8")
+    article.write_text(
+        article.read_text(encoding="utf-8").replace("乙烯项目", "丙烯项目", 1), encoding="utf-8"
+    )
     seen = []
     original = preview.changed.notify_all
 
     def notify():
-        seen.append(("丙烯项目" in (out / "2024-13.html").read_text(encoding="utf-8"),
-                     "丙烯项目" in (out / "search" / "t" / "2024-13.js").read_text(encoding="utf-8")))
+        seen.append(
+            (
+                "丙烯项目" in (out / "2024-13.html").read_text(encoding="utf-8"),
+                "丙烯项目" in (out / "search" / "t" / "2024-13.js").read_text(encoding="utf-8"),
+            )
+        )
         original()
 
     preview.changed.notify_all = notify
@@ -271,10 +314,17 @@ def test_a_save_outside_the_issue_folders_rebuilds_every_page_first(tmp_path):
     project = make_project(tmp_path / "project")
     preview = Preview(project, tmp_path / "site", lambda line: None)
     issues = project / "issues"
-    assert preview._issue_folders({str(issues / "2024" / "13" / "01.md")}) == [issues / "2024" / "13"]
-    for elsewhere in (issues / "series.yaml", project / "templates" / "print.css",
-                      issues / "2024" / "14" / "01.md"):  # shared files, a folder that is gone
-        assert preview._issue_folders({str(issues / "2024" / "13" / "01.md"), str(elsewhere)}) is None
+    assert preview._issue_folders({str(issues / "2024" / "13" / "01.md")}) == [
+        issues / "2024" / "13"
+    ]
+    for elsewhere in (
+        issues / "series.yaml",
+        project / "templates" / "print.css",
+        issues / "2024" / "14" / "01.md",
+    ):  # shared files, a folder that is gone
+        assert (
+            preview._issue_folders({str(issues / "2024" / "13" / "01.md"), str(elsewhere)}) is None
+        )
 
 
 def test_the_first_build_serves_first_what_the_browser_asks_for(tmp_path):
@@ -299,7 +349,13 @@ def test_the_first_build_serves_first_what_the_browser_asks_for(tmp_path):
     assert sorted(p.name for p in out.glob("20*-*.*")) == ["2023-20.html"]
     preview.build_rest()
     assert sorted(p.name for p in out.glob("20*-*.*")) == [
-        "2023-20.html", "2023-20.pdf", "2024-12.html", "2024-12.pdf", "2024-13.html", "2024-13.pdf"]
+        "2023-20.html",
+        "2023-20.pdf",
+        "2024-12.html",
+        "2024-12.pdf",
+        "2024-13.html",
+        "2024-13.pdf",
+    ]
     assert preview.note is None and "预览正在后台生成" not in preview.page("<body></body>").decode()
     assert said[0] == "预览：共 3 期，3 期需要重新生成，在后台进行；浏览器打开的页面优先生成。"
     assert "预览：网页 3/3，PDF 3/3" in said

@@ -15,8 +15,14 @@ TOOLS = ("bash", "cat", "grep", "sed", "id", "mktemp", "rm", "fc-list", "apt-get
 """What setup.sh needs to reach its checks; sudo is deliberately absent."""
 
 
-def _run(tmp_path: Path, *, os_release: str = "ID=debian\nVERSION_ID=12\n",
-         missing: bool = False, python: str | None = None, user: bool = False):
+def _run(
+    tmp_path: Path,
+    *,
+    os_release: str = "ID=debian\nVERSION_ID=12\n",
+    missing: bool = False,
+    python: str | None = None,
+    user: bool = False,
+):
     """setup.sh with a PATH of only TOOLS (plus a dpkg-query that finds every package, or none)."""
     # In a folder the user nobody can reach (pytest's own are private to root).
     bin_ = Path(tempfile.mkdtemp(prefix="liandong-setup-"))
@@ -30,8 +36,12 @@ def _run(tmp_path: Path, *, os_release: str = "ID=debian\nVERSION_ID=12\n",
     (bin_ / "dpkg-query").chmod(0o755)
     (bin_ / "os-release").write_text(os_release, encoding="utf-8")
     (bin_ / "os-release").chmod(0o644)
-    env = {"PATH": str(bin_), "LIANDONG_OS_RELEASE": str(bin_ / "os-release"),
-           "HOME": str(tmp_path), "LANG": "C.UTF-8"}
+    env = {
+        "PATH": str(bin_),
+        "LIANDONG_OS_RELEASE": str(bin_ / "os-release"),
+        "HOME": str(tmp_path),
+        "LANG": "C.UTF-8",
+    }
     if python:
         env["PYTHON"] = python
     # A copy of setup.sh where nobody can read it too (the clone may lie under /root).
@@ -39,8 +49,13 @@ def _run(tmp_path: Path, *, os_release: str = "ID=debian\nVERSION_ID=12\n",
     (bin_ / "setup.sh").chmod(0o755)
     command = [shutil.which("bash"), str(bin_ / "setup.sh")]
     if user:  # as an ordinary user: nobody, who has no sudo either
-        command = [shutil.which("setpriv"), "--reuid=65534", "--regid=65534", "--clear-groups",
-                   *command]
+        command = [
+            shutil.which("setpriv"),
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            *command,
+        ]
     try:
         return subprocess.run(command, capture_output=True, text=True, env=env, cwd=bin_)
     finally:
@@ -48,17 +63,21 @@ def _run(tmp_path: Path, *, os_release: str = "ID=debian\nVERSION_ID=12\n",
 
 
 def test_an_unsupported_system_is_refused(tmp_path):
-    result = _run(tmp_path, os_release='ID=ubuntu\nVERSION_ID="22.04"\n'
-                                       'PRETTY_NAME="Ubuntu 22.04.4 LTS"\n')
+    result = _run(
+        tmp_path, os_release='ID=ubuntu\nVERSION_ID="22.04"\nPRETTY_NAME="Ubuntu 22.04.4 LTS"\n'
+    )
     assert result.returncode == 1
-    assert result.stderr == ("setup.sh：只支持 Debian 12（bookworm），这台电脑是 Ubuntu 22.04.4 LTS。"
-                             "请在 Debian 12 上安装（也可以用 Debian 12 的虚拟机或容器）。\n")
+    assert result.stderr == (
+        "setup.sh：只支持 Debian 12（bookworm），这台电脑是 Ubuntu 22.04.4 LTS。"
+        "请在 Debian 12 上安装（也可以用 Debian 12 的虚拟机或容器）。\n"
+    )
     assert result.stdout == ""
 
 
 def test_missing_packages_without_root_or_sudo_are_explained(tmp_path):
     if os.geteuid() != 0:
         import pytest
+
         pytest.fail("this test switches to the user nobody, which needs root")
     result = _run(tmp_path, missing=True, user=True)
     assert result.returncode == 1
@@ -70,9 +89,11 @@ def test_missing_packages_without_root_or_sudo_are_explained(tmp_path):
 def test_an_old_python_is_refused(tmp_path):
     # A Python that says it is 3.10 (the setup's check reads sys.version_info).
     fake = tmp_path / "python3.10"
-    fake.write_text(f"#!/bin/sh\nexec {sys.executable} -c 'import sys; "
-                    "sys.version_info = (3, 10, 12); sys.version = \"3.10.12\"; "
-                    "exec(sys.stdin.read())' \"$@\"\n")
+    fake.write_text(
+        f"#!/bin/sh\nexec {sys.executable} -c 'import sys; "
+        'sys.version_info = (3, 10, 12); sys.version = "3.10.12"; '
+        'exec(sys.stdin.read())\' "$@"\n'
+    )
     fake.chmod(0o755)
     result = _run(tmp_path, python=str(fake))
     assert result.returncode == 1
@@ -80,7 +101,8 @@ def test_an_old_python_is_refused(tmp_path):
 
 
 def test_an_unknown_option_is_refused(tmp_path):
-    result = subprocess.run(["bash", str(REPO / "setup.sh"), "--editor"], capture_output=True,
-                            text=True)
+    result = subprocess.run(
+        ["bash", str(REPO / "setup.sh"), "--editor"], capture_output=True, text=True
+    )
     assert result.returncode == 1
     assert result.stderr == "setup.sh：不认识的选项“--editor”：只有 --dev（另装测试工具）。\n"

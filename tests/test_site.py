@@ -42,20 +42,44 @@ def archive_project(tmp: Path) -> Path:
     """The real 2024/13 plus two generated issues, 2024/12 without 乙烯 and 2023/20 without
     沈晓明, all signed off; a draft 2024/14; the site's settings in series.yaml."""
     project = make_project(tmp)
-    add_issue(project, 2024, 12, 713, "2024-08-15", "省人大常委会召开代表联络站建设推进会",
-              replace={"乙烯": "芳烃"})
-    add_issue(project, 2023, 20, 690, "2023-12-20", "代表建议办理工作总结会议召开",
-              replace={"沈晓明": "李东升"})
-    add_issue(project, 2024, 14, 715, "2024-09-13", "尚未签发的草稿标题鹦鹉螺",
-              replace={"状态: 已签发": "状态: 草稿"})
+    add_issue(
+        project,
+        2024,
+        12,
+        713,
+        "2024-08-15",
+        "省人大常委会召开代表联络站建设推进会",
+        replace={"乙烯": "芳烃"},
+    )
+    add_issue(
+        project,
+        2023,
+        20,
+        690,
+        "2023-12-20",
+        "代表建议办理工作总结会议召开",
+        replace={"沈晓明": "李东升"},
+    )
+    add_issue(
+        project,
+        2024,
+        14,
+        715,
+        "2024-09-13",
+        "尚未签发的草稿标题鹦鹉螺",
+        replace={"状态: 已签发": "状态: 草稿"},
+    )
     series = project / "issues" / "series.yaml"
     series.write_text(series.read_text(encoding="utf-8") + SITE_SETTINGS, encoding="utf-8")
     return project
 
 
 def mtimes(folder: Path) -> dict[str, int]:
-    return {p.relative_to(folder).as_posix(): p.stat().st_mtime_ns
-            for p in folder.rglob("*") if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.stat().st_mtime_ns
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
 
 
 def search_text(out: Path) -> str:
@@ -64,6 +88,7 @@ def search_text(out: Path) -> str:
 
 
 # --- Incremental builds -----------------------------------------------------------
+
 
 @pytest.fixture
 def two_issues(tmp_path) -> Path:
@@ -80,8 +105,9 @@ def test_on_a_terminal_site_shows_one_progress_bar(tmp_path):
     project = make_project(tmp_path)
     leader, follower = pty.openpty()
     exe = Path(sys.executable).with_name("liandong")
-    process = subprocess.Popen([str(exe), "site"], cwd=project, stdout=subprocess.PIPE,
-                               stderr=follower, text=True)
+    process = subprocess.Popen(
+        [str(exe), "site"], cwd=project, stdout=subprocess.PIPE, stderr=follower, text=True
+    )
     os.close(follower)
     shown = b""
     while True:
@@ -118,7 +144,9 @@ def test_changing_one_issue_renders_only_it(two_issues):
     liandong("site", cwd=two_issues, check=True)
     before = mtimes(out)
     article = two_issues / "issues" / "2024" / "12" / "01.md"
-    article.write_text(article.read_text(encoding="utf-8").replace("乙烯", "丙烯"), encoding="utf-8")
+    article.write_text(
+        article.read_text(encoding="utf-8").replace("乙烯", "丙烯"), encoding="utf-8"
+    )
     result = liandong("site", cwd=two_issues, check=True)
     assert "重新生成 1 期，1 期无变化。" in result.stdout
     assert "已排好 2024-12（1/1）" in result.stdout
@@ -127,7 +155,9 @@ def test_changing_one_issue_renders_only_it(two_issues):
     assert after["2024-12.html"] != before["2024-12.html"]
     assert after["2024-13.pdf"] == before["2024-13.pdf"]
     assert after["2024-13.html"] == before["2024-13.html"]
-    assert after["index.html"] == before["index.html"]  # same titles: the home page's bytes are equal
+    assert (
+        after["index.html"] == before["index.html"]
+    )  # same titles: the home page's bytes are equal
     assert after["search/t/2024-12.js"] != before["search/t/2024-12.js"]
     assert after["search/t/2024-13.js"] == before["search/t/2024-13.js"]
     assert "丙烯" in (out / "search" / "t" / "2024-12.js").read_text(encoding="utf-8")
@@ -138,11 +168,16 @@ def test_changing_a_template_renders_every_issue(two_issues):
     liandong("site", cwd=two_issues, check=True)
     css = two_issues / "templates" / "web.css"
     css.parent.mkdir()
-    css.write_text((REPO / "templates" / "web.css").read_text(encoding="utf-8")
-                   + "\n.download a { font-weight: bold; }\n", encoding="utf-8")
+    css.write_text(
+        (REPO / "templates" / "web.css").read_text(encoding="utf-8")
+        + "\n.download a { font-weight: bold; }\n",
+        encoding="utf-8",
+    )
     result = liandong("site", cwd=two_issues, check=True)
     assert "重新生成 2 期，0 期无变化。" in result.stdout
-    assert "font-weight: bold; }" in (two_issues / "build" / "site" / "2024-13.html").read_text(encoding="utf-8")
+    assert "font-weight: bold; }" in (two_issues / "build" / "site" / "2024-13.html").read_text(
+        encoding="utf-8"
+    )
 
 
 def test_a_web_only_template_renders_the_pages_but_not_the_pdfs(two_issues):
@@ -151,8 +186,11 @@ def test_a_web_only_template_renders_the_pages_but_not_the_pdfs(two_issues):
     before = mtimes(out)
     css = two_issues / "templates" / "web.css"
     css.parent.mkdir()
-    css.write_text((REPO / "templates" / "web.css").read_text(encoding="utf-8")
-                   + "\n.download a { font-weight: bold; }\n", encoding="utf-8")
+    css.write_text(
+        (REPO / "templates" / "web.css").read_text(encoding="utf-8")
+        + "\n.download a { font-weight: bold; }\n",
+        encoding="utf-8",
+    )
     liandong("site", cwd=two_issues, check=True)
     after = mtimes(out)
     assert after["2024-13.html"] != before["2024-13.html"]
@@ -163,8 +201,12 @@ def test_changing_only_a_site_page_template_renders_no_issue(two_issues):
     liandong("site", cwd=two_issues, check=True)
     page = two_issues / "templates" / "site_404.html"
     page.parent.mkdir()
-    page.write_text((REPO / "templates" / "site_404.html").read_text(encoding="utf-8")
-                    .replace("找不到这个页面</h1>", "页面不存在</h1>"), encoding="utf-8")
+    page.write_text(
+        (REPO / "templates" / "site_404.html")
+        .read_text(encoding="utf-8")
+        .replace("找不到这个页面</h1>", "页面不存在</h1>"),
+        encoding="utf-8",
+    )
     result = liandong("site", cwd=two_issues, check=True)
     assert "全部 2 期均无变化，未重新生成。" in result.stdout
     assert "页面不存在" in (two_issues / "build" / "site" / "404.html").read_text(encoding="utf-8")
@@ -211,13 +253,17 @@ def test_bad_source_reports_every_problem_and_writes_nothing(two_issues):
     meta = two_issues / "issues" / "2024" / "12" / "issue.yaml"
     meta.write_text(meta.read_text(encoding="utf-8") + "日其: 1\n", encoding="utf-8")
     article = two_issues / "issues" / "2024" / "13" / "01.md"
-    article.write_text(article.read_text(encoding="utf-8").replace("标题:", "题目:", 1), encoding="utf-8")
+    article.write_text(
+        article.read_text(encoding="utf-8").replace("标题:", "题目:", 1), encoding="utf-8"
+    )
     result = liandong("site", cwd=two_issues)
     assert result.returncode == 1
     lines = result.stderr.splitlines()
-    assert lines[1:] == ["issues/2024/12/issue.yaml:12:1: 未知的设置“日其”，是不是“日期”？",
-                         "issues/2024/13/01.md:2:1: 未知的设置“题目”，是不是“标题”？",
-                         "共 2 处错误，未生成任何文件。"]
+    assert lines[1:] == [
+        "issues/2024/12/issue.yaml:12:1: 未知的设置“日其”，是不是“日期”？",
+        "issues/2024/13/01.md:2:1: 未知的设置“题目”，是不是“标题”？",
+        "共 2 处错误，未生成任何文件。",
+    ]
     assert "Traceback" not in result.stderr
     assert {name: (out / name).read_bytes() for name in mtimes(out)} == before
 
@@ -225,7 +271,9 @@ def test_bad_source_reports_every_problem_and_writes_nothing(two_issues):
 def test_base_url_must_be_absolute(two_issues):
     result = liandong("site", "--base-url", "archive/", cwd=two_issues)
     assert result.returncode == 1
-    assert result.stderr == "错误：--base-url 应是以 http:// 或 https:// 开头的完整网址：“archive/”\n"
+    assert (
+        result.stderr == "错误：--base-url 应是以 http:// 或 https:// 开头的完整网址：“archive/”\n"
+    )
 
 
 def test_only_an_issue_that_passed_is_said_to_be_done(two_issues):
@@ -233,8 +281,12 @@ def test_only_an_issue_that_passed_is_said_to_be_done(two_issues):
     (two_issues / "templates").mkdir()
     template = (REPO / "templates" / "site_issue.html").read_text(encoding="utf-8")
     (two_issues / "templates" / "site_issue.html").write_text(
-        template.replace("{% block after %}", "{% block after %}{% if issue.number == 12 %}"
-                         "{{ nothing_here }}{% endif %}"), encoding="utf-8")
+        template.replace(
+            "{% block after %}",
+            "{% block after %}{% if issue.number == 12 %}{{ nothing_here }}{% endif %}",
+        ),
+        encoding="utf-8",
+    )
     result = liandong("site", cwd=two_issues)
     assert result.returncode == 1
     assert "已排好 2024-13" in result.stdout
@@ -244,6 +296,7 @@ def test_only_an_issue_that_passed_is_said_to_be_done(two_issues):
 
 
 # --- Sign-off: only signed-off issues that pass check --strict are published -------------
+
 
 def test_a_draft_is_absent_from_the_site_the_feed_and_the_search(archive):
     out, result = archive
@@ -263,17 +316,22 @@ def test_a_signed_off_issue_must_pass_check_strict(two_issues):
     article.write_text(article.read_text(encoding="utf-8").replace("，", ",", 1), encoding="utf-8")
     strict = liandong("check", "2024/12", "--strict", cwd=two_issues)
     assert strict.returncode == 1
-    finding = next(line for line in strict.stdout.splitlines() if line.startswith("issues/2024/12/01.md:"))
+    finding = next(
+        line for line in strict.stdout.splitlines() if line.startswith("issues/2024/12/01.md:")
+    )
     result = liandong("site", cwd=two_issues)
     assert result.returncode == 1
     assert finding in result.stderr.splitlines()
     assert result.stderr.splitlines()[-1] == (
         "共 1 处提醒：已签发的各期要通过 liandong check --strict 才能发布，未生成任何文件。"
-        "请改正，或把这一期改回“状态: 草稿”。")
+        "请改正，或把这一期改回“状态: 草稿”。"
+    )
     assert not out.exists()
     # As a draft it is simply left out.
     meta = two_issues / "issues" / "2024" / "12" / "issue.yaml"
-    meta.write_text(meta.read_text(encoding="utf-8").replace("状态: 已签发", "状态: 草稿"), encoding="utf-8")
+    meta.write_text(
+        meta.read_text(encoding="utf-8").replace("状态: 已签发", "状态: 草稿"), encoding="utf-8"
+    )
     result = liandong("site", cwd=two_issues, check=True)
     assert "草稿不发布（1 期）：2024 年第 12 期" in result.stdout
     assert not (out / "2024-12.html").exists()
@@ -288,13 +346,15 @@ def test_a_notice_of_check_strict_stops_a_signed_off_issue(two_issues, change):
     if change == "补字":
         text = text.replace("省委书记", "省委书记李珺", 1)
     else:
-        text += ("\n会议指出 Pneumonoultramicroscopicsilicovolcanoconiosiscases "
-                 "是一个很长的英文单词。\n")
+        text += (
+            "\n会议指出 Pneumonoultramicroscopicsilicovolcanoconiosiscases 是一个很长的英文单词。\n"
+        )
     article.write_text(text, encoding="utf-8")
     strict = liandong("check", "2024/12", "--strict", cwd=two_issues)
     assert strict.returncode == 1
-    notice = next(line for line in strict.stdout.splitlines()
-                  if line.startswith("issues/2024/12/01.md:"))
+    notice = next(
+        line for line in strict.stdout.splitlines() if line.startswith("issues/2024/12/01.md:")
+    )
     result = liandong("site", cwd=two_issues)
     assert result.returncode == 1
     assert notice in result.stderr.splitlines()
@@ -303,7 +363,9 @@ def test_a_notice_of_check_strict_stops_a_signed_off_issue(two_issues, change):
 
 def test_a_numbering_warning_stops_a_signed_off_issue(two_issues):
     meta = two_issues / "issues" / "2024" / "12" / "issue.yaml"
-    meta.write_text(meta.read_text(encoding="utf-8").replace("总期号: 713", "总期号: 714"), encoding="utf-8")
+    meta.write_text(
+        meta.read_text(encoding="utf-8").replace("总期号: 713", "总期号: 714"), encoding="utf-8"
+    )
     result = liandong("site", cwd=two_issues)
     assert result.returncode == 1
     assert "issues/2024/13/issue.yaml:3:6: 注意：总期号 714 与 2024 年第 12 期重复" in result.stderr
@@ -312,12 +374,15 @@ def test_a_numbering_warning_stops_a_signed_off_issue(two_issues):
 def test_without_a_signed_off_issue_there_is_nothing_to_publish(tmp_path):
     project = make_project(tmp_path / "project")
     meta = project / "issues" / "2024" / "13" / "issue.yaml"
-    meta.write_text(meta.read_text(encoding="utf-8").replace("状态: 已签发", "状态: 草稿"), encoding="utf-8")
+    meta.write_text(
+        meta.read_text(encoding="utf-8").replace("状态: 已签发", "状态: 草稿"), encoding="utf-8"
+    )
     result = liandong("site", cwd=project)
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1] == (
         "错误：还没有已签发的一期，网站上没有可发布的内容：一期编好、校对完毕后，"
-        "在它的 issue.yaml 里写上“状态: 已签发”。")
+        "在它的 issue.yaml 里写上“状态: 已签发”。"
+    )
 
 
 def test_a_new_issue_is_a_draft_and_stays_off_the_site(two_issues):
@@ -328,6 +393,7 @@ def test_a_new_issue_is_a_draft_and_stays_off_the_site(two_issues):
 
 
 # --- The cache: beside the site, never published, checked before use ----------------------
+
 
 def test_the_manifest_is_kept_beside_the_site_not_in_it(two_issues):
     out = two_issues / "build" / "site"
@@ -340,11 +406,15 @@ def test_the_manifest_is_kept_beside_the_site_not_in_it(two_issues):
     assert not any("manifest" in p.name or "cache" in p.name for p in out.rglob("*"))
 
 
-@pytest.mark.parametrize("issues", [
-    {"../../../../victim": {"pdf": "0" * 64, "page": "0" * 64, "meta": {}}},
-    {"2024-13": "not an entry"},
-    {"2024-13": {"pdf": "x", "page": "y", "meta": None}},
-], ids=["slug_out_of_the_folder", "entry_not_a_mapping", "keys_and_meta_invalid"])
+@pytest.mark.parametrize(
+    "issues",
+    [
+        {"../../../../victim": {"pdf": "0" * 64, "page": "0" * 64, "meta": {}}},
+        {"2024-13": "not an entry"},
+        {"2024-13": {"pdf": "x", "page": "y", "meta": None}},
+    ],
+    ids=["slug_out_of_the_folder", "entry_not_a_mapping", "keys_and_meta_invalid"],
+)
 def test_a_bad_manifest_means_rebuild_everything_and_deletes_nothing_outside(tmp_path, issues):
     project = make_project(tmp_path / "project")
     out = tmp_path / "deep" / "a" / "b" / "c" / "site"
@@ -357,8 +427,9 @@ def test_a_bad_manifest_means_rebuild_everything_and_deletes_nothing_outside(tmp
     (out / ".liandong-site.json").write_text(manifest, encoding="utf-8")  # where 0.x kept it
     cache = out.with_name("site-cache")
     cache.mkdir()
-    (cache / "manifest.json").write_text(manifest.replace('"format": 1', '"format": 2'),
-                                         encoding="utf-8")
+    (cache / "manifest.json").write_text(
+        manifest.replace('"format": 1', '"format": 2'), encoding="utf-8"
+    )
     result = liandong("site", "--out", str(out), cwd=project)
     assert result.returncode == 0, result.stderr
     assert "全部重新生成" in result.stderr
@@ -366,16 +437,33 @@ def test_a_bad_manifest_means_rebuild_everything_and_deletes_nothing_outside(tmp
     assert (victims / "victim.pdf").read_text(encoding="utf-8") == "keep me"
     assert (victims / "victim.html").read_text(encoding="utf-8") == "keep me"
     assert (out / "2024-13.pdf").is_file()
-    assert liandong("site", "--out", str(out), cwd=project, check=True).stderr.count("全部重新生成") == 0
+    assert (
+        liandong("site", "--out", str(out), cwd=project, check=True).stderr.count("全部重新生成")
+        == 0
+    )
 
 
 def _opened(tmp_path: Path, project: Path, *args: str) -> str:
     """`liandong site` under strace: every file it (and its workers) opened."""
     trace = tmp_path / "trace.txt"
     exe = Path(sys.executable).with_name("liandong")
-    result = subprocess.run(["strace", "-f", "-qq", "-e", "trace=open,openat,openat2", "-o",
-                             str(trace), str(exe), "site", *args], cwd=project,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            "strace",
+            "-f",
+            "-qq",
+            "-e",
+            "trace=open,openat,openat2",
+            "-o",
+            str(trace),
+            str(exe),
+            "site",
+            *args,
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     calls = trace.read_text()
     assert "openat" in calls
@@ -388,7 +476,7 @@ def test_site_reads_no_large_file_and_no_link_out_of_the_project(tmp_path):
     project = make_project(tmp_path / "project")
     folder = project / "issues" / "2024" / "13"
     with open(folder / "scan.tif", "wb") as big:  # sparse: large, but costs no disk
-        big.truncate(3 * 1024 ** 3)
+        big.truncate(3 * 1024**3)
     secret = tmp_path / "secret.txt"
     secret.write_text("secret", encoding="utf-8")
     (folder / "notes.txt").symlink_to(secret)
@@ -434,8 +522,9 @@ def test_killing_site_ends_its_workers(tmp_path):
     for number in (10, 11, 12):
         add_issue(project, 2024, number, 701 + number, f"2024-07-{number:02d}")
     exe = Path(sys.executable).with_name("liandong")
-    site = subprocess.Popen([str(exe), "site"], cwd=project, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    site = subprocess.Popen(
+        [str(exe), "site"], cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + WAIT
     workers: list[int] = []
     while time.monotonic() < deadline and len(workers) < 2:
@@ -456,6 +545,7 @@ def test_killing_site_ends_its_workers(tmp_path):
 
 # --- The archive: determinism, feed and sitemap, settings ---------------------------------
 
+
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     """The archive built under srv/archive/, as a host serves it from a sub-path."""
@@ -475,15 +565,22 @@ def test_site_is_deterministic_across_folders(site_dir, tmp_path):
     project = archive_project(tmp_path / "elsewhere" / "copy")
     out = tmp_path / "other-out"
     liandong("site", "--out", str(out), "--base-url", BASE, cwd=project, check=True)
-    texts = sorted(p.relative_to(site_dir).as_posix() for p in site_dir.rglob("*")
-                   if p.suffix in (".html", ".xml", ".js", ".css", ".svg"))
+    texts = sorted(
+        p.relative_to(site_dir).as_posix()
+        for p in site_dir.rglob("*")
+        if p.suffix in (".html", ".xml", ".js", ".css", ".svg")
+    )
     assert len(texts) >= 20
-    assert texts == sorted(p.relative_to(out).as_posix() for p in out.rglob("*")
-                           if p.suffix in (".html", ".xml", ".js", ".css", ".svg"))
+    assert texts == sorted(
+        p.relative_to(out).as_posix()
+        for p in out.rglob("*")
+        if p.suffix in (".html", ".xml", ".js", ".css", ".svg")
+    )
     for name in texts:
         assert (site_dir / name).read_bytes() == (out / name).read_bytes(), name
-    assert ((site_dir.parent / "archive-cache" / "manifest.json").read_bytes()
-            == (tmp_path / "other-out-cache" / "manifest.json").read_bytes())
+    assert (site_dir.parent / "archive-cache" / "manifest.json").read_bytes() == (
+        tmp_path / "other-out-cache" / "manifest.json"
+    ).read_bytes()
 
 
 def test_feed_holds_the_latest_issues_in_the_series_time_zone(site_dir):
@@ -492,17 +589,28 @@ def test_feed_holds_the_latest_issues_in_the_series_time_zone(site_dir):
     assert feed.find(f"{ATOM}title").text == "联络动态网络版"
     entries = feed.findall(f"{ATOM}entry")
     # 订阅期数: 2 in series.yaml: the latest two (the draft 2024/14 is not published).
-    assert [e.find(f"{ATOM}id").text for e in entries] == [BASE + "2024-13.html", BASE + "2024-12.html"]
+    assert [e.find(f"{ATOM}id").text for e in entries] == [
+        BASE + "2024-13.html",
+        BASE + "2024-12.html",
+    ]
     assert entries[0].find(f"{ATOM}title").text == "联络动态 2024年第13期（总第714期）"
     assert entries[1].find(f"{ATOM}published").text == "2024-08-15T00:00:00+08:00"
     assert "沈晓明主持召开人大代表建议办理专题会议" in entries[0].find(f"{ATOM}summary").text
-    assert [link.get("href") for link in entries[0].findall(f"{ATOM}link")] == [BASE + "2024-13.html"]
+    assert [link.get("href") for link in entries[0].findall(f"{ATOM}link")] == [
+        BASE + "2024-13.html"
+    ]
 
 
 def test_sitemap_has_absolute_urls_of_every_page(site_dir):
     urls = [u.find(f"{SITEMAP}loc").text for u in ET.parse(site_dir / "sitemap.xml").getroot()]
-    assert urls == [BASE, BASE + "2024.html", BASE + "2023.html", BASE + "2024-13.html",
-                    BASE + "2024-12.html", BASE + "2023-20.html"]
+    assert urls == [
+        BASE,
+        BASE + "2024.html",
+        BASE + "2023.html",
+        BASE + "2024-13.html",
+        BASE + "2024-12.html",
+        BASE + "2023-20.html",
+    ]
 
 
 def test_published_pages_have_no_preview_script(site_dir):
@@ -511,10 +619,19 @@ def test_published_pages_have_no_preview_script(site_dir):
 
 
 def test_the_footer_carries_the_settings_of_series_yaml(site_dir):
-    for name in ("index.html", "2024.html", "2024-13.html", "search.html", "subscribe.html", "404.html"):
+    for name in (
+        "index.html",
+        "2024.html",
+        "2024-13.html",
+        "search.html",
+        "subscribe.html",
+        "404.html",
+    ):
         text = (site_dir / name).read_text(encoding="utf-8")
         assert "主办单位：湖南省人大常委会办公厅" in text, name
-        assert '<a href="https://beian.miit.gov.cn/" rel="noopener">湘ICP备12345678号-1</a>' in text, name
+        assert (
+            '<a href="https://beian.miit.gov.cn/" rel="noopener">湘ICP备12345678号-1</a>' in text
+        ), name
         assert "code=43010502000001" in text and "湘公网安备 43010502000001号" in text, name
         assert "联系方式：0731—85300000" in text, name
         assert "联络动态网络版" in text, name
@@ -524,15 +641,25 @@ def test_nu_html_checker_finds_no_errors(site_dir):
     assert VNU.is_file(), "vnu.jar is missing: bash setup.sh installs it (npm ci)"
     pages = sorted(str(p) for p in site_dir.glob("*.html"))
     assert [Path(p).name for p in pages] == [
-        "2023-20.html", "2023.html", "2024-12.html", "2024-13.html", "2024.html", "404.html",
-        "index.html", "search.html", "subscribe.html"]
-    result = subprocess.run(["java", "-jar", str(VNU), "--errors-only", *pages],
-                            capture_output=True, text=True)
+        "2023-20.html",
+        "2023.html",
+        "2024-12.html",
+        "2024-13.html",
+        "2024.html",
+        "404.html",
+        "index.html",
+        "search.html",
+        "subscribe.html",
+    ]
+    result = subprocess.run(
+        ["java", "-jar", str(VNU), "--errors-only", *pages], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
 
 
 # --- In chromium, served from a sub-path ----------------------------------------------
+
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format, *args):  # noqa: A002 - http.server's own signature
@@ -559,9 +686,17 @@ def page(request, browser):
     page.on("pageerror", lambda e: errors.append(str(e)))
     # A request the browser cancels itself (a favicon still loading when the test navigates on,
     # under load) is not the site's failure; any other failed request is.
-    page.on("requestfailed", lambda r: None if r.failure == "net::ERR_ABORTED"
-            else errors.append(f"failed: {r.url} ({r.failure})"))
-    page.on("response", lambda r: errors.append(f"{r.status}: {r.url}") if r.status >= 400 else None)
+    page.on(
+        "requestfailed",
+        lambda r: (
+            None
+            if r.failure == "net::ERR_ABORTED"
+            else errors.append(f"failed: {r.url} ({r.failure})")
+        ),
+    )
+    page.on(
+        "response", lambda r: errors.append(f"{r.status}: {r.url}") if r.status >= 400 else None
+    )
     yield page
     assert errors == []
     page.close()
@@ -576,12 +711,22 @@ def test_home_holds_the_latest_issues_and_the_years(page, site_url):
     assert page.locator("html").get_attribute("lang") == "zh-CN"
     links = page.locator(".latest .issue-head a")
     assert [links.nth(i).get_attribute("href") for i in range(links.count())] == [
-        "2024-13.html", "2024-12.html", "2023-20.html"]
+        "2024-13.html",
+        "2024-12.html",
+        "2023-20.html",
+    ]
     first = page.locator(".latest .issues > li").first.inner_text()
-    for text in ("第 13 期", "总第七百一十四期", "2024年8月30日", "沈晓明主持召开人大代表建议办理专题会议"):
+    for text in (
+        "第 13 期",
+        "总第七百一十四期",
+        "2024年8月30日",
+        "沈晓明主持召开人大代表建议办理专题会议",
+    ):
         assert text in first
     assert page.locator(".year-list a").evaluate_all("a => a.map(x => x.getAttribute('href'))") == [
-        "2024.html", "2023.html"]
+        "2024.html",
+        "2023.html",
+    ]
     assert page.locator(".year-list .count").all_inner_texts() == ["2 期", "1 期"]
     assert page.locator(".site-bar a", has_text="订阅").get_attribute("href") == "subscribe.html"
     assert fits_width(page)
@@ -592,7 +737,8 @@ def test_a_year_page_lists_its_issues_with_breadcrumbs(page, site_url):
     assert page.locator("h1").inner_text() == "2024年（共 2 期）"
     assert page.locator(".breadcrumbs li").all_inner_texts() == ["首页", "2024年"]
     assert page.locator(".issues .issue-head a").evaluate_all(
-        "a => a.map(x => x.getAttribute('href'))") == ["2024-13.html", "2024-12.html"]
+        "a => a.map(x => x.getAttribute('href'))"
+    ) == ["2024-13.html", "2024-12.html"]
     assert page.locator("a[rel=prev]").get_attribute("href") == "2023.html"
     assert fits_width(page)
     article = page.locator(".titles a").first
@@ -605,10 +751,15 @@ def test_a_year_page_lists_its_issues_with_breadcrumbs(page, site_url):
 def test_an_issue_page_has_breadcrumbs_a_table_of_contents_and_article_anchors(page, site_url):
     page.goto(site_url + "2024-13.html")
     assert page.locator(".breadcrumbs li").all_inner_texts() == ["首页", "2024年", "第 13 期"]
-    assert page.locator(".breadcrumbs a").evaluate_all("a => a.map(x => x.getAttribute('href'))") == [
-        "index.html", "2024.html"]
+    assert page.locator(".breadcrumbs a").evaluate_all(
+        "a => a.map(x => x.getAttribute('href'))"
+    ) == ["index.html", "2024.html"]
     toc = page.locator(".toc a")
-    assert toc.all_inner_texts() == ["编者按", "沈晓明主持召开人大代表建议办理专题会议", "印刷版 PDF"]
+    assert toc.all_inner_texts() == [
+        "编者按",
+        "沈晓明主持召开人大代表建议办理专题会议",
+        "印刷版 PDF",
+    ]
     for link in toc.evaluate_all("a => a.map(x => x.getAttribute('href'))")[:-1]:
         assert page.locator(link).count() == 1
     assert page.locator("article").get_attribute("id") == "a1"
@@ -660,13 +811,16 @@ def test_the_subscription_page_explains_the_feed(page, site_url):
     assert "最近 2 期" in page.locator("main").inner_text()
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("乙烯", ["2024-13", "2023-20"]),
-    ("烯", ["2024-13", "2023-20"]),
-    ("沈晓明", ["2024-13", "2024-12"]),  # in 2024/13's title, in 2024/12's body only
-    ("湘党简准字", ["2024-13", "2024-12", "2023-20"]),  # only in the 版记: newest first
-    ("代表联络站建设推进会", ["2024-12"]),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("乙烯", ["2024-13", "2023-20"]),
+        ("烯", ["2024-13", "2023-20"]),
+        ("沈晓明", ["2024-13", "2024-12"]),  # in 2024/13's title, in 2024/12's body only
+        ("湘党简准字", ["2024-13", "2024-12", "2023-20"]),  # only in the 版记: newest first
+        ("代表联络站建设推进会", ["2024-12"]),
+    ],
+)
 def test_search_finds_issues_ranks_them_and_marks_the_passage(page, site_url, query, expected):
     page.goto(site_url + "search.html")
     page.fill("#q", query)
@@ -674,7 +828,8 @@ def test_search_finds_issues_ranks_them_and_marks_the_passage(page, site_url, qu
     page.wait_for_url("**/archive/search.html?q=*")
     page.wait_for_selector("#search-results > li .snippets li")
     hrefs = page.locator("#search-results .issue-head a").evaluate_all(
-        "links => links.map(a => a.getAttribute('href').split('.html')[0])")
+        "links => links.map(a => a.getAttribute('href').split('.html')[0])"
+    )
     assert hrefs == expected
     marks = page.locator("#search-results mark").all_inner_texts()
     assert marks and set(marks) == {query}
@@ -682,19 +837,24 @@ def test_search_finds_issues_ranks_them_and_marks_the_passage(page, site_url, qu
     assert fits_width(page)
 
 
-@pytest.mark.parametrize("query", ["第13期", "2024年第13期", "714", "总第714期", "总第七百一十四期"])
+@pytest.mark.parametrize(
+    "query", ["第13期", "2024年第13期", "714", "总第714期", "总第七百一十四期"]
+)
 def test_search_finds_an_issue_by_its_number(page, site_url, query):
     page.goto(site_url + "search.html?q=" + query)
     page.wait_for_selector("#search-results > li")
     hrefs = page.locator("#search-results .issue-head a").evaluate_all(
-        "links => links.map(a => a.getAttribute('href'))")
+        "links => links.map(a => a.getAttribute('href'))"
+    )
     assert hrefs[0] == "2024-13.html"
     assert "期号相符" in page.locator("#search-results > li").first.inner_text()
 
 
 def test_search_finds_nothing_for_absent_text(page, site_url):
     page.goto(site_url + "search.html?q=" + "量子计算机")
-    page.wait_for_function("document.getElementById('search-status').textContent.includes('没有找到')")
+    page.wait_for_function(
+        "document.getElementById('search-status').textContent.includes('没有找到')"
+    )
     assert page.locator("#search-results > li").count() == 0
     assert page.locator("#search-status").inner_text() == "没有找到含有“量子计算机”的内容。"
 
@@ -725,7 +885,9 @@ def test_search_loads_nothing_before_a_query_and_only_its_pieces_after(browser, 
     assert "search/meta.js" in loaded
     assert len(shards) == 1  # one bigram: one piece of the index
     assert sorted(r for r in loaded if r.startswith("search/t/")) == [
-        "search/t/2023-20.js", "search/t/2024-13.js"]  # the texts of the issues shown
+        "search/t/2023-20.js",
+        "search/t/2024-13.js",
+    ]  # the texts of the issues shown
     assert len(loaded) == 4
     page.close()
 
@@ -752,8 +914,19 @@ def test_404_page_links_home(page, site_url):
     assert page.locator("main a").first.get_attribute("href") == BASE + "index.html"
 
 
-@pytest.mark.parametrize("path", ["", "2024.html", "search.html?q=乙烯", "search.html?q=湘党简准字",
-                                  "subscribe.html", "2024-13.html", "2023-20.html", "404.html"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "",
+        "2024.html",
+        "search.html?q=乙烯",
+        "search.html?q=湘党简准字",
+        "subscribe.html",
+        "2024-13.html",
+        "2023-20.html",
+        "404.html",
+    ],
+)
 def test_axe_finds_no_serious_violations(page, site_url, path):
     assert AXE.is_file(), "axe-core is missing: bash setup.sh installs it (npm ci)"
     page.goto(site_url + path)

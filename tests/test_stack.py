@@ -27,8 +27,14 @@ def _kai_font(path: Path, revision: float) -> None:
 
     kai = resolve_fonts(REPO / "fonts")["kai"]
     font = TTFont(kai.file, fontNumber=kai.index)
-    text = "".join(p.read_text(encoding="utf-8") for p in sorted((REPO / "issues").rglob("*"))
-                   if p.is_file()) + "0123456789【】：，。"
+    text = (
+        "".join(
+            p.read_text(encoding="utf-8")
+            for p in sorted((REPO / "issues").rglob("*"))
+            if p.is_file()
+        )
+        + "0123456789【】：，。"
+    )
     options = subset.Options()
     options.name_IDs = ["*"]
     options.layout_features = ["*"]
@@ -59,10 +65,17 @@ def test_build_records_its_stack_beside_the_outputs_and_in_the_xmp(sample_build)
 
     assert record["liandong"] == __version__
     # The libraries' versions as Debian installed them (an independent source).
-    for key, package in (("pango", "libpango-1.0-0"), ("harfbuzz", "libharfbuzz0b"),
-                         ("fontconfig", "libfontconfig1")):
-        installed = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", package],
-                                   capture_output=True, text=True, check=True).stdout
+    for key, package in (
+        ("pango", "libpango-1.0-0"),
+        ("harfbuzz", "libharfbuzz0b"),
+        ("fontconfig", "libfontconfig1"),
+    ):
+        installed = subprocess.run(
+            ["dpkg-query", "-W", "-f", "${Version}", package],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         assert installed.split("-")[0].split("+")[0] == record[key], key
     import weasyprint
 
@@ -71,7 +84,10 @@ def test_build_records_its_stack_beside_the_outputs_and_in_the_xmp(sample_build)
     for key, font in resolve_fonts(REPO / "fonts").items():
         entry = record["fonts"][key]
         assert (entry["file"], entry["index"], entry["family"]) == (
-            font.file.name, font.index, font.family)
+            font.file.name,
+            font.index,
+            font.family,
+        )
         assert entry["sha256"] == _sha(font.file)
         if font.bold:
             assert record["fonts"][f"{key}/bold"]["sha256"] == _sha(font.bold[0])
@@ -93,8 +109,10 @@ def swapped(tmp_path_factory):
 
 
 def _warning(old: str, new: str) -> str:
-    return (f"楷体（编者按、副标题、（一）级标题）字体文件 KaiTi.ttf 换了版本"
-            f"（SHA-256 {old[:12]}… → {new[:12]}…）")
+    return (
+        f"楷体（编者按、副标题、（一）级标题）字体文件 KaiTi.ttf 换了版本"
+        f"（SHA-256 {old[:12]}… → {new[:12]}…）"
+    )
 
 
 def test_check_warns_when_a_font_file_is_another_version(swapped):
@@ -104,17 +122,21 @@ def test_check_warns_when_a_font_file_is_another_version(swapped):
     assert record["fonts"]["kai"]["sha256"] == old
     result = liandong("check", "13", cwd=project)
     assert result.returncode == 0, result.stdout
-    assert (f"issues/2024/13/issue.yaml:1:1: 注意：本期上次生成时（build/{RECORD}）的排版环境与"
-            f"现在不同，现在重新生成，换行和分页可能与那时不同：{_warning(old, new)}"
-            in result.stdout.splitlines())
+    assert (
+        f"issues/2024/13/issue.yaml:1:1: 注意：本期上次生成时（build/{RECORD}）的排版环境与"
+        f"现在不同，现在重新生成，换行和分页可能与那时不同：{_warning(old, new)}"
+        in result.stdout.splitlines()
+    )
     assert result.stdout.splitlines()[-1] == "检查了 2024 年第 13 期：0 处错误，1 处提醒。"
 
 
 def test_build_says_so_once_and_records_the_new_stack(swapped):
     project, old, new, _ = swapped
     result = liandong("build", "13", cwd=project, check=True)
-    warning = (f"注意：2024-13 上次生成时的排版环境与现在不同：{_warning(old, new)}。"
-               "这次生成的换行和分页可能与上次不同，请核对后再发布。")
+    warning = (
+        f"注意：2024-13 上次生成时的排版环境与现在不同：{_warning(old, new)}。"
+        "这次生成的换行和分页可能与上次不同，请核对后再发布。"
+    )
     assert result.stderr.splitlines().count(warning) == 1
     assert result.stderr.count("上次生成时") == 1
     record = json.loads((project / "build" / RECORD).read_text(encoding="utf-8"))
@@ -127,13 +149,30 @@ def test_build_says_so_once_and_records_the_new_stack(swapped):
 def test_layout_differences_name_versions_and_fonts():
     from liandong.stack import layout_differences
 
-    old = {"liandong": "0.1.0", "weasyprint": "70.0", "pango": "1.50.12", "harfbuzz": "6.0.0",
-           "fontconfig": "2.14.1", "uharfbuzz": "0.57.0 (HarfBuzz 15.0.0)", "python": "3.11.2",
-           "packages": {"pikepdf": "10.18.0"},
-           "fonts": {"body": {"family": "FandolFang", "file": "FandolFang-Regular.otf",
-                              "index": 0, "sha256": "a" * 64},
-                     "title": {"family": "Noto Serif CJK SC", "file": "NotoSerifCJK-Bold.ttc",
-                               "index": 2, "sha256": "b" * 64}}}
+    old = {
+        "liandong": "0.1.0",
+        "weasyprint": "70.0",
+        "pango": "1.50.12",
+        "harfbuzz": "6.0.0",
+        "fontconfig": "2.14.1",
+        "uharfbuzz": "0.57.0 (HarfBuzz 15.0.0)",
+        "python": "3.11.2",
+        "packages": {"pikepdf": "10.18.0"},
+        "fonts": {
+            "body": {
+                "family": "FandolFang",
+                "file": "FandolFang-Regular.otf",
+                "index": 0,
+                "sha256": "a" * 64,
+            },
+            "title": {
+                "family": "Noto Serif CJK SC",
+                "file": "NotoSerifCJK-Bold.ttc",
+                "index": 2,
+                "sha256": "b" * 64,
+            },
+        },
+    }
     new = json.loads(json.dumps(old))
     assert layout_differences(old, new) == []
     new["python"], new["packages"]["pikepdf"] = "3.11.9", "11.0.0"  # bytes, not the layout
@@ -142,7 +181,8 @@ def test_layout_differences_name_versions_and_fonts():
     new["fonts"]["title"].update(family="方正小标宋简体", file="FZXBSJW.TTF", index=0)
     assert layout_differences(old, new) == [
         "Pango 1.50.12 → 1.52.1",
-        "小标宋（标题）字体由 Noto Serif CJK SC（NotoSerifCJK-Bold.ttc）换成了 方正小标宋简体（FZXBSJW.TTF）"]
+        "小标宋（标题）字体由 Noto Serif CJK SC（NotoSerifCJK-Bold.ttc）换成了 方正小标宋简体（FZXBSJW.TTF）",
+    ]
 
 
 def test_the_site_cache_key_follows_the_fonts_by_content(tmp_path, monkeypatch):

@@ -71,8 +71,11 @@ def _marked_content(doc) -> dict[tuple[int, int], str]:
             op = str(operator)
             if op == "BDC":
                 props = operands[1]
-                stack.append(int(props.MCID) if isinstance(props, pikepdf.Dictionary)
-                             and "/MCID" in props else None)
+                stack.append(
+                    int(props.MCID)
+                    if isinstance(props, pikepdf.Dictionary) and "/MCID" in props
+                    else None
+                )
             elif op == "BMC":
                 stack.append(None)
             elif op == "EMC":
@@ -81,12 +84,13 @@ def _marked_content(doc) -> dict[tuple[int, int], str]:
                 font = fonts[operands[0]]
             elif op in ("Tj", "TJ") and stack and stack[-1] is not None:
                 mapping = to_unicode(font)
-                for item in (operands[0] if op == "TJ" else [operands[0]]):
+                for item in operands[0] if op == "TJ" else [operands[0]]:
                     if isinstance(item, pikepdf.String):
                         data = bytes(item)
                         texts[(number, stack[-1])] = texts.get((number, stack[-1]), "") + "".join(
-                            mapping.get(int.from_bytes(data[i:i + 2], "big"), "")
-                            for i in range(0, len(data), 2))
+                            mapping.get(int.from_bytes(data[i : i + 2], "big"), "")
+                            for i in range(0, len(data), 2)
+                        )
     return texts
 
 
@@ -99,7 +103,7 @@ def test_one_p_per_paragraph_across_page_breaks(doc):
     over a page break (their marked content is on two pages)."""
     from liandong.validate import load_issues
 
-    issue, = load_issues(REPO, [REPO / "issues" / "2024" / "13"], [])
+    (issue,) = load_issues(REPO, [REPO / "issues" / "2024" / "13"], [])
     paragraphs = [block.text for block in issue.articles[0].blocks if not block.level]
     pages = {page.objgen: number for number, page in enumerate(doc.pages, start=1)}
     marked = _marked_content(doc)
@@ -117,7 +121,7 @@ def test_one_p_per_paragraph_across_page_breaks(doc):
 def test_reading_order_is_masthead_note_articles_banji(doc):
     pages = {page.objgen: number for number, page in enumerate(doc.pages, start=1)}
     marked = _marked_content(doc)
-    document, = _kids(doc.Root.StructTreeRoot)
+    (document,) = _kids(doc.Root.StructTreeRoot)
     order = [(e.get("/S"), _text(e, doc, pages, marked)[:8]) for e in _kids(document)]
     assert order[0] == ("/H1", "联络动态")
     assert [tag for tag, _ in order[1:4]] == ["/P", "/P", "/P"]  # 第 13 期, 总第…, compiler
@@ -143,8 +147,7 @@ def _pagination_text(doc, number: int) -> str:
     for operands, operator in pikepdf.parse_content_stream(page):
         op = str(operator)
         if op == "BDC":
-            stack.append(operands[0] == "/Artifact"
-                         and operands[1].get("/Type") == "/Pagination")
+            stack.append(operands[0] == "/Artifact" and operands[1].get("/Type") == "/Pagination")
         elif op == "BMC":
             stack.append(False)
         elif op == "EMC":
@@ -153,11 +156,13 @@ def _pagination_text(doc, number: int) -> str:
             font = fonts[operands[0]]
         elif op in ("Tj", "TJ") and any(stack):
             mapping = to_unicode(font)
-            for item in (operands[0] if op == "TJ" else [operands[0]]):
+            for item in operands[0] if op == "TJ" else [operands[0]]:
                 if isinstance(item, pikepdf.String):
                     data = bytes(item)
-                    text += [mapping.get(int.from_bytes(data[i:i + 2], "big"), "")
-                             for i in range(0, len(data), 2)]
+                    text += [
+                        mapping.get(int.from_bytes(data[i : i + 2], "big"), "")
+                        for i in range(0, len(data), 2)
+                    ]
     return "".join(text)
 
 
@@ -172,8 +177,11 @@ def test_every_marked_content_is_owned_or_an_artifact(doc):
         painted = 0
         for operands, operator in pikepdf.parse_content_stream(page):
             op = str(operator)
-            if op == "BDC" and isinstance(operands[1], pikepdf.Dictionary) \
-                    and "/MCID" in operands[1]:
+            if (
+                op == "BDC"
+                and isinstance(operands[1], pikepdf.Dictionary)
+                and "/MCID" in operands[1]
+            ):
                 assert (number, int(operands[1].MCID)) in owned
             if op in ("BDC", "BMC"):
                 stack.append("artifact" if operands[0] == "/Artifact" else "tagged")
@@ -206,7 +214,11 @@ def test_the_masthead_extracts_without_its_letter_spacing(sample_build):
     finally:
         document.close()
     assert text.splitlines()[0] == "联络动态"
-    poppler = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(sample_build["pdf"]), "-"],
-                             capture_output=True, text=True, check=True).stdout
+    poppler = subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "1", str(sample_build["pdf"]), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert poppler.splitlines()[0] == "联络动态"
     assert not re.search("联 络", text + poppler)

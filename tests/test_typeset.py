@@ -30,10 +30,12 @@ HAN = "省人大常委会认真践行两个密切联系的重要指示要求把�
 def measure(style: str, text: str, spacing: float = 0.0, full_width: bool = False) -> float:
     """Full-width cells for Chinese, half for ASCII; quotes narrow in the 'narrow' style; like
     WeasyPrint's box width, `spacing` follows every character."""
+
     def cell(c: str) -> float:
         if style == "narrow" and c in "“”":
             return 0.35 * SIZE
         return SIZE / 2 if ord(c) < 128 else SIZE
+
     return sum(cell(c) for c in text) + len(text) * spacing
 
 
@@ -50,15 +52,27 @@ def line_width(line) -> float:
     spacing = 0.0
     for piece in line.pieces:
         spacing = line.spacing if piece.spacing is None else piece.spacing
-        total += (measure(piece.style, piece.text, spacing) + piece.pad_left + piece.pad_right
-                  + piece.margin_right)
+        total += (
+            measure(piece.style, piece.text, spacing)
+            + piece.pad_left
+            + piece.pad_right
+            + piece.margin_right
+        )
     return total - spacing
 
 
-@pytest.mark.parametrize("number, numeral", [
-    (1, "一"), (10, "十"), (13, "十三"), (110, "一百一十"), (714, "七百一十四"),
-    (1005, "一千零五"), (1010, "一千零一十"),
-])
+@pytest.mark.parametrize(
+    "number, numeral",
+    [
+        (1, "一"),
+        (10, "十"),
+        (13, "十三"),
+        (110, "一百一十"),
+        (714, "七百一十四"),
+        (1005, "一千零五"),
+        (1010, "一千零一十"),
+    ],
+)
 def test_running_total_in_chinese_numerals(number, numeral):
     assert chinese_number(number) == numeral
 
@@ -82,7 +96,7 @@ def test_comma_never_starts_a_line():
 def test_a_space_between_latin_words_never_starts_a_line():
     """The renderer drops a space that opens a line, which would leave that line short."""
     for shift in range(12):
-        text = HAN[:CHARS - 8 + shift] + "APEC Business Advisory Council meeting" + HAN
+        text = HAN[: CHARS - 8 + shift] + "APEC Business Advisory Council meeting" + HAN
         lines = typeset(text)
         assert all(not line.text[0].isspace() for line in lines), shift
         assert " ".join(line.text for line in lines).replace(" ", "") == text.replace(" ", "")
@@ -93,7 +107,7 @@ def test_a_space_at_a_line_break_is_dropped_so_the_visible_edge_is_flush():
     visible edge fell 1.3–2.5 mm short of the text area's edge."""
     broke_at_a_space = 0
     for shift in range(12):
-        text = HAN[:CHARS - 8 + shift] + "APEC Business Advisory Council meeting" + HAN
+        text = HAN[: CHARS - 8 + shift] + "APEC Business Advisory Council meeting" + HAN
         for line in typeset(text, spacing=0.5)[:-1]:
             assert not line.text.endswith(" "), line.text
             assert line_width(line) == pytest.approx(WIDTH, abs=RESIDUAL)
@@ -102,16 +116,17 @@ def test_a_space_at_a_line_break_is_dropped_so_the_visible_edge_is_flush():
 
 
 def test_opening_quote_never_ends_a_line():
-    text = HAN[:CHARS - 1] + "“金点子”" + HAN
+    text = HAN[: CHARS - 1] + "“金点子”" + HAN
     lines = typeset(text)
     assert all(line.text[-1] not in OPENING for line in lines)
 
 
-@pytest.mark.parametrize("unit", ["85309270", "1234567890123", "——", "……", "4×4",
-                                  "COVID-19", "iPhone15", "2024-2025"])
+@pytest.mark.parametrize(
+    "unit", ["85309270", "1234567890123", "——", "……", "4×4", "COVID-19", "iPhone15", "2024-2025"]
+)
 def test_numbers_words_and_double_marks_stay_whole(unit):
     for shift in range(8):
-        text = HAN[:CHARS - 2 - shift] + unit + HAN
+        text = HAN[: CHARS - 2 - shift] + unit + HAN
         lines = typeset(text)
         assert any(unit in line.text for line in lines), (unit, [l.text for l in lines])
 
@@ -120,10 +135,11 @@ def test_numbers_words_and_double_marks_stay_whole(unit):
 def test_a_phone_number_or_a_range_never_breaks_at_its_dash(unit):
     """0731— / 85309270 and 2024— / 2025年 were printed; a joining dash binds its neighbours."""
     for shift in range(10):
-        text = HAN[:CHARS - 4 - shift] + unit + HAN
+        text = HAN[: CHARS - 4 - shift] + unit + HAN
         lines = typeset(text)
-        assert not any(line.text.endswith(("—", "～")) or line.text.startswith(("—", "～"))
-                       for line in lines), [l.text for l in lines]
+        assert not any(
+            line.text.endswith(("—", "～")) or line.text.startswith(("—", "～")) for line in lines
+        ), [l.text for l in lines]
         if unit.isascii() or unit[0].isdigit():
             assert any(unit.rstrip("年") in line.text for line in lines), [l.text for l in lines]
 
@@ -163,7 +179,7 @@ def test_a_url_breaks_only_after_its_break_characters_with_nothing_inserted():
 
 def test_an_email_address_breaks_only_before_at_or_after_a_dot():
     for shift in range(8):
-        text = HAN[:CHARS - 2 - shift] + "hnrldgwxrc@163.com" + HAN
+        text = HAN[: CHARS - 2 - shift] + "hnrldgwxrc@163.com" + HAN
         lines = typeset(text)
         for line, following in itertools.pairwise(lines):
             if line.text[-1].isascii() and following.text[0].isascii():
@@ -172,7 +188,9 @@ def test_an_email_address_breaks_only_before_at_or_after_a_dot():
 
 def test_a_line_with_latin_words_stretches_the_gaps_around_and_between_them_first():
     """The line before a URL was letter-spaced across the whole measure (网 址 ： 详 见)."""
-    text = "会议指出He said the quick brown fox jumps over the lazy dog again and again today." + HAN
+    text = (
+        "会议指出He said the quick brown fox jumps over the lazy dog again and again today." + HAN
+    )
     lines = typeset(text, spacing=-0.2)
     stretched = [line for line in lines[:-1] if line.loose > 0]
     assert stretched
@@ -230,8 +248,10 @@ def test_squeeze_is_bounded_and_stretch_keeps_the_edge():
     of the measure is stretched. Either way its last glyph ends on the edge."""
     squeezed = stretched = 0
     for shift in range(6):
-        for text, spacing in ((HAN[:CHARS - shift] + "，" + HAN[:shift] + HAN * 2, 0.0),
-                              (HAN * 3, -0.2)):
+        for text, spacing in (
+            (HAN[: CHARS - shift] + "，" + HAN[:shift] + HAN * 2, 0.0),
+            (HAN * 3, -0.2),
+        ):
             lines = typeset(text, spacing=spacing)
             for line in lines[:-1]:
                 assert line.spacing >= spacing - SQUEEZE * SIZE - 1e-9, line.text
@@ -277,17 +297,27 @@ def test_title_lines_are_balanced():
     assert [len(line.text) for line in lines] == [16, 14]  # 15 + 15 would split 两个
 
 
-@pytest.mark.parametrize("title, first", [
-    ("省人大常委会代表工作委员会开展专题调研推动代表建议办理工作", "省人大常委会代表工作委员会开展"),
-    ("湖南省人大常委会代表工作委员会召开全省代表联络站建设工作推进会", "湖南省人大常委会代表工作委员会"),
-])
+@pytest.mark.parametrize(
+    "title, first",
+    [
+        (
+            "省人大常委会代表工作委员会开展专题调研推动代表建议办理工作",
+            "省人大常委会代表工作委员会开展",
+        ),
+        (
+            "湖南省人大常委会代表工作委员会召开全省代表联络站建设工作推进会",
+            "湖南省人大常委会代表工作委员会",
+        ),
+    ],
+)
 def test_a_title_breaks_between_words(title, first):
     """GB/T 9704 7.3.2: a wrapped title keeps its words whole (…委员会开 / 展专题… was printed)."""
     size = 22.0
     lines = balance_lines([Piece(title, "title")], measure, width=156 * 72 / 25.4, size=size)
-    assert [line.text for line in lines] == [first, title[len(first):]]
-    assert all(line.spacing == 0 and all(p.spacing in (None, 0) for p in line.pieces)
-               for line in lines)  # centred, never letter-spaced
+    assert [line.text for line in lines] == [first, title[len(first) :]]
+    assert all(
+        line.spacing == 0 and all(p.spacing in (None, 0) for p in line.pieces) for line in lines
+    )  # centred, never letter-spaced
 
 
 def test_a_title_avoids_a_break_next_to_a_one_character_word():
@@ -301,24 +331,33 @@ def test_a_title_avoids_a_break_next_to_a_one_character_word():
 def test_a_subtitle_keeps_a_quoted_term_on_one_line():
     """“有形 / 覆盖” was printed: a break inside quotation marks is taken only when nothing
     else balances."""
-    subtitle = "坚持问需于民、问计于民，推动代表联络站从“有形覆盖”向“有效覆盖”转变，让代表履职更好贴近群众"
+    subtitle = (
+        "坚持问需于民、问计于民，推动代表联络站从“有形覆盖”向“有效覆盖”转变，让代表履职更好贴近群众"
+    )
     lines = balance_lines([Piece(subtitle, "kai")], measure, width=156 * 72 / 25.4, size=SIZE)
-    assert [line.text for line in lines] == ["坚持问需于民、问计于民，推动代表联络站从“有形覆盖”",
-                                             "向“有效覆盖”转变，让代表履职更好贴近群众"]
+    assert [line.text for line in lines] == [
+        "坚持问需于民、问计于民，推动代表联络站从“有形覆盖”",
+        "向“有效覆盖”转变，让代表履职更好贴近群众",
+    ]
 
 
 def test_a_title_folded_onto_two_lines_breaks_where_the_editor_broke_it():
     """A plain YAML value on two lines reads as one with a space: between two Chinese
     characters that space is the editor's line break, and prints nothing."""
-    lines = balance_lines([Piece("岳阳市人大常委会 推行代表建议“回头看”", "title")], measure,
-                          width=20 * SIZE, size=SIZE)
+    lines = balance_lines(
+        [Piece("岳阳市人大常委会 推行代表建议“回头看”", "title")],
+        measure,
+        width=20 * SIZE,
+        size=SIZE,
+    )
     assert [line.text for line in lines] == ["岳阳市人大常委会", "推行代表建议“回头看”"]
 
 
 def test_an_editors_line_break_in_a_title_is_a_line_break():
     """标题: | with a newline: two lines, and never a space printed for the newline."""
-    lines = balance_lines([Piece("关于加强代表工作的\n几点意见", "title")], measure,
-                          width=20 * SIZE, size=SIZE)
+    lines = balance_lines(
+        [Piece("关于加强代表工作的\n几点意见", "title")], measure, width=20 * SIZE, size=SIZE
+    )
     assert [line.text for line in lines] == ["关于加强代表工作的", "几点意见"]
     assert [line.last for line in lines] == [False, True]
 
@@ -353,11 +392,12 @@ def test_double_marks_are_one_span_without_spacing_inside():
 
 def test_a_number_keeps_its_unit_when_the_spacing_allows():
     for shift in range(4):
-        text = HAN[:CHARS - 3 - shift] + "，8月28日，" + HAN
+        text = HAN[: CHARS - 3 - shift] + "，8月28日，" + HAN
         lines = typeset(text, spacing=-0.2)
         for line, following in itertools.pairwise(lines):
-            assert not (line.text[-1].isdigit() and following.text[0] in "月日"), (
-                [l.text for l in lines])
+            assert not (line.text[-1].isdigit() and following.text[0] in "月日"), [
+                l.text for l in lines
+            ]
 
 
 def test_chinese_number_spells_every_number_as_cn2an_does():
@@ -367,22 +407,27 @@ def test_chinese_number_spells_every_number_as_cn2an_does():
     import cn2an
 
     rng = random.Random(714)
-    numbers = list(range(0, 20001)) + [rng.randrange(10 ** 12) for _ in range(3000)]
-    numbers += [10 ** k for k in range(12)] + [10 ** k + 10 for k in range(2, 12)]
+    numbers = list(range(0, 20001)) + [rng.randrange(10**12) for _ in range(3000)]
+    numbers += [10**k for k in range(12)] + [10**k + 10 for k in range(2, 12)]
     assert [n for n in numbers if chinese_number(n) != cn2an.an2cn(n)] == []
 
 
 # --- Two parts of one line (the 版记's 责任编辑 + 联系方式, 批准文号 + 印数) -------------------
 
-EDITOR = [Piece("责任编辑：王小益", "body")]   # 8 cells: 128 pt, 7 gaps
+EDITOR = [Piece("责任编辑：王小益", "body")]  # 8 cells: 128 pt, 7 gaps
 CONTACT = [Piece("联系方式：热线电话", "body")]  # 9 cells: 144 pt, 8 gaps
 PAIR_GAP = 8.0
 
 
 def box_width(line) -> float:
     """The width of the box the template puts a part in: every span with its spacing."""
-    return sum(measure(p.style, p.text, line.spacing if p.spacing is None else p.spacing)
-               + p.pad_left + p.pad_right + p.margin_right for p in line.pieces)
+    return sum(
+        measure(p.style, p.text, line.spacing if p.spacing is None else p.spacing)
+        + p.pad_left
+        + p.pad_right
+        + p.margin_right
+        for p in line.pieces
+    )
 
 
 def test_two_parts_that_fit_keep_their_natural_width():
@@ -401,8 +446,9 @@ def test_two_parts_a_little_too_wide_are_squeezed_alike_to_leave_the_gap():
     left, right = set_pair(EDITOR, CONTACT, measure, width=width, gap=PAIR_GAP, size=SIZE)
     assert left.spacing == right.spacing == pytest.approx(-over / 15, abs=1e-3)
     assert left.stretch == pytest.approx(-over / 15 / SIZE, abs=1e-4)
-    assert all(line.pieces[-1].spacing == 0.0 and len(line.pieces[-1].text) == 1
-               for line in (left, right))
+    assert all(
+        line.pieces[-1].spacing == 0.0 and len(line.pieces[-1].text) == 1 for line in (left, right)
+    )
     assert box_width(left) == pytest.approx(line_width(left), abs=1e-9)
     assert line_width(left) == pytest.approx(128 - 7 * over / 15, abs=RESIDUAL)
     assert line_width(right) == pytest.approx(144 - 8 * over / 15, abs=RESIDUAL)
@@ -413,10 +459,14 @@ def test_two_parts_a_little_too_wide_are_squeezed_alike_to_leave_the_gap():
 def test_two_parts_that_need_more_than_the_squeeze_go_on_two_lines():
     limit = SQUEEZE * SIZE * 15
     width = 128 + 144 + PAIR_GAP
-    assert set_pair(EDITOR, CONTACT, measure, width=width - limit + 0.01, gap=PAIR_GAP,
-                    size=SIZE) is not None
-    assert set_pair(EDITOR, CONTACT, measure, width=width - limit - 0.01, gap=PAIR_GAP,
-                    size=SIZE) is None
+    assert (
+        set_pair(EDITOR, CONTACT, measure, width=width - limit + 0.01, gap=PAIR_GAP, size=SIZE)
+        is not None
+    )
+    assert (
+        set_pair(EDITOR, CONTACT, measure, width=width - limit - 0.01, gap=PAIR_GAP, size=SIZE)
+        is None
+    )
 
 
 def test_a_part_squeezed_at_a_latin_word_keeps_the_word_whole():

@@ -21,11 +21,11 @@ _SPEC.loader.exec_module(typst_issue)
 NOTO = Path("/usr/share/fonts/opentype/noto")
 
 HOSTILE = [
-    "#panic(\"boom\")",
-    "]#panic(\"out of the block\")[",
+    '#panic("boom")',
+    ']#panic("out of the block")[',
     "*bold* _emphasis_ `raw` ```rust fn main()```",
     "$x^2 + y_1$ and a lone $ sign",
-    "<label> and @reference and <a href=\"x\">",
+    '<label> and @reference and <a href="x">',
     "= a heading",
     "- a list item",
     "+ an enum item",
@@ -43,15 +43,17 @@ HOSTILE = [
 
 
 def _typst_text(pdf: Path) -> str:
-    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
-                          text=True, check=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def _families(pdf: Path) -> set[str]:
     """Embedded font families, spelled alike whoever wrote the PDF: WeasyPrint names a face
     `Noto-Serif-CJK-SC-Bold`, Typst `NotoSerifCJKsc-Bold-Identity-H`."""
-    listing = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True,
-                             check=True).stdout.splitlines()[2:]
+    listing = subprocess.run(
+        ["pdffonts", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[2:]
     names = set()
     for line in listing:
         name = line.split()[0].split("+", 1)[-1].removesuffix("-Identity-H")
@@ -62,10 +64,12 @@ def _families(pdf: Path) -> set[str]:
 @pytest.mark.parametrize("text", HOSTILE)
 def test_escape_prints_hostile_text_as_it_is(tmp_path, text):
     """Every markup character prints as itself: the source compiles and the text comes back."""
-    source = ("#set page(width: 30cm, height: auto, margin: 1cm)\n"
-              "#set text(font: \"Noto Serif CJK SC\", size: 10pt, fallback: false, "
-              "cjk-latin-spacing: none)\n"
-              f"#par[{typst_issue.escape(text)}]\n")
+    source = (
+        "#set page(width: 30cm, height: auto, margin: 1cm)\n"
+        '#set text(font: "Noto Serif CJK SC", size: 10pt, fallback: false, '
+        "cjk-latin-spacing: none)\n"
+        f"#par[{typst_issue.escape(text)}]\n"
+    )
     pdf = tmp_path / "hostile.pdf"
     pdf.write_bytes(typst_issue.compile_markup(source, (NOTO,)))
     assert " ".join(_typst_text(pdf).split()) == " ".join(text.split())
@@ -84,8 +88,7 @@ def typst_pdf(tmp_path_factory) -> tuple[Path, int]:
 
 
 def _pages(pdf: Path) -> int:
-    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True,
-                          check=True).stdout
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     return int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
 
 
@@ -103,6 +106,7 @@ def test_issue_13_prints_the_same_text(typst_pdf):
 
 def test_issue_13_prints_exactly_the_text_of_liandongs_pdf(typst_pdf, sample_build):
     """Line breaks and page numbers aside, character for character."""
+
     def printed(pdf: Path) -> str:
         return "".join(re.sub(r"—\s*\d+\s*—", "", _typst_text(pdf)).split())
 
@@ -123,7 +127,8 @@ def test_issue_13_takes_as_many_pages_as_liandong(typst_pdf, sample_build):
 
 def test_the_script_prints_the_page_count(tmp_path):
     out = tmp_path / "t.pdf"
-    result = subprocess.run([sys.executable, str(_SCRIPT),
-                             str(REPO), "13", str(out)], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(_SCRIPT), str(REPO), "13", str(out)], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"{_pages(out)}\n"

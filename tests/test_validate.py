@@ -66,8 +66,10 @@ def build(root: Path, out: Path):
 
 def snapshot(folder: Path) -> dict[str, tuple[bytes, int, int]]:
     """Every file in a folder: its bytes, modification time and inode (a rename changes it)."""
-    return {path.name: (path.read_bytes(), path.stat().st_mtime_ns, path.stat().st_ino)
-            for path in sorted(folder.iterdir())}
+    return {
+        path.name: (path.read_bytes(), path.stat().st_mtime_ns, path.stat().st_ino)
+        for path in sorted(folder.iterdir())
+    }
 
 
 @pytest.mark.parametrize("name", case_names())
@@ -99,7 +101,7 @@ def test_empty_note_block_at_end_of_file_builds(tmp_path: Path) -> None:
     # `编者按: |` left empty as the file's last line, with no final newline (as Notepad saves it):
     # an empty note, exactly like `编者按: |` followed by a newline, which builds without a note.
     text = (REPO / ISSUE).read_text(encoding="utf-8")
-    text = text[:text.index("编者按")] + "编者按: |"
+    text = text[: text.index("编者按")] + "编者按: |"
     root = make_project(tmp_path, overrides={ISSUE: text})
     out = tmp_path / "out"
     result = build(root, out)
@@ -129,6 +131,7 @@ def test_failed_build_keeps_previous_output(tmp_path: Path) -> None:
 
 # --- Folder names: only issues/<year>/<number> in ASCII digits name an issue (issue 14, 2) ----------
 
+
 def impostor(root: Path, name: str, year: str = "2024") -> Path:
     """A copy of issue 13 under another folder name, with its own title: if any command read
     it as issue 13, it would print, build or publish "冒名顶替的一期"."""
@@ -143,9 +146,11 @@ def impostor(root: Path, name: str, year: str = "2024") -> Path:
 
 
 def same_issue(name: str) -> str:
-    return (f"issues/2024/{name}:1:1: 文件夹名“{name}”不是有效的期号：期号只能用半角阿拉伯数字、"
-            "不带前导零（如 13）；issues/2024/13 已经是第 13 期，同一期不能有两个文件夹。"
-            "其中的稿件不会被检查、生成或发布，请改名或删去")
+    return (
+        f"issues/2024/{name}:1:1: 文件夹名“{name}”不是有效的期号：期号只能用半角阿拉伯数字、"
+        "不带前导零（如 13）；issues/2024/13 已经是第 13 期，同一期不能有两个文件夹。"
+        "其中的稿件不会被检查、生成或发布，请改名或删去"
+    )
 
 
 def outputs(result) -> list[str]:
@@ -170,8 +175,12 @@ def test_every_command_that_reads_the_archive_refuses_a_second_folder(tmp_path: 
     root = make_project(tmp_path)
     impostor(root, "١٣")
     out, site = tmp_path / "out", tmp_path / "site"
-    for args in (("check", "13"), ("build", "--all", "--out", str(out)),
-                 ("site", "--out", str(site)), ("new", "--date", "2024-09-06")):
+    for args in (
+        ("check", "13"),
+        ("build", "--all", "--out", str(out)),
+        ("site", "--out", str(site)),
+        ("new", "--date", "2024-09-06"),
+    ):
         result = liandong(*args, cwd=root)
         assert result.returncode == 1, args
         assert same_issue("١٣") in outputs(result), (args, outputs(result))
@@ -184,18 +193,26 @@ def test_a_misnamed_issue_is_reported_not_skipped(name: str, hint: str, tmp_path
     root = make_project(tmp_path)
     folder = impostor(root, name)
     issue = folder / "issue.yaml"
-    issue.write_text(issue.read_text(encoding="utf-8").replace("期号: 13", "期号: 14"),
-                     encoding="utf-8")
+    issue.write_text(
+        issue.read_text(encoding="utf-8").replace("期号: 13", "期号: 14"), encoding="utf-8"
+    )
     result = liandong("check", cwd=root)
     assert result.returncode == 1
     assert outputs(result) == [
         f"issues/2024/{name}:1:1: 文件夹名“{name}”不是有效的期号：期号只能用半角阿拉伯数字、"
         f"不带前导零（如 13），应为“{hint}”。其中的稿件不会被检查、生成或发布，请改名或删去",
-        "检查了 2024 年第 13 期：1 处错误，0 处提醒。"]
+        "检查了 2024 年第 13 期：1 处错误，0 处提醒。",
+    ]
 
 
-@pytest.mark.parametrize("year, hint", [("２０２４", "；issues/2024 已经是 2024 年的文件夹，同一年不能有两个文件夹"),
-                                        ("0001", ""), ("2025 ", "，应为“2025”")])
+@pytest.mark.parametrize(
+    "year, hint",
+    [
+        ("２０２４", "；issues/2024 已经是 2024 年的文件夹，同一年不能有两个文件夹"),
+        ("0001", ""),
+        ("2025 ", "，应为“2025”"),
+    ],
+)
 def test_a_misnamed_year_is_reported_not_skipped(year: str, hint: str, tmp_path: Path) -> None:
     """A year 0001 (which `import` could write) or ２０２４ was never read: its issues were
     silently missing from check, build --all and the site."""
@@ -206,20 +223,24 @@ def test_a_misnamed_year_is_reported_not_skipped(year: str, hint: str, tmp_path:
     assert problem_lines(result.stderr) == [
         f"issues/{year}:1:1: 文件夹名“{year}”不是有效的年份：年份只能用半角阿拉伯数字、不带前导零"
         f"（如 2024）{hint}。其中的稿件不会被检查、生成或发布，请改名或删去",
-        "共 1 处错误，未生成任何文件。"]
+        "共 1 处错误，未生成任何文件。",
+    ]
 
 
 def test_an_empty_misnamed_folder_is_only_a_notice(tmp_path: Path) -> None:
     """git keeps no empty folders, so an empty one holds no issue: a notice, the build goes on."""
     root = make_project(tmp_path)
     (root / "issues" / "2024" / "14 ").mkdir()
-    notice = ("issues/2024/14 :1:1: 注意：文件夹名“14 ”不是有效的期号：期号只能用半角阿拉伯数字、"
-              "不带前导零（如 13），应为“14”。这是空文件夹，已忽略，可以删去")
+    notice = (
+        "issues/2024/14 :1:1: 注意：文件夹名“14 ”不是有效的期号：期号只能用半角阿拉伯数字、"
+        "不带前导零（如 13），应为“14”。这是空文件夹，已忽略，可以删去"
+    )
     result = liandong("check", cwd=root)
     assert result.returncode == 0
     assert notice in result.stdout.splitlines()
     result = liandong("build", "--all", "--out", str(tmp_path / "out"), cwd=root)
     assert result.returncode == 0, result.stderr
-    assert result.stderr.splitlines().count(
-        "注意：" + notice.replace(":1:1: 注意：", ":1:1: ")) == 1
+    assert (
+        result.stderr.splitlines().count("注意：" + notice.replace(":1:1: 注意：", ":1:1: ")) == 1
+    )
     assert (tmp_path / "out" / "2024-13.pdf").is_file()

@@ -20,11 +20,15 @@ def page(request, browser, sample_build):
 def test_no_sideways_scrolling_and_readable_type(page):
     page, width = page
     assert page.evaluate("document.documentElement.scrollWidth") <= width
-    body_size = page.evaluate("parseFloat(getComputedStyle(document.querySelector('article p')).fontSize)")
+    body_size = page.evaluate(
+        "parseFloat(getComputedStyle(document.querySelector('article p')).fontSize)"
+    )
     assert body_size >= 16
     column = page.evaluate("document.querySelector('main').getBoundingClientRect().width")
     assert column <= min(width, 720)
-    line = page.evaluate("parseFloat(getComputedStyle(document.querySelector('article p')).lineHeight)")
+    line = page.evaluate(
+        "parseFloat(getComputedStyle(document.querySelector('article p')).lineHeight)"
+    )
     assert line >= 1.6 * body_size
 
 
@@ -32,15 +36,25 @@ def test_red_masthead_and_rule(page):
     page, _ = page
     red = "rgb(230, 0, 18)"
     assert page.evaluate("getComputedStyle(document.querySelector('.masthead .name')).color") == red
-    assert page.evaluate("getComputedStyle(document.querySelector('.masthead .meta')).borderBottomColor") == red
-    name_box = page.evaluate("document.querySelector('.masthead .name').getBoundingClientRect().toJSON()")
+    assert (
+        page.evaluate(
+            "getComputedStyle(document.querySelector('.masthead .meta')).borderBottomColor"
+        )
+        == red
+    )
+    name_box = page.evaluate(
+        "document.querySelector('.masthead .name').getBoundingClientRect().toJSON()"
+    )
     assert name_box["height"] > 40
 
 
 def test_banji_lines_start_flush_left(page):
     page, _ = page
     for selector in (".banji .list", ".banji .approval"):
-        assert page.evaluate(f"getComputedStyle(document.querySelector('{selector}')).textIndent") == "0px"
+        assert (
+            page.evaluate(f"getComputedStyle(document.querySelector('{selector}')).textIndent")
+            == "0px"
+        )
 
 
 def test_pdf_link_is_visible(page):
@@ -56,8 +70,10 @@ def banji_case(tmp_path_factory):
     from conftest import FIXTURES, liandong, make_project
 
     case = FIXTURES / "banji" / "report_send_and_issue_lists"
-    project = make_project(tmp_path_factory.mktemp("banji"), overrides={
-        "issues/series.yaml": (case / "issues" / "series.yaml").read_bytes()})
+    project = make_project(
+        tmp_path_factory.mktemp("banji"),
+        overrides={"issues/series.yaml": (case / "issues" / "series.yaml").read_bytes()},
+    )
     liandong("build", "13", "--out", "out", cwd=project, check=True)
     return project / "out" / "2024-13.html"
 
