@@ -292,7 +292,7 @@ def test_an_issue_with_photos_is_the_same_bytes_from_any_folder(tmp_path):
             }
         )
         with pikepdf.open(corpus / "out" / "2025-18.pdf") as pdf:
-            pictures = {image.objgen for page in pdf.pages for image in page.images.values()}
+            pictures = {image.objgen for page in pdf.pages for image in page.get_images().values()}
             assert len(pictures) == 2  # the photo and the figure
     for name in outputs[0]:
         assert outputs[0][name] == outputs[1][name], name
