@@ -503,8 +503,24 @@ BULLET = "●"
 """What a bulleted list item prints before its text, whatever marker (- * +) was written."""
 
 
+class _Items:
+    """What a list and a 注 note share: their text, units and spans are their items'."""
+
+    items: tuple[Block, ...]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(item.marker + item.text for item in self.items)
+
+    def units(self) -> tuple[Block, ...]:
+        return self.items
+
+    def spans(self) -> list[tuple[int, int]]:
+        return [(item.loc.start, item.loc.end) for item in self.items]
+
+
 @dataclass(frozen=True)
-class ListBlock:
+class ListBlock(_Items):
     """A bulleted or numbered list; each item a Block whose marker is what prints before it."""
 
     items: tuple[Block, ...]
@@ -512,35 +528,15 @@ class ListBlock:
     loc: Loc
     level: ClassVar[int] = 0
 
-    @property
-    def text(self) -> str:
-        return "\n".join(item.marker + item.text for item in self.items)
-
-    def units(self) -> tuple[Block, ...]:
-        return self.items
-
-    def spans(self) -> list[tuple[int, int]]:
-        return [(item.loc.start, item.loc.end) for item in self.items]
-
 
 @dataclass(frozen=True)
-class Note:
+class Note(_Items):
     """A 注 block: the first item's marker is "注：" as written; a line of the block that begins
     with a number (1. （1） ①) starts another item, which has no marker of its own."""
 
     items: tuple[Block, ...]
     loc: Loc
     level: ClassVar[int] = 0
-
-    @property
-    def text(self) -> str:
-        return "\n".join(item.marker + item.text for item in self.items)
-
-    def units(self) -> tuple[Block, ...]:
-        return self.items
-
-    def spans(self) -> list[tuple[int, int]]:
-        return [(item.loc.start, item.loc.end) for item in self.items]
 
 
 @dataclass(frozen=True)

@@ -100,18 +100,22 @@ class _Tidier:
         kept.K = pikepdf.Array(kids)
         self.replaced[merged.objgen] = kept
 
+    def continues(self, previous: PdfObject | None, kid: PdfObject) -> bool:
+        """kid is the rest of the element before it: the same kind, from the same source."""
+        return (
+            _is_element(kid)
+            and _is_element(previous)
+            and self.key(kid) is not None
+            and self.key(kid) == self.key(previous)
+            and kid.get("/S") == previous.get("/S")
+        )
+
     def tidy(self, element: PdfObject) -> None:
         """Merge continued kids, tidy each kid, and lift grouping kids into this element."""
         merged: list = []
         for kid in _kids(element):
             previous = merged[-1] if merged else None
-            if (
-                _is_element(kid)
-                and _is_element(previous)
-                and self.key(kid) is not None
-                and self.key(kid) == self.key(previous)
-                and kid.get("/S") == previous.get("/S")
-            ):
+            if self.continues(previous, kid):
                 self.absorb(previous, kid)
             else:
                 merged.append(kid)
@@ -138,13 +142,7 @@ class _Tidier:
         final: list = []
         for kid in result:
             previous = final[-1] if final else None
-            if (
-                _is_element(kid)
-                and _is_element(previous)
-                and self.key(kid) is not None
-                and self.key(kid) == self.key(previous)
-                and kid.get("/S") == previous.get("/S")
-            ):
+            if self.continues(previous, kid):
                 self.absorb(previous, kid)
                 self.tidy(previous)
             else:
