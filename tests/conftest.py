@@ -176,6 +176,29 @@ def make_project(
     return tmp
 
 
+def blank_pdf(path: Path, pages: int = 1, content: bytes = b"", inflated: int = 0) -> Path:
+    """A PDF of blank A4 pages; the first page's content is `content` followed by `inflated`
+    spaces, stored compressed (a bomb of a few hundred KB)."""
+    import zlib
+
+    import pikepdf
+
+    pdf = pikepdf.new()
+    for _ in range(pages):
+        pdf.add_blank_page(page_size=(595.28, 841.89))
+    compress = zlib.compressobj(9)
+    data = compress.compress(content)
+    block = b" " * (1 << 20)
+    for _ in range(inflated // len(block)):
+        data += compress.compress(block)
+    data += compress.flush()
+    stream = pikepdf.Stream(pdf, data)
+    stream.Filter = pikepdf.Name.FlateDecode
+    pdf.pages[0].obj.Contents = pdf.make_indirect(stream)
+    pdf.save(path, compress_streams=False, stream_decode_level=pikepdf.StreamDecodeLevel.none)
+    return path
+
+
 def once_per_run(tmp_path_factory, name: str, make: Callable[[Path], T]) -> T:
     """make(folder), once per test run: `make` gets an empty folder to write into and returns
     what the fixture gives (it must pickle). Under pytest-xdist the first worker to ask makes it

@@ -10,20 +10,9 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES, REPO, liandong, make_project
+from fontfiles import WENKAI, sample_characters
 from liandong import fonts as fonts_module
 from liandong.fonts import ROLES, Face, resolve_fonts
-
-WENKAI = Path("/usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf")
-
-
-def _sample_characters() -> str:
-    text = "".join(p.read_text(encoding="utf-8") for p in (REPO / "issues").rglob("*.*"))
-    return (
-        text
-        + "".join(chr(c) for c in range(0x20, 0x7F))
-        + "　—〔〕（）：，。、；“”‘’《》【】×"
-        + "第期总年月日编〇零一二三四五六七八九十百千万送报发责任辑联系方式批准文号共印份"
-    )
 
 
 def _renamed_subset(
@@ -69,7 +58,7 @@ def licensed_fangsong(tmp_path_factory) -> Path:
         "仿宋_GB2312",
         "FangSong_GB2312",
         "FangSong_GB2312",
-        _sample_characters(),
+        sample_characters(),
         tmp_path_factory.mktemp("fonts") / "fangsong_gb2312.ttf",
     )
 
@@ -277,7 +266,7 @@ def test_a_project_font_wins_over_an_installed_font_of_the_same_name(office_proj
         "仿宋_GB2312",
         "FangSong_GB2312",
         "FangSong_GB2312",
-        _sample_characters(),
+        sample_characters(),
         installed / "impostor.otf",
     )
     config = tmp_path / "fonts.conf"

@@ -9,7 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, MM, REPO, SAMPLE_TEXT, golden, golden_folder, liandong, make_project
+from conftest import (
+    FIXTURES,
+    MM,
+    REPO,
+    SAMPLE_TEXT,
+    blank_pdf,
+    golden,
+    golden_folder,
+    liandong,
+    make_project,
+)
 from liandong.importer import sentences, split_title
 from liandong.validate import load_issues
 
@@ -602,32 +612,10 @@ def _find(element, kind: str):
 # --- PDF refusals and limits --------------------------------------------------------------
 
 
-def _blank_pdf(path: Path, pages: int = 1, content: bytes = b"", inflated: int = 0) -> Path:
-    """A PDF of blank pages; the first page's content stream may inflate to `inflated` bytes."""
-    import zlib
-
-    import pikepdf
-
-    pdf = pikepdf.new()
-    for _ in range(pages):
-        pdf.add_blank_page(page_size=(595.28, 841.89))
-    compress = zlib.compressobj(9)
-    data = compress.compress(content)
-    block = b" " * (1 << 20)
-    for _ in range(inflated // len(block)):
-        data += compress.compress(block)
-    data += compress.flush()
-    stream = pikepdf.Stream(pdf, data)
-    stream.Filter = pikepdf.Name.FlateDecode
-    pdf.pages[0].obj.Contents = pdf.make_indirect(stream)
-    pdf.save(path, compress_streams=False, stream_decode_level=pikepdf.StreamDecodeLevel.none)
-    return path
-
-
 def test_a_pdf_without_text_is_refused(tmp_path):
     """A scanned issue has pictures of pages, no text."""
     root = project_without_13(tmp_path)
-    _blank_pdf(root / "scan.pdf")
+    blank_pdf(root / "scan.pdf")
     result = liandong("import", "scan.pdf", cwd=root)
     assert (result.returncode, result.stderr) == (
         1,
@@ -670,7 +658,7 @@ def test_a_huge_pdf_is_refused_before_it_is_read(tmp_path):
 def test_a_pdf_whose_content_inflates_past_the_limit_is_refused(tmp_path):
     """Preflight's limits on what a PDF decodes to hold for import too."""
     root = project_without_13(tmp_path)
-    bomb = _blank_pdf(
+    bomb = blank_pdf(
         root / "bomb.pdf", content=b"BT /F1 12 Tf (x) Tj ET\n", inflated=512 * 1024 * 1024
     )
     assert bomb.stat().st_size < 4 * 1024 * 1024
@@ -687,7 +675,7 @@ def test_a_pdf_of_too_many_pages_is_refused(tmp_path):
     from liandong import limits
 
     root = project_without_13(tmp_path)
-    _blank_pdf(root / "many.pdf", pages=limits.PDF_PAGES + 1)
+    blank_pdf(root / "many.pdf", pages=limits.PDF_PAGES + 1)
     result = _import_with_little_memory(root, "many.pdf")
     assert result.returncode == 1
     assert result.stderr == (

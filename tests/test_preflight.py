@@ -9,7 +9,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from conftest import FIXTURES, REPO, liandong, make_project
+from conftest import FIXTURES, REPO, blank_pdf, liandong, make_project
 from liandong.fonts import Measurer, resolve_fonts
 from liandong.project import select_folders
 from liandong.render import PACKAGE_TEMPLATES, build_context, render_print, template_environment
@@ -302,31 +302,10 @@ def _with_little_memory(path: Path) -> subprocess.CompletedProcess:
     )
 
 
-def _pdf_with_content(path: Path, content: bytes, pages: int = 1, inflated: int = 0) -> Path:
-    """A PDF of A4 pages; the first one's content is `content` followed by `inflated` spaces,
-    stored compressed (a bomb of a few hundred KB)."""
-    import zlib
-
-    pdf = pikepdf.new()
-    for _ in range(pages):
-        pdf.add_blank_page(page_size=(595.28, 841.89))
-    compress = zlib.compressobj(9)
-    data = compress.compress(content)
-    block = b" " * (1 << 20)
-    for _ in range(inflated // len(block)):
-        data += compress.compress(block)
-    data += compress.flush()
-    stream = pikepdf.Stream(pdf, data)
-    stream.Filter = pikepdf.Name.FlateDecode
-    pdf.pages[0].obj.Contents = pdf.make_indirect(stream)
-    pdf.save(path, compress_streams=False, stream_decode_level=pikepdf.StreamDecodeLevel.none)
-    return path
-
-
 def test_a_pdf_whose_content_inflates_past_the_limit_is_refused(tmp_path):
     """Content that inflates to 512 MB (the report's was 1.5 GB: 3.2 GB of memory, then a pass)."""
-    bomb = _pdf_with_content(
-        tmp_path / "bomb.pdf", b"BT /F1 12 Tf (x) Tj ET\n", inflated=512 * 1024 * 1024
+    bomb = blank_pdf(
+        tmp_path / "bomb.pdf", content=b"BT /F1 12 Tf (x) Tj ET\n", inflated=512 * 1024 * 1024
     )
     assert bomb.stat().st_size < 4 * 1024 * 1024
     result = _with_little_memory(bomb)
@@ -342,7 +321,7 @@ def test_a_pdf_whose_content_inflates_past_the_limit_is_refused(tmp_path):
 def test_a_pdf_of_too_many_pages_is_refused(tmp_path):
     from liandong import limits
 
-    many = _pdf_with_content(tmp_path / "many.pdf", b"", pages=limits.PDF_PAGES + 1)
+    many = blank_pdf(tmp_path / "many.pdf", pages=limits.PDF_PAGES + 1)
     result = _with_little_memory(many)
     assert result.returncode == 1
     assert result.stdout.splitlines()[1] == (
