@@ -36,7 +36,14 @@ def test_the_workflow_caches_by_what_the_site_depends_on():
     key = cache["with"]["key"]
     assert "github.sha" not in key
     assert "hashFiles(" in key
-    for source in ("issues/**", "templates/**", "fonts/**", "liandong/**", "pyproject.toml"):
+    for source in (
+        "issues/**",
+        "templates/**",
+        "fonts/**",
+        "liandong/**",
+        "pyproject.toml",
+        "requirements/editor.txt",  # the locked versions the PDFs are made with
+    ):
         assert f"'{source}'" in key
     assert cache["with"]["path"].split() == ["_site", "_site-cache"]
 
