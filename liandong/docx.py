@@ -430,26 +430,25 @@ class _Writer:
     def pieces(self, pieces: Sequence[Piece]) -> list[Piece]:
         return [p for p in pieces if p.text]
 
+    def broken_lines(self, style: str, lines: Sequence[ctx.Line]) -> Paragraph:
+        """A title or subtitle as liandong broke it (GB/T 9704 §7.3.2: words kept whole): one
+        paragraph, a line break between its lines."""
+        paragraph = self.doc.add_paragraph(style=style)
+        for number, line in enumerate(lines):
+            if number:
+                paragraph.add_run().add_break()
+            for piece in line.pieces:
+                self.run(paragraph, piece.text, piece.style)
+        return paragraph
+
     def article(self, index: int, article: ctx.Article) -> None:
         L = self.L
         lh = line_pitch(L)
-        title = self.doc.add_paragraph(style=STYLE_NAMES["title"])
-        # The lines liandong balanced (GB/T 9704 §7.3.2: words kept whole): a line break each.
-        for number, line in enumerate(article.title.lines):
-            if number:
-                title.add_run().add_break()
-            for piece in line.pieces:
-                self.run(title, piece.text, piece.style)
+        title = self.broken_lines(STYLE_NAMES["title"], article.title.lines)
         before = (2 if index else 1) * lh
         header = [title]
         if article.subtitle:
-            subtitle = self.doc.add_paragraph(style=STYLE_NAMES["subtitle"])
-            for number, line in enumerate(article.subtitle.lines):
-                if number:
-                    subtitle.add_run().add_break()
-                for piece in line.pieces:
-                    self.run(subtitle, piece.text, piece.style)
-            header.append(subtitle)
+            header.append(self.broken_lines(STYLE_NAMES["subtitle"], article.subtitle.lines))
         _ppr_children(title._p.get_or_add_pPr(), _spacing(lh, before=before))
         _ppr_children(
             header[-1]._p.get_or_add_pPr(),
